@@ -1,0 +1,165 @@
+#include "client/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <thread>
+
+#include "client/commands.h"
+#include "client/run.h"
+#include "common/log.h"
+#include "master/master.h"
+#include "worker/worker.h"
+
+namespace mr {
+namespace {
+
+// Parses a flag value or prints the error; false means exit with kExitUsage.
+template <class T>
+bool Parse(const Result<T>& r, const char* flag, T* out) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "mr: %s: %s\n", flag, r.status().message().c_str());
+    return false;
+  }
+  *out = r.value();
+  return true;
+}
+
+void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
+  cmd->add_option("--job", o->job, "job name (wordcount)")->required();
+  cmd->add_option("--input", o->inputs, "input files, directories or globs")->required();
+  cmd->add_option("--output", o->output, "output directory (must not exist)")->required();
+  cmd->add_option("--reducers", o->reducers, "number of reduce tasks")->capture_default_str();
+  cmd->add_option("--split-size", o->split_size, "input split size, e.g. 64m (default 64m)");
+  cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable)");
+  cmd->add_flag("--overwrite", o->overwrite, "replace the output directory if it exists");
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"mr: a fault-tolerant distributed MapReduce engine", "mr"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every command");
+
+  std::string log_level = "info";
+  ClientOptions client;
+  std::string master_addr = "127.0.0.1:7070";
+  auto add_client_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--master", master_addr, "master address HOST:PORT")->capture_default_str();
+    cmd->add_flag("--json", client.json, "machine-readable output");
+  };
+
+  // mr master
+  auto* master_cmd = app.add_subcommand("master", "run the master");
+  std::string m_listen = "127.0.0.1:7070", m_http = "127.0.0.1:7071", m_dir, m_timeout = "10s";
+  master_cmd->add_option("--listen", m_listen, "RPC address HOST:PORT (port 0 = any)")->capture_default_str();
+  master_cmd->add_option("--http", m_http, "HTTP address HOST:PORT")->capture_default_str();
+  master_cmd->add_option("--data-dir", m_dir, "where the job journal lives")->required();
+  master_cmd->add_option("--worker-timeout", m_timeout, "a worker silent this long is dead")->capture_default_str();
+  master_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
+  // mr worker
+  auto* worker_cmd = app.add_subcommand("worker", "run a worker");
+  std::string w_master = "127.0.0.1:7070", w_dir, w_listen = "127.0.0.1:0", w_hb = "1s", w_buffer = "256m";
+  int w_slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), w_threads = 1;
+  worker_cmd->add_option("--master", w_master, "master address HOST:PORT")->capture_default_str();
+  worker_cmd->add_option("--data-dir", w_dir, "where intermediate data lives")->required();
+  worker_cmd->add_option("--listen", w_listen, "shuffle server address (port 0 = any)")->capture_default_str();
+  worker_cmd->add_option("--slots", w_slots, "tasks run at once")->capture_default_str()->check(CLI::Range(1, 1024));
+  worker_cmd->add_option("--threads", w_threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
+  worker_cmd->add_option("--heartbeat", w_hb, "heartbeat period")->capture_default_str();
+  worker_cmd->add_option("--map-buffer", w_buffer, "map output memory per task before spilling")->capture_default_str();
+  worker_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
+  // mr submit
+  auto* submit_cmd = app.add_subcommand("submit", "submit a job to a running master");
+  SubmitOptions submit;
+  AddSubmitFlags(submit_cmd, &submit);
+  submit_cmd->add_flag("--wait", submit.wait, "show progress and wait for the job to end");
+  add_client_flags(submit_cmd);
+
+  // mr status / jobs / workers / kill
+  std::string job_id;
+  auto* status_cmd = app.add_subcommand("status", "show one job");
+  status_cmd->add_option("JOB", job_id, "job id")->required();
+  add_client_flags(status_cmd);
+  auto* jobs_cmd = app.add_subcommand("jobs", "list jobs");
+  add_client_flags(jobs_cmd);
+  auto* workers_cmd = app.add_subcommand("workers", "list live workers");
+  add_client_flags(workers_cmd);
+  auto* kill_cmd = app.add_subcommand("kill", "cancel a job");
+  kill_cmd->add_option("JOB", job_id, "job id")->required();
+  add_client_flags(kill_cmd);
+
+  // mr run
+  auto* run_cmd = app.add_subcommand("run", "run one job on a local cluster started for it");
+  RunOptions run;
+  AddSubmitFlags(run_cmd, &run.submit);
+  run_cmd->add_option("--workers", run.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 64));
+  run_cmd->add_option("--slots", run.slots, "tasks at once per worker (default cores/workers)");
+  run_cmd->add_option("--threads", run.threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
+  run_cmd->add_option("--keep-logs", run.keep_logs, "copy the processes' logs to this directory");
+  run_cmd->add_flag("--json", run.json, "machine-readable summary");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "mr: %s (see mr %s--help)\n", e.what(),
+                 app.get_subcommands().empty() ? "" : (app.get_subcommands()[0]->get_name() + " ").c_str());
+    return kExitUsage;
+  }
+
+  if (!Parse(ParseHostPort(master_addr), "--master", &client.master)) return kExitUsage;
+
+  if (master_cmd->parsed()) {
+    MasterOptions mo;
+    std::chrono::milliseconds timeout;
+    if (!Parse(ParseHostPort(m_listen), "--listen", &mo.listen) || !Parse(ParseHostPort(m_http), "--http", &mo.http) ||
+        !Parse(ParseDuration(m_timeout), "--worker-timeout", &timeout)) {
+      return kExitUsage;
+    }
+    mo.worker_timeout = timeout;
+    mo.data_dir = m_dir;
+    Status s = InitLogging("master", log_level);
+    if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
+    s = RunMaster(mo);
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return kExitFailed;
+    }
+    return kExitOk;
+  }
+  if (worker_cmd->parsed()) {
+    WorkerOptions wo;
+    uint64_t buffer;
+    if (!Parse(ParseHostPort(w_master), "--master", &wo.master) || !Parse(ParseHostPort(w_listen), "--listen", &wo.listen) ||
+        !Parse(ParseDuration(w_hb), "--heartbeat", &wo.heartbeat) || !Parse(ParseSize(w_buffer), "--map-buffer", &buffer)) {
+      return kExitUsage;
+    }
+    wo.data_dir = w_dir;
+    wo.slots = w_slots;
+    wo.threads = w_threads;
+    wo.map_buffer_bytes = buffer;
+    Status s = InitLogging("worker", log_level);
+    if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
+    s = RunWorker(wo);
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return kExitFailed;
+    }
+    return kExitOk;
+  }
+  if (submit_cmd->parsed()) return CmdSubmit(client, submit);
+  if (status_cmd->parsed()) return CmdStatus(client, job_id);
+  if (jobs_cmd->parsed()) return CmdJobs(client);
+  if (workers_cmd->parsed()) return CmdWorkers(client);
+  if (kill_cmd->parsed()) return CmdKill(client, job_id);
+  if (run_cmd->parsed()) return CmdRun(run);
+  return kExitUsage;
+}
+
+}  // namespace mr

@@ -1,0 +1,59 @@
+// The client side of the `mr` commands that talk to a running master (DESIGN §2): submit, status,
+// jobs, workers, kill; and the progress display shared with `mr run`.
+// Exit codes (also in the README): 0 success, 1 the job failed or the master refused the request,
+// 2 bad usage, 3 the master cannot be reached, 130 interrupted.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/units.h"
+#include "mr.pb.h"
+
+namespace mr {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnreachable = 3;
+constexpr int kExitInterrupted = 130;
+
+struct ClientOptions {
+  HostPort master{"127.0.0.1", 7070};
+  bool json = false;
+};
+
+struct SubmitOptions {
+  std::string job;
+  std::vector<std::string> inputs;
+  std::string output;
+  uint32_t reducers = 1;
+  std::string split_size;          // SIZE text; empty = the master's default
+  std::vector<std::string> args;   // KEY=VALUE
+  bool overwrite = false;
+  bool wait = false;
+};
+
+// Builds the JobSpec (absolute paths, parsed sizes and arguments); InvalidArgument on bad flags.
+Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o);
+
+int CmdSubmit(const ClientOptions& c, const SubmitOptions& o);
+int CmdStatus(const ClientOptions& c, const std::string& job);
+int CmdJobs(const ClientOptions& c);
+int CmdWorkers(const ClientOptions& c);
+int CmdKill(const ClientOptions& c, const std::string& job);
+
+// Submits `spec` and returns the job id, or prints the error and returns the exit code as an error.
+Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec);
+// Polls the job until it ends, drawing progress on stdout; returns its final status. Stops early
+// (Aborted) when *interrupted becomes true. Reconnects if the master connection breaks.
+Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
+                                    const std::atomic<bool>* interrupted);
+// The closing summary: state, times, counters.
+void PrintSummary(const proto::JobStatus& s, bool json);
+std::string JobStateName(proto::JobState s);
+
+}  // namespace mr

@@ -1,0 +1,22 @@
+// `mr run`: the embedded default (DESIGN §2). Starts a master and N worker processes (this same
+// binary) on loopback with temporary data dirs, runs one job with progress, prints the summary and
+// the peak memory of each process, and shuts everything down — also on Ctrl-C. The processes' logs
+// are kept (and named) when the job fails.
+#pragma once
+
+#include "client/commands.h"
+
+namespace mr {
+
+struct RunOptions {
+  SubmitOptions submit;
+  int workers = 2;
+  int slots = 0;     // per worker; 0 = cores / workers (at least 1)
+  int threads = 1;   // per map task
+  std::string keep_logs;  // directory to copy the logs to; empty = only on failure
+  bool json = false;
+};
+
+int CmdRun(const RunOptions& options);
+
+}  // namespace mr

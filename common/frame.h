@@ -1,0 +1,26 @@
+// Framing (DESIGN §6, docs/protocol.md): a 4-byte big-endian length, then a serialized
+// proto::Envelope of that many bytes. The length is checked against the maximum before anything is
+// allocated. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "mr.pb.h"
+
+namespace mr {
+
+constexpr uint32_t kProtocolVersion = 1;
+constexpr uint32_t kDefaultMaxFrame = 64u << 20;
+constexpr size_t kFrameHeaderSize = 4;
+
+// The frame for `msg`: header and body.
+std::string EncodeFrame(const proto::Envelope& msg);
+uint32_t DecodeFrameLength(const char header[kFrameHeaderSize]);
+// Parses a frame body; an error names what is wrong (unparsable, or no message set).
+Result<proto::Envelope> DecodeFrameBody(const std::string& body);
+// A short name of the message held, for logs ("submit_job").
+std::string MessageName(const proto::Envelope& msg);
+
+}  // namespace mr

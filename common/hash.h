@@ -1,0 +1,28 @@
+// The project's stable hash (DESIGN §3): 64-bit FNV-1a over the key's bytes. It is part of the
+// on-disk and cross-machine contract: the partition of a key is PartitionOf(key, R) on every machine
+// and every run. Never replace it with std::hash. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace mr {
+
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+constexpr uint64_t kFnvPrime = 0x100000001b3ull;
+
+constexpr uint64_t StableHash(std::string_view key) {
+  uint64_t h = kFnvOffset;
+  for (char c : key) {
+    h ^= static_cast<unsigned char>(c);
+    h *= kFnvPrime;
+  }
+  return h;
+}
+
+// partition = hash(key) mod R. REQUIRES: reducers > 0.
+constexpr uint32_t PartitionOf(std::string_view key, uint32_t reducers) {
+  return static_cast<uint32_t>(StableHash(key) % reducers);
+}
+
+}  // namespace mr

@@ -1,0 +1,67 @@
+// Status and Result<T>: errors as values across module boundaries (LevelDB style).
+// OK costs nothing; an error carries a code and a one-line message meant for a user.
+// Thread-safety: values; copy freely.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace mr {
+
+class Status {
+ public:
+  enum class Code { kOk, kInvalidArgument, kNotFound, kAlreadyExists, kIoError, kUnavailable,
+                    kProtocol, kCorruption, kAborted, kInternal };
+
+  Status() = default;
+  static Status OK() { return Status(); }
+  static Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+  static Status NotFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
+  static Status AlreadyExists(std::string m) { return Status(Code::kAlreadyExists, std::move(m)); }
+  static Status IoError(std::string m) { return Status(Code::kIoError, std::move(m)); }
+  static Status Unavailable(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
+  static Status Protocol(std::string m) { return Status(Code::kProtocol, std::move(m)); }
+  static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
+  static Status Aborted(std::string m) { return Status(Code::kAborted, std::move(m)); }
+  static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  std::string ToString() const;
+
+ private:
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+// Result<T>: a T or an error Status. REQUIRES: value() only when ok().
+template <class T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {}  // NOLINT
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+  T& operator*() { return *value_; }
+
+ private:
+  Status status_;
+  std::optional<T> value_;
+};
+
+}  // namespace mr
+
+#define MR_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    ::mr::Status _st = (expr);          \
+    if (!_st.ok()) return _st;          \
+  } while (0)

@@ -1,0 +1,117 @@
+#include "common/sync_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <fmt/format.h>
+
+namespace mr {
+
+Status SyncClient::RunUntil(const bool& done, Millis timeout, const char* what) {
+  io_.restart();
+  io_.run_for(timeout);
+  if (done) return Status::OK();
+  broken_ = true;
+  error_code ec;
+  socket_.close(ec);
+  io_.restart();
+  io_.run();  // let the cancelled operation complete
+  return Status::Unavailable(fmt::format("{} {} timed out after {} ms", what, address_, timeout.count()));
+}
+
+Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, proto::Role role,
+                                                        Millis timeout, uint32_t max_frame) {
+  std::unique_ptr<SyncClient> c(new SyncClient(max_frame));
+  c->address_ = addr.ToString();
+  error_code ec;
+  tcp::resolver resolver(c->io_);
+  auto endpoints = resolver.resolve(addr.host, std::to_string(addr.port), ec);
+  if (ec) return Status::Unavailable(fmt::format("cannot resolve {}: {}", addr.host, ec.message()));
+  bool done = false;
+  error_code connect_ec;
+  asio::async_connect(c->socket_, endpoints, [&](const error_code& e, const tcp::endpoint&) {
+    connect_ec = e;
+    done = true;
+  });
+  MR_RETURN_IF_ERROR(c->RunUntil(done, timeout, "connecting to"));
+  if (connect_ec) {
+    return Status::Unavailable(fmt::format("cannot connect to {}: {}", c->address_, connect_ec.message()));
+  }
+  c->socket_.set_option(tcp::no_delay(true), ec);
+
+  proto::Envelope hello;
+  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
+  hello.mutable_hello()->set_role(role);
+  auto reply = c->Call(hello, timeout);
+  if (!reply.ok()) return reply.status();
+  if (!reply->has_hello_reply()) return Status::Protocol("peer did not answer the hello");
+  if (!reply->hello_reply().ok()) {
+    return Status::Unavailable(fmt::format("{} refused the connection: {}", c->address_,
+                                           reply->hello_reply().error()));
+  }
+  return c;
+}
+
+Status SyncClient::Send(const proto::Envelope& msg, Millis timeout) {
+  if (broken_) return Status::Unavailable("connection to " + address_ + " is closed");
+  std::string frame = EncodeFrame(msg);
+  bool done = false;
+  error_code ec;
+  asio::async_write(socket_, asio::buffer(frame), [&](const error_code& e, size_t) {
+    ec = e;
+    done = true;
+  });
+  MR_RETURN_IF_ERROR(RunUntil(done, timeout, "writing to"));
+  if (ec) {
+    broken_ = true;
+    return Status::Unavailable(fmt::format("connection to {} lost: {}", address_, ec.message()));
+  }
+  return Status::OK();
+}
+
+Result<proto::Envelope> SyncClient::Receive(Millis timeout) {
+  if (broken_) return Status::Unavailable("connection to " + address_ + " is closed");
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto left = [&] {
+    return std::max(Millis(1), std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now()));
+  };
+  char header[kFrameHeaderSize];
+  bool done = false;
+  error_code ec;
+  asio::async_read(socket_, asio::buffer(header), [&](const error_code& e, size_t) {
+    ec = e;
+    done = true;
+  });
+  MR_RETURN_IF_ERROR(RunUntil(done, left(), "reading from"));
+  if (ec) {
+    broken_ = true;
+    if (ec == asio::error::eof) return Status::Unavailable(fmt::format("{} closed the connection", address_));
+    return Status::Unavailable(fmt::format("connection to {} lost: {}", address_, ec.message()));
+  }
+  uint32_t len = DecodeFrameLength(header);
+  if (len > max_frame_) {
+    broken_ = true;
+    return Status::Protocol(fmt::format("frame of {} bytes from {} exceeds the limit", len, address_));
+  }
+  std::string body(len, '\0');
+  done = false;
+  asio::async_read(socket_, asio::buffer(body), [&](const error_code& e, size_t) {
+    ec = e;
+    done = true;
+  });
+  MR_RETURN_IF_ERROR(RunUntil(done, left(), "reading from"));
+  if (ec) {
+    broken_ = true;
+    return Status::Unavailable(fmt::format("truncated frame from {}: {}", address_, ec.message()));
+  }
+  auto msg = DecodeFrameBody(body);
+  if (!msg.ok()) broken_ = true;
+  return msg;
+}
+
+Result<proto::Envelope> SyncClient::Call(const proto::Envelope& msg, Millis timeout) {
+  MR_RETURN_IF_ERROR(Send(msg, timeout));
+  auto reply = Receive(timeout);
+  if (reply.ok() && reply->has_error()) return Status::Aborted(reply->error().message());
+  return reply;
+}
+
+}  // namespace mr

@@ -1,0 +1,30 @@
+// Parsing and printing of the units the command line uses (DESIGN §2).
+// SIZE: bytes with an optional k/m/g suffix (powers of 1024; "64m", "64MiB", "64MB" and "67108864"
+// are the same). DURATION: "500ms", "2s", "1m" or a plain number of seconds. HOST:PORT endpoints.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace mr {
+
+Result<uint64_t> ParseSize(std::string_view text);
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;
+};
+// Accepts "host:port", "[v6addr]:port" and ":port" (host 127.0.0.1). Port 0 is allowed.
+Result<HostPort> ParseHostPort(std::string_view text);
+
+std::string FormatBytes(uint64_t bytes);          // "1.5 GiB"
+std::string FormatDuration(std::chrono::milliseconds d);  // "1m02s", "3.4s"
+
+}  // namespace mr

@@ -1,0 +1,43 @@
+#include "common/units.h"
+
+#include <gtest/gtest.h>
+
+namespace mr {
+namespace {
+
+TEST(UnitsTest, SizesAreEquivalent) {
+  EXPECT_EQ(ParseSize("64m").value(), 67108864u);
+  EXPECT_EQ(ParseSize("64MiB").value(), 67108864u);
+  EXPECT_EQ(ParseSize("64MB").value(), 67108864u);
+  EXPECT_EQ(ParseSize("67108864").value(), 67108864u);
+  EXPECT_EQ(ParseSize("1g").value(), 1ull << 30);
+  EXPECT_EQ(ParseSize("4k").value(), 4096u);
+  EXPECT_FALSE(ParseSize("").ok());
+  EXPECT_FALSE(ParseSize("12q").ok());
+  EXPECT_FALSE(ParseSize("m").ok());
+}
+
+TEST(UnitsTest, Durations) {
+  EXPECT_EQ(ParseDuration("500ms").value().count(), 500);
+  EXPECT_EQ(ParseDuration("2s").value().count(), 2000);
+  EXPECT_EQ(ParseDuration("1m").value().count(), 60000);
+  EXPECT_EQ(ParseDuration("3").value().count(), 3000);
+  EXPECT_EQ(ParseDuration("0.5").value().count(), 500);
+  EXPECT_FALSE(ParseDuration("5 parsecs").ok());
+}
+
+TEST(UnitsTest, HostPort) {
+  auto hp = ParseHostPort("127.0.0.1:7070");
+  ASSERT_TRUE(hp.ok());
+  EXPECT_EQ(hp->host, "127.0.0.1");
+  EXPECT_EQ(hp->port, 7070);
+  EXPECT_EQ(ParseHostPort(":0")->host, "127.0.0.1");
+  EXPECT_EQ(ParseHostPort("[::1]:80")->host, "::1");
+  EXPECT_EQ(ParseHostPort("[::1]:80")->ToString(), "[::1]:80");
+  EXPECT_FALSE(ParseHostPort("nohost").ok());
+  EXPECT_FALSE(ParseHostPort("h:99999").ok());
+  EXPECT_FALSE(ParseHostPort("h:").ok());
+}
+
+}  // namespace
+}  // namespace mr

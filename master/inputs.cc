@@ -1,0 +1,82 @@
+#include "master/inputs.h"
+
+#include <glob.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Hidden(const fs::path& p) {
+  std::string name = p.filename().string();
+  return !name.empty() && (name[0] == '_' || name[0] == '.');
+}
+
+Status AddPath(const fs::path& path, std::vector<InputFile>* out) {
+  std::error_code ec;
+  auto st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return Status::NotFound(fmt::format("input {} does not exist", path.string()));
+  if (fs::is_directory(st)) {
+    std::vector<fs::path> entries;
+    for (auto it = fs::directory_iterator(path, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (!Hidden(it->path())) entries.push_back(it->path());
+    }
+    if (ec) return Status::IoError(fmt::format("cannot list {}: {}", path.string(), ec.message()));
+    std::sort(entries.begin(), entries.end());
+    for (auto& e : entries) MR_RETURN_IF_ERROR(AddPath(e, out));
+    return Status::OK();
+  }
+  if (!fs::is_regular_file(st)) return Status::OK();  // sockets, fifos: not input
+  if (::access(path.c_str(), R_OK) != 0) {
+    return Status::IoError(fmt::format("input {} is not readable", path.string()));
+  }
+  out->push_back({path.string(), static_cast<uint64_t>(fs::file_size(path, ec))});
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::vector<InputFile>> ExpandInputs(const std::vector<std::string>& inputs) {
+  std::vector<InputFile> files;
+  if (inputs.empty()) return Status::InvalidArgument("no input given");
+  for (const auto& in : inputs) {
+    fs::path p = fs::absolute(in).lexically_normal();
+    if (in.find_first_of("*?[") == std::string::npos) {
+      MR_RETURN_IF_ERROR(AddPath(p, &files));
+      continue;
+    }
+    glob_t g{};
+    int rc = ::glob(p.c_str(), 0, nullptr, &g);
+    if (rc == GLOB_NOMATCH) {
+      globfree(&g);
+      return Status::NotFound(fmt::format("input {} matches no file", in));
+    }
+    std::vector<std::string> matches(g.gl_pathv, g.gl_pathv + g.gl_pathc);
+    globfree(&g);
+    for (auto& m : matches) {
+      if (!Hidden(m)) MR_RETURN_IF_ERROR(AddPath(m, &files));
+    }
+  }
+  // The same file named twice (by a directory and a glob, say) is read once.
+  std::sort(files.begin(), files.end(), [](auto& a, auto& b) { return a.path < b.path; });
+  files.erase(std::unique(files.begin(), files.end(), [](auto& a, auto& b) { return a.path == b.path; }),
+              files.end());
+  return files;
+}
+
+std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t split_size) {
+  std::vector<Split> splits;
+  for (const auto& f : files) {
+    for (uint64_t off = 0; off < f.size; off += split_size) {
+      splits.push_back({f.path, off, std::min(split_size, f.size - off)});
+    }
+  }
+  return splits;
+}
+
+}  // namespace mr

@@ -1,0 +1,32 @@
+// Input listing and splitting (DESIGN §3). Inputs are files, directories (their files, recursively)
+// or globs. Files and directories whose names start with '_' or '.' are skipped, so a job's output
+// directory is a valid input. Each file is cut into splits of `split_size` bytes; the line reader
+// (common/line_reader.h) makes the cuts line-exact. Empty files have no splits.
+// Pure functions over the filesystem; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace mr {
+
+struct InputFile {
+  std::string path;  // absolute
+  uint64_t size = 0;
+};
+
+struct Split {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+// NotFound naming the first input that does not exist or matches nothing.
+Result<std::vector<InputFile>> ExpandInputs(const std::vector<std::string>& inputs);
+// REQUIRES: split_size > 0.
+std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t split_size);
+
+}  // namespace mr

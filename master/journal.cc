@@ -1,0 +1,67 @@
+#include "master/journal.h"
+
+#include <rocksdb/db.h>
+
+#include <fmt/format.h>
+
+#include "common/record.h"
+
+namespace mr {
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, const char* what) {
+  return s.ok() ? Status::OK() : Status::IoError(fmt::format("journal: {}: {}", what, s.ToString()));
+}
+
+std::string JobKey(uint64_t id) {
+  std::string k = "job/";
+  PutFixed64BE(&k, id);
+  return k;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
+  std::unique_ptr<Journal> j(new Journal());
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir + "/journal", &db), "cannot open"));
+  j->db_.reset(db);
+  std::string v;
+  auto s = db->Get(rocksdb::ReadOptions(), "meta/next_job_id", &v);
+  if (s.ok()) j->next_id_ = std::stoull(v);
+  else if (!s.IsNotFound()) return FromRocks(s, "cannot read");
+  else j->next_id_ = 1;
+  return j;
+}
+
+Journal::~Journal() = default;
+
+Status Journal::PutJob(const proto::JobStatus& job) {
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), JobKey(job.job_id()), job.SerializeAsString()),
+                   "cannot write");
+}
+
+Result<std::vector<proto::JobStatus>> Journal::LoadJobs() {
+  std::vector<proto::JobStatus> jobs;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("job/"); it->Valid() && it->key().starts_with("job/"); it->Next()) {
+    proto::JobStatus j;
+    if (!j.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Corruption("journal: unreadable job record");
+    }
+    jobs.push_back(std::move(j));
+  }
+  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
+  return jobs;
+}
+
+Result<uint64_t> Journal::NextJobId() {
+  uint64_t id = next_id_++;
+  MR_RETURN_IF_ERROR(FromRocks(db_->Put(rocksdb::WriteOptions(), "meta/next_job_id", std::to_string(next_id_)),
+                               "cannot write"));
+  return id;
+}
+
+}  // namespace mr

@@ -1,0 +1,33 @@
+// Journal: the master's durable job table, in RocksDB under DIR/journal (DESIGN §2, §5). Every
+// change of a job's state is written through before it is acted on; on start the master reads the
+// jobs back and resumes the unfinished ones. Thread-safety: thread-safe (RocksDB is).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "mr.pb.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace mr {
+
+class Journal {
+ public:
+  static Result<std::unique_ptr<Journal>> Open(const std::string& dir);
+  ~Journal();
+  Status PutJob(const proto::JobStatus& job);
+  Result<std::vector<proto::JobStatus>> LoadJobs();
+  // Job ids are never reused, across restarts too.
+  Result<uint64_t> NextJobId();
+
+ private:
+  Journal() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  uint64_t next_id_ = 0;
+};
+
+}  // namespace mr

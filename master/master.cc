@@ -1,0 +1,271 @@
+#include "master/master.h"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+
+#include "common/channel.h"
+#include "common/handshake.h"
+#include "common/log.h"
+#include "master/journal.h"
+#include "master/scheduler.h"
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host.starts_with("127.") || host == "::1";
+}
+
+class Master {
+ public:
+  explicit Master(const MasterOptions& o) : opts_(o), sweep_timer_(io_) {}
+
+  Status Run() {
+    std::error_code ec;
+    fs::create_directories(opts_.data_dir, ec);
+    if (ec) return Status::IoError(fmt::format("cannot create {}: {}", opts_.data_dir, ec.message()));
+    auto journal = Journal::Open(opts_.data_dir);
+    if (!journal.ok()) return journal.status();
+    journal_ = std::move(*journal);
+    auto jobs = journal_->LoadJobs();
+    if (!jobs.ok()) return jobs.status();
+    Effects fx;
+    for (auto& j : *jobs) scheduler_.Restore(j, &fx);
+    Apply(fx);
+
+    if (!IsLoopback(opts_.listen.host)) {
+      spdlog::warn("listening on {} without authentication: anyone who can reach it can run jobs",
+                   opts_.listen.host);
+    } else {
+      spdlog::info("no cluster token configured: serving loopback only");
+    }
+    auto listener = Listener::Bind(io_, opts_.listen);
+    if (!listener.ok()) return listener.status();
+    listener_ = *listener;
+    listener_->Start([this](std::shared_ptr<Channel> ch) { OnAccept(std::move(ch)); });
+    MR_RETURN_IF_ERROR(WriteAddressFile());
+    spdlog::info("master listening on {}, data in {}, worker timeout {} ms",
+                 listener_->address().ToString(), opts_.data_dir, opts_.worker_timeout.count());
+
+    boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
+    signals.async_wait([this](const error_code& e, int sig) {
+      if (!e) spdlog::info("signal {}: stopping", sig);
+      io_.stop();
+    });
+    ArmSweep();
+    io_.run();
+    return Status::OK();
+  }
+
+ private:
+  struct Session {
+    std::shared_ptr<Channel> channel;
+    bool greeted = false;
+    proto::Role role = proto::ROLE_UNSPECIFIED;
+    std::string worker_id;
+  };
+
+  Status WriteAddressFile() {
+    std::string path = opts_.data_dir + "/ADDRESS";
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::trunc);
+      f << "rpc " << listener_->address().ToString() << "\n";
+      if (!f) return Status::IoError("cannot write " + tmp);
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) return Status::IoError(fmt::format("cannot write {}: {}", path, ec.message()));
+    return Status::OK();
+  }
+
+  void ArmSweep() {
+    auto period = std::clamp(opts_.worker_timeout / 4, std::chrono::milliseconds(20),
+                             std::chrono::milliseconds(1000));
+    sweep_timer_.expires_after(period);
+    sweep_timer_.async_wait([this](const error_code& e) {
+      if (e) return;
+      Effects fx;
+      int64_t now = NowMs();
+      for (const std::string& id : scheduler_.SilentWorkers(now, opts_.worker_timeout.count())) {
+        auto it = workers_.find(id);
+        if (it != workers_.end()) {
+          it->second->worker_id.clear();
+          it->second->channel->Close("no heartbeat");
+          workers_.erase(it);
+        }
+        scheduler_.RemoveWorker(id, fmt::format("no heartbeat for {} ms", opts_.worker_timeout.count()),
+                                now, &fx);
+      }
+      Apply(fx);
+      ArmSweep();
+    });
+  }
+
+  void OnAccept(std::shared_ptr<Channel> channel) {
+    auto session = std::make_shared<Session>();
+    session->channel = channel;
+    // The session holds the channel and the callbacks hold the session; the cycle is broken when
+    // the channel drops its callbacks after closing.
+    channel->Start([this, session](proto::Envelope& m) { OnMessage(*session, m); },
+                   [this, session](const std::string& reason) { OnClosed(*session, reason); });
+  }
+
+  void OnClosed(Session& s, const std::string& reason) {
+    if (s.role == proto::ROLE_WORKER && !s.worker_id.empty()) {
+      Effects fx;
+      workers_.erase(s.worker_id);
+      scheduler_.RemoveWorker(s.worker_id, "connection closed: " + reason, NowMs(), &fx);
+      Apply(fx);
+    } else if (reason != "peer closed the connection") {
+      spdlog::info("connection from {} closed: {}", s.channel->peer(), reason);
+    }
+    s.channel.reset();
+  }
+
+  void Refuse(Session& s, const std::string& reason) {
+    spdlog::warn("closing connection from {}: {}", s.channel->peer(), reason);
+    s.channel->Send(MakeError(reason));
+    s.channel->CloseAfterFlush(reason);
+  }
+
+  void OnMessage(Session& s, proto::Envelope& m) {
+    if (!s.greeted) {
+      Status st = CheckHello(m, {proto::ROLE_CLIENT, proto::ROLE_WORKER}, &s.role);
+      s.channel->Send(MakeHelloReply(st));
+      if (!st.ok()) {
+        spdlog::warn("refused {}: {}", s.channel->peer(), st.message());
+        s.channel->CloseAfterFlush(st.message());
+        return;
+      }
+      s.greeted = true;
+      return;
+    }
+    if (s.role == proto::ROLE_CLIENT) OnClientMessage(s, m);
+    else OnWorkerMessage(s, m);
+  }
+
+  void OnClientMessage(Session& s, proto::Envelope& m) {
+    proto::Envelope reply;
+    Effects fx;
+    int64_t now = NowMs();
+    switch (m.msg_case()) {
+      case proto::Envelope::kSubmitJob: {
+        auto id = journal_->NextJobId();
+        Result<uint64_t> r = id.ok() ? scheduler_.Submit(*id, m.submit_job().spec(), now, &fx) : id;
+        if (!r.ok()) {
+          reply = MakeError(r.status().message());
+          break;
+        }
+        reply.mutable_submit_reply()->set_job_id(*r);
+        break;
+      }
+      case proto::Envelope::kGetJob: {
+        auto st = scheduler_.JobStatus(m.get_job().job_id());
+        if (!st.ok()) reply = MakeError(st.status().message());
+        else *reply.mutable_job_status()->mutable_status() = *st;
+        break;
+      }
+      case proto::Envelope::kListJobs:
+        for (auto& j : scheduler_.AllJobs()) *reply.mutable_job_list()->add_jobs() = j;
+        reply.mutable_job_list();
+        break;
+      case proto::Envelope::kListWorkers:
+        for (auto& w : scheduler_.Workers(now)) *reply.mutable_worker_list()->add_workers() = w;
+        reply.mutable_worker_list();
+        break;
+      case proto::Envelope::kKillJob: {
+        Status st = scheduler_.Kill(m.kill_job().job_id(), now, &fx);
+        if (!st.ok()) reply = MakeError(st.message());
+        else reply.mutable_kill_reply()->set_state(proto::JOB_KILLED);
+        break;
+      }
+      default:
+        Refuse(s, fmt::format("unexpected {} from a client", MessageName(m)));
+        return;
+    }
+    scheduler_.Schedule(now, &fx);
+    Apply(fx);
+    s.channel->Send(reply);
+  }
+
+  void OnWorkerMessage(Session& s, proto::Envelope& m) {
+    Effects fx;
+    int64_t now = NowMs();
+    if (m.has_register_worker()) {
+      if (!s.worker_id.empty()) return Refuse(s, "worker registered twice");
+      s.worker_id = fmt::format("w{}", next_worker_++);
+      workers_[s.worker_id] = &s;
+      scheduler_.AddWorker(s.worker_id, m.register_worker().shuffle_address(), m.register_worker().slots(), now);
+      spdlog::info("worker {} registered from {}: shuffle {}, {} slots", s.worker_id, s.channel->peer(),
+                   m.register_worker().shuffle_address(), m.register_worker().slots());
+      proto::Envelope reply;
+      reply.mutable_register_reply()->set_worker_id(s.worker_id);
+      s.channel->Send(reply);
+    } else if (s.worker_id.empty()) {
+      return Refuse(s, fmt::format("{} before registering", MessageName(m)));
+    } else if (m.has_heartbeat()) {
+      scheduler_.Heartbeat(s.worker_id, now);
+    } else if (m.has_task_report()) {
+      scheduler_.Heartbeat(s.worker_id, now);
+      scheduler_.OnReport(s.worker_id, m.task_report(), now, &fx);
+    } else {
+      return Refuse(s, fmt::format("unexpected {} from a worker", MessageName(m)));
+    }
+    scheduler_.Schedule(now, &fx);
+    Apply(fx);
+  }
+
+  // Carries out a Scheduler call's effects: journal first, then tell the workers.
+  void Apply(const Effects& fx) {
+    for (uint64_t id : fx.changed_jobs) {
+      auto st = scheduler_.JobStatus(id);
+      if (!st.ok()) continue;
+      Status s = journal_->PutJob(*st);
+      if (!s.ok()) spdlog::error("{}", s.message());
+    }
+    for (const auto& [worker, task] : fx.assignments) {
+      auto it = workers_.find(worker);
+      if (it == workers_.end()) continue;
+      proto::Envelope e;
+      *e.mutable_assign_task() = task;
+      it->second->channel->Send(e);
+    }
+    for (uint64_t id : fx.ended_jobs) {
+      proto::Envelope e;
+      e.mutable_job_ended()->set_job_id(id);
+      std::string frame = EncodeFrame(e);
+      for (auto& [wid, session] : workers_) session->channel->Send(frame);
+    }
+  }
+
+  MasterOptions opts_;
+  asio::io_context io_;
+  asio::steady_timer sweep_timer_;
+  std::shared_ptr<Listener> listener_;
+  std::unique_ptr<Journal> journal_;
+  Scheduler scheduler_;
+  std::map<std::string, Session*> workers_;  // registered workers' sessions (owned by their channels)
+  uint64_t next_worker_ = 1;
+};
+
+}  // namespace
+
+Status RunMaster(const MasterOptions& options) {
+  Master m(options);
+  return m.Run();
+}
+
+}  // namespace mr

@@ -1,0 +1,25 @@
+// The master process (DESIGN §2): serves clients and workers on one TCP port, keeps the Scheduler's
+// tables, journals job state in RocksDB under data_dir, declares workers dead after
+// worker_timeout without a heartbeat, and writes the addresses it bound to data_dir/ADDRESS (so a
+// master started on port 0 can be found). Run() blocks until SIGINT/SIGTERM.
+// Threading: one io_context thread owns all state.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/status.h"
+#include "common/units.h"
+
+namespace mr {
+
+struct MasterOptions {
+  HostPort listen{"127.0.0.1", 7070};
+  HostPort http{"127.0.0.1", 7071};
+  std::string data_dir;
+  std::chrono::milliseconds worker_timeout{10000};
+};
+
+Status RunMaster(const MasterOptions& options);
+
+}  // namespace mr

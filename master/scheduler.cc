@@ -1,0 +1,419 @@
+#include "master/scheduler.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+
+#include "common/log.h"
+#include "jobs/job.h"
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool Finished(const proto::JobStatus& s) {
+  return s.state() == proto::JOB_SUCCEEDED || s.state() == proto::JOB_FAILED ||
+         s.state() == proto::JOB_KILLED;
+}
+
+const char* KindName(proto::TaskKind k) { return k == proto::TASK_MAP ? "map" : "reduce"; }
+
+std::string PartName(uint32_t i) { return fmt::format("part-r-{:05}", i); }
+
+}  // namespace
+
+Result<uint64_t> Scheduler::Submit(uint64_t id, proto::JobSpec spec, int64_t now_ms, Effects* fx) {
+  JobArgs args(spec.args().begin(), spec.args().end());
+  auto job = MakeJob(spec.job(), args);
+  if (!job.ok()) return job.status();
+  if (spec.reducers() == 0) spec.set_reducers(1);
+  if (spec.reducers() > 100000) return Status::InvalidArgument("--reducers must be at most 100000");
+  if (spec.split_size() == 0) spec.set_split_size(kDefaultSplitSize);
+  if (spec.split_size() < 4096) return Status::InvalidArgument("--split-size must be at least 4k");
+  auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
+  if (!files.ok()) return files.status();
+  if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
+  spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
+  std::error_code ec;
+  if (!spec.overwrite() && fs::exists(spec.output(), ec)) {
+    return Status::AlreadyExists(fmt::format("output {} already exists (use --overwrite to replace it)",
+                                             spec.output()));
+  }
+  for (const auto& [other_id, other] : jobs_) {
+    if (!Finished(other.status) && other.status.spec().output() == spec.output()) {
+      return Status::AlreadyExists(fmt::format("output {} is the output of job {}, still unfinished",
+                                               spec.output(), other_id));
+    }
+  }
+  Job& j = jobs_[id];
+  j.status.set_job_id(id);
+  *j.status.mutable_spec() = std::move(spec);
+  j.status.set_state(proto::JOB_QUEUED);
+  j.status.set_submit_time_ms(now_ms);
+  for (auto& f : *files) j.status.set_input_bytes(j.status.input_bytes() + f.size);
+  spdlog::info("job {} submitted: {} over {} files ({} bytes), {} reducers", id, j.status.spec().job(),
+               files->size(), j.status.input_bytes(), j.status.spec().reducers());
+  fx->changed_jobs.push_back(id);
+  return id;
+}
+
+void Scheduler::Restore(const proto::JobStatus& status, Effects* fx) {
+  Job& j = jobs_[status.job_id()];
+  j.status = status;
+  if (Finished(status)) return;
+  if (status.state() == proto::JOB_RUNNING) {
+    // The output directory was created by this job: start it again from scratch.
+    std::error_code ec;
+    fs::remove_all(status.spec().output(), ec);
+  }
+  j.status.set_state(proto::JOB_QUEUED);
+  j.status.clear_counters();
+  spdlog::info("job {} resumed after a master restart", status.job_id());
+  fx->changed_jobs.push_back(status.job_id());
+}
+
+Status Scheduler::StartJob(Job& job, int64_t now_ms) {
+  const proto::JobSpec& spec = job.status.spec();
+  auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
+  if (!files.ok()) return files.status();
+  std::error_code ec;
+  if (fs::exists(spec.output(), ec)) {
+    if (!spec.overwrite()) {
+      return Status::AlreadyExists(fmt::format("output {} already exists", spec.output()));
+    }
+    fs::remove_all(spec.output(), ec);
+    if (ec) return Status::IoError(fmt::format("cannot remove {}: {}", spec.output(), ec.message()));
+  }
+  fs::create_directories(fs::path(spec.output()) / "_temporary", ec);
+  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", spec.output(), ec.message()));
+
+  auto splits = MakeSplits(*files, spec.split_size());
+  job.maps.clear();
+  job.reduces.clear();
+  for (uint32_t i = 0; i < splits.size(); i++) {
+    Task t;
+    t.kind = proto::TASK_MAP;
+    t.index = i;
+    t.split.set_path(splits[i].path);
+    t.split.set_offset(splits[i].offset);
+    t.split.set_length(splits[i].length);
+    job.maps.push_back(std::move(t));
+  }
+  for (uint32_t i = 0; i < spec.reducers(); i++) {
+    Task t;
+    t.kind = proto::TASK_REDUCE;
+    t.index = i;
+    job.reduces.push_back(std::move(t));
+  }
+  job.maps_done = job.reduces_done = 0;
+  job.status.set_state(proto::JOB_RUNNING);
+  job.status.set_start_time_ms(now_ms);
+  spdlog::info("job {} started: {} map tasks, {} reduce tasks", job.status.job_id(), job.maps.size(),
+               job.reduces.size());
+  return Status::OK();
+}
+
+void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& error, int64_t now_ms,
+                          Effects* fx) {
+  job.status.set_state(state);
+  job.status.set_error(error);
+  job.status.set_end_time_ms(now_ms);
+  for (auto* tasks : {&job.maps, &job.reduces}) {
+    for (Task& t : *tasks) {
+      for (auto& [attempt, worker] : t.running) {
+        auto w = workers_.find(worker);
+        if (w != workers_.end() && w->second.running > 0) w->second.running--;
+      }
+      t.running.clear();
+    }
+  }
+  // Counters are kept in the journal; the task tables are not needed any more.
+  *job.status.mutable_counters() = BuildStatus(job).counters();
+  job.status.set_maps_total(job.maps.size());
+  job.status.set_maps_done(job.maps_done);
+  job.status.set_reduces_total(job.reduces.size());
+  job.status.set_reduces_done(job.reduces_done);
+  job.maps.clear();
+  job.reduces.clear();
+  std::error_code ec;
+  if (!job.status.spec().output().empty()) {
+    fs::remove_all(fs::path(job.status.spec().output()) / "_temporary", ec);
+  }
+  uint64_t id = job.status.job_id();
+  if (state == proto::JOB_SUCCEEDED) spdlog::info("job {} succeeded", id);
+  else spdlog::warn("job {} {}: {}", id, proto::JobState_Name(state), error);
+  fx->ended_jobs.push_back(id);
+  fx->changed_jobs.push_back(id);
+}
+
+Status Scheduler::Kill(uint64_t job_id, int64_t now_ms, Effects* fx) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
+  if (Finished(it->second.status)) {
+    return Status::InvalidArgument(fmt::format("job {} has already finished ({})", job_id,
+                                               proto::JobState_Name(it->second.status.state())));
+  }
+  FinishJob(it->second, proto::JOB_KILLED, "killed by the user", now_ms, fx);
+  return Status::OK();
+}
+
+void Scheduler::AddWorker(const std::string& id, const std::string& address, uint32_t slots,
+                          int64_t now_ms) {
+  Worker& w = workers_[id];
+  w.id = id;
+  w.address = address;
+  w.slots = std::max<uint32_t>(1, slots);
+  w.last_heartbeat_ms = now_ms;
+}
+
+void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
+  auto it = workers_.find(id);
+  if (it != workers_.end()) it->second.last_heartbeat_ms = now_ms;
+}
+
+void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms,
+                             Effects* fx) {
+  if (workers_.erase(id) == 0) return;
+  spdlog::warn("worker {} is gone ({}); its work is rescheduled", id, reason);
+  for (auto& [job_id, job] : jobs_) {
+    if (Finished(job.status)) continue;
+    bool reduces_left = job.reduces_done < job.reduces.size();
+    for (auto* tasks : {&job.maps, &job.reduces}) {
+      for (Task& t : *tasks) {
+        std::erase_if(t.running, [&](const auto& kv) { return kv.second == id; });
+        if (t.state == TaskState::kRunning && t.running.empty()) t.state = TaskState::kIdle;
+        // A finished map's output lived on the dead worker's disk.
+        if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && t.done_worker == id && reduces_left) {
+          t.state = TaskState::kIdle;
+          t.counters.clear();
+          job.maps_done--;
+          spdlog::info("job {} map {}: output lost with worker {}; it will run again", job_id, t.index, id);
+        }
+      }
+    }
+  }
+  Schedule(now_ms, fx);
+}
+
+std::vector<std::string> Scheduler::SilentWorkers(int64_t now_ms, int64_t timeout_ms) const {
+  std::vector<std::string> out;
+  for (auto& [id, w] : workers_) {
+    if (now_ms - w.last_heartbeat_ms > timeout_ms) out.push_back(id);
+  }
+  return out;
+}
+
+Scheduler::Task* Scheduler::FindTask(Job& job, proto::TaskKind kind, uint32_t index) {
+  auto& tasks = kind == proto::TASK_MAP ? job.maps : job.reduces;
+  return index < tasks.size() ? &tasks[index] : nullptr;
+}
+
+Scheduler::Task* Scheduler::NextIdleTask(Job& job) {
+  for (Task& t : job.maps) {
+    if (t.state == TaskState::kIdle) return &t;
+  }
+  if (job.maps_done < job.maps.size()) return nullptr;
+  for (Task& t : job.reduces) {
+    if (t.state == TaskState::kIdle) return &t;
+  }
+  return nullptr;
+}
+
+proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, uint32_t attempt) const {
+  const proto::JobSpec& spec = job.status.spec();
+  proto::AssignTask a;
+  a.set_job_id(job.status.job_id());
+  a.set_kind(task.kind);
+  a.set_index(task.index);
+  a.set_attempt(attempt);
+  a.set_job_name(spec.job());
+  *a.mutable_args() = spec.args();
+  a.set_reducers(spec.reducers());
+  if (task.kind == proto::TASK_MAP) {
+    *a.mutable_split() = task.split;
+  } else {
+    a.set_output_dir(spec.output());
+    for (const Task& m : job.maps) {
+      auto* loc = a.add_map_outputs();
+      loc->set_map_index(m.index);
+      loc->set_address(m.done_address);
+      loc->set_attempt(m.done_attempt);
+    }
+  }
+  return a;
+}
+
+void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
+  auto free_worker = [this]() -> Worker* {
+    Worker* best = nullptr;
+    for (auto& [id, w] : workers_) {
+      if (w.running < w.slots && (!best || w.slots - w.running > best->slots - best->running)) best = &w;
+    }
+    return best;
+  };
+  for (auto& [id, job] : jobs_) {
+    if (Finished(job.status)) continue;
+    if (free_worker() == nullptr) return;
+    if (job.status.state() == proto::JOB_QUEUED) {
+      Status s = StartJob(job, now_ms);
+      fx->changed_jobs.push_back(id);
+      if (!s.ok()) {
+        FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
+        continue;
+      }
+      if (job.maps.empty() && job.reduces.empty()) {
+        FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
+        continue;
+      }
+    }
+    while (Worker* w = free_worker()) {
+      Task* t = NextIdleTask(job);
+      if (t == nullptr) break;
+      uint32_t attempt = ++t->attempts;
+      t->running[attempt] = w->id;
+      t->state = TaskState::kRunning;
+      w->running++;
+      fx->assignments.emplace_back(w->id, MakeAssignment(job, *t, attempt));
+      spdlog::info("job {} {} {} attempt {} -> worker {}", id, KindName(t->kind), t->index, attempt, w->id);
+    }
+  }
+}
+
+void Scheduler::AttemptEnded(Task& task, uint32_t attempt) {
+  auto it = task.running.find(attempt);
+  auto w = workers_.find(it->second);
+  if (w != workers_.end() && w->second.running > 0) w->second.running--;
+  task.running.erase(it);
+}
+
+Status Scheduler::CommitReduce(Job& job, Task& task, const std::string& file) {
+  fs::path out(job.status.spec().output());
+  fs::path src = fs::path(file).lexically_normal();
+  fs::path temp = (out / "_temporary").lexically_normal();
+  // The path comes from a worker: it must name a file of this job's temporary directory.
+  auto rel = src.lexically_relative(temp);
+  if (rel.empty() || rel.native().starts_with("..") || src.filename() != PartName(task.index)) {
+    return Status::InvalidArgument(fmt::format("reduce output {} is not under {}", file, temp.string()));
+  }
+  std::error_code ec;
+  fs::rename(src, out / PartName(task.index), ec);
+  if (ec) return Status::IoError(fmt::format("cannot commit {}: {}", file, ec.message()));
+  return Status::OK();
+}
+
+void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& r, int64_t now_ms,
+                         Effects* fx) {
+  auto jit = jobs_.find(r.job_id());
+  if (jit == jobs_.end() || Finished(jit->second.status)) return;
+  Job& job = jit->second;
+  Task* task = FindTask(job, r.kind(), r.index());
+  if (task == nullptr) return;
+  auto att = task->running.find(r.attempt());
+  if (att == task->running.end() || att->second != worker_id) {
+    spdlog::info("job {} {} {} attempt {}: ignoring a stale report from {}", r.job_id(), KindName(r.kind()),
+                 r.index(), r.attempt(), worker_id);
+    return;
+  }
+  AttemptEnded(*task, r.attempt());
+  auto w = workers_.find(worker_id);
+  Status failure = r.ok() ? Status::OK() : Status::Aborted(r.error());
+  if (r.ok() && task->state != TaskState::kDone) {
+    if (task->kind == proto::TASK_REDUCE) failure = CommitReduce(job, *task, r.output_file());
+    if (failure.ok()) {
+      task->state = TaskState::kDone;
+      task->counters.clear();
+      for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      if (w != workers_.end()) w->second.succeeded++;
+      if (task->kind == proto::TASK_MAP) {
+        task->done_worker = worker_id;
+        task->done_address = w != workers_.end() ? w->second.address : "";
+        task->done_attempt = r.attempt();
+        job.maps_done++;
+      } else {
+        job.reduces_done++;
+      }
+    }
+  }
+  if (!failure.ok()) {
+    if (w != workers_.end()) w->second.failed++;
+    task->failures++;
+    task->last_error = failure.message();
+    spdlog::warn("job {} {} {} attempt {} on {} failed: {}", r.job_id(), KindName(r.kind()), r.index(),
+                 r.attempt(), worker_id, failure.message());
+    if (task->state != TaskState::kDone && task->failures >= kMaxAttempts) {
+      FinishJob(job, proto::JOB_FAILED,
+                fmt::format("{} task {} failed {} times; last error: {}", KindName(task->kind),
+                            task->index, task->failures, task->last_error),
+                now_ms, fx);
+      Schedule(now_ms, fx);
+      return;
+    }
+    if (task->state == TaskState::kRunning && task->running.empty()) task->state = TaskState::kIdle;
+  }
+  if (!job.reduces.empty() && job.reduces_done == job.reduces.size()) {
+    fs::path success = fs::path(job.status.spec().output()) / "_SUCCESS";
+    std::ofstream(success.string()).close();
+    std::error_code ec;
+    if (!fs::exists(success, ec)) {
+      FinishJob(job, proto::JOB_FAILED, "cannot write " + success.string(), now_ms, fx);
+    } else {
+      FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
+    }
+  }
+  Schedule(now_ms, fx);
+}
+
+proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
+  proto::JobStatus s = job.status;
+  if (job.maps.empty() && job.reduces.empty()) return s;  // not started, or finished (kept as is)
+  s.set_maps_total(job.maps.size());
+  s.set_maps_done(job.maps_done);
+  s.set_reduces_total(job.reduces.size());
+  s.set_reduces_done(job.reduces_done);
+  auto& counters = *s.mutable_counters();
+  counters.clear();
+  int64_t attempts = 0, failed = 0;
+  for (auto* tasks : {&job.maps, &job.reduces}) {
+    for (const Task& t : *tasks) {
+      attempts += t.attempts;
+      failed += t.failures;
+      if (t.state != TaskState::kDone) continue;
+      for (auto& [k, v] : t.counters) counters[k] += v;
+    }
+  }
+  counters["attempts.launched"] = attempts;
+  counters["attempts.failed"] = failed;
+  return s;
+}
+
+Result<proto::JobStatus> Scheduler::JobStatus(uint64_t id) const {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", id));
+  return BuildStatus(it->second);
+}
+
+std::vector<proto::JobStatus> Scheduler::AllJobs() const {
+  std::vector<proto::JobStatus> out;
+  for (auto& [id, j] : jobs_) out.push_back(BuildStatus(j));
+  return out;
+}
+
+std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms) const {
+  std::vector<proto::WorkerInfo> out;
+  for (auto& [id, w] : workers_) {
+    proto::WorkerInfo i;
+    i.set_worker_id(id);
+    i.set_shuffle_address(w.address);
+    i.set_slots(w.slots);
+    i.set_running(w.running);
+    i.set_heartbeat_age_ms(now_ms - w.last_heartbeat_ms);
+    i.set_tasks_succeeded(w.succeeded);
+    i.set_tasks_failed(w.failed);
+    out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace mr

@@ -1,0 +1,341 @@
+#include "worker/map_output.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "common/record.h"
+
+namespace mr {
+namespace {
+
+uint32_t PartitionFor(const SpillTarget& t, std::string_view key) {
+  return t.partitioner ? t.partitioner->Partition(key, t.reducers) : PartitionOf(key, t.reducers);
+}
+
+// A fast in-memory hash for the combine table (not the partition hash, which must be stable).
+inline uint64_t TableHash(const char* p, size_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = (h ^ v) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    p += 8;
+    n -= 8;
+  }
+  uint64_t v = 0;
+  std::memcpy(&v, p, n);
+  h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 29);
+}
+
+// Bump allocator for keys; blocks are never moved, so pointers stay valid until Clear().
+class Arena {
+ public:
+  const char* Copy(std::string_view s) {
+    if (s.size() > left_) {
+      size_t size = std::max<size_t>(kBlock, s.size());
+      blocks_.emplace_back(new char[size]);
+      ptr_ = blocks_.back().get();
+      left_ = size;
+      bytes_ += size;
+    }
+    char* out = ptr_;
+    std::memcpy(out, s.data(), s.size());
+    ptr_ += s.size();
+    left_ -= s.size();
+    return out;
+  }
+  size_t bytes() const { return bytes_; }
+  void Clear() {
+    blocks_.clear();
+    ptr_ = nullptr;
+    left_ = 0;
+    bytes_ = 0;
+  }
+
+ private:
+  static constexpr size_t kBlock = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* ptr_ = nullptr;
+  size_t left_ = 0;
+  size_t bytes_ = 0;
+};
+
+struct SortedEntry {
+  uint32_t partition;
+  std::string_view key;
+  bool operator<(const SortedEntry& o) const {
+    return partition != o.partition ? partition < o.partition : key < o.key;
+  }
+};
+
+class SumBuffer : public MapOutputBuffer {
+ public:
+  SumBuffer(const SpillTarget& target, uint64_t budget, CounterSet* counters)
+      : target_(target), budget_(budget), counters_(counters) {
+    slots_.resize(kInitialSlots);
+  }
+
+  void Emit(std::string_view key, std::string_view value) override {
+    int64_t n;
+    if (value.size() == 1 && value[0] >= '0' && value[0] <= '9') {
+      n = value[0] - '0';
+    } else {
+      auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (r.ec != std::errc() || r.ptr != value.data() + value.size()) {
+        if (status_.ok()) {
+          status_ = Status::InvalidArgument(fmt::format(
+              "value '{}' of key '{}' is not an integer, but the job sums its values",
+              value.substr(0, 40), key.substr(0, 40)));
+        }
+        return;
+      }
+    }
+    records_++;
+    Add(key, TableHash(key.data(), key.size()), n);
+  }
+
+  Status Flush() override {
+    counters_->Add(counter::kMapOutputRecords, records_);
+    records_ = 0;
+    if (used_ == 0) return status_;
+    std::vector<std::pair<SortedEntry, int64_t>> entries;
+    entries.reserve(used_);
+    for (const Slot& s : slots_) {
+      if (s.key == nullptr) continue;
+      std::string_view key(s.key, s.len);
+      entries.push_back({{PartitionFor(target_, key), key}, s.sum});
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
+    std::string values;
+    for (auto& [e, sum] : entries) {
+      values.clear();
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof(buf), sum);
+      PutLengthPrefixed(&values, std::string_view(buf, r.ptr - buf));
+      Status s = writer->Add(e.partition, e.key, values);
+      if (!s.ok()) return s;
+    }
+    auto bytes = writer->Finish();
+    if (!bytes.ok()) return bytes.status();
+    counters_->Add(counter::kCombineOutputRecords, static_cast<int64_t>(entries.size()));
+    counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
+    counters_->Add(counter::kSpills, 1);
+    Clear();
+    return status_;
+  }
+
+  void MergeFrom(SumBuffer* other) {
+    for (const Slot& s : other->slots_) {
+      if (s.key != nullptr) Add(std::string_view(s.key, s.len), s.hash, s.sum);
+    }
+    records_ += other->records_;
+    other->records_ = 0;
+    other->Clear();
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    const char* key = nullptr;
+    uint32_t len = 0;
+    int64_t sum = 0;
+  };
+  static constexpr size_t kInitialSlots = 1 << 14;
+
+  void Add(std::string_view key, uint64_t hash, int64_t n) {
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.key == nullptr) {
+        s.hash = hash;
+        s.key = arena_.Copy(key);
+        s.len = static_cast<uint32_t>(key.size());
+        s.sum = n;
+        if (++used_ * 2 > slots_.size()) Grow();
+        if (arena_.bytes() + slots_.size() * sizeof(Slot) > budget_ && status_.ok()) {
+          Status st = Flush();
+          if (!st.ok()) status_ = st;
+        }
+        return;
+      }
+      if (s.hash == hash && s.len == key.size() && std::memcmp(s.key, key.data(), key.size()) == 0) {
+        s.sum += n;
+        return;
+      }
+    }
+  }
+
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.key == nullptr) continue;
+      size_t i = s.hash & mask;
+      while (slots_[i].key != nullptr) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+
+  void Clear() {
+    slots_.assign(kInitialSlots, Slot{});
+    used_ = 0;
+    arena_.Clear();
+  }
+
+  SpillTarget target_;
+  uint64_t budget_;
+  CounterSet* counters_;
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+  int64_t records_ = 0;
+  Arena arena_;
+};
+
+class SortBuffer : public MapOutputBuffer {
+ public:
+  SortBuffer(const SpillTarget& target, uint64_t budget, std::unique_ptr<Reducer> combiner,
+             CounterSet* counters)
+      : target_(target), budget_(budget), combiner_(std::move(combiner)), counters_(counters) {}
+
+  void Emit(std::string_view key, std::string_view value) override {
+    Record r;
+    r.partition = PartitionFor(target_, key);
+    r.offset = data_.size();
+    r.klen = static_cast<uint32_t>(key.size());
+    r.vlen = static_cast<uint32_t>(value.size());
+    data_.append(key);
+    data_.append(value);
+    records_.push_back(r);
+    if (data_.size() + records_.size() * sizeof(Record) > budget_ && status_.ok()) {
+      Status s = Flush();
+      if (!s.ok()) status_ = s;
+    }
+  }
+
+  Status Flush() override {
+    if (records_.empty()) return status_;
+    counters_->Add(counter::kMapOutputRecords, static_cast<int64_t>(records_.size()));
+    std::stable_sort(records_.begin(), records_.end(), [this](const Record& a, const Record& b) {
+      if (a.partition != b.partition) return a.partition < b.partition;
+      return Key(a) < Key(b);
+    });
+    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
+    std::string values;
+    int64_t combined = 0;
+    for (size_t i = 0; i < records_.size();) {
+      size_t j = i + 1;
+      while (j < records_.size() && records_[j].partition == records_[i].partition &&
+             Key(records_[j]) == Key(records_[i])) {
+        j++;
+      }
+      values.clear();
+      std::string_view key = Key(records_[i]);
+      if (combiner_) {
+        GroupValues it(this, i, j);
+        CombineEmitter out(key, &values);
+        combiner_->Reduce(key, it, out);
+        if (!out.status().ok()) return out.status();
+        combined += out.count();
+      } else {
+        for (size_t k = i; k < j; k++) PutLengthPrefixed(&values, Value(records_[k]));
+      }
+      if (!values.empty()) {
+        Status s = writer->Add(records_[i].partition, key, values);
+        if (!s.ok()) return s;
+      }
+      i = j;
+    }
+    auto bytes = writer->Finish();
+    if (!bytes.ok()) return bytes.status();
+    if (combiner_) counters_->Add(counter::kCombineOutputRecords, combined);
+    counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
+    counters_->Add(counter::kSpills, 1);
+    records_.clear();
+    data_.clear();
+    return status_;
+  }
+
+ private:
+  struct Record {
+    uint32_t partition;
+    uint32_t klen;
+    uint32_t vlen;
+    size_t offset;
+  };
+
+  std::string_view Key(const Record& r) const { return {data_.data() + r.offset, r.klen}; }
+  std::string_view Value(const Record& r) const {
+    return {data_.data() + r.offset + r.klen, r.vlen};
+  }
+
+  class GroupValues : public ValueIterator {
+   public:
+    GroupValues(const SortBuffer* b, size_t i, size_t j) : b_(b), i_(i), j_(j) {}
+    bool Next(std::string_view* v) override {
+      if (i_ >= j_) return false;
+      *v = b_->Value(b_->records_[i_++]);
+      return true;
+    }
+
+   private:
+    const SortBuffer* b_;
+    size_t i_, j_;
+  };
+
+  // Collects a combiner's output for one key; a combiner may not change the key.
+  class CombineEmitter : public Emitter {
+   public:
+    CombineEmitter(std::string_view key, std::string* values) : key_(key), values_(values) {}
+    void Emit(std::string_view key, std::string_view value) override {
+      if (key != key_) {
+        status_ = Status::InvalidArgument(
+            fmt::format("the combiner emitted key '{}' for key '{}'", key.substr(0, 40), key_.substr(0, 40)));
+        return;
+      }
+      PutLengthPrefixed(values_, value);
+      count_++;
+    }
+    const Status& status() const { return status_; }
+    int64_t count() const { return count_; }
+
+   private:
+    std::string_view key_;
+    std::string* values_;
+    Status status_;
+    int64_t count_ = 0;
+  };
+
+  SpillTarget target_;
+  uint64_t budget_;
+  std::unique_ptr<Reducer> combiner_;
+  CounterSet* counters_;
+  std::string data_;
+  std::vector<Record> records_;
+};
+
+}  // namespace
+
+std::unique_ptr<MapOutputBuffer> NewSumBuffer(const SpillTarget& target, uint64_t budget,
+                                              CounterSet* counters) {
+  return std::make_unique<SumBuffer>(target, budget, counters);
+}
+
+void MergeSumBuffers(MapOutputBuffer* into, MapOutputBuffer* other) {
+  static_cast<SumBuffer*>(into)->MergeFrom(static_cast<SumBuffer*>(other));
+}
+
+std::unique_ptr<MapOutputBuffer> NewSortBuffer(const SpillTarget& target, uint64_t budget,
+                                               std::unique_ptr<Reducer> combiner,
+                                               CounterSet* counters) {
+  return std::make_unique<SortBuffer>(target, budget, std::move(combiner), counters);
+}
+
+}  // namespace mr

@@ -1,0 +1,52 @@
+// Map-side output buffers. Each map thread owns one; it takes the mapper's (key, value) pairs and
+// turns them into sorted spills in the IntermediateStore whenever its memory budget is used up.
+//  - SumBuffer: for jobs whose combiner sums integers; an open-addressing hash table from key to
+//    running sum, keys copied once into an arena. No per-record allocation.
+//  - SortBuffer: any job; records appended to an arena, sorted by (partition, key) at spill time,
+//    then combined with the job's combiner if it has one.
+// Not thread-safe: one per thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "jobs/job.h"
+#include "worker/counters.h"
+#include "worker/intermediate_store.h"
+
+namespace mr {
+
+struct SpillTarget {
+  IntermediateStore* store = nullptr;
+  MapOutputId id;
+  std::atomic<uint32_t>* next_spill = nullptr;  // shared by the task's threads
+  uint32_t reducers = 1;
+  const Partitioner* partitioner = nullptr;     // nullptr: the stable hash
+};
+
+class MapOutputBuffer : public Emitter {
+ public:
+  ~MapOutputBuffer() override = default;
+  // Spills what is buffered. Also called by the buffer itself when it is full.
+  virtual Status Flush() = 0;
+  // The first error met while emitting (a value that is not an integer, a failed spill).
+  const Status& status() const { return status_; }
+
+ protected:
+  Status status_;
+};
+
+// `counters` must outlive the buffer.
+std::unique_ptr<MapOutputBuffer> NewSumBuffer(const SpillTarget& target, uint64_t budget,
+                                              CounterSet* counters);
+// Merges `other` (a SumBuffer) into `into` (a SumBuffer); `other` is left empty.
+void MergeSumBuffers(MapOutputBuffer* into, MapOutputBuffer* other);
+// combiner may be null.
+std::unique_ptr<MapOutputBuffer> NewSortBuffer(const SpillTarget& target, uint64_t budget,
+                                               std::unique_ptr<Reducer> combiner,
+                                               CounterSet* counters);
+
+}  // namespace mr

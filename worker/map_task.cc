@@ -1,0 +1,100 @@
+#include "worker/map_task.h"
+
+#include <fmt/format.h>
+#include <thread>
+#include <vector>
+
+#include "common/line_reader.h"
+#include "common/mapped_file.h"
+#include "worker/map_output.h"
+
+namespace mr {
+namespace {
+
+struct ThreadState {
+  CounterSet counters;
+  std::unique_ptr<MapOutputBuffer> buffer;
+  Status status;
+};
+
+}  // namespace
+
+Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
+                              IntermediateStore* store, const MapOptions& options) {
+  const proto::InputSplit& split = task.split();
+  auto file = MappedFile::Open(split.path());
+  if (!file.ok()) return file.status();
+  std::string_view data = (*file)->data();
+  if (split.offset() + split.length() > data.size()) {
+    return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(),
+                                       data.size()));
+  }
+  ByteRange owned = OwnedRange(data, split.offset(), split.offset() + split.length());
+  (*file)->AdviseSequential(owned.begin, owned.end - owned.begin);
+
+  MapOutputId id{task.job_id(), task.index(), task.attempt()};
+  std::atomic<uint32_t> next_spill{0};
+  std::unique_ptr<Partitioner> partitioner = job.NewPartitioner();
+  SpillTarget target{store, id, &next_spill, task.reducers(), partitioner.get()};
+  JobArgs args(task.args().begin(), task.args().end());
+
+  int threads = std::max(1, options.threads);
+  // Small splits are not worth a thread each.
+  if (owned.end - owned.begin < (1u << 20)) threads = 1;
+  uint64_t budget = std::max<uint64_t>(options.buffer_bytes / threads, 1 << 20);
+  std::vector<ThreadState> states(threads);
+  std::atomic<bool> failed{false};
+
+  auto work = [&](int t) {
+    ThreadState& st = states[t];
+    TaskContext ctx{&args, task.reducers(), &st.counters};
+    std::unique_ptr<Mapper> mapper = job.NewMapper(ctx);
+    st.buffer = job.SumCombiner() ? NewSumBuffer(target, budget, &st.counters)
+                                  : NewSortBuffer(target, budget, job.NewCombiner(ctx), &st.counters);
+    // Thread t reads the lines that start in its share of the owned bytes.
+    uint64_t span = owned.end - owned.begin;
+    uint64_t b = owned.begin + span * t / threads;
+    uint64_t e = owned.begin + span * (t + 1) / threads;
+    int64_t lines = 0;
+    InputRecord rec;
+    rec.file = split.path();
+    ForEachOwnedLine(data, b, e, [&](uint64_t offset, std::string_view line) {
+      if ((++lines & 4095) == 0 &&
+          (failed.load(std::memory_order_relaxed) ||
+           (options.cancel && options.cancel->load(std::memory_order_relaxed)))) {
+        return;  // the attempt is being abandoned; the rest of the lines are skipped cheaply
+      }
+      rec.offset = offset;
+      rec.line = line;
+      mapper->Map(rec, *st.buffer);
+    });
+    st.counters.Add(counter::kMapInputRecords, lines);
+    st.status = st.buffer->status();
+    if (!st.status.ok()) failed = true;
+  };
+
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; t++) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+
+  if (options.cancel && options.cancel->load()) return Status::Aborted("attempt cancelled");
+  CounterSet total;
+  for (auto& st : states) {
+    if (!st.status.ok()) return st.status;
+  }
+  // Sum-combined tables are merged before spilling: one spill per task, not one per thread.
+  if (job.SumCombiner()) {
+    for (int t = 1; t < threads; t++) MergeSumBuffers(states[0].buffer.get(), states[t].buffer.get());
+  }
+  for (auto& st : states) {
+    Status s = st.buffer->Flush();
+    if (!s.ok()) return s;
+    total.Merge(st.counters);
+  }
+  total.Add(counter::kMapInputBytes, static_cast<int64_t>(owned.end - owned.begin));
+  MR_RETURN_IF_ERROR(store->MarkMapOutputComplete(id));
+  return total;
+}
+
+}  // namespace mr

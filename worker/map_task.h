@@ -1,0 +1,30 @@
+// RunMapTask: one map attempt (DESIGN §3). Reads the split's owned lines from a memory-mapped file
+// on `threads` threads, runs the job's mapper, combines (natively for sum combiners, else by
+// sorting and calling the job's combiner), partitions with the job's partitioner or the stable
+// hash, sorts and spills into the IntermediateStore. Memory is bounded by `buffer_bytes` (shared by
+// the threads): a thread spills whenever its share fills up. The output is visible to the shuffle
+// server only when the whole attempt succeeded (MarkMapOutputComplete).
+// Thread-safety: call from one thread; it starts and joins its own threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "common/status.h"
+#include "jobs/job.h"
+#include "mr.pb.h"
+#include "worker/counters.h"
+#include "worker/intermediate_store.h"
+
+namespace mr {
+
+struct MapOptions {
+  int threads = 1;
+  uint64_t buffer_bytes = 256ull << 20;
+  const std::atomic<bool>* cancel = nullptr;  // set to abandon the attempt
+};
+
+Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
+                              IntermediateStore* store, const MapOptions& options);
+
+}  // namespace mr

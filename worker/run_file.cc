@@ -1,0 +1,53 @@
+#include "worker/run_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "common/record.h"
+
+namespace mr {
+
+RunFileReader::~RunFileReader() {
+  if (file_) std::fclose(file_);
+}
+
+Status RunFileReader::Open(const std::string& path, size_t buffer_bytes) {
+  path_ = path;
+  file_ = std::fopen(path.c_str(), "rb");
+  if (!file_) return Status::IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  chunk_ = std::max<size_t>(buffer_bytes, 4096);
+  return Status::OK();
+}
+
+bool RunFileReader::Next(std::string_view* key, std::string_view* value) {
+  while (status_.ok()) {
+    std::string_view in(buf_.data() + pos_, buf_.size() - pos_);
+    if (GetLengthPrefixed(&in, key) && GetLengthPrefixed(&in, value)) {
+      pos_ = buf_.size() - in.size();
+      return true;
+    }
+    if (eof_) {
+      if (pos_ < buf_.size()) status_ = Status::Corruption(fmt::format("{} ends inside a record", path_));
+      return false;
+    }
+    // Keep the partial record, read more after it.
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    size_t old = buf_.size();
+    size_t want = std::max(chunk_, old);
+    buf_.resize(old + want);
+    size_t n = std::fread(buf_.data() + old, 1, want, file_);
+    buf_.resize(old + n);
+    if (n < want) {
+      if (std::ferror(file_)) {
+        status_ = Status::IoError(fmt::format("cannot read {}: {}", path_, std::strerror(errno)));
+        return false;
+      }
+      eof_ = true;
+    }
+  }
+  return false;
+}
+
+}  // namespace mr

@@ -1,0 +1,36 @@
+// Record runs on local disk (the reducer's copy of fetched map output): a RunFileReader reads
+// records (common/record.h) sequentially through a fixed-size buffer that grows only for a record
+// larger than it. Not thread-safe.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace mr {
+
+class RunFileReader {
+ public:
+  RunFileReader() = default;
+  ~RunFileReader();
+  RunFileReader(const RunFileReader&) = delete;
+  RunFileReader& operator=(const RunFileReader&) = delete;
+
+  Status Open(const std::string& path, size_t buffer_bytes);
+  // The views stay valid until the next call. False at the end or on error (see status()).
+  bool Next(std::string_view* key, std::string_view* value);
+  const Status& status() const { return status_; }
+
+ private:
+  std::FILE* file_ = nullptr;
+  std::string path_;
+  std::string buf_;
+  size_t pos_ = 0;
+  size_t chunk_ = 0;
+  bool eof_ = false;
+  Status status_;
+};
+
+}  // namespace mr

@@ -1,0 +1,95 @@
+#include "worker/shuffle_server.h"
+
+#include <fmt/format.h>
+
+#include "common/handshake.h"
+#include "common/log.h"
+
+namespace mr {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+
+// The state of one reducer's connection.
+struct ShuffleSession {
+  bool greeted = false;
+  std::unique_ptr<PartitionReader> reader;
+};
+
+void SendChunk(Channel& ch, ShuffleSession& s) {
+  proto::Envelope e;
+  auto* chunk = e.mutable_fetch_chunk();
+  auto more = s.reader->NextChunk(chunk->mutable_records(), kChunkBytes);
+  if (!more.ok()) {
+    chunk->clear_records();
+    chunk->set_error(more.status().ToString());
+    chunk->set_last(true);
+    s.reader.reset();
+  } else if (!*more) {
+    chunk->set_last(true);
+    s.reader.reset();
+  }
+  ch.Send(e);
+}
+
+}  // namespace
+
+Status ShuffleServer::Listen(const HostPort& addr) {
+  auto l = Listener::Bind(io_, addr);
+  if (!l.ok()) return l.status();
+  listener_ = *l;
+  listener_->Start([this](std::shared_ptr<Channel> ch) { OnAccept(std::move(ch)); });
+  return Status::OK();
+}
+
+void ShuffleServer::Stop() {
+  if (listener_) listener_->Stop();
+}
+
+void ShuffleServer::OnAccept(std::shared_ptr<Channel> channel) {
+  auto session = std::make_shared<ShuffleSession>();
+  Channel* ch = channel.get();
+  IntermediateStore* store = store_;
+  channel->Start(
+      [ch, session, store](proto::Envelope& msg) {
+        if (!session->greeted) {
+          proto::Role role;
+          Status s = CheckHello(msg, {proto::ROLE_SHUFFLE}, &role);
+          ch->Send(MakeHelloReply(s));
+          if (!s.ok()) {
+            spdlog::warn("shuffle: refused {}: {}", ch->peer(), s.message());
+            ch->CloseAfterFlush(s.message());
+            return;
+          }
+          session->greeted = true;
+          return;
+        }
+        if (msg.has_fetch_request()) {
+          const auto& r = msg.fetch_request();
+          auto reader = store->ReadPartition({r.job_id(), r.map_index(), r.attempt()}, r.partition());
+          if (!reader.ok()) {
+            spdlog::warn("shuffle: job {} map {} attempt {} partition {} for {}: {}", r.job_id(),
+                         r.map_index(), r.attempt(), r.partition(), ch->peer(), reader.status().message());
+            proto::Envelope e;
+            e.mutable_fetch_chunk()->set_error(reader.status().message());
+            e.mutable_fetch_chunk()->set_last(true);
+            ch->Send(e);
+            return;
+          }
+          session->reader = std::move(*reader);
+          SendChunk(*ch, *session);
+        } else if (msg.has_fetch_next() && session->reader) {
+          SendChunk(*ch, *session);
+        } else {
+          std::string reason = fmt::format("unexpected {} on a shuffle connection", MessageName(msg));
+          spdlog::warn("shuffle: closing {}: {}", ch->peer(), reason);
+          ch->Close(reason);
+        }
+      },
+      [ch, session](const std::string& reason) {
+        session->reader.reset();
+        spdlog::debug("shuffle: {} closed: {}", ch->peer(), reason);
+      });
+}
+
+}  // namespace mr
