@@ -1,1 +1,181 @@
-// TODO placeholder
+#include "tests/test_util.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "common/process.h"
+
+namespace mr::testing {
+
+namespace fs = std::filesystem;
+using Millis = std::chrono::milliseconds;
+
+TempDir::TempDir() {
+  const char* root = std::getenv("TMPDIR");
+  std::string templ = fmt::format("{}/mr-test-XXXXXX", root && *root ? root : "/tmp");
+  if (::mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string MrBinary() {
+  const char* p = std::getenv("MR_BIN");
+  return p ? p : "mr";
+}
+
+std::string SourceDir() {
+  const char* p = std::getenv("MR_SOURCE_DIR");
+  return p ? p : ".";
+}
+
+std::string GutenbergDir() {
+  fs::path p = fs::path(SourceDir()) / ".." / "shared" / "data" / "gutenberg";
+  std::error_code ec;
+  return fs::is_directory(p, ec) ? fs::canonical(p).string() : "";
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << content;
+  ASSERT_TRUE(f.good()) << path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, Millis timeout) {
+  TempDir io;
+  CommandResult r;
+  // stdout and stderr are captured separately through a small shell-free redirection: the child
+  // writes stdout to one file and stderr to another.
+  std::string out = io / "out", err = io / "err";
+  std::vector<std::string> wrapped = {"/bin/sh", "-c", "exec \"$0\" \"$@\" >\"$MR_T_OUT\" 2>\"$MR_T_ERR\""};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  auto pid = Spawn(wrapped, "", {"MR_T_OUT=" + out, "MR_T_ERR=" + err});
+  if (!pid.ok()) {
+    r.err = pid.status().ToString();
+    return r;
+  }
+  auto done = WaitFor(*pid, timeout);
+  ExitInfo info = done.ok() ? *done : Terminate(*pid, Millis(2000));
+  r.exit_code = done.ok() && info.exited ? info.code : -1;
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
+  return r;
+}
+
+CommandResult RunMr(const std::vector<std::string>& args, Millis timeout) {
+  std::vector<std::string> argv = {MrBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, timeout);
+}
+
+std::string ReadJobOutput(const std::string& dir, int reducers) {
+  std::vector<std::string> names;
+  for (auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> expected;
+  for (int i = 0; i < reducers; i++) expected.push_back(fmt::format("part-r-{:05}", i));
+  expected.push_back("_SUCCESS");
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(names, expected) << "unexpected files in " << dir;
+  std::string all;
+  for (int i = 0; i < reducers; i++) all += ReadFile(fmt::format("{}/part-r-{:05}", dir, i));
+  return all;
+}
+
+std::string SortLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (auto& l : lines) out += l + "\n";
+  return out;
+}
+
+std::string ReferenceWordCount(const std::vector<std::string>& files, bool lowercase) {
+  std::vector<std::string> argv = {"/usr/bin/env", "python3", SourceDir() + "/tests/reference/wordcount.py"};
+  if (lowercase) argv.push_back("--lowercase");
+  argv.insert(argv.end(), files.begin(), files.end());
+  CommandResult r = RunCommand(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+Cluster::~Cluster() { StopAll(); }
+
+void Cluster::StopAll() {
+  for (pid_t w : workers_) Terminate(w, Millis(5000));
+  workers_.clear();
+  if (master_ > 0) Terminate(master_, Millis(5000));
+  master_ = -1;
+}
+
+Status Cluster::StartMaster(const std::vector<std::string>& extra) {
+  std::string dir = root_ + "/master";
+  std::vector<std::string> argv = {MrBinary(), "master", "--listen", "127.0.0.1:0", "--data-dir", dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  fs::create_directories(dir);
+  auto pid = Spawn(argv, root_ + "/master.log");
+  if (!pid.ok()) return pid.status();
+  master_ = *pid;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream f(dir + "/ADDRESS");
+    std::string word, addr;
+    if (f >> word >> addr) {
+      master_address_ = addr;
+      return Status::OK();
+    }
+    if (WaitFor(master_, Millis(10)).ok()) {
+      master_ = -1;
+      return Status::Unavailable("master exited: " + ReadFile(root_ + "/master.log"));
+    }
+  }
+  return Status::Unavailable("master did not start");
+}
+
+Status Cluster::StartWorker(const std::vector<std::string>& extra) {
+  int n = static_cast<int>(workers_.size());
+  std::vector<std::string> argv = {MrBinary(), "worker", "--master", master_address_, "--data-dir",
+                                   fmt::format("{}/worker-{}", root_, n), "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto pid = Spawn(argv, fmt::format("{}/worker-{}.log", root_, n));
+  if (!pid.ok()) return pid.status();
+  workers_.push_back(*pid);
+  return Status::OK();
+}
+
+Status Cluster::WaitForWorkers(size_t n, Millis timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::regex id(R"("id": ")");
+  while (std::chrono::steady_clock::now() < deadline) {
+    CommandResult r = RunMr({"workers", "--master", master_address_, "--json"}, Millis(10000));
+    if (r.exit_code == 0) {
+      size_t count = std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), id), std::sregex_iterator());
+      if (count >= n) return Status::OK();
+    }
+    std::this_thread::sleep_for(Millis(50));
+  }
+  return Status::Unavailable(fmt::format("{} workers did not register in time", n));
+}
+
+}  // namespace mr::testing

@@ -1,0 +1,76 @@
+// Helpers for integration tests: temporary directories, running the mr binary as a real process,
+// a local cluster of real master and worker processes on loopback, reading a job's output, and the
+// independent reference implementations in tests/reference/.
+// Every process a helper starts is reaped by it. Not thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace mr::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string MrBinary();          // $MR_BIN (set by CTest)
+std::string SourceDir();         // $MR_SOURCE_DIR
+std::string GutenbergDir();      // ../shared/data/gutenberg beside the checkout; "" when absent
+
+struct CommandResult {
+  int exit_code = -1;            // -1 when killed by a signal or timed out
+  std::string out;
+  std::string err;
+};
+// Runs argv (argv[0] is a path) and waits for it, at most `timeout`.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(300));
+// Runs `mr ARGS...`.
+CommandResult RunMr(const std::vector<std::string>& args,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(300));
+
+void WriteFile(const std::string& path, const std::string& content);
+std::string ReadFile(const std::string& path);
+
+// The job's output: the concatenation of its part files in order. Fails the test if the directory
+// holds anything but part-r-NNNNN files (exactly `reducers` of them) and _SUCCESS.
+std::string ReadJobOutput(const std::string& dir, int reducers);
+// Sorted lines of text (bytewise), joined again.
+std::string SortLines(const std::string& text);
+
+// python3 tests/reference/wordcount.py [--lowercase] FILES...
+std::string ReferenceWordCount(const std::vector<std::string>& files, bool lowercase = false);
+
+// A master and workers as real processes on loopback, each with its own data dir under `root`.
+class Cluster {
+ public:
+  explicit Cluster(const std::string& root) : root_(root) {}
+  ~Cluster();
+  Status StartMaster(const std::vector<std::string>& extra_flags = {});
+  Status StartWorker(const std::vector<std::string>& extra_flags = {});
+  // Waits until the master lists `n` live workers.
+  Status WaitForWorkers(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  const std::string& master_address() const { return master_address_; }
+  void StopAll();
+
+ private:
+  std::string root_;
+  std::string master_address_;
+  pid_t master_ = -1;
+  std::vector<pid_t> workers_;
+};
+
+}  // namespace mr::testing
