@@ -41,14 +41,15 @@ class Arena {
       blocks_.emplace_back(new char[size]);
       ptr_ = blocks_.back().get();
       left_ = size;
-      bytes_ += size;
     }
+    bytes_ += s.size();
     char* out = ptr_;
     std::memcpy(out, s.data(), s.size());
     ptr_ += s.size();
     left_ -= s.size();
     return out;
   }
+  // Bytes handed out (not block capacity, so a fresh block does not count as full).
   size_t bytes() const { return bytes_; }
   void Clear() {
     blocks_.clear();

@@ -1,1 +1,101 @@
-// TODO placeholder
+// A map attempt over a real file into a real store: the output must not depend on the number of
+// threads or on how often the buffer spilled.
+#include "worker/map_task.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/hash.h"
+#include "common/record.h"
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+
+// (partition, key) -> summed value read back from the store.
+std::map<std::pair<uint32_t, std::string>, int64_t> RunAndRead(const fs::path& file, uint64_t size, int threads,
+                                                               uint64_t buffer, const std::string& dir,
+                                                               CounterSet* counters) {
+  auto store = IntermediateStore::Open(dir);
+  EXPECT_TRUE(store.ok());
+  proto::AssignTask t;
+  t.set_job_id(1);
+  t.set_kind(proto::TASK_MAP);
+  t.set_index(0);
+  t.set_attempt(1);
+  t.set_job_name("wordcount");
+  t.set_reducers(3);
+  t.mutable_split()->set_path(file.string());
+  t.mutable_split()->set_offset(0);
+  t.mutable_split()->set_length(size);
+  auto job = MakeJob("wordcount", {});
+  auto r = RunMapTask(t, **job, store->get(), {threads, buffer, nullptr});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (r.ok()) *counters = *r;
+  std::map<std::pair<uint32_t, std::string>, int64_t> out;
+  for (uint32_t p = 0; p < 3; p++) {
+    auto reader = (*store)->ReadPartition({1, 0, 1}, p);
+    EXPECT_TRUE(reader.ok());
+    bool more = true;
+    std::string prev;
+    while (more) {
+      std::string chunk;
+      auto m = (*reader)->NextChunk(&chunk, 1 << 20);
+      more = m.ok() && *m;
+      RecordReader rr(chunk);
+      std::string_view k, v;
+      while (rr.Next(&k, &v)) {
+        EXPECT_EQ(PartitionOf(k, 3), p);
+        EXPECT_LE(prev, std::string(k));  // key order within the partition
+        prev = std::string(k);
+        out[{p, std::string(k)}] += std::stoll(std::string(v));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(MapTaskTest, SameOutputWhateverTheThreadsAndSpills) {
+  fs::path dir = fs::temp_directory_path() / ("mr-map-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::path file = dir / "in.txt";
+  std::string text;
+  for (int i = 0; i < 60000; i++) {
+    // 30000 distinct letter-only words, so a 1 MiB buffer must spill several times.
+    std::string w = "w";
+    for (int n = i % 30000; n > 0; n /= 26) w.push_back(static_cast<char>('a' + n % 26));
+    text += w + " lorem ipsum\n";
+  }
+  std::ofstream(file) << text;
+  CounterSet c1, c2;
+  auto one = RunAndRead(file, text.size(), 1, 256 << 20, (dir / "s1").string(), &c1);
+  auto many = RunAndRead(file, text.size(), 4, 1 << 20, (dir / "s2").string(), &c2);
+  EXPECT_EQ(one, many);
+  EXPECT_EQ(one.at({PartitionOf("lorem", 3), "lorem"}), 60000);
+  EXPECT_EQ(c1.values().at("map.input.records"), 60000);
+  EXPECT_EQ(c2.values().at("map.input.records"), 60000);
+  EXPECT_EQ(c1.values().at("map.output.records"), 60000 * 3);
+  EXPECT_EQ(c1.values().at("spill.count"), 1);
+  EXPECT_GT(c2.values().at("spill.count"), 1);
+  fs::remove_all(dir);
+}
+
+TEST(MapTaskTest, MissingInputFailsTheAttempt) {
+  auto store = IntermediateStore::Open((fs::temp_directory_path() / ("mr-map2-" + std::to_string(::getpid()))).string());
+  proto::AssignTask t;
+  t.set_reducers(1);
+  t.mutable_split()->set_path("/nonexistent/file");
+  t.mutable_split()->set_length(10);
+  auto job = MakeJob("wordcount", {});
+  auto r = RunMapTask(t, **job, store->get(), {});
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/nonexistent/file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mr
