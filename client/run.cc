@@ -88,6 +88,7 @@ int CmdRun(const RunOptions& o) {
   int code = kExitFailed;
   proto::JobStatus final_status;
   bool have_status = false;
+  bool submitted = false;
   Status st = spawn("master", {"master", "--listen", "127.0.0.1:0", "--data-dir", dir + "/master"});
   Result<std::string> addr = st.ok() ? WaitForMasterAddress(dir + "/master", children[0]) : Result<std::string>(st);
   if (!addr.ok()) {
@@ -105,6 +106,7 @@ int CmdRun(const RunOptions& o) {
     if (!st.ok()) {
       std::fprintf(stderr, "mr: %s\n", st.message().c_str());
     } else if (id.ok()) {
+      submitted = true;
       if (!o.json) {
         std::printf("running %s with %d workers (%d slots, %d threads each)\n", spec->job().c_str(), o.workers,
                     slots, o.threads);
@@ -137,6 +139,10 @@ int CmdRun(const RunOptions& o) {
     std::printf("peak memory: %s\n", mem.c_str());
   }
   std::error_code ec;
+  // The job belonged to this run: an unfinished output would only block the next attempt.
+  if (submitted && code != kExitOk && !fs::exists(fs::path(spec->output()) / "_SUCCESS", ec)) {
+    fs::remove_all(spec->output(), ec);
+  }
   if (code != kExitOk || !o.keep_logs.empty()) {
     std::string keep = o.keep_logs.empty() ? fmt::format("{}/mr-logs-{}", fs::path(dir).parent_path().string(), ::getpid())
                                            : o.keep_logs;
