@@ -6,6 +6,7 @@
 
 #include "client/commands.h"
 #include "client/run.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "master/master.h"
 #include "worker/worker.h"
@@ -125,6 +126,7 @@ int RunCli(int argc, char** argv) {
     mo.worker_timeout = timeout;
     mo.data_dir = m_dir;
     Status s = InitLogging("master", log_level);
+    if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
     s = RunMaster(mo);
     if (!s.ok()) {
@@ -145,6 +147,7 @@ int RunCli(int argc, char** argv) {
     wo.threads = w_threads;
     wo.map_buffer_bytes = buffer;
     Status s = InitLogging("worker", log_level);
+    if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
     s = RunWorker(wo);
     if (!s.ok()) {

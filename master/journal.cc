@@ -19,6 +19,19 @@ std::string JobKey(uint64_t id) {
   return k;
 }
 
+std::string TaskPrefix(uint64_t job) {
+  std::string k = "task/";
+  PutFixed64BE(&k, job);
+  return k;
+}
+
+std::string TaskKey(const proto::TaskRecord& t) {
+  std::string k = TaskPrefix(t.job_id());
+  k.push_back(t.kind() == proto::TASK_MAP ? 'm' : 'r');
+  PutFixed32BE(&k, t.index());
+  return k;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
@@ -55,6 +68,32 @@ Result<std::vector<proto::JobStatus>> Journal::LoadJobs() {
   }
   MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
   return jobs;
+}
+
+Status Journal::PutTask(const proto::TaskRecord& task) {
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), TaskKey(task), task.SerializeAsString()), "cannot write");
+}
+
+Result<std::vector<proto::TaskRecord>> Journal::LoadTasks(uint64_t job_id) {
+  std::vector<proto::TaskRecord> tasks;
+  std::string prefix = TaskPrefix(job_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    proto::TaskRecord t;
+    if (!t.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Corruption("journal: unreadable task record");
+    }
+    tasks.push_back(std::move(t));
+  }
+  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
+  return tasks;
+}
+
+Status Journal::DropTasks(uint64_t job_id) {
+  std::string begin = TaskPrefix(job_id);
+  std::string end = TaskPrefix(job_id + 1);
+  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end),
+                   "cannot delete");
 }
 
 Result<uint64_t> Journal::NextJobId() {

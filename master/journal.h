@@ -21,6 +21,10 @@ class Journal {
   ~Journal();
   Status PutJob(const proto::JobStatus& job);
   Result<std::vector<proto::JobStatus>> LoadJobs();
+  Status PutTask(const proto::TaskRecord& task);
+  Result<std::vector<proto::TaskRecord>> LoadTasks(uint64_t job_id);
+  // Drops a finished job's task records (its JobStatus keeps the totals).
+  Status DropTasks(uint64_t job_id);
   // Job ids are never reused, across restarts too.
   Result<uint64_t> NextJobId();
 

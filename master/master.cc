@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/channel.h"
+#include "common/failpoint.h"
 #include "common/handshake.h"
 #include "common/log.h"
 #include "master/journal.h"
@@ -42,7 +43,11 @@ class Master {
     auto jobs = journal_->LoadJobs();
     if (!jobs.ok()) return jobs.status();
     Effects fx;
-    for (auto& j : *jobs) scheduler_.Restore(j, &fx);
+    for (auto& j : *jobs) {
+      auto tasks = journal_->LoadTasks(j.job_id());
+      if (!tasks.ok()) return tasks.status();
+      scheduler_.Restore(j, *tasks, NowMs(), &fx);
+    }
     Apply(fx);
 
     if (!IsLoopback(opts_.listen.host)) {
@@ -109,6 +114,7 @@ class Master {
         scheduler_.RemoveWorker(id, fmt::format("no heartbeat for {} ms", opts_.worker_timeout.count()),
                                 now, &fx);
       }
+      scheduler_.Schedule(now, &fx);  // backup attempts for stragglers are decided over time
       Apply(fx);
       ArmSweep();
     });
@@ -230,18 +236,28 @@ class Master {
 
   // Carries out a Scheduler call's effects: journal first, then tell the workers.
   void Apply(const Effects& fx) {
+    for (const proto::TaskRecord& t : fx.changed_tasks) {
+      Status s = journal_->PutTask(t);
+      if (!s.ok()) spdlog::error("{}", s.message());
+    }
     for (uint64_t id : fx.changed_jobs) {
       auto st = scheduler_.JobStatus(id);
       if (!st.ok()) continue;
       Status s = journal_->PutJob(*st);
       if (!s.ok()) spdlog::error("{}", s.message());
     }
+    for (uint64_t id : fx.ended_jobs) {
+      Status s = journal_->DropTasks(id);
+      if (!s.ok()) spdlog::error("{}", s.message());
+    }
+    if (!fx.changed_tasks.empty() || !fx.changed_jobs.empty()) (void)Failpoint("master.after_journal");
     for (const auto& [worker, task] : fx.assignments) {
       auto it = workers_.find(worker);
       if (it == workers_.end()) continue;
       proto::Envelope e;
       *e.mutable_assign_task() = task;
       it->second->channel->Send(e);
+      (void)Failpoint("master.after_assign");
     }
     for (uint64_t id : fx.ended_jobs) {
       proto::Envelope e;

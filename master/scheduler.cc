@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fstream>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
 
@@ -59,36 +60,10 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, proto::JobSpec spec, int64_t now
   return id;
 }
 
-void Scheduler::Restore(const proto::JobStatus& status, Effects* fx) {
-  Job& j = jobs_[status.job_id()];
-  j.status = status;
-  if (Finished(status)) return;
-  if (status.state() == proto::JOB_RUNNING) {
-    // The output directory was created by this job: start it again from scratch.
-    std::error_code ec;
-    fs::remove_all(status.spec().output(), ec);
-  }
-  j.status.set_state(proto::JOB_QUEUED);
-  j.status.clear_counters();
-  spdlog::info("job {} resumed after a master restart", status.job_id());
-  fx->changed_jobs.push_back(status.job_id());
-}
-
-Status Scheduler::StartJob(Job& job, int64_t now_ms) {
+Status Scheduler::BuildTasks(Job& job) {
   const proto::JobSpec& spec = job.status.spec();
   auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
   if (!files.ok()) return files.status();
-  std::error_code ec;
-  if (fs::exists(spec.output(), ec)) {
-    if (!spec.overwrite()) {
-      return Status::AlreadyExists(fmt::format("output {} already exists", spec.output()));
-    }
-    fs::remove_all(spec.output(), ec);
-    if (ec) return Status::IoError(fmt::format("cannot remove {}: {}", spec.output(), ec.message()));
-  }
-  fs::create_directories(fs::path(spec.output()) / "_temporary", ec);
-  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", spec.output(), ec.message()));
-
   auto splits = MakeSplits(*files, spec.split_size());
   job.maps.clear();
   job.reduces.clear();
@@ -108,6 +83,60 @@ Status Scheduler::StartJob(Job& job, int64_t now_ms) {
     job.reduces.push_back(std::move(t));
   }
   job.maps_done = job.reduces_done = 0;
+  return Status::OK();
+}
+
+void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
+                        int64_t now_ms, Effects* fx) {
+  Job& j = jobs_[status.job_id()];
+  j.status = status;
+  if (status.state() != proto::JOB_RUNNING) return;
+  std::error_code ec;
+  fs::create_directories(fs::path(status.spec().output()) / "_temporary", ec);
+  Status s = BuildTasks(j);
+  if (!s.ok()) {
+    FinishJob(j, proto::JOB_FAILED, "cannot resume after a master restart: " + s.message(), now_ms, fx);
+    return;
+  }
+  int resumed = 0;
+  for (const proto::TaskRecord& r : tasks) {
+    Task* t = FindTask(j, r.kind(), r.index());
+    if (t == nullptr) continue;
+    t->attempts = r.attempts();
+    t->failures = r.failures();
+    if (!r.done()) continue;
+    // A map's output is still on its worker if that worker is alive; who it is will be learned
+    // from the first failed fetch. A reduce is done only if its commit reached the output.
+    if (t->kind == proto::TASK_REDUCE &&
+        !fs::exists(fs::path(status.spec().output()) / PartName(t->index), ec)) {
+      continue;
+    }
+    t->state = TaskState::kDone;
+    t->done_address = r.done_address();
+    t->done_attempt = r.done_attempt();
+    t->duration_ms = r.duration_ms();
+    for (auto& [k, v] : r.counters()) t->counters[k] = v;
+    (t->kind == proto::TASK_MAP ? j.maps_done : j.reduces_done)++;
+    resumed++;
+  }
+  spdlog::info("job {} resumed after a master restart: {} of {} tasks already done", status.job_id(),
+               resumed, j.maps.size() + j.reduces.size());
+  MaybeSucceed(j, now_ms, fx);
+}
+
+Status Scheduler::StartJob(Job& job, int64_t now_ms) {
+  const proto::JobSpec& spec = job.status.spec();
+  std::error_code ec;
+  if (fs::exists(spec.output(), ec)) {
+    if (!spec.overwrite()) {
+      return Status::AlreadyExists(fmt::format("output {} already exists", spec.output()));
+    }
+    fs::remove_all(spec.output(), ec);
+    if (ec) return Status::IoError(fmt::format("cannot remove {}: {}", spec.output(), ec.message()));
+  }
+  MR_RETURN_IF_ERROR(BuildTasks(job));
+  fs::create_directories(fs::path(spec.output()) / "_temporary", ec);
+  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", spec.output(), ec.message()));
   job.status.set_state(proto::JOB_RUNNING);
   job.status.set_start_time_ms(now_ms);
   spdlog::info("job {} started: {} map tasks, {} reduce tasks", job.status.job_id(), job.maps.size(),
@@ -122,8 +151,8 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_end_time_ms(now_ms);
   for (auto* tasks : {&job.maps, &job.reduces}) {
     for (Task& t : *tasks) {
-      for (auto& [attempt, worker] : t.running) {
-        auto w = workers_.find(worker);
+      for (auto& [attempt, run] : t.running) {
+        auto w = workers_.find(run.worker);
         if (w != workers_.end() && w->second.running > 0) w->second.running--;
       }
       t.running.clear();
@@ -173,6 +202,17 @@ void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
   if (it != workers_.end()) it->second.last_heartbeat_ms = now_ms;
 }
 
+void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
+  t.state = TaskState::kIdle;
+  t.counters.clear();
+  t.fetch_failures = 0;
+  t.done_worker.clear();
+  t.done_address.clear();
+  job.maps_done--;
+  spdlog::info("job {} map {}: {}; it will run again", job.status.job_id(), t.index, why);
+  fx->changed_tasks.push_back(Record(job, t));
+}
+
 void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms,
                              Effects* fx) {
   if (workers_.erase(id) == 0) return;
@@ -182,14 +222,11 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
     bool reduces_left = job.reduces_done < job.reduces.size();
     for (auto* tasks : {&job.maps, &job.reduces}) {
       for (Task& t : *tasks) {
-        std::erase_if(t.running, [&](const auto& kv) { return kv.second == id; });
+        std::erase_if(t.running, [&](const auto& kv) { return kv.second.worker == id; });
         if (t.state == TaskState::kRunning && t.running.empty()) t.state = TaskState::kIdle;
         // A finished map's output lived on the dead worker's disk.
         if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && t.done_worker == id && reduces_left) {
-          t.state = TaskState::kIdle;
-          t.counters.clear();
-          job.maps_done--;
-          spdlog::info("job {} map {}: output lost with worker {}; it will run again", job_id, t.index, id);
+          RevertMap(job, t, "its output was lost with worker " + id, fx);
         }
       }
     }
@@ -245,17 +282,68 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   return a;
 }
 
-void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
-  auto free_worker = [this]() -> Worker* {
-    Worker* best = nullptr;
-    for (auto& [id, w] : workers_) {
-      if (w.running < w.slots && (!best || w.slots - w.running > best->slots - best->running)) best = &w;
-    }
-    return best;
+Scheduler::Worker* Scheduler::FreeWorker(const Job& job, const std::string& not_this) {
+  auto blacklisted = [&](const Worker& w) {
+    auto it = job.worker_failures.find(w.id);
+    return it != job.worker_failures.end() && it->second >= kBlacklistFailures;
   };
+  // The blacklist yields when it would leave the job without any worker.
+  bool all_blacklisted = std::all_of(workers_.begin(), workers_.end(),
+                                     [&](const auto& kv) { return blacklisted(kv.second); });
+  Worker* best = nullptr;
+  for (auto& [id, w] : workers_) {
+    if (w.running >= w.slots || id == not_this || (blacklisted(w) && !all_blacklisted)) continue;
+    if (!best || w.slots - w.running > best->slots - best->running) best = &w;
+  }
+  return best;
+}
+
+void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx) {
+  uint32_t attempt = ++t.attempts;
+  t.running[attempt] = {w.id, now_ms};
+  t.state = TaskState::kRunning;
+  w.running++;
+  fx->changed_tasks.push_back(Record(job, t));  // journaled before it is sent: attempts never repeat
+  fx->assignments.emplace_back(w.id, MakeAssignment(job, t, attempt));
+  spdlog::info("job {} {} {} attempt {} -> worker {}", job.status.job_id(), KindName(t.kind), t.index,
+               attempt, w.id);
+}
+
+void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
+  bool map_phase = job.maps_done < job.maps.size();
+  std::vector<Task>& phase = map_phase ? job.maps : job.reduces;
+  std::vector<int64_t> durations;
+  for (const Task& t : phase) {
+    if (t.state == TaskState::kIdle) return;  // not near the end yet
+    if (t.state == TaskState::kDone) durations.push_back(t.duration_ms);
+  }
+  if (durations.empty()) return;
+  std::nth_element(durations.begin(), durations.begin() + durations.size() / 2, durations.end());
+  int64_t threshold = std::max<int64_t>(kMinBackupMs, 3 * durations[durations.size() / 2]);
+  std::vector<Task*> slow;
+  for (Task& t : phase) {
+    if (t.state == TaskState::kRunning && t.running.size() == 1 &&
+        now_ms - t.running.begin()->second.start_ms > threshold) {
+      slow.push_back(&t);
+    }
+  }
+  std::sort(slow.begin(), slow.end(), [](const Task* a, const Task* b) {
+    return a->running.begin()->second.start_ms < b->running.begin()->second.start_ms;
+  });
+  for (Task* t : slow) {
+    Worker* w = FreeWorker(job, t->running.begin()->second.worker);
+    if (w == nullptr) return;
+    t->backups++;
+    spdlog::info("job {} {} {} is slow: starting a backup attempt", job.status.job_id(), KindName(t->kind),
+                 t->index);
+    Launch(job, *t, *w, now_ms, fx);
+  }
+}
+
+void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
   for (auto& [id, job] : jobs_) {
     if (Finished(job.status)) continue;
-    if (free_worker() == nullptr) return;
+    if (FreeWorker(job) == nullptr) continue;
     if (job.status.state() == proto::JOB_QUEUED) {
       Status s = StartJob(job, now_ms);
       fx->changed_jobs.push_back(id);
@@ -263,27 +351,19 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
         FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
         continue;
       }
-      if (job.maps.empty() && job.reduces.empty()) {
-        FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
-        continue;
-      }
     }
-    while (Worker* w = free_worker()) {
+    while (Worker* w = FreeWorker(job)) {
       Task* t = NextIdleTask(job);
       if (t == nullptr) break;
-      uint32_t attempt = ++t->attempts;
-      t->running[attempt] = w->id;
-      t->state = TaskState::kRunning;
-      w->running++;
-      fx->assignments.emplace_back(w->id, MakeAssignment(job, *t, attempt));
-      spdlog::info("job {} {} {} attempt {} -> worker {}", id, KindName(t->kind), t->index, attempt, w->id);
+      Launch(job, *t, *w, now_ms, fx);
     }
+    LaunchBackups(job, now_ms, fx);
   }
 }
 
 void Scheduler::AttemptEnded(Task& task, uint32_t attempt) {
   auto it = task.running.find(attempt);
-  auto w = workers_.find(it->second);
+  auto w = workers_.find(it->second.worker);
   if (w != workers_.end() && w->second.running > 0) w->second.running--;
   task.running.erase(it);
 }
@@ -300,7 +380,17 @@ Status Scheduler::CommitReduce(Job& job, Task& task, const std::string& file) {
   std::error_code ec;
   fs::rename(src, out / PartName(task.index), ec);
   if (ec) return Status::IoError(fmt::format("cannot commit {}: {}", file, ec.message()));
+  (void)Failpoint("master.after_commit");
   return Status::OK();
+}
+
+void Scheduler::MaybeSucceed(Job& job, int64_t now_ms, Effects* fx) {
+  if (Finished(job.status) || job.reduces.empty() || job.reduces_done < job.reduces.size()) return;
+  fs::path success = fs::path(job.status.spec().output()) / "_SUCCESS";
+  std::ofstream(success.string()).close();
+  std::error_code ec;
+  if (!fs::exists(success, ec)) FinishJob(job, proto::JOB_FAILED, "cannot write " + success.string(), now_ms, fx);
+  else FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
 }
 
 void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& r, int64_t now_ms,
@@ -311,11 +401,12 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   Task* task = FindTask(job, r.kind(), r.index());
   if (task == nullptr) return;
   auto att = task->running.find(r.attempt());
-  if (att == task->running.end() || att->second != worker_id) {
+  if (att == task->running.end() || att->second.worker != worker_id) {
     spdlog::info("job {} {} {} attempt {}: ignoring a stale report from {}", r.job_id(), KindName(r.kind()),
                  r.index(), r.attempt(), worker_id);
     return;
   }
+  int64_t started = att->second.start_ms;
   AttemptEnded(*task, r.attempt());
   auto w = workers_.find(worker_id);
   Status failure = r.ok() ? Status::OK() : Status::Aborted(r.error());
@@ -323,46 +414,78 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     if (task->kind == proto::TASK_REDUCE) failure = CommitReduce(job, *task, r.output_file());
     if (failure.ok()) {
       task->state = TaskState::kDone;
+      task->duration_ms = now_ms - started;
       task->counters.clear();
       for (auto& [k, v] : r.counters()) task->counters[k] = v;
       if (w != workers_.end()) w->second.succeeded++;
+      // Other attempts of the task (backups) lost the race: forget them.
+      for (auto& [attempt, run] : task->running) {
+        auto lw = workers_.find(run.worker);
+        if (lw != workers_.end() && lw->second.running > 0) lw->second.running--;
+      }
+      task->running.clear();
       if (task->kind == proto::TASK_MAP) {
         task->done_worker = worker_id;
         task->done_address = w != workers_.end() ? w->second.address : "";
         task->done_attempt = r.attempt();
+        task->fetch_failures = 0;
         job.maps_done++;
       } else {
         job.reduces_done++;
       }
+      fx->changed_tasks.push_back(Record(job, *task));
     }
   }
   if (!failure.ok()) {
     if (w != workers_.end()) w->second.failed++;
-    task->failures++;
     task->last_error = failure.message();
     spdlog::warn("job {} {} {} attempt {} on {} failed: {}", r.job_id(), KindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
-    if (task->state != TaskState::kDone && task->failures >= kMaxAttempts) {
-      FinishJob(job, proto::JOB_FAILED,
-                fmt::format("{} task {} failed {} times; last error: {}", KindName(task->kind),
-                            task->index, task->failures, task->last_error),
-                now_ms, fx);
-      Schedule(now_ms, fx);
-      return;
+    if (r.failed_maps_size() > 0) {
+      // The reducer is not at fault: the maps are. They run again when their worker is dead (or
+      // unknown) or after repeated reports; the reduce waits for them and is not charged.
+      for (uint32_t m : r.failed_maps()) {
+        Task* map = FindTask(job, proto::TASK_MAP, m);
+        if (map == nullptr || map->state != TaskState::kDone) continue;
+        bool worker_gone = !workers_.contains(map->done_worker);
+        if (worker_gone || ++map->fetch_failures >= kFetchFailuresToRerun) {
+          RevertMap(job, *map, worker_gone ? "its output cannot be fetched and its worker is gone"
+                                           : "its output could not be fetched repeatedly",
+                    fx);
+        }
+      }
+    } else if (task->state != TaskState::kDone) {
+      task->failures++;
+      job.worker_failures[worker_id]++;
+      fx->changed_tasks.push_back(Record(job, *task));
+      if (task->failures >= kMaxAttempts) {
+        FinishJob(job, proto::JOB_FAILED,
+                  fmt::format("{} task {} failed {} times; last error: {}", KindName(task->kind),
+                              task->index, task->failures, task->last_error),
+                  now_ms, fx);
+        Schedule(now_ms, fx);
+        return;
+      }
     }
     if (task->state == TaskState::kRunning && task->running.empty()) task->state = TaskState::kIdle;
   }
-  if (!job.reduces.empty() && job.reduces_done == job.reduces.size()) {
-    fs::path success = fs::path(job.status.spec().output()) / "_SUCCESS";
-    std::ofstream(success.string()).close();
-    std::error_code ec;
-    if (!fs::exists(success, ec)) {
-      FinishJob(job, proto::JOB_FAILED, "cannot write " + success.string(), now_ms, fx);
-    } else {
-      FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
-    }
-  }
+  MaybeSucceed(job, now_ms, fx);
   Schedule(now_ms, fx);
+}
+
+proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
+  proto::TaskRecord r;
+  r.set_job_id(job.status.job_id());
+  r.set_kind(t.kind);
+  r.set_index(t.index);
+  r.set_attempts(t.attempts);
+  r.set_failures(t.failures);
+  r.set_done(t.state == TaskState::kDone);
+  r.set_done_address(t.done_address);
+  r.set_done_attempt(t.done_attempt);
+  r.set_duration_ms(t.duration_ms);
+  for (auto& [k, v] : t.counters) (*r.mutable_counters())[k] = v;
+  return r;
 }
 
 proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
@@ -374,17 +497,19 @@ proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   s.set_reduces_done(job.reduces_done);
   auto& counters = *s.mutable_counters();
   counters.clear();
-  int64_t attempts = 0, failed = 0;
+  int64_t attempts = 0, failed = 0, backups = 0;
   for (auto* tasks : {&job.maps, &job.reduces}) {
     for (const Task& t : *tasks) {
       attempts += t.attempts;
       failed += t.failures;
+      backups += t.backups;
       if (t.state != TaskState::kDone) continue;
       for (auto& [k, v] : t.counters) counters[k] += v;
     }
   }
   counters["attempts.launched"] = attempts;
   counters["attempts.failed"] = failed;
+  counters["attempts.backup"] = backups;
   return s;
 }
 

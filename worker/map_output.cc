@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "common/failpoint.h"
 #include "common/hash.h"
 #include "common/record.h"
 
@@ -113,6 +114,7 @@ class SumBuffer : public MapOutputBuffer {
     }
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
+    MR_FAILPOINT("map.before_spill");
     auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
     std::string values;
     for (auto& [e, sum] : entries) {
@@ -125,6 +127,7 @@ class SumBuffer : public MapOutputBuffer {
     }
     auto bytes = writer->Finish();
     if (!bytes.ok()) return bytes.status();
+    MR_FAILPOINT("map.after_spill");
     counters_->Add(counter::kCombineOutputRecords, static_cast<int64_t>(entries.size()));
     counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
     counters_->Add(counter::kSpills, 1);
@@ -228,6 +231,7 @@ class SortBuffer : public MapOutputBuffer {
       if (a.partition != b.partition) return a.partition < b.partition;
       return Key(a) < Key(b);
     });
+    MR_FAILPOINT("map.before_spill");
     auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
     std::string values;
     int64_t combined = 0;
@@ -256,6 +260,7 @@ class SortBuffer : public MapOutputBuffer {
     }
     auto bytes = writer->Finish();
     if (!bytes.ok()) return bytes.status();
+    MR_FAILPOINT("map.after_spill");
     if (combiner_) counters_->Add(counter::kCombineOutputRecords, combined);
     counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
     counters_->Add(counter::kSpills, 1);

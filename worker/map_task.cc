@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/failpoint.h"
 #include "common/line_reader.h"
 #include "common/mapped_file.h"
 #include "worker/map_output.h"
@@ -21,6 +22,7 @@ struct ThreadState {
 
 Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
                               IntermediateStore* store, const MapOptions& options) {
+  MR_FAILPOINT("map.start");
   const proto::InputSplit& split = task.split();
   auto file = MappedFile::Open(split.path());
   if (!file.ok()) return file.status();
@@ -68,6 +70,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
       rec.line = line;
       mapper->Map(rec, *st.buffer);
     });
+    mapper->Finish(*st.buffer);
     st.counters.Add(counter::kMapInputRecords, lines);
     st.status = st.buffer->status();
     if (!st.status.ok()) failed = true;
@@ -79,6 +82,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   for (auto& th : pool) th.join();
 
   if (options.cancel && options.cancel->load()) return Status::Aborted("attempt cancelled");
+  MR_FAILPOINT("map.after_read");
   CounterSet total;
   for (auto& st : states) {
     if (!st.status.ok()) return st.status;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <thread>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "common/sync_client.h"
 #include "worker/run_file.h"
@@ -195,6 +196,7 @@ std::string PartFileName(uint32_t partition) { return fmt::format("part-r-{:05}"
 
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,
                                    const ReduceOptions& options, ReduceFailure* failure) {
+  MR_FAILPOINT("reduce.start");
   std::string attempt_name = fmt::format("job-{}-r-{:05}-a{}", task.job_id(), task.index(), task.attempt());
   std::string scratch = options.scratch_dir + "/" + attempt_name;
   std::error_code ec;
@@ -250,6 +252,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   }
   clients.clear();
   result.counters.Add(counter::kShuffleBytes, shuffle_bytes);
+  MR_FAILPOINT("reduce.after_fetch");
 
   // Merge phase.
   RunMerger merger;
@@ -257,7 +260,9 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   for (auto& r : runs) MR_RETURN_IF_ERROR(merger.Add(r, per_run));
 
   fs::path temp_dir = fs::path(task.output_dir()) / "_temporary" / attempt_name;
-  fs::create_directories(temp_dir, ec);
+  // Not create_directories: once the job has committed, _temporary is gone, and a late attempt
+  // (a backup that lost) must fail here rather than bring it back into the output.
+  fs::create_directory(temp_dir, ec);
   if (ec) return Status::IoError(fmt::format("cannot create {}: {}", temp_dir.string(), ec.message()));
   result.output_file = (temp_dir / PartFileName(task.index())).string();
   PartWriter out;
@@ -277,6 +282,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
     groups++;
     records += values.count();
   }
+  reducer->Finish(out);
   MR_RETURN_IF_ERROR(out.Close());
   result.counters.Add(counter::kReduceInputGroups, groups);
   result.counters.Add(counter::kReduceInputRecords, records);

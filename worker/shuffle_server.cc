@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/failpoint.h"
 #include "common/handshake.h"
 #include "common/log.h"
 
@@ -19,7 +20,8 @@ struct ShuffleSession {
 void SendChunk(Channel& ch, ShuffleSession& s) {
   proto::Envelope e;
   auto* chunk = e.mutable_fetch_chunk();
-  auto more = s.reader->NextChunk(chunk->mutable_records(), kChunkBytes);
+  Status fp = Failpoint("shuffle.serve");
+  auto more = fp.ok() ? s.reader->NextChunk(chunk->mutable_records(), kChunkBytes) : Result<bool>(fp);
   if (!more.ok()) {
     chunk->clear_records();
     chunk->set_error(more.status().ToString());

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/channel.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
 #include "worker/intermediate_store.h"
@@ -230,8 +231,10 @@ class Worker {
         rep->set_output_file(r->output_file);
       } else {
         status = r.status();
+        for (uint32_t m : failure.failed_maps) rep->add_failed_maps(m);
       }
     }
+    if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? "map.before_report" : "reduce.before_commit");
     auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start).count();
     rep->set_ok(status.ok());
     if (status.ok()) {

@@ -1,0 +1,56 @@
+#include "common/failpoint.h"
+
+#include <gtest/gtest.h>
+
+namespace mr {
+namespace {
+
+class FailpointTest : public ::testing::Test {
+ protected:
+  void TearDown() override { ASSERT_TRUE(ConfigureFailpoints("", 0).ok()); }
+};
+
+TEST_F(FailpointTest, OffByDefault) { EXPECT_TRUE(Failpoint("anything").ok()); }
+
+TEST_F(FailpointTest, ErrorWithCount) {
+  ASSERT_TRUE(ConfigureFailpoints("a.b=2*error", 0).ok());
+  EXPECT_FALSE(Failpoint("a.b").ok());
+  EXPECT_FALSE(Failpoint("a.b").ok());
+  EXPECT_TRUE(Failpoint("a.b").ok());  // the count is used up
+  EXPECT_TRUE(Failpoint("other").ok());
+}
+
+TEST_F(FailpointTest, ProbabilityIsSeededAndReproducible) {
+  auto run = [](uint64_t seed) {
+    EXPECT_TRUE(ConfigureFailpoints("p=error@0.3", seed).ok());
+    std::string pattern;
+    for (int i = 0; i < 200; i++) pattern += Failpoint("p").ok() ? '.' : 'x';
+    return pattern;
+  };
+  std::string a = run(7), b = run(7), c = run(8);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  size_t fired = std::count(a.begin(), a.end(), 'x');
+  EXPECT_GT(fired, 30u);
+  EXPECT_LT(fired, 90u);
+}
+
+TEST_F(FailpointTest, DelayAndCrashInAChild) {
+  ASSERT_TRUE(ConfigureFailpoints("d=delay(20ms)", 0).ok());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(Failpoint("d").ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(20));
+  ASSERT_TRUE(ConfigureFailpoints("c=crash", 0).ok());
+  EXPECT_EXIT((void)Failpoint("c"), ::testing::ExitedWithCode(137), "");
+}
+
+TEST_F(FailpointTest, BadSpecsAreRejected) {
+  EXPECT_FALSE(ConfigureFailpoints("noequals", 0).ok());
+  EXPECT_FALSE(ConfigureFailpoints("a=explode", 0).ok());
+  EXPECT_FALSE(ConfigureFailpoints("a=error@2", 0).ok());
+  EXPECT_FALSE(ConfigureFailpoints("a=delay(soon)", 0).ok());
+  EXPECT_TRUE(ConfigureFailpoints("a=off;b=hang;c=1*crash@0.5", 0).ok());
+}
+
+}  // namespace
+}  // namespace mr
