@@ -36,8 +36,8 @@ void Channel::Close(const std::string& reason) {
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   wake_writer_.cancel();
-  queue_.clear();
-  queued_bytes_ = 0;
+  // The queue is left alone: a write of its front may still be completing. It goes with the
+  // channel.
   // The callbacks run later, never inside the caller's frame, and are dropped after that so that
   // captures which point back at this channel are released.
   auto self = shared_from_this();
@@ -111,6 +111,7 @@ asio::awaitable<void> Channel::WriteLoop() {
       Close("write failed: " + ec.message());
       co_return;
     }
+    if (closed_) co_return;  // closed while the write completed
     queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
   }

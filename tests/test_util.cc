@@ -1,5 +1,6 @@
 #include "tests/test_util.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  if (std::getenv("MR_KEEP_TEST_DIRS") != nullptr) return;  // for debugging: logs stay
   std::error_code ec;
   fs::remove_all(path_, ec);
 }
@@ -123,18 +125,31 @@ std::string ReferenceWordCount(const std::vector<std::string>& files, bool lower
 Cluster::~Cluster() { StopAll(); }
 
 void Cluster::StopAll() {
-  for (pid_t w : workers_) Terminate(w, Millis(5000));
-  workers_.clear();
+  for (auto& w : workers_) {
+    if (w.alive) {
+      ::kill(w.pid, SIGCONT);
+      Terminate(w.pid, Millis(5000));
+    }
+    w.alive = false;
+  }
   if (master_ > 0) Terminate(master_, Millis(5000));
   master_ = -1;
 }
 
-Status Cluster::StartMaster(const std::vector<std::string>& extra) {
+Status Cluster::StartMaster(const std::vector<std::string>& extra, const std::vector<std::string>& env) {
+  master_flags_ = extra;
+  return RestartMaster(env);
+}
+
+Status Cluster::RestartMaster(const std::vector<std::string>& env) {
   std::string dir = root_ + "/master";
-  std::vector<std::string> argv = {MrBinary(), "master", "--listen", "127.0.0.1:0", "--data-dir", dir};
-  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::string listen = master_address_.empty() ? "127.0.0.1:0" : master_address_;
+  std::vector<std::string> argv = {MrBinary(), "master", "--listen", listen, "--data-dir", dir};
+  argv.insert(argv.end(), master_flags_.begin(), master_flags_.end());
   fs::create_directories(dir);
-  auto pid = Spawn(argv, root_ + "/master.log");
+  std::error_code ec;
+  fs::remove(dir + "/ADDRESS", ec);
+  auto pid = Spawn(argv, root_ + "/master.log", env);
   if (!pid.ok()) return pid.status();
   master_ = *pid;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -153,15 +168,92 @@ Status Cluster::StartMaster(const std::vector<std::string>& extra) {
   return Status::Unavailable("master did not start");
 }
 
-Status Cluster::StartWorker(const std::vector<std::string>& extra) {
-  int n = static_cast<int>(workers_.size());
+void Cluster::KillMaster() {
+  if (master_ <= 0) return;
+  ::kill(master_, SIGKILL);
+  WaitFor(master_, Millis(10000));
+  master_ = -1;
+}
+
+bool Cluster::MasterAlive() {
+  if (master_ <= 0) return false;
+  if (WaitFor(master_, Millis(0)).ok()) {
+    master_ = -1;
+    return false;
+  }
+  return true;
+}
+
+Status Cluster::StartWorker(const std::vector<std::string>& extra, const std::vector<std::string>& env) {
+  int n = started_workers_++;
   std::vector<std::string> argv = {MrBinary(), "worker", "--master", master_address_, "--data-dir",
                                    fmt::format("{}/worker-{}", root_, n), "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto pid = Spawn(argv, fmt::format("{}/worker-{}.log", root_, n));
+  auto pid = Spawn(argv, fmt::format("{}/worker-{}.log", root_, n), env);
   if (!pid.ok()) return pid.status();
-  workers_.push_back(*pid);
+  workers_.push_back({*pid, extra, true});
   return Status::OK();
+}
+
+void Cluster::SignalWorker(size_t i, int sig) {
+  ASSERT_LT(i, workers_.size());
+  ASSERT_TRUE(workers_[i].alive);
+  ::kill(workers_[i].pid, sig);
+  if (sig == SIGKILL) {
+    WaitFor(workers_[i].pid, Millis(10000));
+    workers_[i].alive = false;
+  }
+}
+
+int Cluster::ReapWorkers(bool restart, const std::vector<std::string>& env) {
+  int reaped = 0;
+  for (size_t i = 0; i < workers_.size(); i++) {
+    if (!workers_[i].alive || !WaitFor(workers_[i].pid, Millis(0)).ok()) continue;
+    workers_[i].alive = false;
+    reaped++;
+    if (restart) EXPECT_TRUE(StartWorker(workers_[i].flags, env).ok());
+  }
+  return reaped;
+}
+
+int64_t JobState::Counter(const std::string& name) const {
+  std::smatch m;
+  std::regex re("\"" + name + "\": (-?[0-9]+)");
+  return std::regex_search(json, m, re) ? std::stoll(m[1]) : -1;
+}
+
+JobState Cluster::Job(uint64_t id) {
+  JobState js;
+  CommandResult r = RunMr({"status", std::to_string(id), "--master", master_address_, "--json"}, Millis(10000));
+  if (r.exit_code != 0) return js;
+  js.json = r.out;
+  std::smatch m;
+  if (std::regex_search(r.out, m, std::regex(R"re("state": "([a-z]+)")re"))) js.state = m[1];
+  if (std::regex_search(r.out, m, std::regex(R"re("error": "((?:[^"\\]|\\.)*)")re"))) js.error = m[1];
+  auto num = [&](const char* group, const char* field) {
+    std::smatch g;
+    std::regex re(std::string("\"") + group + R"re(": \{\s*"done": ([0-9]+),\s*"total": ([0-9]+))re");
+    if (!std::regex_search(r.out, g, re)) return 0;
+    return std::stoi(g[std::string(field) == "done" ? 1 : 2]);
+  };
+  js.maps_done = num("maps", "done");
+  js.maps_total = num("maps", "total");
+  js.reduces_done = num("reduces", "done");
+  js.reduces_total = num("reduces", "total");
+  return js;
+}
+
+JobState Cluster::WaitForJob(uint64_t id, Millis timeout, const std::function<void(const JobState&)>& each_poll) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  JobState js;
+  while (std::chrono::steady_clock::now() < deadline) {
+    js = Job(id);
+    if (js.state == "succeeded" || js.state == "failed" || js.state == "killed") return js;
+    if (each_poll) each_poll(js);
+    std::this_thread::sleep_for(Millis(50));
+  }
+  ADD_FAILURE() << "job " << id << " did not end in time; last status: " << js.json;
+  return js;
 }
 
 Status Cluster::WaitForWorkers(size_t n, Millis timeout) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@
 
 namespace mr::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction
+// (unless MR_KEEP_TEST_DIRS is set, to read the processes' logs after a failure).
 class TempDir {
  public:
   TempDir();
@@ -54,23 +56,56 @@ std::string SortLines(const std::string& text);
 // python3 tests/reference/wordcount.py [--lowercase] FILES...
 std::string ReferenceWordCount(const std::vector<std::string>& files, bool lowercase = false);
 
+// The fields of `mr status JOB --json` that tests look at.
+struct JobState {
+  std::string state;  // queued, running, succeeded, failed, killed ("" if unknown)
+  int maps_done = 0, maps_total = 0, reduces_done = 0, reduces_total = 0;
+  std::string error;
+  std::string json;   // the whole answer
+  int64_t Counter(const std::string& name) const;
+};
+
 // A master and workers as real processes on loopback, each with its own data dir under `root`.
+// Processes get `env` entries ("K=V", e.g. MR_FAILPOINTS) added to their environment.
 class Cluster {
  public:
   explicit Cluster(const std::string& root) : root_(root) {}
   ~Cluster();
-  Status StartMaster(const std::vector<std::string>& extra_flags = {});
-  Status StartWorker(const std::vector<std::string>& extra_flags = {});
+  Status StartMaster(const std::vector<std::string>& extra_flags = {},
+                     const std::vector<std::string>& env = {});
+  // Starts the master again on the same address and data dir (after KillMaster).
+  Status RestartMaster(const std::vector<std::string>& env = {});
+  Status StartWorker(const std::vector<std::string>& extra_flags = {},
+                     const std::vector<std::string>& env = {});
   // Waits until the master lists `n` live workers.
   Status WaitForWorkers(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   const std::string& master_address() const { return master_address_; }
+  size_t workers() const { return workers_.size(); }
+  void SignalWorker(size_t i, int sig);
+  void KillMaster();  // SIGKILL, reaped
+  // Reaps workers that exited; returns how many. With restart, starts a fresh one in each's place
+  // (same flags, env from `env_for(restarts so far)`).
+  int ReapWorkers(bool restart, const std::vector<std::string>& env = {});
+  bool MasterAlive();
+  JobState Job(uint64_t id);
+  // Polls the job until it ends (or the timeout); `each_poll` runs between polls (to inject
+  // faults or restart processes).
+  JobState WaitForJob(uint64_t id, std::chrono::milliseconds timeout,
+                      const std::function<void(const JobState&)>& each_poll = nullptr);
   void StopAll();
 
  private:
+  struct Proc {
+    pid_t pid = -1;
+    std::vector<std::string> flags;
+    bool alive = false;
+  };
   std::string root_;
   std::string master_address_;
+  std::vector<std::string> master_flags_;
   pid_t master_ = -1;
-  std::vector<pid_t> workers_;
+  std::vector<Proc> workers_;
+  int started_workers_ = 0;
 };
 
 }  // namespace mr::testing

@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fmt/format.h>
@@ -58,11 +59,18 @@ class Worker {
     io_.run();
 
     {
-      std::lock_guard<std::mutex> l(mu_);
+      std::unique_lock<std::mutex> l(mu_);
       stopping_ = true;
       for (auto& r : running_) r->cancel = true;
+      cv_.notify_all();
+      // Attempts notice the cancel within moments; one stuck in user code or a hung disk must not
+      // keep the process alive: its work is lost anyway, and the master reschedules it.
+      if (!cv_.wait_for(l, std::chrono::seconds(3), [this] { return running_.empty(); })) {
+        spdlog::warn("{} attempts did not stop in time; exiting anyway", running_.size());
+        spdlog::default_logger()->flush();
+        std::_Exit(0);
+      }
     }
-    cv_.notify_all();
     for (auto& t : executors_) t.join();
     return Status::OK();
   }
@@ -195,6 +203,7 @@ class Worker {
         std::lock_guard<std::mutex> l(mu_);
         running_.remove(run);
       }
+      cv_.notify_all();
       // A report for an earlier master connection is dropped: that registration is gone.
       asio::post(io_, [this, gen = run->generation, report = std::move(report)] {
         if (channel_ && gen == generation_ && !worker_id_.empty()) channel_->Send(report);
