@@ -8,6 +8,7 @@
 #include "client/run.h"
 #include "common/failpoint.h"
 #include "common/log.h"
+#include "jobs/job.h"
 #include "master/master.h"
 #include "worker/worker.h"
 
@@ -26,7 +27,7 @@ bool Parse(const Result<T>& r, const char* flag, T* out) {
 }
 
 void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
-  cmd->add_option("--job", o->job, "job name (wordcount)")->required();
+  cmd->add_option("--job", o->job, fmt::format("job name ({})", fmt::join(JobNames(), ", ")))->required();
   cmd->add_option("--input", o->inputs, "input files, directories or globs")->required();
   cmd->add_option("--output", o->output, "output directory (must not exist)")->required();
   cmd->add_option("--reducers", o->reducers, "number of reduce tasks")->capture_default_str();

@@ -89,6 +89,7 @@ int CmdRun(const RunOptions& o) {
   proto::JobStatus final_status;
   bool have_status = false;
   bool submitted = false;
+  bool refused = false;
   Status st = spawn("master", {"master", "--listen", "127.0.0.1:0", "--data-dir", dir + "/master"});
   Result<std::string> addr = st.ok() ? WaitForMasterAddress(dir + "/master", children[0]) : Result<std::string>(st);
   if (!addr.ok()) {
@@ -124,6 +125,7 @@ int CmdRun(const RunOptions& o) {
       }
     } else {
       code = std::stoi(id.status().message());
+      refused = true;  // the request itself was wrong: nothing ran, the logs hold nothing of use
     }
   }
 
@@ -133,7 +135,7 @@ int CmdRun(const RunOptions& o) {
     it->reaped = true;
   }
   if (have_status) PrintSummary(final_status, o.json);
-  if (!o.json) {
+  if (!o.json && !refused) {
     std::string mem;
     for (auto& ch : children) mem += fmt::format("{}{} {}", mem.empty() ? "" : ", ", ch.name, FormatBytes(ch.exit.max_rss_kb * 1024ull));
     std::printf("peak memory: %s\n", mem.c_str());
@@ -143,7 +145,7 @@ int CmdRun(const RunOptions& o) {
   if (submitted && code != kExitOk && !fs::exists(fs::path(spec->output()) / "_SUCCESS", ec)) {
     fs::remove_all(spec->output(), ec);
   }
-  if (code != kExitOk || !o.keep_logs.empty()) {
+  if ((code != kExitOk && !refused) || !o.keep_logs.empty()) {
     std::string keep = o.keep_logs.empty() ? fmt::format("{}/mr-logs-{}", fs::path(dir).parent_path().string(), ::getpid())
                                            : o.keep_logs;
     fs::create_directories(keep, ec);

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "jobs/grep.h"
+#include "jobs/invertedindex.h"
+#include "jobs/logs.h"
+#include "jobs/topn.h"
 #include "jobs/wordcount.h"
 
 namespace mr {
@@ -9,6 +13,10 @@ namespace {
 
 const std::map<std::string, JobFactory>& Registry() {
   static const std::map<std::string, JobFactory> registry = {
+      {"grep", MakeGrep},
+      {"invertedindex", MakeInvertedIndex},
+      {"logs", MakeLogs},
+      {"topn", MakeTopN},
       {"wordcount", MakeWordCount},
   };
   return registry;

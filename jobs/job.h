@@ -47,6 +47,8 @@ class Mapper {
  public:
   virtual ~Mapper() = default;
   virtual void Map(const InputRecord& record, Emitter& out) = 0;
+  // Called once after the last Map() of this mapper (Hadoop's cleanup()): for in-mapper combining.
+  virtual void Finish(Emitter& out) {}
 };
 
 // The values of one key, in a deterministic order (by map task, then emission order).
@@ -61,6 +63,8 @@ class Reducer {
  public:
   virtual ~Reducer() = default;
   virtual void Reduce(std::string_view key, ValueIterator& values, Emitter& out) = 0;
+  // Called once after the last Reduce() of a reduce task (not of a combiner).
+  virtual void Finish(Emitter& out) {}
 };
 
 class Partitioner {

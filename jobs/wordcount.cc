@@ -1,8 +1,7 @@
 #include "jobs/wordcount.h"
 
-#include <charconv>
-
 #include "common/words.h"
+#include "jobs/sum_reducer.h"
 
 namespace mr {
 namespace {
@@ -27,23 +26,6 @@ class WordCountMapper : public Mapper {
   std::string folded_;
 };
 
-// Sums decimal integer values; also the reducer of any job whose values are counts.
-class SumReducer : public Reducer {
- public:
-  void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
-    int64_t sum = 0;
-    std::string_view v;
-    while (values.Next(&v)) {
-      int64_t n = 0;
-      std::from_chars(v.data(), v.data() + v.size(), n);
-      sum += n;
-    }
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof(buf), sum);
-    out.Emit(key, std::string_view(buf, r.ptr - buf));
-  }
-};
-
 class WordCount : public Job {
  public:
   explicit WordCount(bool lowercase) : lowercase_(lowercase) {}
@@ -51,10 +33,10 @@ class WordCount : public Job {
     return std::make_unique<WordCountMapper>(lowercase_);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext&) const override {
-    return std::make_unique<SumReducer>();
+    return NewSumReducer();
   }
   std::unique_ptr<Reducer> NewCombiner(const TaskContext&) const override {
-    return std::make_unique<SumReducer>();
+    return NewSumReducer();
   }
   bool SumCombiner() const override { return true; }
 

@@ -1,0 +1,24 @@
+// Argument helpers for the built-in jobs, in the style of GetBoolArg and CheckKnownArgs (job.h):
+// each reads one `--arg KEY=VALUE`, falls back to a default when it is absent, and otherwise fails
+// with InvalidArgument and a message that names the argument, the bad value and what is wanted.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "jobs/job.h"
+
+namespace mr {
+
+// A decimal integer in [min, max] (no sign other than a leading '-', no spaces, no suffix).
+// REQUIRES: min <= default_value <= max.
+Result<int64_t> GetIntArg(const JobArgs& args, const std::string& key, int64_t default_value, int64_t min,
+                          int64_t max);
+
+// One of `choices`, spelled exactly; returns its index. REQUIRES: default_index < choices.size().
+Result<size_t> GetChoiceArg(const JobArgs& args, const std::string& key,
+                            const std::vector<std::string>& choices, size_t default_index);
+
+}  // namespace mr

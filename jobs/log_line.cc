@@ -1,0 +1,194 @@
+#include "jobs/log_line.h"
+
+#include <array>
+#include <cstring>
+
+namespace mr {
+namespace {
+
+constexpr std::array<bool, 256> MakeFieldTable() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; c++) t[c] = c > 0x20 && c != 0x7F && c != '"';
+  return t;
+}
+
+constexpr std::array<bool, 256> MakeTcharTable() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; c++) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; c++) t[c] = true;
+  for (int c = 'a'; c <= 'z'; c++) t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+
+constexpr std::array<bool, 256> kFieldByte = MakeFieldTable();
+constexpr std::array<bool, 256> kTchar = MakeTcharTable();
+
+constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+// A cursor over the line. Every method checks bounds and returns false on a mismatch.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool at_end() const { return p_ == end_; }
+  const char* pos() const { return p_; }
+
+  bool Char(char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    p_++;
+    return true;
+  }
+  // A non-empty run of bytes for which table[byte] is true.
+  bool Run(const std::array<bool, 256>& table, std::string_view* out) {
+    const char* start = p_;
+    while (p_ != end_ && table[static_cast<unsigned char>(*p_)]) p_++;
+    *out = std::string_view(start, p_ - start);
+    return p_ != start;
+  }
+  // Exactly n decimal digits.
+  bool Digits(int n, int* out) {
+    if (end_ - p_ < n) return false;
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+      unsigned d = static_cast<unsigned char>(p_[i]) - '0';
+      if (d > 9) return false;
+      v = v * 10 + static_cast<int>(d);
+    }
+    p_ += n;
+    *out = v;
+    return true;
+  }
+  bool Month(int* out) {
+    if (end_ - p_ < 3) return false;
+    for (int m = 0; m < 12; m++) {
+      if (std::memcmp(p_, kMonths + 3 * m, 3) == 0) {
+        p_ += 3;
+        *out = m + 1;
+        return true;
+      }
+    }
+    return false;
+  }
+  // "-" (0) or a run of digits whose value is below 2^63.
+  bool Bytes(int64_t* out) {
+    if (p_ != end_ && *p_ == '-') {
+      p_++;
+      *out = 0;
+      return true;
+    }
+    const char* start = p_;
+    int64_t v = 0;
+    while (p_ != end_) {
+      unsigned d = static_cast<unsigned char>(*p_) - '0';
+      if (d > 9) break;
+      if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, static_cast<int64_t>(d), &v)) {
+        return false;
+      }
+      p_++;
+    }
+    *out = v;
+    return p_ != start;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// "dd/Mon/yyyy:HH:MM:SS +zzzz", checked to be a real time; fills local, utc and the offset.
+bool ParseTime(Cursor& c, LogLine* out) {
+  CivilTime& t = out->local;
+  int zh = 0, zm = 0;
+  if (!c.Digits(2, &t.day) || !c.Char('/') || !c.Month(&t.month) || !c.Char('/') || !c.Digits(4, &t.year) ||
+      !c.Char(':') || !c.Digits(2, &t.hour) || !c.Char(':') || !c.Digits(2, &t.minute) || !c.Char(':') ||
+      !c.Digits(2, &t.second) || !c.Char(' ')) {
+    return false;
+  }
+  int sign;
+  if (c.Char('+')) {
+    sign = 1;
+  } else if (c.Char('-')) {
+    sign = -1;
+  } else {
+    return false;
+  }
+  if (!c.Digits(2, &zh) || !c.Digits(2, &zm)) return false;
+  if (t.year < 1 || t.day < 1 || t.day > DaysInMonth(t.year, t.month) || t.hour > 23 || t.minute > 59 ||
+      t.second > 59 || zh > 23 || zm > 59) {
+    return false;
+  }
+  out->zone_offset_minutes = sign * (zh * 60 + zm);
+
+  // UTC = local - offset. The offset is whole minutes, so the seconds stay.
+  CivilTime& u = out->utc;
+  u = t;
+  int minutes = t.hour * 60 + t.minute - out->zone_offset_minutes;  // in (-1440, 2880)
+  int day_shift = 0;
+  if (minutes < 0) {
+    minutes += 1440;
+    day_shift = -1;
+  } else if (minutes >= 1440) {
+    minutes -= 1440;
+    day_shift = 1;
+  }
+  u.hour = minutes / 60;
+  u.minute = minutes % 60;
+  if (day_shift != 0) {
+    CivilFromDays(DaysFromCivil(t.year, t.month, t.day) + day_shift, &u.year, &u.month, &u.day);
+    if (u.year < 1 || u.year > 9999) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<LogLine> ParseLogLine(std::string_view line) {
+  LogLine r;
+  Cursor c(line);
+  if (!c.Run(kFieldByte, &r.host) || !c.Char(' ') || !c.Run(kFieldByte, &r.ident) || !c.Char(' ') ||
+      !c.Run(kFieldByte, &r.user) || !c.Char(' ') || !c.Char('[') || !ParseTime(c, &r) || !c.Char(']') ||
+      !c.Char(' ') || !c.Char('"') || !c.Run(kTchar, &r.method) || !c.Char(' ') ||
+      !c.Run(kFieldByte, &r.path)) {
+    return std::nullopt;
+  }
+  if (c.Char(' ') && !c.Run(kFieldByte, &r.protocol)) return std::nullopt;
+  if (!c.Char('"') || !c.Char(' ') || !c.Digits(3, &r.status) || !c.Char(' ') || !c.Bytes(&r.bytes)) {
+    return std::nullopt;
+  }
+  if (!c.at_end()) {
+    if (!c.Char(' ')) return std::nullopt;
+    r.rest = std::string_view(c.pos(), line.data() + line.size() - c.pos());
+  }
+  return r;
+}
+
+int64_t DaysFromCivil(int year, int month, int day) {
+  const int64_t y = static_cast<int64_t>(year) - (month <= 2);
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;                                                  // [0, 399]
+  const int64_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;                          // [0, 146096]
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t days, int* year, int* month, int* day) {
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;                                       // [0, 146096]
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                                     // [0, 11]
+  *day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *year = static_cast<int>(yoe + era * 400 + (*month <= 2));
+}
+
+}  // namespace mr
