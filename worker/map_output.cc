@@ -27,8 +27,18 @@ inline uint64_t TableHash(const char* p, size_t n) {
     p += 8;
     n -= 8;
   }
-  uint64_t v = 0;
-  std::memcpy(&v, p, n);
+  uint64_t v;
+  if (n >= 4) {  // Two overlapping 4-byte loads cover 4..7 bytes; no byte loop, no stack round trip.
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    v = (uint64_t{a} << 32) | b;
+  } else if (n > 0) {
+    const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
+    v = (uint64_t{u[0]} << 16) | (uint64_t{u[n >> 1]} << 8) | u[n - 1];
+  } else {
+    v = 0;
+  }
   h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
   return h ^ (h >> 29);
 }
