@@ -27,7 +27,11 @@ bool Parse(const Result<T>& r, const char* flag, T* out) {
 }
 
 void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
-  cmd->add_option("--job", o->job, fmt::format("job name ({})", fmt::join(JobNames(), ", ")))->required();
+  cmd->add_option("--job", o->job, fmt::format("job name ({}), or a plugin's name with --job-lib",
+                                                fmt::join(JobNames(), ", ")));
+  cmd->add_option("--job-lib", o->job_lib, "run the job of this plugin library (see jobs/public/mr/job_api.h)");
+  cmd->add_option("--mapper", o->mapper, "streaming: mapper shell command (lines in, key<TAB>value lines out)");
+  cmd->add_option("--reducer", o->reducer, "streaming: reducer shell command (default: identity)");
   cmd->add_option("--input", o->inputs, "input files, directories or globs")->required();
   cmd->add_option("--output", o->output, "output directory (must not exist)")->required();
   cmd->add_option("--reducers", o->reducers, "number of reduce tasks")->capture_default_str();
@@ -43,7 +47,10 @@ int RunCli(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
 
-  std::string log_level = "info";
+  std::string log_level = "info", log_file;
+  app.footer(
+      "Exit codes: 0 success; 1 the job failed, or the master refused the request (unknown job, missing\n"
+      "input, existing output, bad --arg); 2 bad usage; 3 the master cannot be reached; 130 interrupted.");
   ClientOptions client;
   std::string master_addr = "127.0.0.1:7070";
   auto add_client_flags = [&](CLI::App* cmd) {
@@ -55,10 +62,12 @@ int RunCli(int argc, char** argv) {
   auto* master_cmd = app.add_subcommand("master", "run the master");
   std::string m_listen = "127.0.0.1:7070", m_http = "127.0.0.1:7071", m_dir, m_timeout = "10s";
   master_cmd->add_option("--listen", m_listen, "RPC address HOST:PORT (port 0 = any)")->capture_default_str();
-  master_cmd->add_option("--http", m_http, "HTTP address HOST:PORT")->capture_default_str();
+  master_cmd->add_option("--http", m_http, "dashboard, JSON API and metrics address HOST:PORT (port 0 = any)")
+      ->capture_default_str();
   master_cmd->add_option("--data-dir", m_dir, "where the job journal lives")->required();
   master_cmd->add_option("--worker-timeout", m_timeout, "a worker silent this long is dead")->capture_default_str();
   master_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  master_cmd->add_option("--log-file", log_file, "also append the log to this file");
 
   // mr worker
   auto* worker_cmd = app.add_subcommand("worker", "run a worker");
@@ -72,6 +81,7 @@ int RunCli(int argc, char** argv) {
   worker_cmd->add_option("--heartbeat", w_hb, "heartbeat period")->capture_default_str();
   worker_cmd->add_option("--map-buffer", w_buffer, "map output memory per task before spilling")->capture_default_str();
   worker_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  worker_cmd->add_option("--log-file", log_file, "also append the log to this file");
 
   // mr submit
   auto* submit_cmd = app.add_subcommand("submit", "submit a job to a running master");
@@ -101,6 +111,8 @@ int RunCli(int argc, char** argv) {
   run_cmd->add_option("--slots", run.slots, "tasks at once per worker (default cores/workers)");
   run_cmd->add_option("--threads", run.threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
   run_cmd->add_option("--keep-logs", run.keep_logs, "copy the processes' logs to this directory");
+  run_cmd->add_option("--http", run.http, "the master's dashboard address HOST:PORT (port 0 = any)")
+      ->capture_default_str();
   run_cmd->add_flag("--json", run.json, "machine-readable summary");
 
   try {
@@ -126,7 +138,7 @@ int RunCli(int argc, char** argv) {
     }
     mo.worker_timeout = timeout;
     mo.data_dir = m_dir;
-    Status s = InitLogging("master", log_level);
+    Status s = InitLogging("master", log_level, log_file);
     if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
     s = RunMaster(mo);
@@ -147,7 +159,7 @@ int RunCli(int argc, char** argv) {
     wo.slots = w_slots;
     wo.threads = w_threads;
     wo.map_buffer_bytes = buffer;
-    Status s = InitLogging("worker", log_level);
+    Status s = InitLogging("worker", log_level, log_file);
     if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
     s = RunWorker(wo);

@@ -1,5 +1,6 @@
 #include "client/commands.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -71,6 +72,13 @@ json StatusJson(const proto::JobStatus& s) {
   json counters = json::object();
   for (auto& [k, v] : s.counters()) counters[k] = v;
   j["counters"] = counters;
+  json failed = json::array();
+  for (auto& f : s.failed_attempts()) {
+    failed.push_back({{"kind", f.kind() == proto::TASK_MAP ? "map" : "reduce"}, {"index", f.index()},
+                      {"attempt", f.attempt()}, {"worker", f.worker()}, {"error", f.error()},
+                      {"time_ms", f.time_ms()}, {"lost", f.lost()}});
+  }
+  j["failed_attempts"] = failed;
   return j;
 }
 
@@ -88,45 +96,147 @@ bool Finished(proto::JobState s) {
   return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED || s == proto::JOB_KILLED;
 }
 
-// Progress: a redrawn bar on a terminal, one line per change (at most one a second) otherwise.
+// Display width of UTF-8 text (code points; good enough for paths and names).
+size_t Width(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// A plain-text table: columns as wide as their widest cell, numbers right-aligned, the last
+// column unpadded.
+class Table {
+ public:
+  Table(std::vector<std::string> header, std::string align) : align_(std::move(align)) {
+    rows_.push_back(std::move(header));
+  }
+  void Row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  void Print(FILE* out) const {
+    std::vector<size_t> width(rows_[0].size(), 0);
+    for (auto& r : rows_) {
+      for (size_t i = 0; i < r.size() && i < width.size(); i++) width[i] = std::max(width[i], Width(r[i]));
+    }
+    for (auto& r : rows_) {
+      std::string line;
+      for (size_t i = 0; i < r.size() && i < width.size(); i++) {
+        bool last = i + 1 == width.size();
+        std::string pad(width[i] - Width(r[i]), ' ');
+        if (i > 0) line += "  ";
+        if (i < align_.size() && align_[i] == 'r') line += pad + r[i];
+        else line += last ? r[i] : r[i] + pad;
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      std::fprintf(out, "%s\n", line.c_str());
+    }
+  }
+
+ private:
+  std::string align_;  // 'l' or 'r' per column
+  std::vector<std::vector<std::string>> rows_;
+};
+
+int64_t Counter(const proto::JobStatus& s, const std::string& name) {
+  auto it = s.counters().find(name);
+  return it == s.counters().end() ? 0 : it->second;
+}
+
+// Input read per second of the job's run so far ("-" before anything is read).
+std::string InputRate(const proto::JobStatus& s) {
+  if (s.start_time_ms() == 0) return "-";
+  int64_t end = s.end_time_ms() ? s.end_time_ms() : NowMs();
+  int64_t ms = std::max<int64_t>(1, end - s.start_time_ms());
+  int64_t bytes = Counter(s, "map.input.bytes");
+  if (bytes <= 0) return "-";
+  return FormatBytes(static_cast<uint64_t>(bytes * 1000.0 / ms)) + "/s";
+}
+
+const char* KindName(proto::TaskKind k) { return k == proto::TASK_MAP ? "map" : "reduce"; }
+
+// Progress: on a terminal a bar redrawn in place (carriage return, erase to the end of the line),
+// fitted to the terminal's width; otherwise plain lines, one when the job advances (at most one a
+// second) and at least one every 10 s, so a log file shows the job moving.
 class Progress {
  public:
-  Progress() : tty_(::isatty(STDOUT_FILENO)) {}
+  explicit Progress(FILE* out) : out_(out), tty_(::isatty(::fileno(out))) {}
+
   void Show(const proto::JobStatus& s) {
     double total = s.maps_total() + s.reduces_total();
     double done = s.maps_done() + s.reduces_done();
-    double frac = total > 0 ? done / total : 0;
-    int64_t elapsed_ms = s.start_time_ms() ? NowMs() - s.start_time_ms() : 0;
+    double frac = total > 0 ? done / total : (s.state() == proto::JOB_SUCCEEDED ? 1 : 0);
+    int64_t elapsed_ms = 0;
+    if (s.start_time_ms()) elapsed_ms = (s.end_time_ms() ? s.end_time_ms() : NowMs()) - s.start_time_ms();
     std::string eta = "-";
-    if (frac > 0.02 && frac < 1) eta = FormatDuration(Millis(static_cast<int64_t>(elapsed_ms * (1 - frac) / frac)));
-    std::string text = fmt::format("map {}/{}  reduce {}/{}  {}  elapsed {}  eta {}", s.maps_done(),
-                                   s.maps_total(), s.reduces_done(), s.reduces_total(),
-                                   JobStateName(s.state()), FormatDuration(Millis(elapsed_ms)), eta);
+    if (Finished(s.state())) eta = "0s";
+    else if (frac > 0 && frac < 1 && elapsed_ms > 500) {
+      eta = FormatDuration(Millis(static_cast<int64_t>(elapsed_ms * (1 - frac) / frac)));
+    }
+    std::string tasks = fmt::format("map {}/{}  reduce {}/{}", s.maps_done(), s.maps_total(), s.reduces_done(),
+                                    s.reduces_total());
+    std::string rate = InputRate(s);
+    int64_t failed = Counter(s, "attempts.failed");
+    std::string failures = failed > 0 ? fmt::format("  {} failed", failed) : "";
+    std::string state = s.state() == proto::JOB_RUNNING ? "" : JobStateName(s.state()) + "  ";
+    std::string elapsed = FormatDuration(Millis(elapsed_ms));
+    int percent = static_cast<int>(frac * 100);
+
     if (tty_) {
-      constexpr int kWidth = 30;
-      int filled = static_cast<int>(frac * kWidth);
-      std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-      std::printf("\r[%s] %3d%%  %s\x1b[K", bar.c_str(), static_cast<int>(frac * 100), text.c_str());
-      std::fflush(stdout);
+      size_t cols = TerminalWidth();
+      // A bar as wide as the terminal allows, the same for the whole run, then the most detailed
+      // text that fits: the line must never wrap (a wrapped line cannot be redrawn in place).
+      if (bar_width_ == 0) bar_width_ = cols >= 110 ? 30 : cols >= 80 ? 20 : 10;
+      int filled = static_cast<int>(frac * bar_width_);
+      std::string bar = std::string(filled, '=');
+      if (filled < bar_width_) bar += '>' + std::string(bar_width_ - filled - 1, ' ');
+      std::string head = fmt::format("[{}] {:3}%  {}", bar, percent, state);
+      std::vector<std::string> variants = {
+          fmt::format("{}  input {}{}  elapsed {}  eta {}", tasks, rate, failures, elapsed, eta),
+          fmt::format("{}  {}{}  eta {}", tasks, rate, failures, eta),
+          fmt::format("{}{}  eta {}", tasks, failures, eta),
+          tasks,
+      };
+      std::string line = head + variants.back();
+      for (auto& v : variants) {
+        if (Width(head) + Width(v) < cols) {
+          line = head + v;
+          break;
+        }
+      }
+      if (Width(line) >= cols) line = line.substr(0, cols > 1 ? cols - 1 : 0);
+      std::fprintf(out_, "\r%s\x1b[K", line.c_str());
+      std::fflush(out_);
       drawn_ = true;
       return;
     }
     auto now = std::chrono::steady_clock::now();
-    if (text.substr(0, text.find("elapsed")) == last_ && now - last_time_ < std::chrono::seconds(10)) return;
-    if (now - last_time_ < std::chrono::seconds(1) && !Finished(s.state())) return;
-    last_ = text.substr(0, text.find("elapsed"));
+    std::string key = fmt::format("{} {} {} {}", s.maps_done(), s.reduces_done(), failed, static_cast<int>(s.state()));
+    bool changed = key != last_key_;
+    bool due = (changed && now - last_time_ >= std::chrono::seconds(1)) || now - last_time_ >= std::chrono::seconds(10) ||
+               (Finished(s.state()) && changed);
+    if (!due) return;
+    last_key_ = key;
     last_time_ = now;
-    std::printf("%s\n", text.c_str());
-    std::fflush(stdout);
+    std::fprintf(out_, "[%7s] %-9s %3d%%  %s  input %s%s  eta %s\n", elapsed.c_str(), JobStateName(s.state()).c_str(),
+                 percent, tasks.c_str(), rate.c_str(), failures.c_str(), eta.c_str());
+    std::fflush(out_);
   }
+
   void End() {
-    if (tty_ && drawn_) std::printf("\n");
+    if (tty_ && drawn_) std::fprintf(out_, "\n");
+    drawn_ = false;
   }
 
  private:
+  size_t TerminalWidth() const {
+    winsize ws{};
+    if (::ioctl(::fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    return 80;
+  }
+
+  FILE* out_;
   bool tty_;
   bool drawn_ = false;
-  std::string last_;
+  int bar_width_ = 0;
+  std::string last_key_;
   std::chrono::steady_clock::time_point last_time_{};
 };
 
@@ -146,6 +256,10 @@ std::string JobStateName(proto::JobState s) {
 Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
   proto::JobSpec spec;
   spec.set_job(o.job);
+  if (o.job.empty() && o.mapper.empty()) return Status::InvalidArgument("--job is required (or --mapper)");
+  if (!o.job_lib.empty()) spec.set_job_lib(std::filesystem::absolute(o.job_lib).lexically_normal().string());
+  spec.set_mapper(o.mapper);
+  spec.set_reducer(o.reducer);
   if (o.inputs.empty()) return Status::InvalidArgument("--input is required");
   if (o.output.empty()) return Status::InvalidArgument("--output is required");
   for (auto& in : o.inputs) spec.add_inputs(std::filesystem::absolute(in).lexically_normal().string());
@@ -183,7 +297,8 @@ Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec) {
 
 Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
                                     const std::atomic<bool>* interrupted) {
-  Progress progress;
+  // With --json, stdout is for the JSON answer: progress goes to stderr.
+  Progress progress(c.json ? stderr : stdout);
   std::unique_ptr<SyncClient> client;
   auto lost_since = std::chrono::steady_clock::now();
   constexpr auto kReconnectFor = std::chrono::seconds(120);
@@ -226,21 +341,47 @@ Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
   }
 }
 
+namespace {
+
+void PrintFailedAttempts(const proto::JobStatus& s, const char* indent) {
+  if (s.failed_attempts_size() == 0) return;
+  std::printf("%sfailed attempts (latest %d):\n", indent, s.failed_attempts_size());
+  for (auto& f : s.failed_attempts()) {
+    std::string when = s.start_time_ms() && f.time_ms() >= s.start_time_ms()
+                           ? "+" + FormatDuration(Millis(f.time_ms() - s.start_time_ms()))
+                           : "";
+    std::printf("%s  %-8s %s %u attempt %u on %s%s: %s\n", indent, when.c_str(), KindName(f.kind()), f.index(),
+                f.attempt(), f.worker().empty() ? "?" : f.worker().c_str(), f.lost() ? " (lost)" : "",
+                f.error().c_str());
+  }
+}
+
+void PrintCounters(const proto::JobStatus& s) {
+  if (s.counters().empty()) return;
+  std::map<std::string, int64_t> sorted(s.counters().begin(), s.counters().end());
+  size_t width = 0;
+  for (auto& [k, v] : sorted) width = std::max(width, k.size());
+  std::printf("counters:\n");
+  for (auto& [k, v] : sorted) {
+    std::string human = k.ends_with(".bytes") && v >= 1024 ? "  (" + FormatBytes(v) + ")" : "";
+    std::printf("  %-*s %15ld%s\n", static_cast<int>(width), k.c_str(), static_cast<long>(v), human.c_str());
+  }
+}
+
+}  // namespace
+
 void PrintSummary(const proto::JobStatus& s, bool as_json) {
   if (as_json) {
     std::printf("%s\n", StatusJson(s).dump(2).c_str());
     return;
   }
-  std::printf("job %lu %s in %s: %u maps, %u reduces, %s read\n", static_cast<unsigned long>(s.job_id()),
+  std::printf("job %lu %s in %s: %u maps, %u reduces, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
               JobStateName(s.state()).c_str(), Elapsed(s).c_str(), s.maps_total(), s.reduces_total(),
-              FormatBytes(s.input_bytes()).c_str());
+              FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
   if (!s.error().empty()) std::printf("error: %s\n", s.error().c_str());
   if (s.state() == proto::JOB_SUCCEEDED) std::printf("output: %s\n", s.spec().output().c_str());
-  if (!s.counters().empty()) {
-    std::map<std::string, int64_t> sorted(s.counters().begin(), s.counters().end());
-    std::printf("counters:\n");
-    for (auto& [k, v] : sorted) std::printf("  %-26s %ld\n", k.c_str(), static_cast<long>(v));
-  }
+  if (s.state() != proto::JOB_SUCCEEDED) PrintFailedAttempts(s, "");
+  PrintCounters(s);
 }
 
 int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
@@ -284,13 +425,18 @@ int CmdStatus(const ClientOptions& c, const std::string& job) {
   }
   std::printf("job %lu (%s): %s\n", static_cast<unsigned long>(s.job_id()), s.spec().job().c_str(),
               JobStateName(s.state()).c_str());
-  std::printf("  map     %u/%u\n  reduce  %u/%u\n  elapsed %s\n  output  %s\n", s.maps_done(),
-              s.maps_total(), s.reduces_done(), s.reduces_total(), Elapsed(s).c_str(),
-              s.spec().output().c_str());
-  if (!s.error().empty()) std::printf("  error   %s\n", s.error().c_str());
-  std::map<std::string, int64_t> sorted(s.counters().begin(), s.counters().end());
-  if (!sorted.empty()) std::printf("counters:\n");
-  for (auto& [k, v] : sorted) std::printf("  %-26s %ld\n", k.c_str(), static_cast<long>(v));
+  uint32_t total = s.maps_total() + s.reduces_total();
+  std::string inputs;
+  for (auto& in : s.spec().inputs()) inputs += (inputs.empty() ? "" : " ") + in;
+  std::printf("  map       %u/%u\n", s.maps_done(), s.maps_total());
+  std::printf("  reduce    %u/%u\n", s.reduces_done(), s.reduces_total());
+  if (total > 0) std::printf("  progress  %u%%\n", (s.maps_done() + s.reduces_done()) * 100 / total);
+  std::printf("  elapsed   %s\n", Elapsed(s).c_str());
+  std::printf("  input     %s (%s, %s)\n", inputs.c_str(), FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
+  std::printf("  output    %s\n", s.spec().output().c_str());
+  if (!s.error().empty()) std::printf("  error     %s\n", s.error().c_str());
+  PrintFailedAttempts(s, "");
+  PrintCounters(s);
   return kExitOk;
 }
 
@@ -306,14 +452,15 @@ int CmdJobs(const ClientOptions& c) {
     std::printf("%s\n", arr.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%-6s %-12s %-10s %-9s %-9s %-9s %s\n", "ID", "JOB", "STATE", "MAP", "REDUCE", "ELAPSED", "OUTPUT");
+  Table t({"ID", "JOB", "STATE", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT"}, "rllrrrrrl");
   for (auto& s : reply->job_list().jobs()) {
-    std::printf("%-6lu %-12s %-10s %-9s %-9s %-9s %s\n", static_cast<unsigned long>(s.job_id()),
-                s.spec().job().c_str(), JobStateName(s.state()).c_str(),
-                fmt::format("{}/{}", s.maps_done(), s.maps_total()).c_str(),
-                fmt::format("{}/{}", s.reduces_done(), s.reduces_total()).c_str(), Elapsed(s).c_str(),
-                s.spec().output().c_str());
+    uint32_t total = s.maps_total() + s.reduces_total();
+    t.Row({std::to_string(s.job_id()), s.spec().job(), JobStateName(s.state()),
+           fmt::format("{}/{}", s.maps_done(), s.maps_total()), fmt::format("{}/{}", s.reduces_done(), s.reduces_total()),
+           total ? fmt::format("{}%", (s.maps_done() + s.reduces_done()) * 100 / total) : "-", Elapsed(s),
+           FormatBytes(s.input_bytes()), s.spec().output()});
   }
+  t.Print(stdout);
   return kExitOk;
 }
 
@@ -333,13 +480,13 @@ int CmdWorkers(const ClientOptions& c) {
     std::printf("%s\n", arr.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%-6s %-22s %-6s %-8s %-10s %-9s %s\n", "ID", "SHUFFLE", "SLOTS", "RUNNING", "HEARTBEAT",
-              "TASKS OK", "FAILED");
+  Table t({"ID", "SHUFFLE", "SLOTS", "RUNNING", "HEARTBEAT", "TASKS OK", "FAILED"}, "llrrrrr");
   for (auto& w : reply->worker_list().workers()) {
-    std::printf("%-6s %-22s %-6u %-8u %-10s %-9lu %lu\n", w.worker_id().c_str(), w.shuffle_address().c_str(),
-                w.slots(), w.running(), FormatDuration(Millis(w.heartbeat_age_ms())).c_str(),
-                static_cast<unsigned long>(w.tasks_succeeded()), static_cast<unsigned long>(w.tasks_failed()));
+    t.Row({w.worker_id(), w.shuffle_address(), std::to_string(w.slots()), std::to_string(w.running()),
+           FormatDuration(Millis(w.heartbeat_age_ms())) + " ago", std::to_string(w.tasks_succeeded()),
+           std::to_string(w.tasks_failed())});
   }
+  t.Print(stdout);
   return kExitOk;
 }
 

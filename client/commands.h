@@ -33,6 +33,9 @@ struct SubmitOptions {
   uint32_t reducers = 1;
   std::string split_size;          // SIZE text; empty = the master's default
   std::vector<std::string> args;   // KEY=VALUE
+  std::string job_lib;             // a plugin's shared library
+  std::string mapper;              // streaming commands
+  std::string reducer;
   bool overwrite = false;
   bool wait = false;
 };

@@ -28,13 +28,23 @@ struct Child {
   bool reaped = false;
 };
 
-// Waits for the master to write its address file; fails if it exits first.
-Result<std::string> WaitForMasterAddress(const std::string& dir, Child& master) {
+struct MasterAddresses {
+  std::string rpc;
+  std::string http;  // "" if the master did not write one
+};
+
+// Waits for the master to write its address file ("rpc HOST:PORT" then "http HOST:PORT", written
+// at once); fails if the master exits first.
+Result<MasterAddresses> WaitForMasterAddress(const std::string& dir, Child& master) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline && !g_interrupted) {
     std::ifstream f(dir + "/ADDRESS");
     std::string word, addr;
-    if (f >> word >> addr && word == "rpc") return addr;
+    if (f >> word >> addr && word == "rpc") {
+      MasterAddresses a{addr, ""};
+      if (f >> word >> addr && word == "http") a.http = addr;
+      return a;
+    }
     auto done = WaitFor(master.pid, Millis(20));
     if (done.ok()) {
       master.reaped = true;
@@ -81,7 +91,7 @@ int CmdRun(const RunOptions& o) {
     argv.insert(argv.begin(), self);
     auto pid = Spawn(argv, fmt::format("{}/{}.log", logs, name));
     if (!pid.ok()) return pid.status();
-    children.push_back({name, *pid});
+    children.push_back(Child{name, *pid, ExitInfo{}, false});
     return Status::OK();
   };
 
@@ -90,18 +100,19 @@ int CmdRun(const RunOptions& o) {
   bool have_status = false;
   bool submitted = false;
   bool refused = false;
-  Status st = spawn("master", {"master", "--listen", "127.0.0.1:0", "--data-dir", dir + "/master"});
-  Result<std::string> addr = st.ok() ? WaitForMasterAddress(dir + "/master", children[0]) : Result<std::string>(st);
+  Status st = spawn("master", {"master", "--listen", "127.0.0.1:0", "--http", o.http, "--data-dir", dir + "/master"});
+  Result<MasterAddresses> addr =
+      st.ok() ? WaitForMasterAddress(dir + "/master", children[0]) : Result<MasterAddresses>(st);
   if (!addr.ok()) {
     std::fprintf(stderr, "mr: %s (see %s/master.log)\n", addr.status().message().c_str(), logs.c_str());
   } else {
     for (int i = 0; i < o.workers && st.ok(); i++) {
       st = spawn(fmt::format("worker-{}", i),
-                 {"worker", "--master", *addr, "--data-dir", fmt::format("{}/worker-{}", dir, i), "--listen",
+                 {"worker", "--master", addr->rpc, "--data-dir", fmt::format("{}/worker-{}", dir, i), "--listen",
                   "127.0.0.1:0", "--slots", std::to_string(slots), "--threads", std::to_string(o.threads)});
     }
     ClientOptions c;
-    c.master = *ParseHostPort(*addr);
+    c.master = *ParseHostPort(addr->rpc);
     c.json = o.json;
     auto id = st.ok() ? SubmitJob(c, *spec) : Result<uint64_t>(st);
     if (!st.ok()) {
@@ -109,8 +120,10 @@ int CmdRun(const RunOptions& o) {
     } else if (id.ok()) {
       submitted = true;
       if (!o.json) {
-        std::printf("running %s with %d workers (%d slots, %d threads each)\n", spec->job().c_str(), o.workers,
-                    slots, o.threads);
+        std::printf("running %s with %d workers (%d slots, %d threads each)%s\n", spec->job().c_str(), o.workers,
+                    slots, o.threads,
+                    addr->http.empty() ? "" : fmt::format("; dashboard http://{}/", addr->http).c_str());
+        std::fflush(stdout);
       }
       auto s = WaitForJob(c, *id, &g_interrupted);
       if (s.ok()) {

@@ -1,5 +1,6 @@
 // `mr run`: the embedded default (DESIGN §2). Starts a master and N worker processes (this same
-// binary) on loopback with temporary data dirs, runs one job with progress, prints the summary and
+// binary) on loopback with temporary data dirs, runs one job with progress (and names the master's
+// dashboard address), prints the summary and
 // the peak memory of each process, and shuts everything down — also on Ctrl-C. The processes' logs
 // are kept (and named) when the job fails.
 #pragma once
@@ -14,6 +15,7 @@ struct RunOptions {
   int slots = 0;     // per worker; 0 = cores / workers (at least 1)
   int threads = 1;   // per map task
   std::string keep_logs;  // directory to copy the logs to; empty = only on failure
+  std::string http = "127.0.0.1:0";  // the master's dashboard
   bool json = false;
 };
 

@@ -11,6 +11,8 @@
 #include "common/failpoint.h"
 #include "common/handshake.h"
 #include "common/log.h"
+#include "master/http_api.h"
+#include "master/http_server.h"
 #include "master/journal.h"
 #include "master/scheduler.h"
 
@@ -31,7 +33,8 @@ bool IsLoopback(const std::string& host) {
 
 class Master {
  public:
-  explicit Master(const MasterOptions& o) : opts_(o), sweep_timer_(io_) {}
+  explicit Master(const MasterOptions& o)
+      : opts_(o), sweep_timer_(io_), http_api_(scheduler_, MasterInfo{}, [] { return NowMs(); }) {}
 
   Status Run() {
     std::error_code ec;
@@ -60,9 +63,24 @@ class Master {
     if (!listener.ok()) return listener.status();
     listener_ = *listener;
     listener_->Start([this](std::shared_ptr<Channel> ch) { OnAccept(std::move(ch)); });
+    // The dashboard, JSON API and metrics: read-only, on this same thread (they read the Scheduler).
+    auto http = HttpServer::Start(io_, opts_.http, [this](const HttpRequest& r) { return http_api_.Handle(r); });
+    if (!http.ok()) return Status::Unavailable(fmt::format("--http: {}", http.status().message()));
+    http_ = *http;
+    if (!IsLoopback(opts_.http.host)) {
+      spdlog::warn("HTTP dashboard, API and metrics on {}: readable by anyone who can reach it (job names, "
+                   "paths, errors)", http_->address().ToString());
+    }
+    MasterInfo& info = http_api_.info();
+    info.rpc_address = listener_->address().ToString();
+    info.http_address = http_->address().ToString();
+    info.data_dir = opts_.data_dir;
+    info.started_ms = NowMs();
+    info.worker_timeout_ms = opts_.worker_timeout.count();
     MR_RETURN_IF_ERROR(WriteAddressFile());
-    spdlog::info("master listening on {}, data in {}, worker timeout {} ms",
-                 listener_->address().ToString(), opts_.data_dir, opts_.worker_timeout.count());
+    spdlog::info("master listening on {}, dashboard on http://{}/, data in {}, worker timeout {} ms",
+                 listener_->address().ToString(), http_->address().ToString(), opts_.data_dir,
+                 opts_.worker_timeout.count());
 
     boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([this](const error_code& e, int sig) {
@@ -87,7 +105,9 @@ class Master {
     std::string tmp = path + ".tmp";
     {
       std::ofstream f(tmp, std::ios::trunc);
+      // The RPC line stays first: clients read it with `f >> word >> address`.
       f << "rpc " << listener_->address().ToString() << "\n";
+      f << "http " << http_->address().ToString() << "\n";
       if (!f) return Status::IoError("cannot write " + tmp);
     }
     std::error_code ec;
@@ -172,6 +192,8 @@ class Master {
         auto id = journal_->NextJobId();
         Result<uint64_t> r = id.ok() ? scheduler_.Submit(*id, m.submit_job().spec(), now, &fx) : id;
         if (!r.ok()) {
+          spdlog::info("refused a {} job from {}: {}", m.submit_job().spec().job(), s.channel->peer(),
+                       r.status().message());
           reply = MakeError(r.status().message());
           break;
         }
@@ -193,6 +215,7 @@ class Master {
         reply.mutable_worker_list();
         break;
       case proto::Envelope::kKillJob: {
+        spdlog::info("job {}: kill requested by {}", m.kill_job().job_id(), s.channel->peer());
         Status st = scheduler_.Kill(m.kill_job().job_id(), now, &fx);
         if (!st.ok()) reply = MakeError(st.message());
         else reply.mutable_kill_reply()->set_state(proto::JOB_KILLED);
@@ -271,8 +294,10 @@ class Master {
   asio::io_context io_;
   asio::steady_timer sweep_timer_;
   std::shared_ptr<Listener> listener_;
+  std::shared_ptr<HttpServer> http_;
   std::unique_ptr<Journal> journal_;
   Scheduler scheduler_;
+  HttpApi http_api_;
   std::map<std::string, Session*> workers_;  // registered workers' sessions (owned by their channels)
   uint64_t next_worker_ = 1;
 };

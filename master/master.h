@@ -1,8 +1,10 @@
 // The master process (DESIGN §2): serves clients and workers on one TCP port, keeps the Scheduler's
 // tables, journals job state in RocksDB under data_dir, declares workers dead after
-// worker_timeout without a heartbeat, and writes the addresses it bound to data_dir/ADDRESS (so a
-// master started on port 0 can be found). Run() blocks until SIGINT/SIGTERM.
-// Threading: one io_context thread owns all state.
+// worker_timeout without a heartbeat, serves the dashboard, JSON API and metrics on the HTTP port
+// (master/http_api.h; read-only), and writes the addresses it bound to data_dir/ADDRESS, one per
+// line, "rpc HOST:PORT" first and then "http HOST:PORT" (so a master started on port 0 can be
+// found). Run() blocks until SIGINT/SIGTERM.
+// Threading: one io_context thread owns all state; the HTTP server runs on it too.
 #pragma once
 
 #include <chrono>

@@ -23,12 +23,28 @@ const char* KindName(proto::TaskKind k) { return k == proto::TASK_MAP ? "map" : 
 
 std::string PartName(uint32_t i) { return fmt::format("part-r-{:05}", i); }
 
+const char* TaskStateText(bool done, bool running) { return done ? "done" : running ? "running" : "idle"; }
+
 }  // namespace
 
+const char* AttemptOutcomeName(AttemptOutcome o) {
+  switch (o) {
+    case AttemptOutcome::kRunning: return "running";
+    case AttemptOutcome::kSucceeded: return "succeeded";
+    case AttemptOutcome::kFailed: return "failed";
+    case AttemptOutcome::kLost: return "lost";
+    case AttemptOutcome::kSuperseded: return "superseded";
+    case AttemptOutcome::kKilled: return "killed";
+  }
+  return "unknown";
+}
+
 Result<uint64_t> Scheduler::Submit(uint64_t id, proto::JobSpec spec, int64_t now_ms, Effects* fx) {
-  JobArgs args(spec.args().begin(), spec.args().end());
-  auto job = MakeJob(spec.job(), args);
-  if (!job.ok()) return job.status();
+  if (spec.job().empty() && !spec.mapper().empty()) spec.set_job("streaming");
+  if (!spec.job_lib().empty()) spec.set_job_lib(fs::absolute(spec.job_lib()).lexically_normal().string());
+  JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
+                    spec.reducer()};
+  MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
   if (spec.reducers() == 0) spec.set_reducers(1);
   if (spec.reducers() > 100000) return Status::InvalidArgument("--reducers must be at most 100000");
   if (spec.split_size() == 0) spec.set_split_size(kDefaultSplitSize);
@@ -54,8 +70,10 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, proto::JobSpec spec, int64_t now
   j.status.set_state(proto::JOB_QUEUED);
   j.status.set_submit_time_ms(now_ms);
   for (auto& f : *files) j.status.set_input_bytes(j.status.input_bytes() + f.size);
-  spdlog::info("job {} submitted: {} over {} files ({} bytes), {} reducers", id, j.status.spec().job(),
-               files->size(), j.status.input_bytes(), j.status.spec().reducers());
+  spdlog::info("job {} submitted: {} over {} files ({} bytes), {} reducers, output {}", id,
+               j.status.spec().job(), files->size(), j.status.input_bytes(), j.status.spec().reducers(),
+               j.status.spec().output());
+  totals_.jobs_submitted++;
   fx->changed_jobs.push_back(id);
   return id;
 }
@@ -154,10 +172,26 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
       for (auto& [attempt, run] : t.running) {
         auto w = workers_.find(run.worker);
         if (w != workers_.end() && w->second.running > 0) w->second.running--;
+        EndAttempt(job, t, attempt, AttemptOutcome::kKilled, now_ms,
+                   state == proto::JOB_KILLED ? "the job was killed" : "the job ended");
       }
       t.running.clear();
     }
   }
+  // The dashboard shows the last finished jobs' tasks as they ended; older ones are forgotten.
+  job.final_tasks.clear();
+  for (auto* tasks : {&job.maps, &job.reduces}) {
+    for (const Task& t : *tasks) job.final_tasks.push_back(MakeTaskInfo(t, now_ms));
+  }
+  if (!job.final_tasks.empty()) {
+    jobs_with_final_tasks_.push_back(job.status.job_id());
+    while (jobs_with_final_tasks_.size() > kFinishedJobsWithTasks) {
+      auto old = jobs_.find(jobs_with_final_tasks_.front());
+      if (old != jobs_.end()) old->second.final_tasks = {};
+      jobs_with_final_tasks_.pop_front();
+    }
+  }
+  totals_.jobs_finished++;
   // Counters are kept in the journal; the task tables are not needed any more.
   *job.status.mutable_counters() = BuildStatus(job).counters();
   job.status.set_maps_total(job.maps.size());
@@ -171,8 +205,13 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
     fs::remove_all(fs::path(job.status.spec().output()) / "_temporary", ec);
   }
   uint64_t id = job.status.job_id();
-  if (state == proto::JOB_SUCCEEDED) spdlog::info("job {} succeeded", id);
-  else spdlog::warn("job {} {}: {}", id, proto::JobState_Name(state), error);
+  int64_t ran_ms = job.status.start_time_ms() ? now_ms - job.status.start_time_ms() : 0;
+  if (state == proto::JOB_SUCCEEDED) {
+    spdlog::info("job {} succeeded in {} ms: {} maps, {} reduces", id, ran_ms, job.status.maps_total(),
+                 job.status.reduces_total());
+  } else {
+    spdlog::warn("job {} {} after {} ms: {}", id, proto::JobState_Name(state), ran_ms, error);
+  }
   fx->ended_jobs.push_back(id);
   fx->changed_jobs.push_back(id);
 }
@@ -195,6 +234,8 @@ void Scheduler::AddWorker(const std::string& id, const std::string& address, uin
   w.address = address;
   w.slots = std::max<uint32_t>(1, slots);
   w.last_heartbeat_ms = now_ms;
+  w.registered_ms = now_ms;
+  totals_.workers_registered++;
 }
 
 void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
@@ -209,19 +250,36 @@ void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx
   t.done_worker.clear();
   t.done_address.clear();
   job.maps_done--;
+  // The successful attempt's work is lost: the timeline shows it so.
+  if (AttemptInfo* h = History(t, t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
+    h->outcome = AttemptOutcome::kLost;
+    h->error = "output lost: " + why;
+  }
+  totals_.maps_rerun++;
   spdlog::info("job {} map {}: {}; it will run again", job.status.job_id(), t.index, why);
   fx->changed_tasks.push_back(Record(job, t));
 }
 
 void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms,
                              Effects* fx) {
-  if (workers_.erase(id) == 0) return;
+  auto gone = workers_.find(id);
+  if (gone == workers_.end()) return;
+  lost_workers_.push_back({id, gone->second.address, reason, now_ms, gone->second.succeeded, gone->second.failed});
+  if (lost_workers_.size() > kLostWorkersKept) lost_workers_.pop_front();
+  totals_.workers_lost++;
+  workers_.erase(gone);
   spdlog::warn("worker {} is gone ({}); its work is rescheduled", id, reason);
   for (auto& [job_id, job] : jobs_) {
     if (Finished(job.status)) continue;
     bool reduces_left = job.reduces_done < job.reduces.size();
     for (auto* tasks : {&job.maps, &job.reduces}) {
       for (Task& t : *tasks) {
+        for (auto& [attempt, run] : t.running) {
+          if (run.worker != id) continue;
+          spdlog::info("job {} {} {} attempt {} on worker {} is lost with it", job_id, KindName(t.kind), t.index,
+                       attempt, id);
+          EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, fmt::format("worker {} lost: {}", id, reason));
+        }
         std::erase_if(t.running, [&](const auto& kv) { return kv.second.worker == id; });
         if (t.state == TaskState::kRunning && t.running.empty()) t.state = TaskState::kIdle;
         // A finished map's output lived on the dead worker's disk.
@@ -267,6 +325,9 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_attempt(attempt);
   a.set_job_name(spec.job());
   *a.mutable_args() = spec.args();
+  a.set_job_lib(spec.job_lib());
+  a.set_mapper(spec.mapper());
+  a.set_reducer(spec.reducer());
   a.set_reducers(spec.reducers());
   if (task.kind == proto::TASK_MAP) {
     *a.mutable_split() = task.split;
@@ -303,6 +364,13 @@ void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx
   t.running[attempt] = {w.id, now_ms};
   t.state = TaskState::kRunning;
   w.running++;
+  AttemptInfo h;
+  h.attempt = attempt;
+  h.worker = w.id;
+  h.start_ms = now_ms;
+  t.history.push_back(std::move(h));
+  if (t.history.size() > kAttemptHistory) t.history.pop_front();
+  totals_.attempts_launched++;
   fx->changed_tasks.push_back(Record(job, t));  // journaled before it is sent: attempts never repeat
   fx->assignments.emplace_back(w.id, MakeAssignment(job, t, attempt));
   spdlog::info("job {} {} {} attempt {} -> worker {}", job.status.job_id(), KindName(t.kind), t.index,
@@ -334,9 +402,12 @@ void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
     Worker* w = FreeWorker(job, t->running.begin()->second.worker);
     if (w == nullptr) return;
     t->backups++;
-    spdlog::info("job {} {} {} is slow: starting a backup attempt", job.status.job_id(), KindName(t->kind),
-                 t->index);
+    spdlog::info("job {} {} {} attempt {} on worker {} is slow ({} ms, threshold {} ms): starting a backup attempt",
+                 job.status.job_id(), KindName(t->kind), t->index, t->running.begin()->first,
+                 t->running.begin()->second.worker, now_ms - t->running.begin()->second.start_ms, threshold);
     Launch(job, *t, *w, now_ms, fx);
+    t->history.back().backup = true;
+    totals_.attempts_backup++;
   }
 }
 
@@ -410,18 +481,28 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   AttemptEnded(*task, r.attempt());
   auto w = workers_.find(worker_id);
   Status failure = r.ok() ? Status::OK() : Status::Aborted(r.error());
+  bool succeeded = false;
   if (r.ok() && task->state != TaskState::kDone) {
     if (task->kind == proto::TASK_REDUCE) failure = CommitReduce(job, *task, r.output_file());
     if (failure.ok()) {
+      succeeded = true;
       task->state = TaskState::kDone;
       task->duration_ms = now_ms - started;
       task->counters.clear();
       for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
       if (w != workers_.end()) w->second.succeeded++;
+      spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), KindName(r.kind()),
+                   r.index(), r.attempt(), worker_id, task->duration_ms);
+      EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSucceeded, now_ms);
       // Other attempts of the task (backups) lost the race: forget them.
       for (auto& [attempt, run] : task->running) {
         auto lw = workers_.find(run.worker);
         if (lw != workers_.end() && lw->second.running > 0) lw->second.running--;
+        spdlog::info("job {} {} {} attempt {} on worker {} is superseded by attempt {}", r.job_id(),
+                     KindName(r.kind()), r.index(), attempt, run.worker, r.attempt());
+        EndAttempt(job, *task, attempt, AttemptOutcome::kSuperseded, now_ms,
+                   fmt::format("attempt {} finished first", r.attempt()));
       }
       task->running.clear();
       if (task->kind == proto::TASK_MAP) {
@@ -437,9 +518,10 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     }
   }
   if (!failure.ok()) {
+    EndAttempt(job, *task, r.attempt(), AttemptOutcome::kFailed, now_ms, failure.message());
     if (w != workers_.end()) w->second.failed++;
     task->last_error = failure.message();
-    spdlog::warn("job {} {} {} attempt {} on {} failed: {}", r.job_id(), KindName(r.kind()), r.index(),
+    spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), KindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
     if (r.failed_maps_size() > 0) {
       // The reducer is not at fault: the maps are. They run again when their worker is dead (or
@@ -468,6 +550,8 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       }
     }
     if (task->state == TaskState::kRunning && task->running.empty()) task->state = TaskState::kIdle;
+  } else if (!succeeded) {
+    EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSuperseded, now_ms, "the task was already done");
   }
   MaybeSucceed(job, now_ms, fx);
   Schedule(now_ms, fx);
@@ -523,6 +607,112 @@ std::vector<proto::JobStatus> Scheduler::AllJobs() const {
   std::vector<proto::JobStatus> out;
   for (auto& [id, j] : jobs_) out.push_back(BuildStatus(j));
   return out;
+}
+
+AttemptInfo* Scheduler::History(Task& task, uint32_t attempt) {
+  for (auto it = task.history.rbegin(); it != task.history.rend(); ++it) {
+    if (it->attempt == attempt) return &*it;
+  }
+  return nullptr;
+}
+
+void Scheduler::EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
+                           const std::string& error) {
+  std::string worker;
+  if (auto run = task.running.find(attempt); run != task.running.end()) worker = run->second.worker;
+  if (AttemptInfo* h = History(task, attempt)) {
+    h->end_ms = now_ms;
+    h->outcome = outcome;
+    h->error = error;
+    if (worker.empty()) worker = h->worker;
+  }
+  switch (outcome) {
+    case AttemptOutcome::kSucceeded: totals_.attempts_succeeded++; break;
+    case AttemptOutcome::kFailed: totals_.attempts_failed++; break;
+    case AttemptOutcome::kLost: totals_.attempts_lost++; break;
+    default: break;
+  }
+  if (outcome != AttemptOutcome::kFailed && outcome != AttemptOutcome::kLost) return;
+  auto* list = job.status.mutable_failed_attempts();
+  proto::AttemptFailure* f = list->Add();
+  f->set_kind(task.kind);
+  f->set_index(task.index);
+  f->set_attempt(attempt);
+  f->set_worker(worker);
+  f->set_error(error.size() > kFailedAttemptErrorBytes ? error.substr(0, kFailedAttemptErrorBytes) + "..." : error);
+  f->set_time_ms(now_ms);
+  f->set_lost(outcome == AttemptOutcome::kLost);
+  if (static_cast<size_t>(list->size()) > kFailedAttemptsKept) list->DeleteSubrange(0, list->size() - kFailedAttemptsKept);
+}
+
+TaskInfo Scheduler::MakeTaskInfo(const Task& t, int64_t now_ms) const {
+  TaskInfo i;
+  i.kind = t.kind;
+  i.index = t.index;
+  bool done = t.state == TaskState::kDone;
+  i.state = TaskStateText(done, t.state == TaskState::kRunning);
+  if (t.state == TaskState::kRunning && t.running.empty()) i.state = "killed";  // its job ended
+  i.attempts = t.attempts;
+  i.failures = t.failures;
+  i.backups = t.backups;
+  i.last_error = t.last_error;
+  if (t.kind == proto::TASK_MAP) i.split = t.split;
+  i.history.assign(t.history.begin(), t.history.end());
+  if (done) {
+    i.worker = t.done_worker;
+    i.duration_ms = t.duration_ms;
+    for (auto it = t.history.rbegin(); it != t.history.rend(); ++it) {
+      if (it->outcome == AttemptOutcome::kSucceeded) {
+        i.worker = it->worker;
+        i.start_ms = it->start_ms;
+        break;
+      }
+    }
+  } else if (!t.running.empty()) {
+    const auto& [attempt, run] = *t.running.rbegin();
+    i.worker = run.worker;
+    i.start_ms = run.start_ms;
+    i.duration_ms = now_ms - run.start_ms;
+  } else if (!t.history.empty()) {
+    const AttemptInfo& last = t.history.back();
+    i.worker = last.worker;
+    i.start_ms = last.start_ms;
+    i.duration_ms = (last.end_ms ? last.end_ms : now_ms) - last.start_ms;
+  }
+  return i;
+}
+
+Result<std::vector<TaskInfo>> Scheduler::Tasks(uint64_t job_id, int64_t now_ms) const {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
+  const Job& job = it->second;
+  if (Finished(job.status)) return job.final_tasks;
+  std::vector<TaskInfo> out;
+  out.reserve(job.maps.size() + job.reduces.size());
+  for (auto* tasks : {&job.maps, &job.reduces}) {
+    for (const Task& t : *tasks) out.push_back(MakeTaskInfo(t, now_ms));
+  }
+  return out;
+}
+
+std::vector<Scheduler::TaskCount> Scheduler::TaskCounts(std::optional<uint64_t> job_id) const {
+  std::vector<TaskCount> out;
+  for (proto::TaskKind kind : {proto::TASK_MAP, proto::TASK_REDUCE}) {
+    uint64_t n[3] = {0, 0, 0};
+    for (auto& [id, job] : jobs_) {
+      if (Finished(job.status) || (job_id && id != *job_id)) continue;
+      for (const Task& t : kind == proto::TASK_MAP ? job.maps : job.reduces) n[static_cast<int>(t.state)]++;
+    }
+    out.push_back({kind, "idle", n[static_cast<int>(TaskState::kIdle)]});
+    out.push_back({kind, "running", n[static_cast<int>(TaskState::kRunning)]});
+    out.push_back({kind, "done", n[static_cast<int>(TaskState::kDone)]});
+  }
+  return out;
+}
+
+int64_t Scheduler::WorkerRegisteredMs(const std::string& id) const {
+  auto it = workers_.find(id);
+  return it == workers_.end() ? 0 : it->second.registered_ms;
 }
 
 std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms) const {

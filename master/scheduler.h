@@ -14,6 +14,12 @@
 //  - every task's progress is returned for journaling, so a restarted master resumes jobs without
 //    redoing committed reduces or reusing attempt numbers.
 //
+// For observability (DESIGN §7) it also keeps, without letting them influence any decision: a
+// bounded history of each task's attempts (worker, start, end, outcome, error), the last failed
+// attempts of each job (in JobStatus.failed_attempts), the task tables of the last finished jobs,
+// the workers recently lost, and process-wide totals. Read them with Tasks(), LostWorkers() and
+// totals().
+//
 // It does no network I/O: calls return their effects (assignments to send, jobs whose end to
 // announce, jobs to journal) in an Effects value. Time is passed in (now_ms), so tests drive it.
 // Thread-safety: not thread-safe; the master calls it from its io thread only.
@@ -23,6 +29,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +44,72 @@ constexpr uint32_t kBlacklistFailures = 3;
 constexpr uint32_t kFetchFailuresToRerun = 2;
 constexpr int64_t kMinBackupMs = 1000;
 constexpr uint64_t kDefaultSplitSize = 64ull << 20;
+constexpr size_t kAttemptHistory = 16;          // attempts remembered per task (the newest)
+constexpr size_t kFailedAttemptsKept = 16;      // per job, in JobStatus.failed_attempts
+constexpr size_t kFailedAttemptErrorBytes = 2048;
+constexpr size_t kFinishedJobsWithTasks = 20;   // finished jobs whose task tables are kept
+constexpr size_t kLostWorkersKept = 32;
+
+// How an attempt ended, for the dashboard's timeline.
+enum class AttemptOutcome {
+  kRunning,
+  kSucceeded,
+  kFailed,      // the worker reported a failure (or its output could not be committed)
+  kLost,        // its worker died, or (for a map) its finished output was lost later
+  kSuperseded,  // another attempt of the task finished first
+  kKilled,      // the job ended while it ran
+};
+const char* AttemptOutcomeName(AttemptOutcome o);
+
+struct AttemptInfo {
+  uint32_t attempt = 0;
+  std::string worker;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;  // 0 while running
+  AttemptOutcome outcome = AttemptOutcome::kRunning;
+  bool backup = false;
+  std::string error;
+};
+
+// A read-only view of one task, for the HTTP API.
+struct TaskInfo {
+  proto::TaskKind kind = proto::TASK_MAP;
+  uint32_t index = 0;
+  std::string state;          // idle, running, done; killed (running when its job ended)
+  uint32_t attempts = 0;      // attempts started (the latest attempt's number)
+  uint32_t failures = 0;
+  uint32_t backups = 0;
+  std::string worker;         // where the latest attempt runs, or the one that succeeded ran
+  int64_t start_ms = 0;       // of that attempt (0: not started, or unknown after a restart)
+  int64_t duration_ms = 0;    // done: of the successful attempt; running: so far
+  std::string last_error;
+  proto::InputSplit split;    // map tasks
+  std::vector<AttemptInfo> history;  // oldest first, at most kAttemptHistory
+};
+
+struct LostWorker {
+  std::string id;
+  std::string address;
+  std::string reason;
+  int64_t lost_ms = 0;
+  uint64_t tasks_succeeded = 0;
+  uint64_t tasks_failed = 0;
+};
+
+// Totals since this master started (monotonic: Prometheus counters).
+struct SchedulerTotals {
+  uint64_t jobs_submitted = 0;
+  uint64_t jobs_finished = 0;
+  uint64_t attempts_launched = 0;
+  uint64_t attempts_backup = 0;
+  uint64_t attempts_succeeded = 0;
+  uint64_t attempts_failed = 0;
+  uint64_t attempts_lost = 0;
+  uint64_t maps_rerun = 0;            // finished maps whose output was lost and ran again
+  uint64_t workers_registered = 0;
+  uint64_t workers_lost = 0;
+  std::map<std::string, int64_t> counters;  // summed over successful attempts
+};
 
 struct Effects {
   std::vector<std::pair<std::string, proto::AssignTask>> assignments;  // (worker id, task)
@@ -74,6 +147,24 @@ class Scheduler {
   std::vector<proto::JobStatus> AllJobs() const;
   std::vector<proto::WorkerInfo> Workers(int64_t now_ms) const;
 
+  // Observability (read-only; none of it influences scheduling).
+  // The job's tasks, maps first: live for a running job, as they were at the end for one of the
+  // last kFinishedJobsWithTasks finished jobs, empty otherwise (queued, older, or finished before a
+  // master restart). NotFound for an unknown job.
+  Result<std::vector<TaskInfo>> Tasks(uint64_t job_id, int64_t now_ms) const;
+  // Tasks by kind and state ("idle", "running", "done"; every pair, zeros too), over the unfinished
+  // jobs, or over one job (nothing for a job that is not running).
+  struct TaskCount {
+    proto::TaskKind kind;
+    std::string state;
+    uint64_t count;
+  };
+  std::vector<TaskCount> TaskCounts(std::optional<uint64_t> job_id = std::nullopt) const;
+  // Registration time of a live worker (0 if unknown).
+  int64_t WorkerRegisteredMs(const std::string& id) const;
+  const std::deque<LostWorker>& LostWorkers() const { return lost_workers_; }
+  const SchedulerTotals& totals() const { return totals_; }
+
  private:
   enum class TaskState { kIdle, kRunning, kDone };
   struct Running {
@@ -97,6 +188,7 @@ class Scheduler {
     uint32_t done_attempt = 0;
     std::map<std::string, int64_t> counters;    // of the attempt that succeeded
     std::string last_error;
+    std::deque<AttemptInfo> history;            // observability only (kAttemptHistory newest)
   };
   struct Job {
     proto::JobStatus status;                    // spec, state, times, error
@@ -105,6 +197,7 @@ class Scheduler {
     uint32_t maps_done = 0;
     uint32_t reduces_done = 0;
     std::map<std::string, uint32_t> worker_failures;  // failed attempts of this job per worker
+    std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
   };
   struct Worker {
     std::string id;
@@ -114,6 +207,7 @@ class Scheduler {
     int64_t last_heartbeat_ms = 0;
     uint64_t succeeded = 0;
     uint64_t failed = 0;
+    int64_t registered_ms = 0;
   };
 
   Status StartJob(Job& job, int64_t now_ms);
@@ -131,9 +225,17 @@ class Scheduler {
   void AttemptEnded(Task& task, uint32_t attempt);
   Status CommitReduce(Job& job, Task& task, const std::string& file);
   proto::JobStatus BuildStatus(const Job& job) const;
+  // Observability bookkeeping (never read by scheduling decisions).
+  AttemptInfo* History(Task& task, uint32_t attempt);
+  void EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
+                  const std::string& error = "");
+  TaskInfo MakeTaskInfo(const Task& task, int64_t now_ms) const;
 
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   std::map<std::string, Worker> workers_;
+  std::deque<uint64_t> jobs_with_final_tasks_;  // finished jobs holding final_tasks, oldest first
+  std::deque<LostWorker> lost_workers_;
+  SchedulerTotals totals_;
 };
 
 }  // namespace mr

@@ -145,6 +145,10 @@ Status Cluster::RestartMaster(const std::vector<std::string>& env) {
   std::string dir = root_ + "/master";
   std::string listen = master_address_.empty() ? "127.0.0.1:0" : master_address_;
   std::vector<std::string> argv = {MrBinary(), "master", "--listen", listen, "--data-dir", dir};
+  // Never the fixed default HTTP port: tests run side by side.
+  if (std::find(master_flags_.begin(), master_flags_.end(), "--http") == master_flags_.end()) {
+    argv.insert(argv.end(), {"--http", "127.0.0.1:0"});
+  }
   argv.insert(argv.end(), master_flags_.begin(), master_flags_.end());
   fs::create_directories(dir);
   std::error_code ec;
@@ -158,6 +162,7 @@ Status Cluster::RestartMaster(const std::vector<std::string>& env) {
     std::string word, addr;
     if (f >> word >> addr) {
       master_address_ = addr;
+      if (f >> word >> addr && word == "http") http_address_ = addr;
       return Status::OK();
     }
     if (WaitFor(master_, Millis(10)).ok()) {
@@ -211,7 +216,9 @@ int Cluster::ReapWorkers(bool restart, const std::vector<std::string>& env) {
     if (!workers_[i].alive || !WaitFor(workers_[i].pid, Millis(0)).ok()) continue;
     workers_[i].alive = false;
     reaped++;
-    if (restart) EXPECT_TRUE(StartWorker(workers_[i].flags, env).ok());
+    if (restart) {
+      EXPECT_TRUE(StartWorker(workers_[i].flags, env).ok());
+    }
   }
   return reaped;
 }

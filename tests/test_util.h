@@ -80,6 +80,9 @@ class Cluster {
   // Waits until the master lists `n` live workers.
   Status WaitForWorkers(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   const std::string& master_address() const { return master_address_; }
+  // The master's dashboard/API/metrics address (the "http" line of its ADDRESS file). The master
+  // gets --http 127.0.0.1:0 unless its flags name another.
+  const std::string& http_address() const { return http_address_; }
   size_t workers() const { return workers_.size(); }
   void SignalWorker(size_t i, int sig);
   void KillMaster();  // SIGKILL, reaped
@@ -102,6 +105,7 @@ class Cluster {
   };
   std::string root_;
   std::string master_address_;
+  std::string http_address_;
   std::vector<std::string> master_flags_;
   pid_t master_ = -1;
   std::vector<Proc> workers_;

@@ -1,0 +1,345 @@
+#include "master/http_api.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace mr {
+namespace {
+
+using json = nlohmann::json;
+
+const char* KindText(proto::TaskKind k) { return k == proto::TASK_MAP ? "map" : "reduce"; }
+
+std::string StateText(proto::JobState s) {
+  switch (s) {
+    case proto::JOB_QUEUED: return "queued";
+    case proto::JOB_RUNNING: return "running";
+    case proto::JOB_SUCCEEDED: return "succeeded";
+    case proto::JOB_FAILED: return "failed";
+    case proto::JOB_KILLED: return "killed";
+    default: return "unknown";
+  }
+}
+
+bool Finished(proto::JobState s) {
+  return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED || s == proto::JOB_KILLED;
+}
+
+HttpResponse Json(const json& j, unsigned status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  // Invalid UTF-8 in user-supplied text (paths, errors) is replaced rather than failing the page.
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return r;
+}
+
+// Prometheus text format 0.0.4.
+class MetricsWriter {
+ public:
+  void Family(const std::string& name, const char* type, const std::string& help) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  void Sample(const std::string& name, double value,
+              std::initializer_list<std::pair<const char*, std::string>> labels = {}) {
+    out_ += name;
+    if (labels.size() > 0) {
+      out_ += '{';
+      bool first = true;
+      for (auto& [k, v] : labels) {
+        out_ += fmt::format("{}{}=\"{}\"", first ? "" : ",", k, Escape(v));
+        first = false;
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    if (value == static_cast<double>(static_cast<int64_t>(value))) out_ += std::to_string(static_cast<int64_t>(value));
+    else out_ += fmt::format("{}", value);
+    out_ += '\n';
+  }
+  // A family with one unlabelled sample.
+  void One(const std::string& name, const char* type, const std::string& help, double value) {
+    Family(name, type, help);
+    Sample(name, value);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  static std::string Escape(const std::string& v) {
+    std::string e;
+    for (char c : v) {
+      if (c == '\\') e += "\\\\";
+      else if (c == '"') e += "\\\"";
+      else if (c == '\n') e += "\\n";
+      else e += c;
+    }
+    return e;
+  }
+  std::string out_;
+};
+
+json AttemptFailureJson(const proto::AttemptFailure& f) {
+  return {{"kind", KindText(f.kind())}, {"index", f.index()}, {"attempt", f.attempt()}, {"worker", f.worker()},
+          {"error", f.error()},         {"time_ms", f.time_ms()}, {"lost", f.lost()}};
+}
+
+json TaskJson(const TaskInfo& t) {
+  json j = {{"kind", KindText(t.kind)},
+            {"index", t.index},
+            {"state", t.state},
+            {"attempts", t.attempts},
+            {"failures", t.failures},
+            {"backups", t.backups},
+            {"worker", t.worker},
+            {"start_ms", t.start_ms},
+            {"duration_ms", t.duration_ms},
+            {"last_error", t.last_error}};
+  if (t.kind == proto::TASK_MAP) {
+    j["split"] = {{"path", t.split.path()}, {"offset", t.split.offset()}, {"length", t.split.length()}};
+  }
+  json history = json::array();
+  for (const AttemptInfo& a : t.history) {
+    history.push_back({{"attempt", a.attempt},
+                       {"worker", a.worker},
+                       {"start_ms", a.start_ms},
+                       {"end_ms", a.end_ms},
+                       {"outcome", AttemptOutcomeName(a.outcome)},
+                       {"backup", a.backup},
+                       {"error", a.error}});
+  }
+  j["history"] = std::move(history);
+  return j;
+}
+
+}  // namespace
+
+json HttpApi::JobSummary(const proto::JobStatus& s, int64_t now_ms) const {
+  json j;
+  j["id"] = s.job_id();
+  j["job"] = s.spec().job();
+  j["state"] = StateText(s.state());
+  uint64_t maps_running = 0, reduces_running = 0;
+  if (!Finished(s.state())) {
+    for (auto& c : scheduler_.TaskCounts(s.job_id())) {
+      if (c.state == "running") (c.kind == proto::TASK_MAP ? maps_running : reduces_running) = c.count;
+    }
+  }
+  j["maps"] = {{"done", s.maps_done()}, {"total", s.maps_total()}, {"running", maps_running}};
+  j["reduces"] = {{"done", s.reduces_done()}, {"total", s.reduces_total()}, {"running", reduces_running}};
+  uint32_t total = s.maps_total() + s.reduces_total();
+  j["progress"] = total ? static_cast<double>(s.maps_done() + s.reduces_done()) / total
+                        : (s.state() == proto::JOB_SUCCEEDED ? 1.0 : 0.0);
+  j["inputs"] = std::vector<std::string>(s.spec().inputs().begin(), s.spec().inputs().end());
+  j["output"] = s.spec().output();
+  j["reducers"] = s.spec().reducers();
+  j["split_size"] = s.spec().split_size();
+  j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());
+  j["input_bytes"] = s.input_bytes();
+  j["error"] = s.error();
+  j["submit_time_ms"] = s.submit_time_ms();
+  j["start_time_ms"] = s.start_time_ms();
+  j["end_time_ms"] = s.end_time_ms();
+  int64_t elapsed = s.start_time_ms() ? (s.end_time_ms() ? s.end_time_ms() : now_ms) - s.start_time_ms() : 0;
+  j["elapsed_ms"] = elapsed;
+  json counters = json::object();
+  for (auto& [k, v] : s.counters()) counters[k] = v;
+  auto in = s.counters().find("map.input.bytes");
+  j["input_bytes_per_s"] = in != s.counters().end() && elapsed > 0 ? in->second * 1000.0 / elapsed : 0.0;
+  j["counters"] = std::move(counters);
+  json failed = json::array();
+  for (auto& f : s.failed_attempts()) failed.push_back(AttemptFailureJson(f));
+  j["failed_attempts"] = std::move(failed);
+  return j;
+}
+
+json HttpApi::MasterJson(int64_t now_ms) const {
+  return {{"rpc_address", info_.rpc_address},
+          {"http_address", info_.http_address},
+          {"data_dir", info_.data_dir},
+          {"pid", static_cast<int64_t>(::getpid())},
+          {"started_ms", info_.started_ms},
+          {"worker_timeout_ms", info_.worker_timeout_ms},
+          {"now_ms", now_ms}};
+}
+
+json HttpApi::JobsJson(int64_t now_ms) const {
+  json jobs = json::array();
+  for (const proto::JobStatus& s : scheduler_.AllJobs()) jobs.push_back(JobSummary(s, now_ms));
+  return {{"now_ms", now_ms}, {"jobs", std::move(jobs)}};
+}
+
+Result<json> HttpApi::JobJson(uint64_t job_id, int64_t now_ms) const {
+  auto status = scheduler_.JobStatus(job_id);
+  if (!status.ok()) return status.status();
+  auto tasks = scheduler_.Tasks(job_id, now_ms);
+  if (!tasks.ok()) return tasks.status();
+  json j = JobSummary(*status, now_ms);
+  json arr = json::array();
+  for (const TaskInfo& t : *tasks) arr.push_back(TaskJson(t));
+  j["tasks"] = std::move(arr);
+  j["now_ms"] = now_ms;
+  return j;
+}
+
+json HttpApi::WorkersJson(int64_t now_ms) const {
+  json workers = json::array();
+  for (const proto::WorkerInfo& w : scheduler_.Workers(now_ms)) {
+    workers.push_back({{"id", w.worker_id()},
+                       {"shuffle_address", w.shuffle_address()},
+                       {"slots", w.slots()},
+                       {"running", w.running()},
+                       {"heartbeat_age_ms", w.heartbeat_age_ms()},
+                       {"last_heartbeat_ms", now_ms - w.heartbeat_age_ms()},
+                       {"registered_ms", scheduler_.WorkerRegisteredMs(w.worker_id())},
+                       {"tasks_succeeded", w.tasks_succeeded()},
+                       {"tasks_failed", w.tasks_failed()}});
+  }
+  json lost = json::array();
+  for (const LostWorker& w : scheduler_.LostWorkers()) {
+    lost.push_back({{"id", w.id},
+                    {"shuffle_address", w.address},
+                    {"reason", w.reason},
+                    {"lost_ms", w.lost_ms},
+                    {"tasks_succeeded", w.tasks_succeeded},
+                    {"tasks_failed", w.tasks_failed}});
+  }
+  return {{"now_ms", now_ms}, {"workers", std::move(workers)}, {"lost", std::move(lost)}};
+}
+
+std::string HttpApi::Metrics(int64_t now_ms) const {
+  MetricsWriter m;
+  const SchedulerTotals& t = scheduler_.totals();
+  m.One("mr_up", "gauge", "1 while the master is serving.", 1);
+  m.One("mr_master_start_time_seconds", "gauge", "When the master started, in seconds since the epoch.",
+        info_.started_ms / 1000.0);
+
+  std::vector<proto::JobStatus> jobs = scheduler_.AllJobs();
+  m.Family("mr_jobs", "gauge", "Jobs known to the master, by state.");
+  for (proto::JobState st : {proto::JOB_QUEUED, proto::JOB_RUNNING, proto::JOB_SUCCEEDED, proto::JOB_FAILED,
+                             proto::JOB_KILLED}) {
+    size_t n = std::count_if(jobs.begin(), jobs.end(), [&](const proto::JobStatus& s) { return s.state() == st; });
+    m.Sample("mr_jobs", static_cast<double>(n), {{"state", StateText(st)}});
+  }
+  m.One("mr_jobs_submitted_total", "counter", "Jobs submitted since the master started.", t.jobs_submitted);
+  m.One("mr_jobs_finished_total", "counter", "Jobs that ended (succeeded, failed or killed) since the master started.",
+        t.jobs_finished);
+  m.Family("mr_job_progress_ratio", "gauge", "Fraction of the tasks of each unfinished job that are done.");
+  for (const proto::JobStatus& s : jobs) {
+    if (Finished(s.state())) continue;
+    uint32_t total = s.maps_total() + s.reduces_total();
+    m.Sample("mr_job_progress_ratio", total ? static_cast<double>(s.maps_done() + s.reduces_done()) / total : 0.0,
+             {{"job", std::to_string(s.job_id())}, {"name", s.spec().job()}});
+  }
+
+  m.Family("mr_tasks", "gauge", "Tasks of unfinished jobs, by kind and state.");
+  for (auto& c : scheduler_.TaskCounts()) {
+    m.Sample("mr_tasks", static_cast<double>(c.count), {{"kind", KindText(c.kind)}, {"state", c.state}});
+  }
+
+  std::vector<proto::WorkerInfo> workers = scheduler_.Workers(now_ms);
+  m.One("mr_workers_alive", "gauge", "Workers registered and heartbeating.", static_cast<double>(workers.size()));
+  uint64_t slots = 0, busy = 0;
+  for (auto& w : workers) {
+    slots += w.slots();
+    busy += w.running();
+  }
+  m.One("mr_slots", "gauge", "Task slots of the live workers.", static_cast<double>(slots));
+  m.One("mr_slots_busy", "gauge", "Task slots running an attempt.", static_cast<double>(busy));
+  m.One("mr_workers_registered_total", "counter", "Worker registrations since the master started.",
+        t.workers_registered);
+  m.One("mr_workers_lost_total", "counter", "Workers declared dead (no heartbeat, or connection lost).", t.workers_lost);
+  m.Family("mr_worker_heartbeat_age_seconds", "gauge", "Seconds since each live worker's last heartbeat.");
+  for (auto& w : workers) {
+    m.Sample("mr_worker_heartbeat_age_seconds", w.heartbeat_age_ms() / 1000.0, {{"worker", w.worker_id()}});
+  }
+  m.Family("mr_worker_slots", "gauge", "Task slots of each live worker.");
+  for (auto& w : workers) m.Sample("mr_worker_slots", w.slots(), {{"worker", w.worker_id()}});
+  m.Family("mr_worker_running_tasks", "gauge", "Attempts running on each live worker.");
+  for (auto& w : workers) m.Sample("mr_worker_running_tasks", w.running(), {{"worker", w.worker_id()}});
+  m.Family("mr_worker_tasks_succeeded_total", "counter", "Attempts each live worker completed successfully.");
+  for (auto& w : workers) {
+    m.Sample("mr_worker_tasks_succeeded_total", static_cast<double>(w.tasks_succeeded()), {{"worker", w.worker_id()}});
+  }
+  m.Family("mr_worker_tasks_failed_total", "counter", "Attempts that failed on each live worker.");
+  for (auto& w : workers) {
+    m.Sample("mr_worker_tasks_failed_total", static_cast<double>(w.tasks_failed()), {{"worker", w.worker_id()}});
+  }
+
+  m.One("mr_attempts_launched_total", "counter", "Task attempts started, backups included.", t.attempts_launched);
+  m.One("mr_attempts_succeeded_total", "counter", "Task attempts that succeeded (and were committed).",
+        t.attempts_succeeded);
+  m.One("mr_attempts_failed_total", "counter", "Task attempts that failed.", t.attempts_failed);
+  m.One("mr_attempts_lost_total", "counter", "Task attempts lost with their worker.", t.attempts_lost);
+  m.One("mr_attempts_backup_total", "counter", "Backup attempts started for stragglers.", t.attempts_backup);
+  m.One("mr_maps_rerun_total", "counter", "Finished map tasks whose output was lost, run again.", t.maps_rerun);
+
+  auto counter = [&](const char* name) -> double {
+    auto it = t.counters.find(name);
+    return it == t.counters.end() ? 0.0 : static_cast<double>(it->second);
+  };
+  m.One("mr_shuffle_bytes_total", "counter", "Bytes fetched by reducers (successful reduce attempts).",
+        counter("shuffle.bytes"));
+  m.One("mr_map_input_bytes_total", "counter", "Input bytes read by successful map attempts.",
+        counter("map.input.bytes"));
+  m.One("mr_map_input_records_total", "counter", "Input records read by successful map attempts.",
+        counter("map.input.records"));
+  m.One("mr_map_output_records_total", "counter", "Records emitted by successful map attempts.",
+        counter("map.output.records"));
+  m.One("mr_reduce_output_records_total", "counter", "Records written by successful reduce attempts.",
+        counter("reduce.output.records"));
+  m.Family("mr_counter_total", "counter", "Every job counter (built-in and user), summed over successful attempts.");
+  for (auto& [name, v] : t.counters) m.Sample("mr_counter_total", static_cast<double>(v), {{"counter", name}});
+  return m.Take();
+}
+
+HttpResponse HttpApi::Handle(const HttpRequest& req) const {
+  int64_t now = now_();
+  const std::string& p = req.path;
+  if (p == "/" || p == "/index.html") {
+    HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(DashboardHtml());
+    // Everything the page needs is inline; it may only talk back to this server.
+    r.headers["Content-Security-Policy"] =
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    r.headers["Referrer-Policy"] = "no-referrer";
+    return r;
+  }
+  if (p == "/metrics") {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = Metrics(now);
+    return r;
+  }
+  if (p == "/healthz") {
+    HttpResponse r;
+    r.body = "ok\n";
+    return r;
+  }
+  if (p == "/api" || p == "/api/") {
+    return Json({{"endpoints", {"/api/master", "/api/jobs", "/api/jobs/ID", "/api/workers", "/metrics", "/healthz"}}});
+  }
+  if (p == "/api/master") return Json(MasterJson(now));
+  if (p == "/api/jobs" || p == "/api/jobs/") return Json(JobsJson(now));
+  if (p == "/api/workers" || p == "/api/workers/") return Json(WorkersJson(now));
+  if (p.starts_with("/api/jobs/")) {
+    std::string id = p.substr(10);
+    if (id.starts_with("job-")) id = id.substr(4);
+    if (!id.empty() && id.back() == '/') id.pop_back();
+    if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
+      return JsonError(404, "no job " + p.substr(10));
+    }
+    auto j = JobJson(std::stoull(id), now);
+    if (!j.ok()) return JsonError(404, j.status().message());
+    return Json(*j);
+  }
+  if (p.starts_with("/api/")) return JsonError(404, "no such endpoint: " + p);
+  HttpResponse r;
+  r.status = 404;
+  r.body = "not found; the dashboard is at /\n";
+  return r;
+}
+
+}  // namespace mr

@@ -1,0 +1,63 @@
+// HttpApi: what the master's HTTP port serves (DESIGN §7), built from the Scheduler's tables:
+//   /                 the dashboard (one self-contained page: inline CSS and JS, no external fetch)
+//   /api/             the list of endpoints
+//   /api/master       the master's addresses, start time, worker timeout
+//   /api/jobs         every job: state, progress, times, counters, latest failed attempts
+//   /api/jobs/ID      one job, with its tasks and each task's recent attempts (the timeline's data)
+//   /api/workers      live workers (slots, running, last heartbeat, tasks run and failed), and the
+//                     workers lost recently
+//   /metrics          Prometheus text format 0.0.4
+//   /healthz          "ok"
+// Times are unix epoch milliseconds; every JSON answer carries the master's now_ms, so a browser
+// computes ages and durations with the master's clock.
+//
+// Threading: call from the master's io thread (it reads the Scheduler, which is single-threaded).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "master/http_server.h"
+#include "master/scheduler.h"
+
+namespace mr {
+
+struct MasterInfo {
+  std::string rpc_address;
+  std::string http_address;
+  std::string data_dir;
+  int64_t started_ms = 0;
+  int64_t worker_timeout_ms = 0;
+};
+
+class HttpApi {
+ public:
+  // now() returns the current time in epoch milliseconds (the clock the Scheduler is driven by).
+  HttpApi(const Scheduler& scheduler, MasterInfo info, std::function<int64_t()> now)
+      : scheduler_(scheduler), info_(std::move(info)), now_(std::move(now)) {}
+
+  HttpResponse Handle(const HttpRequest& request) const;
+
+  nlohmann::json MasterJson(int64_t now_ms) const;
+  nlohmann::json JobsJson(int64_t now_ms) const;
+  // NotFound for an unknown job.
+  Result<nlohmann::json> JobJson(uint64_t job_id, int64_t now_ms) const;
+  nlohmann::json WorkersJson(int64_t now_ms) const;
+  std::string Metrics(int64_t now_ms) const;
+
+  MasterInfo& info() { return info_; }
+
+ private:
+  nlohmann::json JobSummary(const proto::JobStatus& s, int64_t now_ms) const;
+
+  const Scheduler& scheduler_;
+  MasterInfo info_;
+  std::function<int64_t()> now_;
+};
+
+// The dashboard page (master/dashboard.html, embedded at build time).
+std::string_view DashboardHtml();
+
+}  // namespace mr

@@ -1,0 +1,450 @@
+// The master's observability: the Scheduler's task histories and views, the JSON API and metrics
+// built from them (driven directly, time passed in), and the HTTP server over real loopback sockets
+// with well-formed and hostile requests.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "master/http_api.h"
+#include "master/http_server.h"
+#include "master/scheduler.h"
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+class ObservabilityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mr-obs-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+    std::ofstream(dir_ / "in/a.txt") << std::string(10000, 'a') << "\n";  // 3 splits of 4096
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  proto::JobSpec Spec() {
+    proto::JobSpec s;
+    s.set_job("wordcount");
+    s.add_inputs((dir_ / "in").string());
+    s.set_output((dir_ / "out").string());
+    s.set_reducers(1);
+    s.set_split_size(4096);
+    return s;
+  }
+  proto::TaskReport Report(const proto::AssignTask& a, bool ok, const std::string& error = "") {
+    proto::TaskReport r;
+    r.set_job_id(a.job_id());
+    r.set_kind(a.kind());
+    r.set_index(a.index());
+    r.set_attempt(a.attempt());
+    r.set_ok(ok);
+    r.set_error(error);
+    (*r.mutable_counters())["map.input.bytes"] = 100;
+    (*r.mutable_counters())["shuffle.bytes"] = a.kind() == proto::TASK_REDUCE ? 7 : 0;
+    if (ok && a.kind() == proto::TASK_REDUCE) {
+      fs::path d = dir_ / "out/_temporary" / ("a" + std::to_string(a.attempt()));
+      fs::create_directories(d);
+      std::ofstream(d / "part-r-00000") << "a\t1\n";
+      r.set_output_file((d / "part-r-00000").string());
+    }
+    return r;
+  }
+  json Get(const std::string& path, unsigned expect_status = 200) {
+    HttpRequest req;
+    req.method = "GET";
+    req.path = path;
+    HttpResponse r = api_.Handle(req);
+    EXPECT_EQ(r.status, expect_status) << path << ": " << r.body;
+    if (r.content_type != "application/json") return json();
+    return json::parse(r.body);
+  }
+  const TaskInfo* FindTask(const std::vector<TaskInfo>& tasks, proto::TaskKind kind, uint32_t index) {
+    for (auto& t : tasks) {
+      if (t.kind == kind && t.index == index) return &t;
+    }
+    return nullptr;
+  }
+
+  fs::path dir_;
+  Scheduler s_;
+  int64_t now_ = 1000000;
+  HttpApi api_{s_, MasterInfo{"127.0.0.1:7070", "127.0.0.1:7071", "/tmp/m", 1000, 10000}, [this] { return now_; }};
+};
+
+TEST_F(ObservabilityTest, TaskHistoriesFailuresAndTotalsFollowTheJob) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
+  s_.AddWorker("w2", "127.0.0.1:2", 2, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+
+  // While it runs: every map running, no reduce started.
+  json j = Get("/api/jobs/1");
+  EXPECT_EQ(j["state"], "running");
+  ASSERT_EQ(j["tasks"].size(), 4u);
+  EXPECT_EQ(j["maps"]["running"], 3);
+  EXPECT_EQ(j["tasks"][0]["state"], "running");
+  EXPECT_EQ(j["tasks"][0]["history"].size(), 1u);
+  EXPECT_EQ(j["tasks"][3]["kind"], "reduce");
+  EXPECT_EQ(j["tasks"][3]["state"], "idle");
+
+  // Map 0 fails once and is retried; its history shows both attempts.
+  auto first = fx.assignments;
+  proto::AssignTask map0;
+  std::string map0_worker;
+  for (auto& [w, a] : first) {
+    if (a.index() == 0) {
+      map0 = a;
+      map0_worker = w;
+    }
+  }
+  now_ += 500;
+  Effects f2;
+  s_.OnReport(map0_worker, Report(map0, false, "disk on fire"), now_, &f2);
+  ASSERT_EQ(f2.assignments.size(), 1u);
+  auto tasks = s_.Tasks(1, now_);
+  ASSERT_TRUE(tasks.ok());
+  const TaskInfo* t0 = FindTask(*tasks, proto::TASK_MAP, 0);
+  ASSERT_NE(t0, nullptr);
+  EXPECT_EQ(t0->state, "running");
+  EXPECT_EQ(t0->attempts, 2u);
+  EXPECT_EQ(t0->failures, 1u);
+  EXPECT_EQ(t0->last_error, "disk on fire");
+  ASSERT_EQ(t0->history.size(), 2u);
+  EXPECT_EQ(t0->history[0].outcome, AttemptOutcome::kFailed);
+  EXPECT_EQ(t0->history[0].end_ms - t0->history[0].start_ms, 500);
+  EXPECT_EQ(t0->history[0].worker, map0_worker);
+  EXPECT_EQ(t0->history[1].outcome, AttemptOutcome::kRunning);
+  auto st = s_.JobStatus(1);
+  ASSERT_EQ(st->failed_attempts_size(), 1);
+  EXPECT_EQ(st->failed_attempts(0).error(), "disk on fire");
+  EXPECT_EQ(st->failed_attempts(0).worker(), map0_worker);
+  EXPECT_EQ(st->failed_attempts(0).attempt(), 1u);
+  j = Get("/api/jobs");
+  ASSERT_EQ(j["jobs"].size(), 1u);
+  EXPECT_EQ(j["jobs"][0]["failed_attempts"][0]["error"], "disk on fire");
+
+  std::string metrics = api_.Metrics(now_);
+  EXPECT_NE(metrics.find("# HELP mr_tasks "), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE mr_tasks gauge\n"), std::string::npos);
+  EXPECT_NE(metrics.find("mr_tasks{kind=\"map\",state=\"running\"} 3\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_tasks{kind=\"reduce\",state=\"idle\"} 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_jobs{state=\"running\"} 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_attempts_failed_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("# TYPE mr_attempts_failed_total counter\n"), std::string::npos);
+  EXPECT_NE(metrics.find("mr_workers_alive 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_worker_heartbeat_age_seconds{worker=\"w1\"} "), std::string::npos) << metrics;
+
+  // Everything succeeds.
+  std::vector<std::pair<std::string, proto::AssignTask>> pending = f2.assignments;
+  for (auto& [w, a] : first) {
+    if (a.index() != 0) pending.emplace_back(w, a);
+  }
+  while (!pending.empty()) {
+    auto [w, a] = pending.back();
+    pending.pop_back();
+    now_ += 100;
+    Effects f;
+    s_.OnReport(w, Report(a, true), now_, &f);
+    pending.insert(pending.end(), f.assignments.begin(), f.assignments.end());
+  }
+  ASSERT_EQ(s_.JobStatus(1)->state(), proto::JOB_SUCCEEDED);
+
+  // After the end, the tasks are still there, as they ended.
+  j = Get("/api/jobs/1");
+  EXPECT_EQ(j["state"], "succeeded");
+  ASSERT_EQ(j["tasks"].size(), 4u);
+  for (auto& t : j["tasks"]) {
+    EXPECT_EQ(t["state"], "done") << t.dump();
+    EXPECT_EQ(t["history"].back()["outcome"], "succeeded") << t.dump();
+    EXPECT_GT(t["duration_ms"].get<int64_t>(), 0);
+  }
+  EXPECT_EQ(j["maps"]["done"], 3);
+  EXPECT_EQ(j["reduces"]["done"], 1);
+  EXPECT_EQ(j["counters"]["map.input.bytes"], 400);
+  metrics = api_.Metrics(now_);
+  EXPECT_NE(metrics.find("mr_jobs{state=\"succeeded\"} 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_tasks{kind=\"map\",state=\"running\"} 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_attempts_launched_total 5\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_attempts_succeeded_total 4\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_shuffle_bytes_total 7\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_map_input_bytes_total 400\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_counter_total{counter=\"shuffle.bytes\"} 7\n"), std::string::npos) << metrics;
+  // Every sample belongs to a family announced with HELP and TYPE.
+  std::istringstream lines(metrics);
+  std::string line, family;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("# TYPE ")) {
+      family = line.substr(7, line.find(' ', 7) - 7);
+    } else if (!line.starts_with("#")) {
+      EXPECT_TRUE(line.starts_with(family)) << line << " after TYPE " << family;
+    }
+  }
+}
+
+TEST_F(ObservabilityTest, LostWorkersAndKilledJobsShowInTheHistory) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+  Effects f2;
+  s_.OnReport("w1", Report(fx.assignments[0].second, true), now_ + 10, &f2);
+  s_.AddWorker("w2", "127.0.0.1:2", 3, now_ + 20);
+  now_ += 30;
+  Effects f3;
+  s_.RemoveWorker("w1", "no heartbeat for 1000 ms", now_, &f3);
+  ASSERT_EQ(f3.assignments.size(), 3u);  // two lost attempts and one lost output run again on w2
+  auto tasks = s_.Tasks(1, now_);
+  ASSERT_TRUE(tasks.ok());
+  for (uint32_t i = 0; i < 3; i++) {
+    const TaskInfo* t = FindTask(*tasks, proto::TASK_MAP, i);
+    ASSERT_EQ(t->history.size(), 2u);
+    EXPECT_EQ(t->history[0].outcome, AttemptOutcome::kLost) << i;
+    EXPECT_EQ(t->history[0].worker, "w1");
+    EXPECT_NE(t->history[0].error.find("w1"), std::string::npos) << t->history[0].error;
+    EXPECT_EQ(t->history[1].worker, "w2");
+    EXPECT_EQ(t->worker, "w2");
+  }
+  json w = Get("/api/workers");
+  ASSERT_EQ(w["workers"].size(), 1u);
+  EXPECT_EQ(w["workers"][0]["id"], "w2");
+  ASSERT_EQ(w["lost"].size(), 1u);
+  EXPECT_EQ(w["lost"][0]["id"], "w1");
+  EXPECT_EQ(w["lost"][0]["reason"], "no heartbeat for 1000 ms");
+  EXPECT_EQ(w["lost"][0]["tasks_succeeded"], 1);
+  auto st = s_.JobStatus(1);
+  EXPECT_EQ(st->failed_attempts_size(), 2);  // the two running attempts; the finished map is not a failure
+  EXPECT_TRUE(st->failed_attempts(0).lost());
+
+  Effects f4;
+  ASSERT_TRUE(s_.Kill(1, now_ + 5, &f4).ok());
+  tasks = s_.Tasks(1, now_ + 5);
+  ASSERT_TRUE(tasks.ok());
+  ASSERT_EQ(tasks->size(), 4u);
+  const TaskInfo* t = FindTask(*tasks, proto::TASK_MAP, 1);
+  EXPECT_EQ(t->state, "killed");
+  EXPECT_EQ(t->history.back().outcome, AttemptOutcome::kKilled);
+  EXPECT_EQ(FindTask(*tasks, proto::TASK_REDUCE, 0)->state, "idle");
+  std::string metrics = api_.Metrics(now_);
+  EXPECT_NE(metrics.find("mr_workers_lost_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_attempts_lost_total 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_maps_rerun_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_jobs{state=\"killed\"} 1\n"), std::string::npos) << metrics;
+}
+
+TEST_F(ObservabilityTest, BackupAttemptsAndTheAttemptTheyBeatAreMarked) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+  s_.AddWorker("w2", "127.0.0.1:2", 3, now_);
+  // Maps 0 and 1 finish quickly; map 2 straggles and gets a backup on w2, which wins.
+  for (int i = 0; i < 2; i++) {
+    Effects f;
+    s_.OnReport("w1", Report(fx.assignments[i].second, true), now_ + 100, &f);
+  }
+  now_ += 5000;
+  Effects f2;
+  s_.Schedule(now_, &f2);
+  ASSERT_EQ(f2.assignments.size(), 1u);
+  EXPECT_EQ(f2.assignments[0].first, "w2");
+  EXPECT_EQ(f2.assignments[0].second.index(), 2u);
+  auto tasks = s_.Tasks(1, now_);
+  const TaskInfo* t = FindTask(*tasks, proto::TASK_MAP, 2);
+  ASSERT_EQ(t->history.size(), 2u);
+  EXPECT_FALSE(t->history[0].backup);
+  EXPECT_TRUE(t->history[1].backup);
+  EXPECT_EQ(t->backups, 1u);
+  Effects f3;
+  s_.OnReport("w2", Report(f2.assignments[0].second, true), now_ + 50, &f3);
+  tasks = s_.Tasks(1, now_ + 50);
+  t = FindTask(*tasks, proto::TASK_MAP, 2);
+  EXPECT_EQ(t->state, "done");
+  EXPECT_EQ(t->worker, "w2");
+  EXPECT_EQ(t->duration_ms, 50);
+  EXPECT_EQ(t->history[0].outcome, AttemptOutcome::kSuperseded);
+  EXPECT_EQ(t->history[0].end_ms, now_ + 50);
+  EXPECT_EQ(t->history[1].outcome, AttemptOutcome::kSucceeded);
+  EXPECT_NE(api_.Metrics(now_).find("mr_attempts_backup_total 1\n"), std::string::npos);
+  EXPECT_EQ(s_.JobStatus(1)->failed_attempts_size(), 0);
+}
+
+TEST_F(ObservabilityTest, RoutesAndErrors) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
+  json j = Get("/api/jobs/1");
+  EXPECT_EQ(j["state"], "queued");
+  EXPECT_TRUE(j["tasks"].empty());
+  EXPECT_EQ(Get("/api/jobs/job-1")["id"], 1);
+  EXPECT_EQ(Get("/api/jobs/2", 404)["error"], "no job 2");
+  Get("/api/jobs/abc", 404);
+  Get("/api/jobs/99999999999999999999999", 404);
+  Get("/api/nope", 404);
+  Get("/nope", 404);
+  EXPECT_EQ(Get("/api/master")["rpc_address"], "127.0.0.1:7070");
+  HttpRequest req;
+  req.method = "GET";
+  req.path = "/";
+  HttpResponse page = api_.Handle(req);
+  EXPECT_EQ(page.status, 200u);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<title>mr dashboard</title>"), std::string::npos);
+  EXPECT_EQ(page.body.find("http://"), page.body.find("http://www.w3.org/2000/svg"))  // nothing external
+      << "the page must not load anything from elsewhere";
+  EXPECT_EQ(page.body.find("https://"), std::string::npos);
+  // Invalid UTF-8 in user text does not break the JSON.
+  Get("/api/\xff\xfe", 404);
+}
+
+// ---------------------------------------------------------------- the server over sockets
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpServerOptions o;
+    o.idle_timeout = std::chrono::milliseconds(300);
+    o.max_header_bytes = 2048;
+    auto s = HttpServer::Start(io_, {"127.0.0.1", 0}, [](const HttpRequest& r) {
+      if (r.path == "/boom") throw std::runtime_error("boom");
+      HttpResponse res;
+      res.body = "hello " + r.path + (r.query.empty() ? "" : "?" + r.query);
+      return res;
+    }, o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = *s;
+    port_ = server_->address().port;
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    asio::post(io_, [this] { server_->Stop(); });
+    io_.stop();
+    thread_.join();
+  }
+  int Connect() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port_);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+  }
+  static void SendAll(int fd, const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server may close early on a bad request
+      off += n;
+    }
+  }
+  // Reads until the server closes (or the 5 s timeout); *closed tells which.
+  static std::string ReadAll(int fd, bool* closed = nullptr) {
+    std::string out;
+    char buf[4096];
+    while (true) {
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        if (closed) *closed = n == 0 || errno == ECONNRESET;
+        break;
+      }
+      out.append(buf, n);
+    }
+    return out;
+  }
+  std::string Exchange(const std::string& request, bool* closed = nullptr) {
+    int fd = Connect();
+    SendAll(fd, request);
+    std::string r = ReadAll(fd, closed);
+    ::close(fd);
+    return r;
+  }
+  static std::string Get(const std::string& path, const std::string& host = "127.0.0.1") {
+    return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  }
+
+  asio::io_context io_;
+  std::shared_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, ServesGetAndHead) {
+  std::string r = Exchange(Get("/x?a=1"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK\r\n")) << r;
+  EXPECT_NE(r.find("\r\n\r\nhello /x?a=1"), std::string::npos) << r;
+  EXPECT_NE(r.find("Cache-Control: no-store"), std::string::npos) << r;
+  r = Exchange("HEAD /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK\r\n")) << r;
+  EXPECT_NE(r.find("Content-Length: 8\r\n"), std::string::npos) << r;
+  EXPECT_TRUE(r.ends_with("\r\n\r\n")) << "HEAD has no body: " << r;
+}
+
+TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  int fd = Connect();
+  SendAll(fd, "GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  std::string r = ReadAll(fd);
+  ::close(fd);
+  EXPECT_NE(r.find("hello /a"), std::string::npos) << r;
+  EXPECT_NE(r.find("hello /b"), std::string::npos) << r;
+}
+
+TEST_F(HttpServerTest, RefusesWritesHostileRequestsAndForeignHosts) {
+  std::string r = Exchange("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 405")) << r;
+  EXPECT_NE(r.find("Allow: GET, HEAD"), std::string::npos) << r;
+  bool closed = false;
+  r = Exchange("\x16\x03\x01 garbage garbage\r\n\r\n", &closed);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 400")) << r;
+  EXPECT_TRUE(closed);
+  r = Exchange("GET /" + std::string(100000, 'a') + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", &closed);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 431")) << r.substr(0, 200);
+  EXPECT_TRUE(closed);
+  r = Exchange("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n" + std::string(100000, 'b'),
+               &closed);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 413")) << r.substr(0, 200);
+  r = Exchange(Get("/x", "evil.example.com:80"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 403")) << r;
+  r = Exchange(Get("/x", "[::1]:80"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << r;
+  r = Exchange(Get("/boom"));
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 500")) << r;
+  // None of it affected the server.
+  r = Exchange(Get("/still"));
+  EXPECT_NE(r.find("hello /still"), std::string::npos) << r;
+}
+
+TEST_F(HttpServerTest, IdleAndSlowConnectionsAreClosedWithoutBlockingOthers) {
+  int idle = Connect();
+  int slow = Connect();
+  SendAll(slow, "GET /slow HTTP/1.1\r\nHo");  // never finishes its header
+  // Others are served meanwhile.
+  EXPECT_NE(Exchange(Get("/other")).find("hello /other"), std::string::npos);
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  ReadAll(idle, &closed);
+  EXPECT_TRUE(closed);
+  ReadAll(slow, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  ::close(idle);
+  ::close(slow);
+}
+
+}  // namespace
+}  // namespace mr

@@ -1,0 +1,474 @@
+// Observability end to end (DESIGN §7, issue 5): a real cluster whose maps are slowed by a
+// failpoint, watched over real HTTP while the job runs and after it ends — /api/jobs, /api/jobs/1,
+// /api/workers and /metrics checked against the job's real state (`mr status --json`) — the
+// dashboard page served, hostile HTTP requests refused without harm, and the progress display of
+// `mr run` in a pseudo-terminal (a bar redrawn in place) and in a pipe (plain lines).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "tests/test_util.h"
+
+namespace mr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Millis = std::chrono::milliseconds;
+
+// ---------------------------------------------------------------- a tiny HTTP/1.1 client
+
+int ConnectTo(const std::string& address) {
+  size_t colon = address.rfind(':');
+  std::string host = address.substr(0, colon), port = address.substr(colon + 1);
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return -1;
+  int fd = ::socket(res->ai_family, SOCK_STREAM, 0);
+  if (::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    ::close(fd);
+    fd = -1;
+  }
+  ::freeaddrinfo(res);
+  if (fd >= 0) {
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  return fd;
+}
+
+void SendAll(int fd, const std::string& data) {
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;  // the server may close on a bad request before reading it all
+    off += n;
+  }
+}
+
+// Everything until the server closes; *closed is false if the read timed out instead.
+std::string ReadToEnd(int fd, bool* closed = nullptr) {
+  std::string out;
+  char buf[16384];
+  while (true) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      if (closed) *closed = n == 0 || errno == ECONNRESET;
+      return out;
+    }
+    out.append(buf, n);
+  }
+}
+
+struct HttpResult {
+  int status = 0;
+  std::string head;  // status line and headers
+  std::string body;
+  std::string Header(const std::string& name) const {
+    std::smatch m;
+    std::regex re("\r\n" + name + ": ([^\r]*)\r\n", std::regex::icase);
+    return std::regex_search(head, m, re) ? m[1].str() : "";
+  }
+};
+
+HttpResult Http(const std::string& address, const std::string& path, const std::string& method = "GET") {
+  HttpResult r;
+  int fd = ConnectTo(address);
+  if (fd < 0) return r;
+  SendAll(fd, method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
+  std::string raw = ReadToEnd(fd);
+  ::close(fd);
+  size_t split = raw.find("\r\n\r\n");
+  if (split == std::string::npos || !raw.starts_with("HTTP/1.1 ")) return r;
+  r.head = raw.substr(0, split + 2);
+  r.body = raw.substr(split + 4);
+  r.status = std::stoi(raw.substr(9, 3));
+  return r;
+}
+
+json GetJson(const std::string& address, const std::string& path) {
+  HttpResult r = Http(address, path);
+  EXPECT_EQ(r.status, 200) << path << "\n" << r.head << r.body;
+  EXPECT_EQ(r.Header("Content-Type"), "application/json") << path;
+  if (r.status != 200) return json::object();
+  return json::parse(r.body);
+}
+
+// The value of one sample of a metrics page ("name{labels}"), or -1.
+double Metric(const std::string& page, const std::string& sample) {
+  size_t at = 0;
+  while ((at = page.find(sample + " ", at)) != std::string::npos) {
+    if (at == 0 || page[at - 1] == '\n') return std::stod(page.substr(at + sample.size() + 1));
+    at++;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------- fixtures
+
+// Exactly `kb` KiB of lines of words, deterministic.
+std::string Text(size_t kb, int seed) {
+  std::mt19937 rng(seed);
+  const char* words[] = {"map", "reduce", "shuffle", "worker", "master", "split", "spill", "merge", "heartbeat"};
+  std::string t;
+  while (t.size() < kb * 1024) {
+    for (int i = 0; i < 8; i++) t += std::string(words[rng() % 9]) + (i == 7 ? "\n" : " ");
+  }
+  t.resize(kb * 1024 - 1);  // exactly kb KiB: a whole number of splits
+  return t + "\n";
+}
+
+class ObservabilityTest : public ::testing::Test {
+ protected:
+  // 4 files of 160 KiB in 16 KiB splits: 40 map tasks.
+  std::string MakeInput() {
+    std::string dir = tmp_ / "in";
+    fs::create_directories(dir);
+    for (int i = 0; i < 4; i++) WriteFile(fmt::format("{}/part-{}.txt", dir, i), Text(160, i));
+    return dir;
+  }
+  TempDir tmp_;
+};
+
+TEST_F(ObservabilityTest, ApiAndMetricsFollowARealJobWhileItRunsAndAfter) {
+  std::string input = MakeInput();
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  ASSERT_FALSE(cluster.http_address().empty()) << "the master wrote no http line into ADDRESS";
+  const std::string http = cluster.http_address();
+  // Maps are slowed so the job can be watched; the first map on the first worker fails once.
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms);map.start=1*error"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());  // so this one is w1
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms)"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+
+  // Before any job.
+  json workers = GetJson(http, "/api/workers");
+  ASSERT_EQ(workers["workers"].size(), 2u) << workers.dump();
+  EXPECT_TRUE(GetJson(http, "/api/jobs")["jobs"].empty());
+  EXPECT_EQ(Http(http, "/api/jobs/1").status, 404);
+  std::string metrics = Http(http, "/metrics").body;
+  EXPECT_EQ(Metric(metrics, "mr_workers_alive"), 2) << metrics;
+  EXPECT_EQ(Metric(metrics, "mr_jobs{state=\"running\"}"), 0) << metrics;
+
+  CommandResult submit = RunMr({"submit", "--master", cluster.master_address(), "--job", "wordcount", "--input", input,
+                                "--output", tmp_ / "out", "--reducers", "3", "--split-size", "16k"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+
+  // While it runs.
+  int observed_mid_job = 0;
+  std::set<std::string> seen_workers;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  JobState status;
+  while (std::chrono::steady_clock::now() < deadline) {
+    json before = GetJson(http, "/api/jobs/1");
+    status = cluster.Job(1);
+    json after = GetJson(http, "/api/jobs/1");
+    if (status.state != "running" || after["state"] != "running") {
+      if (status.state == "succeeded" || status.state == "failed") break;
+      continue;
+    }
+    // The API agrees with the job's real state: totals exactly, progress between two readings.
+    EXPECT_EQ(after["maps"]["total"], status.maps_total);
+    EXPECT_EQ(after["reduces"]["total"], status.reduces_total);
+    EXPECT_LE(before["maps"]["done"].get<int>(), status.maps_done);
+    EXPECT_GE(after["maps"]["done"].get<int>(), status.maps_done);
+    // Inside one answer, the task list matches the counts.
+    const json& tasks = after["tasks"];
+    ASSERT_EQ(tasks.size(), static_cast<size_t>(status.maps_total + status.reduces_total));
+    int done = 0, running = 0;
+    for (const json& t : tasks) {
+      done += t["state"] == "done";
+      running += t["state"] == "running";
+      if (t["state"] == "running") {
+        ASSERT_FALSE(t["history"].empty()) << t.dump();
+        EXPECT_EQ(t["history"].back()["outcome"], "running") << t.dump();
+        EXPECT_EQ(t["worker"], t["history"].back()["worker"]) << t.dump();
+      }
+      for (const json& a : t["history"]) seen_workers.insert(a["worker"]);
+    }
+    EXPECT_EQ(done, after["maps"]["done"].get<int>() + after["reduces"]["done"].get<int>());
+    EXPECT_EQ(running, after["maps"]["running"].get<int>() + after["reduces"]["running"].get<int>());
+    EXPECT_LE(running, 4) << "more attempts running than slots";
+    json ws = GetJson(http, "/api/workers");
+    EXPECT_EQ(ws["workers"].size(), 2u);
+    for (const json& w : ws["workers"]) EXPECT_LE(w["running"].get<int>(), w["slots"].get<int>());
+    metrics = Http(http, "/metrics").body;
+    EXPECT_EQ(Metric(metrics, "mr_jobs{state=\"running\"}"), 1) << metrics;
+    EXPECT_EQ(Metric(metrics, "mr_tasks{kind=\"map\",state=\"idle\"}") +
+                  Metric(metrics, "mr_tasks{kind=\"map\",state=\"running\"}") +
+                  Metric(metrics, "mr_tasks{kind=\"map\",state=\"done\"}"),
+              status.maps_total)
+        << metrics;
+    EXPECT_EQ(Metric(metrics, "mr_workers_alive"), 2);
+    if (status.maps_done > 0 && status.maps_done < status.maps_total) observed_mid_job++;
+    std::this_thread::sleep_for(Millis(100));
+  }
+  ASSERT_EQ(status.state, "succeeded") << status.json;
+  EXPECT_GE(observed_mid_job, 2) << "the job was never seen half-way through its maps";
+  EXPECT_EQ(seen_workers, (std::set<std::string>{"w1", "w2"}));
+
+  // After it ends: everything matches `mr status --json` exactly.
+  status = cluster.Job(1);
+  json real = json::parse(status.json);
+  json job = GetJson(http, "/api/jobs/1");
+  EXPECT_EQ(job["state"], "succeeded");
+  EXPECT_EQ(job["maps"]["done"], status.maps_total);
+  EXPECT_EQ(job["maps"]["total"], status.maps_total);
+  EXPECT_EQ(status.maps_total, 40);
+  EXPECT_EQ(job["reduces"]["done"], 3);
+  EXPECT_EQ(job["counters"], real["counters"]);
+  EXPECT_EQ(job["end_time_ms"], real["end_time_ms"]);
+  ASSERT_EQ(job["tasks"].size(), 43u);
+  int64_t start = job["start_time_ms"], end = job["end_time_ms"];
+  int failed_attempts = 0;
+  for (const json& t : job["tasks"]) {
+    EXPECT_EQ(t["state"], "done") << t.dump();
+    ASSERT_FALSE(t["history"].empty());
+    int wins = 0;  // (a backup attempt, if a slow machine caused one, is marked superseded)
+    for (const json& a : t["history"]) wins += a["outcome"] == "succeeded";
+    EXPECT_EQ(wins, 1) << t.dump();
+    for (const json& a : t["history"]) {
+      EXPECT_GE(a["start_ms"].get<int64_t>(), start);
+      EXPECT_LE(a["end_ms"].get<int64_t>(), end);
+      EXPECT_GE(a["end_ms"].get<int64_t>(), a["start_ms"].get<int64_t>());
+      if (a["outcome"] == "failed") {
+        failed_attempts++;
+        EXPECT_NE(a["error"].get<std::string>().find("map.start"), std::string::npos) << a.dump();
+        EXPECT_EQ(a["worker"], "w1");
+      }
+    }
+  }
+  EXPECT_EQ(failed_attempts, 1);
+  EXPECT_EQ(status.Counter("attempts.failed"), 1);
+  ASSERT_EQ(job["failed_attempts"].size(), 1u);
+  EXPECT_EQ(job["failed_attempts"][0]["worker"], "w1");
+  json list = GetJson(http, "/api/jobs");
+  ASSERT_EQ(list["jobs"].size(), 1u);
+  EXPECT_EQ(list["jobs"][0]["counters"], real["counters"]);
+  EXPECT_EQ(list["jobs"][0]["state"], "succeeded");
+
+  workers = GetJson(http, "/api/workers");
+  ASSERT_EQ(workers["workers"].size(), 2u);
+  int64_t succeeded = 0, failed = 0;
+  for (const json& w : workers["workers"]) {
+    succeeded += w["tasks_succeeded"].get<int64_t>();
+    failed += w["tasks_failed"].get<int64_t>();
+    EXPECT_EQ(w["running"], 0);
+    EXPECT_LT(w["heartbeat_age_ms"].get<int64_t>(), 5000);
+  }
+  EXPECT_EQ(succeeded, 43);
+  EXPECT_EQ(failed, 1);
+
+  metrics = Http(http, "/metrics").body;
+  EXPECT_EQ(Metric(metrics, "mr_jobs{state=\"succeeded\"}"), 1) << metrics;
+  EXPECT_EQ(Metric(metrics, "mr_jobs{state=\"running\"}"), 0);
+  EXPECT_EQ(Metric(metrics, "mr_tasks{kind=\"map\",state=\"running\"}"), 0);
+  EXPECT_EQ(Metric(metrics, "mr_attempts_launched_total"), status.Counter("attempts.launched"));
+  EXPECT_EQ(Metric(metrics, "mr_attempts_failed_total"), 1);
+  EXPECT_EQ(Metric(metrics, "mr_shuffle_bytes_total"), status.Counter("shuffle.bytes"));
+  EXPECT_GT(status.Counter("shuffle.bytes"), 0);
+  EXPECT_EQ(Metric(metrics, "mr_map_input_bytes_total"), status.Counter("map.input.bytes"));
+  EXPECT_EQ(Metric(metrics, "mr_reduce_output_records_total"), status.Counter("reduce.output.records"));
+  EXPECT_EQ(Metric(metrics, "mr_workers_alive"), 2);
+  EXPECT_GE(Metric(metrics, "mr_worker_heartbeat_age_seconds{worker=\"w1\"}"), 0) << metrics;
+  EXPECT_NE(metrics.find("# TYPE mr_attempts_failed_total counter\n"), std::string::npos);
+  EXPECT_NE(metrics.find("# HELP mr_worker_heartbeat_age_seconds "), std::string::npos);
+  EXPECT_EQ(Http(http, "/metrics").Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+
+  // `mr status` names the failed attempt and its error.
+  CommandResult st = RunMr({"status", "1", "--master", cluster.master_address()});
+  EXPECT_EQ(st.exit_code, 0);
+  EXPECT_NE(st.out.find("failed attempts"), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("on w1: failpoint map.start injected an error"), std::string::npos) << st.out;
+  EXPECT_NE(real["failed_attempts"][0]["error"].get<std::string>().find("map.start"), std::string::npos);
+
+  // The dashboard page.
+  HttpResult page = Http(http, "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.Header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<title>mr dashboard</title>"), std::string::npos);
+  EXPECT_NE(page.Header("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+  HttpResult head = Http(http, "/", "HEAD");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.Header("Content-Length"), std::to_string(page.body.size()));
+}
+
+TEST_F(ObservabilityTest, HostileHttpRequestsAreRefusedAndTheServerKeepsServing) {
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  const std::string http = cluster.http_address();
+  ASSERT_FALSE(http.empty());
+
+  // A client that opens a request and never finishes it does not hold up anyone.
+  int slow = ConnectTo(http);
+  ASSERT_GE(slow, 0);
+  SendAll(slow, "GET /api/jobs HTTP/1.1\r\nHost: 127.0.");
+
+  bool closed = false;
+  int fd = ConnectTo(http);
+  SendAll(fd, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n", 30));
+  std::string r = ReadToEnd(fd, &closed);
+  ::close(fd);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 400 ")) << r;
+  EXPECT_TRUE(closed) << "a garbage request must close its connection";
+
+  fd = ConnectTo(http);
+  SendAll(fd, "GET /" + std::string(1 << 20, 'x') + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  r = ReadToEnd(fd, &closed);
+  ::close(fd);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 431 ")) << r.substr(0, 100);
+  EXPECT_TRUE(closed);
+
+  fd = ConnectTo(http);
+  std::string many_headers = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (int i = 0; i < 2000; i++) many_headers += fmt::format("X-Junk-{}: {}\r\n", i, std::string(40, 'j'));
+  SendAll(fd, many_headers + "\r\n");
+  r = ReadToEnd(fd, &closed);
+  ::close(fd);
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 431 ")) << r.substr(0, 100);
+
+  EXPECT_EQ(Http(http, "/api/jobs", "POST").status, 405);
+  EXPECT_EQ(Http(http, "/api/jobs", "DELETE").status, 405);
+  EXPECT_EQ(Http(http, "/api/jobs/999").status, 404);
+  EXPECT_EQ(Http(http, "/api/jobs/999").Header("Content-Type"), "application/json");
+  EXPECT_EQ(Http(http, "/nothing-here").status, 404);
+
+  // Still serving, over HTTP and over RPC.
+  EXPECT_EQ(Http(http, "/api/workers").status, 200);
+  EXPECT_EQ(Http(http, "/").status, 200);
+  EXPECT_TRUE(cluster.MasterAlive());
+  EXPECT_EQ(RunMr({"jobs", "--master", cluster.master_address()}).exit_code, 0);
+  ::close(slow);
+}
+
+// ---------------------------------------------------------------- progress of `mr run`
+
+std::vector<std::string> RunArgs(const std::string& input, const std::string& output) {
+  return {"run", "--job", "wordcount", "--input", input, "--output", output, "--workers", "2", "--slots", "1",
+          "--split-size", "16k"};
+}
+
+TEST_F(ObservabilityTest, MrRunDrawsABarInATerminalAndLinesInAPipe) {
+  std::string input = tmp_ / "in";
+  fs::create_directories(input);
+  WriteFile(input + "/a.txt", Text(320, 7));  // 20 maps of 16 KiB, 200 ms each, 2 at a time
+
+  // In a pseudo-terminal 120 columns wide.
+  winsize ws{};
+  ws.ws_row = 30;
+  ws.ws_col = 120;
+  int master_fd = -1;
+  std::vector<std::string> args = RunArgs(input, tmp_ / "out-tty");
+  args.insert(args.begin(), MrBinary());
+  pid_t pid = ::forkpty(&master_fd, nullptr, nullptr, &ws);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("MR_FAILPOINTS", "map.after_read=delay(200ms)", 1);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  std::string tty;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{master_fd, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(master_fd, buf, sizeof(buf));
+    if (n <= 0) break;  // EIO once the child has exited
+    tty.append(buf, n);
+  }
+  ::close(master_fd);
+  int wstatus = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 200 && (reaped = ::waitpid(pid, &wstatus, WNOHANG)) == 0; i++) {
+    std::this_thread::sleep_for(Millis(50));  // the terminal closes a moment before the exit
+  }
+  if (reaped == 0) {
+    ::kill(pid, SIGINT);
+    ::waitpid(pid, &wstatus, 0);
+    FAIL() << "mr run did not finish in a terminal:\n" << tty;
+  }
+  ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << tty;
+  EXPECT_NE(tty.find("dashboard http://127.0.0.1:"), std::string::npos) << tty;
+  EXPECT_NE(tty.find("\x1b[K"), std::string::npos) << "the bar erases what it redraws over";
+
+  // Frames are the text between carriage returns: "[=====>    ]  45%  map 9/20  reduce 0/1 ...".
+  std::regex frame_re(R"(^\[([= >]+)\]\s+(\d+)%\s+(?:\w+\s+)?map (\d+)/(\d+)\s+reduce (\d+)/(\d+))");
+  std::vector<std::tuple<int, int, int>> frames;  // (bar fill, percent, maps done)
+  size_t widest = 0;
+  bool saw_rate = false;
+  for (size_t at = 0; (at = tty.find('\r', at)) != std::string::npos;) {
+    size_t end = tty.find_first_of("\r\n", at + 1);
+    std::string f = tty.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+    at++;
+    std::smatch m;
+    if (!std::regex_search(f, m, frame_re) || m[4] == "0") continue;  // not started yet: 0 tasks
+    std::string bar = m[1];
+    frames.emplace_back(std::count(bar.begin(), bar.end(), '='), std::stoi(m[2]), std::stoi(m[3]));
+    EXPECT_EQ(std::stoi(m[4]), 20);
+    std::string visible = f.substr(0, f.find("\x1b[K"));
+    widest = std::max(widest, visible.size());
+    saw_rate |= visible.find("/s") != std::string::npos;
+  }
+  ASSERT_GE(frames.size(), 5u) << tty;
+  EXPECT_LT(widest, 120u) << "a frame wider than the terminal would wrap";
+  EXPECT_TRUE(saw_rate) << "no input rate shown";
+  std::set<int> percents;
+  for (size_t i = 1; i < frames.size(); i++) {
+    EXPECT_GE(std::get<0>(frames[i]), std::get<0>(frames[i - 1])) << "the bar went backwards";
+    EXPECT_GE(std::get<2>(frames[i]), std::get<2>(frames[i - 1]));
+    percents.insert(std::get<1>(frames[i]));
+  }
+  EXPECT_GE(percents.size(), 3u) << "the bar did not advance in steps:\n" << tty;
+  EXPECT_LT(std::get<2>(frames.front()), 20);
+  EXPECT_EQ(std::get<1>(frames.back()), 100);
+  EXPECT_GT(std::get<0>(frames.back()), std::get<0>(frames.front()));
+  EXPECT_NE(tty.find("job 1 succeeded"), std::string::npos);
+
+  // In a pipe: plain lines, no carriage returns or escapes.
+  CommandResult piped = RunCommand([&] {
+    std::vector<std::string> a = {"/usr/bin/env", "MR_FAILPOINTS=map.after_read=delay(200ms)", MrBinary()};
+    auto rest = RunArgs(input, tmp_ / "out-pipe");
+    a.insert(a.end(), rest.begin(), rest.end());
+    return a;
+  }());
+  ASSERT_EQ(piped.exit_code, 0) << piped.out << piped.err;
+  EXPECT_EQ(piped.out.find('\r'), std::string::npos) << piped.out;
+  EXPECT_EQ(piped.out.find('\x1b'), std::string::npos) << piped.out;
+  std::regex line_re(R"(^\[\s*[0-9.ms]+\] (running|succeeded)\s+(\d+)%\s+map (\d+)/20\s+reduce \d+/1)");
+  int lines = 0, last_done = -1;
+  std::istringstream in(piped.out);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (!std::regex_search(line, m, line_re)) continue;
+    lines++;
+    EXPECT_GE(std::stoi(m[3]), last_done);
+    last_done = std::stoi(m[3]);
+  }
+  EXPECT_GE(lines, 2) << piped.out;
+  EXPECT_EQ(last_done, 20) << piped.out;
+  EXPECT_LE(lines, 30) << "one line per change at most once a second, not one per poll:\n" << piped.out;
+}
+
+}  // namespace
+}  // namespace mr::testing
