@@ -1,11 +1,15 @@
 #include "jobs/job.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "jobs/grep.h"
 #include "jobs/invertedindex.h"
 #include "jobs/logs.h"
 #include "jobs/topn.h"
+#include "jobs/plugin.h"
+#include "jobs/streaming.h"
 #include "jobs/wordcount.h"
 
 namespace mr {
@@ -23,6 +27,30 @@ const std::map<std::string, JobFactory>& Registry() {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<Job>> MakeJob(const JobDefinition& def) {
+  if (!def.library.empty()) return LoadPluginJob(def.library, def.args);
+  if (!def.mapper.empty()) return MakeStreamingJob(def.mapper, def.reducer, def.args);
+  return MakeJob(def.name, def.args);
+}
+
+Status ValidateJobDefinition(const JobDefinition& def) {
+  if (!def.library.empty() && !def.mapper.empty()) {
+    return Status::InvalidArgument("--job-lib and --mapper cannot be used together");
+  }
+  if (!def.library.empty()) {
+    if (::access(def.library.c_str(), R_OK) != 0) {
+      return Status::NotFound(fmt::format("job library {} cannot be read", def.library));
+    }
+    return Status::OK();
+  }
+  if (!def.reducer.empty() && def.mapper.empty()) {
+    return Status::InvalidArgument("--reducer needs --mapper");
+  }
+  if (!def.mapper.empty()) return Status::OK();
+  auto job = MakeJob(def.name, def.args);
+  return job.ok() ? Status::OK() : job.status();
+}
 
 Result<std::unique_ptr<Job>> MakeJob(const std::string& name, const JobArgs& args) {
   auto it = Registry().find(name);

@@ -9,19 +9,26 @@ namespace {
 class WordCountMapper : public Mapper {
  public:
   explicit WordCountMapper(bool lowercase) : lowercase_(lowercase) {}
-  void Map(const InputRecord& record, Emitter& out) override {
+  // '\n' separates words like any non-letter, so a block of lines is tokenized as one text.
+  bool MapBlock(const InputBlock& block, Emitter& out) override {
+    Tokenize(block.text, out);
+    return true;
+  }
+  void Map(const InputRecord& record, Emitter& out) override { Tokenize(record.line, out); }
+
+ private:
+  void Tokenize(std::string_view text, Emitter& out) {
     if (!lowercase_) {
-      ForEachWord(record.line, [&](std::string_view w) { out.Emit(w, "1"); });
+      ForEachWord(text, [&](std::string_view w) { out.Emit(w, "1"); });
       return;
     }
-    ForEachWord(record.line, [&](std::string_view w) {
+    ForEachWord(text, [&](std::string_view w) {
       folded_.clear();
       AppendLowercase(w, &folded_);
       out.Emit(folded_, "1");
     });
   }
 
- private:
   const bool lowercase_;
   std::string folded_;
 };

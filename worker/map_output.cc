@@ -43,6 +43,34 @@ inline uint64_t TableHash(const char* p, size_t n) {
   return h ^ (h >> 29);
 }
 
+// Equality of two n-byte keys without a call to memcmp: short words dominate word counts.
+inline bool KeysEqual(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    uint64_t x, y;  // the last 8 bytes, overlapping what was compared
+    std::memcpy(&x, a + n - 8, 8);
+    std::memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    uint32_t x1, y1, x2, y2;
+    std::memcpy(&x1, a, 4);
+    std::memcpy(&y1, b, 4);
+    std::memcpy(&x2, a + n - 4, 4);
+    std::memcpy(&y2, b + n - 4, 4);
+    return x1 == y1 && x2 == y2;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 // Bump allocator for keys; blocks are never moved, so pointers stay valid until Clear().
 class Arena {
  public:
@@ -179,7 +207,7 @@ class SumBuffer : public MapOutputBuffer {
         }
         return;
       }
-      if (s.hash == hash && s.len == key.size() && std::memcmp(s.key, key.data(), key.size()) == 0) {
+      if (s.hash == hash && s.len == key.size() && KeysEqual(s.key, key.data(), key.size())) {
         s.sum += n;
         return;
       }

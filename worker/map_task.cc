@@ -1,5 +1,6 @@
 #include "worker/map_task.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@ namespace {
 
 struct ThreadState {
   CounterSet counters;
+  std::string error;  // set by the job through TaskContext::Fail
   std::unique_ptr<MapOutputBuffer> buffer;
   Status status;
 };
@@ -49,7 +51,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
 
   auto work = [&](int t) {
     ThreadState& st = states[t];
-    TaskContext ctx{&args, task.reducers(), &st.counters};
+    TaskContext ctx{&args, task.reducers(), &st.counters, &st.error};
     std::unique_ptr<Mapper> mapper = job.NewMapper(ctx);
     st.buffer = job.SumCombiner() ? NewSumBuffer(target, budget, &st.counters)
                                   : NewSortBuffer(target, budget, job.NewCombiner(ctx), &st.counters);
@@ -60,19 +62,33 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     int64_t lines = 0;
     InputRecord rec;
     rec.file = split.path();
-    ForEachOwnedLine(data, b, e, [&](uint64_t offset, std::string_view line) {
-      if ((++lines & 4095) == 0 &&
-          (failed.load(std::memory_order_relaxed) ||
-           (options.cancel && options.cancel->load(std::memory_order_relaxed)))) {
-        return;  // the attempt is being abandoned; the rest of the lines are skipped cheaply
+    auto abandoned = [&] {
+      return failed.load(std::memory_order_relaxed) || !st.error.empty() ||
+             (options.cancel && options.cancel->load(std::memory_order_relaxed));
+    };
+    // Blocks of about 4 MiB of whole lines: a mapper with MapBlock takes each at once; otherwise
+    // its lines go to Map() one by one. Between blocks the attempt checks whether to give up.
+    constexpr uint64_t kBlock = 4u << 20;
+    bool blocks = true;
+    for (uint64_t cb = b; cb < e && !abandoned(); cb += kBlock) {
+      ByteRange r = OwnedRange(data, cb, std::min(e, cb + kBlock));
+      if (r.empty()) continue;
+      std::string_view text = data.substr(r.begin, r.end - r.begin);
+      if (blocks && mapper->MapBlock({split.path(), r.begin, text}, *st.buffer)) {
+        lines += std::count(text.begin(), text.end(), '\n') + (text.back() != '\n');
+        continue;
       }
-      rec.offset = offset;
-      rec.line = line;
-      mapper->Map(rec, *st.buffer);
-    });
+      blocks = false;
+      ForEachOwnedLine(data, r.begin, r.end, [&](uint64_t offset, std::string_view line) {
+        lines++;
+        rec.offset = offset;
+        rec.line = line;
+        mapper->Map(rec, *st.buffer);
+      });
+    }
     mapper->Finish(*st.buffer);
     st.counters.Add(counter::kMapInputRecords, lines);
-    st.status = st.buffer->status();
+    st.status = !st.error.empty() ? Status::Aborted(st.error) : st.buffer->status();
     if (!st.status.ok()) failed = true;
   };
 

@@ -269,12 +269,14 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   MR_RETURN_IF_ERROR(out.Open(result.output_file));
 
   JobArgs args(task.args().begin(), task.args().end());
-  TaskContext ctx{&args, task.reducers(), &result.counters};
+  std::string job_error;
+  TaskContext ctx{&args, task.reducers(), &result.counters, &job_error};
   std::unique_ptr<Reducer> reducer = job.NewReducer(ctx);
   std::string key;
   int64_t groups = 0, records = 0;
   while (!merger.empty()) {
     if ((groups & 1023) == 0 && Cancelled(options)) return Status::Aborted("attempt cancelled");
+    if (!job_error.empty()) return Status::Aborted(job_error);
     key.assign(merger.top_key());
     GroupIterator values(&merger, &key);
     reducer->Reduce(key, values, out);
@@ -283,6 +285,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
     records += values.count();
   }
   reducer->Finish(out);
+  if (!job_error.empty()) return Status::Aborted(job_error);
   MR_RETURN_IF_ERROR(out.Close());
   result.counters.Add(counter::kReduceInputGroups, groups);
   result.counters.Add(counter::kReduceInputRecords, records);

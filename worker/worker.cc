@@ -2,6 +2,8 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include <signal.h>
+
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -48,6 +50,7 @@ class Worker {
     spdlog::info("shuffle server on {}; {} slots, {} threads per map; master {}",
                  shuffle_->address().ToString(), opts_.slots, opts_.threads, opts_.master.ToString());
 
+    ::signal(SIGPIPE, SIG_IGN);  // a streaming command that exits early must not kill the worker
     for (int i = 0; i < opts_.slots; i++) executors_.emplace_back([this] { ExecutorLoop(); });
     boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([this](const error_code& e, int sig) {
@@ -139,6 +142,7 @@ class Worker {
     } else if (m.has_register_reply()) {
       worker_id_ = m.register_reply().worker_id();
       spdlog::info("registered with the master as {}", worker_id_);
+      SetLogName("worker " + worker_id_);  // later lines say which worker wrote them
       SendHeartbeat();
     } else if (m.has_assign_task()) {
       spdlog::info("{} assigned", AttemptName(m.assign_task()));
@@ -220,10 +224,11 @@ class Worker {
     rep->set_kind(t.kind());
     rep->set_index(t.index());
     rep->set_attempt(t.attempt());
-    JobArgs args(t.args().begin(), t.args().end());
+    JobDefinition def{t.job_name(), JobArgs(t.args().begin(), t.args().end()), t.job_lib(), t.mapper(),
+                      t.reducer()};
     Status status;
     CounterSet counters;
-    auto job = MakeJob(t.job_name(), args);
+    auto job = MakeJob(def);
     if (!job.ok()) {
       status = job.status();
     } else if (t.kind() == proto::TASK_MAP) {

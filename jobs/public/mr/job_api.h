@@ -1,0 +1,130 @@
+// The mr job API: everything a MapReduce job supplies to the engine, in one self-contained header.
+// Built-in jobs (jobs/) and user plugins implement it alike.
+//
+// Lifecycle: the engine creates a Job from its arguments (validated then: bad arguments are
+// reported to the user at submit time). For every map thread it calls NewMapper(), for every reduce
+// task NewReducer(), for every map thread that spills NewCombiner(); those objects are used by one
+// thread only. A Job itself is immutable after creation and is shared between threads.
+//
+// A plugin is a shared library built against this header that exports
+//
+//   MR_PLUGIN(MyJob)   // MyJob has a constructor MyJob(const mr::JobArgs&, std::string* error)
+//
+// and is run with `mr run|submit --job NAME --job-lib PATH`. It must be built with the same
+// compiler and C++ standard library as mr (the API passes std::string and std::map).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace mr {
+
+using JobArgs = std::map<std::string, std::string>;
+
+// Receives (key, value) pairs from a mapper, combiner or reducer. The views need only live for the
+// duration of the call.
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  virtual void Emit(std::string_view key, std::string_view value) = 0;
+};
+
+// User-visible counters, summed over successful attempts by the master.
+class Counters {
+ public:
+  virtual ~Counters() = default;
+  virtual void Add(std::string_view name, int64_t delta) = 0;
+};
+
+// One input line and where it came from (the split reader's line ownership rule applies).
+struct InputRecord {
+  std::string_view file;  // the input file's path
+  uint64_t offset = 0;    // byte offset of the line in the file
+  std::string_view line;  // without '\n' (and without a trailing '\r')
+};
+
+// Many whole lines at once: `text` holds complete lines, each ending in '\n' except perhaps the
+// last line of a file, starting at byte `offset` of `file`.
+struct InputBlock {
+  std::string_view file;
+  uint64_t offset = 0;
+  std::string_view text;
+};
+
+class Mapper {
+ public:
+  virtual ~Mapper() = default;
+  virtual void Map(const InputRecord& record, Emitter& out) = 0;
+  // Optional fast path for mappers that do not need line boundaries (word count): map a block of
+  // whole lines at once and return true. The default returns false, and the engine then calls
+  // Map() for every line of the block. Must answer the same for every block.
+  virtual bool MapBlock(const InputBlock& block, Emitter& out) { return false; }
+  // Called once after the last Map() of this mapper (Hadoop's cleanup()): for in-mapper combining.
+  virtual void Finish(Emitter& out) {}
+};
+
+// The values of one key, in a deterministic order (by map task, then emission order).
+class ValueIterator {
+ public:
+  virtual ~ValueIterator() = default;
+  virtual bool Next(std::string_view* value) = 0;
+};
+
+// Used both as reducer and as combiner. A combiner must emit under the key it was given.
+class Reducer {
+ public:
+  virtual ~Reducer() = default;
+  virtual void Reduce(std::string_view key, ValueIterator& values, Emitter& out) = 0;
+  // Called once after the last Reduce() of a reduce task (not of a combiner).
+  virtual void Finish(Emitter& out) {}
+};
+
+class Partitioner {
+ public:
+  virtual ~Partitioner() = default;
+  // REQUIRES: reducers > 0. Returns a value < reducers.
+  virtual uint32_t Partition(std::string_view key, uint32_t reducers) const = 0;
+};
+
+struct TaskContext {
+  const JobArgs* args = nullptr;
+  uint32_t reducers = 1;
+  Counters* counters = nullptr;  // owned by the engine; for this thread only
+  // Set to a non-empty message to fail the attempt (it is retried like any failed attempt).
+  // Owned by the engine; for this thread only.
+  std::string* error = nullptr;
+  void Fail(std::string message) const {
+    if (error != nullptr && error->empty()) *error = std::move(message);
+  }
+};
+
+class Job {
+ public:
+  virtual ~Job() = default;
+  virtual std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const = 0;
+  virtual std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const = 0;
+  // Optional combiner run on map output before it is spilled; nullptr for none.
+  virtual std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const { return nullptr; }
+  // True when the combiner is "sum the decimal integer values" (Hadoop's LongSumReducer): the
+  // engine then combines natively in a hash table instead of calling NewCombiner.
+  virtual bool SumCombiner() const { return false; }
+  // Optional partitioner; nullptr means the stable hash (common/hash.h).
+  virtual std::unique_ptr<Partitioner> NewPartitioner() const { return nullptr; }
+};
+
+}  // namespace mr
+
+// Exports a plugin's job. The constructor may set *error to reject bad arguments.
+#define MR_PLUGIN(JobClass)                                                              \
+  extern "C" ::mr::Job* mr_plugin_create_job(const ::mr::JobArgs* args, std::string* error) { \
+    auto* job = new JobClass(*args, error);                                              \
+    if (!error->empty()) {                                                               \
+      delete job;                                                                        \
+      return nullptr;                                                                    \
+    }                                                                                    \
+    return job;                                                                          \
+  }                                                                                      \
+  extern "C" int mr_plugin_api_version() { return 1; }

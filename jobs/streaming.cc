@@ -1,0 +1,277 @@
+#include "jobs/streaming.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <functional>
+
+namespace mr {
+namespace {
+
+constexpr size_t kMaxLine = 64u << 20;
+constexpr size_t kInputHighWater = 256u << 10;
+constexpr size_t kStderrTail = 2048;
+
+using LineFn = std::function<void(std::string_view)>;
+
+// A shell command with its stdin, stdout and stderr on pipes, driven by poll() from the calling
+// thread, so a child that writes while we write never deadlocks us.
+class Subprocess {
+ public:
+  explicit Subprocess(std::string command) : command_(std::move(command)) {}
+  ~Subprocess() {
+    for (int fd : {in_, out_, err_}) {
+      if (fd >= 0) ::close(fd);
+    }
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  Status Start() {
+    int in[2], out[2], err[2];
+    if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) {
+      return Status::IoError(fmt::format("pipe: {}", std::strerror(errno)));
+    }
+    pid_ = ::fork();
+    if (pid_ < 0) return Status::IoError(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ == 0) {
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      ::dup2(err[1], 2);
+      ::signal(SIGPIPE, SIG_DFL);
+      ::execl("/bin/sh", "sh", "-c", command_.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    ::close(err[1]);
+    in_ = in[1];
+    out_ = out[0];
+    err_ = err[0];
+    for (int fd : {in_, out_, err_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return Status::OK();
+  }
+
+  // Queues input; pumps while too much is queued. on_line gets each complete stdout line.
+  Status Write(std::string_view data, const LineFn& on_line) {
+    if (in_ >= 0) input_.append(data);
+    while (status_.ok() && in_ >= 0 && input_.size() - input_pos_ > kInputHighWater) Pump(on_line);
+    return status_;
+  }
+
+  // Sends the rest of the input, closes stdin, reads all output and waits for the exit.
+  Status Finish(const LineFn& on_line) {
+    while (status_.ok() && in_ >= 0 && input_pos_ < input_.size()) Pump(on_line);
+    CloseInput();
+    while (status_.ok() && (out_ >= 0 || err_ >= 0)) Pump(on_line);
+    if (!status_.ok()) return status_;
+    if (!output_.empty()) on_line(output_);  // a last line without '\n'
+    int wstatus = 0;
+    ::waitpid(pid_, &wstatus, 0);
+    pid_ = -1;
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return Status::OK();
+    std::string how = WIFEXITED(wstatus) ? fmt::format("exited with code {}", WEXITSTATUS(wstatus))
+                                         : fmt::format("was killed by signal {}", WTERMSIG(wstatus));
+    return Fail(how);
+  }
+
+ private:
+  Status Fail(const std::string& what) {
+    std::string tail = stderr_;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+    status_ = Status::Aborted(fmt::format("'{}' {}{}", command_, what, tail.empty() ? "" : "; stderr: " + tail));
+    return status_;
+  }
+
+  void CloseInput() {
+    if (in_ >= 0) ::close(in_);
+    in_ = -1;
+  }
+
+  void Pump(const LineFn& on_line) {
+    pollfd fds[3];
+    int n = 0;
+    int in_idx = -1, out_idx = -1, err_idx = -1;
+    if (in_ >= 0 && input_pos_ < input_.size()) fds[in_idx = n++] = {in_, POLLOUT, 0};
+    if (out_ >= 0) fds[out_idx = n++] = {out_, POLLIN, 0};
+    if (err_ >= 0) fds[err_idx = n++] = {err_, POLLIN, 0};
+    if (n == 0) return;
+    if (::poll(fds, n, -1) < 0) {
+      if (errno != EINTR) Fail(fmt::format("could not be polled: {}", std::strerror(errno)));
+      return;
+    }
+    if (in_idx >= 0 && fds[in_idx].revents) {
+      ssize_t w = ::write(in_, input_.data() + input_pos_, input_.size() - input_pos_);
+      if (w > 0) {
+        input_pos_ += w;
+        if (input_pos_ == input_.size() || input_pos_ > (1u << 20)) {
+          input_.erase(0, input_pos_);
+          input_pos_ = 0;
+        }
+      } else if (w < 0 && errno != EAGAIN) {
+        // The command stopped reading (exited, or closed stdin): its exit status decides.
+        input_.clear();
+        input_pos_ = 0;
+        CloseInput();
+      }
+    }
+    char buf[64 << 10];
+    if (out_idx >= 0 && fds[out_idx].revents) {
+      ssize_t r = ::read(out_, buf, sizeof(buf));
+      if (r > 0) {
+        output_.append(buf, r);
+        size_t start = 0;
+        for (size_t nl; (nl = output_.find('\n', start)) != std::string::npos; start = nl + 1) {
+          on_line(std::string_view(output_).substr(start, nl - start));
+        }
+        output_.erase(0, start);
+        if (output_.size() > kMaxLine) Fail("wrote a line longer than 64 MiB");
+      } else if (r == 0 || errno != EAGAIN) {
+        ::close(out_);
+        out_ = -1;
+      }
+    }
+    if (err_idx >= 0 && fds[err_idx].revents) {
+      ssize_t r = ::read(err_, buf, sizeof(buf));
+      if (r > 0) {
+        stderr_.append(buf, r);
+        if (stderr_.size() > kStderrTail) stderr_.erase(0, stderr_.size() - kStderrTail);
+      } else if (r == 0 || errno != EAGAIN) {
+        ::close(err_);
+        err_ = -1;
+      }
+    }
+  }
+
+  std::string command_;
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1, err_ = -1;
+  std::string input_;
+  size_t input_pos_ = 0;
+  std::string output_;
+  std::string stderr_;
+  Status status_;
+};
+
+void EmitLine(std::string_view line, Emitter& out) {
+  size_t tab = line.find('\t');
+  if (tab == std::string_view::npos) out.Emit(line, "");
+  else out.Emit(line.substr(0, tab), line.substr(tab + 1));
+}
+
+// Runs one command for the life of a mapper or reducer; failures go to the task context.
+class StreamingProcess {
+ public:
+  StreamingProcess(const std::string& role, const std::string& command, const TaskContext& ctx)
+      : role_(role), proc_(command), ctx_(ctx) {}
+
+  void Write(std::string_view data, Emitter& out) {
+    if (failed_) return;
+    if (!started_) {
+      started_ = true;
+      if (Check(proc_.Start())) return;
+    }
+    Check(proc_.Write(data, [&out](std::string_view l) { EmitLine(l, out); }));
+  }
+  void Finish(Emitter& out) {
+    if (failed_) return;
+    if (!started_) {
+      started_ = true;
+      if (Check(proc_.Start())) return;
+    }
+    Check(proc_.Finish([&out](std::string_view l) { EmitLine(l, out); }));
+  }
+
+ private:
+  // True when the attempt has failed.
+  bool Check(const Status& s) {
+    if (s.ok()) return false;
+    failed_ = true;
+    ctx_.Fail(fmt::format("streaming {} {}", role_, s.message()));
+    return true;
+  }
+  std::string role_;
+  Subprocess proc_;
+  TaskContext ctx_;
+  bool started_ = false;
+  bool failed_ = false;
+};
+
+class StreamingMapper : public Mapper {
+ public:
+  StreamingMapper(const std::string& cmd, const TaskContext& ctx) : proc_("mapper", cmd, ctx) {}
+  void Map(const InputRecord& record, Emitter& out) override {
+    line_.assign(record.line);
+    line_.push_back('\n');
+    proc_.Write(line_, out);
+  }
+  void Finish(Emitter& out) override { proc_.Finish(out); }
+
+ private:
+  StreamingProcess proc_;
+  std::string line_;
+};
+
+class StreamingReducer : public Reducer {
+ public:
+  StreamingReducer(const std::string& cmd, const TaskContext& ctx) : proc_("reducer", cmd, ctx) {}
+  void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
+    std::string_view v;
+    while (values.Next(&v)) {
+      line_.assign(key);
+      line_.push_back('\t');
+      line_.append(v);
+      line_.push_back('\n');
+      proc_.Write(line_, out);
+    }
+  }
+  void Finish(Emitter& out) override { proc_.Finish(out); }
+
+ private:
+  StreamingProcess proc_;
+  std::string line_;
+};
+
+class IdentityReducer : public Reducer {
+ public:
+  void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
+    std::string_view v;
+    while (values.Next(&v)) out.Emit(key, v);
+  }
+};
+
+class StreamingJob : public Job {
+ public:
+  StreamingJob(std::string mapper, std::string reducer) : mapper_(std::move(mapper)), reducer_(std::move(reducer)) {}
+  std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
+    return std::make_unique<StreamingMapper>(mapper_, ctx);
+  }
+  std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
+    if (reducer_.empty()) return std::make_unique<IdentityReducer>();
+    return std::make_unique<StreamingReducer>(reducer_, ctx);
+  }
+
+ private:
+  std::string mapper_, reducer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Job>> MakeStreamingJob(const std::string& mapper, const std::string& reducer,
+                                              const JobArgs& args) {
+  if (mapper.empty()) return Status::InvalidArgument("a streaming job needs --mapper");
+  if (!args.empty()) {
+    return Status::InvalidArgument("streaming jobs take no --arg (pass options in the commands)");
+  }
+  return std::unique_ptr<Job>(new StreamingJob(mapper, reducer));
+}
+
+}  // namespace mr

@@ -1,0 +1,20 @@
+// Streaming jobs (Hadoop Streaming semantics): the mapper and reducer are shell commands
+// (`/bin/sh -c CMD`). The mapper gets the split's lines on stdin and writes `key<TAB>value` lines
+// to stdout (a line without a tab is a key with an empty value). The reducer gets its partition's
+// `key<TAB>value` lines on stdin, sorted by key, and writes output lines the same way; without a
+// reducer command the records pass through unchanged. A command that exits non-zero, is killed by
+// a signal, or writes a line longer than 64 MiB fails the attempt with the command, its exit
+// status and the tail of its stderr. One process per map thread and per reduce task.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "jobs/job.h"
+
+namespace mr {
+
+Result<std::unique_ptr<Job>> MakeStreamingJob(const std::string& mapper, const std::string& reducer,
+                                              const JobArgs& args);
+
+}  // namespace mr
