@@ -53,9 +53,15 @@ echo "chaos: seed $seed, ${duration}s, $workers workers, input $input"
 start_master() {
   local listen=${1:-127.0.0.1:0}
   rm -f "$work/master/ADDRESS"
-  "$mr" master --listen "$listen" --data-dir "$work/master" --worker-timeout 2s >> "$work/master.log" 2>&1 &
+  "$mr" master --listen "$listen" --http 127.0.0.1:0 --data-dir "$work/master" --worker-timeout 2s \
+    >> "$work/master.log" 2>&1 &
   master_pid=$!
   for _ in $(seq 1 200); do [ -s "$work/master/ADDRESS" ] && break; sleep 0.05; done
+  if [ ! -s "$work/master/ADDRESS" ]; then
+    echo "chaos: the master did not start:" >&2
+    tail -3 "$work/master.log" >&2
+    exit 1
+  fi
   address=$(awk '$1 == "rpc" {print $2}' "$work/master/ADDRESS")
 }
 next_worker=0

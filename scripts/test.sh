@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds mr and runs every test. Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`
-# (labels: unit, integration).
+# (labels: unit, integration, fault). MR_SANITIZE=address (ASan+UBSan) or MR_SANITIZE=thread
+# builds with that sanitizer, in build-address/ or build-thread/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="${MR_BUILD_DIR:-$root/build}"
+sanitize="${MR_SANITIZE:-}"
+build="${MR_BUILD_DIR:-$root/build${sanitize:+-$sanitize}}"
 
 bash "$root/scripts/setup.sh"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMR_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
 ctest --output-on-failure -j 2 "$@"
