@@ -150,7 +150,6 @@ std::string InputRate(const proto::JobStatus& s) {
   return FormatBytes(static_cast<uint64_t>(bytes * 1000.0 / ms)) + "/s";
 }
 
-const char* KindName(proto::TaskKind k) { return k == proto::TASK_MAP ? "map" : "reduce"; }
 
 // Progress: on a terminal a bar redrawn in place (carriage return, erase to the end of the line),
 // fitted to the terminal's width; otherwise plain lines, one when the job advances (at most one a
@@ -242,16 +241,6 @@ class Progress {
 
 }  // namespace
 
-std::string JobStateName(proto::JobState s) {
-  switch (s) {
-    case proto::JOB_QUEUED: return "queued";
-    case proto::JOB_RUNNING: return "running";
-    case proto::JOB_SUCCEEDED: return "succeeded";
-    case proto::JOB_FAILED: return "failed";
-    case proto::JOB_KILLED: return "killed";
-    default: return "unknown";
-  }
-}
 
 Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
   proto::JobSpec spec;
@@ -350,7 +339,7 @@ void PrintFailedAttempts(const proto::JobStatus& s, const char* indent) {
     std::string when = s.start_time_ms() && f.time_ms() >= s.start_time_ms()
                            ? "+" + FormatDuration(Millis(f.time_ms() - s.start_time_ms()))
                            : "";
-    std::printf("%s  %-8s %s %u attempt %u on %s%s: %s\n", indent, when.c_str(), KindName(f.kind()), f.index(),
+    std::printf("%s  %-8s %s %u attempt %u on %s%s: %s\n", indent, when.c_str(), TaskKindName(f.kind()), f.index(),
                 f.attempt(), f.worker().empty() ? "?" : f.worker().c_str(), f.lost() ? " (lost)" : "",
                 f.error().c_str());
   }

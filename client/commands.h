@@ -57,6 +57,5 @@ Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
                                     const std::atomic<bool>* interrupted);
 // The closing summary: state, times, counters.
 void PrintSummary(const proto::JobStatus& s, bool json);
-std::string JobStateName(proto::JobState s);
 
 }  // namespace mr

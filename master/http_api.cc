@@ -4,23 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "common/frame.h"
+
 namespace mr {
 namespace {
 
 using json = nlohmann::json;
 
-const char* KindText(proto::TaskKind k) { return k == proto::TASK_MAP ? "map" : "reduce"; }
-
-std::string StateText(proto::JobState s) {
-  switch (s) {
-    case proto::JOB_QUEUED: return "queued";
-    case proto::JOB_RUNNING: return "running";
-    case proto::JOB_SUCCEEDED: return "succeeded";
-    case proto::JOB_FAILED: return "failed";
-    case proto::JOB_KILLED: return "killed";
-    default: return "unknown";
-  }
-}
 
 bool Finished(proto::JobState s) {
   return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED || s == proto::JOB_KILLED;
@@ -80,12 +70,12 @@ class MetricsWriter {
 };
 
 json AttemptFailureJson(const proto::AttemptFailure& f) {
-  return {{"kind", KindText(f.kind())}, {"index", f.index()}, {"attempt", f.attempt()}, {"worker", f.worker()},
+  return {{"kind", TaskKindName(f.kind())}, {"index", f.index()}, {"attempt", f.attempt()}, {"worker", f.worker()},
           {"error", f.error()},         {"time_ms", f.time_ms()}, {"lost", f.lost()}};
 }
 
 json TaskJson(const TaskInfo& t) {
-  json j = {{"kind", KindText(t.kind)},
+  json j = {{"kind", TaskKindName(t.kind)},
             {"index", t.index},
             {"state", t.state},
             {"attempts", t.attempts},
@@ -118,7 +108,7 @@ json HttpApi::JobSummary(const proto::JobStatus& s, int64_t now_ms) const {
   json j;
   j["id"] = s.job_id();
   j["job"] = s.spec().job();
-  j["state"] = StateText(s.state());
+  j["state"] = JobStateName(s.state());
   uint64_t maps_running = 0, reduces_running = 0;
   if (!Finished(s.state())) {
     for (auto& c : scheduler_.TaskCounts(s.job_id())) {
@@ -219,7 +209,7 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
   for (proto::JobState st : {proto::JOB_QUEUED, proto::JOB_RUNNING, proto::JOB_SUCCEEDED, proto::JOB_FAILED,
                              proto::JOB_KILLED}) {
     size_t n = std::count_if(jobs.begin(), jobs.end(), [&](const proto::JobStatus& s) { return s.state() == st; });
-    m.Sample("mr_jobs", static_cast<double>(n), {{"state", StateText(st)}});
+    m.Sample("mr_jobs", static_cast<double>(n), {{"state", JobStateName(st)}});
   }
   m.One("mr_jobs_submitted_total", "counter", "Jobs submitted since the master started.", t.jobs_submitted);
   m.One("mr_jobs_finished_total", "counter", "Jobs that ended (succeeded, failed or killed) since the master started.",
@@ -234,7 +224,7 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
 
   m.Family("mr_tasks", "gauge", "Tasks of unfinished jobs, by kind and state.");
   for (auto& c : scheduler_.TaskCounts()) {
-    m.Sample("mr_tasks", static_cast<double>(c.count), {{"kind", KindText(c.kind)}, {"state", c.state}});
+    m.Sample("mr_tasks", static_cast<double>(c.count), {{"kind", TaskKindName(c.kind)}, {"state", c.state}});
   }
 
   std::vector<proto::WorkerInfo> workers = scheduler_.Workers(now_ms);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/failpoint.h"
+#include "common/frame.h"
 #include "common/log.h"
 #include "jobs/job.h"
 
@@ -19,7 +20,6 @@ bool Finished(const proto::JobStatus& s) {
          s.state() == proto::JOB_KILLED;
 }
 
-const char* KindName(proto::TaskKind k) { return k == proto::TASK_MAP ? "map" : "reduce"; }
 
 std::string PartName(uint32_t i) { return fmt::format("part-r-{:05}", i); }
 
@@ -276,7 +276,7 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
       for (Task& t : *tasks) {
         for (auto& [attempt, run] : t.running) {
           if (run.worker != id) continue;
-          spdlog::info("job {} {} {} attempt {} on worker {} is lost with it", job_id, KindName(t.kind), t.index,
+          spdlog::info("job {} {} {} attempt {} on worker {} is lost with it", job_id, TaskKindName(t.kind), t.index,
                        attempt, id);
           EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, fmt::format("worker {} lost: {}", id, reason));
         }
@@ -373,7 +373,7 @@ void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx
   totals_.attempts_launched++;
   fx->changed_tasks.push_back(Record(job, t));  // journaled before it is sent: attempts never repeat
   fx->assignments.emplace_back(w.id, MakeAssignment(job, t, attempt));
-  spdlog::info("job {} {} {} attempt {} -> worker {}", job.status.job_id(), KindName(t.kind), t.index,
+  spdlog::info("job {} {} {} attempt {} -> worker {}", job.status.job_id(), TaskKindName(t.kind), t.index,
                attempt, w.id);
 }
 
@@ -403,7 +403,7 @@ void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
     if (w == nullptr) return;
     t->backups++;
     spdlog::info("job {} {} {} attempt {} on worker {} is slow ({} ms, threshold {} ms): starting a backup attempt",
-                 job.status.job_id(), KindName(t->kind), t->index, t->running.begin()->first,
+                 job.status.job_id(), TaskKindName(t->kind), t->index, t->running.begin()->first,
                  t->running.begin()->second.worker, now_ms - t->running.begin()->second.start_ms, threshold);
     Launch(job, *t, *w, now_ms, fx);
     t->history.back().backup = true;
@@ -473,7 +473,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   if (task == nullptr) return;
   auto att = task->running.find(r.attempt());
   if (att == task->running.end() || att->second.worker != worker_id) {
-    spdlog::info("job {} {} {} attempt {}: ignoring a stale report from {}", r.job_id(), KindName(r.kind()),
+    spdlog::info("job {} {} {} attempt {}: ignoring a stale report from {}", r.job_id(), TaskKindName(r.kind()),
                  r.index(), r.attempt(), worker_id);
     return;
   }
@@ -492,7 +492,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       for (auto& [k, v] : r.counters()) task->counters[k] = v;
       for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
       if (w != workers_.end()) w->second.succeeded++;
-      spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), KindName(r.kind()),
+      spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), TaskKindName(r.kind()),
                    r.index(), r.attempt(), worker_id, task->duration_ms);
       EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSucceeded, now_ms);
       // Other attempts of the task (backups) lost the race: forget them.
@@ -500,7 +500,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
         auto lw = workers_.find(run.worker);
         if (lw != workers_.end() && lw->second.running > 0) lw->second.running--;
         spdlog::info("job {} {} {} attempt {} on worker {} is superseded by attempt {}", r.job_id(),
-                     KindName(r.kind()), r.index(), attempt, run.worker, r.attempt());
+                     TaskKindName(r.kind()), r.index(), attempt, run.worker, r.attempt());
         EndAttempt(job, *task, attempt, AttemptOutcome::kSuperseded, now_ms,
                    fmt::format("attempt {} finished first", r.attempt()));
       }
@@ -521,7 +521,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     EndAttempt(job, *task, r.attempt(), AttemptOutcome::kFailed, now_ms, failure.message());
     if (w != workers_.end()) w->second.failed++;
     task->last_error = failure.message();
-    spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), KindName(r.kind()), r.index(),
+    spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), TaskKindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
     if (r.failed_maps_size() > 0) {
       // The reducer is not at fault: the maps are. They run again when their worker is dead (or
@@ -542,7 +542,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       fx->changed_tasks.push_back(Record(job, *task));
       if (task->failures >= kMaxAttempts) {
         FinishJob(job, proto::JOB_FAILED,
-                  fmt::format("{} task {} failed {} times; last error: {}", KindName(task->kind),
+                  fmt::format("{} task {} failed {} times; last error: {}", TaskKindName(task->kind),
                               task->index, task->failures, task->last_error),
                   now_ms, fx);
         Schedule(now_ms, fx);
