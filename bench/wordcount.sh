@@ -136,8 +136,10 @@ for ((r = 0; r < reps; r++)); do
   phases=$(cat "$logs"/worker-*.log 2>/dev/null | awk '
     / job-[0-9]+\/[mr][0-9]+\/a[0-9]+ (assigned|succeeded)/ {
       split(substr($1, 12), a, ":"); t = (a[1] * 3600 + a[2] * 60 + a[3]) * 1000
-      kind = ($4 ~ /\/m[0-9]+\//) ? "m" : "r"
-      if ($5 == "assigned") { if (!(kind in first) || t < first[kind]) first[kind] = t }
+      # The logger name may hold spaces ("[worker w1]"): find the attempt field itself.
+      for (i = 2; i < NF && $i !~ /^job-[0-9]+\/[mr][0-9]+\/a[0-9]+$/; i++) {}
+      kind = ($i ~ /\/m[0-9]+\//) ? "m" : "r"
+      if ($(i + 1) == "assigned") { if (!(kind in first) || t < first[kind]) first[kind] = t }
       else { if (!(kind in last) || t > last[kind]) last[kind] = t; n[kind]++; sum[kind] += $(NF - 1) }
     }
     END {
