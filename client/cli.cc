@@ -32,6 +32,7 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--job-lib", o->job_lib, "run the job of this plugin library (see jobs/public/mr/job_api.h)");
   cmd->add_option("--mapper", o->mapper, "streaming: mapper shell command (lines in, key<TAB>value lines out)");
   cmd->add_option("--reducer", o->reducer, "streaming: reducer shell command (default: identity)");
+  cmd->add_option("--combiner", o->combiner, "streaming: combiner shell command, run on each map-side spill");
   cmd->add_option("--input", o->inputs, "input files, directories or globs")->required();
   cmd->add_option("--output", o->output, "output directory (must not exist)")->required();
   cmd->add_option("--reducers", o->reducers, "number of reduce tasks")->capture_default_str();

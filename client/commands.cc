@@ -249,6 +249,7 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
   if (!o.job_lib.empty()) spec.set_job_lib(std::filesystem::absolute(o.job_lib).lexically_normal().string());
   spec.set_mapper(o.mapper);
   spec.set_reducer(o.reducer);
+  spec.set_combiner(o.combiner);
   if (o.inputs.empty()) return Status::InvalidArgument("--input is required");
   if (o.output.empty()) return Status::InvalidArgument("--output is required");
   for (auto& in : o.inputs) spec.add_inputs(std::filesystem::absolute(in).lexically_normal().string());

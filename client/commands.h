@@ -36,6 +36,7 @@ struct SubmitOptions {
   std::string job_lib;             // a plugin's shared library
   std::string mapper;              // streaming commands
   std::string reducer;
+  std::string combiner;
   bool overwrite = false;
   bool wait = false;
 };

@@ -30,7 +30,7 @@ const std::map<std::string, JobFactory>& Registry() {
 
 Result<std::unique_ptr<Job>> MakeJob(const JobDefinition& def) {
   if (!def.library.empty()) return LoadPluginJob(def.library, def.args);
-  if (!def.mapper.empty()) return MakeStreamingJob(def.mapper, def.reducer, def.args);
+  if (!def.mapper.empty()) return MakeStreamingJob(def.mapper, def.reducer, def.combiner, def.args);
   return MakeJob(def.name, def.args);
 }
 
@@ -44,8 +44,8 @@ Status ValidateJobDefinition(const JobDefinition& def) {
     }
     return Status::OK();
   }
-  if (!def.reducer.empty() && def.mapper.empty()) {
-    return Status::InvalidArgument("--reducer needs --mapper");
+  if ((!def.reducer.empty() || !def.combiner.empty()) && def.mapper.empty()) {
+    return Status::InvalidArgument("--reducer and --combiner need --mapper");
   }
   if (!def.mapper.empty()) return Status::OK();
   auto job = MakeJob(def.name, def.args);

@@ -30,6 +30,7 @@ struct JobDefinition {
   std::string library;
   std::string mapper;
   std::string reducer;
+  std::string combiner;
   bool user_code() const { return !library.empty() || !mapper.empty(); }
 };
 // Makes the job, loading a plugin or preparing streaming commands as needed.

@@ -222,7 +222,8 @@ class StreamingMapper : public Mapper {
 
 class StreamingReducer : public Reducer {
  public:
-  StreamingReducer(const std::string& cmd, const TaskContext& ctx) : proc_("reducer", cmd, ctx) {}
+  StreamingReducer(const std::string& role, const std::string& cmd, const TaskContext& ctx)
+      : proc_(role, cmd, ctx) {}
   void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
     std::string_view v;
     while (values.Next(&v)) {
@@ -250,28 +251,33 @@ class IdentityReducer : public Reducer {
 
 class StreamingJob : public Job {
  public:
-  StreamingJob(std::string mapper, std::string reducer) : mapper_(std::move(mapper)), reducer_(std::move(reducer)) {}
+  StreamingJob(std::string mapper, std::string reducer, std::string combiner)
+      : mapper_(std::move(mapper)), reducer_(std::move(reducer)), combiner_(std::move(combiner)) {}
   std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
     return std::make_unique<StreamingMapper>(mapper_, ctx);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
     if (reducer_.empty()) return std::make_unique<IdentityReducer>();
-    return std::make_unique<StreamingReducer>(reducer_, ctx);
+    return std::make_unique<StreamingReducer>("reducer", reducer_, ctx);
+  }
+  std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const override {
+    if (combiner_.empty()) return nullptr;
+    return std::make_unique<StreamingReducer>("combiner", combiner_, ctx);
   }
 
  private:
-  std::string mapper_, reducer_;
+  std::string mapper_, reducer_, combiner_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Job>> MakeStreamingJob(const std::string& mapper, const std::string& reducer,
-                                              const JobArgs& args) {
+                                              const std::string& combiner, const JobArgs& args) {
   if (mapper.empty()) return Status::InvalidArgument("a streaming job needs --mapper");
   if (!args.empty()) {
     return Status::InvalidArgument("streaming jobs take no --arg (pass options in the commands)");
   }
-  return std::unique_ptr<Job>(new StreamingJob(mapper, reducer));
+  return std::unique_ptr<Job>(new StreamingJob(mapper, reducer, combiner));
 }
 
 }  // namespace mr

@@ -43,7 +43,7 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, proto::JobSpec spec, int64_t now
   if (spec.job().empty() && !spec.mapper().empty()) spec.set_job("streaming");
   if (!spec.job_lib().empty()) spec.set_job_lib(fs::absolute(spec.job_lib()).lexically_normal().string());
   JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
-                    spec.reducer()};
+                    spec.reducer(), spec.combiner()};
   MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
   if (spec.reducers() == 0) spec.set_reducers(1);
   if (spec.reducers() > 100000) return Status::InvalidArgument("--reducers must be at most 100000");
@@ -328,6 +328,7 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_job_lib(spec.job_lib());
   a.set_mapper(spec.mapper());
   a.set_reducer(spec.reducer());
+  a.set_combiner(spec.combiner());
   a.set_reducers(spec.reducers());
   if (task.kind == proto::TASK_MAP) {
     *a.mutable_split() = task.split;

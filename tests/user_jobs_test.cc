@@ -86,6 +86,26 @@ TEST_F(UserJobsTest, AwkStreamingMatchesTheBuiltinWordCount) {
   EXPECT_EQ(ReadJobOutput(tmp_ / "awk", 2), builtin_);
 }
 
+TEST_F(UserJobsTest, StreamingCombinerShrinksTheShuffleAndKeepsTheOutput) {
+  const char* mapper = R"(awk '{ n = split($0, w, /[^A-Za-z]+/); for (i = 1; i <= n; i++) if (w[i] != "") print w[i] "\t1" }')";
+  CommandResult plain = Run({"--mapper", mapper, "--reducer", kAwkReducer}, "plain");
+  ASSERT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  CommandResult r = Run({"--mapper", mapper, "--reducer", kAwkReducer, "--combiner", kAwkReducer}, "combined");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadJobOutput(tmp_ / "combined", 2), builtin_);
+  // The combiner ran: it produced far fewer records than the mapper, and less was shuffled.
+  auto counter = [](const std::string& out, const std::string& name) -> int64_t {
+    size_t at = out.find(name + " ");
+    return at == std::string::npos ? -1 : std::stoll(out.substr(out.find_first_not_of(' ', at + name.size())));
+  };
+  int64_t map_out = counter(r.out, "map.output.records");
+  int64_t combined = counter(r.out, "combine.output.records");
+  ASSERT_GT(map_out, 0) << r.out;
+  ASSERT_GT(combined, 0) << r.out;
+  EXPECT_LT(combined * 10, map_out);
+  EXPECT_LT(counter(r.out, "shuffle.bytes"), counter(plain.out, "shuffle.bytes"));
+}
+
 TEST_F(UserJobsTest, PythonStreamingMatchesTheBuiltinWordCount) {
   WriteFile(tmp_ / "mapper.py",
             "import re, sys\n"

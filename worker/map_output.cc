@@ -243,9 +243,8 @@ class SumBuffer : public MapOutputBuffer {
 
 class SortBuffer : public MapOutputBuffer {
  public:
-  SortBuffer(const SpillTarget& target, uint64_t budget, std::unique_ptr<Reducer> combiner,
-             CounterSet* counters)
-      : target_(target), budget_(budget), combiner_(std::move(combiner)), counters_(counters) {}
+  SortBuffer(const SpillTarget& target, uint64_t budget, CombinerFactory new_combiner, CounterSet* counters)
+      : target_(target), budget_(budget), new_combiner_(std::move(new_combiner)), counters_(counters) {}
 
   void Emit(std::string_view key, std::string_view value) override {
     Record r;
@@ -265,45 +264,21 @@ class SortBuffer : public MapOutputBuffer {
   Status Flush() override {
     if (records_.empty()) return status_;
     counters_->Add(counter::kMapOutputRecords, static_cast<int64_t>(records_.size()));
-    std::stable_sort(records_.begin(), records_.end(), [this](const Record& a, const Record& b) {
-      if (a.partition != b.partition) return a.partition < b.partition;
-      return Key(a) < Key(b);
+    if (!new_combiner_) return WriteSpill();
+    // The spill goes through a fresh combiner, key group by key group. What it emits is collected
+    // (a streaming combiner's output comes later than its input), then sorted and spilled.
+    Sort();
+    SortBuffer combined(target_, UINT64_MAX, nullptr, counters_);
+    std::unique_ptr<Reducer> combiner = new_combiner_();
+    ForEachGroup([&](size_t i, size_t j) {
+      GroupValues values(this, i, j);
+      combiner->Reduce(Key(records_[i]), values, combined);
     });
-    MR_FAILPOINT("map.before_spill");
-    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
-    std::string values;
-    int64_t combined = 0;
-    for (size_t i = 0; i < records_.size();) {
-      size_t j = i + 1;
-      while (j < records_.size() && records_[j].partition == records_[i].partition &&
-             Key(records_[j]) == Key(records_[i])) {
-        j++;
-      }
-      values.clear();
-      std::string_view key = Key(records_[i]);
-      if (combiner_) {
-        GroupValues it(this, i, j);
-        CombineEmitter out(key, &values);
-        combiner_->Reduce(key, it, out);
-        if (!out.status().ok()) return out.status();
-        combined += out.count();
-      } else {
-        for (size_t k = i; k < j; k++) PutLengthPrefixed(&values, Value(records_[k]));
-      }
-      if (!values.empty()) {
-        Status s = writer->Add(records_[i].partition, key, values);
-        if (!s.ok()) return s;
-      }
-      i = j;
-    }
-    auto bytes = writer->Finish();
-    if (!bytes.ok()) return bytes.status();
-    MR_FAILPOINT("map.after_spill");
-    if (combiner_) counters_->Add(counter::kCombineOutputRecords, combined);
-    counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
-    counters_->Add(counter::kSpills, 1);
+    combiner->Finish(combined);
+    counters_->Add(counter::kCombineOutputRecords, static_cast<int64_t>(combined.records_.size()));
     records_.clear();
     data_.clear();
+    MR_RETURN_IF_ERROR(combined.WriteSpill());
     return status_;
   }
 
@@ -320,6 +295,51 @@ class SortBuffer : public MapOutputBuffer {
     return {data_.data() + r.offset + r.klen, r.vlen};
   }
 
+  void Sort() {
+    std::stable_sort(records_.begin(), records_.end(), [this](const Record& a, const Record& b) {
+      if (a.partition != b.partition) return a.partition < b.partition;
+      return Key(a) < Key(b);
+    });
+  }
+
+  // Calls fn(i, j) for each run [i, j) of sorted records with the same partition and key.
+  template <class Fn>
+  void ForEachGroup(Fn&& fn) {
+    for (size_t i = 0; i < records_.size();) {
+      size_t j = i + 1;
+      while (j < records_.size() && records_[j].partition == records_[i].partition &&
+             Key(records_[j]) == Key(records_[i])) {
+        j++;
+      }
+      fn(i, j);
+      i = j;
+    }
+  }
+
+  // Sorts what is buffered and writes it as one spill: each key once, with its values.
+  Status WriteSpill() {
+    Sort();
+    MR_FAILPOINT("map.before_spill");
+    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
+    std::string values;
+    Status status;
+    ForEachGroup([&](size_t i, size_t j) {
+      if (!status.ok()) return;
+      values.clear();
+      for (size_t k = i; k < j; k++) PutLengthPrefixed(&values, Value(records_[k]));
+      status = writer->Add(records_[i].partition, Key(records_[i]), values);
+    });
+    MR_RETURN_IF_ERROR(status);
+    auto bytes = writer->Finish();
+    if (!bytes.ok()) return bytes.status();
+    MR_FAILPOINT("map.after_spill");
+    counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
+    counters_->Add(counter::kSpills, 1);
+    records_.clear();
+    data_.clear();
+    return status_;
+  }
+
   class GroupValues : public ValueIterator {
    public:
     GroupValues(const SortBuffer* b, size_t i, size_t j) : b_(b), i_(i), j_(j) {}
@@ -334,32 +354,9 @@ class SortBuffer : public MapOutputBuffer {
     size_t i_, j_;
   };
 
-  // Collects a combiner's output for one key; a combiner may not change the key.
-  class CombineEmitter : public Emitter {
-   public:
-    CombineEmitter(std::string_view key, std::string* values) : key_(key), values_(values) {}
-    void Emit(std::string_view key, std::string_view value) override {
-      if (key != key_) {
-        status_ = Status::InvalidArgument(
-            fmt::format("the combiner emitted key '{}' for key '{}'", key.substr(0, 40), key_.substr(0, 40)));
-        return;
-      }
-      PutLengthPrefixed(values_, value);
-      count_++;
-    }
-    const Status& status() const { return status_; }
-    int64_t count() const { return count_; }
-
-   private:
-    std::string_view key_;
-    std::string* values_;
-    Status status_;
-    int64_t count_ = 0;
-  };
-
   SpillTarget target_;
   uint64_t budget_;
-  std::unique_ptr<Reducer> combiner_;
+  CombinerFactory new_combiner_;
   CounterSet* counters_;
   std::string data_;
   std::vector<Record> records_;
@@ -377,9 +374,8 @@ void MergeSumBuffers(MapOutputBuffer* into, MapOutputBuffer* other) {
 }
 
 std::unique_ptr<MapOutputBuffer> NewSortBuffer(const SpillTarget& target, uint64_t budget,
-                                               std::unique_ptr<Reducer> combiner,
-                                               CounterSet* counters) {
-  return std::make_unique<SortBuffer>(target, budget, std::move(combiner), counters);
+                                               CombinerFactory new_combiner, CounterSet* counters) {
+  return std::make_unique<SortBuffer>(target, budget, std::move(new_combiner), counters);
 }
 
 }  // namespace mr

@@ -3,11 +3,13 @@
 //  - SumBuffer: for jobs whose combiner sums integers; an open-addressing hash table from key to
 //    running sum, keys copied once into an arena. No per-record allocation.
 //  - SortBuffer: any job; records appended to an arena, sorted by (partition, key) at spill time,
-//    then combined with the job's combiner if it has one.
+//    then, if the job has a combiner, run through a fresh one per spill whose output is collected,
+//    sorted and spilled (so a combiner may emit late, as a streaming command does).
 // Not thread-safe: one per thread.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,9 +46,9 @@ std::unique_ptr<MapOutputBuffer> NewSumBuffer(const SpillTarget& target, uint64_
                                               CounterSet* counters);
 // Merges `other` (a SumBuffer) into `into` (a SumBuffer); `other` is left empty.
 void MergeSumBuffers(MapOutputBuffer* into, MapOutputBuffer* other);
-// combiner may be null.
+// Makes a fresh combiner for one spill; empty when the job has none.
+using CombinerFactory = std::function<std::unique_ptr<Reducer>()>;
 std::unique_ptr<MapOutputBuffer> NewSortBuffer(const SpillTarget& target, uint64_t budget,
-                                               std::unique_ptr<Reducer> combiner,
-                                               CounterSet* counters);
+                                               CombinerFactory new_combiner, CounterSet* counters);
 
 }  // namespace mr

@@ -53,8 +53,13 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     ThreadState& st = states[t];
     TaskContext ctx{&args, task.reducers(), &st.counters, &st.error};
     std::unique_ptr<Mapper> mapper = job.NewMapper(ctx);
-    st.buffer = job.SumCombiner() ? NewSumBuffer(target, budget, &st.counters)
-                                  : NewSortBuffer(target, budget, job.NewCombiner(ctx), &st.counters);
+    if (job.SumCombiner()) {
+      st.buffer = NewSumBuffer(target, budget, &st.counters);
+    } else {
+      CombinerFactory new_combiner;
+      if (job.NewCombiner(ctx) != nullptr) new_combiner = [&job, ctx] { return job.NewCombiner(ctx); };
+      st.buffer = NewSortBuffer(target, budget, std::move(new_combiner), &st.counters);
+    }
     // Thread t reads the lines that start in its share of the owned bytes.
     uint64_t span = owned.end - owned.begin;
     uint64_t b = owned.begin + span * t / threads;

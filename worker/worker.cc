@@ -225,7 +225,7 @@ class Worker {
     rep->set_index(t.index());
     rep->set_attempt(t.attempt());
     JobDefinition def{t.job_name(), JobArgs(t.args().begin(), t.args().end()), t.job_lib(), t.mapper(),
-                      t.reducer()};
+                      t.reducer(), t.combiner()};
     Status status;
     CounterSet counters;
     auto job = MakeJob(def);
