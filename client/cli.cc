@@ -6,6 +6,7 @@
 
 #include "client/commands.h"
 #include "client/run.h"
+#include "common/auth.h"
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
@@ -54,8 +55,14 @@ int RunCli(int argc, char** argv) {
       "input, existing output, bad --arg); 2 bad usage; 3 the master cannot be reached; 130 interrupted.");
   ClientOptions client;
   std::string master_addr = "127.0.0.1:7070";
+  std::string token_file;
+  auto add_token_flag = [&](CLI::App* cmd) {
+    cmd->add_option("--token-file", token_file,
+                    "file holding the cluster token (mode 600; default: $MR_TOKEN; none: loopback only)");
+  };
   auto add_client_flags = [&](CLI::App* cmd) {
     cmd->add_option("--master", master_addr, "master address HOST:PORT")->capture_default_str();
+    add_token_flag(cmd);
     cmd->add_flag("--json", client.json, "machine-readable output");
   };
 
@@ -69,6 +76,10 @@ int RunCli(int argc, char** argv) {
   master_cmd->add_option("--worker-timeout", m_timeout, "a worker silent this long is dead")->capture_default_str();
   master_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   master_cmd->add_option("--log-file", log_file, "also append the log to this file");
+  bool m_allow_user_code = false;
+  master_cmd->add_flag("--allow-user-code", m_allow_user_code,
+                       "accept streaming (--mapper) and plugin (--job-lib) jobs: they run arbitrary code on the workers");
+  add_token_flag(master_cmd);
 
   // mr worker
   auto* worker_cmd = app.add_subcommand("worker", "run a worker");
@@ -83,6 +94,7 @@ int RunCli(int argc, char** argv) {
   worker_cmd->add_option("--map-buffer", w_buffer, "map output memory per task before spilling")->capture_default_str();
   worker_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   worker_cmd->add_option("--log-file", log_file, "also append the log to this file");
+  add_token_flag(worker_cmd);
 
   // mr submit
   auto* submit_cmd = app.add_subcommand("submit", "submit a job to a running master");
@@ -115,6 +127,7 @@ int RunCli(int argc, char** argv) {
   run_cmd->add_option("--http", run.http, "the master's dashboard address HOST:PORT (port 0 = any)")
       ->capture_default_str();
   run_cmd->add_flag("--json", run.json, "machine-readable summary");
+  add_token_flag(run_cmd);
 
   try {
     app.parse(argc, argv);
@@ -129,6 +142,10 @@ int RunCli(int argc, char** argv) {
   }
 
   if (!Parse(ParseHostPort(master_addr), "--master", &client.master)) return kExitUsage;
+  auto loaded = LoadToken(token_file);
+  if (!loaded.ok()) return std::fprintf(stderr, "mr: %s\n", loaded.status().message().c_str()), kExitUsage;
+  const std::string token = *loaded;
+  client.token = token;
 
   if (master_cmd->parsed()) {
     MasterOptions mo;
@@ -139,6 +156,12 @@ int RunCli(int argc, char** argv) {
     }
     mo.worker_timeout = timeout;
     mo.data_dir = m_dir;
+    mo.token = token;
+    mo.allow_user_code = m_allow_user_code;
+    for (auto [host, flag] : {std::pair{mo.listen.host, "--listen"}, std::pair{mo.http.host, "--http"}}) {
+      Status bind = CheckBindAllowed(host, token, flag);
+      if (!bind.ok()) return std::fprintf(stderr, "mr master: %s\n", bind.message().c_str()), kExitUsage;
+    }
     Status s = InitLogging("master", log_level, log_file);
     if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
@@ -157,6 +180,9 @@ int RunCli(int argc, char** argv) {
       return kExitUsage;
     }
     wo.data_dir = w_dir;
+    wo.token = token;
+    Status bind = CheckBindAllowed(wo.listen.host, token, "--listen");
+    if (!bind.ok()) return std::fprintf(stderr, "mr worker: %s\n", bind.message().c_str()), kExitUsage;
     wo.slots = w_slots;
     wo.threads = w_threads;
     wo.map_buffer_bytes = buffer;
@@ -175,7 +201,10 @@ int RunCli(int argc, char** argv) {
   if (jobs_cmd->parsed()) return CmdJobs(client);
   if (workers_cmd->parsed()) return CmdWorkers(client);
   if (kill_cmd->parsed()) return CmdKill(client, job_id);
-  if (run_cmd->parsed()) return CmdRun(run);
+  if (run_cmd->parsed()) {
+    run.token_file = token_file;
+    return CmdRun(run);
+  }
   return kExitUsage;
 }
 

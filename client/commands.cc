@@ -23,7 +23,15 @@ constexpr Millis kCallTimeout{10000};
 void Fail(const std::string& message) { std::fprintf(stderr, "mr: %s\n", message.c_str()); }
 
 Result<std::unique_ptr<SyncClient>> ConnectMaster(const ClientOptions& c) {
-  auto client = SyncClient::Connect(c.master, proto::ROLE_CLIENT, Millis(5000));
+  auto client = SyncClient::Connect(c.master, proto::ROLE_CLIENT, c.token, Millis(5000));
+  if (!client.ok() && client.status().code() == Status::Code::kAborted) {
+    // Refused by the master (e.g. authentication failed), or the peer failed to prove it holds the
+    // token: the message says which.
+    std::string m = client.status().message();
+    auto pos = m.find(" refused the connection: ");
+    if (pos != std::string::npos) m = "the master refused the connection: " + m.substr(pos + 25);
+    return Status::Unavailable(m);
+  }
   if (!client.ok()) {
     return Status::Unavailable(fmt::format("cannot reach the master at {}: {}", c.master.ToString(),
                                            client.status().message()));

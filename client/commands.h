@@ -24,6 +24,7 @@ constexpr int kExitInterrupted = 130;
 struct ClientOptions {
   HostPort master{"127.0.0.1", 7070};
   bool json = false;
+  std::string token;  // the cluster token ("" = none)
 };
 
 struct SubmitOptions {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/auth.h"
 #include "common/process.h"
 
 namespace mr {
@@ -100,7 +101,15 @@ int CmdRun(const RunOptions& o) {
   bool have_status = false;
   bool submitted = false;
   bool refused = false;
-  Status st = spawn("master", {"master", "--listen", "127.0.0.1:0", "--http", o.http, "--data-dir", dir + "/master"});
+  // The cluster is the user's own, on this machine, run as the user: user code is allowed.
+  std::vector<std::string> token_flags;
+  if (!o.token_file.empty()) token_flags = {"--token-file", o.token_file};
+  auto with_token = [&](std::vector<std::string> argv) {
+    argv.insert(argv.end(), token_flags.begin(), token_flags.end());
+    return argv;
+  };
+  Status st = spawn("master", with_token({"master", "--listen", "127.0.0.1:0", "--http", o.http, "--data-dir",
+                                          dir + "/master", "--allow-user-code"}));
   Result<MasterAddresses> addr =
       st.ok() ? WaitForMasterAddress(dir + "/master", children[0]) : Result<MasterAddresses>(st);
   if (!addr.ok()) {
@@ -108,12 +117,15 @@ int CmdRun(const RunOptions& o) {
   } else {
     for (int i = 0; i < o.workers && st.ok(); i++) {
       st = spawn(fmt::format("worker-{}", i),
-                 {"worker", "--master", addr->rpc, "--data-dir", fmt::format("{}/worker-{}", dir, i), "--listen",
-                  "127.0.0.1:0", "--slots", std::to_string(slots), "--threads", std::to_string(o.threads)});
+                 with_token({"worker", "--master", addr->rpc, "--data-dir", fmt::format("{}/worker-{}", dir, i),
+                             "--listen", "127.0.0.1:0", "--slots", std::to_string(slots), "--threads",
+                             std::to_string(o.threads)}));
     }
     ClientOptions c;
     c.master = *ParseHostPort(addr->rpc);
     c.json = o.json;
+    auto token = LoadToken(o.token_file);
+    if (token.ok()) c.token = *token;
     auto id = st.ok() ? SubmitJob(c, *spec) : Result<uint64_t>(st);
     if (!st.ok()) {
       std::fprintf(stderr, "mr: %s\n", st.message().c_str());

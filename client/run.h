@@ -17,6 +17,7 @@ struct RunOptions {
   std::string keep_logs;  // directory to copy the logs to; empty = only on failure
   std::string http = "127.0.0.1:0";  // the master's dashboard
   bool json = false;
+  std::string token_file;  // passed to the master, workers and client ("" = $MR_TOKEN or none)
 };
 
 int CmdRun(const RunOptions& options);

@@ -1,6 +1,9 @@
 # mr_add_test(NAME name SOURCES a.cc ... LIBS lib ... LABEL unit|integration|fault [TIMEOUT s])
 # Adds one GoogleTest binary as one ctest test with a label, so `ctest -L unit` runs a group alone.
 function(mr_add_test)
+  if(MR_FUZZ)
+    return()  # a fuzzing build has the fuzz targets only
+  endif()
   cmake_parse_arguments(T "" "NAME;LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)

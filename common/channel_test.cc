@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "common/auth.h"
 #include "common/handshake.h"
 #include "common/record.h"
 #include "common/sync_client.h"
@@ -26,19 +28,20 @@ using Millis = std::chrono::milliseconds;
 // An echo server: answers a hello, then sends every message back.
 class EchoServer {
  public:
-  explicit EchoServer(uint32_t max_frame = 1024) {
+  explicit EchoServer(uint32_t max_frame = 1024, std::string token = "") : token_(std::move(token)) {
     auto l = Listener::Bind(io_, {"127.0.0.1", 0}, max_frame);
     EXPECT_TRUE(l.ok());
     listener_ = *l;
     listener_->Start([this](std::shared_ptr<Channel> ch) {
       Channel* raw = ch.get();
-      auto greeted = std::make_shared<bool>(false);
+      auto hs = std::make_shared<ServerHandshake>(token_, std::vector<proto::Role>{proto::ROLE_CLIENT});
       ch->Start(
-          [raw, greeted](proto::Envelope& m) {
-            if (!*greeted) {
-              proto::Role role;
-              raw->Send(MakeHelloReply(CheckHello(m, {proto::ROLE_CLIENT}, &role)));
-              *greeted = true;
+          [raw, hs](proto::Envelope& m) {
+            if (!hs->done()) {
+              proto::Envelope reply;
+              Status st = hs->OnMessage(m, &reply);
+              raw->Send(reply);
+              if (!st.ok()) raw->CloseAfterFlush(st.message());
               return;
             }
             raw->Send(m);
@@ -70,6 +73,7 @@ class EchoServer {
   }
 
  private:
+  std::string token_;
   asio::io_context io_;
   std::shared_ptr<Listener> listener_;
   std::thread thread_;
@@ -108,12 +112,13 @@ std::string HelloFrame() {
   proto::Envelope hello;
   hello.mutable_hello()->set_protocol_version(kProtocolVersion);
   hello.mutable_hello()->set_role(proto::ROLE_CLIENT);
+  hello.mutable_hello()->set_client_nonce(std::string(32, 'n'));
   return EncodeFrame(hello);
 }
 
 // A well-behaved client still gets answers.
 void ExpectServing(uint16_t port) {
-  auto c = SyncClient::Connect({"127.0.0.1", port}, proto::ROLE_CLIENT, Millis(5000));
+  auto c = SyncClient::Connect({"127.0.0.1", port}, proto::ROLE_CLIENT, "", Millis(5000));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   proto::Envelope req;
   req.mutable_get_job()->set_job_id(42);
@@ -194,11 +199,12 @@ TEST(ChannelTest, RandomBytesNeverStopTheServer) {
 
 TEST(ChannelTest, WrongProtocolVersionIsRefused) {
   EchoServer server;
-  auto c = SyncClient::Connect({"127.0.0.1", server.port()}, proto::ROLE_CLIENT, Millis(5000));
+  auto c = SyncClient::Connect({"127.0.0.1", server.port()}, proto::ROLE_CLIENT, "", Millis(5000));
   ASSERT_TRUE(c.ok());
   int fd = RawConnect(server.port());
   proto::Envelope hello;
   hello.mutable_hello()->set_protocol_version(999);
+  hello.mutable_hello()->set_client_nonce(std::string(32, 'n'));
   SendAll(fd, EncodeFrame(hello));
   char buf[256];
   pollfd p{fd, POLLIN, 0};
@@ -212,13 +218,131 @@ TEST(ChannelTest, WrongProtocolVersionIsRefused) {
   ::close(fd);
 }
 
+// Reads one frame (bounded wait); fails the test on timeout or EOF.
+Result<proto::Envelope> ReadFrame(int fd) {
+  std::string buf;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (buf.size() >= 4 && buf.size() >= 4 + DecodeFrameLength(buf.data())) {
+      return DecodeFrameBody(buf.substr(4, DecodeFrameLength(buf.data())));
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char tmp[4096];
+    // One byte at a time past the header would be slow; frames here are small and come one by one.
+    ssize_t n = ::read(fd, tmp, sizeof(tmp));
+    if (n <= 0) return Status::Unavailable("closed");
+    buf.append(tmp, n);
+  }
+  return Status::Unavailable("timeout");
+}
+
+TEST(AuthTest, RightTokenIsServedWrongOrMissingTokenIsRefused) {
+  EchoServer server(1024, "s3cret");
+  {
+    auto c = SyncClient::Connect({"127.0.0.1", server.port()}, proto::ROLE_CLIENT, "s3cret", Millis(5000));
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+  }
+  for (std::string token : {"wrong", ""}) {
+    auto c = SyncClient::Connect({"127.0.0.1", server.port()}, proto::ROLE_CLIENT, token, Millis(5000));
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), Status::Code::kAborted) << c.status().ToString();
+    EXPECT_NE(c.status().message().find("refused the connection: authentication failed"), std::string::npos)
+        << c.status().ToString();
+  }
+}
+
+TEST(AuthTest, ClientWithTokenDoesNotTalkToServerWithout) {
+  EchoServer server(1024, "");
+  auto c = SyncClient::Connect({"127.0.0.1", server.port()}, proto::ROLE_CLIENT, "s3cret", Millis(5000));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("without a cluster token"), std::string::npos) << c.status().ToString();
+}
+
+// A recorded exchange (its hello and its proof) replayed on a new connection is refused: the server
+// picks a fresh nonce, so the old proof does not match.
+TEST(AuthTest, ReplayedHandshakeIsRefused) {
+  const std::string token = "s3cret";
+  EchoServer server(1024, token);
+  ClientHandshake hs(token, proto::ROLE_CLIENT);
+  proto::Envelope hello = hs.Hello();
+  int fd = RawConnect(server.port());
+  SendAll(fd, EncodeFrame(hello));
+  auto challenge = ReadFrame(fd);
+  ASSERT_TRUE(challenge.ok() && challenge->has_auth_challenge());
+  auto response = hs.OnChallenge(*challenge);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  SendAll(fd, EncodeFrame(*response));
+  auto reply = ReadFrame(fd);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(reply->hello_reply().ok());
+  ::close(fd);
+
+  // The attacker replays the recorded hello and proof.
+  int fd2 = RawConnect(server.port());
+  SendAll(fd2, EncodeFrame(hello));
+  auto challenge2 = ReadFrame(fd2);
+  ASSERT_TRUE(challenge2.ok() && challenge2->has_auth_challenge());
+  EXPECT_NE(challenge2->auth_challenge().server_nonce(), challenge->auth_challenge().server_nonce());
+  SendAll(fd2, EncodeFrame(*response));
+  auto reply2 = ReadFrame(fd2);
+  ASSERT_TRUE(reply2.ok());
+  EXPECT_FALSE(reply2->hello_reply().ok());
+  EXPECT_EQ(reply2->hello_reply().error(), "authentication failed");
+  EXPECT_TRUE(ClosedByPeer(fd2));
+  ::close(fd2);
+  // Nothing else gets through either: a request instead of the proof closes the connection.
+  int fd3 = RawConnect(server.port());
+  SendAll(fd3, EncodeFrame(hello));
+  ASSERT_TRUE(ReadFrame(fd3).ok());
+  proto::Envelope req;
+  req.mutable_get_job()->set_job_id(1);
+  SendAll(fd3, EncodeFrame(req));
+  auto reply3 = ReadFrame(fd3);
+  ASSERT_TRUE(reply3.ok());
+  EXPECT_FALSE(reply3->hello_reply().ok());
+  EXPECT_TRUE(ClosedByPeer(fd3));
+  ::close(fd3);
+}
+
+TEST(AuthTest, TokenFileRules) {
+  char dir[] = "/tmp/mr-auth-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/token";
+  auto write = [&](const std::string& content, mode_t mode) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs(content.c_str(), f);
+    std::fclose(f);
+    ::chmod(path.c_str(), mode);
+  };
+  write("abc\n", 0600);
+  auto t = LoadToken(path);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*t, "abc");
+  write("abc\n", 0644);
+  t = LoadToken(path);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("readable by every user"), std::string::npos);
+  write("\n", 0600);
+  EXPECT_FALSE(LoadToken(path).ok());
+  EXPECT_FALSE(LoadToken(std::string(dir) + "/missing").ok());
+  std::remove(path.c_str());
+  ::rmdir(dir);
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("10.1.2.3"));
+  EXPECT_FALSE(IsLoopbackHost("example.com"));
+}
+
 TEST(ChannelTest, ConnectToClosedPortFailsClearly) {
   uint16_t port;
   {
     EchoServer server;
     port = server.port();
   }
-  auto c = SyncClient::Connect({"127.0.0.1", port}, proto::ROLE_CLIENT, Millis(2000));
+  auto c = SyncClient::Connect({"127.0.0.1", port}, proto::ROLE_CLIENT, "", Millis(2000));
   EXPECT_FALSE(c.ok());
 }
 

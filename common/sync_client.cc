@@ -3,6 +3,8 @@
 #include <boost/asio/connect.hpp>
 #include <fmt/format.h>
 
+#include "common/handshake.h"
+
 namespace mr {
 
 Status SyncClient::RunUntil(const bool& done, Millis timeout, const char* what) {
@@ -18,7 +20,8 @@ Status SyncClient::RunUntil(const bool& done, Millis timeout, const char* what) 
 }
 
 Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, proto::Role role,
-                                                        Millis timeout, uint32_t max_frame) {
+                                                        const std::string& token, Millis timeout,
+                                                        uint32_t max_frame) {
   std::unique_ptr<SyncClient> c(new SyncClient(max_frame));
   c->address_ = addr.ToString();
   error_code ec;
@@ -37,16 +40,26 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, pr
   }
   c->socket_.set_option(tcp::no_delay(true), ec);
 
-  proto::Envelope hello;
-  hello.mutable_hello()->set_protocol_version(kProtocolVersion);
-  hello.mutable_hello()->set_role(role);
-  auto reply = c->Call(hello, timeout);
+  ClientHandshake hs(token, role);
+  auto challenge = c->Call(hs.Hello(), timeout);
+  if (!challenge.ok()) return challenge.status();
+  auto refused = [&](const Status& st) {
+    if (st.code() != Status::Code::kAborted) return st;
+    std::string why = st.message();
+    if (why == kAuthFailed && token.empty()) why += " (no cluster token given: use --token-file or MR_TOKEN)";
+    c->broken_ = true;
+    return Status::Aborted(fmt::format("{} refused the connection: {}", c->address_, why));
+  };
+  auto response = hs.OnChallenge(*challenge);
+  if (!response.ok()) return refused(response.status());
+  auto reply = c->Call(*response, timeout);
   if (!reply.ok()) return reply.status();
-  if (!reply->has_hello_reply()) return Status::Protocol("peer did not answer the hello");
-  if (!reply->hello_reply().ok()) {
-    return Status::Unavailable(fmt::format("{} refused the connection: {}", c->address_,
-                                           reply->hello_reply().error()));
+  Status st = hs.OnReply(*reply);
+  if (!st.ok() && reply->has_hello_reply() && reply->hello_reply().ok()) {
+    c->broken_ = true;
+    return Status::Aborted(fmt::format("not talking to {}: {}", c->address_, st.message()));
   }
+  if (!st.ok()) return refused(st);
   return c;
 }
 

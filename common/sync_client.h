@@ -1,6 +1,7 @@
 // SyncClient: a blocking, deadline-bounded framed connection for request/response peers (the mr
 // CLI talking to the master, a reducer fetching from a shuffle server). Connect performs the hello
-// exchange (DESIGN §6) for the given role.
+// exchange (DESIGN §6, common/handshake.h) for the given role with the cluster token ("" for none);
+// a refusal by the server (e.g. a wrong token) is Status::Aborted "ADDR refused the connection: WHY".
 //
 // Threading: one thread at a time per SyncClient (it owns a private io_context). Every call takes
 // a timeout and returns an error Status instead of blocking forever; after an error the
@@ -23,7 +24,7 @@ class SyncClient {
   using Millis = std::chrono::milliseconds;
 
   static Result<std::unique_ptr<SyncClient>> Connect(const HostPort& addr, proto::Role role,
-                                                     Millis timeout,
+                                                     const std::string& token, Millis timeout,
                                                      uint32_t max_frame = kDefaultMaxFrame);
   SyncClient(const SyncClient&) = delete;
   SyncClient& operator=(const SyncClient&) = delete;

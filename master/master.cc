@@ -6,10 +6,13 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "common/channel.h"
 #include "common/failpoint.h"
+#include "common/auth.h"
 #include "common/handshake.h"
+#include "common/hello_gate.h"
 #include "common/log.h"
 #include "master/http_api.h"
 #include "master/http_server.h"
@@ -25,10 +28,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host.starts_with("127.") || host == "::1";
 }
 
 class Master {
@@ -53,12 +52,17 @@ class Master {
     }
     Apply(fx);
 
-    if (!IsLoopback(opts_.listen.host)) {
-      spdlog::warn("listening on {} without authentication: anyone who can reach it can run jobs",
-                   opts_.listen.host);
+    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.token, "--listen"));
+    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.http.host, opts_.token, "--http"));
+    if (opts_.token.empty()) {
+      spdlog::info("no cluster token configured: serving loopback only, without authentication");
     } else {
-      spdlog::info("no cluster token configured: serving loopback only");
+      spdlog::info("cluster token configured: every connection must authenticate");
     }
+    spdlog::info("user code (streaming and plugin jobs) is {}",
+                 opts_.allow_user_code ? "allowed (--allow-user-code)" : "refused (no --allow-user-code)");
+    gate_ = std::make_unique<HelloGate>(io_, "master", opts_.token,
+                                        std::vector<proto::Role>{proto::ROLE_CLIENT, proto::ROLE_WORKER});
     auto listener = Listener::Bind(io_, opts_.listen);
     if (!listener.ok()) return listener.status();
     listener_ = *listener;
@@ -67,7 +71,7 @@ class Master {
     auto http = HttpServer::Start(io_, opts_.http, [this](const HttpRequest& r) { return http_api_.Handle(r); });
     if (!http.ok()) return Status::Unavailable(fmt::format("--http: {}", http.status().message()));
     http_ = *http;
-    if (!IsLoopback(opts_.http.host)) {
+    if (!IsLoopbackHost(opts_.http.host)) {
       spdlog::warn("HTTP dashboard, API and metrics on {}: readable by anyone who can reach it (job names, "
                    "paths, errors)", http_->address().ToString());
     }
@@ -96,6 +100,7 @@ class Master {
   struct Session {
     std::shared_ptr<Channel> channel;
     bool greeted = false;
+    std::optional<ServerHandshake> hs;
     proto::Role role = proto::ROLE_UNSPECIFIED;
     std::string worker_id;
   };
@@ -143,6 +148,8 @@ class Master {
   void OnAccept(std::shared_ptr<Channel> channel) {
     auto session = std::make_shared<Session>();
     session->channel = channel;
+    session->hs.emplace(gate_->NewHandshake());
+    gate_->Admit(channel);
     // The session holds the channel and the callbacks hold the session; the cycle is broken when
     // the channel drops its callbacks after closing.
     channel->Start([this, session](proto::Envelope& m) { OnMessage(*session, m); },
@@ -150,6 +157,7 @@ class Master {
   }
 
   void OnClosed(Session& s, const std::string& reason) {
+    gate_->Forget(s.channel.get());
     if (s.role == proto::ROLE_WORKER && !s.worker_id.empty()) {
       Effects fx;
       workers_.erase(s.worker_id);
@@ -169,14 +177,11 @@ class Master {
 
   void OnMessage(Session& s, proto::Envelope& m) {
     if (!s.greeted) {
-      Status st = CheckHello(m, {proto::ROLE_CLIENT, proto::ROLE_WORKER}, &s.role);
-      s.channel->Send(MakeHelloReply(st));
-      if (!st.ok()) {
-        spdlog::warn("refused {}: {}", s.channel->peer(), st.message());
-        s.channel->CloseAfterFlush(st.message());
-        return;
+      if (gate_->Handle(*s.channel, *s.hs, m)) {
+        s.greeted = true;
+        s.role = s.hs->role();
+        s.hs.reset();
       }
-      s.greeted = true;
       return;
     }
     if (s.role == proto::ROLE_CLIENT) OnClientMessage(s, m);
@@ -189,6 +194,16 @@ class Master {
     int64_t now = NowMs();
     switch (m.msg_case()) {
       case proto::Envelope::kSubmitJob: {
+        const proto::JobSpec& spec = m.submit_job().spec();
+        if (!opts_.allow_user_code && (!spec.job_lib().empty() || !spec.mapper().empty())) {
+          spdlog::warn("refused a {} job from {}: user code is not allowed on this master", 
+                       spec.job_lib().empty() ? "streaming" : "plugin", s.channel->peer());
+          reply = MakeError(fmt::format(
+              "this master does not run user code ({} jobs); its operator must start it with "
+              "--allow-user-code (mr run does so on your own machine)",
+              spec.job_lib().empty() ? "streaming" : "plugin"));
+          break;
+        }
         auto id = journal_->NextJobId();
         Result<uint64_t> r = id.ok() ? scheduler_.Submit(*id, m.submit_job().spec(), now, &fx) : id;
         if (!r.ok()) {
@@ -293,6 +308,7 @@ class Master {
   MasterOptions opts_;
   asio::io_context io_;
   asio::steady_timer sweep_timer_;
+  std::unique_ptr<HelloGate> gate_;
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<HttpServer> http_;
   std::unique_ptr<Journal> journal_;

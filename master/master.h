@@ -20,6 +20,10 @@ struct MasterOptions {
   HostPort http{"127.0.0.1", 7071};
   std::string data_dir;
   std::chrono::milliseconds worker_timeout{10000};
+  // The cluster token (DESIGN §6); "" = none, and then only loopback addresses may be bound.
+  std::string token;
+  // Accept streaming (--mapper) and plugin (--job-lib) jobs; built-in jobs always run.
+  bool allow_user_code = false;
 };
 
 Status RunMaster(const MasterOptions& options);

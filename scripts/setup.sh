@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libre2-dev libssl-dev libbenchmark-dev python3
+  nlohmann-json3-dev libre2-dev libssl-dev libbenchmark-dev python3 clang
 )
 
 missing=()

@@ -189,10 +189,12 @@ bool Cluster::MasterAlive() {
   return true;
 }
 
-Status Cluster::StartWorker(const std::vector<std::string>& extra, const std::vector<std::string>& env) {
+Status Cluster::StartWorker(const std::vector<std::string>& extra, const std::vector<std::string>& env,
+                            const std::vector<std::string>& wrapper) {
   int n = started_workers_++;
-  std::vector<std::string> argv = {MrBinary(), "worker", "--master", master_address_, "--data-dir",
-                                   fmt::format("{}/worker-{}", root_, n), "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = wrapper;
+  argv.insert(argv.end(), {MrBinary(), "worker", "--master", master_address_, "--data-dir",
+                           fmt::format("{}/worker-{}", root_, n), "--listen", "127.0.0.1:0"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto pid = Spawn(argv, fmt::format("{}/worker-{}.log", root_, n), env);
   if (!pid.ok()) return pid.status();

@@ -75,8 +75,9 @@ class Cluster {
                      const std::vector<std::string>& env = {});
   // Starts the master again on the same address and data dir (after KillMaster).
   Status RestartMaster(const std::vector<std::string>& env = {});
+  // `wrapper` goes before the command line (e.g. {"prlimit", "--fsize=65536", "--"}).
   Status StartWorker(const std::vector<std::string>& extra_flags = {},
-                     const std::vector<std::string>& env = {});
+                     const std::vector<std::string>& env = {}, const std::vector<std::string>& wrapper = {});
   // Waits until the master lists `n` live workers.
   Status WaitForWorkers(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   const std::string& master_address() const { return master_address_; }

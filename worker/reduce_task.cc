@@ -227,7 +227,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
       if (!client) {
         auto hp = ParseHostPort(loc.address());
         if (!hp.ok()) return hp.status();
-        auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, kFetchTimeout);
+        auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.token, kFetchTimeout);
         if (!c.ok()) {
           last = c.status();
           continue;

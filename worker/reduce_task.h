@@ -21,6 +21,7 @@ struct ReduceOptions {
   std::string scratch_dir;
   uint64_t merge_buffer_bytes = 64ull << 20;
   const std::atomic<bool>* cancel = nullptr;
+  std::string token;  // the cluster token for fetches from shuffle servers ("" = none)
 };
 
 struct ReduceResult {

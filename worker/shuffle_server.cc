@@ -13,7 +13,9 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 // The state of one reducer's connection.
 struct ShuffleSession {
+  explicit ShuffleSession(ServerHandshake h) : hs(std::move(h)) {}
   bool greeted = false;
+  ServerHandshake hs;
   std::unique_ptr<PartitionReader> reader;
 };
 
@@ -40,6 +42,7 @@ Status ShuffleServer::Listen(const HostPort& addr) {
   auto l = Listener::Bind(io_, addr);
   if (!l.ok()) return l.status();
   listener_ = *l;
+  gate_ = std::make_unique<HelloGate>(io_, "shuffle", token_, std::vector<proto::Role>{proto::ROLE_SHUFFLE});
   listener_->Start([this](std::shared_ptr<Channel> ch) { OnAccept(std::move(ch)); });
   return Status::OK();
 }
@@ -49,21 +52,15 @@ void ShuffleServer::Stop() {
 }
 
 void ShuffleServer::OnAccept(std::shared_ptr<Channel> channel) {
-  auto session = std::make_shared<ShuffleSession>();
+  auto session = std::make_shared<ShuffleSession>(gate_->NewHandshake());
   Channel* ch = channel.get();
   IntermediateStore* store = store_;
+  HelloGate* gate = gate_.get();
+  gate->Admit(channel);
   channel->Start(
-      [ch, session, store](proto::Envelope& msg) {
+      [ch, session, store, gate](proto::Envelope& msg) {
         if (!session->greeted) {
-          proto::Role role;
-          Status s = CheckHello(msg, {proto::ROLE_SHUFFLE}, &role);
-          ch->Send(MakeHelloReply(s));
-          if (!s.ok()) {
-            spdlog::warn("shuffle: refused {}: {}", ch->peer(), s.message());
-            ch->CloseAfterFlush(s.message());
-            return;
-          }
-          session->greeted = true;
+          session->greeted = gate->Handle(*ch, session->hs, msg);
           return;
         }
         if (msg.has_fetch_request()) {
@@ -88,7 +85,8 @@ void ShuffleServer::OnAccept(std::shared_ptr<Channel> channel) {
           ch->Close(reason);
         }
       },
-      [ch, session](const std::string& reason) {
+      [ch, session, gate](const std::string& reason) {
+        gate->Forget(ch);
         session->reader.reset();
         spdlog::debug("shuffle: {} closed: {}", ch->peer(), reason);
       });

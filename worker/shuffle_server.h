@@ -8,13 +8,16 @@
 #include <memory>
 
 #include "common/channel.h"
+#include "common/hello_gate.h"
 #include "worker/intermediate_store.h"
 
 namespace mr {
 
 class ShuffleServer {
  public:
-  ShuffleServer(asio::io_context& io, IntermediateStore* store) : io_(io), store_(store) {}
+  // token: the cluster token every reducer must prove it holds ("" = none).
+  ShuffleServer(asio::io_context& io, IntermediateStore* store, std::string token = "")
+      : io_(io), store_(store), token_(std::move(token)) {}
   Status Listen(const HostPort& addr);
   HostPort address() const { return listener_->address(); }
   void Stop();
@@ -24,6 +27,8 @@ class ShuffleServer {
 
   asio::io_context& io_;
   IntermediateStore* store_;
+  std::string token_;
+  std::unique_ptr<HelloGate> gate_;
   std::shared_ptr<Listener> listener_;
 };
 

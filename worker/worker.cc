@@ -11,9 +11,12 @@
 #include <fmt/format.h>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "common/auth.h"
 #include "common/channel.h"
+#include "common/handshake.h"
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
@@ -45,12 +48,17 @@ class Worker {
     auto store = IntermediateStore::Open(opts_.data_dir);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
-    shuffle_ = std::make_unique<ShuffleServer>(io_, store_.get());
+    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.token, "--listen"));
+    if (opts_.token.empty()) spdlog::info("no cluster token configured: shuffle server on loopback only");
+    shuffle_ = std::make_unique<ShuffleServer>(io_, store_.get(), opts_.token);
     MR_RETURN_IF_ERROR(shuffle_->Listen(opts_.listen));
     spdlog::info("shuffle server on {}; {} slots, {} threads per map; master {}",
                  shuffle_->address().ToString(), opts_.slots, opts_.threads, opts_.master.ToString());
 
     ::signal(SIGPIPE, SIG_IGN);  // a streaming command that exits early must not kill the worker
+    // A file size limit (RLIMIT_FSIZE) reached makes the write fail with EFBIG, like a full disk:
+    // the attempt fails and is retried elsewhere, instead of the worker being killed.
+    ::signal(SIGXFSZ, SIG_IGN);
     for (int i = 0; i < opts_.slots; i++) executors_.emplace_back([this] { ExecutorLoop(); });
     boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([this](const error_code& e, int sig) {
@@ -110,10 +118,8 @@ class Worker {
       uint64_t gen = ++generation_;
       channel_->Start([this](proto::Envelope& m) { OnMessage(m); },
                       [this, gen](const std::string& reason) { OnClosed(gen, reason); });
-      proto::Envelope hello;
-      hello.mutable_hello()->set_protocol_version(kProtocolVersion);
-      hello.mutable_hello()->set_role(proto::ROLE_WORKER);
-      channel_->Send(hello);
+      handshake_.emplace(opts_.token, proto::ROLE_WORKER);
+      channel_->Send(handshake_->Hello());
     });
   }
 
@@ -122,18 +128,37 @@ class Worker {
     spdlog::warn("lost the master ({}); reconnecting", reason);
     channel_.reset();
     worker_id_.clear();
+    handshake_.reset();
+    challenged_ = false;
     generation_++;
-    reconnect_timer_.expires_after(Millis(250));
+    reconnect_timer_.expires_after(Millis(refused_ ? 2000 : 250));
+    refused_ = false;
     reconnect_timer_.async_wait([this](const error_code& e) {
       if (!e) Connect();
     });
   }
 
   void OnMessage(proto::Envelope& m) {
-    if (m.has_hello_reply()) {
-      if (!m.hello_reply().ok()) {
-        spdlog::error("master refused us: {}", m.hello_reply().error());
-        return;
+    if (m.has_auth_challenge() || (m.has_hello_reply() && handshake_ && !challenged_)) {
+      if (!handshake_) return channel_->Close("unexpected auth_challenge");
+      auto resp = handshake_->OnChallenge(m);
+      if (!resp.ok()) {
+        spdlog::error("cannot join the master at {}: {}", opts_.master.ToString(), resp.status().message());
+        refused_ = true;
+        return channel_->Close(resp.status().message());
+      }
+      challenged_ = true;
+      channel_->Send(*resp);
+    } else if (m.has_hello_reply()) {
+      Status st = handshake_ ? handshake_->OnReply(m) : Status::Protocol("unexpected hello_reply");
+      handshake_.reset();
+      challenged_ = false;
+      if (!st.ok()) {
+        std::string why = st.message();
+        if (why == kAuthFailed && opts_.token.empty()) why += " (no cluster token given: use --token-file or MR_TOKEN)";
+        spdlog::error("cannot join the master at {}: {}", opts_.master.ToString(), why);
+        refused_ = true;  // retried, but slowly: an operator has to fix the token
+        return channel_->Close(why);
       }
       proto::Envelope reg;
       reg.mutable_register_worker()->set_shuffle_address(shuffle_->address().ToString());
@@ -237,7 +262,7 @@ class Worker {
       if (r.ok()) counters = std::move(*r);
       else status = r.status();
     } else {
-      ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel};
+      ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel, opts_.token};
       ReduceFailure failure;
       auto r = RunReduceTask(t, **job, ro, &failure);
       if (r.ok()) {
@@ -270,6 +295,9 @@ class Worker {
   std::string scratch_dir_;
   // io thread only:
   std::shared_ptr<Channel> channel_;
+  std::optional<ClientHandshake> handshake_;  // while the master connection's hello is under way
+  bool challenged_ = false;
+  bool refused_ = false;  // the last hello exchange failed
   uint64_t generation_ = 0;
   std::string worker_id_;
   int connect_failures_ = 0;

@@ -1,0 +1,332 @@
+// Security end to end (DESIGN §6, issue 6): a cluster with a token refuses clients and workers with
+// a wrong or missing token (nothing runs, the refusal is logged with the peer's address), a server
+// without a token refuses a non-loopback address, user code needs --allow-user-code, and hostile
+// connections (silent, thousands idle, out of order, unknown messages) are closed without harm to
+// the other clients.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <thread>
+
+#include "common/frame.h"
+#include "common/handshake.h"
+#include "common/record.h"
+#include "tests/test_util.h"
+
+namespace mr::testing {
+namespace {
+
+using Millis = std::chrono::milliseconds;
+
+std::string WriteToken(const TempDir& dir, const std::string& name, const std::string& token) {
+  std::string path = dir / name;
+  WriteFile(path, token + "\n");
+  ::chmod(path.c_str(), 0600);
+  return path;
+}
+
+int Connect(const std::string& address) {
+  size_t colon = address.rfind(':');
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void SendAll(int fd, const std::string& bytes) {
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+}
+
+// Reads one frame within 5 s; an error when the peer closes first.
+Result<proto::Envelope> ReadFrame(int fd) {
+  std::string buf;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (buf.size() >= 4 && buf.size() >= 4 + DecodeFrameLength(buf.data())) {
+      return DecodeFrameBody(buf.substr(4, DecodeFrameLength(buf.data())));
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char tmp[4096];
+    ssize_t n = ::read(fd, tmp, sizeof(tmp));
+    if (n <= 0) return Status::Unavailable("closed");
+    buf.append(tmp, n);
+  }
+  return Status::Unavailable("timeout");
+}
+
+// True when the peer closes the connection within `timeout`.
+bool ClosedByPeer(int fd, Millis timeout = Millis(10000)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    if (::read(fd, buf, sizeof(buf)) <= 0) return true;
+  }
+  return false;
+}
+
+// Completes the hello exchange on a raw socket.
+void Handshake(int fd, const std::string& token) {
+  ClientHandshake hs(token, proto::ROLE_CLIENT);
+  SendAll(fd, EncodeFrame(hs.Hello()));
+  auto challenge = ReadFrame(fd);
+  ASSERT_TRUE(challenge.ok()) << challenge.status().ToString();
+  auto resp = hs.OnChallenge(*challenge);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  SendAll(fd, EncodeFrame(*resp));
+  auto reply = ReadFrame(fd);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_TRUE(hs.OnReply(*reply).ok());
+}
+
+void ExpectServing(const Cluster& c, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"jobs", "--master", c.master_address()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  CommandResult r = RunMr(args, Millis(20000));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(SecurityTest, WrongOrMissingTokenIsRefusedAndNothingRuns) {
+  TempDir dir;
+  std::string good = WriteToken(dir, "good", "the-cluster-token");
+  std::string bad = WriteToken(dir, "bad", "not-the-token");
+  WriteFile(dir / "in.txt", "a b c a\n");
+  Cluster c(dir.path());
+  ASSERT_TRUE(c.StartMaster({"--token-file", good}).ok());
+  ASSERT_TRUE(c.StartWorker({"--token-file", bad}).ok());  // refused: never joins
+  // `mr workers` (used by WaitForWorkers) needs the token: it comes from MR_TOKEN here.
+  ::setenv("MR_TOKEN", "the-cluster-token", 1);
+  std::this_thread::sleep_for(Millis(1000));
+  CommandResult w = RunMr({"workers", "--master", c.master_address(), "--json"}, Millis(10000));
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(w.out.find("\"id\""), std::string::npos) << w.out;  // no worker joined
+  EXPECT_NE(ReadFile(dir / "worker-0.log").find("authentication failed"), std::string::npos);
+
+  std::vector<std::string> submit = {"submit", "--master", c.master_address(), "--job", "wordcount",
+                                     "--input", dir / "in.txt", "--output", dir / "out"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = submit;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  CommandResult wrong = RunMr(with({"--token-file", bad}), Millis(10000));
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("mr: the master refused the connection: authentication failed"), std::string::npos)
+      << wrong.err;
+  std::vector<std::string> missing = {"/usr/bin/env", "-u", "MR_TOKEN", MrBinary()};
+  for (auto& a : submit) missing.push_back(a);
+  CommandResult none = RunCommand(missing, Millis(10000));
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.err.find("mr: the master refused the connection: authentication failed"), std::string::npos)
+      << none.err;
+  CommandResult jobs = RunMr({"jobs", "--master", c.master_address(), "--json"}, Millis(10000));
+  ASSERT_EQ(jobs.exit_code, 0) << jobs.err;
+  EXPECT_EQ(jobs.out.find("wordcount"), std::string::npos) << jobs.out;  // nothing was submitted
+  std::string log = ReadFile(dir / "master.log");
+  EXPECT_NE(log.find("refused 127.0.0.1:"), std::string::npos) << log;
+  EXPECT_NE(log.find("authentication failed"), std::string::npos) << log;
+
+  // With the right token everything works, including the reducers' fetches from shuffle servers.
+  ASSERT_TRUE(c.StartWorker({"--token-file", good}).ok());
+  ASSERT_TRUE(c.WaitForWorkers(1).ok());
+  CommandResult ok = RunMr(with({"--token-file", good, "--wait", "--reducers", "2"}), Millis(60000));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_EQ(SortLines(ReadJobOutput(dir / "out", 2)), "a\t2\nb\t1\nc\t1\n");
+  ::unsetenv("MR_TOKEN");
+}
+
+TEST(SecurityTest, TokenFileReadableByOthersIsRefused) {
+  TempDir dir;
+  std::string path = dir / "token";
+  WriteFile(path, "t\n");
+  ::chmod(path.c_str(), 0644);
+  CommandResult r = RunMr({"jobs", "--token-file", path}, Millis(10000));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("readable by every user"), std::string::npos) << r.err;
+}
+
+TEST(SecurityTest, NonLoopbackWithoutTokenRefusesToStart) {
+  TempDir dir;
+  CommandResult m = RunMr({"master", "--listen", "0.0.0.0:0", "--http", "127.0.0.1:0", "--data-dir", dir / "m"},
+                          Millis(10000));
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find("not a loopback address"), std::string::npos) << m.err;
+  CommandResult h = RunMr({"master", "--listen", "127.0.0.1:0", "--http", "0.0.0.0:0", "--data-dir", dir / "m"},
+                          Millis(10000));
+  EXPECT_EQ(h.exit_code, 2);
+  EXPECT_NE(h.err.find("--http 0.0.0.0"), std::string::npos) << h.err;
+  CommandResult w = RunMr({"worker", "--listen", "0.0.0.0:0", "--data-dir", dir / "w"}, Millis(10000));
+  EXPECT_EQ(w.exit_code, 2);
+  EXPECT_NE(w.err.find("not a loopback address"), std::string::npos) << w.err;
+}
+
+TEST(SecurityTest, UserCodeNeedsAllowUserCode) {
+  TempDir dir;
+  WriteFile(dir / "in.txt", "a b\n");
+  Cluster c(dir.path());
+  ASSERT_TRUE(c.StartMaster().ok());
+  CommandResult r = RunMr({"submit", "--master", c.master_address(), "--mapper", "cat", "--input",
+                           dir / "in.txt", "--output", dir / "out"},
+                          Millis(10000));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--allow-user-code"), std::string::npos) << r.err;
+  CommandResult jobs = RunMr({"jobs", "--master", c.master_address(), "--json"}, Millis(10000));
+  EXPECT_EQ(jobs.out.find("streaming"), std::string::npos) << jobs.out;
+  EXPECT_EQ(jobs.out.find("\"id\""), std::string::npos) << jobs.out;
+}
+
+TEST(SecurityTest, SilentConnectionIsClosedAfterTheHelloDeadline) {
+  TempDir dir;
+  Cluster c(dir.path());
+  ASSERT_TRUE(c.StartMaster({}, {"MR_HELLO_TIMEOUT_MS=500"}).ok());
+  int silent = Connect(c.master_address());
+  ASSERT_GE(silent, 0);
+  int half = Connect(c.master_address());  // says hello, never proves anything
+  ClientHandshake hs("", proto::ROLE_CLIENT);
+  SendAll(half, EncodeFrame(hs.Hello()));
+  ASSERT_TRUE(ReadFrame(half).ok());
+  ExpectServing(c);  // others are served meanwhile
+  EXPECT_TRUE(ClosedByPeer(silent, Millis(5000)));
+  EXPECT_TRUE(ClosedByPeer(half, Millis(5000)));
+  ::close(silent);
+  ::close(half);
+  EXPECT_NE(ReadFile(dir / "master.log").find("no hello within 500 ms"), std::string::npos);
+  ExpectServing(c);
+}
+
+TEST(SecurityTest, ThousandsOfIdleConnectionsLeaveTheServerServing) {
+  TempDir dir;
+  Cluster c(dir.path());
+  ASSERT_TRUE(c.StartMaster().ok());
+  std::vector<int> fds;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int i = 0; i < 2000 && std::chrono::steady_clock::now() < deadline; i++) {
+    int fd = Connect(c.master_address());
+    if (fd < 0) break;
+    fds.push_back(fd);
+  }
+  EXPECT_EQ(fds.size(), 2000u);
+  ExpectServing(c);
+  CommandResult w = RunMr({"workers", "--master", c.master_address()}, Millis(20000));
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  for (int fd : fds) ::close(fd);
+  EXPECT_TRUE(c.MasterAlive());
+  EXPECT_NE(ReadFile(dir / "master.log").find("waiting for their hello; closing the oldest"), std::string::npos);
+  ExpectServing(c);
+}
+
+TEST(SecurityTest, OutOfOrderAndUnknownMessagesCloseOnlyThatConnection) {
+  TempDir dir;
+  Cluster c(dir.path());
+  ASSERT_TRUE(c.StartMaster().ok());
+  // A request before the hello.
+  int a = Connect(c.master_address());
+  proto::Envelope req;
+  req.mutable_list_jobs();
+  SendAll(a, EncodeFrame(req));
+  auto r = ReadFrame(a);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->hello_reply().ok());
+  EXPECT_TRUE(ClosedByPeer(a));
+  ::close(a);
+  // A shuffle message on the master, after a good hello.
+  int b = Connect(c.master_address());
+  Handshake(b, "");
+  proto::Envelope fetch;
+  fetch.mutable_fetch_request()->set_job_id(1);
+  SendAll(b, EncodeFrame(fetch));
+  EXPECT_TRUE(ClosedByPeer(b));
+  ::close(b);
+  // An unknown message type (envelope field 99): a well-formed frame of nothing we know.
+  int d = Connect(c.master_address());
+  Handshake(d, "");
+  std::string body = "\x9a\x06\x00";  // field 99, length-delimited, empty
+  body = std::string("\x9a\x06\x00", 3);
+  std::string frame;
+  PutFixed32BE(&frame, static_cast<uint32_t>(body.size()));
+  SendAll(d, frame + body);
+  EXPECT_TRUE(ClosedByPeer(d));
+  ::close(d);
+  // A second hello after the handshake.
+  int e = Connect(c.master_address());
+  Handshake(e, "");
+  ClientHandshake again("", proto::ROLE_CLIENT);
+  SendAll(e, EncodeFrame(again.Hello()));
+  EXPECT_TRUE(ClosedByPeer(e));
+  ::close(e);
+  ExpectServing(c);
+  std::string log = ReadFile(dir / "master.log");
+  EXPECT_NE(log.find("expected hello first"), std::string::npos) << log;
+  EXPECT_NE(log.find("unexpected fetch_request from a client"), std::string::npos) << log;
+  EXPECT_NE(log.find("unexpected hello from a client"), std::string::npos) << log;
+}
+
+// An output directory that cannot be created (its parent is a file) fails the job with the reason;
+// the master and workers keep serving.
+TEST(SecurityTest, OutputThatCannotBeCreatedFailsTheJobCleanly) {
+  TempDir dir;
+  WriteFile(dir / "in.txt", "a b\n");
+  Cluster c(dir.path());
+  ASSERT_TRUE(c.StartMaster().ok());
+  ASSERT_TRUE(c.StartWorker().ok());
+  ASSERT_TRUE(c.WaitForWorkers(1).ok());
+  CommandResult r = RunMr({"submit", "--master", c.master_address(), "--job", "wordcount", "--input",
+                           dir / "in.txt", "--output", dir / "in.txt/out", "--wait"},
+                          Millis(60000));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("cannot create"), std::string::npos) << r.out << r.err;
+  EXPECT_TRUE(c.MasterAlive());
+  EXPECT_EQ(c.ReapWorkers(false), 0);
+  ExpectServing(c);
+}
+
+// A worker whose files cannot grow past 128 KiB (RLIMIT_FSIZE: writes fail with EFBIG, as on a full
+// disk) fails its map spills and reduce outputs; the attempts are retried on the other worker, the
+// job succeeds with the right output, and no partial file is ever committed.
+TEST(SecurityTest, FullDiskFailsTheAttemptWhichIsRetriedElsewhere) {
+  TempDir dir;
+  std::vector<std::string> files;
+  for (int f = 0; f < 3; f++) {
+    std::string text;
+    for (int i = 0; i < 40000; i++) {
+      std::string w;
+      for (int n = i + f * 40000 + 1; n > 0; n /= 26) w.push_back(static_cast<char>('a' + n % 26));
+      text += w + (i % 10 == 9 ? "\n" : " ");
+    }
+    files.push_back(dir / fmt::format("in-{}.txt", f));
+    WriteFile(files.back(), text);
+  }
+  Cluster c(dir.path());
+  ASSERT_TRUE(c.StartMaster().ok());
+  ASSERT_TRUE(c.StartWorker({"--slots", "2"}, {}, {"/usr/bin/prlimit", "--fsize=131072", "--"}).ok());
+  ASSERT_TRUE(c.WaitForWorkers(1).ok());
+  ASSERT_TRUE(c.StartWorker({"--slots", "1"}).ok());
+  ASSERT_TRUE(c.WaitForWorkers(2).ok());
+  CommandResult r = RunMr({"submit", "--master", c.master_address(), "--job", "wordcount", "--input", dir / "in-*.txt",
+                           "--output", dir / "out", "--reducers", "2", "--split-size", "200k", "--wait"},
+                          Millis(120000));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(SortLines(ReadJobOutput(dir / "out", 2)), SortLines(ReferenceWordCount(files)));
+  JobState job = c.Job(1);
+  EXPECT_NE(job.json.find("File too large"), std::string::npos) << job.json;  // the limited worker failed
+  EXPECT_EQ(c.ReapWorkers(false), 0);  // and was not killed by SIGXFSZ
+}
+
+}  // namespace
+}  // namespace mr::testing
