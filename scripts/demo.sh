@@ -23,4 +23,6 @@ fi
   --reducers 2 --split-size 256k
 echo
 echo "top 20 words:"
-cat "$work/out"/part-r-* | sort -t$'\t' -k2,2nr -k1,1 | head -20
+# Sorted into a file first: `sort | head` would end sort with SIGPIPE, a failure under pipefail.
+sort -t$'\t' -k2,2nr -k1,1 "$work/out"/part-r-* > "$work/top.txt"
+head -20 "$work/top.txt"
