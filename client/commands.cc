@@ -280,15 +280,16 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
   return spec;
 }
 
-Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec) {
+Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec, int* exit_code) {
   proto::Envelope req;
   *req.mutable_submit_job()->mutable_spec() = spec;
-  int code = kExitFailed;
-  auto reply = Ask(c, req, &code);
-  if (!reply.ok()) return Status::Aborted(std::to_string(code));
+  *exit_code = kExitFailed;
+  auto reply = Ask(c, req, exit_code);
+  if (!reply.ok()) return reply.status();
   if (!reply->has_submit_reply()) {
     Fail("the master sent an unexpected reply");
-    return Status::Aborted(std::to_string(kExitFailed));
+    *exit_code = kExitFailed;
+    return Status::Protocol("unexpected reply to a submit");
   }
   return reply->submit_reply().job_id();
 }
@@ -388,8 +389,9 @@ int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
     Fail(spec.status().message());
     return kExitUsage;
   }
-  auto id = SubmitJob(c, *spec);
-  if (!id.ok()) return std::stoi(id.status().message());
+  int code = kExitFailed;
+  auto id = SubmitJob(c, *spec, &code);
+  if (!id.ok()) return code;
   if (!o.wait) {
     if (c.json) std::printf("{\"id\": %lu}\n", static_cast<unsigned long>(*id));
     else std::printf("%lu\n", static_cast<unsigned long>(*id));

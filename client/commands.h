@@ -51,8 +51,8 @@ int CmdJobs(const ClientOptions& c);
 int CmdWorkers(const ClientOptions& c);
 int CmdKill(const ClientOptions& c, const std::string& job);
 
-// Submits `spec` and returns the job id, or prints the error and returns the exit code as an error.
-Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec);
+// Submits `spec` and returns the job id; on failure prints the error and sets *exit_code.
+Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec, int* exit_code);
 // Polls the job until it ends, drawing progress on stdout; returns its final status. Stops early
 // (Aborted) when *interrupted becomes true. Reconnects if the master connection breaks.
 Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,

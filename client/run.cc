@@ -126,7 +126,8 @@ int CmdRun(const RunOptions& o) {
     c.json = o.json;
     auto token = LoadToken(o.token_file);
     if (token.ok()) c.token = *token;
-    auto id = st.ok() ? SubmitJob(c, *spec) : Result<uint64_t>(st);
+    int submit_code = kExitFailed;
+    auto id = st.ok() ? SubmitJob(c, *spec, &submit_code) : Result<uint64_t>(st);
     if (!st.ok()) {
       std::fprintf(stderr, "mr: %s\n", st.message().c_str());
     } else if (id.ok()) {
@@ -149,7 +150,7 @@ int CmdRun(const RunOptions& o) {
         std::fprintf(stderr, "mr: %s\n", s.status().message().c_str());
       }
     } else {
-      code = std::stoi(id.status().message());
+      code = submit_code;
       refused = true;  // the request itself was wrong: nothing ran, the logs hold nothing of use
     }
   }
