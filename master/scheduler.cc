@@ -9,6 +9,7 @@
 #include "common/frame.h"
 #include "common/log.h"
 #include "jobs/job.h"
+#include "master/job_plan.h"
 
 namespace mr {
 namespace {
@@ -52,6 +53,7 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, proto::JobSpec spec, int64_t now
   auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
   if (!files.ok()) return files.status();
   if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
+  MR_RETURN_IF_ERROR(PlanJob(&spec, *files));
   spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
   std::error_code ec;
   if (!spec.overwrite() && fs::exists(spec.output(), ec)) {
@@ -82,7 +84,7 @@ Status Scheduler::BuildTasks(Job& job) {
   const proto::JobSpec& spec = job.status.spec();
   auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
   if (!files.ok()) return files.status();
-  auto splits = MakeSplits(*files, spec.split_size());
+  auto splits = MakeSplits(*files, spec.split_size(), RecordSizeOf(spec));
   job.maps.clear();
   job.reduces.clear();
   for (uint32_t i = 0; i < splits.size(); i++) {
@@ -332,6 +334,7 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_reducers(spec.reducers());
   if (task.kind == proto::TASK_MAP) {
     *a.mutable_split() = task.split;
+    a.set_input_format(spec.input_format());
   } else {
     a.set_output_dir(spec.output());
     for (const Task& m : job.maps) {

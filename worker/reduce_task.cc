@@ -145,8 +145,10 @@ class GroupIterator : public ValueIterator {
   Status status_;
 };
 
+// Writes lines key<TAB>value<LF>, or with `raw` (Job::RawOutput) the key's bytes then the value's.
 class PartWriter : public Emitter {
  public:
+  explicit PartWriter(bool raw) : raw_(raw) {}
   Status Open(const std::string& path) {
     path_ = path;
     file_ = std::fopen(path.c_str(), "wb");
@@ -156,9 +158,9 @@ class PartWriter : public Emitter {
   }
   void Emit(std::string_view key, std::string_view value) override {
     line_.assign(key);
-    line_.push_back('\t');
+    if (!raw_) line_.push_back('\t');
     line_.append(value);
-    line_.push_back('\n');
+    if (!raw_) line_.push_back('\n');
     if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size() && status_.ok()) {
       status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
     }
@@ -182,6 +184,7 @@ class PartWriter : public Emitter {
   int64_t bytes() const { return bytes_; }
 
  private:
+  const bool raw_;
   std::string path_;
   std::FILE* file_ = nullptr;
   std::string line_;
@@ -265,7 +268,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   fs::create_directory(temp_dir, ec);
   if (ec) return Status::IoError(fmt::format("cannot create {}: {}", temp_dir.string(), ec.message()));
   result.output_file = (temp_dir / PartFileName(task.index())).string();
-  PartWriter out;
+  PartWriter out(job.RawOutput());
   MR_RETURN_IF_ERROR(out.Open(result.output_file));
 
   JobArgs args(task.args().begin(), task.args().end());
