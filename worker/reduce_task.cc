@@ -15,7 +15,9 @@
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "common/sync_client.h"
-#include "worker/run_file.h"
+#include "worker/part_writer.h"
+#include "worker/run_merger.h"
+#include "worker/shuffle_fetch.h"
 
 namespace mr {
 namespace {
@@ -23,86 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
 
-constexpr int kFetchTries = 3;
-constexpr Millis kFetchTimeout{30000};
+constexpr int kParallelFetches = 4;
 
 bool Cancelled(const ReduceOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
-
-// Copies one map output's partition into `path`. Returns the bytes copied.
-Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task,
-                          const proto::MapOutputLocation& loc, const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), std::fclose);
-  if (!out) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-  proto::Envelope req;
-  auto* r = req.mutable_fetch_request();
-  r->set_job_id(task.job_id());
-  r->set_map_index(loc.map_index());
-  r->set_attempt(loc.attempt());
-  r->set_partition(task.index());
-  proto::Envelope next;
-  next.mutable_fetch_next();
-  uint64_t bytes = 0;
-  const proto::Envelope* send = &req;
-  while (true) {
-    auto reply = client->Call(*send, kFetchTimeout);
-    if (!reply.ok()) return reply.status();
-    if (!reply->has_fetch_chunk()) return Status::Protocol("shuffle server sent " + MessageName(*reply));
-    const auto& chunk = reply->fetch_chunk();
-    if (!chunk.error().empty()) return Status::Unavailable(chunk.error());
-    if (!chunk.records().empty() &&
-        std::fwrite(chunk.records().data(), 1, chunk.records().size(), out.get()) != chunk.records().size()) {
-      return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-    }
-    bytes += chunk.records().size();
-    if (chunk.last()) break;
-    send = &next;
-  }
-  if (std::fflush(out.get()) != 0) {
-    return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  }
-  return bytes;
-}
-
-// Merges sorted runs; yields each key's values across runs in run order.
-class RunMerger {
- public:
-  Status Add(const std::string& path, size_t buffer) {
-    auto c = std::make_unique<Cursor>();
-    c->index = static_cast<int>(cursors_.size());
-    MR_RETURN_IF_ERROR(c->reader.Open(path, buffer));
-    if (c->reader.Next(&c->key, &c->value)) heap_.push_back(c.get());
-    MR_RETURN_IF_ERROR(c->reader.status());
-    cursors_.push_back(std::move(c));
-    std::push_heap(heap_.begin(), heap_.end(), Greater);
-    return Status::OK();
-  }
-  bool empty() const { return heap_.empty(); }
-  std::string_view top_key() const { return heap_.front()->key; }
-  std::string_view top_value() const { return heap_.front()->value; }
-  // Moves past the smallest record.
-  Status Pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), Greater);
-    Cursor* c = heap_.back();
-    if (c->reader.Next(&c->key, &c->value)) {
-      std::push_heap(heap_.begin(), heap_.end(), Greater);
-    } else {
-      heap_.pop_back();
-    }
-    return c->reader.status();
-  }
-
- private:
-  struct Cursor {
-    RunFileReader reader;
-    std::string_view key, value;
-    int index = 0;
-  };
-  static bool Greater(const Cursor* a, const Cursor* b) {
-    return a->key != b->key ? a->key > b->key : a->index > b->index;
-  }
-  std::vector<std::unique_ptr<Cursor>> cursors_;
-  std::vector<Cursor*> heap_;
-};
 
 // The values of the current key. Advancing past a value is deferred to the next call, so the view
 // handed out stays valid while the reducer uses it.
@@ -145,54 +70,6 @@ class GroupIterator : public ValueIterator {
   Status status_;
 };
 
-// Writes lines key<TAB>value<LF>, or with `raw` (Job::RawOutput) the key's bytes then the value's.
-class PartWriter : public Emitter {
- public:
-  explicit PartWriter(bool raw) : raw_(raw) {}
-  Status Open(const std::string& path) {
-    path_ = path;
-    file_ = std::fopen(path.c_str(), "wb");
-    if (!file_) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-    return Status::OK();
-  }
-  void Emit(std::string_view key, std::string_view value) override {
-    line_.assign(key);
-    if (!raw_) line_.push_back('\t');
-    line_.append(value);
-    if (!raw_) line_.push_back('\n');
-    if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size() && status_.ok()) {
-      status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
-    }
-    records_++;
-    bytes_ += line_.size();
-  }
-  // Flushes, syncs and closes; the file is complete only when this succeeds.
-  Status Close() {
-    if (!file_) return status_;
-    bool ok = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
-    int err = errno;
-    ok = (std::fclose(file_) == 0) && ok;
-    file_ = nullptr;
-    if (!ok && status_.ok()) status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(err)));
-    return status_;
-  }
-  ~PartWriter() override {
-    if (file_) std::fclose(file_);
-  }
-  int64_t records() const { return records_; }
-  int64_t bytes() const { return bytes_; }
-
- private:
-  const bool raw_;
-  std::string path_;
-  std::FILE* file_ = nullptr;
-  std::string line_;
-  Status status_;
-  int64_t records_ = 0;
-  int64_t bytes_ = 0;
-};
-
 }  // namespace
 
 std::string PartFileName(uint32_t partition) { return fmt::format("part-r-{:05}", partition); }
@@ -215,46 +92,14 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   } cleanup{scratch};
 
   ReduceResult result;
-  // Copy phase: every map's partition into a local run file.
-  std::map<std::string, std::unique_ptr<SyncClient>> clients;
-  std::vector<std::string> runs;
-  int64_t shuffle_bytes = 0;
-  for (const auto& loc : task.map_outputs()) {
-    if (Cancelled(options)) return Status::Aborted("attempt cancelled");
-    std::string path = fmt::format("{}/map-{:05}.run", scratch, loc.map_index());
-    Status last;
-    bool done = false;
-    for (int attempt = 0; attempt < kFetchTries && !done; attempt++) {
-      if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
-      auto& client = clients[loc.address()];
-      if (!client) {
-        auto hp = ParseHostPort(loc.address());
-        if (!hp.ok()) return hp.status();
-        auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.token, kFetchTimeout);
-        if (!c.ok()) {
-          last = c.status();
-          continue;
-        }
-        client = std::move(*c);
-      }
-      auto bytes = FetchOne(client.get(), task, loc, path);
-      if (bytes.ok()) {
-        shuffle_bytes += static_cast<int64_t>(*bytes);
-        if (*bytes > 0) runs.push_back(path);
-        done = true;
-      } else {
-        last = bytes.status();
-        client.reset();
-      }
-    }
-    if (!done) {
-      failure->failed_maps.push_back(loc.map_index());
-      return Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
-                                             loc.map_index(), loc.address(), last.message()));
-    }
-  }
-  clients.clear();
-  result.counters.Add(counter::kShuffleBytes, shuffle_bytes);
+  // Copy phase: every map's partition into a local run file, several at once.
+  auto started = std::chrono::steady_clock::now();
+  FetchOptions fetch{scratch, options.token, kParallelFetches, options.cancel};
+  auto fetched = FetchMapOutputs(task, fetch, &failure->failed_maps);
+  if (!fetched.ok()) return fetched.status();
+  const std::vector<std::string>& runs = fetched->runs;
+  result.counters.Add(counter::kShuffleBytes, fetched->bytes);
+  auto copied = std::chrono::steady_clock::now();
   MR_FAILPOINT("reduce.after_fetch");
 
   // Merge phase.
@@ -289,7 +134,12 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   }
   reducer->Finish(out);
   if (!job_error.empty()) return Status::Aborted(job_error);
+  auto merged = std::chrono::steady_clock::now();
   MR_RETURN_IF_ERROR(out.Close());
+  auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
+  spdlog::info("reduce {} of job {}: copied {} bytes of {} runs in {} ms, merged and wrote {} bytes in {} ms, synced in {} ms",
+               task.index(), task.job_id(), fetched->bytes, runs.size(), ms(started, copied), out.bytes(),
+               ms(copied, merged), ms(merged, std::chrono::steady_clock::now()));
   result.counters.Add(counter::kReduceInputGroups, groups);
   result.counters.Add(counter::kReduceInputRecords, records);
   result.counters.Add(counter::kReduceOutputRecords, out.records());

@@ -9,7 +9,8 @@
 namespace mr {
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;
+// Large chunks: fewer round trips; a session still holds one chunk at a time.
+constexpr size_t kChunkBytes = 4 << 20;
 
 // The state of one reducer's connection.
 struct ShuffleSession {
