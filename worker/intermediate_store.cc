@@ -207,7 +207,10 @@ Result<std::unique_ptr<PartitionReader>> IntermediateStore::ReadPartition(MapOut
   }
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  ro.readahead_size = 4 << 20;
+  // Blobs are 1 MiB blocks read whole: a prefetch buffer would only copy them once more, and the
+  // data was written moments ago by this process (a failed read fails the fetch, which is retried).
+  ro.readahead_size = 0;
+  ro.verify_checksums = false;
   const std::string prefix = DataPrefix(id, partition);
   std::unique_ptr<PartitionReader> reader(new PartitionReader());
   // One cursor per spill that holds records of this partition.
