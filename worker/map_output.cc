@@ -1,8 +1,12 @@
 #include "worker/map_output.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <new>
+#include <utility>
 #include <fmt/format.h>
 
 #include "common/failpoint.h"
@@ -255,6 +259,32 @@ inline uint64_t KeyPrefix(std::string_view key) {
   return __builtin_bswap64(v);
 }
 
+// Anonymous memory of its own (mmap), so that it goes back to the system when freed instead of
+// staying in malloc's heap: the worker's memory falls back after a map task.
+class MappedBlock {
+ public:
+  explicit MappedBlock(size_t size) : size_(size) {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<char*>(p);
+  }
+  ~MappedBlock() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  MappedBlock(MappedBlock&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(o.size_) {}
+  MappedBlock& operator=(MappedBlock&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 // Blocks of record bytes, kept across spills so that their pages are faulted in once.
 class RecordArena {
  public:
@@ -269,8 +299,8 @@ class RecordArena {
   size_t bytes() const { return bytes_; }
   // Forgets the records; keeps the standard blocks for reuse.
   void Clear() {
-    blocks_.resize(std::min<size_t>(blocks_.size(), kKeptBlocks));
-    while (!blocks_.empty() && blocks_.back().size != kBlock) blocks_.pop_back();
+    std::erase_if(blocks_, [](const MappedBlock& b) { return b.size() != kBlock; });
+    if (blocks_.size() > kKeptBlocks) blocks_.erase(blocks_.begin() + kKeptBlocks, blocks_.end());
     next_ = 0;
     ptr_ = nullptr;
     left_ = 0;
@@ -280,21 +310,17 @@ class RecordArena {
  private:
   static constexpr size_t kBlock = 4 << 20;
   static constexpr size_t kKeptBlocks = 64;
-  struct Block {
-    std::unique_ptr<char[]> data;
-    size_t size;
-  };
   void NextBlock(size_t n) {
     if (n > kBlock) {  // a huge record gets a block of its own, placed before the reusable ones
-      blocks_.insert(blocks_.begin() + next_, Block{std::unique_ptr<char[]>(new char[n]), n});
+      blocks_.insert(blocks_.begin() + next_, MappedBlock(n));
     } else if (next_ >= blocks_.size()) {
-      blocks_.push_back(Block{std::unique_ptr<char[]>(new char[kBlock]), kBlock});
+      blocks_.emplace_back(kBlock);
     }
-    ptr_ = blocks_[next_].data.get();
-    left_ = blocks_[next_].size;
+    ptr_ = blocks_[next_].data();
+    left_ = blocks_[next_].size();
     next_++;
   }
-  std::vector<Block> blocks_;
+  std::vector<MappedBlock> blocks_;
   size_t next_ = 0;
   char* ptr_ = nullptr;
   size_t left_ = 0;
