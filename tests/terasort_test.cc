@@ -147,5 +147,44 @@ TEST_F(TeraSortTest, TrailingPartialRecordIsRefusedNamingTheFile) {
   EXPECT_NE(f.err.find("whole number of 7-byte records"), std::string::npos) << f.err;
 }
 
+// Faults (DESIGN §5): workers crash once after a spill and while serving, and the master is
+// killed mid-map and restarted (it resumes from the journaled spec, cut points included); the
+// output is still exactly the sorted input.
+TEST_F(TeraSortTest, CrashesAndAMasterRestartLeaveTheOutputExact) {
+  std::mt19937_64 rng(13);
+  Records recs = WriteRecords(dir_ / "in", 3, [&](int i) {
+    std::string k(10, static_cast<char>(i % 3 == 0 ? 0 : rng() % 256));
+    for (size_t j = 1; j < k.size(); j++) k[j] = static_cast<char>(rng() % 256);
+    return k;
+  }, 20000, 3);
+  const std::string expected = Sorted(recs);
+  Cluster cluster(dir_ / "cluster");
+  const std::vector<std::string> worker_flags = {"--slots", "2", "--heartbeat", "100ms"};
+  const std::vector<std::string> env = {"MR_FAILPOINTS=map.after_spill=1*crash;shuffle.serve=1*crash;"
+                                        "map.after_read=delay(50ms)"};
+  ASSERT_TRUE(cluster.StartMaster({"--worker-timeout", "1500ms"}).ok());
+  for (int i = 0; i < 2; i++) ASSERT_TRUE(cluster.StartWorker(worker_flags, env).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--job", "terasort", "--input", dir_ / "in",
+                           "--output", dir_ / "out", "--reducers", "3", "--split-size", "100001"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  uint64_t id = std::stoull(r.out);
+  int crashes = 0;
+  bool restarted = false;
+  JobState js = cluster.WaitForJob(id, std::chrono::seconds(180), [&](const JobState& s) {
+    crashes += cluster.ReapWorkers(/*restart=*/true);
+    if (!restarted && s.maps_done >= 3) {
+      cluster.KillMaster();
+      ASSERT_TRUE(cluster.RestartMaster().ok());
+      restarted = true;
+    }
+  });
+  ASSERT_EQ(js.state, "succeeded") << js.json;
+  EXPECT_TRUE(restarted);
+  EXPECT_GE(crashes, 1);
+  std::string got = ReadJobOutput(dir_ / "out", 3);
+  EXPECT_TRUE(got == expected) << "output differs from the sorted input";
+}
+
 }  // namespace
 }  // namespace mr::testing
