@@ -1,7 +1,7 @@
 // IntermediateStore: a worker's map output, in a local RocksDB (DESIGN §3, §8).
 //
 // Layout: a spill's records of one partition are stored as record runs (common/record.h) cut into
-// blobs of about kBlobBytes, one RocksDB entry per blob:
+// blobs of about kBlobBytes (256 KiB), one RocksDB entry per blob:
 //   "D" job u64 BE | map u32 BE | attempt u32 BE | partition u32 BE | spill u32 BE | blob u32 BE
 // ("C" job map attempt marks a map output complete). Entries of one (job, map, attempt,
 // partition) are contiguous, spill by spill, each spill in key order. A partition written by one
@@ -42,7 +42,7 @@ struct MapOutputId {
 
 class IntermediateStore;
 
-constexpr size_t kBlobBytes = 1 << 20;
+constexpr size_t kBlobBytes = 256 << 10;
 
 // Writes one sorted spill. Add records in increasing (partition, key) order, then Finish.
 class RunWriter {

@@ -26,6 +26,10 @@ namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
 
 constexpr int kParallelFetches = 4;
+// Up to this many map outputs are merged straight from the network, in chunks that keep all the
+// streams within kStreamMemoryBytes; more are copied to local run files first.
+constexpr int kMaxStreams = 128;
+constexpr uint64_t kStreamMemoryBytes = 128ull << 20;
 
 bool Cancelled(const ReduceOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
 
@@ -92,20 +96,48 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   } cleanup{scratch};
 
   ReduceResult result;
-  // Copy phase: every map's partition into a local run file, several at once.
   auto started = std::chrono::steady_clock::now();
-  FetchOptions fetch{scratch, options.token, kParallelFetches, options.cancel};
-  auto fetched = FetchMapOutputs(task, fetch, &failure->failed_maps);
-  if (!fetched.ok()) return fetched.status();
-  const std::vector<std::string>& runs = fetched->runs;
-  result.counters.Add(counter::kShuffleBytes, fetched->bytes);
+  RunMerger merger;
+  std::vector<std::unique_ptr<FetchStream>> streams;
+  int64_t fetched_bytes = 0;
+  const int maps = task.map_outputs_size();
+  if (maps <= kMaxStreams) {
+    // Few enough map outputs: merge them while they arrive, one stream each, with no local copy.
+    const uint64_t chunk = std::clamp<uint64_t>(kStreamMemoryBytes / (FetchStream::kStreamAhead + 2) / std::max(1, maps), 256 << 10, 4 << 20);
+    for (const auto& loc : task.map_outputs()) {
+      if (Cancelled(options)) return Status::Aborted("attempt cancelled");
+      auto s = FetchStream::Open(task, loc, options.token, chunk);
+      if (!s.ok()) {
+        failure->failed_maps.push_back(loc.map_index());
+        return Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}", loc.map_index(),
+                                               loc.address(), s.status().message()));
+      }
+      streams.push_back(std::move(*s));
+    }
+    for (auto& s : streams) {
+      FetchStream* stream = s.get();
+      MR_RETURN_IF_ERROR(merger.AddSource(
+          fmt::format("map {} from {}", stream->map_index(), stream->address()),
+          [stream, failure](std::string* c) -> Result<bool> {
+            auto more = stream->Next(c);
+            if (more.ok()) return more;
+            if (failure->failed_maps.empty()) failure->failed_maps.push_back(stream->map_index());
+            return Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
+                                                   stream->map_index(), stream->address(), more.status().message()));
+          }));
+    }
+  } else {
+    // Copy phase: every map's partition into a local run file, several at once, then merge.
+    FetchOptions fetch{scratch, options.token, kParallelFetches, options.cancel};
+    auto fetched = FetchMapOutputs(task, fetch, &failure->failed_maps);
+    if (!fetched.ok()) return fetched.status();
+    fetched_bytes = fetched->bytes;
+    const std::vector<std::string>& runs = fetched->runs;
+    size_t per_run = runs.empty() ? 0 : std::clamp<uint64_t>(options.merge_buffer_bytes / runs.size(), 16 << 10, 4 << 20);
+    for (auto& r : runs) MR_RETURN_IF_ERROR(merger.Add(r, per_run));
+  }
   auto copied = std::chrono::steady_clock::now();
   MR_FAILPOINT("reduce.after_fetch");
-
-  // Merge phase.
-  RunMerger merger;
-  size_t per_run = runs.empty() ? 0 : std::clamp<uint64_t>(options.merge_buffer_bytes / runs.size(), 16 << 10, 4 << 20);
-  for (auto& r : runs) MR_RETURN_IF_ERROR(merger.Add(r, per_run));
 
   fs::path temp_dir = fs::path(task.output_dir()) / "_temporary" / attempt_name;
   // Not create_directories: once the job has committed, _temporary is gone, and a late attempt
@@ -136,10 +168,13 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   if (!job_error.empty()) return Status::Aborted(job_error);
   auto merged = std::chrono::steady_clock::now();
   MR_RETURN_IF_ERROR(out.Close());
+  for (auto& st : streams) fetched_bytes += static_cast<int64_t>(st->bytes());
+  result.counters.Add(counter::kShuffleBytes, fetched_bytes);
   auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
-  spdlog::info("reduce {} of job {}: copied {} bytes of {} runs in {} ms, merged and wrote {} bytes in {} ms, synced in {} ms",
-               task.index(), task.job_id(), fetched->bytes, runs.size(), ms(started, copied), out.bytes(),
-               ms(copied, merged), ms(merged, std::chrono::steady_clock::now()));
+  spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms, merged and wrote {} bytes in {} ms, "
+               "synced in {} ms", task.index(), task.job_id(), streams.empty() ? "copied" : "opened streams for",
+               fetched_bytes, maps, ms(started, copied), out.bytes(), ms(copied, merged),
+               ms(merged, std::chrono::steady_clock::now()));
   result.counters.Add(counter::kReduceInputGroups, groups);
   result.counters.Add(counter::kReduceInputRecords, records);
   result.counters.Add(counter::kReduceOutputRecords, out.records());

@@ -5,6 +5,16 @@ namespace mr {
 Status RunMerger::Add(const std::string& path, size_t buffer_bytes) {
   auto c = std::make_unique<Cursor>();
   MR_RETURN_IF_ERROR(c->reader.Open(path, buffer_bytes));
+  return Start(std::move(c));
+}
+
+Status RunMerger::AddSource(const std::string& name, RunFileReader::ChunkSource source) {
+  auto c = std::make_unique<Cursor>();
+  c->reader.OpenSource(name, std::move(source));
+  return Start(std::move(c));
+}
+
+Status RunMerger::Start(std::unique_ptr<Cursor> c) {
   c->done = !c->reader.Next(&c->key, &c->value);
   MR_RETURN_IF_ERROR(c->reader.status());
   cursors_.push_back(std::move(c));

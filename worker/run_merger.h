@@ -19,6 +19,8 @@ class RunMerger {
  public:
   // REQUIRES: before the first top_key()/Pop().
   Status Add(const std::string& path, size_t buffer_bytes);
+  // A run read from a stream of chunks (RunFileReader::OpenSource).
+  Status AddSource(const std::string& name, RunFileReader::ChunkSource source);
   bool empty();
   std::string_view top_key();
   std::string_view top_value();
@@ -31,6 +33,7 @@ class RunMerger {
     std::string_view key, value;
     bool done = false;
   };
+  Status Start(std::unique_ptr<Cursor> c);
   bool Less(int a, int b) const;
   void Build();
   std::vector<std::unique_ptr<Cursor>> cursors_;

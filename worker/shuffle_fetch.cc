@@ -133,4 +133,108 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const FetchOp
   return out;
 }
 
+Result<std::unique_ptr<FetchStream>> FetchStream::Open(const proto::AssignTask& task,
+                                                      const proto::MapOutputLocation& loc,
+                                                      const std::string& token, uint64_t chunk_bytes) {
+  std::unique_ptr<FetchStream> s(new FetchStream());
+  s->map_index_ = loc.map_index();
+  s->address_ = loc.address();
+  auto hp = ParseHostPort(loc.address());
+  if (!hp.ok()) return hp.status();
+  proto::Envelope req;
+  auto* r = req.mutable_fetch_request();
+  r->set_job_id(task.job_id());
+  r->set_map_index(loc.map_index());
+  r->set_attempt(loc.attempt());
+  r->set_partition(task.index());
+  r->set_max_chunk_bytes(chunk_bytes);
+  Status last;
+  for (int attempt = 0; attempt < kFetchTries; attempt++) {
+    if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
+    auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, token, kFetchTimeout);
+    if (!c.ok()) {
+      last = c.status();
+      continue;
+    }
+    last = (*c)->Send(req, kFetchTimeout);
+    if (last.ok()) {
+      s->client_ = std::move(*c);
+      s->thread_ = std::thread([p = s.get()] { p->ReceiveLoop(); });
+      return s;
+    }
+  }
+  return last;
+}
+
+FetchStream::~FetchStream() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (client_) client_->Shutdown();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FetchStream::ReceiveLoop() {
+  proto::Envelope next;
+  next.mutable_fetch_next();
+  while (true) {
+    Status st;
+    std::string data;
+    bool last = false;
+    auto reply = client_->Receive(kFetchTimeout);
+    if (!reply.ok()) {
+      st = reply.status();
+    } else if (reply->has_error()) {
+      st = Status::Unavailable(reply->error().message());
+    } else if (!reply->has_fetch_chunk()) {
+      st = Status::Protocol("shuffle server sent " + MessageName(*reply));
+    } else if (!reply->fetch_chunk().error().empty()) {
+      st = Status::Unavailable(reply->fetch_chunk().error());
+    } else {
+      data = std::move(*reply->mutable_fetch_chunk()->mutable_records());
+      last = reply->fetch_chunk().last();
+      bytes_ += data.size();
+    }
+    std::unique_lock<std::mutex> l(mu_);
+    if (stop_) return;
+    if (!st.ok()) {
+      status_ = st;
+      ended_ = true;
+      cv_.notify_all();
+      return;
+    }
+    ready_.push_back(std::move(data));
+    ended_ = last;
+    cv_.notify_all();
+    if (last) return;
+    // Ask for the next chunk only when there is room for it.
+    cv_.wait(l, [this] { return stop_ || ready_.size() < kStreamAhead; });
+    if (stop_) return;
+    l.unlock();
+    Status sent = client_->Send(next, kFetchTimeout);
+    if (!sent.ok()) {
+      std::lock_guard<std::mutex> g(mu_);
+      status_ = sent;
+      ended_ = true;
+      cv_.notify_all();
+      return;
+    }
+  }
+}
+
+Result<bool> FetchStream::Next(std::string* chunk) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [this] { return !ready_.empty() || ended_; });
+  if (!ready_.empty()) {
+    *chunk = std::move(ready_.front());
+    ready_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+  if (!status_.ok()) return status_;
+  return false;
+}
+
 }  // namespace mr

@@ -7,6 +7,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,5 +36,39 @@ struct FetchedRuns {
 // On a failed fetch, *failed_maps names the map whose output could not be read.
 Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const FetchOptions& options,
                                     std::vector<uint32_t>* failed_maps);
+
+// One map output's partition streamed from its shuffle server while a merge reads it. A thread of
+// its own receives the chunks ahead of the merge, at most kStreamAhead of them, so the copy overlaps
+// the merge. Memory: about kStreamAhead + 1 chunks. Next() is for one thread (the merge).
+class FetchStream {
+ public:
+  static constexpr size_t kStreamAhead = 2;
+  // Connects (retrying kFetchTries times), asks for the stream and starts receiving.
+  static Result<std::unique_ptr<FetchStream>> Open(const proto::AssignTask& task,
+                                                   const proto::MapOutputLocation& loc,
+                                                   const std::string& token, uint64_t chunk_bytes);
+  // Stops the receiving thread (shutting the connection down) and joins it.
+  ~FetchStream();
+  // Replaces *chunk with the next chunk of records; false at the end.
+  Result<bool> Next(std::string* chunk);
+  uint64_t bytes() const { return bytes_; }
+  uint32_t map_index() const { return map_index_; }
+  const std::string& address() const { return address_; }
+
+ private:
+  FetchStream() = default;
+  void ReceiveLoop();
+  std::unique_ptr<class SyncClient> client_;
+  uint32_t map_index_ = 0;
+  std::string address_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> ready_;  // guarded by mu_
+  bool ended_ = false;             // guarded by mu_: the last chunk is in ready_, or status_ failed
+  bool stop_ = false;              // guarded by mu_
+  Status status_;                  // guarded by mu_
+  std::atomic<uint64_t> bytes_{0};
+};
 
 }  // namespace mr
