@@ -2,6 +2,8 @@
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/sst_file_writer.h>
 
 #include <filesystem>
@@ -48,6 +50,61 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+// Intermediate data is recomputed when lost, and the store is wiped when the worker starts: syncing
+// spills and the store's own files to the disk would only make map tasks wait for it (DESIGN §8).
+// This file system forwards everything except the syncs.
+class NoSyncWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  using FSWritableFileOwnerWrapper::FSWritableFileOwnerWrapper;
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+  rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+};
+
+class NoSyncDirectory : public rocksdb::FSDirectoryWrapper {
+ public:
+  using FSDirectoryWrapper::FSDirectoryWrapper;
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+  rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions&, rocksdb::IODebugContext*,
+                                        const rocksdb::DirFsyncOptions&) override {
+    return rocksdb::IOStatus::OK();
+  }
+};
+
+class NoSyncFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  NoSyncFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "MrNoSyncFileSystem"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus s = target()->NewWritableFile(f, o, &file, dbg);
+    if (s.ok()) *r = std::make_unique<NoSyncWritableFile>(std::move(file));
+    return s;
+  }
+  rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& o,
+                                 std::unique_ptr<rocksdb::FSDirectory>* r, rocksdb::IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSDirectory> dir;
+    rocksdb::IOStatus s = target()->NewDirectory(name, o, &dir, dbg);
+    if (s.ok()) *r = std::make_unique<NoSyncDirectory>(std::move(dir));
+    return s;
+  }
+};
+
+rocksdb::Env* NoSyncEnv() {
+  static rocksdb::Env* env = rocksdb::NewCompositeEnv(std::make_shared<NoSyncFileSystem>()).release();
+  return env;
+}
+
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
   return Status::IoError(fmt::format("{}: {}", what, s.ToString()));
@@ -91,6 +148,7 @@ Status RunWriter::FlushBlob() {
     rocksdb::Options options;
     // Map output is read once, soon, from the page cache: compressing it costs more than it saves.
     options.compression = rocksdb::kNoCompression;
+    options.env = NoSyncEnv();
     writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options);
     MR_RETURN_IF_ERROR(FromRocks(writer_->Open(path_), "cannot create spill " + path_));
     opened_ = true;
@@ -186,6 +244,7 @@ Result<std::unique_ptr<IntermediateStore>> IntermediateStore::Open(const std::st
   // Intermediate data is written once, read once and dropped: keep compaction out of the way.
   options.disable_auto_compactions = true;
   options.max_open_files = 512;
+  options.env = NoSyncEnv();
   rocksdb::DB* db = nullptr;
   MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, db_dir, &db), "cannot open " + db_dir));
   store->db_.reset(db);
