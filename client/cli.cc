@@ -7,6 +7,7 @@
 #include "client/commands.h"
 #include "client/run.h"
 #include "common/address.h"
+#include "client/tera.h"
 #include "common/auth.h"
 #include "common/failpoint.h"
 #include "common/log.h"
@@ -39,6 +40,8 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--output", o->output, "output directory (must not exist)")->required();
   cmd->add_option("--reducers", o->reducers, "number of reduce tasks")->capture_default_str();
   cmd->add_option("--split-size", o->split_size, "input split size, e.g. 64m (default 64m)");
+  cmd->add_option("--input-format", o->input_format,
+                  "lines, or records:N for fixed N-byte records (default: the job's own; terasort reads records:100)");
   cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable)");
   cmd->add_flag("--overwrite", o->overwrite, "replace the output directory if it exists");
 }
@@ -134,6 +137,23 @@ int RunCli(int argc, char** argv) {
   run_cmd->add_flag("--json", run.json, "machine-readable summary");
   add_token_flag(run_cmd);
 
+  // mr teragen / teravalidate
+  auto* teragen_cmd = app.add_subcommand("teragen", "write TeraSort input (gensort layout) on a local cluster");
+  TeraGenOptions tg;
+  teragen_cmd->add_option("ROWS", tg.rows, "number of 100-byte rows (digits, or with k, m, g: 10m = 10,000,000)")->required();
+  teragen_cmd->add_option("DIR", tg.dir, "output directory (must not exist)")->required();
+  teragen_cmd->add_flag("--ascii", tg.ascii, "printable keys and CRLF rows (gensort -a)");
+  teragen_cmd->add_option("--parts", tg.parts, "output files (default 2 per worker)")->check(CLI::Range(1, 100000));
+  teragen_cmd->add_option("--workers", tg.run.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 64));
+  teragen_cmd->add_option("--keep-logs", tg.run.keep_logs, "copy the processes' logs to this directory");
+  teragen_cmd->add_flag("--overwrite", tg.run.submit.overwrite, "replace DIR if it exists");
+  add_token_flag(teragen_cmd);
+  auto* teravalidate_cmd = app.add_subcommand("teravalidate", "check the order and checksum of a terasort output");
+  TeraValidateOptions tv;
+  teravalidate_cmd->add_option("DIR", tv.dir, "the sorted output")->required();
+  teravalidate_cmd->add_option("--input", tv.inputs, "the input that was sorted: check the output holds its records");
+  teravalidate_cmd->add_flag("--json", tv.json, "machine-readable output");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -215,6 +235,11 @@ int RunCli(int argc, char** argv) {
   if (jobs_cmd->parsed()) return CmdJobs(client);
   if (workers_cmd->parsed()) return CmdWorkers(client);
   if (kill_cmd->parsed()) return CmdKill(client, job_id);
+  if (teragen_cmd->parsed()) {
+    tg.run.token_file = token_file;
+    return CmdTeraGen(tg);
+  }
+  if (teravalidate_cmd->parsed()) return CmdTeraValidate(tv);
   if (run_cmd->parsed()) {
     run.token_file = token_file;
     return CmdRun(run);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/sync_client.h"
+#include "jobs/job.h"
 
 namespace mr {
 namespace {
@@ -268,6 +269,11 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
     auto size = ParseSize(o.split_size);
     if (!size.ok()) return Status::InvalidArgument("--split-size: " + size.status().message());
     spec.set_split_size(*size);
+  }
+  if (!o.input_format.empty()) {
+    auto f = ParseInputFormat(o.input_format);
+    if (!f.ok()) return Status::InvalidArgument("--input-format: " + f.status().message());
+    spec.set_input_format(o.input_format);
   }
   for (auto& kv : o.args) {
     size_t eq = kv.find('=');

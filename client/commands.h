@@ -33,6 +33,7 @@ struct SubmitOptions {
   std::string output;
   uint32_t reducers = 1;
   std::string split_size;          // SIZE text; empty = the master's default
+  std::string input_format;        // "lines", "records:N"; empty = the job's own
   std::vector<std::string> args;   // KEY=VALUE
   std::string job_lib;             // a plugin's shared library
   std::string mapper;              // streaming commands

@@ -1,5 +1,7 @@
 #include "common/sync_client.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <fmt/format.h>
 
@@ -125,6 +127,11 @@ Result<proto::Envelope> SyncClient::Call(const proto::Envelope& msg, Millis time
   auto reply = Receive(timeout);
   if (reply.ok() && reply->has_error()) return Status::Aborted(reply->error().message());
   return reply;
+}
+
+void SyncClient::Shutdown() {
+  // The OS call, not the asio one: it is safe while another thread is inside a read on the socket.
+  if (socket_.is_open()) ::shutdown(socket_.native_handle(), SHUT_RDWR);
 }
 
 }  // namespace mr

@@ -34,6 +34,9 @@ class SyncClient {
   // Send then Receive; an ErrorReply from the peer becomes an error Status with its message.
   Result<proto::Envelope> Call(const proto::Envelope& msg, Millis timeout);
   const std::string& address() const { return address_; }
+  // Shuts the connection down so that a Receive blocked in another thread returns an error at
+  // once. The only method that may be called from another thread.
+  void Shutdown();
 
  private:
   SyncClient(uint32_t max_frame) : socket_(io_), max_frame_(max_frame) {}

@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <fmt/format.h>
 
 #include "jobs/grep.h"
 #include "jobs/invertedindex.h"
 #include "jobs/logs.h"
+#include "jobs/teragen.h"
+#include "jobs/terasort.h"
 #include "jobs/topn.h"
 #include "jobs/plugin.h"
 #include "jobs/streaming.h"
@@ -20,6 +23,8 @@ const std::map<std::string, JobFactory>& Registry() {
       {"grep", MakeGrep},
       {"invertedindex", MakeInvertedIndex},
       {"logs", MakeLogs},
+      {"teragen", MakeTeraGen},
+      {"terasort", MakeTeraSort},
       {"topn", MakeTopN},
       {"wordcount", MakeWordCount},
   };
@@ -65,6 +70,19 @@ std::vector<std::string> JobNames() {
   std::vector<std::string> names;
   for (auto& [name, factory] : Registry()) names.push_back(name);
   return names;
+}
+
+Result<uint32_t> ParseInputFormat(std::string_view format) {
+  if (format.empty() || format == "lines") return 0u;
+  constexpr std::string_view kRecords = "records:";
+  if (format.substr(0, kRecords.size()) == kRecords) {
+    std::string_view n = format.substr(kRecords.size());
+    uint32_t size = 0;
+    auto r = std::from_chars(n.data(), n.data() + n.size(), size);
+    if (r.ec == std::errc() && r.ptr == n.data() + n.size() && size >= 1 && size <= (1u << 20)) return size;
+  }
+  return Status::InvalidArgument(fmt::format(
+      "input format '{}': want lines or records:N (N bytes per record, 1 to 1048576)", format));
 }
 
 Result<bool> GetBoolArg(const JobArgs& args, const std::string& key, bool default_value) {

@@ -40,6 +40,10 @@ Result<std::unique_ptr<Job>> MakeJob(const JobDefinition& def);
 Status ValidateJobDefinition(const JobDefinition& def);
 std::vector<std::string> JobNames();
 
+// An input format: "lines" (or empty) gives 0; "records:N" gives N, 1 <= N <= 1 MiB.
+// InvalidArgument, naming the accepted forms, otherwise.
+Result<uint32_t> ParseInputFormat(std::string_view format);
+
 // Reads a boolean job argument ("true"/"false"/"1"/"0"); InvalidArgument otherwise.
 Result<bool> GetBoolArg(const JobArgs& args, const std::string& key, bool default_value);
 // Fails with InvalidArgument naming the first argument not in `known`.

@@ -25,8 +25,8 @@ Result<CreateFn> Load(const std::string& library) {
   if (version == nullptr || create == nullptr) {
     return Status::InvalidArgument(fmt::format("{} is not an mr plugin (no MR_PLUGIN(...) in it)", library));
   }
-  if (version() != 1) {
-    return Status::InvalidArgument(fmt::format("{} was built for mr job API version {}, this is version 1",
+  if (version() != 2) {
+    return Status::InvalidArgument(fmt::format("{} was built for mr job API version {}, this is version 2",
                                                library, version()));
   }
   (*loaded)[library] = create;

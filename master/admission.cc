@@ -5,6 +5,7 @@
 
 #include "jobs/job.h"
 #include "master/inputs.h"
+#include "master/job_plan.h"
 
 namespace mr {
 
@@ -25,13 +26,14 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
   if (!files.ok()) return files.status();
   if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
+  MR_RETURN_IF_ERROR(PlanJob(&spec, *files));
   spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
   MR_RETURN_IF_ERROR(committer.CheckNew(spec.output(), spec.overwrite()));
 
   AdmittedJob job;
   for (const InputFile& f : *files) job.input_bytes += f.size;
   job.input_files = files->size();
-  for (const Split& s : MakeSplits(*files, spec.split_size())) {
+  for (const Split& s : MakeSplits(*files, spec.split_size(), RecordSizeOf(spec))) {
     proto::InputSplit* split = job.plan.add_splits();
     split->set_path(s.path);
     split->set_offset(s.offset);

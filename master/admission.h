@@ -1,6 +1,7 @@
 // Job admission (DESIGN §2, §3): everything the master checks and settles once, when a job is
 // submitted, before the scheduler queues it: the job and its arguments, the bounds on reducers
-// and split size, the output (absolute; it must not exist unless --overwrite), and the inputs —
+// and split size, the output (absolute; it must not exist unless --overwrite), the input format
+// and the job's own planning (master/job_plan.h: TeraSort's sampled cut points), and the inputs —
 // expanded, sized and cut into splits now, so a split covers the bytes a file had at submission.
 // Does filesystem I/O (the inputs); pure otherwise. Thread-safe.
 #pragma once

@@ -69,7 +69,9 @@ Result<std::vector<InputFile>> ExpandInputs(const std::vector<std::string>& inpu
   return files;
 }
 
-std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t split_size) {
+std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t split_size,
+                              uint32_t record_size) {
+  if (record_size > 0) split_size = std::max<uint64_t>(record_size, split_size / record_size * record_size);
   std::vector<Split> splits;
   for (const auto& f : files) {
     for (uint64_t off = 0; off < f.size; off += split_size) {
@@ -77,6 +79,18 @@ std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t spli
     }
   }
   return splits;
+}
+
+Status CheckWholeRecords(const std::vector<InputFile>& files, uint32_t record_size) {
+  if (record_size == 0) return Status::OK();
+  for (const auto& f : files) {
+    if (f.size % record_size != 0) {
+      return Status::InvalidArgument(fmt::format(
+          "input {} is {} bytes, not a whole number of {}-byte records (a trailing partial record of {} bytes)",
+          f.path, f.size, record_size, f.size % record_size));
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace mr

@@ -1,7 +1,9 @@
 // Input listing and splitting (DESIGN §3). Inputs are files, directories (their files, recursively)
 // or globs. Files and directories whose names start with '_' or '.' are skipped, so a job's output
 // directory is a valid input. Each file is cut into splits of `split_size` bytes; the line reader
-// (common/line_reader.h) makes the cuts line-exact. Empty files have no splits.
+// (common/line_reader.h) makes the cuts line-exact. With fixed-length records (record_size > 0)
+// the split size is rounded down to a whole number of records (at least one), so every split
+// starts and ends on a record boundary. Empty files have no splits.
 // Pure functions over the filesystem; thread-safe.
 #pragma once
 
@@ -27,6 +29,9 @@ struct Split {
 // NotFound naming the first input that does not exist or matches nothing.
 Result<std::vector<InputFile>> ExpandInputs(const std::vector<std::string>& inputs);
 // REQUIRES: split_size > 0.
-std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t split_size);
+std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t split_size,
+                              uint32_t record_size = 0);
+// InvalidArgument naming the first file whose size is not a whole number of records.
+Status CheckWholeRecords(const std::vector<InputFile>& files, uint32_t record_size);
 
 }  // namespace mr

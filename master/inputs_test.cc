@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
+
+#include "master/job_plan.h"
 
 namespace mr {
 namespace {
@@ -59,6 +62,73 @@ TEST(SplitsTest, CutAtSplitSizeAndSkipEmptyFiles) {
   EXPECT_EQ(splits[2].length, 2u);
   EXPECT_EQ(splits[3].path, "/b");
   EXPECT_EQ(splits[3].length, 4u);
+}
+
+// Record splits tile each file exactly, on record boundaries, whatever the split size.
+TEST(RecordSplitsTest, WholeRecordsForRandomSplitSizes) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 500; round++) {
+    uint32_t record = 1 + rng() % 300;
+    std::vector<InputFile> files;
+    for (int f = 0; f < 3; f++) files.push_back({"/f" + std::to_string(f), record * (rng() % 2000)});
+    uint64_t split_size = 1 + rng() % 100000;
+    auto splits = MakeSplits(files, split_size, record);
+    std::map<std::string, uint64_t> next;  // the next byte each file's splits must start at
+    for (const Split& s : splits) {
+      ASSERT_EQ(s.offset % record, 0u) << "record " << record << " split size " << split_size;
+      ASSERT_EQ(s.length % record, 0u);
+      ASSERT_GT(s.length, 0u);
+      ASSERT_EQ(s.offset, next[s.path]);
+      next[s.path] = s.offset + s.length;
+    }
+    for (const InputFile& f : files) EXPECT_EQ(next[f.path], f.size);
+  }
+}
+
+TEST(RecordSplitsTest, SplitSmallerThanARecordHoldsOneRecord) {
+  auto splits = MakeSplits({{"/f", 1000}}, 30, 100);
+  ASSERT_EQ(splits.size(), 10u);
+  EXPECT_EQ(splits[3].offset, 300u);
+  EXPECT_EQ(splits[3].length, 100u);
+}
+
+TEST(RecordSplitsTest, TrailingPartialRecordIsAnErrorNamingTheFile) {
+  Status s = CheckWholeRecords({{"/data/good", 300}, {"/data/bad", 1050}}, 100);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("/data/bad"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("50 bytes"), std::string::npos) << s.message();
+  EXPECT_TRUE(CheckWholeRecords({{"/data/good", 300}}, 100).ok());
+  EXPECT_TRUE(CheckWholeRecords({{"/data/bad", 1050}}, 0).ok());  // lines
+}
+
+TEST_F(InputsTest, PlanResolvesTheJobsInputFormatAndSamples) {
+  std::string recs;
+  for (int i = 0; i < 500; i++) recs += std::string(100, static_cast<char>(i % 256));
+  std::ofstream(dir_ / "r.bin") << recs;
+  proto::JobSpec spec;
+  spec.set_job("terasort");
+  spec.set_reducers(4);
+  spec.set_split_size(4096);
+  auto files = ExpandInputs({(dir_ / "r.bin").string()});
+  ASSERT_TRUE(files.ok());
+  ASSERT_TRUE(PlanJob(&spec, *files).ok());
+  EXPECT_EQ(spec.input_format(), "records:100");
+  EXPECT_EQ(RecordSizeOf(spec), 100u);
+  EXPECT_EQ(std::count(spec.args().at("_cuts").begin(), spec.args().at("_cuts").end(), ','), 2);
+
+  proto::JobSpec lines;
+  lines.set_job("wordcount");
+  lines.set_reducers(1);
+  lines.set_split_size(4096);
+  ASSERT_TRUE(PlanJob(&lines, *files).ok());
+  EXPECT_EQ(lines.input_format(), "lines");
+
+  proto::JobSpec bad = spec;
+  bad.set_input_format("records:7");
+  Status s = PlanJob(&bad, *files);
+  EXPECT_NE(s.message().find("r.bin"), std::string::npos) << s.message();
+  bad.set_input_format("records:x");
+  EXPECT_EQ(PlanJob(&bad, *files).code(), Status::Code::kInvalidArgument);
 }
 
 }  // namespace

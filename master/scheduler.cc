@@ -465,6 +465,7 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_reducers(spec.reducers());
   if (task.kind == proto::TASK_MAP) {
     *a.mutable_split() = task.split;
+    a.set_input_format(spec.input_format());
   } else {
     a.set_output_dir(spec.output());
     for (const Task& m : job.maps) {

@@ -2,12 +2,15 @@
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/sst_file_writer.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 
+#include "common/log.h"
 #include "common/record.h"
 
 namespace mr {
@@ -49,6 +52,62 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+// Intermediate data is recomputed when lost: syncing spills and the store's own files to the disk
+// would only make map tasks wait for it (DESIGN §8). What the process wrote survives its crash (it
+// is in the page cache); a store that a power loss left unreadable is started afresh (Open).
+// This file system forwards everything except the syncs.
+class NoSyncWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  using FSWritableFileOwnerWrapper::FSWritableFileOwnerWrapper;
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+  rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+};
+
+class NoSyncDirectory : public rocksdb::FSDirectoryWrapper {
+ public:
+  using FSDirectoryWrapper::FSDirectoryWrapper;
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();
+  }
+  rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions&, rocksdb::IODebugContext*,
+                                        const rocksdb::DirFsyncOptions&) override {
+    return rocksdb::IOStatus::OK();
+  }
+};
+
+class NoSyncFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  NoSyncFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "MrNoSyncFileSystem"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    rocksdb::IOStatus s = target()->NewWritableFile(f, o, &file, dbg);
+    if (s.ok()) *r = std::make_unique<NoSyncWritableFile>(std::move(file));
+    return s;
+  }
+  rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& o,
+                                 std::unique_ptr<rocksdb::FSDirectory>* r, rocksdb::IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSDirectory> dir;
+    rocksdb::IOStatus s = target()->NewDirectory(name, o, &dir, dbg);
+    if (s.ok()) *r = std::make_unique<NoSyncDirectory>(std::move(dir));
+    return s;
+  }
+};
+
+rocksdb::Env* NoSyncEnv() {
+  static rocksdb::Env* env = rocksdb::NewCompositeEnv(std::make_shared<NoSyncFileSystem>()).release();
+  return env;
+}
+
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
   return Status::IoError(fmt::format("{}: {}", what, s.ToString()));
@@ -67,20 +126,48 @@ RunWriter::~RunWriter() {
 }
 
 Status RunWriter::Add(uint32_t partition, std::string_view key, std::string_view values) {
+  std::string_view v;
+  while (!values.empty()) {
+    if (!GetLengthPrefixed(&values, &v)) return Status::InvalidArgument("malformed value list");
+    MR_RETURN_IF_ERROR(AddRecord(partition, key, v));
+  }
+  return Status::OK();
+}
+
+Status RunWriter::AddRecord(uint32_t partition, std::string_view key, std::string_view value) {
+  if (partition != blob_partition_ || blob_.size() >= kBlobBytes) {
+    MR_RETURN_IF_ERROR(FlushBlob());
+    if (partition != blob_partition_) blob_seq_ = 0;
+    blob_partition_ = partition;
+  }
+  if (blob_.capacity() < kBlobBytes + 4096) blob_.reserve(kBlobBytes + 4096);
+  AppendRecord(&blob_, key, value);
+  return Status::OK();
+}
+
+Status RunWriter::FlushBlob() {
+  if (blob_.empty()) return Status::OK();
   if (!opened_) {
-    writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), rocksdb::Options());
+    rocksdb::Options options;
+    // Map output is read once, soon, from the page cache: compressing it costs more than it saves.
+    options.compression = rocksdb::kNoCompression;
+    options.env = NoSyncEnv();
+    writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options);
     MR_RETURN_IF_ERROR(FromRocks(writer_->Open(path_), "cannot create spill " + path_));
     opened_ = true;
   }
-  key_buf_ = DataPrefix(id_, partition);
-  AppendOrderedKey(&key_buf_, key);
+  key_buf_ = DataPrefix(id_, blob_partition_);
   PutFixed32BE(&key_buf_, spill_);
+  PutFixed32BE(&key_buf_, blob_seq_++);
   entries_++;
-  return FromRocks(writer_->Put(key_buf_, rocksdb::Slice(values.data(), values.size())),
-                   "cannot write spill " + path_);
+  Status s = FromRocks(writer_->Put(key_buf_, rocksdb::Slice(blob_.data(), blob_.size())),
+                       "cannot write spill " + path_);
+  blob_.clear();
+  return s;
 }
 
 Result<uint64_t> RunWriter::Finish() {
+  MR_RETURN_IF_ERROR(FlushBlob());
   if (entries_ == 0) return uint64_t{0};
   rocksdb::ExternalSstFileInfo info;
   MR_RETURN_IF_ERROR(FromRocks(writer_->Finish(&info), "cannot finish spill " + path_));
@@ -90,31 +177,59 @@ Result<uint64_t> RunWriter::Finish() {
   return info.file_size;
 }
 
-PartitionReader::PartitionReader(std::unique_ptr<rocksdb::Iterator> it, std::string prefix)
-    : it_(std::move(it)), prefix_(std::move(prefix)) {
-  it_->Seek(prefix_);
-}
-
 PartitionReader::~PartitionReader() = default;
 
-Result<bool> PartitionReader::NextChunk(std::string* chunk, size_t max_bytes) {
-  while (it_->Valid() && chunk->size() < max_bytes) {
-    rocksdb::Slice k = it_->key();
-    if (!k.starts_with(prefix_)) return false;
-    std::string_view rest(k.data() + prefix_.size(), k.size() - prefix_.size());
-    if (!GetOrderedKey(&rest, &key_) || rest.size() != 4) {
-      return Status::Corruption("bad intermediate key in the store");
-    }
-    std::string_view values(it_->value().data(), it_->value().size());
-    std::string_view v;
-    while (!values.empty()) {
-      if (!GetLengthPrefixed(&values, &v)) return Status::Corruption("bad value list in the store");
-      AppendRecord(chunk, key_, v);
-    }
-    it_->Next();
+Status PartitionReader::NextBlob(Cursor& c) {
+  c.it->Next();
+  c.rest = {};
+  if (!c.it->Valid() || !c.it->key().starts_with(c.prefix)) {
+    c.exhausted = true;
+    return FromRocks(c.it->status(), "reading map output");
   }
-  MR_RETURN_IF_ERROR(FromRocks(it_->status(), "reading map output"));
-  return it_->Valid() && it_->key().starts_with(prefix_);
+  c.rest = std::string_view(c.it->value().data(), c.it->value().size());
+  return Status::OK();
+}
+
+Status PartitionReader::NextRecord(Cursor& c) {
+  c.valid = false;
+  while (c.rest.empty()) {
+    if (c.exhausted) return Status::OK();
+    MR_RETURN_IF_ERROR(NextBlob(c));
+  }
+  if (!GetLengthPrefixed(&c.rest, &c.key) || !GetLengthPrefixed(&c.rest, &c.value)) {
+    return Status::Corruption("bad record in the store");
+  }
+  c.valid = true;
+  return Status::OK();
+}
+
+Result<bool> PartitionReader::NextChunk(std::string* chunk, size_t max_bytes) {
+  if (cursors_.size() == 1) {  // one sorted run: whole blobs, no decoding
+    Cursor& c = cursors_[0];
+    while (!c.exhausted && chunk->size() < max_bytes) {
+      chunk->append(c.rest);
+      MR_RETURN_IF_ERROR(NextBlob(c));
+    }
+    return !c.exhausted;
+  }
+  bool any = true;
+  while (any && chunk->size() < max_bytes) {
+    Cursor* best = nullptr;
+    for (Cursor& c : cursors_) {
+      if (c.valid && (best == nullptr || c.key < best->key)) best = &c;  // ties: the earlier spill
+    }
+    if (best == nullptr) {
+      any = false;
+      break;
+    }
+    AppendRecord(chunk, best->key, best->value);
+    MR_RETURN_IF_ERROR(NextRecord(*best));
+  }
+  if (!any) return false;
+  for (Cursor& c : cursors_) {
+    if (c.valid) return true;
+  }
+  return false;
 }
 
 Result<std::unique_ptr<IntermediateStore>> IntermediateStore::Open(const std::string& dir) {
@@ -131,8 +246,17 @@ Result<std::unique_ptr<IntermediateStore>> IntermediateStore::Open(const std::st
   // Intermediate data is written once, read once and dropped: keep compaction out of the way.
   options.disable_auto_compactions = true;
   options.max_open_files = 512;
+  options.env = NoSyncEnv();
   rocksdb::DB* db = nullptr;
-  MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, db_dir, &db), "cannot open " + db_dir));
+  rocksdb::Status opened = rocksdb::DB::Open(options, db_dir, &db);
+  if (!opened.ok() && !opened.IsIOError()) {
+    // Unreadable (e.g. files lost with a power cut, never synced): it is only a cache of map
+    // outputs the master can recompute, so start with an empty one.
+    spdlog::warn("intermediate store {} is unreadable ({}); starting with an empty one", db_dir, opened.ToString());
+    std::filesystem::remove_all(db_dir, ec);
+    opened = rocksdb::DB::Open(options, db_dir, &db);
+  }
+  MR_RETURN_IF_ERROR(FromRocks(opened, "cannot open " + db_dir));
   store->db_.reset(db);
   return store;
 }
@@ -152,9 +276,35 @@ Result<std::unique_ptr<PartitionReader>> IntermediateStore::ReadPartition(MapOut
   }
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  ro.readahead_size = 1 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  return std::unique_ptr<PartitionReader>(new PartitionReader(std::move(it), DataPrefix(id, partition)));
+  // Blobs are 1 MiB blocks read whole: a prefetch buffer would only copy them once more, and the
+  // data was written moments ago by this process (a failed read fails the fetch, which is retried).
+  ro.readahead_size = 0;
+  ro.verify_checksums = false;
+  const std::string prefix = DataPrefix(id, partition);
+  std::unique_ptr<PartitionReader> reader(new PartitionReader());
+  // One cursor per spill that holds records of this partition.
+  std::unique_ptr<rocksdb::Iterator> scan(db_->NewIterator(ro));
+  for (scan->Seek(prefix); scan->Valid() && scan->key().starts_with(prefix);) {
+    if (scan->key().size() != prefix.size() + 8) return Status::Corruption("bad intermediate key in the store");
+    uint32_t spill = GetFixed32BE(scan->key().data() + prefix.size());
+    PartitionReader::Cursor c;
+    c.prefix = prefix;
+    PutFixed32BE(&c.prefix, spill);
+    c.it.reset(db_->NewIterator(ro));
+    c.it->Seek(c.prefix);
+    if (!c.it->Valid() || !c.it->key().starts_with(c.prefix)) return Status::Corruption("map output changed while read");
+    c.rest = std::string_view(c.it->value().data(), c.it->value().size());
+    reader->cursors_.push_back(std::move(c));
+    if (spill == UINT32_MAX) break;
+    std::string next = prefix;
+    PutFixed32BE(&next, spill + 1);
+    scan->Seek(next);
+  }
+  MR_RETURN_IF_ERROR(FromRocks(scan->status(), "reading map output"));
+  if (reader->cursors_.size() > 1) {
+    for (auto& c : reader->cursors_) MR_RETURN_IF_ERROR(reader->NextRecord(c));
+  }
+  return reader;
 }
 
 bool IntermediateStore::HasMapOutput(MapOutputId id) {

@@ -1,11 +1,14 @@
 // IntermediateStore: a worker's map output, in a local RocksDB (DESIGN §3, §8).
 //
-// Layout: one RocksDB key per (job, map task, attempt, partition, key, spill):
-//   "D" job u64 BE | map u32 BE | attempt u32 BE | partition u32 BE | ordered key (common/record.h) |
-//   spill u32 BE
-// ("C" job map attempt marks a map output complete) and the value holds that key's values from that spill, each length-prefixed. Keys of one
-// (job, map, attempt, partition) are therefore contiguous and in key order; a key that appears in
-// several spills appears in consecutive entries.
+// Layout: a spill's records of one partition are stored as record runs (common/record.h) cut into
+// blobs of about kBlobBytes (256 KiB), one RocksDB entry per blob:
+//   "D" job u64 BE | map u32 BE | attempt u32 BE | partition u32 BE | spill u32 BE | blob u32 BE
+// ("C" job map attempt marks a map output complete). Entries of one (job, map, attempt,
+// partition) are contiguous, spill by spill, each spill in key order. A partition written by one
+// spill (the usual case) is served blob by blob without decoding; several spills are merged
+// record by record while serving (equal keys in spill order, i.e. emission order). Per-record
+// RocksDB entries cost more than the records (each key escaped and indexed); blobs make the store
+// run at the speed of sequential file I/O.
 //
 // Spills are written as SST files and bulk-loaded (SstFileWriter + IngestExternalFile): no WAL, no
 // memtable, since intermediate data can always be recomputed. Ingested files and the completion
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -40,24 +44,32 @@ struct MapOutputId {
 
 class IntermediateStore;
 
-// Writes one sorted spill. Add entries in increasing (partition, key) order, then Finish.
+constexpr size_t kBlobBytes = 256 << 10;
+
+// Writes one sorted spill. Add records in increasing (partition, key) order, then Finish.
 class RunWriter {
  public:
   ~RunWriter();
   // values: the key's values, each length-prefixed (PutLengthPrefixed).
   Status Add(uint32_t partition, std::string_view key, std::string_view values);
+  // One record (no per-record allocation).
+  Status AddRecord(uint32_t partition, std::string_view key, std::string_view value);
   // Ingests the spill into the store; returns the number of bytes written.
   Result<uint64_t> Finish();
 
  private:
   friend class IntermediateStore;
   RunWriter(IntermediateStore* store, MapOutputId id, uint32_t spill, std::string path);
+  Status FlushBlob();
   IntermediateStore* store_;
   MapOutputId id_;
   uint32_t spill_;
   std::string path_;
   std::unique_ptr<rocksdb::SstFileWriter> writer_;
   std::string key_buf_;
+  std::string blob_;            // records of blob_partition_ not yet written
+  uint32_t blob_partition_ = 0;
+  uint32_t blob_seq_ = 0;       // per partition
   uint64_t entries_ = 0;
   bool opened_ = false;
   Status open_status_;
@@ -67,16 +79,28 @@ class RunWriter {
 class PartitionReader {
  public:
   ~PartitionReader();
-  // Appends records to *chunk until it holds at least max_bytes or the partition ends.
-  // Returns true while more remains.
+  // Appends records to *chunk until it holds at least max_bytes (or a whole blob more) or the
+  // partition ends. Returns true while more remains.
   Result<bool> NextChunk(std::string* chunk, size_t max_bytes);
 
  private:
   friend class IntermediateStore;
-  PartitionReader(std::unique_ptr<rocksdb::Iterator> it, std::string prefix);
-  std::unique_ptr<rocksdb::Iterator> it_;
-  std::string prefix_;
-  std::string key_;
+  // One spill's blobs of the partition.
+  // The iterator stays on the blob that `rest` (and key, value) point into.
+  struct Cursor {
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string prefix;       // partition prefix | spill
+    std::string_view rest;    // the undecoded part of the current blob
+    std::string_view key, value;
+    bool exhausted = false;   // no blob left
+    bool valid = false;       // key, value hold a record (merging only)
+  };
+  PartitionReader() = default;
+  // Moves c's iterator to its next blob (rest), or sets exhausted.
+  Status NextBlob(Cursor& c);
+  // Decodes c's next record into key, value (valid), moving to the next blob as needed.
+  Status NextRecord(Cursor& c);
+  std::vector<Cursor> cursors_;  // one per spill; one alone is served blob by blob
 };
 
 class IntermediateStore {

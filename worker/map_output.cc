@@ -1,8 +1,12 @@
 #include "worker/map_output.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <new>
+#include <utility>
 #include <fmt/format.h>
 
 #include "common/failpoint.h"
@@ -241,21 +245,100 @@ class SumBuffer : public MapOutputBuffer {
   Arena arena_;
 };
 
+// The first 8 bytes of a key as a big-endian integer (zero-padded): comparing two of them orders
+// most keys without touching the key bytes again.
+inline uint64_t KeyPrefix(std::string_view key) {
+  uint64_t v = 0;
+  if (key.size() >= 8) {
+    std::memcpy(&v, key.data(), 8);
+    return __builtin_bswap64(v);
+  }
+  unsigned char b[8] = {};
+  std::memcpy(b, key.data(), key.size());
+  std::memcpy(&v, b, 8);
+  return __builtin_bswap64(v);
+}
+
+// Anonymous memory of its own (mmap), so that it goes back to the system when freed instead of
+// staying in malloc's heap: the worker's memory falls back after a map task.
+class MappedBlock {
+ public:
+  explicit MappedBlock(size_t size) : size_(size) {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<char*>(p);
+  }
+  ~MappedBlock() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  MappedBlock(MappedBlock&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(o.size_) {}
+  MappedBlock& operator=(MappedBlock&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Blocks of record bytes, kept across spills so that their pages are faulted in once.
+class RecordArena {
+ public:
+  char* Alloc(size_t n) {
+    if (n > left_) NextBlock(n);
+    char* out = ptr_;
+    ptr_ += n;
+    left_ -= n;
+    bytes_ += n;
+    return out;
+  }
+  size_t bytes() const { return bytes_; }
+  // Forgets the records; keeps the standard blocks for reuse.
+  void Clear() {
+    std::erase_if(blocks_, [](const MappedBlock& b) { return b.size() != kBlock; });
+    if (blocks_.size() > kKeptBlocks) blocks_.erase(blocks_.begin() + kKeptBlocks, blocks_.end());
+    next_ = 0;
+    ptr_ = nullptr;
+    left_ = 0;
+    bytes_ = 0;
+  }
+
+ private:
+  static constexpr size_t kBlock = 4 << 20;
+  static constexpr size_t kKeptBlocks = 64;
+  void NextBlock(size_t n) {
+    if (n > kBlock) {  // a huge record gets a block of its own, placed before the reusable ones
+      blocks_.insert(blocks_.begin() + next_, MappedBlock(n));
+    } else if (next_ >= blocks_.size()) {
+      blocks_.emplace_back(kBlock);
+    }
+    ptr_ = blocks_[next_].data();
+    left_ = blocks_[next_].size();
+    next_++;
+  }
+  std::vector<MappedBlock> blocks_;
+  size_t next_ = 0;
+  char* ptr_ = nullptr;
+  size_t left_ = 0;
+  size_t bytes_ = 0;
+};
+
 class SortBuffer : public MapOutputBuffer {
  public:
   SortBuffer(const SpillTarget& target, uint64_t budget, CombinerFactory new_combiner, CounterSet* counters)
       : target_(target), budget_(budget), new_combiner_(std::move(new_combiner)), counters_(counters) {}
 
   void Emit(std::string_view key, std::string_view value) override {
-    Record r;
-    r.partition = PartitionFor(target_, key);
-    r.offset = data_.size();
-    r.klen = static_cast<uint32_t>(key.size());
-    r.vlen = static_cast<uint32_t>(value.size());
-    data_.append(key);
-    data_.append(value);
-    records_.push_back(r);
-    if (data_.size() + records_.size() * sizeof(Record) > budget_ && status_.ok()) {
+    char* p = arena_.Alloc(key.size() + value.size());
+    std::memcpy(p, key.data(), key.size());
+    std::memcpy(p + key.size(), value.data(), value.size());
+    records_.push_back(Record{KeyPrefix(key), PartitionFor(target_, key), static_cast<uint32_t>(records_.size()), p,
+                              static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
+    if (arena_.bytes() + records_.size() * sizeof(Record) > budget_ && status_.ok()) {
       Status s = Flush();
       if (!s.ok()) status_ = s;
     }
@@ -276,30 +359,40 @@ class SortBuffer : public MapOutputBuffer {
     });
     combiner->Finish(combined);
     counters_->Add(counter::kCombineOutputRecords, static_cast<int64_t>(combined.records_.size()));
-    records_.clear();
-    data_.clear();
+    Clear();
     MR_RETURN_IF_ERROR(combined.WriteSpill());
     return status_;
   }
 
  private:
+  // 32 bytes; sorted in place. `seq` (emission order) makes the sort stable.
   struct Record {
+    uint64_t prefix;
     uint32_t partition;
+    uint32_t seq;
+    const char* data;  // key then value, in the arena
     uint32_t klen;
     uint32_t vlen;
-    size_t offset;
   };
 
-  std::string_view Key(const Record& r) const { return {data_.data() + r.offset, r.klen}; }
-  std::string_view Value(const Record& r) const {
-    return {data_.data() + r.offset + r.klen, r.vlen};
-  }
+  static std::string_view Key(const Record& r) { return {r.data, r.klen}; }
+  static std::string_view Value(const Record& r) { return {r.data + r.klen, r.vlen}; }
 
   void Sort() {
-    std::stable_sort(records_.begin(), records_.end(), [this](const Record& a, const Record& b) {
+    std::sort(records_.begin(), records_.end(), [](const Record& a, const Record& b) {
       if (a.partition != b.partition) return a.partition < b.partition;
-      return Key(a) < Key(b);
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      if (a.klen > 8 || b.klen > 8 || a.klen != b.klen) {
+        int c = Key(a).compare(Key(b));
+        if (c != 0) return c < 0;
+      }
+      return a.seq < b.seq;
     });
+  }
+
+  void Clear() {
+    records_.clear();
+    arena_.Clear();
   }
 
   // Calls fn(i, j) for each run [i, j) of sorted records with the same partition and key.
@@ -308,7 +401,7 @@ class SortBuffer : public MapOutputBuffer {
     for (size_t i = 0; i < records_.size();) {
       size_t j = i + 1;
       while (j < records_.size() && records_[j].partition == records_[i].partition &&
-             Key(records_[j]) == Key(records_[i])) {
+             records_[j].prefix == records_[i].prefix && Key(records_[j]) == Key(records_[i])) {
         j++;
       }
       fn(i, j);
@@ -316,27 +409,20 @@ class SortBuffer : public MapOutputBuffer {
     }
   }
 
-  // Sorts what is buffered and writes it as one spill: each key once, with its values.
+  // Sorts what is buffered and writes it as one spill, record by record in (partition, key) order.
   Status WriteSpill() {
     Sort();
     MR_FAILPOINT("map.before_spill");
     auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
-    std::string values;
-    Status status;
-    ForEachGroup([&](size_t i, size_t j) {
-      if (!status.ok()) return;
-      values.clear();
-      for (size_t k = i; k < j; k++) PutLengthPrefixed(&values, Value(records_[k]));
-      status = writer->Add(records_[i].partition, Key(records_[i]), values);
-    });
-    MR_RETURN_IF_ERROR(status);
+    for (const Record& r : records_) {
+      MR_RETURN_IF_ERROR(writer->AddRecord(r.partition, Key(r), Value(r)));
+    }
     auto bytes = writer->Finish();
     if (!bytes.ok()) return bytes.status();
     MR_FAILPOINT("map.after_spill");
     counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
     counters_->Add(counter::kSpills, 1);
-    records_.clear();
-    data_.clear();
+    Clear();
     return status_;
   }
 
@@ -345,7 +431,7 @@ class SortBuffer : public MapOutputBuffer {
     GroupValues(const SortBuffer* b, size_t i, size_t j) : b_(b), i_(i), j_(j) {}
     bool Next(std::string_view* v) override {
       if (i_ >= j_) return false;
-      *v = b_->Value(b_->records_[i_++]);
+      *v = Value(b_->records_[i_++]);
       return true;
     }
 
@@ -358,7 +444,7 @@ class SortBuffer : public MapOutputBuffer {
   uint64_t budget_;
   CombinerFactory new_combiner_;
   CounterSet* counters_;
-  std::string data_;
+  RecordArena arena_;
   std::vector<Record> records_;
 };
 

@@ -33,7 +33,27 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(),
                                        data.size()));
   }
-  ByteRange owned = OwnedRange(data, split.offset(), split.offset() + split.length());
+  auto record_size = ParseInputFormat(task.input_format());
+  if (!record_size.ok()) return record_size.status();
+  const uint64_t rsize = *record_size;  // 0: lines
+  if (rsize == 0 && !task.job_lib().empty() && job.InputFormat() != "lines") {
+    return Status::InvalidArgument(fmt::format("job reads {}, but was submitted with lines: pass --input-format {}",
+                                               job.InputFormat(), job.InputFormat()));
+  }
+  ByteRange owned;
+  if (rsize > 0) {
+    if (data.size() % rsize != 0) {
+      return Status::InvalidArgument(fmt::format("input {} is {} bytes, not a whole number of {}-byte records",
+                                                 split.path(), data.size(), rsize));
+    }
+    if (split.offset() % rsize != 0 || split.length() % rsize != 0) {
+      return Status::InvalidArgument(fmt::format("split {}+{} of {} is not on {}-byte record boundaries",
+                                                 split.offset(), split.length(), split.path(), rsize));
+    }
+    owned = {split.offset(), split.offset() + split.length()};
+  } else {
+    owned = OwnedRange(data, split.offset(), split.offset() + split.length());
+  }
   (*file)->AdviseSequential(owned.begin, owned.end - owned.begin);
 
   MapOutputId id{task.job_id(), task.index(), task.attempt()};
@@ -60,10 +80,14 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
       if (job.NewCombiner(ctx) != nullptr) new_combiner = [&job, ctx] { return job.NewCombiner(ctx); };
       st.buffer = NewSortBuffer(target, budget, std::move(new_combiner), &st.counters);
     }
-    // Thread t reads the lines that start in its share of the owned bytes.
+    // Thread t reads the lines (records) that start in its share of the owned bytes.
     uint64_t span = owned.end - owned.begin;
     uint64_t b = owned.begin + span * t / threads;
     uint64_t e = owned.begin + span * (t + 1) / threads;
+    if (rsize > 0) {
+      b = owned.begin + (span / rsize) * t / threads * rsize;
+      e = owned.begin + (span / rsize) * (t + 1) / threads * rsize;
+    }
     int64_t lines = 0;
     InputRecord rec;
     rec.file = split.path();
@@ -73,9 +97,22 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     };
     // Blocks of about 4 MiB of whole lines: a mapper with MapBlock takes each at once; otherwise
     // its lines go to Map() one by one. Between blocks the attempt checks whether to give up.
-    constexpr uint64_t kBlock = 4u << 20;
+    const uint64_t kBlock = rsize > 0 ? std::max<uint64_t>(rsize, (4u << 20) / rsize * rsize) : 4u << 20;
     bool blocks = true;
-    for (uint64_t cb = b; cb < e && !abandoned(); cb += kBlock) {
+    for (uint64_t cb = b; cb < e && !abandoned() && rsize > 0; cb += kBlock) {
+      // Fixed-length records: a block is whole records, so no search for boundaries.
+      uint64_t ce = std::min(e, cb + kBlock);
+      std::string_view text = data.substr(cb, ce - cb);
+      lines += static_cast<int64_t>(text.size() / rsize);
+      if (blocks && mapper->MapBlock({split.path(), cb, text}, *st.buffer)) continue;
+      blocks = false;
+      for (uint64_t off = 0; off < text.size(); off += rsize) {
+        rec.offset = cb + off;
+        rec.line = text.substr(off, rsize);
+        mapper->Map(rec, *st.buffer);
+      }
+    }
+    for (uint64_t cb = b; cb < e && !abandoned() && rsize == 0; cb += kBlock) {
       ByteRange r = OwnedRange(data, cb, std::min(e, cb + kBlock));
       if (r.empty()) continue;
       std::string_view text = data.substr(r.begin, r.end - r.begin);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 
 #include "common/hash.h"
@@ -95,6 +96,59 @@ TEST(MapTaskTest, MissingInputFailsTheAttempt) {
   auto r = RunMapTask(t, **job, store->get(), {});
   EXPECT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("/nonexistent/file"), std::string::npos);
+}
+
+// Fixed-length records reach the mapper whole (any byte values, newlines too); a file that is not
+// a whole number of records fails the attempt with an error naming it.
+TEST(MapTaskTest, RecordsInputFormat) {
+  fs::path dir = fs::temp_directory_path() / ("mr-map3-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string recs;
+  for (int i = 0; i < 300; i++) {
+    std::string r(100, '\n');
+    r[0] = static_cast<char>(255 - i % 256);
+    r[1] = static_cast<char>(i / 256);
+    recs += r;
+  }
+  std::ofstream(dir / "r.bin") << recs;
+  auto store = IntermediateStore::Open((dir / "s").string());
+  ASSERT_TRUE(store.ok());
+  proto::AssignTask t;
+  t.set_job_id(1);
+  t.set_attempt(1);
+  t.set_reducers(1);
+  t.set_input_format("records:100");
+  t.mutable_split()->set_path((dir / "r.bin").string());
+  t.mutable_split()->set_offset(100 * 100);
+  t.mutable_split()->set_length(100 * 150);
+  auto job = MakeJob("terasort", {});
+  auto r = RunMapTask(t, **job, store->get(), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->values().at("map.input.records"), 150);
+  auto reader = (*store)->ReadPartition({1, 0, 1}, 0);
+  ASSERT_TRUE(reader.ok());
+  std::string chunk;
+  while (true) {
+    auto more = (*reader)->NextChunk(&chunk, 1 << 20);
+    ASSERT_TRUE(more.ok());
+    if (!*more) break;
+  }
+  RecordReader rr(chunk);
+  std::string_view k, v;
+  std::vector<std::string> got;
+  while (rr.Next(&k, &v)) got.push_back(std::string(k) + std::string(v));
+  std::vector<std::string> want;
+  for (int i = 100; i < 250; i++) want.push_back(recs.substr(i * 100, 100));
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+
+  std::ofstream(dir / "bad.bin") << recs << "xyz";
+  t.mutable_split()->set_path((dir / "bad.bin").string());
+  auto bad = RunMapTask(t, **job, store->get(), {});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.bin"), std::string::npos) << bad.status().message();
+  fs::remove_all(dir);
 }
 
 }  // namespace

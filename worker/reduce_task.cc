@@ -16,7 +16,9 @@
 #include "common/log.h"
 #include "common/output_layout.h"
 #include "common/sync_client.h"
-#include "worker/run_file.h"
+#include "worker/part_writer.h"
+#include "worker/run_merger.h"
+#include "worker/shuffle_fetch.h"
 
 namespace mr {
 namespace {
@@ -24,89 +26,24 @@ namespace {
 namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
 
-constexpr int kFetchTries = 3;
-// Connecting and the hello are quick on any network that works; a host that does not answer (cut
-// off, or gone) must cost seconds, not minutes, before the master hears of it.
-constexpr Millis kConnectTimeout{3000};
-constexpr Millis kFetchTimeout{30000};
+constexpr int kParallelFetches = 4;
+// Up to this many map outputs are merged straight from the network, in chunks that keep all the
+// streams within kStreamMemoryBytes; more are copied to local run files first.
+constexpr int kMaxStreams = 128;
+constexpr uint64_t kStreamMemoryBytes = 128ull << 20;
 
 bool Cancelled(const ReduceOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
 
-// Copies one map output's partition into `path`. Returns the bytes copied.
-Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task,
-                          const proto::MapOutputLocation& loc, const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), std::fclose);
-  if (!out) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-  proto::Envelope req;
-  auto* r = req.mutable_fetch_request();
-  r->set_job_id(task.job_id());
-  r->set_map_index(loc.map_index());
-  r->set_attempt(loc.attempt());
-  r->set_partition(task.index());
-  proto::Envelope next;
-  next.mutable_fetch_next();
-  uint64_t bytes = 0;
-  const proto::Envelope* send = &req;
-  while (true) {
-    auto reply = client->Call(*send, kFetchTimeout);
-    if (!reply.ok()) return reply.status();
-    if (!reply->has_fetch_chunk()) return Status::Protocol("shuffle server sent " + MessageName(*reply));
-    const auto& chunk = reply->fetch_chunk();
-    if (!chunk.error().empty()) return Status::Unavailable(chunk.error());
-    if (!chunk.records().empty() &&
-        std::fwrite(chunk.records().data(), 1, chunk.records().size(), out.get()) != chunk.records().size()) {
-      return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+// The locations the failed maps were fetched from, for the master to tell today's location from an
+// old one.
+void NameFailedLocations(const proto::AssignTask& task, ReduceFailure* failure) {
+  failure->failed_fetches.clear();
+  for (uint32_t m : failure->failed_maps) {
+    for (const auto& loc : task.map_outputs()) {
+      if (loc.map_index() == m) failure->failed_fetches.push_back(loc);
     }
-    bytes += chunk.records().size();
-    if (chunk.last()) break;
-    send = &next;
   }
-  if (std::fflush(out.get()) != 0) {
-    return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  }
-  return bytes;
 }
-
-// Merges sorted runs; yields each key's values across runs in run order.
-class RunMerger {
- public:
-  Status Add(const std::string& path, size_t buffer) {
-    auto c = std::make_unique<Cursor>();
-    c->index = static_cast<int>(cursors_.size());
-    MR_RETURN_IF_ERROR(c->reader.Open(path, buffer));
-    if (c->reader.Next(&c->key, &c->value)) heap_.push_back(c.get());
-    MR_RETURN_IF_ERROR(c->reader.status());
-    cursors_.push_back(std::move(c));
-    std::push_heap(heap_.begin(), heap_.end(), Greater);
-    return Status::OK();
-  }
-  bool empty() const { return heap_.empty(); }
-  std::string_view top_key() const { return heap_.front()->key; }
-  std::string_view top_value() const { return heap_.front()->value; }
-  // Moves past the smallest record.
-  Status Pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), Greater);
-    Cursor* c = heap_.back();
-    if (c->reader.Next(&c->key, &c->value)) {
-      std::push_heap(heap_.begin(), heap_.end(), Greater);
-    } else {
-      heap_.pop_back();
-    }
-    return c->reader.status();
-  }
-
- private:
-  struct Cursor {
-    RunFileReader reader;
-    std::string_view key, value;
-    int index = 0;
-  };
-  static bool Greater(const Cursor* a, const Cursor* b) {
-    return a->key != b->key ? a->key > b->key : a->index > b->index;
-  }
-  std::vector<std::unique_ptr<Cursor>> cursors_;
-  std::vector<Cursor*> heap_;
-};
 
 // The values of the current key. Advancing past a value is deferred to the next call, so the view
 // handed out stays valid while the reducer uses it.
@@ -149,51 +86,6 @@ class GroupIterator : public ValueIterator {
   Status status_;
 };
 
-class PartWriter : public Emitter {
- public:
-  Status Open(const std::string& path) {
-    path_ = path;
-    file_ = std::fopen(path.c_str(), "wb");
-    if (!file_) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-    return Status::OK();
-  }
-  void Emit(std::string_view key, std::string_view value) override {
-    line_.assign(key);
-    line_.push_back('\t');
-    line_.append(value);
-    line_.push_back('\n');
-    if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size() && status_.ok()) {
-      status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
-    }
-    records_++;
-    bytes_ += line_.size();
-  }
-  // Flushes, syncs and closes; the file is complete only when this succeeds.
-  Status Close() {
-    if (!file_) return status_;
-    bool ok = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
-    int err = errno;
-    ok = (std::fclose(file_) == 0) && ok;
-    file_ = nullptr;
-    if (!ok && status_.ok()) status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(err)));
-    return status_;
-  }
-  ~PartWriter() override {
-    if (file_) std::fclose(file_);
-  }
-  int64_t records() const { return records_; }
-  int64_t bytes() const { return bytes_; }
-
- private:
-  std::string path_;
-  std::FILE* file_ = nullptr;
-  std::string line_;
-  Status status_;
-  int64_t records_ = 0;
-  int64_t bytes_ = 0;
-};
-
 }  // namespace
 
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,
@@ -214,66 +106,70 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   } cleanup{scratch};
 
   ReduceResult result;
-  // Copy phase: every map's partition into a local run file.
-  std::map<std::string, std::unique_ptr<SyncClient>> clients;
-  std::vector<std::string> runs;
-  int64_t shuffle_bytes = 0;
-  // A fetch that fails does not end the copy: the others go on, so one report tells the master
-  // every output this attempt could not get (a host that failed once is not tried again).
-  std::map<std::string, Status> dead_hosts;
-  Status first_failure;
-  for (const auto& loc : task.map_outputs()) {
-    if (Cancelled(options)) return Status::Aborted("attempt cancelled");
-    std::string path = fmt::format("{}/map-{:05}.run", scratch, loc.map_index());
-    Status last;
-    bool done = false;
-    auto dead = dead_hosts.find(loc.address());
-    for (int attempt = 0; attempt < kFetchTries && !done && dead == dead_hosts.end(); attempt++) {
-      if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
-      auto& client = clients[loc.address()];
-      if (!client) {
-        auto hp = ParseHostPort(loc.address());
-        if (!hp.ok()) return hp.status();
-        auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.token, kConnectTimeout);
-        if (!c.ok()) {
-          last = c.status();
+  auto started = std::chrono::steady_clock::now();
+  RunMerger merger;
+  std::vector<std::unique_ptr<FetchStream>> streams;
+  int64_t fetched_bytes = 0;
+  const int maps = task.map_outputs_size();
+  if (maps <= kMaxStreams) {
+    // Few enough map outputs: merge them while they arrive, one stream each, with no local copy.
+    std::map<std::string, Status> open_failures;
+    Status first_failure;
+    const uint64_t chunk = std::clamp<uint64_t>(kStreamMemoryBytes / (FetchStream::kStreamAhead + 2) / std::max(1, maps), 256 << 10, 4 << 20);
+    for (const auto& loc : task.map_outputs()) {
+      if (Cancelled(options)) return Status::Aborted("attempt cancelled");
+      // A stream that cannot be opened does not end the attempt at once: the others are tried
+      // too (a host that failed once is not tried again), so one report tells the master every
+      // output this attempt could not get.
+      Status failed = open_failures.contains(loc.address()) ? open_failures[loc.address()] : Status::OK();
+      if (failed.ok()) {
+        auto s = FetchStream::Open(task, loc, options.token, chunk);
+        if (s.ok()) {
+          streams.push_back(std::move(*s));
           continue;
         }
-        client = std::move(*c);
+        failed = s.status();
+        open_failures[loc.address()] = failed;
       }
-      auto bytes = FetchOne(client.get(), task, loc, path);
-      if (bytes.ok()) {
-        shuffle_bytes += static_cast<int64_t>(*bytes);
-        if (*bytes > 0) runs.push_back(path);
-        done = true;
-      } else {
-        last = bytes.status();
-        client.reset();
+      failure->failed_maps.push_back(loc.map_index());
+      if (first_failure.ok()) {
+        first_failure = Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
+                                                        loc.map_index(), loc.address(), failed.message()));
       }
     }
-    if (done) continue;
-    if (dead != dead_hosts.end()) last = dead->second;
-    else if (last.code() == Status::Code::kUnavailable) dead_hosts[loc.address()] = last;
-    failure->failed_maps.push_back(loc.map_index());
-    failure->failed_fetches.push_back(loc);
-    if (first_failure.ok()) {
-      first_failure = Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
-                                                      loc.map_index(), loc.address(), last.message()));
+    if (!first_failure.ok()) {
+      NameFailedLocations(task, failure);
+      if (failure->failed_maps.size() == 1) return first_failure;
+      return Status::Unavailable(fmt::format("{} (and {} more map outputs)", first_failure.message(),
+                                             failure->failed_maps.size() - 1));
     }
+    for (auto& s : streams) {
+      FetchStream* stream = s.get();
+      MR_RETURN_IF_ERROR(merger.AddSource(
+          fmt::format("map {} from {}", stream->map_index(), stream->address()),
+          [stream, failure](std::string* c) -> Result<bool> {
+            auto more = stream->Next(c);
+            if (more.ok()) return more;
+            if (failure->failed_maps.empty()) failure->failed_maps.push_back(stream->map_index());
+            return Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
+                                                   stream->map_index(), stream->address(), more.status().message()));
+          }));
+    }
+  } else {
+    // Copy phase: every map's partition into a local run file, several at once, then merge.
+    FetchOptions fetch{scratch, options.token, kParallelFetches, options.cancel};
+    auto fetched = FetchMapOutputs(task, fetch, &failure->failed_maps);
+    if (!fetched.ok()) {
+      NameFailedLocations(task, failure);
+      return fetched.status();
+    }
+    fetched_bytes = fetched->bytes;
+    const std::vector<std::string>& runs = fetched->runs;
+    size_t per_run = runs.empty() ? 0 : std::clamp<uint64_t>(options.merge_buffer_bytes / runs.size(), 16 << 10, 4 << 20);
+    for (auto& r : runs) MR_RETURN_IF_ERROR(merger.Add(r, per_run));
   }
-  if (!first_failure.ok()) {
-    if (failure->failed_maps.size() == 1) return first_failure;
-    return Status::Unavailable(fmt::format("{} (and {} more map outputs)", first_failure.message(),
-                                           failure->failed_maps.size() - 1));
-  }
-  clients.clear();
-  result.counters.Add(counter::kShuffleBytes, shuffle_bytes);
+  auto copied = std::chrono::steady_clock::now();
   MR_FAILPOINT("reduce.after_fetch");
-
-  // Merge phase.
-  RunMerger merger;
-  size_t per_run = runs.empty() ? 0 : std::clamp<uint64_t>(options.merge_buffer_bytes / runs.size(), 16 << 10, 4 << 20);
-  for (auto& r : runs) MR_RETURN_IF_ERROR(merger.Add(r, per_run));
 
   result.output_file = AttemptOutputFile(task.output_dir(), task.job_id(), task.index(), task.attempt());
   fs::path temp_dir = fs::path(result.output_file).parent_path();
@@ -281,7 +177,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   // (a backup that lost) must fail here rather than bring it back into the output.
   fs::create_directory(temp_dir, ec);
   if (ec) return Status::IoError(fmt::format("cannot create {}: {}", temp_dir.string(), ec.message()));
-  PartWriter out;
+  PartWriter out(job.RawOutput());
   MR_RETURN_IF_ERROR(out.Open(result.output_file));
 
   JobArgs args(task.args().begin(), task.args().end());
@@ -302,7 +198,15 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   }
   reducer->Finish(out);
   if (!job_error.empty()) return Status::Aborted(job_error);
+  auto merged = std::chrono::steady_clock::now();
   MR_RETURN_IF_ERROR(out.Close());
+  for (auto& st : streams) fetched_bytes += static_cast<int64_t>(st->bytes());
+  result.counters.Add(counter::kShuffleBytes, fetched_bytes);
+  auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
+  spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms, merged and wrote {} bytes in {} ms, "
+               "synced in {} ms", task.index(), task.job_id(), streams.empty() ? "copied" : "opened streams for",
+               fetched_bytes, maps, ms(started, copied), out.bytes(), ms(copied, merged),
+               ms(merged, std::chrono::steady_clock::now()));
   result.counters.Add(counter::kReduceInputGroups, groups);
   result.counters.Add(counter::kReduceInputRecords, records);
   result.counters.Add(counter::kReduceOutputRecords, out.records());

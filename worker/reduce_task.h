@@ -1,7 +1,10 @@
-// RunReduceTask: one reduce attempt (DESIGN §3). Copies its partition of every map output from the
-// shuffle servers that hold them into local run files (scratch_dir), merges the runs in key order
-// with memory bounded by `merge_buffer_bytes` (not by the data), runs the job's reducer on each key
-// and writes `key<TAB>value` lines to its attempt's file under OUT/_temporary
+// RunReduceTask: one reduce attempt (DESIGN §3). Reads its partition of every map output from the
+// shuffle servers that hold them and merges them in key order with a loser tree: up to 128 map
+// outputs are merged straight from the network (one stream each, received ahead of the merge by
+// a thread per stream, all within 128 MiB); more are first copied into local run files
+// (scratch_dir) and merged with `merge_buffer_bytes` of read buffers. Memory is bounded by these
+// constants, not by the data. It runs the job's reducer on each key and writes `key<TAB>value` lines
+// (or raw records, Job::RawOutput) to its attempt's file under OUT/_temporary
 // (common/output_layout.h). The master later commits exactly one attempt's file.
 // Thread-safety: call from one thread.
 #pragma once

@@ -20,6 +20,11 @@ Status RunFileReader::Open(const std::string& path, size_t buffer_bytes) {
   return Status::OK();
 }
 
+void RunFileReader::OpenSource(const std::string& name, ChunkSource source) {
+  path_ = name;
+  source_ = std::move(source);
+}
+
 bool RunFileReader::Next(std::string_view* key, std::string_view* value) {
   while (status_.ok()) {
     std::string_view in(buf_.data() + pos_, buf_.size() - pos_);
@@ -30,6 +35,26 @@ bool RunFileReader::Next(std::string_view* key, std::string_view* value) {
     if (eof_) {
       if (pos_ < buf_.size()) status_ = Status::Corruption(fmt::format("{} ends inside a record", path_));
       return false;
+    }
+    if (source_) {  // the next chunk; appended only to a partial record
+      auto more = source_(&next_);
+      if (!more.ok()) {
+        status_ = more.status();
+        return false;
+      }
+      if (!*more) {
+        eof_ = true;
+        continue;
+      }
+      if (pos_ == buf_.size()) {
+        buf_.swap(next_);
+      } else {
+        buf_.erase(0, pos_);
+        buf_.append(next_);
+      }
+      std::string().swap(next_);  // what was read goes back now, not at the next chunk
+      pos_ = 0;
+      continue;
     }
     // Keep the partial record, read more after it.
     buf_.erase(0, pos_);

@@ -1,11 +1,13 @@
 // Record runs on local disk (the reducer's copy of fetched map output): a RunFileReader reads
 // records (common/record.h) sequentially through a fixed-size buffer that grows only for a record
-// larger than it. Not thread-safe.
+// larger than it. It reads a stream of chunks the same way (a map output fetched while merged),
+// copying a chunk only when a record spans two. Not thread-safe.
 #pragma once
 
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <functional>
 
 #include "common/status.h"
 
@@ -19,6 +21,10 @@ class RunFileReader {
   RunFileReader& operator=(const RunFileReader&) = delete;
 
   Status Open(const std::string& path, size_t buffer_bytes);
+  // Reads the chunks `source` hands out: it replaces *chunk with the next one and returns true, or
+  // returns false at the end (or an error).
+  using ChunkSource = std::function<Result<bool>(std::string* chunk)>;
+  void OpenSource(const std::string& name, ChunkSource source);
   // The views stay valid until the next call. False at the end or on error (see status()).
   bool Next(std::string_view* key, std::string_view* value);
   const Status& status() const { return status_; }
@@ -30,6 +36,8 @@ class RunFileReader {
   size_t pos_ = 0;
   size_t chunk_ = 0;
   bool eof_ = false;
+  ChunkSource source_;
+  std::string next_;
   Status status_;
 };
 

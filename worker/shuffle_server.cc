@@ -1,5 +1,6 @@
 #include "worker/shuffle_server.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "common/failpoint.h"
@@ -9,7 +10,9 @@
 namespace mr {
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;
+// Large chunks: fewer round trips; a session still holds one chunk at a time.
+constexpr size_t kChunkBytes = 4 << 20;
+constexpr size_t kMinChunkBytes = 256 << 10;
 
 // The state of one reducer's connection.
 struct ShuffleSession {
@@ -17,13 +20,14 @@ struct ShuffleSession {
   bool greeted = false;
   ServerHandshake hs;
   std::unique_ptr<PartitionReader> reader;
+  size_t chunk_bytes = kChunkBytes;
 };
 
 void SendChunk(Channel& ch, ShuffleSession& s) {
   proto::Envelope e;
   auto* chunk = e.mutable_fetch_chunk();
   Status fp = Failpoint("shuffle.serve");
-  auto more = fp.ok() ? s.reader->NextChunk(chunk->mutable_records(), kChunkBytes) : Result<bool>(fp);
+  auto more = fp.ok() ? s.reader->NextChunk(chunk->mutable_records(), s.chunk_bytes) : Result<bool>(fp);
   if (!more.ok()) {
     chunk->clear_records();
     chunk->set_error(more.status().ToString());
@@ -76,6 +80,9 @@ void ShuffleServer::OnAccept(std::shared_ptr<Channel> channel) {
             return;
           }
           session->reader = std::move(*reader);
+          session->chunk_bytes = r.max_chunk_bytes() == 0
+                                     ? kChunkBytes
+                                     : std::clamp<size_t>(r.max_chunk_bytes(), kMinChunkBytes, kChunkBytes);
           SendChunk(*ch, *session);
         } else if (msg.has_fetch_next() && session->reader) {
           SendChunk(*ch, *session);

@@ -1,6 +1,7 @@
 // ShuffleServer: serves map output to reducers (DESIGN §3, docs/protocol.md). A reducer opens a
 // stream with FetchRequest (job, map, attempt, partition) and pulls it chunk by chunk with
-// FetchNext; each FetchChunk holds about 1 MiB of records in key order; the last one says so. One
+// FetchNext; each FetchChunk holds about 4 MiB (or the size asked for) of records in key order;
+// the last one says so. One
 // chunk per connection is in flight, so memory stays bounded however many reducers fetch.
 // Threading: runs on the io_context's thread; the store is thread-safe.
 #pragma once

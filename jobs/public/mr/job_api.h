@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mr {
 
@@ -39,15 +40,16 @@ class Counters {
   virtual void Add(std::string_view name, int64_t delta) = 0;
 };
 
-// One input line and where it came from (the split reader's line ownership rule applies).
+// One input line and where it came from (the split reader's line ownership rule applies). With
+// the input format records:N, one N-byte record, as it is in the file (any byte value).
 struct InputRecord {
   std::string_view file;  // the input file's path
   uint64_t offset = 0;    // byte offset of the line in the file
-  std::string_view line;  // without '\n' (and without a trailing '\r')
+  std::string_view line;  // without '\n' (and without a trailing '\r'); records: all N bytes
 };
 
 // Many whole lines at once: `text` holds complete lines, each ending in '\n' except perhaps the
-// last line of a file, starting at byte `offset` of `file`.
+// last line of a file, starting at byte `offset` of `file`. With records:N, whole records.
 struct InputBlock {
   std::string_view file;
   uint64_t offset = 0;
@@ -89,6 +91,13 @@ class Partitioner {
   virtual uint32_t Partition(std::string_view key, uint32_t reducers) const = 0;
 };
 
+// One input split as the master planned it (see Job::Plan).
+struct InputSplitInfo {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
 struct TaskContext {
   const JobArgs* args = nullptr;
   uint32_t reducers = 1;
@@ -113,6 +122,22 @@ class Job {
   virtual bool SumCombiner() const { return false; }
   // Optional partitioner; nullptr means the stable hash (common/hash.h).
   virtual std::unique_ptr<Partitioner> NewPartitioner() const { return nullptr; }
+  // The input format the job reads: "lines" (the default) or "records:N", fixed N-byte records
+  // (splits then start and end on record boundaries). `--input-format` overrides it.
+  virtual std::string InputFormat() const { return "lines"; }
+  // Optional planning step, run once by the master when the job is submitted, over the job's
+  // splits: it may read the input (TeraSort samples keys) and add arguments, which every task
+  // then receives in TaskContext::args and in the job's constructor. Return false with *error set
+  // to refuse the job. Built-in jobs only: the master does not run user code, so a plugin's Plan
+  // is not called.
+  virtual bool Plan(const std::vector<InputSplitInfo>& splits, uint32_t reducers, JobArgs* extra,
+                    std::string* error) const {
+    return true;
+  }
+  // True when the output is binary: each Emit(key, value) of the reducer writes the key's bytes
+  // then the value's, nothing between or after (TeraSort writes its records unchanged). Otherwise
+  // the output is lines key<TAB>value<LF>.
+  virtual bool RawOutput() const { return false; }
 };
 
 }  // namespace mr
@@ -127,4 +152,4 @@ class Job {
     }                                                                                    \
     return job;                                                                          \
   }                                                                                      \
-  extern "C" int mr_plugin_api_version() { return 1; }
+  extern "C" int mr_plugin_api_version() { return 2; }

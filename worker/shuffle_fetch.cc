@@ -1,0 +1,243 @@
+#include "worker/shuffle_fetch.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/sync_client.h"
+
+namespace mr {
+namespace {
+
+using Millis = std::chrono::milliseconds;
+
+constexpr int kFetchTries = 3;
+constexpr Millis kFetchTimeout{30000};
+// Connecting and the hello are quick on any network that works; a host that does not answer (cut
+// off, or gone) must cost seconds, not minutes, before the master hears of it.
+constexpr Millis kConnectTimeout{3000};
+
+// Copies one map output's partition into `path`. Returns the bytes copied.
+Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task, const proto::MapOutputLocation& loc,
+                          const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), std::fclose);
+  if (!out) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  std::setvbuf(out.get(), nullptr, _IONBF, 0);  // chunks are large: write them as they come
+  proto::Envelope req;
+  auto* r = req.mutable_fetch_request();
+  r->set_job_id(task.job_id());
+  r->set_map_index(loc.map_index());
+  r->set_attempt(loc.attempt());
+  r->set_partition(task.index());
+  proto::Envelope next;
+  next.mutable_fetch_next();
+  uint64_t bytes = 0;
+  const proto::Envelope* send = &req;
+  while (true) {
+    auto reply = client->Call(*send, kFetchTimeout);
+    if (!reply.ok()) return reply.status();
+    if (!reply->has_fetch_chunk()) return Status::Protocol("shuffle server sent " + MessageName(*reply));
+    const auto& chunk = reply->fetch_chunk();
+    if (!chunk.error().empty()) return Status::Unavailable(chunk.error());
+    if (!chunk.records().empty() &&
+        std::fwrite(chunk.records().data(), 1, chunk.records().size(), out.get()) != chunk.records().size()) {
+      return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    }
+    bytes += chunk.records().size();
+    if (chunk.last()) break;
+    send = &next;
+  }
+  if (std::fflush(out.get()) != 0) return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  return bytes;
+}
+
+}  // namespace
+
+Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const FetchOptions& options,
+                                    std::vector<uint32_t>* failed_maps) {
+  const int n = task.map_outputs_size();
+  std::vector<std::string> paths(n);
+  std::vector<uint64_t> sizes(n, 0);
+  std::atomic<int> next{0};
+  std::atomic<int64_t> total{0};
+  std::mutex mu;
+  Status first_error;  // guarded by mu
+  std::atomic<bool> stop{false};
+
+  auto worker = [&] {
+    std::map<std::string, std::unique_ptr<SyncClient>> clients;  // this thread's connections
+    for (int i = next++; i < n && !stop; i = next++) {
+      if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+        std::lock_guard<std::mutex> l(mu);
+        if (first_error.ok()) first_error = Status::Aborted("attempt cancelled");
+        stop = true;
+        return;
+      }
+      const auto& loc = task.map_outputs(i);
+      std::string path = fmt::format("{}/map-{:05}.run", options.scratch_dir, loc.map_index());
+      Status last;
+      bool done = false;
+      for (int attempt = 0; attempt < kFetchTries && !done && !stop; attempt++) {
+        if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
+        auto& client = clients[loc.address()];
+        if (!client) {
+          auto hp = ParseHostPort(loc.address());
+          if (!hp.ok()) {
+            last = hp.status();
+            break;
+          }
+          auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.token, kConnectTimeout);
+          if (!c.ok()) {
+            last = c.status();
+            continue;
+          }
+          client = std::move(*c);
+        }
+        auto bytes = FetchOne(client.get(), task, loc, path);
+        if (bytes.ok()) {
+          sizes[i] = *bytes;
+          paths[i] = path;
+          total += static_cast<int64_t>(*bytes);
+          done = true;
+        } else {
+          last = bytes.status();
+          client.reset();
+        }
+      }
+      if (!done && !stop) {
+        std::lock_guard<std::mutex> l(mu);
+        if (first_error.ok()) {
+          failed_maps->push_back(loc.map_index());
+          first_error = Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
+                                                        loc.map_index(), loc.address(), last.message()));
+        }
+        stop = true;
+        return;
+      }
+    }
+  };
+  int threads = std::clamp(options.parallel, 1, std::max(1, n));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; t++) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (!first_error.ok()) return first_error;
+  FetchedRuns out;
+  out.bytes = total;
+  for (int i = 0; i < n; i++) {
+    if (sizes[i] > 0) out.runs.push_back(paths[i]);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<FetchStream>> FetchStream::Open(const proto::AssignTask& task,
+                                                      const proto::MapOutputLocation& loc,
+                                                      const std::string& token, uint64_t chunk_bytes) {
+  std::unique_ptr<FetchStream> s(new FetchStream());
+  s->map_index_ = loc.map_index();
+  s->address_ = loc.address();
+  auto hp = ParseHostPort(loc.address());
+  if (!hp.ok()) return hp.status();
+  proto::Envelope req;
+  auto* r = req.mutable_fetch_request();
+  r->set_job_id(task.job_id());
+  r->set_map_index(loc.map_index());
+  r->set_attempt(loc.attempt());
+  r->set_partition(task.index());
+  r->set_max_chunk_bytes(chunk_bytes);
+  Status last;
+  for (int attempt = 0; attempt < kFetchTries; attempt++) {
+    if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
+    auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, token, kConnectTimeout);
+    if (!c.ok()) {
+      last = c.status();
+      continue;
+    }
+    last = (*c)->Send(req, kFetchTimeout);
+    if (last.ok()) {
+      s->client_ = std::move(*c);
+      s->thread_ = std::thread([p = s.get()] { p->ReceiveLoop(); });
+      return s;
+    }
+  }
+  return last;
+}
+
+FetchStream::~FetchStream() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (client_) client_->Shutdown();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FetchStream::ReceiveLoop() {
+  proto::Envelope next;
+  next.mutable_fetch_next();
+  while (true) {
+    Status st;
+    std::string data;
+    bool last = false;
+    auto reply = client_->Receive(kFetchTimeout);
+    if (!reply.ok()) {
+      st = reply.status();
+    } else if (reply->has_error()) {
+      st = Status::Unavailable(reply->error().message());
+    } else if (!reply->has_fetch_chunk()) {
+      st = Status::Protocol("shuffle server sent " + MessageName(*reply));
+    } else if (!reply->fetch_chunk().error().empty()) {
+      st = Status::Unavailable(reply->fetch_chunk().error());
+    } else {
+      data = std::move(*reply->mutable_fetch_chunk()->mutable_records());
+      last = reply->fetch_chunk().last();
+      bytes_ += data.size();
+    }
+    std::unique_lock<std::mutex> l(mu_);
+    if (stop_) return;
+    if (!st.ok()) {
+      status_ = st;
+      ended_ = true;
+      cv_.notify_all();
+      return;
+    }
+    ready_.push_back(std::move(data));
+    ended_ = last;
+    cv_.notify_all();
+    if (last) return;
+    // Ask for the next chunk only when there is room for it.
+    cv_.wait(l, [this] { return stop_ || ready_.size() < kStreamAhead; });
+    if (stop_) return;
+    l.unlock();
+    Status sent = client_->Send(next, kFetchTimeout);
+    if (!sent.ok()) {
+      std::lock_guard<std::mutex> g(mu_);
+      status_ = sent;
+      ended_ = true;
+      cv_.notify_all();
+      return;
+    }
+  }
+}
+
+Result<bool> FetchStream::Next(std::string* chunk) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [this] { return !ready_.empty() || ended_; });
+  if (!ready_.empty()) {
+    *chunk = std::move(ready_.front());
+    ready_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+  if (!status_.ok()) return status_;
+  return false;
+}
+
+}  // namespace mr
