@@ -200,6 +200,15 @@ int SweepStale() {
     ::unlink(lock.c_str());
     if (fd >= 0) ::close(fd);
   }
+  // Lock files whose owner died after removing its namespaces.
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(kLockDir, ec)) {
+    if (e.path().extension() != ".lock") continue;
+    int fd = ::open(e.path().c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(e.path().c_str());
+    ::close(fd);
+  }
   return removed;
 }
 
@@ -227,7 +236,11 @@ Result<std::unique_ptr<Net>> Net::Create(const std::vector<std::string>& hosts, 
     if (taken) continue;
     int fd = ::open(LockPath(tag).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) continue;
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    // A concurrent sweep may unlink a lock file between its creation and the flock: only a file
+    // still in place counts.
+    struct stat held{}, named{};
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0 || ::fstat(fd, &held) != 0 || ::stat(LockPath(tag).c_str(), &named) != 0 ||
+        held.st_ino != named.st_ino) {
       ::close(fd);
       continue;
     }
