@@ -6,6 +6,7 @@
 
 #include "client/commands.h"
 #include "client/run.h"
+#include "common/address.h"
 #include "common/auth.h"
 #include "common/failpoint.h"
 #include "common/log.h"
@@ -88,6 +89,10 @@ int RunCli(int argc, char** argv) {
   worker_cmd->add_option("--master", w_master, "master address HOST:PORT")->capture_default_str();
   worker_cmd->add_option("--data-dir", w_dir, "where intermediate data lives")->required();
   worker_cmd->add_option("--listen", w_listen, "shuffle server address (port 0 = any)")->capture_default_str();
+  std::string w_advertise;
+  worker_cmd->add_option("--advertise", w_advertise,
+                         "the host other machines reach this worker by (default: the --listen host, or for a "
+                         "wildcard listen this machine's address on its connection to the master)");
   worker_cmd->add_option("--slots", w_slots, "tasks run at once")->capture_default_str()->check(CLI::Range(1, 1024));
   worker_cmd->add_option("--threads", w_threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
   worker_cmd->add_option("--heartbeat", w_hb, "heartbeat period")->capture_default_str();
@@ -181,6 +186,15 @@ int RunCli(int argc, char** argv) {
     }
     wo.data_dir = w_dir;
     wo.token = token;
+    wo.advertise = w_advertise;
+    if (!wo.advertise.empty()) {
+      // A bare IPv6 address or a name; brackets are accepted and dropped.
+      if (wo.advertise.front() == '[' && wo.advertise.back() == ']') wo.advertise = wo.advertise.substr(1, wo.advertise.size() - 2);
+      if (IsWildcardHost(wo.advertise)) {
+        return std::fprintf(stderr, "mr worker: --advertise %s is a wildcard: give an address other hosts can reach\n",
+                            w_advertise.c_str()), kExitUsage;
+      }
+    }
     Status bind = CheckBindAllowed(wo.listen.host, token, "--listen");
     if (!bind.ok()) return std::fprintf(stderr, "mr worker: %s\n", bind.message().c_str()), kExitUsage;
     wo.slots = w_slots;

@@ -66,24 +66,4 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost") return true;
-  boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(host, ec);
-  if (ec) return false;
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-    return addr.to_v6().to_v4().is_loopback();
-  }
-  return addr.is_loopback();
-}
-
-Status CheckBindAllowed(const std::string& host, const std::string& token, const std::string& what) {
-  if (!token.empty() || IsLoopbackHost(host)) return Status::OK();
-  return Status::InvalidArgument(fmt::format(
-      "{} {} is not a loopback address, and there is no cluster token: anyone who can reach it could "
-      "run code here. Give every process the same token (--token-file FILE, mode 600, or MR_TOKEN), "
-      "or listen on 127.0.0.1",
-      what, host));
-}
-
 }  // namespace mr

@@ -19,11 +19,5 @@ std::string RandomBytes(size_t n);
 // Constant-time equality (CRYPTO_memcmp) of two strings; false when lengths differ.
 bool ConstantTimeEquals(const std::string& a, const std::string& b);
 
-// True for "localhost" and loopback IP addresses (127.0.0.0/8, ::1). Anything else, including
-// 0.0.0.0 and host names, is not loopback.
-bool IsLoopbackHost(const std::string& host);
-
-// Refuses a server address that is not loopback when there is no token; `what` names the server.
-Status CheckBindAllowed(const std::string& host, const std::string& token, const std::string& what);
 
 }  // namespace mr

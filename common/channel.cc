@@ -1,14 +1,30 @@
 #include "common/channel.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 
 namespace mr {
+namespace {
+
+// "::ffff:10.0.0.7" (an IPv4 peer of a dual-stack socket) is shown and advertised as 10.0.0.7.
+std::string HostText(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) return a.to_v6().to_v4().to_string();
+  return a.to_string();
+}
+
+}  // namespace
 
 Channel::Channel(tcp::socket socket, uint32_t max_frame)
     : socket_(std::move(socket)), wake_writer_(socket_.get_executor()), max_frame_(max_frame) {
   error_code ec;
   auto ep = socket_.remote_endpoint(ec);
-  peer_ = ec ? "?" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  peer_ = ec ? "?" : HostPort{HostText(ep.address()), ep.port()}.ToString();
+  if (!ec) remote_host_ = HostText(ep.address());
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) local_host_ = HostText(local.address());
   socket_.set_option(tcp::no_delay(true), ec);
 }
 
@@ -18,6 +34,11 @@ void Channel::Start(MessageFn on_message, CloseFn on_close) {
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self] { return self->ReadLoop(); }, asio::detached);
   asio::co_spawn(socket_.get_executor(), [self] { return self->WriteLoop(); }, asio::detached);
+}
+
+void Channel::SetUserTimeout(std::chrono::milliseconds timeout) {
+  unsigned int ms = static_cast<unsigned int>(timeout.count());
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
 }
 
 void Channel::Send(const proto::Envelope& msg) { Send(EncodeFrame(msg)); }
@@ -172,10 +193,10 @@ asio::awaitable<void> Listener::AcceptLoop() {
 }
 
 void AsyncConnect(asio::io_context& io, const HostPort& addr,
-                  std::function<void(Result<std::shared_ptr<Channel>>)> done) {
+                  std::function<void(Result<std::shared_ptr<Channel>>)> done, std::chrono::milliseconds timeout) {
   asio::co_spawn(
       io,
-      [&io, addr, done = std::move(done)]() -> asio::awaitable<void> {
+      [&io, addr, timeout, done = std::move(done)]() -> asio::awaitable<void> {
         error_code ec;
         tcp::resolver resolver(io);
         auto results = co_await resolver.async_resolve(
@@ -184,13 +205,25 @@ void AsyncConnect(asio::io_context& io, const HostPort& addr,
           done(Status::Unavailable(fmt::format("cannot resolve {}: {}", addr.host, ec.message())));
           co_return;
         }
-        tcp::socket socket(io);
-        co_await asio::async_connect(socket, results, asio::redirect_error(asio::use_awaitable, ec));
+        // A host that does not answer (cut off, or gone) fails after `timeout`, not after the
+        // kernel's minutes of SYN retries.
+        auto socket = std::make_shared<tcp::socket>(io);
+        auto timer = std::make_shared<asio::steady_timer>(io, timeout);
+        auto timed_out = std::make_shared<bool>(false);
+        timer->async_wait([socket, timed_out](const error_code& e) {
+          if (e) return;
+          *timed_out = true;
+          error_code ignored;
+          socket->close(ignored);
+        });
+        co_await asio::async_connect(*socket, results, asio::redirect_error(asio::use_awaitable, ec));
+        timer->cancel();
+        if (*timed_out) ec = asio::error::timed_out;
         if (ec) {
           done(Status::Unavailable(fmt::format("cannot connect to {}: {}", addr.ToString(), ec.message())));
           co_return;
         }
-        done(std::make_shared<Channel>(std::move(socket)));
+        done(std::make_shared<Channel>(std::move(*socket)));
       },
       asio::detached);
 }

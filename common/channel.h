@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common/asio.h"
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -40,7 +41,13 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Sends what is queued, then closes (for a last error reply).
   void CloseAfterFlush(const std::string& reason);
   bool closed() const { return closed_; }
+  // Closes the connection when sent data stays unacknowledged for `timeout` (TCP_USER_TIMEOUT), so
+  // a peer that vanished without a word (a cut link) is noticed in bounded time.
+  void SetUserTimeout(std::chrono::milliseconds timeout);
   const std::string& peer() const { return peer_; }
+  // The IP addresses of the two ends ("10.0.0.7", "fd00::7"; "" if unknown).
+  const std::string& remote_host() const { return remote_host_; }
+  const std::string& local_host() const { return local_host_; }
   size_t queued_bytes() const { return queued_bytes_; }
 
  private:
@@ -51,6 +58,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   boost::asio::steady_timer wake_writer_;
   const uint32_t max_frame_;
   std::string peer_;
+  std::string remote_host_;
+  std::string local_host_;
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;
   MessageFn on_message_;
@@ -83,9 +92,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   AcceptFn on_accept_;
 };
 
-// Connects (asynchronously, on io's thread) and calls done(channel or error). The channel is not
-// started yet.
+// Connects (asynchronously, on io's thread) and calls done(channel or error), an error after
+// `timeout` at the latest. The channel is not started yet.
 void AsyncConnect(boost::asio::io_context& io, const HostPort& addr,
-                  std::function<void(Result<std::shared_ptr<Channel>>)> done);
+                  std::function<void(Result<std::shared_ptr<Channel>>)> done,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace mr

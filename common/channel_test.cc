@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "common/address.h"
 #include "common/auth.h"
 #include "common/handshake.h"
 #include "common/record.h"

@@ -96,4 +96,8 @@ uint32_t GetFixed32BE(const char* p) {
   return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
 }
 
+uint64_t GetFixed64BE(const char* p) {
+  return (uint64_t{GetFixed32BE(p)} << 32) | GetFixed32BE(p + 4);
+}
+
 }  // namespace mr

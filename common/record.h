@@ -45,5 +45,6 @@ bool GetOrderedKey(std::string_view* in, std::string* key);
 void PutFixed32BE(std::string* out, uint32_t v);
 void PutFixed64BE(std::string* out, uint64_t v);
 uint32_t GetFixed32BE(const char* p);
+uint64_t GetFixed64BE(const char* p);
 
 }  // namespace mr

@@ -146,6 +146,8 @@ json HttpApi::JobSummary(const proto::JobStatus& s, int64_t now_ms) const {
 json HttpApi::MasterJson(int64_t now_ms) const {
   return {{"rpc_address", info_.rpc_address},
           {"http_address", info_.http_address},
+          {"rpc_listen", info_.rpc_listen},
+          {"http_listen", info_.http_listen},
           {"data_dir", info_.data_dir},
           {"pid", static_cast<int64_t>(::getpid())},
           {"started_ms", info_.started_ms},
@@ -308,8 +310,18 @@ HttpResponse HttpApi::Handle(const HttpRequest& req) const {
     r.body = "ok\n";
     return r;
   }
+  if (p == "/readyz") {
+    HttpResponse r;
+    if (!info_.ready) {
+      r.status = 503;
+      r.body = "not ready: the master is still starting\n";
+    } else {
+      r.body = "ready\n";
+    }
+    return r;
+  }
   if (p == "/api" || p == "/api/") {
-    return Json({{"endpoints", {"/api/master", "/api/jobs", "/api/jobs/ID", "/api/workers", "/metrics", "/healthz"}}});
+    return Json({{"endpoints", {"/api/master", "/api/jobs", "/api/jobs/ID", "/api/workers", "/metrics", "/healthz", "/readyz"}}});
   }
   if (p == "/api/master") return Json(MasterJson(now));
   if (p == "/api/jobs" || p == "/api/jobs/") return Json(JobsJson(now));

@@ -7,7 +7,9 @@
 //   /api/workers      live workers (slots, running, last heartbeat, tasks run and failed), and the
 //                     workers lost recently
 //   /metrics          Prometheus text format 0.0.4
-//   /healthz          "ok"
+//   /healthz          "ok" while the process serves HTTP (liveness)
+//   /readyz           200 "ready" once the journal is loaded and the RPC port accepts clients,
+//                     503 before (readiness)
 // Times are unix epoch milliseconds; every JSON answer carries the master's now_ms, so a browser
 // computes ages and durations with the master's clock.
 //
@@ -25,8 +27,13 @@
 namespace mr {
 
 struct MasterInfo {
+  // Addresses to connect to: a wildcard bind is shown as the loopback address (never 0.0.0.0);
+  // the *_listen fields hold what was bound.
   std::string rpc_address;
   std::string http_address;
+  std::string rpc_listen;
+  std::string http_listen;
+  bool ready = false;
   std::string data_dir;
   int64_t started_ms = 0;
   int64_t worker_timeout_ms = 0;

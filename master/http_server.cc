@@ -8,6 +8,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "common/address.h"
 #include "common/log.h"
 
 namespace mr {
@@ -15,11 +16,6 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
-
-bool IsLoopbackHost(std::string_view host) {
-  return host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]" ||
-         host.ends_with(".localhost");
-}
 
 // The host part of a Host header value ("127.0.0.1:7071" -> "127.0.0.1", "[::1]:80" -> "[::1]").
 std::string_view HostOfHeader(std::string_view v) {

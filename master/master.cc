@@ -9,7 +9,9 @@
 #include <optional>
 
 #include "common/channel.h"
+#include "common/data_dir.h"
 #include "common/failpoint.h"
+#include "common/address.h"
 #include "common/auth.h"
 #include "common/handshake.h"
 #include "common/hello_gate.h"
@@ -24,6 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Where a local tool connects to a server bound to `bound` (a wildcard becomes loopback).
+std::string ConnectAddress(const HostPort& bound) { return HostPort{DisplayHost(bound.host), bound.port}.ToString(); }
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -33,12 +38,15 @@ int64_t NowMs() {
 class Master {
  public:
   explicit Master(const MasterOptions& o)
-      : opts_(o), sweep_timer_(io_), http_api_(scheduler_, MasterInfo{}, [] { return NowMs(); }) {}
+      : opts_(o),
+        sweep_timer_(io_),
+        scheduler_(SchedulerOptions{o.worker_timeout.count()}),
+        http_api_(scheduler_, MasterInfo{}, [] { return NowMs(); }) {}
 
   Status Run() {
-    std::error_code ec;
-    fs::create_directories(opts_.data_dir, ec);
-    if (ec) return Status::IoError(fmt::format("cannot create {}: {}", opts_.data_dir, ec.message()));
+    auto dir = DataDir::Lock(opts_.data_dir);
+    if (!dir.ok()) return dir.status();
+    data_dir_ = std::move(*dir);
     auto journal = Journal::Open(opts_.data_dir);
     if (!journal.ok()) return journal.status();
     journal_ = std::move(*journal);
@@ -76,15 +84,17 @@ class Master {
                    "paths, errors)", http_->address().ToString());
     }
     MasterInfo& info = http_api_.info();
-    info.rpc_address = listener_->address().ToString();
-    info.http_address = http_->address().ToString();
+    info.rpc_listen = listener_->address().ToString();
+    info.http_listen = http_->address().ToString();
+    info.rpc_address = ConnectAddress(listener_->address());
+    info.http_address = ConnectAddress(http_->address());
     info.data_dir = opts_.data_dir;
     info.started_ms = NowMs();
     info.worker_timeout_ms = opts_.worker_timeout.count();
     MR_RETURN_IF_ERROR(WriteAddressFile());
+    info.ready = true;
     spdlog::info("master listening on {}, dashboard on http://{}/, data in {}, worker timeout {} ms",
-                 listener_->address().ToString(), http_->address().ToString(), opts_.data_dir,
-                 opts_.worker_timeout.count());
+                 info.rpc_listen, info.http_address, opts_.data_dir, opts_.worker_timeout.count());
 
     boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([this](const error_code& e, int sig) {
@@ -111,8 +121,8 @@ class Master {
     {
       std::ofstream f(tmp, std::ios::trunc);
       // The RPC line stays first: clients read it with `f >> word >> address`.
-      f << "rpc " << listener_->address().ToString() << "\n";
-      f << "http " << http_->address().ToString() << "\n";
+      f << "rpc " << ConnectAddress(listener_->address()) << "\n";
+      f << "http " << ConnectAddress(http_->address()) << "\n";
       if (!f) return Status::IoError("cannot write " + tmp);
     }
     std::error_code ec;
@@ -139,7 +149,7 @@ class Master {
         scheduler_.RemoveWorker(id, fmt::format("no heartbeat for {} ms", opts_.worker_timeout.count()),
                                 now, &fx);
       }
-      scheduler_.Schedule(now, &fx);  // backup attempts for stragglers are decided over time
+      scheduler_.Tick(now, &fx);  // orphaned outputs past their grace, backups for stragglers
       Apply(fx);
       ArmSweep();
     });
@@ -161,7 +171,8 @@ class Master {
     if (s.role == proto::ROLE_WORKER && !s.worker_id.empty()) {
       Effects fx;
       workers_.erase(s.worker_id);
-      scheduler_.RemoveWorker(s.worker_id, "connection closed: " + reason, NowMs(), &fx);
+      scheduler_.RemoveWorker(s.worker_id, "connection closed: " + reason, NowMs(), &fx,
+                              Scheduler::Loss::kDisconnected);
       Apply(fx);
     } else if (reason != "peer closed the connection") {
       spdlog::info("connection from {} closed: {}", s.channel->peer(), reason);
@@ -250,13 +261,33 @@ class Master {
     int64_t now = NowMs();
     if (m.has_register_worker()) {
       if (!s.worker_id.empty()) return Refuse(s, "worker registered twice");
-      s.worker_id = fmt::format("w{}", next_worker_++);
-      workers_[s.worker_id] = &s;
-      scheduler_.AddWorker(s.worker_id, m.register_worker().shuffle_address(), m.register_worker().slots(), now);
-      spdlog::info("worker {} registered from {}: shuffle {}, {} slots", s.worker_id, s.channel->peer(),
-                   m.register_worker().shuffle_address(), m.register_worker().slots());
+      const proto::RegisterWorker& rw = m.register_worker();
+      Status reachable = CheckAdvertisedAddress(
+          rw.shuffle_address(), s.channel->remote_host(), "the worker's shuffle address",
+          "start the worker with --advertise HOST (the address other hosts reach it by) or --listen on such an "
+          "address");
+      if (!reachable.ok()) return Refuse(s, reachable.message());
+      // The same identity gets the same name for as long as this master runs.
+      std::string identity = rw.identity().empty() ? fmt::format("anonymous-{}", next_worker_) : rw.identity();
+      std::string& name = worker_names_[identity];
+      if (name.empty()) name = fmt::format("w{}", next_worker_++);
+      if (auto old = workers_.find(name); old != workers_.end()) {
+        // An older connection of the same worker that this master has not yet seen break.
+        old->second->worker_id.clear();
+        old->second->channel->Close("replaced by a new connection of the same worker");
+        workers_.erase(old);
+      }
+      s.worker_id = name;
+      workers_[name] = &s;
+      WorkerRegistration reg{name, rw.incarnation(), rw.shuffle_address(), rw.slots(), rw.host(), rw.pid(),
+                             {rw.held_outputs().begin(), rw.held_outputs().end()}};
+      std::vector<uint64_t> drop = scheduler_.AddWorker(reg, now, &fx);
+      spdlog::info("worker {} registered from {}{}: shuffle {}, {} slots, incarnation {}, {} map outputs held",
+                   name, s.channel->peer(), rw.host().empty() ? "" : " (" + rw.host() + ")", rw.shuffle_address(),
+                   rw.slots(), rw.incarnation(), rw.held_outputs_size());
       proto::Envelope reply;
-      reply.mutable_register_reply()->set_worker_id(s.worker_id);
+      reply.mutable_register_reply()->set_worker_id(name);
+      for (uint64_t j : drop) reply.mutable_register_reply()->add_drop_jobs(j);
       s.channel->Send(reply);
     } else if (s.worker_id.empty()) {
       return Refuse(s, fmt::format("{} before registering", MessageName(m)));
@@ -315,7 +346,9 @@ class Master {
   Scheduler scheduler_;
   HttpApi http_api_;
   std::map<std::string, Session*> workers_;  // registered workers' sessions (owned by their channels)
+  std::map<std::string, std::string> worker_names_;  // worker identity -> its name here ("w3")
   uint64_t next_worker_ = 1;
+  std::unique_ptr<DataDir> data_dir_;
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 #include "master/scheduler.h"
 
 #include <algorithm>
+#include <tuple>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 
 #include "common/failpoint.h"
@@ -130,6 +132,11 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
       continue;
     }
     t->state = TaskState::kDone;
+    if (t->kind == proto::TASK_MAP) {
+      // Its worker is unknown until it re-registers with the output (or a fetch fails).
+      t->orphaned_ms = now_ms;
+      j.orphans++;
+    }
     t->done_address = r.done_address();
     t->done_attempt = r.done_attempt();
     t->duration_ms = r.duration_ms();
@@ -229,13 +236,99 @@ Status Scheduler::Kill(uint64_t job_id, int64_t now_ms, Effects* fx) {
 
 void Scheduler::AddWorker(const std::string& id, const std::string& address, uint32_t slots,
                           int64_t now_ms) {
-  Worker& w = workers_[id];
-  w.id = id;
-  w.address = address;
-  w.slots = std::max<uint32_t>(1, slots);
+  Effects fx;
+  AddWorker(WorkerRegistration{id, 1, address, slots, "", 0, {}}, now_ms, &fx);
+}
+
+std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx) {
+  auto it = workers_.find(reg.id);
+  if (it != workers_.end() && it->second.incarnation != reg.incarnation) {
+    // A new process on the same data dir: whatever the old one was running is lost.
+    RemoveWorker(reg.id, "it restarted", now_ms, fx, Loss::kDisconnected);
+    it = workers_.end();
+  }
+  bool returning = it != workers_.end();
+  if (workers_.empty()) live_since_ms_ = now_ms;
+  Worker& w = workers_[reg.id];
+  w.id = reg.id;
+  w.address = reg.address;
+  w.slots = std::max<uint32_t>(1, reg.slots);
   w.last_heartbeat_ms = now_ms;
-  w.registered_ms = now_ms;
-  totals_.workers_registered++;
+  w.incarnation = reg.incarnation;
+  w.host = reg.host;
+  w.pid = reg.pid;
+  if (!returning) {
+    w.registered_ms = now_ms;
+    totals_.workers_registered++;
+  }
+  std::vector<uint64_t> drop;
+  AdoptHeldOutputs(w, reg.held, now_ms, fx, &drop);
+  return drop;
+}
+
+void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldMapOutput>& held, int64_t now_ms,
+                                 Effects* fx, std::vector<uint64_t>* drop_jobs) {
+  using Key = std::tuple<uint64_t, uint32_t, uint32_t>;  // job, map, attempt
+  std::set<Key> have;
+  for (const proto::HeldMapOutput& h : held) {
+    auto jit = jobs_.find(h.job_id());
+    if (jit == jobs_.end() || Finished(jit->second.status)) {
+      if (std::find(drop_jobs->begin(), drop_jobs->end(), h.job_id()) == drop_jobs->end()) {
+        drop_jobs->push_back(h.job_id());
+      }
+      continue;
+    }
+    have.insert({h.job_id(), h.map_index(), h.attempt()});
+  }
+  for (auto& [job_id, job] : jobs_) {
+    if (job.status.state() != proto::JOB_RUNNING || job.excluded.contains(w.id)) continue;
+    for (Task& t : job.maps) {
+      if (t.state == TaskState::kDone) {
+        bool holds = have.contains({job_id, t.index, t.done_attempt});
+        if (holds && (t.done_worker == w.id || t.done_worker.empty() || t.orphaned_ms != 0)) {
+          // Its output is where it was (or has moved with the worker's new address).
+          if (t.orphaned_ms != 0) {
+            t.orphaned_ms = 0;
+            job.orphans--;
+            spdlog::info("job {} map {}: worker {} is back with its output", job_id, t.index, w.id);
+          }
+          t.done_worker = w.id;
+          t.done_address = w.address;
+          fx->changed_tasks.push_back(Record(job, t));
+        } else if (!holds && t.done_worker == w.id && t.orphaned_ms != 0) {
+          RevertMap(job, t, fmt::format("worker {} came back without its output", w.id), fx);
+        }
+        continue;
+      }
+      // Not done (lost, or re-running): any complete output of the map will do.
+      auto lo = have.lower_bound({job_id, t.index, 0});
+      if (lo == have.end() || std::get<0>(*lo) != job_id || std::get<1>(*lo) != t.index) continue;
+      uint32_t attempt = std::get<2>(*lo);
+      for (auto& [a, run] : t.running) {
+        auto rw = workers_.find(run.worker);
+        if (rw != workers_.end() && rw->second.running > 0) rw->second.running--;
+        EndAttempt(job, t, a, AttemptOutcome::kSuperseded, now_ms,
+                   fmt::format("worker {} came back with the output of attempt {}", w.id, attempt));
+      }
+      t.running.clear();
+      t.state = TaskState::kDone;
+      t.rerun_pending = false;
+      t.fetch_failures = 0;
+      t.done_worker = w.id;
+      t.done_address = w.address;
+      t.done_attempt = attempt;
+      if (t.stashed_attempt == attempt) t.counters = std::move(t.stashed_counters);
+      t.stashed_counters.clear();
+      if (AttemptInfo* h = History(t, attempt)) {
+        h->outcome = AttemptOutcome::kSucceeded;
+        h->error.clear();
+      }
+      job.maps_done++;
+      spdlog::info("job {} map {}: re-adopted the output of attempt {} from worker {}", job_id, t.index, attempt,
+                   w.id);
+      fx->changed_tasks.push_back(Record(job, t));
+    }
+  }
 }
 
 void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
@@ -245,47 +338,125 @@ void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
 
 void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
   t.state = TaskState::kIdle;
+  t.stashed_attempt = t.done_attempt;
+  t.stashed_counters = std::move(t.counters);
   t.counters.clear();
   t.fetch_failures = 0;
   t.done_worker.clear();
   t.done_address.clear();
+  t.rerun_pending = true;
+  if (t.orphaned_ms != 0) {
+    t.orphaned_ms = 0;
+    job.orphans--;
+  }
   job.maps_done--;
   // The successful attempt's work is lost: the timeline shows it so.
   if (AttemptInfo* h = History(t, t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
     h->outcome = AttemptOutcome::kLost;
     h->error = "output lost: " + why;
   }
-  totals_.maps_rerun++;
   spdlog::info("job {} map {}: {}; it will run again", job.status.job_id(), t.index, why);
   fx->changed_tasks.push_back(Record(job, t));
 }
 
-void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms,
-                             Effects* fx) {
+void Scheduler::LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::string& why, int64_t now_ms) {
+  auto it = t.running.find(attempt);
+  if (it == t.running.end()) return;
+  spdlog::info("job {} {} {} attempt {} on worker {} is lost: {}", job.status.job_id(), TaskKindName(t.kind), t.index,
+               attempt, it->second.worker, why);
+  auto w = workers_.find(it->second.worker);
+  if (w != workers_.end() && w->second.running > 0) w->second.running--;
+  EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, why);
+  t.running.erase(it);
+  if (t.state == TaskState::kRunning && t.running.empty()) t.state = TaskState::kIdle;
+}
+
+bool Scheduler::ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx) {
+  std::string error;
+  if (t.failures >= kMaxAttempts) {
+    error = fmt::format("{} task {} failed {} times; last error: {}", TaskKindName(t.kind), t.index, t.failures,
+                        t.last_error);
+  } else if (t.lost_attempts >= kMaxLostAttempts) {
+    error = fmt::format("{} task {} was lost with its worker {} times in a row, each time alone on it (a task "
+                        "that kills or cuts off every worker it runs on); last: {}",
+                        TaskKindName(t.kind), t.index, t.lost_attempts, t.last_error);
+  } else {
+    return false;
+  }
+  FinishJob(job, proto::JOB_FAILED, error, now_ms, fx);
+  return true;
+}
+
+void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms, Effects* fx,
+                             Loss loss) {
   auto gone = workers_.find(id);
   if (gone == workers_.end()) return;
   lost_workers_.push_back({id, gone->second.address, reason, now_ms, gone->second.succeeded, gone->second.failed});
   if (lost_workers_.size() > kLostWorkersKept) lost_workers_.pop_front();
   totals_.workers_lost++;
   workers_.erase(gone);
-  spdlog::warn("worker {} is gone ({}); its work is rescheduled", id, reason);
+  spdlog::warn("worker {} is gone ({}); its running attempts are rescheduled", id, reason);
+  std::string why = fmt::format("worker {} lost: {}", id, reason);
+  // An attempt that was alone on the worker when it died is charged for it (it may be what kills
+  // or cuts off its workers); attempts that shared the worker are not.
+  size_t attempts_on_worker = 0;
   for (auto& [job_id, job] : jobs_) {
-    if (Finished(job.status)) continue;
-    bool reduces_left = job.reduces_done < job.reduces.size();
+    if (job.status.state() != proto::JOB_RUNNING) continue;
     for (auto* tasks : {&job.maps, &job.reduces}) {
       for (Task& t : *tasks) {
+        for (auto& [attempt, run] : t.running) attempts_on_worker += run.worker == id;
+      }
+    }
+  }
+  for (auto& [job_id, job] : jobs_) {
+    if (job.status.state() != proto::JOB_RUNNING) continue;
+    bool reduces_left = job.reduces_done < job.reduces.size();
+    Task* exhausted = nullptr;
+    for (auto* tasks : {&job.maps, &job.reduces}) {
+      for (Task& t : *tasks) {
+        std::vector<uint32_t> lost;
         for (auto& [attempt, run] : t.running) {
-          if (run.worker != id) continue;
-          spdlog::info("job {} {} {} attempt {} on worker {} is lost with it", job_id, TaskKindName(t.kind), t.index,
-                       attempt, id);
-          EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, fmt::format("worker {} lost: {}", id, reason));
+          if (run.worker == id) lost.push_back(attempt);
         }
-        std::erase_if(t.running, [&](const auto& kv) { return kv.second.worker == id; });
-        if (t.state == TaskState::kRunning && t.running.empty()) t.state = TaskState::kIdle;
-        // A finished map's output lived on the dead worker's disk.
-        if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && t.done_worker == id && reduces_left) {
-          RevertMap(job, t, "its output was lost with worker " + id, fx);
+        for (uint32_t attempt : lost) {
+          LoseAttempt(job, t, attempt, why, now_ms);
+          if (attempts_on_worker == 1) t.lost_attempts++;
+          t.last_error = why;
+          if (t.lost_attempts >= kMaxLostAttempts && !exhausted) exhausted = &t;
         }
+        // A finished map's output lives on the worker's disk. A dead worker's runs again now; a
+        // silent worker's is orphaned: reducers may still reach it (only the master may have
+        // lost it), and the worker may come back with it. It runs again when a fetch fails or the
+        // recovery grace ends (Tick).
+        if (t.kind != proto::TASK_MAP || t.state != TaskState::kDone || t.done_worker != id || !reduces_left) {
+          continue;
+        }
+        if (loss == Loss::kDisconnected) {
+          RevertMap(job, t, fmt::format("its output was lost with worker {}", id), fx);
+        } else if (t.orphaned_ms == 0) {
+          t.orphaned_ms = now_ms;
+          job.orphans++;
+        }
+      }
+    }
+    if (exhausted) ChargeTask(job, *exhausted, now_ms, fx);
+  }
+  Schedule(now_ms, fx);
+}
+
+void Scheduler::Tick(int64_t now_ms, Effects* fx) {
+  if (!workers_.empty()) {
+    for (auto& [job_id, job] : jobs_) {
+      if (job.orphans == 0 || job.status.state() != proto::JOB_RUNNING) continue;
+      for (Task& t : job.maps) {
+        if (t.orphaned_ms == 0) continue;
+        int64_t since = std::max(t.orphaned_ms, live_since_ms_);
+        if (now_ms - since < options_.recovery_grace_ms) continue;
+        RevertMap(job, t,
+                  fmt::format("its worker {} did not come back within {} ms",
+                              t.done_worker.empty() ? "(unknown since a master restart)" : t.done_worker,
+                              options_.recovery_grace_ms),
+                  fx);
       }
     }
   }
@@ -309,7 +480,8 @@ Scheduler::Task* Scheduler::NextIdleTask(Job& job) {
   for (Task& t : job.maps) {
     if (t.state == TaskState::kIdle) return &t;
   }
-  if (job.maps_done < job.maps.size()) return nullptr;
+  // New reduce attempts wait while an output's worker is lost: they would only fail to fetch it.
+  if (job.maps_done < job.maps.size() || job.orphans > 0) return nullptr;
   for (Task& t : job.reduces) {
     if (t.state == TaskState::kIdle) return &t;
   }
@@ -354,7 +526,10 @@ Scheduler::Worker* Scheduler::FreeWorker(const Job& job, const std::string& not_
                                      [&](const auto& kv) { return blacklisted(kv.second); });
   Worker* best = nullptr;
   for (auto& [id, w] : workers_) {
-    if (w.running >= w.slots || id == not_this || (blacklisted(w) && !all_blacklisted)) continue;
+    if (w.running >= w.slots || id == not_this || (blacklisted(w) && !all_blacklisted) ||
+        job.excluded.contains(id)) {
+      continue;
+    }
     if (!best || w.slots - w.running > best->slots - best->running) best = &w;
   }
   return best;
@@ -362,6 +537,10 @@ Scheduler::Worker* Scheduler::FreeWorker(const Job& job, const std::string& not_
 
 void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx) {
   uint32_t attempt = ++t.attempts;
+  if (t.rerun_pending) {
+    t.rerun_pending = false;
+    totals_.maps_rerun++;
+  }
   t.running[attempt] = {w.id, now_ms};
   t.state = TaskState::kRunning;
   w.running++;
@@ -465,6 +644,17 @@ void Scheduler::MaybeSucceed(Job& job, int64_t now_ms, Effects* fx) {
   else FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
 }
 
+bool Scheduler::AcceptLateReport(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r) {
+  // An attempt that was lost with its worker (cut off from the master, not dead) and finished
+  // anyway: its result is as good as any other attempt's while the task is not done.
+  if (!r.ok() || task.state == TaskState::kDone || job.excluded.contains(worker_id) ||
+      !workers_.contains(worker_id)) {
+    return false;
+  }
+  AttemptInfo* h = History(task, r.attempt());
+  return h != nullptr && h->worker == worker_id && h->outcome == AttemptOutcome::kLost;
+}
+
 void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& r, int64_t now_ms,
                          Effects* fx) {
   auto jit = jobs_.find(r.job_id());
@@ -473,13 +663,28 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   Task* task = FindTask(job, r.kind(), r.index());
   if (task == nullptr) return;
   auto att = task->running.find(r.attempt());
-  if (att == task->running.end() || att->second.worker != worker_id) {
+  int64_t started = now_ms;
+  if (att != task->running.end() && att->second.worker == worker_id) {
+    started = att->second.start_ms;
+    AttemptEnded(*task, r.attempt());
+    task->lost_attempts = 0;  // it ended without taking its worker down
+  } else if (AcceptLateReport(job, *task, worker_id, r)) {
+    started = History(*task, r.attempt())->start_ms;
+    spdlog::info("job {} {} {} attempt {}: accepting the late report of worker {}, which was cut off but kept "
+                 "working", r.job_id(), TaskKindName(r.kind()), r.index(), r.attempt(), worker_id);
+  } else {
+    if (r.ok() && task->kind == proto::TASK_MAP && task->state == TaskState::kDone &&
+        task->done_worker == worker_id && task->done_attempt == r.attempt() && task->counters.empty()) {
+      // The report of an output that was re-adopted before its report arrived: only its counters.
+      for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
+      fx->changed_tasks.push_back(Record(job, *task));
+      return;
+    }
     spdlog::info("job {} {} {} attempt {}: ignoring a stale report from {}", r.job_id(), TaskKindName(r.kind()),
                  r.index(), r.attempt(), worker_id);
     return;
   }
-  int64_t started = att->second.start_ms;
-  AttemptEnded(*task, r.attempt());
   auto w = workers_.find(worker_id);
   Status failure = r.ok() ? Status::OK() : Status::Aborted(r.error());
   bool succeeded = false;
@@ -506,6 +711,8 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
                    fmt::format("attempt {} finished first", r.attempt()));
       }
       task->running.clear();
+      task->rerun_pending = false;
+      task->stashed_counters.clear();
       if (task->kind == proto::TASK_MAP) {
         task->done_worker = worker_id;
         task->done_address = w != workers_.end() ? w->second.address : "";
@@ -524,28 +731,17 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     task->last_error = failure.message();
     spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), TaskKindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
-    if (r.failed_maps_size() > 0) {
-      // The reducer is not at fault: the maps are. They run again when their worker is dead (or
-      // unknown) or after repeated reports; the reduce waits for them and is not charged.
-      for (uint32_t m : r.failed_maps()) {
-        Task* map = FindTask(job, proto::TASK_MAP, m);
-        if (map == nullptr || map->state != TaskState::kDone) continue;
-        bool worker_gone = !workers_.contains(map->done_worker);
-        if (worker_gone || ++map->fetch_failures >= kFetchFailuresToRerun) {
-          RevertMap(job, *map, worker_gone ? "its output cannot be fetched and its worker is gone"
-                                           : "its output could not be fetched repeatedly",
-                    fx);
-        }
+    if (r.failed_maps_size() > 0 || r.failed_fetches_size() > 0) {
+      OnFetchFailure(job, *task, worker_id, r, now_ms, fx);
+      if (Finished(job.status)) {
+        Schedule(now_ms, fx);
+        return;
       }
     } else if (task->state != TaskState::kDone) {
       task->failures++;
       job.worker_failures[worker_id]++;
       fx->changed_tasks.push_back(Record(job, *task));
-      if (task->failures >= kMaxAttempts) {
-        FinishJob(job, proto::JOB_FAILED,
-                  fmt::format("{} task {} failed {} times; last error: {}", TaskKindName(task->kind),
-                              task->index, task->failures, task->last_error),
-                  now_ms, fx);
+      if (ChargeTask(job, *task, now_ms, fx)) {
         Schedule(now_ms, fx);
         return;
       }
@@ -556,6 +752,109 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   }
   MaybeSucceed(job, now_ms, fx);
   Schedule(now_ms, fx);
+}
+
+void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reducer, const proto::TaskReport& r,
+                               int64_t now_ms, Effects* fx) {
+  // Where the fetches failed: as reported, or (from an older worker) each failed map's location now.
+  std::vector<proto::MapOutputLocation> locations(r.failed_fetches().begin(), r.failed_fetches().end());
+  if (locations.empty()) {
+    for (uint32_t m : r.failed_maps()) {
+      Task* map = FindTask(job, proto::TASK_MAP, m);
+      if (map == nullptr) continue;
+      proto::MapOutputLocation loc;
+      loc.set_map_index(m);
+      loc.set_address(map->done_address);
+      loc.set_attempt(map->done_attempt);
+      locations.push_back(loc);
+    }
+  }
+  std::set<std::string> holders;
+  bool against_live = false;  // a failure against a live holder, rather than news of a lost output
+  for (const proto::MapOutputLocation& loc : locations) {
+    Task* map = FindTask(job, proto::TASK_MAP, loc.map_index());
+    // A failure against an output that has moved on (re-run, re-adopted elsewhere) says nothing.
+    if (map == nullptr || map->state != TaskState::kDone || map->done_address != loc.address() ||
+        map->done_attempt != loc.attempt()) {
+      continue;
+    }
+    const std::string holder = map->done_worker;
+    if (holder.empty() || map->orphaned_ms != 0 || !workers_.contains(holder)) {
+      RevertMap(job, *map, "its output cannot be fetched and its worker is gone", fx);
+      continue;
+    }
+    against_live = true;
+    if (holder != reducer) {
+      job.unreachable_from[holder].insert(reducer);
+      job.could_not_reach[reducer].insert(holder);
+      holders.insert(holder);
+    }
+    if (++map->fetch_failures >= kFetchFailuresToRerun) {
+      if (++map->fetch_reruns > kMaxFetchReruns) {
+        FinishJob(job, proto::JOB_FAILED,
+                  fmt::format("the output of map task {} could not be fetched after it ran {} times; last error: {}",
+                              map->index, map->fetch_reruns, r.error()),
+                  now_ms, fx);
+        return;
+      }
+      RevertMap(job, *map, "its output could not be fetched repeatedly", fx);
+    }
+  }
+  // Evidence about nodes (Spark's exclusion on fetch failure; Hadoop's reducer health check).
+  for (const std::string& h : holders) {
+    const auto& from = job.unreachable_from[h];
+    if (job.excluded.contains(h) || from.size() < kExcludeEvidence) continue;
+    Exclude(job, h, fmt::format("reducers on {} workers ({}) could not fetch its map output", from.size(),
+                                fmt::join(from, ", ")),
+            now_ms, fx);
+    if (Finished(job.status)) return;
+  }
+  if (!job.excluded.contains(reducer) && workers_.contains(reducer)) {
+    std::vector<std::string> reachable_others;
+    for (const std::string& h : job.could_not_reach[reducer]) {
+      if (workers_.contains(h) && !job.excluded.contains(h)) reachable_others.push_back(h);
+    }
+    if (reachable_others.size() >= kExcludeEvidence) {
+      Exclude(job, reducer, fmt::format("its reducers could not fetch from {} live workers ({})",
+                                        reachable_others.size(), fmt::join(reachable_others, ", ")),
+              now_ms, fx);
+      if (Finished(job.status)) return;
+    }
+  }
+  // The reduce waits for the maps and is not charged, up to a bound: after that every attempt
+  // that failed to fetch from a live worker counts as a failure, so a reduce that can never fetch
+  // ends the job.
+  if (against_live && ++reduce.fetch_failed_attempts > kMaxFetchFailedReduces) {
+    reduce.failures++;
+    fx->changed_tasks.push_back(Record(job, reduce));
+    ChargeTask(job, reduce, now_ms, fx);
+  }
+}
+
+void Scheduler::Exclude(Job& job, const std::string& worker, const std::string& why, int64_t now_ms, Effects* fx) {
+  job.excluded[worker] = why;
+  spdlog::warn("job {}: worker {} is excluded from the job: {}", job.status.job_id(), worker, why);
+  std::string lost = fmt::format("worker {} is excluded from the job: {}", worker, why);
+  for (auto* tasks : {&job.maps, &job.reduces}) {
+    for (Task& t : *tasks) {
+      std::vector<uint32_t> attempts;
+      for (auto& [attempt, run] : t.running) {
+        if (run.worker == worker) attempts.push_back(attempt);
+      }
+      for (uint32_t a : attempts) LoseAttempt(job, t, a, lost, now_ms);
+      if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && t.done_worker == worker) {
+        RevertMap(job, t, lost, fx);
+      }
+    }
+  }
+  bool any_left = std::any_of(workers_.begin(), workers_.end(),
+                              [&](const auto& kv) { return !job.excluded.contains(kv.first); });
+  if (!any_left) {
+    std::vector<std::string> reasons;
+    for (auto& [w, reason] : job.excluded) reasons.push_back(fmt::format("{}: {}", w, reason));
+    FinishJob(job, proto::JOB_FAILED,
+              fmt::format("no worker is left to run the job; excluded: {}", fmt::join(reasons, "; ")), now_ms, fx);
+  }
 }
 
 proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {

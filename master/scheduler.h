@@ -3,9 +3,25 @@
 //    tasks first, its reduce tasks once every map is done;
 //  - a failed attempt is retried, up to kMaxAttempts, on another worker when there is one; a worker
 //    that failed kBlacklistFailures attempts of a job gets no more of that job's tasks;
-//  - a dead worker's running attempts, and its finished maps of unfinished jobs, go back to idle;
-//  - a reducer that cannot fetch a map's output reports it; the map runs again when its worker is
-//    dead (or unknown since a master restart) or after kFetchFailuresToRerun reports;
+//  - a dead worker's running attempts go back to idle. When its connection closed (the process
+//    most likely died), its finished maps of unfinished jobs run again at once. When it went silent
+//    they are "orphaned": reducers may still fetch them (only the control link may be cut), no new
+//    reduce starts meanwhile, and they run again when a reducer cannot fetch them or when the worker
+//    has not come back within the recovery grace (counted only while some worker is alive, so a
+//    master that was cut off from everyone does not re-run maps whose workers are about to return);
+//  - workers have a stable identity: one that re-registers (after a partition, or restarted on the
+//    same data dir) reports the map outputs it holds, and those still needed are re-adopted instead
+//    of re-run; a report of an attempt lost with it is accepted when the task is still not done;
+//  - fetch failures are evidence about nodes: a map runs again when its worker is gone or after
+//    kFetchFailuresToRerun reports; a node that reducers on kExcludeEvidence distinct workers
+//    cannot fetch from, or whose reducers cannot fetch from kExcludeEvidence distinct live nodes,
+//    is excluded for the job (its maps run elsewhere, it gets none of the job's tasks);
+//  - every failure is charged and bounded, so a job that cannot progress fails with the reason:
+//    kMaxAttempts failed attempts; beyond kMaxFetchFailedReduces attempts of a reduce that failed
+//    to fetch from a live worker, each counts as a failure; a map whose output cannot be fetched after it ran
+//    kMaxFetchReruns times, or a task lost kMaxLostAttempts times in a row with a worker it ran on
+//    alone, fails the job;
+//    so does a job that every live worker is excluded from;
 //  - near the end of a phase (no idle task left), a task running longer than
 //    max(kMinBackupMs, 3 x the phase's median task time) gets one backup attempt elsewhere; the
 //    first attempt to finish wins and the others are forgotten;
@@ -30,6 +46,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +59,10 @@ namespace mr {
 constexpr uint32_t kMaxAttempts = 4;
 constexpr uint32_t kBlacklistFailures = 3;
 constexpr uint32_t kFetchFailuresToRerun = 2;
+constexpr size_t kExcludeEvidence = 2;
+constexpr uint32_t kMaxFetchFailedReduces = 8;
+constexpr uint32_t kMaxFetchReruns = 4;
+constexpr uint32_t kMaxLostAttempts = 12;
 constexpr int64_t kMinBackupMs = 1000;
 constexpr uint64_t kDefaultSplitSize = 64ull << 20;
 constexpr size_t kAttemptHistory = 16;          // attempts remembered per task (the newest)
@@ -111,6 +132,23 @@ struct SchedulerTotals {
   std::map<std::string, int64_t> counters;  // summed over successful attempts
 };
 
+// A worker's registration (proto RegisterWorker, with the name the master gave its identity).
+struct WorkerRegistration {
+  std::string id;                // the master's name for the worker ("w3")
+  uint64_t incarnation = 0;      // same id and incarnation = the same process reconnecting
+  std::string address;           // its shuffle server, reachable by other hosts
+  uint32_t slots = 1;
+  std::string host;
+  uint32_t pid = 0;
+  std::vector<proto::HeldMapOutput> held;  // complete map outputs in its store
+};
+
+struct SchedulerOptions {
+  // How long a lost worker's finished map outputs wait for it to come back before they run again
+  // (counted while at least one worker is alive).
+  int64_t recovery_grace_ms = 10000;
+};
+
 struct Effects {
   std::vector<std::pair<std::string, proto::AssignTask>> assignments;  // (worker id, task)
   std::vector<uint64_t> ended_jobs;
@@ -120,7 +158,7 @@ struct Effects {
 
 class Scheduler {
  public:
-  Scheduler() = default;
+  explicit Scheduler(SchedulerOptions options = {}) : options_(options) {}
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -132,16 +170,29 @@ class Scheduler {
                int64_t now_ms, Effects* fx);
   Status Kill(uint64_t job_id, int64_t now_ms, Effects* fx);
 
+  // A worker registered, or re-registered. Returns the jobs of its held outputs that are over (the
+  // worker drops their data).
+  std::vector<uint64_t> AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx);
+  // Shorthand for tests: a new worker with no held output.
   void AddWorker(const std::string& id, const std::string& address, uint32_t slots, int64_t now_ms);
   void Heartbeat(const std::string& id, int64_t now_ms);
-  // The worker is gone: its attempts are lost, and so is the map output on its disk.
-  void RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms, Effects* fx);
+  // How the master lost a worker. A worker that went silent may be cut off and still hold its map
+  // outputs (they are orphaned for the recovery grace); one whose connection closed is most likely
+  // dead (its outputs run again at once, though a restart on the same data dir still re-adopts
+  // them if it comes back before they are done).
+  enum class Loss { kSilent, kDisconnected };
+  // The worker is gone: its attempts are lost; its finished maps are orphaned or run again.
+  void RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms, Effects* fx,
+                    Loss loss = Loss::kSilent);
   // Workers whose last heartbeat is older than timeout_ms.
   std::vector<std::string> SilentWorkers(int64_t now_ms, int64_t timeout_ms) const;
 
   void OnReport(const std::string& worker_id, const proto::TaskReport& report, int64_t now_ms, Effects* fx);
   // Starts queued jobs and hands idle tasks to free slots.
   void Schedule(int64_t now_ms, Effects* fx);
+  // Decisions that depend on time passing: orphaned map outputs past their recovery grace run
+  // again, backups for stragglers. The master calls it periodically.
+  void Tick(int64_t now_ms, Effects* fx);
 
   Result<proto::JobStatus> JobStatus(uint64_t id) const;
   std::vector<proto::JobStatus> AllJobs() const;
@@ -179,6 +230,13 @@ class Scheduler {
     uint32_t failures = 0;
     uint32_t backups = 0;
     uint32_t fetch_failures = 0;                // reports since the output was last made
+    uint32_t fetch_reruns = 0;                  // map: runs again because its output could not be fetched
+    uint32_t fetch_failed_attempts = 0;         // reduce: attempts that ended on a failed fetch
+    uint32_t lost_attempts = 0;                 // attempts lost in a row with a worker they ran on alone
+    int64_t orphaned_ms = 0;                    // done map whose worker was lost at this time (0: not)
+    bool rerun_pending = false;                 // a done map that lost its output and must run again
+    uint32_t stashed_attempt = 0;               // counters of the lost output, for a re-adoption
+    std::map<std::string, int64_t> stashed_counters;
     int64_t duration_ms = 0;                    // of the attempt that succeeded
     std::map<uint32_t, Running> running;        // attempt -> where and since when
     proto::InputSplit split;                    // map tasks
@@ -197,6 +255,12 @@ class Scheduler {
     uint32_t maps_done = 0;
     uint32_t reduces_done = 0;
     std::map<std::string, uint32_t> worker_failures;  // failed attempts of this job per worker
+    // Fetch-failure evidence: holder -> reducer workers that could not fetch from it, and reducer
+    // worker -> holders it could not fetch from.
+    std::map<std::string, std::set<std::string>> unreachable_from;
+    std::map<std::string, std::set<std::string>> could_not_reach;
+    std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
+    uint32_t orphans = 0;                       // done maps whose worker is lost
     std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
   };
   struct Worker {
@@ -208,6 +272,9 @@ class Scheduler {
     uint64_t succeeded = 0;
     uint64_t failed = 0;
     int64_t registered_ms = 0;
+    uint64_t incarnation = 0;
+    std::string host;
+    uint32_t pid = 0;
   };
 
   Status StartJob(Job& job, int64_t now_ms);
@@ -216,6 +283,16 @@ class Scheduler {
   void Launch(Job& job, Task& task, Worker& w, int64_t now_ms, Effects* fx);
   void LaunchBackups(Job& job, int64_t now_ms, Effects* fx);
   void RevertMap(Job& job, Task& task, const std::string& why, Effects* fx);
+  void AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldMapOutput>& held, int64_t now_ms,
+                        Effects* fx, std::vector<uint64_t>* drop_jobs);
+  void OnFetchFailure(Job& job, Task& reduce, const std::string& reducer, const proto::TaskReport& r,
+                      int64_t now_ms, Effects* fx);
+  void Exclude(Job& job, const std::string& worker, const std::string& why, int64_t now_ms, Effects* fx);
+  // The attempt's worker is gone or excluded: the attempt is lost, and the task idle again.
+  void LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::string& why, int64_t now_ms);
+  // Fails the job when one of its tasks ran out of chances; true if it did.
+  bool ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx);
+  bool AcceptLateReport(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r);
   void MaybeSucceed(Job& job, int64_t now_ms, Effects* fx);
   proto::TaskRecord Record(const Job& job, const Task& task) const;
   void FinishJob(Job& job, proto::JobState state, const std::string& error, int64_t now_ms, Effects* fx);
@@ -231,6 +308,8 @@ class Scheduler {
                   const std::string& error = "");
   TaskInfo MakeTaskInfo(const Task& task, int64_t now_ms) const;
 
+  SchedulerOptions options_;
+  int64_t live_since_ms_ = 0;                  // when the set of live workers last became non-empty
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   std::map<std::string, Worker> workers_;
   std::deque<uint64_t> jobs_with_final_tasks_;  // finished jobs holding final_tasks, oldest first

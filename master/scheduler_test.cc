@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <deque>
 #include <fstream>
+#include <functional>
+#include <set>
 
 namespace mr {
 namespace {
@@ -133,7 +136,12 @@ TEST_F(SchedulerTest, DeadWorkersWorkIsRescheduledAndLateReportsIgnored) {
   EXPECT_EQ(s_.SilentWorkers(now_ + 5000, 2000), std::vector<std::string>{"w1"});
   Effects f3;
   s_.RemoveWorker("w1", "test", now_ + 5000, &f3);
-  // All three maps go to w2: two were running on w1, and map 0's output died with w1.
+  // The two maps that were running on w1 go to w2 at once; map 0's output waits for w1 to come
+  // back for the recovery grace, then runs again on w2 too.
+  ASSERT_EQ(f3.assignments.size(), 2u);
+  s_.Tick(now_ + 5000 + SchedulerOptions().recovery_grace_ms - 1, &f3);
+  ASSERT_EQ(f3.assignments.size(), 2u);
+  s_.Tick(now_ + 5000 + SchedulerOptions().recovery_grace_ms, &f3);
   ASSERT_EQ(f3.assignments.size(), 3u);
   for (auto& [w, a] : f3.assignments) {
     EXPECT_EQ(w, "w2");
@@ -155,6 +163,210 @@ TEST_F(SchedulerTest, SubmitValidates) {
   proto::JobSpec over = Spec();
   over.set_overwrite(true);
   EXPECT_TRUE(s_.Submit(3, over, now_, &fx).ok());
+}
+
+// Runs every map of job 1 on the given workers (round robin as assigned) and returns the reduce
+// assignments that follow.
+std::vector<std::pair<std::string, proto::AssignTask>> FinishMaps(Scheduler& s, Effects fx,
+                                                                   std::function<proto::TaskReport(const proto::AssignTask&)> ok,
+                                                                   int64_t now) {
+  std::vector<std::pair<std::string, proto::AssignTask>> reduces;
+  std::deque<std::pair<std::string, proto::AssignTask>> todo(fx.assignments.begin(), fx.assignments.end());
+  for (int i = 0; i < 100 && !todo.empty(); i++) {
+    auto [w, a] = todo.front();
+    todo.pop_front();
+    if (a.kind() == proto::TASK_REDUCE) {
+      reduces.emplace_back(w, a);
+      continue;
+    }
+    Effects f;
+    s.OnReport(w, ok(a), now, &f);
+    todo.insert(todo.end(), f.assignments.begin(), f.assignments.end());
+  }
+  return reduces;
+}
+
+proto::HeldMapOutput Held(uint64_t job, uint32_t map, uint32_t attempt) {
+  proto::HeldMapOutput h;
+  h.set_job_id(job);
+  h.set_map_index(map);
+  h.set_attempt(attempt);
+  return h;
+}
+
+TEST_F(SchedulerTest, AMasterCutOffFromEveryoneReAdoptsTheirOutputsAndRerunsNothing) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(2), now_, &fx).ok());
+  s_.AddWorker({"w1", 1, "10.0.0.1:1", 2, "", 0, {}}, now_, &fx);
+  s_.AddWorker({"w2", 1, "10.0.0.2:1", 2, "", 0, {}}, now_, &fx);
+  s_.Schedule(now_, &fx);
+  std::map<uint32_t, std::pair<std::string, uint32_t>> ran;  // map -> (worker, attempt)
+  for (auto& [w, a] : fx.assignments) ran[a.index()] = {w, a.attempt()};
+  auto reduces = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
+  ASSERT_EQ(reduces.size(), 2u);
+  // The master hears nothing for longer than the timeout: both workers are declared dead.
+  now_ += 20000;
+  Effects f2;
+  s_.RemoveWorker("w1", "no heartbeat", now_, &f2);
+  s_.RemoveWorker("w2", "no heartbeat", now_, &f2);
+  s_.Tick(now_ + 60000, &f2);  // no worker alive: the grace does not run
+  // The link heals: the same processes come back, one after the other, with their outputs.
+  now_ += 60000;
+  auto held_by = [&](const std::string& w) {
+    std::vector<proto::HeldMapOutput> held;
+    for (auto& [m, wa] : ran) {
+      if (wa.first == w) held.push_back(Held(1, m, wa.second));
+    }
+    return held;
+  };
+  Effects f3;
+  s_.AddWorker({"w1", 1, "10.0.0.1:1", 2, "", 0, held_by("w1")}, now_, &f3);
+  s_.Tick(now_ + 500, &f3);
+  s_.AddWorker({"w2", 1, "10.0.0.2:1", 2, "", 0, held_by("w2")}, now_ + 1000, &f3);
+  s_.Tick(now_ + 1500, &f3);
+  EXPECT_EQ(s_.totals().maps_rerun, 0u);
+  for (auto& [w, a] : f3.assignments) EXPECT_EQ(a.kind(), proto::TASK_REDUCE) << "map " << a.index() << " re-ran";
+  EXPECT_EQ(s_.JobStatus(1)->maps_done(), s_.JobStatus(1)->maps_total());
+}
+
+TEST_F(SchedulerTest, OrphanedOutputsRunAgainWhenTheirWorkerDoesNotComeBack) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
+  s_.AddWorker("w1", "10.0.0.1:1", 3, now_);
+  s_.Schedule(now_, &fx);
+  auto reduces = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
+  ASSERT_EQ(reduces.size(), 1u);
+  Effects f2;
+  s_.RemoveWorker("w1", "connection closed", now_, &f2);
+  now_ += 100000;
+  s_.AddWorker("w2", "10.0.0.2:1", 8, now_);  // a different worker: the grace starts now
+  auto maps_in = [](const Effects& f) {
+    return std::count_if(f.assignments.begin(), f.assignments.end(),
+                         [](auto& wa) { return wa.second.kind() == proto::TASK_MAP; });
+  };
+  Effects f3;
+  s_.Tick(now_ + SchedulerOptions().recovery_grace_ms - 1, &f3);
+  EXPECT_EQ(maps_in(f3), 0);  // (the lost reduce attempt runs again on w2 meanwhile)
+  s_.Tick(now_ + SchedulerOptions().recovery_grace_ms, &f3);
+  EXPECT_EQ(maps_in(f3), 3);
+  EXPECT_EQ(s_.totals().maps_rerun, 3u);
+}
+
+TEST_F(SchedulerTest, ARestartedWorkerLosesItsAttemptsButKeepsItsOutputs) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
+  s_.AddWorker({"w1", 1, "10.0.0.1:1", 3, "", 0, {}}, now_, &fx);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+  Effects f2;
+  s_.OnReport("w1", Success(fx.assignments[0].second), now_, &f2);  // map 0 done
+  // A new process on the same data dir: maps 1 and 2 were running in the old one.
+  Effects f3;
+  s_.AddWorker({"w1", 2, "10.0.0.1:2", 3, "", 0, {Held(1, 0, 1)}}, now_ + 100, &f3);
+  s_.Schedule(now_ + 100, &f3);
+  ASSERT_EQ(f3.assignments.size(), 2u);
+  for (auto& [w, a] : f3.assignments) {
+    EXPECT_NE(a.index(), 0u);
+    EXPECT_EQ(a.attempt(), 2u);
+  }
+  EXPECT_EQ(s_.JobStatus(1)->maps_done(), 1u);
+  EXPECT_EQ(s_.totals().maps_rerun, 0u);
+  // Reducers are told the output's new address.
+  auto reduces = FinishMaps(s_, f3, [this](const proto::AssignTask& a) { return Success(a); }, now_ + 200);
+  ASSERT_EQ(reduces.size(), 1u);
+  EXPECT_EQ(reduces[0].second.map_outputs(0).address(), "10.0.0.1:2");
+}
+
+TEST_F(SchedulerTest, AnAttemptThatRanThroughAPartitionReportsWhenTheLinkHeals) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
+  s_.AddWorker({"w1", 1, "10.0.0.1:1", 3, "", 0, {}}, now_, &fx);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+  auto lost = fx.assignments[1].second;
+  Effects f2;
+  s_.RemoveWorker("w1", "no heartbeat", now_ + 100, &f2);
+  // The same process comes back (same incarnation) and reports the attempt it finished meanwhile.
+  Effects f3;
+  s_.AddWorker({"w1", 1, "10.0.0.1:1", 3, "", 0, {}}, now_ + 200, &f3);
+  s_.OnReport("w1", Success(lost), now_ + 300, &f3);
+  EXPECT_EQ(s_.JobStatus(1)->maps_done(), 1u);
+}
+
+TEST_F(SchedulerTest, ANodeOthersCannotFetchFromIsExcludedAndItsMapsRunElsewhere) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(3), now_, &fx).ok());
+  s_.AddWorker("w1", "10.0.0.1:1", 1, now_);
+  s_.AddWorker("w2", "10.0.0.2:1", 1, now_);
+  s_.AddWorker("w3", "10.0.0.3:1", 1, now_);
+  s_.Schedule(now_, &fx);
+  auto reduces = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
+  ASSERT_EQ(reduces.size(), 3u);
+  std::set<std::string> holders;
+  for (auto& loc : reduces[0].second.map_outputs()) holders.insert(loc.address());
+  ASSERT_TRUE(holders.contains("10.0.0.1:1"));
+  // w1 is cut off from the data network: the reducers on w2 and w3 cannot fetch from it.
+  auto fetch_failed = [&](const proto::AssignTask& a) {
+    proto::TaskReport r = Failure(a, "cannot fetch");
+    for (auto& loc : a.map_outputs()) {
+      if (loc.address() == "10.0.0.1:1") {
+        r.add_failed_maps(loc.map_index());
+        *r.add_failed_fetches() = loc;
+      }
+    }
+    return r;
+  };
+  Effects f2;
+  for (auto& [w, a] : reduces) {
+    if (w != "w1") s_.OnReport(w, fetch_failed(a), now_ + 100, &f2);
+  }
+  // w1 is excluded: its maps run on w2/w3 and nothing of the job goes to w1 any more.
+  auto st = s_.JobStatus(1);
+  EXPECT_EQ(st->state(), proto::JOB_RUNNING);
+  EXPECT_LT(st->maps_done(), st->maps_total());
+  for (int round = 0; round < 20 && !f2.assignments.empty(); round++) {
+    Effects f3;
+    for (auto& [w, a] : f2.assignments) {
+      EXPECT_NE(w, "w1") << a.kind() << " " << a.index();
+      s_.OnReport(w, Success(a), now_ + 200 + round, &f3);
+    }
+    f2 = f3;
+  }
+  EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_SUCCEEDED) << s_.JobStatus(1)->error();
+}
+
+TEST_F(SchedulerTest, AReduceThatCanNeverFetchFailsTheJobInBoundedSteps) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
+  s_.AddWorker("w1", "10.0.0.1:1", 4, now_);
+  s_.AddWorker("w2", "10.0.0.2:1", 4, now_);
+  s_.Schedule(now_, &fx);
+  auto pending = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
+  // Every fetch of every reduce attempt fails, whoever holds the map: nothing can progress.
+  int steps = 0;
+  std::deque<std::pair<std::string, proto::AssignTask>> todo(pending.begin(), pending.end());
+  while (!todo.empty() && steps < 1000) {
+    steps++;
+    auto [w, a] = todo.front();
+    todo.pop_front();
+    Effects f;
+    proto::TaskReport r;
+    if (a.kind() == proto::TASK_MAP) {
+      r = Success(a);
+    } else {
+      r = Failure(a, "connection refused");
+      for (auto& loc : a.map_outputs()) {
+        r.add_failed_maps(loc.map_index());
+        *r.add_failed_fetches() = loc;
+      }
+    }
+    s_.OnReport(w, r, now_ + steps, &f);
+    todo.insert(todo.end(), f.assignments.begin(), f.assignments.end());
+  }
+  auto st = s_.JobStatus(1);
+  EXPECT_EQ(st->state(), proto::JOB_FAILED);
+  EXPECT_LT(steps, 200);
+  EXPECT_FALSE(st->error().empty());
 }
 
 }  // namespace

@@ -292,5 +292,38 @@ TEST_F(FaultTest, TaskThatAlwaysFailsFailsTheJobCleanly) {
   EXPECT_FALSE(fs::exists(tmp_ / "out/_temporary"));
 }
 
+TEST_F(FaultTest, ASecondWorkerOnTheSameDataDirIsRefused) {
+  StartCluster(1);
+  CommandResult r = RunMr({"worker", "--master", cluster_.master_address(), "--data-dir", cluster_.WorkerDataDir(0),
+                           "--listen", "127.0.0.1:0"},
+                          Millis(20000));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("is in use by another mr process"), std::string::npos) << r.err;
+  // The first one still works.
+  uint64_t id = Submit();
+  ExpectExactOutput(cluster_.WaitForJob(id, std::chrono::seconds(120)));
+}
+
+TEST_F(FaultTest, AWorkerRestartedOnItsDataDirBringsItsMapOutputsBack) {
+  // One worker runs every map; re-runs elsewhere are slow, so the restarted worker is back with
+  // its outputs before they finish, and they are re-adopted.
+  StartCluster(1, kSlowReduces);
+  uint64_t id = Submit();
+  bool restarted = false;
+  JobState js = cluster_.WaitForJob(id, std::chrono::seconds(120), [&](const JobState& s) {
+    if (restarted || s.maps_total == 0 || s.maps_done < s.maps_total) return;
+    for (int i = 0; i < 2; i++) {
+      ASSERT_TRUE(cluster_.StartWorker(kWorkerFlags, {"MR_FAILPOINTS=map.start=delay(8s)"}).ok());
+    }
+    ASSERT_TRUE(cluster_.WaitForWorkers(3).ok());
+    cluster_.SignalWorker(0, SIGKILL);
+    ASSERT_TRUE(cluster_.RestartWorker(0).ok());
+    restarted = true;
+  });
+  EXPECT_TRUE(restarted);
+  ExpectExactOutput(js);
+  EXPECT_NE(ReadFile(tmp_ / "master.log").find("re-adopted the output"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mr::testing

@@ -189,16 +189,33 @@ bool Cluster::MasterAlive() {
   return true;
 }
 
+Result<pid_t> Cluster::SpawnWorker(const std::string& dir, const std::string& log,
+                                   const std::vector<std::string>& flags, const std::vector<std::string>& env,
+                                   const std::vector<std::string>& wrapper) {
+  std::vector<std::string> argv = wrapper;
+  argv.insert(argv.end(), {MrBinary(), "worker", "--master", master_address_, "--data-dir", dir, "--listen",
+                           "127.0.0.1:0"});
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  return Spawn(argv, log, env);
+}
+
 Status Cluster::StartWorker(const std::vector<std::string>& extra, const std::vector<std::string>& env,
                             const std::vector<std::string>& wrapper) {
   int n = started_workers_++;
-  std::vector<std::string> argv = wrapper;
-  argv.insert(argv.end(), {MrBinary(), "worker", "--master", master_address_, "--data-dir",
-                           fmt::format("{}/worker-{}", root_, n), "--listen", "127.0.0.1:0"});
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto pid = Spawn(argv, fmt::format("{}/worker-{}.log", root_, n), env);
+  std::string dir = fmt::format("{}/worker-{}", root_, n);
+  auto pid = SpawnWorker(dir, fmt::format("{}/worker-{}.log", root_, n), extra, env, wrapper);
   if (!pid.ok()) return pid.status();
-  workers_.push_back({*pid, extra, true});
+  workers_.push_back({*pid, extra, true, dir});
+  return Status::OK();
+}
+
+Status Cluster::RestartWorker(size_t i, const std::vector<std::string>& env) {
+  Proc& p = workers_.at(i);
+  if (p.alive) return Status::InvalidArgument(fmt::format("worker {} is still running", i));
+  auto pid = SpawnWorker(p.dir, p.dir + ".log", p.flags, env, {});
+  if (!pid.ok()) return pid.status();
+  p.pid = *pid;
+  p.alive = true;
   return Status::OK();
 }
 

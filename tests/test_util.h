@@ -86,6 +86,9 @@ class Cluster {
   const std::string& http_address() const { return http_address_; }
   size_t workers() const { return workers_.size(); }
   void SignalWorker(size_t i, int sig);
+  // Starts a new process on worker i's data dir (after it died), with the same flags and `env`.
+  Status RestartWorker(size_t i, const std::vector<std::string>& env = {});
+  std::string WorkerDataDir(size_t i) const { return workers_.at(i).dir; }
   void KillMaster();  // SIGKILL, reaped
   // Reaps workers that exited; returns how many. With restart, starts a fresh one in each's place
   // (same flags, env from `env_for(restarts so far)`).
@@ -103,7 +106,10 @@ class Cluster {
     pid_t pid = -1;
     std::vector<std::string> flags;
     bool alive = false;
+    std::string dir;
   };
+  Result<pid_t> SpawnWorker(const std::string& dir, const std::string& log, const std::vector<std::string>& flags,
+                            const std::vector<std::string>& env, const std::vector<std::string>& wrapper);
   std::string root_;
   std::string master_address_;
   std::string http_address_;

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/sst_file_writer.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -119,7 +120,6 @@ Result<bool> PartitionReader::NextChunk(std::string* chunk, size_t max_bytes) {
 Result<std::unique_ptr<IntermediateStore>> IntermediateStore::Open(const std::string& dir) {
   std::error_code ec;
   std::string db_dir = dir + "/shuffle.db";
-  std::filesystem::remove_all(db_dir, ec);
   std::unique_ptr<IntermediateStore> store(new IntermediateStore());
   store->spill_dir_ = dir + "/spills";
   std::filesystem::remove_all(store->spill_dir_, ec);
@@ -163,8 +163,7 @@ bool IntermediateStore::HasMapOutput(MapOutputId id) {
 }
 
 Status IntermediateStore::MarkMapOutputComplete(MapOutputId id) {
-  rocksdb::WriteOptions wo;
-  wo.disableWAL = true;
+  rocksdb::WriteOptions wo;  // through the WAL: the marker must survive a crash of the process
   return FromRocks(db_->Put(wo, MarkerKey(id), ""), "cannot mark map output complete");
 }
 
@@ -182,6 +181,42 @@ Status IntermediateStore::DropJob(uint64_t job) {
         "cannot delete job files"));
   }
   return Status::OK();
+}
+
+Result<std::vector<MapOutputId>> IntermediateStore::ListMapOutputs() {
+  std::vector<MapOutputId> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
+    std::string_view k(it->key().data() + 1, it->key().size() - 1);
+    if (k.size() != 16) return Status::Corruption("bad completion marker in the store");
+    MapOutputId id;
+    id.job = GetFixed64BE(k.data());
+    id.map = GetFixed32BE(k.data() + 8);
+    id.attempt = GetFixed32BE(k.data() + 12);
+    out.push_back(id);
+  }
+  MR_RETURN_IF_ERROR(FromRocks(it->status(), "listing map outputs"));
+  return out;
+}
+
+Result<std::vector<uint64_t>> IntermediateStore::ListJobs() {
+  std::vector<uint64_t> jobs;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (char kind : {'C', 'D'}) {
+    // One seek per job: jump past each job's keys.
+    std::string seek(1, kind);
+    for (it->Seek(seek); it->Valid() && it->key().size() >= 9 && it->key()[0] == kind;) {
+      uint64_t job = GetFixed64BE(it->key().data() + 1);
+      jobs.push_back(job);
+      std::string next = PrefixEnd(JobPrefix(kind, job));
+      if (next.empty()) break;
+      it->Seek(next);
+    }
+    MR_RETURN_IF_ERROR(FromRocks(it->status(), "listing jobs"));
+  }
+  std::sort(jobs.begin(), jobs.end());
+  jobs.erase(std::unique(jobs.begin(), jobs.end()), jobs.end());
+  return jobs;
 }
 
 }  // namespace mr

@@ -8,8 +8,10 @@
 // several spills appears in consecutive entries.
 //
 // Spills are written as SST files and bulk-loaded (SstFileWriter + IngestExternalFile): no WAL, no
-// memtable, since intermediate data can always be recomputed. The store is wiped when opened: a
-// worker that restarts is a new worker and its old output is useless.
+// memtable, since intermediate data can always be recomputed. Ingested files and the completion
+// markers (written through the WAL) survive a crash of the process, so a worker restarted on its
+// data dir still holds its finished map outputs and offers them to the master (DESIGN §5); the
+// master says which jobs are over, and their data is dropped.
 //
 // Thread-safety: all methods are thread-safe (RocksDB is); a RunWriter is used by one thread.
 #pragma once
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -78,7 +81,8 @@ class PartitionReader {
 
 class IntermediateStore {
  public:
-  // Opens (after wiping) the store in `dir`; temporary spill files go to dir + "/spills".
+  // Opens the store in `dir` (keeping what an earlier process left); temporary spill files go to
+  // dir + "/spills" (emptied).
   static Result<std::unique_ptr<IntermediateStore>> Open(const std::string& dir);
   ~IntermediateStore();
 
@@ -90,6 +94,10 @@ class IntermediateStore {
   Status MarkMapOutputComplete(MapOutputId id);
   // Deletes everything of a job (map outputs and markers).
   Status DropJob(uint64_t job);
+  // The complete map outputs in the store, in (job, map, attempt) order.
+  Result<std::vector<MapOutputId>> ListMapOutputs();
+  // Every job with any data in the store (complete or not), ascending.
+  Result<std::vector<uint64_t>> ListJobs();
 
  private:
   friend class RunWriter;

@@ -24,6 +24,9 @@ namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
 
 constexpr int kFetchTries = 3;
+// Connecting and the hello are quick on any network that works; a host that does not answer (cut
+// off, or gone) must cost seconds, not minutes, before the master hears of it.
+constexpr Millis kConnectTimeout{3000};
 constexpr Millis kFetchTimeout{30000};
 
 bool Cancelled(const ReduceOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
@@ -216,18 +219,23 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   std::map<std::string, std::unique_ptr<SyncClient>> clients;
   std::vector<std::string> runs;
   int64_t shuffle_bytes = 0;
+  // A fetch that fails does not end the copy: the others go on, so one report tells the master
+  // every output this attempt could not get (a host that failed once is not tried again).
+  std::map<std::string, Status> dead_hosts;
+  Status first_failure;
   for (const auto& loc : task.map_outputs()) {
     if (Cancelled(options)) return Status::Aborted("attempt cancelled");
     std::string path = fmt::format("{}/map-{:05}.run", scratch, loc.map_index());
     Status last;
     bool done = false;
-    for (int attempt = 0; attempt < kFetchTries && !done; attempt++) {
+    auto dead = dead_hosts.find(loc.address());
+    for (int attempt = 0; attempt < kFetchTries && !done && dead == dead_hosts.end(); attempt++) {
       if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
       auto& client = clients[loc.address()];
       if (!client) {
         auto hp = ParseHostPort(loc.address());
         if (!hp.ok()) return hp.status();
-        auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.token, kFetchTimeout);
+        auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.token, kConnectTimeout);
         if (!c.ok()) {
           last = c.status();
           continue;
@@ -244,11 +252,20 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
         client.reset();
       }
     }
-    if (!done) {
-      failure->failed_maps.push_back(loc.map_index());
-      return Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
-                                             loc.map_index(), loc.address(), last.message()));
+    if (done) continue;
+    if (dead != dead_hosts.end()) last = dead->second;
+    else if (last.code() == Status::Code::kUnavailable) dead_hosts[loc.address()] = last;
+    failure->failed_maps.push_back(loc.map_index());
+    failure->failed_fetches.push_back(loc);
+    if (first_failure.ok()) {
+      first_failure = Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
+                                                      loc.map_index(), loc.address(), last.message()));
     }
+  }
+  if (!first_failure.ok()) {
+    if (failure->failed_maps.size() == 1) return first_failure;
+    return Status::Unavailable(fmt::format("{} (and {} more map outputs)", first_failure.message(),
+                                           failure->failed_maps.size() - 1));
   }
   clients.clear();
   result.counters.Add(counter::kShuffleBytes, shuffle_bytes);

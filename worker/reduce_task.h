@@ -33,6 +33,7 @@ struct ReduceResult {
 struct ReduceFailure {
   Status status;
   std::vector<uint32_t> failed_maps;
+  std::vector<proto::MapOutputLocation> failed_fetches;  // where those fetches failed
 };
 
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,

@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <cstdlib>
@@ -12,10 +13,13 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
+#include "common/address.h"
 #include "common/auth.h"
 #include "common/channel.h"
+#include "common/data_dir.h"
 #include "common/handshake.h"
 #include "common/failpoint.h"
 #include "common/log.h"
@@ -37,12 +41,17 @@ std::string AttemptName(const proto::AssignTask& t) {
 
 class Worker {
  public:
-  explicit Worker(const WorkerOptions& o) : opts_(o), heartbeat_timer_(io_), reconnect_timer_(io_) {}
+  explicit Worker(const WorkerOptions& o)
+      : opts_(o), heartbeat_timer_(io_), reconnect_timer_(io_), jitter_(std::random_device{}()) {}
 
   Status Run() {
+    auto dir = DataDir::Lock(opts_.data_dir);
+    if (!dir.ok()) return dir.status();
+    data_dir_ = std::move(*dir);
+    auto identity = data_dir_->NextIncarnation();
+    if (!identity.ok()) return identity.status();
+    identity_ = *identity;
     std::error_code ec;
-    std::filesystem::create_directories(opts_.data_dir, ec);
-    if (ec) return Status::IoError(fmt::format("cannot create {}: {}", opts_.data_dir, ec.message()));
     scratch_dir_ = opts_.data_dir + "/scratch";
     std::filesystem::remove_all(scratch_dir_, ec);
     auto store = IntermediateStore::Open(opts_.data_dir);
@@ -50,10 +59,14 @@ class Worker {
     store_ = std::move(*store);
     MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.token, "--listen"));
     if (opts_.token.empty()) spdlog::info("no cluster token configured: shuffle server on loopback only");
-    shuffle_ = std::make_unique<ShuffleServer>(io_, store_.get(), opts_.token);
+    shuffle_ = std::make_unique<ShuffleServer>(shuffle_io_, store_.get(), opts_.token);
     MR_RETURN_IF_ERROR(shuffle_->Listen(opts_.listen));
-    spdlog::info("shuffle server on {}; {} slots, {} threads per map; master {}",
-                 shuffle_->address().ToString(), opts_.slots, opts_.threads, opts_.master.ToString());
+    auto shuffle_work = asio::make_work_guard(shuffle_io_);
+    shuffle_thread_ = std::thread([this] { shuffle_io_.run(); });
+    spdlog::info("worker {} (incarnation {}): shuffle server on {}{}; {} slots, {} threads per map; master {}",
+                 identity_.id, identity_.incarnation, shuffle_->address().ToString(),
+                 opts_.advertise.empty() ? "" : ", advertised as " + opts_.advertise, opts_.slots, opts_.threads,
+                 opts_.master.ToString());
 
     ::signal(SIGPIPE, SIG_IGN);  // a streaming command that exits early must not kill the worker
     // A file size limit (RLIMIT_FSIZE) reached makes the write fail with EFBIG, like a full disk:
@@ -83,6 +96,9 @@ class Worker {
       }
     }
     for (auto& t : executors_) t.join();
+    shuffle_work.reset();
+    shuffle_io_.stop();
+    shuffle_thread_.join();
     return Status::OK();
   }
 
@@ -98,23 +114,34 @@ class Worker {
   };
 
   void Stop() {
-    shuffle_->Stop();
+    asio::post(shuffle_io_, [this] { shuffle_->Stop(); });
     if (channel_) channel_->Close("worker stopping");
     io_.stop();
+  }
+
+  // Exponential backoff with jitter (250 ms doubling to 5 s; at least 2 s after a refusal), so a
+  // master restarting under many workers is not hit by all of them at once.
+  void ScheduleReconnect() {
+    int64_t base = std::min<int64_t>(5000, int64_t{250} << std::min(connect_failures_, 5));
+    if (refused_) base = std::max<int64_t>(base, 2000);
+    refused_ = false;
+    int64_t delay = base / 2 + std::uniform_int_distribution<int64_t>(0, base / 2)(jitter_);
+    reconnect_timer_.expires_after(Millis(delay));
+    reconnect_timer_.async_wait([this](const error_code& e) {
+      if (!e) Connect();
+    });
   }
 
   void Connect() {
     AsyncConnect(io_, opts_.master, [this](Result<std::shared_ptr<Channel>> r) {
       if (!r.ok()) {
         if (connect_failures_++ % 20 == 0) spdlog::warn("{}; retrying", r.status().message());
-        reconnect_timer_.expires_after(Millis(250));
-        reconnect_timer_.async_wait([this](const error_code& e) {
-          if (!e) Connect();
-        });
+        ScheduleReconnect();
         return;
       }
-      connect_failures_ = 0;
       channel_ = *r;
+      // Heartbeats are unacknowledged for this long only when the master is unreachable.
+      channel_->SetUserTimeout(std::max<Millis>(Millis(3000), 3 * opts_.heartbeat));
       uint64_t gen = ++generation_;
       channel_->Start([this](proto::Envelope& m) { OnMessage(m); },
                       [this, gen](const std::string& reason) { OnClosed(gen, reason); });
@@ -131,11 +158,45 @@ class Worker {
     handshake_.reset();
     challenged_ = false;
     generation_++;
-    reconnect_timer_.expires_after(Millis(refused_ ? 2000 : 250));
-    refused_ = false;
-    reconnect_timer_.async_wait([this](const error_code& e) {
-      if (!e) Connect();
-    });
+    connect_failures_++;
+    ScheduleReconnect();
+  }
+
+  // The shuffle address for other hosts: --advertise, the listen host, or for a wildcard listen
+  // this host's address on the master connection (the interface the cluster's network reaches).
+  std::string AdvertisedAddress() const {
+    HostPort a = shuffle_->address();
+    if (!opts_.advertise.empty()) a.host = opts_.advertise;
+    else if (IsWildcardHost(a.host) && channel_ && !channel_->local_host().empty()) a.host = channel_->local_host();
+    return a.ToString();
+  }
+
+  proto::Envelope Registration() {
+    proto::Envelope e;
+    auto* rw = e.mutable_register_worker();
+    rw->set_shuffle_address(AdvertisedAddress());
+    rw->set_slots(opts_.slots);
+    rw->set_identity(identity_.id);
+    rw->set_incarnation(identity_.incarnation);
+    char host[256] = {0};
+    if (::gethostname(host, sizeof(host) - 1) == 0) rw->set_host(host);
+    rw->set_pid(static_cast<uint32_t>(::getpid()));
+    auto held = store_->ListMapOutputs();
+    if (held.ok()) {
+      for (const MapOutputId& id : *held) {
+        auto* h = rw->add_held_outputs();
+        h->set_job_id(id.job);
+        h->set_map_index(id.map);
+        h->set_attempt(id.attempt);
+      }
+    } else {
+      spdlog::warn("cannot list the map outputs in the store: {}", held.status().message());
+    }
+    auto jobs = store_->ListJobs();
+    if (jobs.ok()) {
+      for (uint64_t j : *jobs) rw->add_jobs_with_data(j);
+    }
+    return e;
   }
 
   void OnMessage(proto::Envelope& m) {
@@ -160,37 +221,51 @@ class Worker {
         refused_ = true;  // retried, but slowly: an operator has to fix the token
         return channel_->Close(why);
       }
-      proto::Envelope reg;
-      reg.mutable_register_worker()->set_shuffle_address(shuffle_->address().ToString());
-      reg.mutable_register_worker()->set_slots(opts_.slots);
-      channel_->Send(reg);
+      channel_->Send(Registration());
     } else if (m.has_register_reply()) {
       worker_id_ = m.register_reply().worker_id();
+      connect_failures_ = 0;
       spdlog::info("registered with the master as {}", worker_id_);
       SetLogName("worker " + worker_id_);  // later lines say which worker wrote them
+      for (uint64_t job : m.register_reply().drop_jobs()) DropJob(job, "it is over");
       SendHeartbeat();
+      // Reports of attempts that ended while the master was out of reach.
+      if (!undelivered_.empty()) spdlog::info("sending {} reports held while the master was away", undelivered_.size());
+      while (!undelivered_.empty()) {
+        channel_->Send(undelivered_.front());
+        undelivered_.pop_front();
+      }
     } else if (m.has_assign_task()) {
       spdlog::info("{} assigned", AttemptName(m.assign_task()));
       std::lock_guard<std::mutex> l(mu_);
       queue_.push_back({std::move(*m.mutable_assign_task()), generation_});
       cv_.notify_one();
     } else if (m.has_job_ended()) {
-      uint64_t job = m.job_ended().job_id();
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        for (auto& r : running_) {
-          if (r->task.job_id() == job) r->cancel = true;
-        }
-        std::erase_if(queue_, [job](const Queued& q) { return q.task.job_id() == job; });
-      }
-      Status s = store_->DropJob(job);
-      if (!s.ok()) spdlog::warn("job {}: cannot drop intermediate data: {}", job, s.message());
-      else spdlog::info("job {} ended; its intermediate data is dropped", job);
+      DropJob(m.job_ended().job_id(), "it ended");
     } else if (m.has_error()) {
-      spdlog::error("master: {}", m.error().message());
+      if (worker_id_.empty()) {
+        spdlog::error("the master at {} refused this worker: {}", opts_.master.ToString(), m.error().message());
+        refused_ = true;  // retried, but slowly: an operator has to fix the configuration
+      } else {
+        spdlog::error("master: {}", m.error().message());
+      }
     } else {
       spdlog::warn("unexpected {} from the master", MessageName(m));
     }
+  }
+
+  void DropJob(uint64_t job, const char* why) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& r : running_) {
+        if (r->task.job_id() == job) r->cancel = true;
+      }
+      std::erase_if(queue_, [job](const Queued& q) { return q.task.job_id() == job; });
+    }
+    std::erase_if(undelivered_, [job](const proto::Envelope& e) { return e.task_report().job_id() == job; });
+    Status s = store_->DropJob(job);
+    if (!s.ok()) spdlog::warn("job {}: cannot drop intermediate data: {}", job, s.message());
+    else spdlog::info("job {}: {}; its intermediate data is dropped", job, why);
   }
 
   void SendHeartbeat() {
@@ -233,9 +308,15 @@ class Worker {
         running_.remove(run);
       }
       cv_.notify_all();
-      // A report for an earlier master connection is dropped: that registration is gone.
-      asio::post(io_, [this, gen = run->generation, report = std::move(report)] {
-        if (channel_ && gen == generation_ && !worker_id_.empty()) channel_->Send(report);
+      // A report that cannot go out now waits for the next registration: the master accepts the
+      // result of an attempt it had given up on when the task is still not done.
+      asio::post(io_, [this, report = std::move(report)] {
+        if (channel_ && !worker_id_.empty()) {
+          channel_->Send(report);
+          return;
+        }
+        if (undelivered_.size() >= kMaxUndelivered) undelivered_.pop_front();
+        undelivered_.push_back(report);
       });
     }
   }
@@ -271,6 +352,7 @@ class Worker {
       } else {
         status = r.status();
         for (uint32_t m : failure.failed_maps) rep->add_failed_maps(m);
+        for (const auto& loc : failure.failed_fetches) *rep->add_failed_fetches() = loc;
       }
     }
     if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? "map.before_report" : "reduce.before_commit");
@@ -286,8 +368,14 @@ class Worker {
     return e;
   }
 
+  static constexpr size_t kMaxUndelivered = 4096;
+
   WorkerOptions opts_;
+  std::unique_ptr<DataDir> data_dir_;
+  DataDir::Identity identity_;
   asio::io_context io_;
+  asio::io_context shuffle_io_;  // the shuffle server's own thread
+  std::thread shuffle_thread_;
   asio::steady_timer heartbeat_timer_;
   asio::steady_timer reconnect_timer_;
   std::unique_ptr<IntermediateStore> store_;
@@ -301,6 +389,8 @@ class Worker {
   uint64_t generation_ = 0;
   std::string worker_id_;
   int connect_failures_ = 0;
+  std::deque<proto::Envelope> undelivered_;  // reports waiting for a registration
+  std::mt19937_64 jitter_;
   // Executor state, protected by mu_:
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,0 +1,89 @@
+#include "common/data_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "common/auth.h"
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Hex(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+Status WriteSynced(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  int err = errno;
+  ::close(fd);
+  if (!ok) return Status::IoError(fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DataDir>> DataDir::Lock(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", path, ec.message()));
+  std::string lock = path + "/LOCK";
+  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError(fmt::format("cannot open {}: {}", lock, std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char buf[32] = {0};
+    ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+    ::close(fd);
+    std::string pid = n > 0 ? std::string(buf, n) : "";
+    if (!pid.empty() && pid.back() == '\n') pid.pop_back();
+    std::string holder = pid.empty() ? "" : fmt::format(" (pid {})", pid);
+    if (err == EWOULDBLOCK) {
+      return Status::Unavailable(fmt::format(
+          "data dir {} is in use by another mr process{}; give each process its own --data-dir", path, holder));
+    }
+    return Status::IoError(fmt::format("cannot lock {}: {}", lock, std::strerror(err)));
+  }
+  std::string pid = fmt::format("{}\n", ::getpid());
+  // The pid is only for the message above; the lock is what matters, so a failed write is fine.
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  return std::unique_ptr<DataDir>(new DataDir(path, fd));
+}
+
+DataDir::~DataDir() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+Result<DataDir::Identity> DataDir::NextIncarnation() {
+  std::string file = path_ + "/IDENTITY";
+  Identity id;
+  std::ifstream in(file);
+  std::string key;
+  while (in >> key) {
+    if (key == "id") in >> id.id;
+    else if (key == "incarnation") in >> id.incarnation;
+  }
+  if (id.id.empty()) id.id = Hex(RandomBytes(8));
+  id.incarnation++;
+  MR_RETURN_IF_ERROR(WriteSynced(file, fmt::format("id {}\nincarnation {}\n", id.id, id.incarnation)));
+  return id;
+}
+
+}  // namespace mr
