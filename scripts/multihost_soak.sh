@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the multihost suite N times in a row (default 3) and checks after every run that it left
 # nothing behind: no network namespace of the suite (mrmh-*), no interface of it in the root
-# namespace, no lock file under /run/mr-multihost, and no process of the mr binary under test.
+# namespace, no lock file under /run/mr-multihost, no process of the mr binary under test, and no
+# process in any other network namespace.
 #   scripts/multihost_soak.sh 5                          # build/ by default; MR_BUILD_DIR to change
 #   scripts/multihost_soak.sh 3 --gtest_filter='*Flapping*'   # extra arguments go to the test binary
 # Needs root (the suite makes namespaces). Exit 0 only when every run passed and left nothing.
@@ -22,6 +23,16 @@ mr_processes() {
   done
 }
 
+# Processes in a network namespace other than ours: once the suite's namespaces are gone, these
+# are processes that escaped into a namespace nobody can name any more.
+netns_processes() {
+  local mine; mine=$(readlink /proc/self/ns/net)
+  for p in /proc/[0-9]*; do
+    local n; n=$(readlink "$p/ns/net" 2>/dev/null) || continue
+    [ "$n" != "$mine" ] && echo "${p#/proc/}($(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | cut -c1-40))"
+  done
+}
+
 leftovers() {
   local found=0
   local ns; ns=$(ip netns list 2>/dev/null | awk '{print $1}' | grep '^mrmh-' || true)
@@ -32,6 +43,8 @@ leftovers() {
   [ -n "$locks" ] && { echo "  lock files left: $(echo $locks)"; found=1; }
   local procs; procs=$(mr_processes)
   [ -n "$procs" ] && { echo "  mr processes left: $(echo $procs)"; found=1; }
+  local hidden; hidden=$(netns_processes)
+  [ -n "$hidden" ] && { echo "  processes left in other network namespaces: $hidden"; found=1; }
   return $found
 }
 

@@ -328,6 +328,16 @@ Status Net::Build() {
 Net::~Net() { Destroy(); }
 
 void Net::Destroy() {
+  // Processes this Net spawned that nobody reaped: killed by PID. An unreaped child's PID cannot
+  // have been reused, so waitpid() saying it is still ours makes the kill safe. (One spawned just
+  // now may not have entered its namespace yet, so `ip netns pids` would miss it.)
+  for (pid_t pid : spawned_) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) != 0) continue;  // reaped now, or not ours any more
+    ::kill(pid, SIGKILL);
+    WaitFor(pid, std::chrono::seconds(10));
+  }
+  spawned_.clear();
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
     int left = KillAllIn(*it);
     if (left > 0) fmt::print(stderr, "multihost: killed {} leftover process(es) in {}\n", left, *it);
@@ -405,8 +415,12 @@ Result<pid_t> Net::Spawn(const std::string& host, const std::vector<std::string>
   if (HostIndex(host) < 0) return Status::InvalidArgument("no host " + host);
   std::vector<std::string> full = {IpBinary(), "netns", "exec", Namespace(host)};
   full.insert(full.end(), argv.begin(), argv.end());
-  return mr::Spawn(full, log_path, env);
+  auto pid = mr::Spawn(full, log_path, env);
+  if (pid.ok()) spawned_.push_back(*pid);
+  return pid;
 }
+
+void Net::Forget(pid_t pid) const { std::erase(spawned_, pid); }
 
 testing::CommandResult Net::Run(const std::string& host, const std::vector<std::string>& argv, Millis timeout) const {
   std::vector<std::string> full = {IpBinary(), "netns", "exec", Namespace(host)};
@@ -473,6 +487,7 @@ Result<HostProcess> HostProcess::Start(const Net& net, const std::string& host, 
   auto pid = net.Spawn(host, argv, log_path, env);
   if (!pid.ok()) return pid.status();
   HostProcess p;
+  p.net_ = &net;
   p.pid_ = *pid;
   p.host_ = host;
   p.log_ = log_path;
@@ -482,6 +497,7 @@ Result<HostProcess> HostProcess::Start(const Net& net, const std::string& host, 
 HostProcess& HostProcess::operator=(HostProcess&& o) noexcept {
   if (this != &o) {
     Stop();
+    net_ = o.net_;
     pid_ = o.pid_;
     host_ = std::move(o.host_);
     log_ = std::move(o.log_);
@@ -493,7 +509,7 @@ HostProcess& HostProcess::operator=(HostProcess&& o) noexcept {
 bool HostProcess::Running() {
   if (pid_ <= 0) return false;
   if (WaitFor(pid_, Millis(0)).ok()) {
-    pid_ = -1;
+    Reaped();
     return false;
   }
   return true;
@@ -502,7 +518,7 @@ bool HostProcess::Running() {
 Result<ExitInfo> HostProcess::Wait(Millis timeout) {
   if (pid_ <= 0) return Status::NotFound("not running");
   auto r = WaitFor(pid_, timeout);
-  if (r.ok()) pid_ = -1;
+  if (r.ok()) Reaped();
   return r;
 }
 
@@ -510,13 +526,18 @@ void HostProcess::Stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGCONT);
   Terminate(pid_, Millis(5000));
-  pid_ = -1;
+  Reaped();
 }
 
 void HostProcess::Kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   WaitFor(pid_, std::chrono::seconds(30));
+  Reaped();
+}
+
+void HostProcess::Reaped() {
+  if (net_ != nullptr) net_->Forget(pid_);
   pid_ = -1;
 }
 

@@ -89,6 +89,8 @@ class Net {
   // (HostProcess does).
   Result<pid_t> Spawn(const std::string& host, const std::vector<std::string>& argv, const std::string& log_path,
                       const std::vector<std::string>& env = {}) const;
+  // The caller reaped pid: the Net no longer answers for it.
+  void Forget(pid_t pid) const;
   // Runs argv inside the host's namespace and waits for it (at most `timeout`; killed after).
   testing::CommandResult Run(const std::string& host, const std::vector<std::string>& argv,
                              std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
@@ -112,6 +114,7 @@ class Net {
   std::vector<std::string> hosts_;
   NetOptions options_;
   std::vector<std::string> created_;  // namespaces made so far, in order
+  mutable std::vector<pid_t> spawned_;  // by Spawn(); killed on destruction if still unreaped
   int lock_fd_ = -1;
   pid_t guardian_ = -1;
   int guardian_pipe_ = -1;
@@ -119,7 +122,7 @@ class Net {
 };
 
 // A real process inside a host's namespace, reaped by its owner: Stop() (SIGTERM, then SIGKILL)
-// on destruction. Movable, not copyable.
+// on destruction. Movable, not copyable. REQUIRES: destroyed (or stopped) before its Net.
 class HostProcess {
  public:
   HostProcess() = default;
@@ -141,6 +144,9 @@ class HostProcess {
   const std::string& log_path() const { return log_; }
 
  private:
+  void Reaped();
+
+  const Net* net_ = nullptr;
   pid_t pid_ = -1;
   std::string host_, log_;
 };
