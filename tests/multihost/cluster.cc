@@ -99,10 +99,15 @@ Status Cluster::StartMaster() {
   auto deadline = Clock::now() + std::chrono::seconds(30);
   while (Clock::now() < deadline) {
     if (!master_.Running()) return Status::Unavailable("the master exited:\n" + LogTails());
-    if (net_->CanConnect("client", MasterRpc(), Millis(500))) return Status::OK();
+    // Ready as a readiness probe sees it (deploy/kubernetes): /readyz, from another host.
+    if (net_->CanConnect("client", MasterRpc(), Millis(500)) &&
+        net_->HttpGet("client", MasterHttp(), "/readyz", Millis(1000)).ok()) {
+      return Status::OK();
+    }
     std::this_thread::sleep_for(Millis(20));
   }
-  return Status::Unavailable(fmt::format("the master did not accept connections at {} within 30 s", MasterRpc()));
+  return Status::Unavailable(fmt::format("the master was not ready at {} (/readyz on {}) within 30 s", MasterRpc(),
+                                         MasterHttp()));
 }
 
 void Cluster::KillMaster() { master_.Kill(); }

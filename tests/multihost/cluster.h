@@ -74,7 +74,8 @@ class Cluster {
   Result<std::vector<std::string>> MasterCommand() const;
   Result<std::vector<std::string>> WorkerCommand(int i) const;
 
-  // Starts the master; returns once its RPC port accepts connections from the client host.
+  // Starts the master; returns once its RPC port accepts connections from the client host and
+  // its /readyz answers 200 there.
   Status StartMaster();
   void KillMaster();  // SIGKILL, reaped
   bool MasterRunning();
