@@ -15,6 +15,7 @@
 #include "master/http_api.h"
 #include "master/http_server.h"
 #include "master/scheduler.h"
+#include "master/scheduler_testing.h"
 
 namespace mr {
 namespace {
@@ -24,24 +25,7 @@ using json = nlohmann::json;
 
 class ObservabilityTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mr-obs-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "in");
-    std::ofstream(dir_ / "in/a.txt") << std::string(10000, 'a') << "\n";  // 3 splits of 4096
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  proto::JobSpec Spec() {
-    proto::JobSpec s;
-    s.set_job("wordcount");
-    s.add_inputs((dir_ / "in").string());
-    s.set_output((dir_ / "out").string());
-    s.set_reducers(1);
-    s.set_split_size(4096);
-    return s;
-  }
+  AdmittedJob Spec() { return testing::TestJob(1); }
   proto::TaskReport Report(const proto::AssignTask& a, bool ok, const std::string& error = "") {
     proto::TaskReport r;
     r.set_job_id(a.job_id());
@@ -52,12 +36,7 @@ class ObservabilityTest : public ::testing::Test {
     r.set_error(error);
     (*r.mutable_counters())["map.input.bytes"] = 100;
     (*r.mutable_counters())["shuffle.bytes"] = a.kind() == proto::TASK_REDUCE ? 7 : 0;
-    if (ok && a.kind() == proto::TASK_REDUCE) {
-      fs::path d = dir_ / "out/_temporary" / ("a" + std::to_string(a.attempt()));
-      fs::create_directories(d);
-      std::ofstream(d / "part-r-00000") << "a\t1\n";
-      r.set_output_file((d / "part-r-00000").string());
-    }
+    if (ok && a.kind() == proto::TASK_REDUCE) r.set_output_file(testing::WriteAttemptOutput(&fs_, a, "a\t1\n"));
     return r;
   }
   json Get(const std::string& path, unsigned expect_status = 200) {
@@ -76,8 +55,8 @@ class ObservabilityTest : public ::testing::Test {
     return nullptr;
   }
 
-  fs::path dir_;
-  Scheduler s_;
+  InMemoryFileSystem fs_;
+  Scheduler s_{SchedulerOptions{&fs_}};
   int64_t now_ = 1000000;
   HttpApi api_{s_, Info(), [this] { return now_; }};
   static MasterInfo Info() {

@@ -89,11 +89,32 @@ Result<std::vector<proto::TaskRecord>> Journal::LoadTasks(uint64_t job_id) {
   return tasks;
 }
 
+std::string PlanKey(uint64_t id) {
+  std::string k = "plan/";
+  PutFixed64BE(&k, id);
+  return k;
+}
+
 Status Journal::DropTasks(uint64_t job_id) {
   std::string begin = TaskPrefix(job_id);
   std::string end = TaskPrefix(job_id + 1);
-  return FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end),
-                   "cannot delete");
+  MR_RETURN_IF_ERROR(FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end),
+                               "cannot delete"));
+  return FromRocks(db_->Delete(rocksdb::WriteOptions(), PlanKey(job_id)), "cannot delete");
+}
+
+Status Journal::PutPlan(uint64_t job_id, const proto::JobPlan& plan) {
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), PlanKey(job_id), plan.SerializeAsString()), "cannot write");
+}
+
+Result<proto::JobPlan> Journal::LoadPlan(uint64_t job_id) {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), PlanKey(job_id), &v);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("journal: no split plan for job {}", job_id));
+  MR_RETURN_IF_ERROR(FromRocks(s, "cannot read"));
+  proto::JobPlan plan;
+  if (!plan.ParseFromString(v)) return Status::Corruption("journal: unreadable split plan");
+  return plan;
 }
 
 Result<uint64_t> Journal::NextJobId() {

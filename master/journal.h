@@ -23,8 +23,12 @@ class Journal {
   Result<std::vector<proto::JobStatus>> LoadJobs();
   Status PutTask(const proto::TaskRecord& task);
   Result<std::vector<proto::TaskRecord>> LoadTasks(uint64_t job_id);
-  // Drops a finished job's task records (its JobStatus keeps the totals).
+  // Drops a finished job's task records and split plan (its JobStatus keeps the totals).
   Status DropTasks(uint64_t job_id);
+  // The split plan made when the job was submitted.
+  Status PutPlan(uint64_t job_id, const proto::JobPlan& plan);
+  // NotFound when the job has none (it finished, or was journaled before plans were kept).
+  Result<proto::JobPlan> LoadPlan(uint64_t job_id);
   // Job ids are never reused, across restarts too.
   Result<uint64_t> NextJobId();
 

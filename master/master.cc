@@ -40,7 +40,7 @@ class Master {
   explicit Master(const MasterOptions& o)
       : opts_(o),
         sweep_timer_(io_),
-        scheduler_(SchedulerOptions{o.worker_timeout.count()}),
+        scheduler_(SchedulerOptions{FileSystem::Default(), o.worker_timeout.count()}),
         http_api_(scheduler_, MasterInfo{}, [] { return NowMs(); }) {}
 
   Status Run() {
@@ -56,7 +56,7 @@ class Master {
     for (auto& j : *jobs) {
       auto tasks = journal_->LoadTasks(j.job_id());
       if (!tasks.ok()) return tasks.status();
-      scheduler_.Restore(j, *tasks, NowMs(), &fx);
+      scheduler_.Restore(j, *tasks, journal_->LoadPlan(j.job_id()), NowMs(), &fx);
     }
     Apply(fx);
 
@@ -215,8 +215,7 @@ class Master {
               spec.job_lib().empty() ? "streaming" : "plugin"));
           break;
         }
-        auto id = journal_->NextJobId();
-        Result<uint64_t> r = id.ok() ? scheduler_.Submit(*id, m.submit_job().spec(), now, &fx) : id;
+        Result<uint64_t> r = Admit(m.submit_job().spec(), now, &fx);
         if (!r.ok()) {
           spdlog::info("refused a {} job from {}: {}", m.submit_job().spec().job(), s.channel->peer(),
                        r.status().message());
@@ -303,6 +302,16 @@ class Master {
     Apply(fx);
   }
 
+  // Admits a submitted job, journals its split plan and queues it.
+  Result<uint64_t> Admit(const proto::JobSpec& spec, int64_t now, Effects* fx) {
+    auto admitted = AdmitJob(spec, committer_);
+    if (!admitted.ok()) return admitted.status();
+    auto id = journal_->NextJobId();
+    if (!id.ok()) return id.status();
+    MR_RETURN_IF_ERROR(journal_->PutPlan(*id, admitted->plan));
+    return scheduler_.Submit(*id, std::move(*admitted), now, fx);
+  }
+
   // Carries out a Scheduler call's effects: journal first, then tell the workers.
   void Apply(const Effects& fx) {
     for (const proto::TaskRecord& t : fx.changed_tasks) {
@@ -343,6 +352,7 @@ class Master {
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<HttpServer> http_;
   std::unique_ptr<Journal> journal_;
+  OutputCommitter committer_{FileSystem::Default()};
   Scheduler scheduler_;
   HttpApi http_api_;
   std::map<std::string, Session*> workers_;  // registered workers' sessions (owned by their channels)

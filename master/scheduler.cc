@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <tuple>
-#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <fstream>
 
 #include "common/failpoint.h"
 #include "common/frame.h"
@@ -15,15 +13,10 @@
 namespace mr {
 namespace {
 
-namespace fs = std::filesystem;
-
 bool Finished(const proto::JobStatus& s) {
   return s.state() == proto::JOB_SUCCEEDED || s.state() == proto::JOB_FAILED ||
          s.state() == proto::JOB_KILLED;
 }
-
-
-std::string PartName(uint32_t i) { return fmt::format("part-r-{:05}", i); }
 
 const char* TaskStateText(bool done, bool running) { return done ? "done" : running ? "running" : "idle"; }
 
@@ -41,83 +34,62 @@ const char* AttemptOutcomeName(AttemptOutcome o) {
   return "unknown";
 }
 
-Result<uint64_t> Scheduler::Submit(uint64_t id, proto::JobSpec spec, int64_t now_ms, Effects* fx) {
-  if (spec.job().empty() && !spec.mapper().empty()) spec.set_job("streaming");
-  if (!spec.job_lib().empty()) spec.set_job_lib(fs::absolute(spec.job_lib()).lexically_normal().string());
-  JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
-                    spec.reducer(), spec.combiner()};
-  MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
-  if (spec.reducers() == 0) spec.set_reducers(1);
-  if (spec.reducers() > 100000) return Status::InvalidArgument("--reducers must be at most 100000");
-  if (spec.split_size() == 0) spec.set_split_size(kDefaultSplitSize);
-  if (spec.split_size() < 4096) return Status::InvalidArgument("--split-size must be at least 4k");
-  auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
-  if (!files.ok()) return files.status();
-  if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
-  spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
-  std::error_code ec;
-  if (!spec.overwrite() && fs::exists(spec.output(), ec)) {
-    return Status::AlreadyExists(fmt::format("output {} already exists (use --overwrite to replace it)",
-                                             spec.output()));
-  }
+Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t now_ms, Effects* fx) {
+  const std::string& output = admitted.spec.output();
   for (const auto& [other_id, other] : jobs_) {
-    if (!Finished(other.status) && other.status.spec().output() == spec.output()) {
-      return Status::AlreadyExists(fmt::format("output {} is the output of job {}, still unfinished",
-                                               spec.output(), other_id));
+    if (!Finished(other.status) && other.status.spec().output() == output) {
+      return Status::AlreadyExists(fmt::format("output {} is the output of job {}, still unfinished", output,
+                                               other_id));
     }
   }
   Job& j = jobs_[id];
   j.status.set_job_id(id);
-  *j.status.mutable_spec() = std::move(spec);
+  *j.status.mutable_spec() = std::move(admitted.spec);
   j.status.set_state(proto::JOB_QUEUED);
   j.status.set_submit_time_ms(now_ms);
-  for (auto& f : *files) j.status.set_input_bytes(j.status.input_bytes() + f.size);
-  spdlog::info("job {} submitted: {} over {} files ({} bytes), {} reducers, output {}", id,
-               j.status.spec().job(), files->size(), j.status.input_bytes(), j.status.spec().reducers(),
-               j.status.spec().output());
+  j.status.set_input_bytes(admitted.input_bytes);
+  j.plan = std::move(admitted.plan);
+  spdlog::info("job {} submitted: {} over {} files ({} bytes, {} splits), {} reducers, output {}", id,
+               j.status.spec().job(), admitted.input_files, j.status.input_bytes(), j.plan.splits_size(),
+               j.status.spec().reducers(), j.status.spec().output());
   totals_.jobs_submitted++;
   fx->changed_jobs.push_back(id);
   return id;
 }
 
-Status Scheduler::BuildTasks(Job& job) {
-  const proto::JobSpec& spec = job.status.spec();
-  auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
-  if (!files.ok()) return files.status();
-  auto splits = MakeSplits(*files, spec.split_size());
+void Scheduler::BuildTasks(Job& job) {
   job.maps.clear();
   job.reduces.clear();
-  for (uint32_t i = 0; i < splits.size(); i++) {
+  for (int i = 0; i < job.plan.splits_size(); i++) {
     Task t;
     t.kind = proto::TASK_MAP;
-    t.index = i;
-    t.split.set_path(splits[i].path);
-    t.split.set_offset(splits[i].offset);
-    t.split.set_length(splits[i].length);
+    t.index = static_cast<uint32_t>(i);
+    t.split = job.plan.splits(i);
     job.maps.push_back(std::move(t));
   }
-  for (uint32_t i = 0; i < spec.reducers(); i++) {
+  for (uint32_t i = 0; i < job.status.spec().reducers(); i++) {
     Task t;
     t.kind = proto::TASK_REDUCE;
     t.index = i;
     job.reduces.push_back(std::move(t));
   }
   job.maps_done = job.reduces_done = 0;
-  return Status::OK();
 }
 
 void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
-                        int64_t now_ms, Effects* fx) {
+                        Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx) {
   Job& j = jobs_[status.job_id()];
   j.status = status;
-  if (status.state() != proto::JOB_RUNNING) return;
-  std::error_code ec;
-  fs::create_directories(fs::path(status.spec().output()) / "_temporary", ec);
-  Status s = BuildTasks(j);
+  if (Finished(status)) return;
+  Status s = plan.status();
+  if (s.ok()) j.plan = std::move(*plan);
+  if (s.ok() && status.state() == proto::JOB_RUNNING) s = committer_.Resume(status.spec().output());
   if (!s.ok()) {
     FinishJob(j, proto::JOB_FAILED, "cannot resume after a master restart: " + s.message(), now_ms, fx);
     return;
   }
+  if (status.state() != proto::JOB_RUNNING) return;
+  BuildTasks(j);
   int resumed = 0;
   for (const proto::TaskRecord& r : tasks) {
     Task* t = FindTask(j, r.kind(), r.index());
@@ -127,10 +99,7 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     if (!r.done()) continue;
     // A map's output is still on its worker if that worker is alive; who it is will be learned
     // from the first failed fetch. A reduce is done only if its commit reached the output.
-    if (t->kind == proto::TASK_REDUCE &&
-        !fs::exists(fs::path(status.spec().output()) / PartName(t->index), ec)) {
-      continue;
-    }
+    if (t->kind == proto::TASK_REDUCE && !committer_.IsCommitted(status.spec().output(), t->index)) continue;
     t->state = TaskState::kDone;
     if (t->kind == proto::TASK_MAP) {
       // Its worker is unknown until it re-registers with the output (or a fetch fails).
@@ -151,17 +120,8 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
 
 Status Scheduler::StartJob(Job& job, int64_t now_ms) {
   const proto::JobSpec& spec = job.status.spec();
-  std::error_code ec;
-  if (fs::exists(spec.output(), ec)) {
-    if (!spec.overwrite()) {
-      return Status::AlreadyExists(fmt::format("output {} already exists", spec.output()));
-    }
-    fs::remove_all(spec.output(), ec);
-    if (ec) return Status::IoError(fmt::format("cannot remove {}: {}", spec.output(), ec.message()));
-  }
-  MR_RETURN_IF_ERROR(BuildTasks(job));
-  fs::create_directories(fs::path(spec.output()) / "_temporary", ec);
-  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", spec.output(), ec.message()));
+  MR_RETURN_IF_ERROR(committer_.Setup(spec.output(), spec.overwrite()));
+  BuildTasks(job);
   job.status.set_state(proto::JOB_RUNNING);
   job.status.set_start_time_ms(now_ms);
   spdlog::info("job {} started: {} map tasks, {} reduce tasks", job.status.job_id(), job.maps.size(),
@@ -207,9 +167,10 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_reduces_done(job.reduces_done);
   job.maps.clear();
   job.reduces.clear();
-  std::error_code ec;
-  if (!job.status.spec().output().empty()) {
-    fs::remove_all(fs::path(job.status.spec().output()) / "_temporary", ec);
+  job.plan.Clear();
+  if (!job.status.spec().output().empty() && job.status.start_time_ms() != 0) {
+    Status s = committer_.Cleanup(job.status.spec().output());
+    if (!s.ok()) spdlog::warn("job {}: {}", job.status.job_id(), s.message());
   }
   uint64_t id = job.status.job_id();
   int64_t ran_ms = job.status.start_time_ms() ? now_ms - job.status.start_time_ms() : 0;
@@ -620,27 +581,13 @@ void Scheduler::AttemptEnded(Task& task, uint32_t attempt) {
 }
 
 Status Scheduler::CommitReduce(Job& job, Task& task, const std::string& file) {
-  fs::path out(job.status.spec().output());
-  fs::path src = fs::path(file).lexically_normal();
-  fs::path temp = (out / "_temporary").lexically_normal();
-  // The path comes from a worker: it must name a file of this job's temporary directory.
-  auto rel = src.lexically_relative(temp);
-  if (rel.empty() || rel.native().starts_with("..") || src.filename() != PartName(task.index)) {
-    return Status::InvalidArgument(fmt::format("reduce output {} is not under {}", file, temp.string()));
-  }
-  std::error_code ec;
-  fs::rename(src, out / PartName(task.index), ec);
-  if (ec) return Status::IoError(fmt::format("cannot commit {}: {}", file, ec.message()));
-  (void)Failpoint("master.after_commit");
-  return Status::OK();
+  return committer_.CommitTask(job.status.spec().output(), task.index, file);
 }
 
 void Scheduler::MaybeSucceed(Job& job, int64_t now_ms, Effects* fx) {
   if (Finished(job.status) || job.reduces.empty() || job.reduces_done < job.reduces.size()) return;
-  fs::path success = fs::path(job.status.spec().output()) / "_SUCCESS";
-  std::ofstream(success.string()).close();
-  std::error_code ec;
-  if (!fs::exists(success, ec)) FinishJob(job, proto::JOB_FAILED, "cannot write " + success.string(), now_ms, fx);
+  Status s = committer_.CommitJob(job.status.spec().output());
+  if (!s.ok()) FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
   else FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
 }
 

@@ -25,8 +25,9 @@
 //  - near the end of a phase (no idle task left), a task running longer than
 //    max(kMinBackupMs, 3 x the phase's median task time) gets one backup attempt elsewhere; the
 //    first attempt to finish wins and the others are forgotten;
-//  - exactly one attempt of each reduce task is committed, by renaming its file into place, and
-//    _SUCCESS is written after the last one;
+//  - exactly one attempt of each reduce task is committed, and _SUCCESS written after the last
+//    one, through the OutputCommitter (master/output_committer.h): the scheduler does no file I/O
+//    of its own;
 //  - every task's progress is returned for journaling, so a restarted master resumes jobs without
 //    redoing committed reduces or reusing attempt numbers.
 //
@@ -51,7 +52,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "master/inputs.h"
+#include "common/file_system.h"
+#include "master/admission.h"
+#include "master/output_committer.h"
 #include "mr.pb.h"
 
 namespace mr {
@@ -64,7 +67,6 @@ constexpr uint32_t kMaxFetchFailedReduces = 8;
 constexpr uint32_t kMaxFetchReruns = 4;
 constexpr uint32_t kMaxLostAttempts = 12;
 constexpr int64_t kMinBackupMs = 1000;
-constexpr uint64_t kDefaultSplitSize = 64ull << 20;
 constexpr size_t kAttemptHistory = 16;          // attempts remembered per task (the newest)
 constexpr size_t kFailedAttemptsKept = 16;      // per job, in JobStatus.failed_attempts
 constexpr size_t kFailedAttemptErrorBytes = 2048;
@@ -144,6 +146,8 @@ struct WorkerRegistration {
 };
 
 struct SchedulerOptions {
+  // Where job outputs are committed (an in-memory filesystem in tests). Not owned.
+  FileSystem* fs = FileSystem::Default();
   // How long a lost worker's finished map outputs wait for it to come back before they run again
   // (counted while at least one worker is alive).
   int64_t recovery_grace_ms = 10000;
@@ -158,16 +162,17 @@ struct Effects {
 
 class Scheduler {
  public:
-  explicit Scheduler(SchedulerOptions options = {}) : options_(options) {}
+  explicit Scheduler(SchedulerOptions options = {}) : options_(options), committer_(options.fs) {}
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Validates the spec (job name and arguments, inputs, output) and queues the job.
-  Result<uint64_t> Submit(uint64_t id, proto::JobSpec spec, int64_t now_ms, Effects* fx);
+  // Queues an admitted job (master/admission.h); AlreadyExists when an unfinished job writes the
+  // same output.
+  Result<uint64_t> Submit(uint64_t id, AdmittedJob job, int64_t now_ms, Effects* fx);
   // Puts a journaled job back after a master restart: finished and queued jobs as they were,
-  // running ones resumed from their journaled tasks.
+  // running ones resumed from their journaled tasks and split plan (a job without its plan fails).
   void Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
-               int64_t now_ms, Effects* fx);
+               Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx);
   Status Kill(uint64_t job_id, int64_t now_ms, Effects* fx);
 
   // A worker registered, or re-registered. Returns the jobs of its held outputs that are over (the
@@ -262,6 +267,7 @@ class Scheduler {
     std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
     uint32_t orphans = 0;                       // done maps whose worker is lost
     std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
+    proto::JobPlan plan;                        // the splits, until the job ends
   };
   struct Worker {
     std::string id;
@@ -278,7 +284,7 @@ class Scheduler {
   };
 
   Status StartJob(Job& job, int64_t now_ms);
-  Status BuildTasks(Job& job);
+  void BuildTasks(Job& job);
   Worker* FreeWorker(const Job& job, const std::string& not_this = "");
   void Launch(Job& job, Task& task, Worker& w, int64_t now_ms, Effects* fx);
   void LaunchBackups(Job& job, int64_t now_ms, Effects* fx);
@@ -309,6 +315,7 @@ class Scheduler {
   TaskInfo MakeTaskInfo(const Task& task, int64_t now_ms) const;
 
   SchedulerOptions options_;
+  OutputCommitter committer_;
   int64_t live_since_ms_ = 0;                  // when the set of live workers last became non-empty
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   std::map<std::string, Worker> workers_;

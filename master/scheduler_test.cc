@@ -1,39 +1,20 @@
 // The scheduler driven directly, with time passed in: no network, real files.
 #include "master/scheduler.h"
 
+#include "master/scheduler_testing.h"
+
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <set>
 
 namespace mr {
 namespace {
 
-namespace fs = std::filesystem;
-
 class SchedulerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mr-sched-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "in");
-    std::ofstream(dir_ / "in/a.txt") << std::string(10000, 'a') << "\n";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  proto::JobSpec Spec(uint32_t reducers = 2) {
-    proto::JobSpec s;
-    s.set_job("wordcount");
-    s.add_inputs((dir_ / "in").string());
-    s.set_output((dir_ / "out").string());
-    s.set_reducers(reducers);
-    s.set_split_size(4096);
-    return s;
-  }
+  AdmittedJob Spec(uint32_t reducers = 2, uint32_t maps = 3) { return testing::TestJob(reducers, maps); }
   // Reports success for an assignment; a reduce writes its file where a worker would.
   proto::TaskReport Success(const proto::AssignTask& a) {
     proto::TaskReport r;
@@ -44,12 +25,7 @@ class SchedulerTest : public ::testing::Test {
     r.set_ok(true);
     (*r.mutable_counters())["map.input.records"] = 1;
     if (a.kind() == proto::TASK_REDUCE) {
-      fs::path d = dir_ / "out/_temporary" / ("a" + std::to_string(a.index()) + "-" + std::to_string(a.attempt()));
-      fs::create_directories(d);
-      char name[32];
-      std::snprintf(name, sizeof(name), "part-r-%05u", a.index());
-      std::ofstream(d / name) << "word\t" << a.index() << "\n";
-      r.set_output_file((d / name).string());
+      r.set_output_file(testing::WriteAttemptOutput(&fs_, a, "word\t" + std::to_string(a.index()) + "\n"));
     }
     return r;
   }
@@ -60,8 +36,8 @@ class SchedulerTest : public ::testing::Test {
     return r;
   }
 
-  fs::path dir_;
-  Scheduler s_;
+  InMemoryFileSystem fs_;
+  Scheduler s_{SchedulerOptions{&fs_}};
   int64_t now_ = 1000;
 };
 
@@ -91,23 +67,21 @@ TEST_F(SchedulerTest, RunsMapsThenReducesAndCommitsOnce) {
   s_.OnReport(reduces[0].first, Success(reduces[0].second), now_, &f3);
   // A duplicate report of a finished attempt changes nothing.
   s_.OnReport(reduces[0].first, Success(reduces[0].second), now_, &f3);
-  EXPECT_FALSE(fs::exists(dir_ / "out/_SUCCESS"));
+  EXPECT_FALSE(fs_.Exists("/out/_SUCCESS"));
   s_.OnReport(reduces[1].first, Success(reduces[1].second), now_, &f3);
   auto st = s_.JobStatus(1);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->state(), proto::JOB_SUCCEEDED);
   EXPECT_EQ(st->counters().at("map.input.records"), 5);  // 3 maps + 2 reduces, each counted once
-  EXPECT_TRUE(fs::exists(dir_ / "out/_SUCCESS"));
-  EXPECT_TRUE(fs::exists(dir_ / "out/part-r-00001"));
-  EXPECT_FALSE(fs::exists(dir_ / "out/_temporary"));
+  // Only the committed parts and _SUCCESS are left in the output.
+  EXPECT_EQ(fs_.ListUnder("/out"), (std::set<std::string>{"/out/_SUCCESS", "/out/part-r-00000", "/out/part-r-00001"}));
+  EXPECT_EQ(fs_.files().at("/out/part-r-00001"), "word\t1\n");
   EXPECT_EQ(f3.ended_jobs, std::vector<uint64_t>{1});
 }
 
 TEST_F(SchedulerTest, FailedAttemptsAreRetriedThenFailTheJob) {
   Effects fx;
-  proto::JobSpec spec = Spec(1);
-  spec.set_split_size(1 << 20);
-  ASSERT_TRUE(s_.Submit(1, spec, now_, &fx).ok());
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 1), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
   s_.Schedule(now_, &fx);
   for (uint32_t attempt = 1; attempt <= kMaxAttempts; attempt++) {
@@ -153,16 +127,12 @@ TEST_F(SchedulerTest, DeadWorkersWorkIsRescheduledAndLateReportsIgnored) {
   EXPECT_EQ(s_.JobStatus(1)->maps_done(), 0u);
 }
 
-TEST_F(SchedulerTest, SubmitValidates) {
+TEST_F(SchedulerTest, TwoUnfinishedJobsCannotWriteTheSameOutput) {
   Effects fx;
-  proto::JobSpec bad = Spec();
-  bad.set_job("nope");
-  EXPECT_EQ(s_.Submit(1, bad, now_, &fx).status().code(), Status::Code::kNotFound);
-  fs::create_directories(dir_ / "out");
+  ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
   EXPECT_EQ(s_.Submit(2, Spec(), now_, &fx).status().code(), Status::Code::kAlreadyExists);
-  proto::JobSpec over = Spec();
-  over.set_overwrite(true);
-  EXPECT_TRUE(s_.Submit(3, over, now_, &fx).ok());
+  ASSERT_TRUE(s_.Kill(1, now_, &fx).ok());
+  EXPECT_TRUE(s_.Submit(3, Spec(), now_, &fx).ok());
 }
 
 // Runs every map of job 1 on the given workers (round robin as assigned) and returns the reduce

@@ -14,6 +14,7 @@
 
 #include "common/failpoint.h"
 #include "common/log.h"
+#include "common/output_layout.h"
 #include "common/sync_client.h"
 #include "worker/run_file.h"
 
@@ -195,12 +196,10 @@ class PartWriter : public Emitter {
 
 }  // namespace
 
-std::string PartFileName(uint32_t partition) { return fmt::format("part-r-{:05}", partition); }
-
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,
                                    const ReduceOptions& options, ReduceFailure* failure) {
   MR_FAILPOINT("reduce.start");
-  std::string attempt_name = fmt::format("job-{}-r-{:05}-a{}", task.job_id(), task.index(), task.attempt());
+  std::string attempt_name = AttemptDirName(task.job_id(), task.index(), task.attempt());
   std::string scratch = options.scratch_dir + "/" + attempt_name;
   std::error_code ec;
   fs::remove_all(scratch, ec);
@@ -276,12 +275,12 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   size_t per_run = runs.empty() ? 0 : std::clamp<uint64_t>(options.merge_buffer_bytes / runs.size(), 16 << 10, 4 << 20);
   for (auto& r : runs) MR_RETURN_IF_ERROR(merger.Add(r, per_run));
 
-  fs::path temp_dir = fs::path(task.output_dir()) / "_temporary" / attempt_name;
+  result.output_file = AttemptOutputFile(task.output_dir(), task.job_id(), task.index(), task.attempt());
+  fs::path temp_dir = fs::path(result.output_file).parent_path();
   // Not create_directories: once the job has committed, _temporary is gone, and a late attempt
   // (a backup that lost) must fail here rather than bring it back into the output.
   fs::create_directory(temp_dir, ec);
   if (ec) return Status::IoError(fmt::format("cannot create {}: {}", temp_dir.string(), ec.message()));
-  result.output_file = (temp_dir / PartFileName(task.index())).string();
   PartWriter out;
   MR_RETURN_IF_ERROR(out.Open(result.output_file));
 

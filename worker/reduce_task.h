@@ -1,8 +1,8 @@
 // RunReduceTask: one reduce attempt (DESIGN §3). Copies its partition of every map output from the
 // shuffle servers that hold them into local run files (scratch_dir), merges the runs in key order
 // with memory bounded by `merge_buffer_bytes` (not by the data), runs the job's reducer on each key
-// and writes `key<TAB>value` lines to OUT/_temporary/<attempt>/part-r-NNNNN. The master later
-// commits exactly one attempt's file by renaming it into place.
+// and writes `key<TAB>value` lines to its attempt's file under OUT/_temporary
+// (common/output_layout.h). The master later commits exactly one attempt's file.
 // Thread-safety: call from one thread.
 #pragma once
 
@@ -38,8 +38,5 @@ struct ReduceFailure {
 
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,
                                    const ReduceOptions& options, ReduceFailure* failure);
-
-// "part-r-00007"
-std::string PartFileName(uint32_t partition);
 
 }  // namespace mr

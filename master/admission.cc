@@ -1,0 +1,44 @@
+#include "master/admission.h"
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "jobs/job.h"
+#include "master/inputs.h"
+
+namespace mr {
+
+namespace fs = std::filesystem;
+
+Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer) {
+  if (spec.job().empty() && !spec.mapper().empty()) spec.set_job("streaming");
+  if (!spec.job_lib().empty()) spec.set_job_lib(fs::absolute(spec.job_lib()).lexically_normal().string());
+  JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
+                    spec.reducer(), spec.combiner()};
+  MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
+  if (spec.reducers() == 0) spec.set_reducers(1);
+  if (spec.reducers() > kMaxReducers) {
+    return Status::InvalidArgument(fmt::format("--reducers must be at most {}", kMaxReducers));
+  }
+  if (spec.split_size() == 0) spec.set_split_size(kDefaultSplitSize);
+  if (spec.split_size() < kMinSplitSize) return Status::InvalidArgument("--split-size must be at least 4k");
+  auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
+  if (!files.ok()) return files.status();
+  if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
+  spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
+  MR_RETURN_IF_ERROR(committer.CheckNew(spec.output(), spec.overwrite()));
+
+  AdmittedJob job;
+  for (const InputFile& f : *files) job.input_bytes += f.size;
+  job.input_files = files->size();
+  for (const Split& s : MakeSplits(*files, spec.split_size())) {
+    proto::InputSplit* split = job.plan.add_splits();
+    split->set_path(s.path);
+    split->set_offset(s.offset);
+    split->set_length(s.length);
+  }
+  job.spec = std::move(spec);
+  return job;
+}
+
+}  // namespace mr

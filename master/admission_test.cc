@@ -1,0 +1,75 @@
+// Job admission against real files: what is refused, and the split plan made at submission.
+#include "master/admission.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AdmissionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mr-admit-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+    std::ofstream(dir_ / "in/a.txt") << std::string(10000, 'a') << "\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  proto::JobSpec Spec() {
+    proto::JobSpec s;
+    s.set_job("wordcount");
+    s.add_inputs((dir_ / "in").string());
+    s.set_output((dir_ / "out").string());
+    s.set_reducers(2);
+    s.set_split_size(4096);
+    return s;
+  }
+
+  fs::path dir_;
+  OutputCommitter committer_{FileSystem::Default()};
+};
+
+TEST_F(AdmissionTest, SubmitValidates) {
+  proto::JobSpec bad = Spec();
+  bad.set_job("nope");
+  EXPECT_EQ(AdmitJob(bad, committer_).status().code(), Status::Code::kNotFound);
+  fs::create_directories(dir_ / "out");
+  EXPECT_EQ(AdmitJob(Spec(), committer_).status().code(), Status::Code::kAlreadyExists);
+  proto::JobSpec over = Spec();
+  over.set_overwrite(true);
+  EXPECT_TRUE(AdmitJob(over, committer_).ok());
+  proto::JobSpec missing = over;
+  missing.add_inputs((dir_ / "nothing-here").string());
+  EXPECT_EQ(AdmitJob(missing, committer_).status().code(), Status::Code::kNotFound);
+  proto::JobSpec many = over;
+  many.set_reducers(kMaxReducers + 1);
+  EXPECT_EQ(AdmitJob(many, committer_).status().code(), Status::Code::kInvalidArgument);
+  proto::JobSpec tiny = over;
+  tiny.set_split_size(100);
+  EXPECT_EQ(AdmitJob(tiny, committer_).status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(AdmissionTest, PlansTheSplitsOnceAtSubmission) {
+  auto job = AdmitJob(Spec(), committer_);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->input_bytes, 10001u);
+  EXPECT_EQ(job->input_files, 1u);
+  ASSERT_EQ(job->plan.splits_size(), 3);
+  EXPECT_EQ(job->plan.splits(2).offset(), 8192u);
+  EXPECT_EQ(job->plan.splits(2).length(), 10001u - 8192u);
+  // Bytes appended later are not part of the job.
+  std::ofstream(dir_ / "in/a.txt", std::ios::app) << std::string(5000, 'b');
+  EXPECT_EQ(job->plan.splits(2).length(), 10001u - 8192u);
+  EXPECT_TRUE(fs::path(job->spec.output()).is_absolute());
+}
+
+}  // namespace
+}  // namespace mr

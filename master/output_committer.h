@@ -1,0 +1,42 @@
+// OutputCommitter: the master's side of the output commit protocol (DESIGN §3), in one place.
+// Reduce attempts write OUT/_temporary/<attempt>/part-r-NNNNN (common/output_layout.h); exactly
+// one attempt of each task is committed by renaming its file into place; _SUCCESS is written
+// after the last one; _temporary is removed when the job ends. Nothing else ever appears in OUT.
+// All I/O goes through the FileSystem it is given (an in-memory one in tests).
+// Thread-safety: as the FileSystem; the master uses it from its control thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/file_system.h"
+#include "common/status.h"
+
+namespace mr {
+
+class OutputCommitter {
+ public:
+  // fs: not owned; must outlive the committer.
+  explicit OutputCommitter(FileSystem* fs) : fs_(fs) {}
+
+  // At submission: AlreadyExists when the output exists and may not be replaced.
+  Status CheckNew(const std::string& output, bool overwrite) const;
+  // At the job's start: removes an output it may replace, and creates OUT/_temporary.
+  Status Setup(const std::string& output, bool overwrite) const;
+  // After a master restart, for a running job: OUT/_temporary exists again.
+  Status Resume(const std::string& output) const;
+  // Renames one reduce attempt's file into place. `attempt_file` comes from a worker: it must be
+  // that task's file inside OUT/_temporary (InvalidArgument otherwise).
+  Status CommitTask(const std::string& output, uint32_t partition, const std::string& attempt_file) const;
+  // Whether a task's committed file is in place (to resume after a master restart).
+  bool IsCommitted(const std::string& output, uint32_t partition) const;
+  // Writes _SUCCESS, after every task committed.
+  Status CommitJob(const std::string& output) const;
+  // Removes OUT/_temporary (the job ended, however); a late attempt then cannot write there.
+  Status Cleanup(const std::string& output) const;
+
+ private:
+  FileSystem* fs_;
+};
+
+}  // namespace mr

@@ -1,0 +1,40 @@
+// Test support for the scheduler's tests: an admitted job over made-up splits, and a reduce
+// attempt's output written where a worker would write it, all in an in-memory filesystem.
+#pragma once
+
+#include <filesystem>
+
+#include "common/file_system.h"
+#include "common/output_layout.h"
+#include "master/admission.h"
+
+namespace mr::testing {
+
+// A wordcount job writing /out: `maps` splits of one 10001-byte file (4096-byte splits).
+inline AdmittedJob TestJob(uint32_t reducers, uint32_t maps = 3) {
+  AdmittedJob j;
+  j.spec.set_job("wordcount");
+  j.spec.add_inputs("/in");
+  j.spec.set_output("/out");
+  j.spec.set_reducers(reducers);
+  j.spec.set_split_size(4096);
+  for (uint32_t i = 0; i < maps; i++) {
+    proto::InputSplit* s = j.plan.add_splits();
+    s->set_path("/in/a.txt");
+    s->set_offset(uint64_t{i} * 4096);
+    s->set_length(i + 1 < maps ? 4096 : 10001 - uint64_t{i} * 4096);
+  }
+  j.input_bytes = 10001;
+  j.input_files = 1;
+  return j;
+}
+
+// Writes a reduce attempt's file as a worker would; returns its path for the report.
+inline std::string WriteAttemptOutput(InMemoryFileSystem* fs, const proto::AssignTask& a, const std::string& text) {
+  std::string path = AttemptOutputFile(a.output_dir(), a.job_id(), a.index(), a.attempt());
+  (void)fs->CreateDirs(std::filesystem::path(path).parent_path().string());
+  (void)fs->WriteFile(path, text);
+  return path;
+}
+
+}  // namespace mr::testing
