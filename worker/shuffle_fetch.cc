@@ -23,18 +23,26 @@ constexpr Millis kFetchTimeout{30000};
 // off, or gone) must cost seconds, not minutes, before the master hears of it.
 constexpr Millis kConnectTimeout{3000};
 
-// Copies one map output's partition into `path`. Returns the bytes copied.
-Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task, const proto::MapOutputLocation& loc,
-                          const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), std::fclose);
-  if (!out) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-  std::setvbuf(out.get(), nullptr, _IONBF, 0);  // chunks are large: write them as they come
+// The request that opens the stream of this reduce task's partition of one map output.
+proto::Envelope FetchRequestFor(const proto::AssignTask& task, const proto::MapOutputLocation& loc,
+                                uint64_t chunk_bytes) {
   proto::Envelope req;
   auto* r = req.mutable_fetch_request();
   r->set_job_id(task.job_id());
   r->set_map_index(loc.map_index());
   r->set_attempt(loc.attempt());
   r->set_partition(task.index());
+  r->set_max_chunk_bytes(chunk_bytes);
+  return req;
+}
+
+// Copies one map output's partition into `path`. Returns the bytes copied.
+Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task, const proto::MapOutputLocation& loc,
+                          const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), std::fclose);
+  if (!out) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  std::setvbuf(out.get(), nullptr, _IONBF, 0);  // chunks are large: write them as they come
+  proto::Envelope req = FetchRequestFor(task, loc, 0);
   proto::Envelope next;
   next.mutable_fetch_next();
   uint64_t bytes = 0;
@@ -144,13 +152,7 @@ Result<std::unique_ptr<FetchStream>> FetchStream::Open(const proto::AssignTask& 
   s->address_ = loc.address();
   auto hp = ParseHostPort(loc.address());
   if (!hp.ok()) return hp.status();
-  proto::Envelope req;
-  auto* r = req.mutable_fetch_request();
-  r->set_job_id(task.job_id());
-  r->set_map_index(loc.map_index());
-  r->set_attempt(loc.attempt());
-  r->set_partition(task.index());
-  r->set_max_chunk_bytes(chunk_bytes);
+  proto::Envelope req = FetchRequestFor(task, loc, chunk_bytes);
   Status last;
   for (int attempt = 0; attempt < kFetchTries; attempt++) {
     if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
