@@ -338,7 +338,8 @@ class SortBuffer : public MapOutputBuffer {
     std::memcpy(p + key.size(), value.data(), value.size());
     records_.push_back(Record{KeyPrefix(key), PartitionFor(target_, key), static_cast<uint32_t>(records_.size()), p,
                               static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
-    if (arena_.bytes() + records_.size() * sizeof(Record) > budget_ && status_.ok()) {
+    // Each record counts twice: Sort() scatters the entries into a second array as large.
+    if (arena_.bytes() + 2 * records_.size() * sizeof(Record) > budget_ && status_.ok()) {
       Status s = Flush();
       if (!s.ok()) status_ = s;
     }
