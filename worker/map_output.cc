@@ -338,7 +338,8 @@ class SortBuffer : public MapOutputBuffer {
     std::memcpy(p + key.size(), value.data(), value.size());
     records_.push_back(Record{KeyPrefix(key), PartitionFor(target_, key), static_cast<uint32_t>(records_.size()), p,
                               static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
-    if (arena_.bytes() + records_.size() * sizeof(Record) > budget_ && status_.ok()) {
+    // Each record counts twice: Sort() scatters the entries into a second array as large.
+    if (arena_.bytes() + 2 * records_.size() * sizeof(Record) > budget_ && status_.ok()) {
       Status s = Flush();
       if (!s.ok()) status_ = s;
     }
@@ -378,20 +379,42 @@ class SortBuffer : public MapOutputBuffer {
   static std::string_view Key(const Record& r) { return {r.data, r.klen}; }
   static std::string_view Value(const Record& r) { return {r.data + r.klen, r.vlen}; }
 
+  static bool Less(const Record& a, const Record& b) {
+    if (a.partition != b.partition) return a.partition < b.partition;
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    if (a.klen > 8 || b.klen > 8 || a.klen != b.klen) {
+      int c = Key(a).compare(Key(b));
+      if (c != 0) return c < 0;
+    }
+    return a.seq < b.seq;
+  }
+
+  // One counting pass scatters the records into buckets by (partition, first key byte), each then
+  // sorted on its own: small enough to stay in cache, unlike one sort over the whole buffer.
   void Sort() {
-    std::sort(records_.begin(), records_.end(), [](const Record& a, const Record& b) {
-      if (a.partition != b.partition) return a.partition < b.partition;
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
-      if (a.klen > 8 || b.klen > 8 || a.klen != b.klen) {
-        int c = Key(a).compare(Key(b));
-        if (c != 0) return c < 0;
-      }
-      return a.seq < b.seq;
-    });
+    const size_t n = records_.size();
+    const size_t buckets = static_cast<size_t>(target_.reducers) * 256;
+    if (n < 4096 || buckets > (1u << 20)) {
+      std::sort(records_.begin(), records_.end(), Less);
+      return;
+    }
+    auto bucket = [](const Record& r) { return static_cast<size_t>(r.partition) * 256 + (r.prefix >> 56); };
+    std::vector<uint32_t> start(buckets + 1, 0);
+    for (const Record& r : records_) start[bucket(r) + 1]++;
+    for (size_t b = 0; b < buckets; b++) start[b + 1] += start[b];
+    scratch_.resize(n);
+    std::vector<uint32_t> next(start.begin(), start.end() - 1);
+    for (const Record& r : records_) scratch_[next[bucket(r)]++] = r;
+    records_.swap(scratch_);
+    for (size_t b = 0; b < buckets; b++) {
+      if (start[b + 1] - start[b] > 1) std::sort(records_.begin() + start[b], records_.begin() + start[b + 1], Less);
+    }
   }
 
   void Clear() {
     records_.clear();
+    scratch_.clear();
+    scratch_.shrink_to_fit();
     arena_.Clear();
   }
 
@@ -446,6 +469,7 @@ class SortBuffer : public MapOutputBuffer {
   CounterSet* counters_;
   RecordArena arena_;
   std::vector<Record> records_;
+  std::vector<Record> scratch_;  // for Sort; as large as records_ while a spill is sorted
 };
 
 }  // namespace
