@@ -192,3 +192,80 @@ void CivilFromDays(int64_t days, int* year, int* month, int* day) {
 }
 
 }  // namespace mr
+
+namespace mr {
+namespace {
+
+// One QUOTED field at the front of *s (see log_line.h); advances past it.
+bool Quoted(std::string_view* s, std::string_view* out) {
+  if (s->empty() || (*s)[0] != '"') return false;
+  size_t i = 1;
+  while (i < s->size()) {
+    unsigned char c = static_cast<unsigned char>((*s)[i]);
+    if (c == '"') {
+      *out = s->substr(1, i - 1);
+      s->remove_prefix(i + 1);
+      return true;
+    }
+    if (c < 0x20 || c == 0x7F) return false;
+    if (c == '\\') {
+      if (i + 1 >= s->size()) return false;
+      unsigned char e = static_cast<unsigned char>((*s)[i + 1]);
+      if (e < 0x20 || e == 0x7F) return false;
+      i += 2;
+      continue;
+    }
+    i++;
+  }
+  return false;
+}
+
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+}  // namespace
+
+bool ParseCombinedTail(std::string_view rest, std::string_view* referrer, std::string_view* agent) {
+  std::string_view s = rest, r, a;
+  if (!Quoted(&s, &r) || s.empty() || s[0] != ' ') return *referrer = {}, *agent = {}, false;
+  s.remove_prefix(1);
+  if (!Quoted(&s, &a) || (!s.empty() && s[0] != ' ')) return *referrer = {}, *agent = {}, false;
+  *referrer = r;
+  *agent = a;
+  return true;
+}
+
+std::string_view ReferrerSite(std::string_view referrer) {
+  size_t i = 0;
+  if (referrer.empty() || !IsAlpha(referrer[0])) return {};
+  while (i < referrer.size() && (IsAlpha(referrer[i]) || (referrer[i] >= '0' && referrer[i] <= '9') ||
+                                 referrer[i] == '+' || referrer[i] == '-' || referrer[i] == '.')) {
+    i++;
+  }
+  if (referrer.substr(i, 3) != "://") return {};
+  std::string_view rest = referrer.substr(i + 3);
+  return rest.substr(0, rest.find_first_of("/?#"));
+}
+
+bool IsStaticFile(std::string_view path) {
+  static constexpr std::string_view kExtensions[] = {
+      ".css", ".js",  ".jpg", ".png", ".gif",  ".ico", ".jpeg", ".pdf",  ".csv", ".mpeg",
+      ".mpg", ".swf", ".woff", ".woff2", ".xls", ".xlsx", ".doc", ".docx", ".ppt", ".pptx",
+      ".txt", ".zip", ".ogg", ".mp3", ".mp4",  ".exe", ".iso",  ".gz",   ".rar", ".svg",
+      ".bmp", ".tar", ".tgz", ".tiff", ".tif", ".ttf", ".flv",  ".dmg",  ".xz",  ".zst"};
+  size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos || path.size() - dot > 6) return false;
+  std::string_view tail = path.substr(dot);
+  for (std::string_view ext : kExtensions) {
+    if (ext.size() != tail.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < ext.size() && same; i++) {
+      char c = tail[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      same = c == ext[i];
+    }
+    if (same) return true;
+  }
+  return false;
+}
+
+}  // namespace mr

@@ -61,6 +61,29 @@ struct LogLine {
 // The parsed line, or nullopt when `line` is not a log line by the grammar above.
 std::optional<LogLine> ParseLogLine(std::string_view line);
 
+// The Combined Log Format's referrer and user agent, read from LogLine::rest:
+//
+//   rest   = QUOTED SP QUOTED [SP *any-byte]
+//   QUOTED = '"' *( qbyte / BACKSLASH ebyte ) '"'    qbyte: any byte but '"', BACKSLASH and the
+//            ASCII controls; ebyte: any byte but the controls (so a backslash escapes '"')
+//
+// i.e. Apache's escaping (a backslash before '"' or a backslash) is understood; the views keep the bytes as written, escapes
+// included. False (and empty views) when `rest` does not start that way: a Common line, or a
+// line with other trailing fields. A referrer or agent of "-" is returned as "-".
+bool ParseCombinedTail(std::string_view rest, std::string_view* referrer, std::string_view* agent);
+
+// The referring site of a referrer: the authority of an absolute URL `SCHEME "://" AUTHORITY
+// [("/" / "?" / "#") ...]` (SCHEME = ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")), as written, port
+// included (GoAccess's rule); "" when the referrer is not such a URL or the authority is empty.
+std::string_view ReferrerSite(std::string_view referrer);
+
+// Whether a request path names a static file: it ends (query string included, as GoAccess
+// checks) with one of GoAccess 1.7's default static-file extensions, compared case-insensitively:
+// .css .js .jpg .png .gif .ico .jpeg .pdf .csv .mpeg .mpg .swf .woff .woff2 .xls .xlsx .doc .docx
+// .ppt .pptx .txt .zip .ogg .mp3 .mp4 .exe .iso .gz .rar .svg .bmp .tar .tgz .tiff .tif .ttf .flv
+// .dmg .xz .zst
+bool IsStaticFile(std::string_view path);
+
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms).
 int64_t DaysFromCivil(int year, int month, int day);
 void CivilFromDays(int64_t days, int* year, int* month, int* day);
