@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "client/commands.h"
+#include "client/report.h"
 #include "client/run.h"
 #include "common/auth.h"
 #include "common/failpoint.h"
@@ -129,6 +130,15 @@ int RunCli(int argc, char** argv) {
   run_cmd->add_flag("--json", run.json, "machine-readable summary");
   add_token_flag(run_cmd);
 
+  // mr report
+  auto* report_cmd = app.add_subcommand("report", "render a weblog job's output: terminal summary, JSON or HTML");
+  ReportOptions report;
+  report_cmd->add_option("OUT", report.output, "the output directory of a --job weblog run")->required();
+  report_cmd->add_flag("--json", report.json, "GoAccess-compatible JSON on stdout");
+  report_cmd->add_option("--html", report.html, "write one self-contained HTML page to this file");
+  report_cmd->add_option("--top", report.top, "entries shown per panel")->capture_default_str()->check(
+      CLI::Range(1, 100000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -196,6 +206,7 @@ int RunCli(int argc, char** argv) {
     }
     return kExitOk;
   }
+  if (report_cmd->parsed()) return CmdReport(report);
   if (submit_cmd->parsed()) return CmdSubmit(client, submit);
   if (status_cmd->parsed()) return CmdStatus(client, job_id);
   if (jobs_cmd->parsed()) return CmdJobs(client);

@@ -8,6 +8,7 @@
 #include "jobs/invertedindex.h"
 #include "jobs/logs.h"
 #include "jobs/topn.h"
+#include "jobs/weblog.h"
 #include "jobs/plugin.h"
 #include "jobs/streaming.h"
 #include "jobs/wordcount.h"
@@ -21,6 +22,7 @@ const std::map<std::string, JobFactory>& Registry() {
       {"invertedindex", MakeInvertedIndex},
       {"logs", MakeLogs},
       {"topn", MakeTopN},
+      {"weblog", MakeWeblog},
       {"wordcount", MakeWordCount},
   };
   return registry;

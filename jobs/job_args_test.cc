@@ -26,7 +26,7 @@ TEST(JobArgsTest, ChoiceArg) {
 }
 
 TEST(JobArgsTest, EveryBuiltInJobIsRegistered) {
-  EXPECT_EQ(JobNames(), (std::vector<std::string>{"grep", "invertedindex", "logs", "topn", "wordcount"}));
+  EXPECT_EQ(JobNames(), (std::vector<std::string>{"grep", "invertedindex", "logs", "topn", "weblog", "wordcount"}));
 }
 
 }  // namespace

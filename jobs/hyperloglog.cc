@@ -1,0 +1,91 @@
+#include "jobs/hyperloglog.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/record.h"
+
+namespace mr {
+
+void DistinctSketch::Add(uint64_t hash) {
+  if (!registers_.empty()) return AddToRegisters(hash);
+  for (uint64_t h : exact_) {
+    if (h == hash) return;
+  }
+  exact_.push_back(hash);
+  if (exact_.size() > kExactLimit) ToRegisters();
+}
+
+void DistinctSketch::AddToRegisters(uint64_t hash) {
+  size_t index = hash >> (64 - kPrecision);
+  uint64_t rest = hash << kPrecision;
+  uint8_t rank = rest == 0 ? static_cast<uint8_t>(64 - kPrecision + 1) : static_cast<uint8_t>(__builtin_clzll(rest) + 1);
+  if (rank > registers_[index]) registers_[index] = rank;
+}
+
+void DistinctSketch::ToRegisters() {
+  registers_.assign(kRegisters, 0);
+  for (uint64_t h : exact_) AddToRegisters(h);
+  std::vector<uint64_t>().swap(exact_);
+}
+
+void DistinctSketch::Merge(const DistinctSketch& other) {
+  if (other.registers_.empty()) {
+    for (uint64_t h : other.exact_) Add(h);
+    return;
+  }
+  if (registers_.empty()) ToRegisters();
+  for (size_t i = 0; i < kRegisters; i++) registers_[i] = std::max(registers_[i], other.registers_[i]);
+}
+
+uint64_t DistinctSketch::Estimate() const {
+  if (registers_.empty()) return exact_.size();
+  const double m = static_cast<double>(kRegisters);
+  double sum = 0;
+  size_t zeros = 0;
+  for (uint8_t r : registers_) {
+    sum += std::ldexp(1.0, -r);
+    zeros += r == 0;
+  }
+  const double alpha = 0.7213 / (1 + 1.079 / m);
+  double e = alpha * m * m / sum;
+  if (e <= 2.5 * m && zeros > 0) e = m * std::log(m / static_cast<double>(zeros));
+  return static_cast<uint64_t>(std::llround(e));
+}
+
+void DistinctSketch::Encode(std::string* out) const {
+  if (registers_.empty()) {
+    out->push_back('E');
+    PutVarint64(out, exact_.size());
+    for (uint64_t h : exact_) PutFixed64BE(out, h);
+    return;
+  }
+  out->push_back('H');
+  out->append(reinterpret_cast<const char*>(registers_.data()), registers_.size());
+}
+
+bool DistinctSketch::Decode(std::string_view* in, DistinctSketch* out) {
+  out->exact_.clear();
+  out->registers_.clear();
+  if (in->empty()) return false;
+  char tag = (*in)[0];
+  in->remove_prefix(1);
+  if (tag == 'H') {
+    if (in->size() < kRegisters) return false;
+    out->registers_.assign(in->data(), in->data() + kRegisters);
+    in->remove_prefix(kRegisters);
+    return true;
+  }
+  uint64_t n = 0;
+  if (tag != 'E' || !GetVarint64(in, &n) || n > kExactLimit || in->size() < n * 8) return false;
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t h = 0;
+    for (int b = 0; b < 8; b++) h = (h << 8) | static_cast<unsigned char>((*in)[i * 8 + b]);
+    out->exact_.push_back(h);
+  }
+  in->remove_prefix(n * 8);
+  return true;
+}
+
+}  // namespace mr
