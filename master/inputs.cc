@@ -1,5 +1,7 @@
 #include "master/inputs.h"
 
+#include "common/gzip.h"
+
 #include <glob.h>
 #include <unistd.h>
 
@@ -72,6 +74,10 @@ Result<std::vector<InputFile>> ExpandInputs(const std::vector<std::string>& inpu
 std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t split_size) {
   std::vector<Split> splits;
   for (const auto& f : files) {
+    if (IsGzipPath(f.path) && f.size > 0) {  // gzip cannot be entered in the middle: one split
+      splits.push_back({f.path, 0, f.size});
+      continue;
+    }
     for (uint64_t off = 0; off < f.size; off += split_size) {
       splits.push_back({f.path, off, std::min(split_size, f.size - off)});
     }

@@ -1,7 +1,8 @@
 // Input listing and splitting (DESIGN §3). Inputs are files, directories (their files, recursively)
 // or globs. Files and directories whose names start with '_' or '.' are skipped, so a job's output
 // directory is a valid input. Each file is cut into splits of `split_size` bytes; the line reader
-// (common/line_reader.h) makes the cuts line-exact. Empty files have no splits.
+// (common/line_reader.h) makes the cuts line-exact. Empty files have no splits. A `.gz` file is
+// one split (its whole compressed size), read decompressed by its map task.
 // Pure functions over the filesystem; thread-safe.
 #pragma once
 

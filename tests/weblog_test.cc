@@ -208,6 +208,33 @@ TEST_F(WeblogTest, HtmlReportRendersInHeadlessChromium) {
   EXPECT_NE(dom.out.find("<svg"), std::string::npos);
 }
 
+// Rotated logs: access.log.1.gz beside access.log is read decompressed, one split per .gz file,
+// whatever the split size, and counts exactly as the plain text would.
+TEST_F(WeblogTest, GzipInputsAreReadWhole) {
+  std::string a = Generate("plain/access.log.1", "1", "61", false);
+  std::string b = Generate("plain/access.log", "0.3", "62", false);
+  fs::create_directories(dir_ / "rotated");
+  ASSERT_EQ(RunCommand({"/bin/sh", "-c", fmt::format("gzip -c {} > {}/access.log.1.gz && cp {} {}/", a,
+                                                     dir_ / "rotated", b, dir_ / "rotated")})
+                .exit_code,
+            0);
+  json got = RunWeblog({dir_ / "rotated"}, dir_ / "out", 2, "64k", {"top=100000"});
+  json want = Reference({a, b});
+  for (const char* f : kGeneralFields) EXPECT_EQ(got["general"][f], want["general"][f]) << f;
+  CommandResult run = RunMr({"run", "--job", "logs", "--arg", "by=path", "--input", dir_ / "rotated", "--output",
+                             dir_ / "paths", "--split-size", "64k", "--reducers", "1"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  CommandResult ref = RunCommand({"/usr/bin/env", "python3", SourceDir() + "/tests/reference/logs.py", "--by", "path",
+                                  a, b});
+  EXPECT_TRUE(ReadJobOutput(dir_ / "paths", 1) == ref.out);
+  // A corrupt .gz fails the job with a message naming the file.
+  fs::create_directories(dir_ / "bad");
+  WriteFile(dir_ / "bad/x.log.gz", "not gzip\n");
+  CommandResult bad = RunMr({"run", "--job", "logs", "--input", dir_ / "bad", "--output", dir_ / "bad-out"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE((bad.out + bad.err).find("x.log.gz is not valid gzip data"), std::string::npos) << bad.out << bad.err;
+}
+
 TEST_F(WeblogTest, ReportRefusesWhatIsNotWeblogOutput) {
   CommandResult missing = RunMr({"report", dir_ / "nothing"});
   EXPECT_EQ(missing.exit_code, 1);

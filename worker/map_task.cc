@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/failpoint.h"
+#include "common/gzip.h"
 #include "common/line_reader.h"
 #include "common/mapped_file.h"
 #include "worker/map_output.h"
@@ -26,15 +27,28 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
                               IntermediateStore* store, const MapOptions& options) {
   MR_FAILPOINT("map.start");
   const proto::InputSplit& split = task.split();
-  auto file = MappedFile::Open(split.path());
-  if (!file.ok()) return file.status();
-  std::string_view data = (*file)->data();
-  if (split.offset() + split.length() > data.size()) {
-    return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(),
-                                       data.size()));
+  std::string_view data;
+  ByteRange owned;
+  std::unique_ptr<MappedFile> mapped;
+  std::string inflated;  // a .gz split (the whole file), decompressed
+  if (IsGzipPath(split.path())) {
+    auto text = ReadGzipFile(split.path());
+    if (!text.ok()) return text.status();
+    inflated = std::move(*text);
+    data = inflated;
+    owned = ByteRange{0, data.size()};
+  } else {
+    auto file = MappedFile::Open(split.path());
+    if (!file.ok()) return file.status();
+    mapped = std::move(*file);
+    data = mapped->data();
+    if (split.offset() + split.length() > data.size()) {
+      return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(),
+                                         data.size()));
+    }
+    owned = OwnedRange(data, split.offset(), split.offset() + split.length());
+    mapped->AdviseSequential(owned.begin, owned.end - owned.begin);
   }
-  ByteRange owned = OwnedRange(data, split.offset(), split.offset() + split.length());
-  (*file)->AdviseSequential(owned.begin, owned.end - owned.begin);
 
   MapOutputId id{task.job_id(), task.index(), task.attempt()};
   std::atomic<uint32_t> next_spill{0};
