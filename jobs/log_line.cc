@@ -170,6 +170,19 @@ std::optional<LogLine> ParseLogLine(std::string_view line) {
   return r;
 }
 
+bool ParseClfTime(std::string_view text, LogLine* out) {
+  Cursor c(text);
+  return ParseTime(c, out) && c.at_end();
+}
+
+bool ParseRequest(std::string_view text, LogLine* out) {
+  Cursor c(text);
+  out->protocol = {};
+  if (!c.Run(kTchar, &out->method) || !c.Char(' ') || !c.Run(kFieldByte, &out->path)) return false;
+  if (c.Char(' ') && !c.Run(kFieldByte, &out->protocol)) return false;
+  return c.at_end();
+}
+
 int64_t DaysFromCivil(int year, int month, int day) {
   const int64_t y = static_cast<int64_t>(year) - (month <= 2);
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -232,6 +245,13 @@ bool ParseCombinedTail(std::string_view rest, std::string_view* referrer, std::s
   *referrer = r;
   *agent = a;
   return true;
+}
+
+bool LineReferrerAgent(const LogLine& line, std::string_view* referrer, std::string_view* agent) {
+  if (!line.custom) return ParseCombinedTail(line.rest, referrer, agent);
+  *referrer = line.referrer;
+  *agent = line.agent;
+  return line.has_agent;
 }
 
 std::string_view ReferrerSite(std::string_view referrer) {

@@ -56,6 +56,10 @@ struct LogLine {
   int status = 0;             // the three digits' value, 0..999
   int64_t bytes = 0;          // 0 when BYTES is "-"
   std::string_view rest;      // what follows BYTES, without the separating space ("" if nothing)
+  // Set only by a custom LogFormat (jobs/log_format.h), which reads these fields itself:
+  bool custom = false;
+  bool has_agent = false;       // the format has %u (referrer is "" when it has no %R)
+  std::string_view referrer, agent, vhost;
 };
 
 // The parsed line, or nullopt when `line` is not a log line by the grammar above.
@@ -71,6 +75,16 @@ std::optional<LogLine> ParseLogLine(std::string_view line);
 // included. False (and empty views) when `rest` does not start that way: a Common line, or a
 // line with other trailing fields. A referrer or agent of "-" is returned as "-".
 bool ParseCombinedTail(std::string_view rest, std::string_view* referrer, std::string_view* agent);
+
+// The referrer and agent of a parsed line: those a custom format read, else ParseCombinedTail of
+// its rest. False when the line has none.
+bool LineReferrerAgent(const LogLine& line, std::string_view* referrer, std::string_view* agent);
+
+// Pieces of the grammar above, for custom layouts: the time stamp "dd/Mon/yyyy:HH:MM:SS +zzzz"
+// (fills local, zone_offset_minutes, utc) and the request "METHOD SP PATH [SP PROTOCOL]" (fills
+// method, path, protocol), each the whole of `text`. False if `text` is not one.
+bool ParseClfTime(std::string_view text, LogLine* out);
+bool ParseRequest(std::string_view text, LogLine* out);
 
 // The referring site of a referrer: the authority of an absolute URL `SCHEME "://" AUTHORITY
 // [("/" / "?" / "#") ...]` (SCHEME = ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")), as written, port

@@ -6,6 +6,7 @@
 
 #include "common/hash.h"
 #include "jobs/job_args.h"
+#include "jobs/log_format.h"
 #include "jobs/log_line.h"
 #include "jobs/sum_reducer.h"
 #include "jobs/user_agent.h"
@@ -26,6 +27,7 @@ struct Options {
   int status_class = -1;  // first digit of "Nxx", or -1
   std::string method;     // "" = any
   std::string path_prefix;
+  LogFormat format;
 };
 
 // Writes n as exactly `width` decimal digits. REQUIRES: 0 <= n < 10^width.
@@ -41,7 +43,7 @@ char* PutDigits(char* p, int n, int width) {
 
 void AppendVisitorKey(std::string_view day, const LogLine& line, std::string* out) {
   std::string_view referrer, agent;
-  if (!ParseCombinedTail(line.rest, &referrer, &agent) || agent.empty()) agent = "-";
+  if (!LineReferrerAgent(line, &referrer, &agent) || agent.empty()) agent = "-";
   out->assign(day);
   out->append(line.host);
   out->push_back('\0');  // the host has no NUL: the pair is unambiguous
@@ -65,7 +67,7 @@ class LogsMapper : public Mapper {
   LogsMapper(const Options& o, Counters* counters) : o_(o), counters_(counters) {}
 
   void Map(const InputRecord& record, Emitter& out) override {
-    std::optional<LogLine> line = ParseLogLine(record.line);
+    std::optional<LogLine> line = o_.format.Parse(record.line);
     if (!line) {
       if (counters_) counters_->Add(kLogsMalformedCounter, 1);
       return;
@@ -104,14 +106,14 @@ class LogsMapper : public Mapper {
         break;
       }
       case By::kReferrer:
-        if (!ParseCombinedTail(line->rest, &referrer, &agent)) return;
+        if (!LineReferrerAgent(*line, &referrer, &agent)) return;
         key = ReferrerSite(referrer);
         if (key.empty()) return;
         break;
       case By::kAgent:
       case By::kBrowser:
       case By::kOs:
-        if (!ParseCombinedTail(line->rest, &referrer, &agent)) return;
+        if (!LineReferrerAgent(*line, &referrer, &agent)) return;
         key = o_.by == By::kAgent ? agent : o_.by == By::kBrowser ? BrowserFamily(agent) : OsFamily(agent);
         break;
       case By::kFile:
@@ -195,7 +197,7 @@ class Logs : public Job {
 }  // namespace
 
 Result<std::unique_ptr<Job>> MakeLogs(const JobArgs& args) {
-  MR_RETURN_IF_ERROR(CheckKnownArgs("logs", args, {"by", "metric", "time", "status", "method", "path-prefix"}));
+  MR_RETURN_IF_ERROR(CheckKnownArgs("logs", args, {"by", "metric", "time", "status", "method", "path-prefix", "format"}));
   Options o;
   auto by = GetChoiceArg(args, "by",
                          {"status", "path", "host", "method", "hour", "day", "visitors", "referrer", "agent",
@@ -230,6 +232,11 @@ Result<std::unique_ptr<Job>> MakeLogs(const JobArgs& args) {
   if (auto it = args.find("path-prefix"); it != args.end()) {
     if (it->second.empty()) return Status::InvalidArgument("--arg path-prefix=: want a prefix such as /api/");
     o.path_prefix = it->second;
+  }
+  if (auto it = args.find("format"); it != args.end()) {
+    auto format = LogFormat::Make(it->second);
+    if (!format.ok()) return format.status();
+    o.format = std::move(*format);
   }
   return std::unique_ptr<Job>(new Logs(std::move(o)));
 }

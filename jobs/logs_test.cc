@@ -93,7 +93,7 @@ TEST(LogsTest, Arguments) {
   EXPECT_EQ(metric.status().message(), "--arg metric=count: want one of requests, bytes");
   auto unknown = MakeJob("logs", {{"n", "3"}});
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().message(), "job logs has no argument 'n' (it takes: by, metric, time, status, method, path-prefix)");
+  EXPECT_EQ(unknown.status().message(), "job logs has no argument 'n' (it takes: by, metric, time, status, method, path-prefix, format)");
   auto job = MakeJob("logs", {});
   ASSERT_TRUE(job.ok());
   EXPECT_TRUE((*job)->SumCombiner());

@@ -11,6 +11,7 @@
 #include "common/record.h"
 #include "jobs/hyperloglog.h"
 #include "jobs/job_args.h"
+#include "jobs/log_format.h"
 #include "jobs/log_line.h"
 #include "jobs/logs.h"
 #include "jobs/user_agent.h"
@@ -76,10 +77,11 @@ char* PutDigits(char* p, int n, int width) {
 
 class WeblogMapper : public Mapper {
  public:
-  WeblogMapper(bool log_time, Counters* counters) : log_time_(log_time), counters_(counters) {}
+  WeblogMapper(bool log_time, const LogFormat& format, Counters* counters)
+      : log_time_(log_time), format_(format), counters_(counters) {}
 
   void Map(const InputRecord& record, Emitter& out) override {
-    std::optional<LogLine> line = ParseLogLine(record.line);
+    std::optional<LogLine> line = format_.Parse(record.line);
     if (!line) {
       if (counters_) counters_->Add(kWeblogMalformedCounter, 1);
       failed_++;
@@ -109,7 +111,7 @@ class WeblogMapper : public Mapper {
       if (visitors_.insert(key_).second) memory_ += key_.size() + 48;
     }
     std::string_view referrer, agent;
-    if (!ParseCombinedTail(line->rest, &referrer, &agent) || agent.empty()) agent = "-";
+    if (!LineReferrerAgent(*line, &referrer, &agent) || agent.empty()) agent = "-";
 
     auto add = [&](char code, std::string_view item) {
       key_.assign(1, code);
@@ -179,6 +181,7 @@ class WeblogMapper : public Mapper {
   }
 
   const bool log_time_;
+  const LogFormat format_;
   Counters* const counters_;
   std::unordered_map<std::string, Entry> entries_;
   std::unordered_set<std::string> visitors_;
@@ -298,9 +301,9 @@ class WeblogReducer : public Reducer {
 
 class Weblog : public Job {
  public:
-  Weblog(bool log_time, size_t top) : log_time_(log_time), top_(top) {}
+  Weblog(bool log_time, size_t top, LogFormat format) : log_time_(log_time), top_(top), format_(std::move(format)) {}
   std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
-    return std::make_unique<WeblogMapper>(log_time_, ctx.counters);
+    return std::make_unique<WeblogMapper>(log_time_, format_, ctx.counters);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
     return std::make_unique<WeblogReducer>(ctx, top_);
@@ -312,17 +315,24 @@ class Weblog : public Job {
  private:
   const bool log_time_;
   const size_t top_;
+  const LogFormat format_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Job>> MakeWeblog(const JobArgs& args) {
-  MR_RETURN_IF_ERROR(CheckKnownArgs("weblog", args, {"time", "top"}));
+  MR_RETURN_IF_ERROR(CheckKnownArgs("weblog", args, {"time", "top", "format"}));
   auto time = GetChoiceArg(args, "time", {"log", "utc"}, 0);
   if (!time.ok()) return time.status();
   auto top = GetIntArg(args, "top", 100, 1, 100000);
   if (!top.ok()) return top.status();
-  return std::unique_ptr<Job>(new Weblog(*time == 0, static_cast<size_t>(*top)));
+  LogFormat format;
+  if (auto it = args.find("format"); it != args.end()) {
+    auto made = LogFormat::Make(it->second);
+    if (!made.ok()) return made.status();
+    format = std::move(*made);
+  }
+  return std::unique_ptr<Job>(new Weblog(*time == 0, static_cast<size_t>(*top), std::move(format)));
 }
 
 }  // namespace mr

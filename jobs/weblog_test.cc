@@ -78,7 +78,7 @@ TEST(WeblogTest, Arguments) {
   EXPECT_EQ(bad.status().message(), "--arg top=0: want an integer from 1 to 100000");
   auto unknown = MakeJob("weblog", {{"by", "path"}});
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().message(), "job weblog has no argument 'by' (it takes: time, top)");
+  EXPECT_EQ(unknown.status().message(), "job weblog has no argument 'by' (it takes: time, top, format)");
 }
 
 }  // namespace
