@@ -128,6 +128,9 @@ int RunCli(int argc, char** argv) {
   run_cmd->add_option("--http", run.http, "the master's dashboard address HOST:PORT (port 0 = any)")
       ->capture_default_str();
   run_cmd->add_flag("--json", run.json, "machine-readable summary");
+  run_cmd->add_option("--then", run.then,
+                      "a further step \"JOB [KEY=VALUE]...\" over the previous step's output, one reducer "
+                      "(repeatable), e.g. --then 'topn n=10'");
   add_token_flag(run_cmd);
 
   // mr report

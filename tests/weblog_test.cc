@@ -268,6 +268,31 @@ TEST_F(WeblogTest, CustomFormatsReadTheSameLines) {
   }
 }
 
+// A pipeline in one command (mrjob's multi-step jobs): logs by=path, then topn n=10 over its
+// output, with the intermediate output kept out of the way (nothing but the final output remains).
+TEST_F(WeblogTest, TopTenPathsInOneCommand) {
+  std::string log = Generate("p/access.log", "1", "81", false);
+  std::string out = dir_ / "out/top10";
+  CommandResult run = RunMr({"run", "--job", "logs", "--arg", "by=path", "--input", log, "--output", out,
+                             "--reducers", "3", "--split-size", "128k", "--then", "topn n=10"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("step 2/2: running topn"), std::string::npos) << run.out;
+  std::string counts = dir_ / "counts.txt";
+  WriteFile(counts, RunCommand({"/usr/bin/env", "python3", SourceDir() + "/tests/reference/logs.py", "--by", "path",
+                                log})
+                        .out);
+  CommandResult top = RunCommand({"/usr/bin/env", "python3", SourceDir() + "/tests/reference/topn.py", "10", counts});
+  EXPECT_EQ(ReadJobOutput(out, 1), top.out);
+  std::vector<std::string> left;
+  for (auto& e : fs::directory_iterator(dir_ / "out")) left.push_back(e.path().filename());
+  EXPECT_EQ(left, std::vector<std::string>{"top10"});
+  // A bad later step is refused before anything runs.
+  CommandResult bad = RunMr({"run", "--job", "logs", "--input", log, "--output", dir_ / "never", "--then", "topn n=0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "mr: --then topn n=0: --arg n=0: want an integer from 1 to 10000000\n");
+  EXPECT_FALSE(fs::exists(dir_ / "never"));
+}
+
 TEST_F(WeblogTest, ReportRefusesWhatIsNotWeblogOutput) {
   CommandResult missing = RunMr({"report", dir_ / "nothing"});
   EXPECT_EQ(missing.exit_code, 1);
