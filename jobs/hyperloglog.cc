@@ -1,6 +1,7 @@
 #include "jobs/hyperloglog.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -10,10 +11,9 @@ namespace mr {
 
 void DistinctSketch::Add(uint64_t hash) {
   if (!registers_.empty()) return AddToRegisters(hash);
-  for (uint64_t h : exact_) {
-    if (h == hash) return;
-  }
-  exact_.push_back(hash);
+  auto it = std::lower_bound(exact_.begin(), exact_.end(), hash);  // kept sorted
+  if (it != exact_.end() && *it == hash) return;
+  exact_.insert(it, hash);
   if (exact_.size() > kExactLimit) ToRegisters();
 }
 
@@ -44,8 +44,13 @@ uint64_t DistinctSketch::Estimate() const {
   const double m = static_cast<double>(kRegisters);
   double sum = 0;
   size_t zeros = 0;
+  static const auto kInversePowers = [] {
+    std::array<double, 66> t{};
+    for (int r = 0; r < 66; r++) t[r] = std::ldexp(1.0, -r);
+    return t;
+  }();
   for (uint8_t r : registers_) {
-    sum += std::ldexp(1.0, -r);
+    sum += kInversePowers[r];
     zeros += r == 0;
   }
   const double alpha = 0.7213 / (1 + 1.079 / m);
@@ -85,6 +90,7 @@ bool DistinctSketch::Decode(std::string_view* in, DistinctSketch* out) {
     out->exact_.push_back(h);
   }
   in->remove_prefix(n * 8);
+  std::sort(out->exact_.begin(), out->exact_.end());
   return true;
 }
 

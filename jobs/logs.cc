@@ -41,11 +41,10 @@ char* PutDigits(char* p, int n, int width) {
 
 }  // namespace
 
-void AppendVisitorKey(std::string_view day, const LogLine& line, std::string* out) {
-  std::string_view referrer, agent;
-  if (!LineReferrerAgent(line, &referrer, &agent) || agent.empty()) agent = "-";
+void AppendVisitorKey(std::string_view day, std::string_view host, std::string_view agent, std::string* out) {
+  if (agent.empty()) agent = "-";
   out->assign(day);
-  out->append(line.host);
+  out->append(host);
   out->push_back('\0');  // the host has no NUL: the pair is unambiguous
   for (char c : agent) {
     if (c != ' ') out->push_back(c);
@@ -123,7 +122,8 @@ class LogsMapper : public Mapper {
     }
     if (o_.by == By::kVisitors) {
       if (line->status / 100 == 4) return;  // GoAccess leaves client errors out of visitors
-      AppendVisitorKey(key, *line, &visitor_);
+      if (!LineReferrerAgent(*line, &referrer, &agent)) agent = {};
+      AppendVisitorKey(key, line->host, agent, &visitor_);
       out.Emit(visitor_, "1");
     } else if (o_.metric == Metric::kRequests) {
       out.Emit(key, "1");

@@ -32,8 +32,8 @@ inline constexpr const char* kLogsMalformedCounter = "logs.malformed";
 
 Result<std::unique_ptr<Job>> MakeLogs(const JobArgs& args);
 
-struct LogLine;
-// The visitor identity above: `day` + HOST + NUL + agent (normalized), into *out.
-void AppendVisitorKey(std::string_view day, const LogLine& line, std::string* out);
+// The visitor identity above: `day` + HOST + NUL + agent (normalized: spaces removed, "-" when
+// empty), into *out; `agent` is the line's agent or "" when it has none.
+void AppendVisitorKey(std::string_view day, std::string_view host, std::string_view agent, std::string* out);
 
 }  // namespace mr

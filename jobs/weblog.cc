@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -75,10 +76,162 @@ char* PutDigits(char* p, int n, int width) {
   return p + width;
 }
 
+// Hashing std::string keys by string_view, so lookups need no std::string.
+struct ViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// The entries of one panel by item, remembering the last one used (consecutive lines often share
+// their day, hour or host).
+class ItemTable {
+ public:
+  Entry& Get(std::string_view item, size_t* memory) {
+    if (last_ != nullptr && item == last_->first) return last_->second;
+    auto it = map_.find(item);
+    if (it == map_.end()) {
+      it = map_.emplace(std::string(item), Entry{}).first;
+      *memory += item.size() + 128;
+    }
+    last_ = &*it;
+    return it->second;
+  }
+  void Emit(char code, Emitter& out, std::string* key, std::string* value) const {
+    for (auto& [item, entry] : map_) {
+      key->assign(1, code);
+      key->append(item);
+      value->clear();
+      entry.Encode(value);
+      out.Emit(*key, *value);
+    }
+  }
+  void Clear() {
+    map_.clear();
+    last_ = nullptr;
+  }
+
+ private:
+  std::unordered_map<std::string, Entry, ViewHash, std::equal_to<>> map_;
+  std::pair<const std::string, Entry>* last_ = nullptr;
+};
+
+// Entries keyed by one of a few static strings (the family names of jobs/user_agent.h).
+class FamilyTable {
+ public:
+  Entry& Get(std::string_view name) {
+    for (auto& [n, e] : entries_) {
+      if (n.data() == name.data()) return e;
+    }
+    return entries_.emplace_back(name, Entry{}).second;
+  }
+  void Emit(char code, Emitter& out, std::string* key, std::string* value) const {
+    for (auto& [name, entry] : entries_) {
+      key->assign(1, code);
+      key->append(name);
+      value->clear();
+      entry.Encode(value);
+      out.Emit(*key, *value);
+    }
+  }
+  void Clear() { entries_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string_view, Entry>> entries_;
+};
+
+// A visitor seen by this mapper: its day (YYYYMMDD) and the hash of its identity.
+struct Visitor {
+  uint64_t hash;
+  int32_t day;
+  bool operator==(const Visitor&) const = default;
+};
+struct VisitorHash {
+  size_t operator()(const Visitor& v) const { return v.hash ^ (static_cast<uint64_t>(v.day) * 0x9e3779b97f4a7c15ull); }
+};
+
+// The hash of a visitor's identity (day as YYYYMMDD, HOST, agent without spaces): the bytes go 8 at
+// a time through a multiply-xorshift mix (not FNV: a byte at a time is too slow here).
+uint64_t VisitorHashOf(int32_t day, std::string_view host, std::string_view agent) {
+  char buf[512];
+  size_t n = 0;
+  for (char c : host) {
+    if (n == sizeof(buf)) break;
+    buf[n++] = c;
+  }
+  if (n < sizeof(buf)) buf[n++] = '\0';
+  uint64_t h = 0x243f6a8885a308d3ull ^ host.size();
+  auto mix = [&h](uint64_t w) {
+    h = (h ^ w) * 0x9fb21c651e98df25ull;
+    h ^= h >> 29;
+  };
+  mix(static_cast<uint64_t>(day));
+  for (char c : agent) {
+    if (c == ' ') continue;
+    if (n == sizeof(buf)) {
+      uint64_t w;
+      for (size_t i = 0; i + 8 <= n; i += 8) std::memcpy(&w, buf + i, 8), mix(w);
+      n = 0;
+    }
+    buf[n++] = c;
+  }
+  size_t i = 0;
+  for (uint64_t w; i + 8 <= n; i += 8) std::memcpy(&w, buf + i, 8), mix(w);
+  uint64_t tail = 0;
+  std::memcpy(&tail, buf + i, n - i);  // fewer than 8 bytes
+  mix(tail ^ (static_cast<uint64_t>(n - i) << 59));
+  return MixHash(h);
+}
+
+// The visitors a mapper has seen: an open-addressing set of (hash, day), so the per-line check
+// costs one probe in a flat array. Grows at half full.
+class VisitorSet {
+ public:
+  VisitorSet() { slots_.resize(1 << 12); }
+  // True if new.
+  bool Insert(uint64_t hash, int32_t day) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    return InsertSlot(Visitor{hash | 1, day});
+  }
+  size_t size() const { return size_; }
+  template <class F>
+  void ForEach(F f) const {
+    for (const Visitor& v : slots_) {
+      if (v.hash != 0) f(v);
+    }
+  }
+  void Clear() {
+    slots_.assign(1 << 12, Visitor{0, 0});
+    size_ = 0;
+  }
+
+ private:
+  bool InsertSlot(Visitor v) {
+    size_t mask = slots_.size() - 1;
+    for (size_t i = (v.hash ^ (static_cast<uint64_t>(v.day) * 0x9e3779b97f4a7c15ull)) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].hash == 0) {
+        slots_[i] = v;
+        size_++;
+        return true;
+      }
+      if (slots_[i] == v) return false;
+    }
+  }
+  void Grow() {
+    std::vector<Visitor> old(slots_.size() * 2, Visitor{0, 0});
+    old.swap(slots_);
+    size_ = 0;
+    for (const Visitor& v : old) {
+      if (v.hash != 0) InsertSlot(v);
+    }
+  }
+  std::vector<Visitor> slots_;
+  size_t size_ = 0;
+};
+
 class WeblogMapper : public Mapper {
  public:
   WeblogMapper(bool log_time, const LogFormat& format, Counters* counters)
-      : log_time_(log_time), format_(format), counters_(counters) {}
+      : log_time_(log_time), format_(format), counters_(counters), hours_(24), statuses_(1000) {}
 
   void Map(const InputRecord& record, Emitter& out) override {
     std::optional<LogLine> line = format_.Parse(record.line);
@@ -98,35 +251,29 @@ class WeblogMapper : public Mapper {
     p = PutDigits(p, t.day, 2);
     *p++ = 'T';
     p = PutDigits(p, t.hour, 2);
-    std::string_view day_hour(day, p - day), day_only(day, 10), hour(day + 11, 2);
+    std::string_view day_hour(day, p - day), day_only(day, 10);
 
     const bool counts_visitor = line->status / 100 != 4;
-    uint64_t visitor = 0;
-    if (counts_visitor) {
-      AppendVisitorKey(day_only, *line, &scratch_);
-      visitor = MixHash(StableHash(scratch_));
-      key_.assign(1, kVisitorCode);
-      key_.append(day_only);
-      PutFixed64BE(&key_, visitor);
-      if (visitors_.insert(key_).second) memory_ += key_.size() + 48;
-    }
+    const int64_t bytes = line->bytes;
     std::string_view referrer, agent;
     if (!LineReferrerAgent(*line, &referrer, &agent) || agent.empty()) agent = "-";
-
-    auto add = [&](char code, std::string_view item) {
-      key_.assign(1, code);
-      key_.append(item);
-      auto [it, inserted] = entries_.try_emplace(key_);
-      if (inserted) memory_ += key_.size() + 96;
-      Entry& e = it->second;
+    uint64_t visitor = 0;
+    if (counts_visitor) {
+      const int32_t ymd = t.year * 10000 + t.month * 100 + t.day;
+      visitor = VisitorHashOf(ymd, line->host, agent);
+      if (visitors_.Insert(visitor, ymd)) memory_ += 32;
+    }
+    auto add = [&](Entry& e) {
       e.hits++;
-      e.bytes += line->bytes;
+      e.bytes += bytes;
       if (counts_visitor) {
         bool was_exact = e.visitors.exact();
         e.visitors.Add(visitor);
         if (was_exact && !e.visitors.exact()) memory_ += DistinctSketch::kRegisters;
       }
     };
+
+    auto [os, browser] = Families(agent);
     request_.assign(line->method);
     request_.push_back(' ');
     request_.append(line->path);
@@ -134,31 +281,68 @@ class WeblogMapper : public Mapper {
       request_.push_back(' ');
       request_.append(line->protocol);
     }
-    add(line->status == 404 ? 'N' : IsStaticFile(line->path) ? 'S' : 'R', request_);
-    add('H', line->host);
-    add('O', OsFamily(agent));
-    add('B', BrowserFamily(agent));
-    add('T', hour);
+    int kind = line->status == 404 ? 2 : IsStaticFile(line->path) ? 1 : 0;
+    add(requests_[kind].Get(request_, &memory_));
+    add(hosts_.Get(line->host, &memory_));
+    add(os_.Get(os));
+    add(browsers_.Get(browser));
+    add(hours_[t.hour]);
     std::string_view site = ReferrerSite(referrer);
-    if (!site.empty()) add('F', site);
-    char status[3];
-    PutDigits(status, line->status, 3);
-    add('C', std::string_view(status, 3));
-    add('D', day_only);
-    add('Y', day_hour);
+    if (!site.empty()) add(sites_.Get(site, &memory_));
+    add(statuses_[line->status]);
+    add(days_.Get(day_only, &memory_));
+    add(hourly_.Get(day_hour, &memory_));
     if (memory_ > kFlushBytes) Flush(out);
   }
 
   void Finish(Emitter& out) override { Flush(out); }
 
  private:
+  // The OS and browser families of an agent, cached (agents repeat a lot).
+  std::pair<std::string_view, std::string_view> Families(std::string_view agent) {
+    auto it = families_.find(agent);
+    if (it != families_.end()) return it->second;
+    if (families_.size() >= 4096) families_.clear();
+    auto f = std::pair{OsFamily(agent), BrowserFamily(agent)};
+    families_.emplace(std::string(agent), f);
+    return f;
+  }
+
   void Flush(Emitter& out) {
-    for (auto& [key, entry] : entries_) {
-      value_.clear();
-      entry.Encode(&value_);
-      out.Emit(key, value_);
-    }
-    for (const std::string& key : visitors_) out.Emit(key, "");
+    static constexpr char kRequestCodes[] = {'R', 'S', 'N'};
+    for (int k = 0; k < 3; k++) requests_[k].Emit(kRequestCodes[k], out, &key_, &value_);
+    hosts_.Emit('H', out, &key_, &value_);
+    sites_.Emit('F', out, &key_, &value_);
+    days_.Emit('D', out, &key_, &value_);
+    hourly_.Emit('Y', out, &key_, &value_);
+    os_.Emit('O', out, &key_, &value_);
+    browsers_.Emit('B', out, &key_, &value_);
+    auto emit_indexed = [&](char code, std::vector<Entry>& entries, int width) {
+      for (size_t i = 0; i < entries.size(); i++) {
+        if (entries[i].hits == 0) continue;
+        key_.assign(1, code);
+        key_.resize(1 + width);
+        PutDigits(key_.data() + 1, static_cast<int>(i), width);
+        value_.clear();
+        entries[i].Encode(&value_);
+        out.Emit(key_, value_);
+        entries[i] = Entry{};
+      }
+    };
+    emit_indexed('T', hours_, 2);
+    emit_indexed('C', statuses_, 3);
+    visitors_.ForEach([&](const Visitor& v) {
+      key_.assign(1, kVisitorCode);
+      key_.resize(11);
+      char* d = key_.data() + 1;
+      d = PutDigits(d, v.day / 10000, 4);
+      *d++ = '-';
+      d = PutDigits(d, v.day / 100 % 100, 2);
+      *d++ = '-';
+      PutDigits(d, v.day % 100, 2);
+      PutFixed64BE(&key_, v.hash);
+      out.Emit(key_, "");
+    });
     Entry total;
     if (valid_ > 0) {
       total.hits = valid_;
@@ -174,8 +358,14 @@ class WeblogMapper : public Mapper {
       total.Encode(&value_);
       out.Emit("#failed", value_);
     }
-    entries_.clear();
-    visitors_.clear();
+    for (auto& table : requests_) table.Clear();
+    hosts_.Clear();
+    sites_.Clear();
+    days_.Clear();
+    hourly_.Clear();
+    os_.Clear();
+    browsers_.Clear();
+    visitors_.Clear();
     valid_ = failed_ = bandwidth_ = 0;
     memory_ = 0;
   }
@@ -183,8 +373,14 @@ class WeblogMapper : public Mapper {
   const bool log_time_;
   const LogFormat format_;
   Counters* const counters_;
-  std::unordered_map<std::string, Entry> entries_;
-  std::unordered_set<std::string> visitors_;
+  ItemTable requests_[3];  // requests, static_requests, not_found
+  ItemTable hosts_, sites_, days_, hourly_;
+  FamilyTable os_, browsers_;
+  std::vector<Entry> hours_;     // by hour of day
+  std::vector<Entry> statuses_;  // by status code
+  VisitorSet visitors_;
+  std::unordered_map<std::string, std::pair<std::string_view, std::string_view>, ViewHash, std::equal_to<>>
+      families_;
   int64_t valid_ = 0, failed_ = 0, bandwidth_ = 0;
   size_t memory_ = 0;
   std::string key_, scratch_, request_, value_;
