@@ -48,6 +48,7 @@ struct Entry {
   int64_t hits = 0;
   int64_t bytes = 0;
   DistinctSketch visitors;
+  uint64_t last_visitor = 0;  // map side: the visitor added last (a repeat is skipped cheaply)
 
   void Encode(std::string* out) const {
     PutVarint64(out, static_cast<uint64_t>(hits));
@@ -82,22 +83,53 @@ struct ViewHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// The entries of one panel by item, remembering the last one used (consecutive lines often share
-// their day, hour or host).
+// A fast hash of a short string: 8 bytes at a time through a multiply-xorshift mix.
+inline uint64_t FastHash(std::string_view s) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0x9fb21c651e98df25ull;
+    h ^= h >> 29;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, s.data() + i, s.size() - i);
+  h = (h ^ w) * 0x9fb21c651e98df25ull;
+  return h ^ (h >> 32);
+}
+
+// The entries of one panel by item: an open-addressing index (hash, position) over a vector of
+// (item, entry), so a lookup is one probe and one compare of equal hashes. Remembers the last
+// entry used (consecutive lines often share their day and hour).
 class ItemTable {
  public:
+  ItemTable() : slots_(1 << 8) {}
   Entry& Get(std::string_view item, size_t* memory) {
-    if (last_ != nullptr && item == last_->first) return last_->second;
-    auto it = map_.find(item);
-    if (it == map_.end()) {
-      it = map_.emplace(std::string(item), Entry{}).first;
-      *memory += item.size() + 128;
+    if (last_ != kNone && items_[last_].first == item) return items_[last_].second;
+    const uint64_t h = FastHash(item) | 1;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.hash == 0) {
+        if ((items_.size() + 1) * 2 > slots_.size()) {
+          Grow();
+          return Insert(item, h, memory);
+        }
+        slot = Slot{h, static_cast<uint32_t>(items_.size())};
+        items_.emplace_back(std::string(item), Entry{});
+        *memory += item.size() + 160;
+        last_ = slot.index;
+        return items_.back().second;
+      }
+      if (slot.hash == h && items_[slot.index].first == item) {
+        last_ = slot.index;
+        return items_[slot.index].second;
+      }
     }
-    last_ = &*it;
-    return it->second;
   }
   void Emit(char code, Emitter& out, std::string* key, std::string* value) const {
-    for (auto& [item, entry] : map_) {
+    for (auto& [item, entry] : items_) {
       key->assign(1, code);
       key->append(item);
       value->clear();
@@ -106,13 +138,41 @@ class ItemTable {
     }
   }
   void Clear() {
-    map_.clear();
-    last_ = nullptr;
+    items_.clear();
+    slots_.assign(1 << 8, Slot{});
+    last_ = kNone;
   }
 
  private:
-  std::unordered_map<std::string, Entry, ViewHash, std::equal_to<>> map_;
-  std::pair<const std::string, Entry>* last_ = nullptr;
+  static constexpr uint32_t kNone = ~0u;
+  struct Slot {
+    uint64_t hash = 0;  // 0: empty
+    uint32_t index = 0;
+  };
+  Entry& Insert(std::string_view item, uint64_t h, size_t* memory) {
+    size_t mask = slots_.size() - 1;
+    size_t i = h & mask;
+    while (slots_[i].hash != 0) i = (i + 1) & mask;
+    slots_[i] = Slot{h, static_cast<uint32_t>(items_.size())};
+    items_.emplace_back(std::string(item), Entry{});
+    *memory += item.size() + 160;
+    last_ = slots_[i].index;
+    return items_.back().second;
+  }
+  void Grow() {
+    std::vector<Slot> bigger(slots_.size() * 2);
+    size_t mask = bigger.size() - 1;
+    for (const Slot& s : slots_) {
+      if (s.hash == 0) continue;
+      size_t i = s.hash & mask;
+      while (bigger[i].hash != 0) i = (i + 1) & mask;
+      bigger[i] = s;
+    }
+    slots_.swap(bigger);
+  }
+  std::vector<Slot> slots_;
+  std::vector<std::pair<std::string, Entry>> items_;
+  uint32_t last_ = kNone;
 };
 
 // Entries keyed by one of a few static strings (the family names of jobs/user_agent.h).
@@ -266,7 +326,8 @@ class WeblogMapper : public Mapper {
     auto add = [&](Entry& e) {
       e.hits++;
       e.bytes += bytes;
-      if (counts_visitor) {
+      if (counts_visitor && e.last_visitor != visitor) {
+        e.last_visitor = visitor;
         bool was_exact = e.visitors.exact();
         e.visitors.Add(visitor);
         if (was_exact && !e.visitors.exact()) memory_ += DistinctSketch::kRegisters;
@@ -290,7 +351,9 @@ class WeblogMapper : public Mapper {
     std::string_view site = ReferrerSite(referrer);
     if (!site.empty()) add(sites_.Get(site, &memory_));
     add(statuses_[line->status]);
-    add(days_.Get(day_only, &memory_));
+    Entry& day_entry = days_.Get(day_only, &memory_);  // its visitors are counted exactly ('V')
+    day_entry.hits++;
+    day_entry.bytes += bytes;
     add(hourly_.Get(day_hour, &memory_));
     if (memory_ > kFlushBytes) Flush(out);
   }
@@ -298,14 +361,13 @@ class WeblogMapper : public Mapper {
   void Finish(Emitter& out) override { Flush(out); }
 
  private:
-  // The OS and browser families of an agent, cached (agents repeat a lot).
+  // The OS and browser families of an agent, from a direct-mapped cache keyed by the agent's
+  // hash (agents repeat a lot; a collision could only mislabel a family, at odds of 2^-64).
   std::pair<std::string_view, std::string_view> Families(std::string_view agent) {
-    auto it = families_.find(agent);
-    if (it != families_.end()) return it->second;
-    if (families_.size() >= 4096) families_.clear();
-    auto f = std::pair{OsFamily(agent), BrowserFamily(agent)};
-    families_.emplace(std::string(agent), f);
-    return f;
+    const uint64_t h = FastHash(agent) | 1;
+    FamilySlot& slot = families_[h & (kFamilySlots - 1)];
+    if (slot.hash != h) slot = FamilySlot{h, OsFamily(agent), BrowserFamily(agent)};
+    return {slot.os, slot.browser};
   }
 
   void Flush(Emitter& out) {
@@ -379,8 +441,12 @@ class WeblogMapper : public Mapper {
   std::vector<Entry> hours_;     // by hour of day
   std::vector<Entry> statuses_;  // by status code
   VisitorSet visitors_;
-  std::unordered_map<std::string, std::pair<std::string_view, std::string_view>, ViewHash, std::equal_to<>>
-      families_;
+  struct FamilySlot {
+    uint64_t hash = 0;
+    std::string_view os, browser;
+  };
+  static constexpr size_t kFamilySlots = 1024;
+  std::vector<FamilySlot> families_ = std::vector<FamilySlot>(kFamilySlots);
   int64_t valid_ = 0, failed_ = 0, bandwidth_ = 0;
   size_t memory_ = 0;
   std::string key_, scratch_, request_, value_;

@@ -22,7 +22,8 @@
 //  - per entry: hits, bytes (exact) and visitors: distinct visitors among the entry's non-4xx
 //    lines, by DistinctSketch (jobs/hyperloglog.h): exact up to 64 visitors, beyond that a
 //    HyperLogLog with a standard error of 1.6%. (GoAccess instead credits each new visitor to
-//    the entries of its first request only.) The visitors of a day are exact (as the total).
+//    the entries of its first request only.) The visitors of a day are exact (as the total): the
+//    job writes 0 in the visitors panel's rows and the day_visitors lines carry the count.
 //
 // How: each map thread aggregates in memory (hits, bytes, sketch per entry; a set of visitor
 // hashes) and emits when its tables pass 64 MiB and at the end, so memory is bounded whatever

@@ -57,8 +57,8 @@ TEST(WeblogTest, EveryPanelInOnePass) {
             "status_codes:00000:404\t2\t0\t14\n"
             "visit_time:00000:00\t2\t1\t20\n"
             "visit_time:00000:23\t4\t1\t214\n"
-            "visitors:00000:2024-02-29\t4\t1\t214\n"
-            "visitors:00000:2024-03-01\t2\t1\t20\n");
+            "visitors:00000:2024-02-29\t4\t0\t214\n"
+            "visitors:00000:2024-03-01\t2\t0\t20\n");
 }
 
 TEST(WeblogTest, TopKeepsTheMostHitEntries) {
