@@ -11,10 +11,36 @@ namespace mr {
 
 void DistinctSketch::Add(uint64_t hash) {
   if (!registers_.empty()) return AddToRegisters(hash);
-  auto it = std::lower_bound(exact_.begin(), exact_.end(), hash);  // kept sorted
-  if (it != exact_.end() && *it == hash) return;
-  exact_.insert(it, hash);
-  if (exact_.size() > kExactLimit) ToRegisters();
+  if (hash == 0) hash = 1;  // 0 marks an empty slot
+  if (!exact_.empty()) {
+    const size_t mask = exact_.size() - 1;
+    for (size_t i = (hash >> 40) & mask;; i = (i + 1) & mask) {
+      if (exact_[i] == hash) return;
+      if (exact_[i] == 0) break;
+    }
+  }
+  if (count_ == kExactLimit) {
+    ToRegisters();
+    return AddToRegisters(hash);
+  }
+  if ((count_ + 1) * 2 > exact_.size()) GrowExact();
+  const size_t mask = exact_.size() - 1;
+  size_t i = (hash >> 40) & mask;
+  while (exact_[i] != 0) i = (i + 1) & mask;
+  exact_[i] = hash;
+  count_++;
+}
+
+void DistinctSketch::GrowExact() {
+  std::vector<uint64_t> old(std::max<size_t>(8, exact_.size() * 2), 0);
+  old.swap(exact_);
+  const size_t mask = exact_.size() - 1;
+  for (uint64_t h : old) {
+    if (h == 0) continue;
+    size_t i = (h >> 40) & mask;
+    while (exact_[i] != 0) i = (i + 1) & mask;
+    exact_[i] = h;
+  }
 }
 
 void DistinctSketch::AddToRegisters(uint64_t hash) {
@@ -26,13 +52,18 @@ void DistinctSketch::AddToRegisters(uint64_t hash) {
 
 void DistinctSketch::ToRegisters() {
   registers_.assign(kRegisters, 0);
-  for (uint64_t h : exact_) AddToRegisters(h);
+  for (uint64_t h : exact_) {
+    if (h != 0) AddToRegisters(h);
+  }
   std::vector<uint64_t>().swap(exact_);
+  count_ = 0;
 }
 
 void DistinctSketch::Merge(const DistinctSketch& other) {
   if (other.registers_.empty()) {
-    for (uint64_t h : other.exact_) Add(h);
+    for (uint64_t h : other.exact_) {
+      if (h != 0) Add(h);
+    }
     return;
   }
   if (registers_.empty()) ToRegisters();
@@ -40,7 +71,7 @@ void DistinctSketch::Merge(const DistinctSketch& other) {
 }
 
 uint64_t DistinctSketch::Estimate() const {
-  if (registers_.empty()) return exact_.size();
+  if (registers_.empty()) return count_;
   const double m = static_cast<double>(kRegisters);
   double sum = 0;
   size_t zeros = 0;
@@ -62,8 +93,10 @@ uint64_t DistinctSketch::Estimate() const {
 void DistinctSketch::Encode(std::string* out) const {
   if (registers_.empty()) {
     out->push_back('E');
-    PutVarint64(out, exact_.size());
-    for (uint64_t h : exact_) PutFixed64BE(out, h);
+    PutVarint64(out, count_);
+    for (uint64_t h : exact_) {
+      if (h != 0) PutFixed64BE(out, h);
+    }
     return;
   }
   out->push_back('H');
@@ -71,8 +104,7 @@ void DistinctSketch::Encode(std::string* out) const {
 }
 
 bool DistinctSketch::Decode(std::string_view* in, DistinctSketch* out) {
-  out->exact_.clear();
-  out->registers_.clear();
+  *out = DistinctSketch();
   if (in->empty()) return false;
   char tag = (*in)[0];
   in->remove_prefix(1);
@@ -87,10 +119,9 @@ bool DistinctSketch::Decode(std::string_view* in, DistinctSketch* out) {
   for (uint64_t i = 0; i < n; i++) {
     uint64_t h = 0;
     for (int b = 0; b < 8; b++) h = (h << 8) | static_cast<unsigned char>((*in)[i * 8 + b]);
-    out->exact_.push_back(h);
+    out->Add(h);
   }
   in->remove_prefix(n * 8);
-  std::sort(out->exact_.begin(), out->exact_.end());
   return true;
 }
 

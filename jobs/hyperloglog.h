@@ -49,8 +49,12 @@ class DistinctSketch {
 
  private:
   void ToRegisters();
+  void GrowExact();
   void AddToRegisters(uint64_t hash);
-  std::vector<uint64_t> exact_;    // distinct hashes while exact
+  // While exact: an open-addressing set of the hashes (0 = empty slot; a hash of 0 is taken as 1),
+  // at most half full, 8 to 128 slots.
+  std::vector<uint64_t> exact_;
+  uint32_t count_ = 0;
   std::vector<uint8_t> registers_;  // the HyperLogLog once not exact
 };
 

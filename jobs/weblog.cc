@@ -212,28 +212,27 @@ struct VisitorHash {
 // The hash of a visitor's identity (day as YYYYMMDD, HOST, agent without spaces): the bytes go 8 at
 // a time through a multiply-xorshift mix (not FNV: a byte at a time is too slow here).
 uint64_t VisitorHashOf(int32_t day, std::string_view host, std::string_view agent) {
-  char buf[512];
+  char buf[1024];
   size_t n = 0;
-  for (char c : host) {
-    if (n == sizeof(buf)) break;
-    buf[n++] = c;
+  auto put = [&](std::string_view piece) {
+    piece = piece.substr(0, sizeof(buf) - n);  // an identity longer than 1 KiB is cut (same cut every time)
+    std::memcpy(buf + n, piece.data(), piece.size());
+    n += piece.size();
+  };
+  put(host);
+  put(std::string_view("\0", 1));
+  // The agent without its spaces, copied a run at a time.
+  for (size_t pos = 0; pos < agent.size();) {
+    const void* sp = std::memchr(agent.data() + pos, ' ', agent.size() - pos);
+    size_t end = sp ? static_cast<const char*>(sp) - agent.data() : agent.size();
+    put(agent.substr(pos, end - pos));
+    pos = end + 1;
   }
-  if (n < sizeof(buf)) buf[n++] = '\0';
-  uint64_t h = 0x243f6a8885a308d3ull ^ host.size();
+  uint64_t h = 0x243f6a8885a308d3ull ^ (static_cast<uint64_t>(day) << 16) ^ host.size();
   auto mix = [&h](uint64_t w) {
     h = (h ^ w) * 0x9fb21c651e98df25ull;
     h ^= h >> 29;
   };
-  mix(static_cast<uint64_t>(day));
-  for (char c : agent) {
-    if (c == ' ') continue;
-    if (n == sizeof(buf)) {
-      uint64_t w;
-      for (size_t i = 0; i + 8 <= n; i += 8) std::memcpy(&w, buf + i, 8), mix(w);
-      n = 0;
-    }
-    buf[n++] = c;
-  }
   size_t i = 0;
   for (uint64_t w; i + 8 <= n; i += 8) std::memcpy(&w, buf + i, 8), mix(w);
   uint64_t tail = 0;
@@ -335,15 +334,24 @@ class WeblogMapper : public Mapper {
     };
 
     auto [os, browser] = Families(agent);
-    request_.assign(line->method);
-    request_.push_back(' ');
-    request_.append(line->path);
-    if (!line->protocol.empty()) {
+    // "METHOD PATH[ PROTOCOL]": the request as written, one view when the parts are contiguous.
+    std::string_view request;
+    const std::string_view last = line->protocol.empty() ? line->path : line->protocol;
+    if (line->path.data() == line->method.data() + line->method.size() + 1 &&
+        (line->protocol.empty() || line->protocol.data() == line->path.data() + line->path.size() + 1)) {
+      request = std::string_view(line->method.data(), last.data() + last.size() - line->method.data());
+    } else {
+      request_.assign(line->method);
       request_.push_back(' ');
-      request_.append(line->protocol);
+      request_.append(line->path);
+      if (!line->protocol.empty()) {
+        request_.push_back(' ');
+        request_.append(line->protocol);
+      }
+      request = request_;
     }
     int kind = line->status == 404 ? 2 : IsStaticFile(line->path) ? 1 : 0;
-    add(requests_[kind].Get(request_, &memory_));
+    add(requests_[kind].Get(request, &memory_));
     add(hosts_.Get(line->host, &memory_));
     add(os_.Get(os));
     add(browsers_.Get(browser));
