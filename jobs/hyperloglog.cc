@@ -99,6 +99,19 @@ void DistinctSketch::Encode(std::string* out) const {
     }
     return;
   }
+  size_t nonzero = 0;
+  for (uint8_t r : registers_) nonzero += r != 0;
+  if (nonzero * 3 < kRegisters) {  // sparse: (index, rank) of the registers set, 3 bytes each
+    out->push_back('S');
+    PutVarint64(out, nonzero);
+    for (size_t i = 0; i < kRegisters; i++) {
+      if (registers_[i] == 0) continue;
+      out->push_back(static_cast<char>(i >> 8));
+      out->push_back(static_cast<char>(i & 0xff));
+      out->push_back(static_cast<char>(registers_[i]));
+    }
+    return;
+  }
   out->push_back('H');
   out->append(reinterpret_cast<const char*>(registers_.data()), registers_.size());
 }
@@ -108,6 +121,19 @@ bool DistinctSketch::Decode(std::string_view* in, DistinctSketch* out) {
   if (in->empty()) return false;
   char tag = (*in)[0];
   in->remove_prefix(1);
+  if (tag == 'S') {
+    uint64_t n = 0;
+    if (!GetVarint64(in, &n) || n > kRegisters || in->size() < n * 3) return false;
+    out->registers_.assign(kRegisters, 0);
+    for (uint64_t i = 0; i < n; i++) {
+      const unsigned char* p = reinterpret_cast<const unsigned char*>(in->data()) + i * 3;
+      size_t index = (static_cast<size_t>(p[0]) << 8) | p[1];
+      if (index >= kRegisters || p[2] == 0 || p[2] > 64 - kPrecision + 1) return false;
+      out->registers_[index] = p[2];
+    }
+    in->remove_prefix(n * 3);
+    return true;
+  }
   if (tag == 'H') {
     if (in->size() < kRegisters) return false;
     out->registers_.assign(in->data(), in->data() + kRegisters);

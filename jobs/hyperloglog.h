@@ -42,8 +42,9 @@ class DistinctSketch {
   // Bytes held, for memory accounting.
   size_t MemoryBytes() const { return exact_.capacity() * 8 + registers_.capacity(); }
 
-  // Appends a self-delimiting encoding to *out; Decode reads one from the front of *in and
-  // advances it (false on a malformed encoding).
+  // Appends a self-delimiting encoding to *out ('E' the exact hashes; 'S' the set registers as
+  // (index, rank) triples while fewer than a third are set; 'H' all 4096 registers); Decode reads
+  // one from the front of *in and advances it (false on a malformed encoding).
   void Encode(std::string* out) const;
   static bool Decode(std::string_view* in, DistinctSketch* out);
 

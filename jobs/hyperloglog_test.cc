@@ -45,7 +45,10 @@ TEST(DistinctSketchTest, MergeIsTheSketchOfTheUnionAndEncodingRoundTrips) {
   a.Merge(b);
   a.Merge(small);
   EXPECT_EQ(a.Estimate(), all.Estimate());
-  for (const DistinctSketch* s : {&a, &small}) {
+  DistinctSketch sparse;
+  for (uint64_t i = 0; i < 200; i++) sparse.Add(H(i + 99999));
+  EXPECT_FALSE(sparse.exact());
+  for (const DistinctSketch* s : {&a, &small, &sparse}) {
     std::string enc;
     s->Encode(&enc);
     enc += "rest";
@@ -54,6 +57,7 @@ TEST(DistinctSketchTest, MergeIsTheSketchOfTheUnionAndEncodingRoundTrips) {
     ASSERT_TRUE(DistinctSketch::Decode(&in, &back));
     EXPECT_EQ(in, "rest");
     EXPECT_EQ(back.Estimate(), s->Estimate());
+    if (s == &sparse) EXPECT_LT(enc.size(), 1000u);  // not 4 KiB
   }
   std::string_view bad = "E\x05xx";
   DistinctSketch junk;
