@@ -2,7 +2,7 @@
 // format syntax, so logs that are not Common/Combined can be read.
 //
 //   format=common | combined (or absent)  the built-in parser (jobs/log_line.h): Common and
-//                                         Combined lines, with any trailing fields
+//                                         Combined lines, with any trailing fields, and vhost_combined
 //   format=vcombined                      "%v:%^ %h %^ %e %t %r %s %b %R %u" (Apache's vhost_combined)
 //   format=SPEC                           a custom layout:
 //

@@ -55,6 +55,14 @@ TEST(LogFormatTest, CustomLayouts) {
   EXPECT_FALSE(pipes->Parse("[01/Mar/2024:10:00:00 +0000]|h|\"GET / x\"|301|1k").has_value());
   EXPECT_FALSE(pipes->Parse("[01/Mar/2024:10:00:00 +0000] h").has_value());
 
+  // The built-in parser recognises vhost_combined lines by themselves.
+  auto v = ParseLogLine("www.example.com:8080 ::1 - - [01/Mar/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1");
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->vhost, "www.example.com");
+  EXPECT_EQ(v->host, "::1");
+  EXPECT_FALSE(ParseLogLine("www.example.com:80x ::1 - - [01/Mar/2024:10:00:00 +0000] \"GET /\" 200 1").has_value());
+  EXPECT_FALSE(ParseLogLine(":80 ::1 - - [01/Mar/2024:10:00:00 +0000] \"GET /\" 200 1").has_value());
+
   // The named Common/Combined formats are the built-in parser.
   auto combined = LogFormat::Make("combined");
   ASSERT_TRUE(combined.ok());

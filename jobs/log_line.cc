@@ -150,7 +150,31 @@ bool ParseTime(Cursor& c, LogLine* out) {
 
 }  // namespace
 
+std::optional<LogLine> ParseLogLineCore(std::string_view line);
+
 std::optional<LogLine> ParseLogLine(std::string_view line) {
+  std::optional<LogLine> r = ParseLogLineCore(line);
+  if (r) return r;
+  // Apache's vhost_combined: "VHOST:PORT " before a log line.
+  size_t sp = line.find(' ');
+  if (sp == std::string_view::npos) return std::nullopt;
+  std::string_view first = line.substr(0, sp);
+  size_t colon = first.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || first.size() - colon - 1 < 1 || first.size() - colon - 1 > 5) {
+    return std::nullopt;
+  }
+  for (size_t i = colon + 1; i < first.size(); i++) {
+    if (first[i] < '0' || first[i] > '9') return std::nullopt;
+  }
+  for (char c : first.substr(0, colon)) {
+    if (!kFieldByte[static_cast<unsigned char>(c)]) return std::nullopt;
+  }
+  r = ParseLogLineCore(line.substr(sp + 1));
+  if (r) r->vhost = first.substr(0, colon);
+  return r;
+}
+
+std::optional<LogLine> ParseLogLineCore(std::string_view line) {
   LogLine r;
   Cursor c(line);
   if (!c.Run(kFieldByte, &r.host) || !c.Char(' ') || !c.Run(kFieldByte, &r.ident) || !c.Char(' ') ||

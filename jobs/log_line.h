@@ -21,6 +21,8 @@
 // time minus the offset, and must still fall in the years 0001..9999.
 // Anything else -- a missing or extra space, a missing field, a request with a space in its path, a
 // status of 2 or 4 digits, BYTES followed by anything but a space -- is not a log line.
+// A line that is not a log line by itself but is "VHOST:PORT" SP and then a log line (Apache's
+// vhost_combined; VHOST = 1*field-byte, PORT = 1*5DIGIT) is read as that log line, with VHOST kept.
 // The engine has already removed the line's '\n' and one trailing '\r'.
 //
 // Pure function over caller-owned memory; thread-safe.
@@ -56,10 +58,11 @@ struct LogLine {
   int status = 0;             // the three digits' value, 0..999
   int64_t bytes = 0;          // 0 when BYTES is "-"
   std::string_view rest;      // what follows BYTES, without the separating space ("" if nothing)
+  std::string_view vhost;      // the virtual host of a vhost_combined line (or %v), else ""
   // Set only by a custom LogFormat (jobs/log_format.h), which reads these fields itself:
   bool custom = false;
   bool has_agent = false;       // the format has %u (referrer is "" when it has no %R)
-  std::string_view referrer, agent, vhost;
+  std::string_view referrer, agent;
 };
 
 // The parsed line, or nullopt when `line` is not a log line by the grammar above.

@@ -15,6 +15,7 @@ What it contains:
   * about 1% malformed lines: truncated, text garbage, binary garbage, impossible dates (31/Feb,
     29/Feb/2023, hour 24, minute 60, unknown month), bad zones, bad status or size fields, and `"-"`
     requests. (A truncated line can happen to still be a valid line, e.g. cut inside BYTES.)
+  * about 2% of lines in Apache's vhost_combined layout (a "VHOST:PORT " prefix);
   * user agents of many browser and OS families (bots, tools, Edge, Opera, Android, iPad, old IE),
     agents with escaped quotes, referrers with ports, without a scheme, empty or relative, static
     files in upper case or followed by a query string.
@@ -175,6 +176,8 @@ class Generator:
         user = '-' if rng.random() < 0.95 else rng.choice(USERS)
         line = '%s - %s [%s] "%s" %d %s' % (self.zipf(self.hosts, self.host_cum), user, fmt_time(local, offset),
                                             request, status, size)
+        if not self.clean and rng.random() < 0.02:  # Apache's vhost_combined
+            line = rng.choice(['shop.example:443 ', 'www.example.com:80 ', 'api.example:8080 ']) + line
         r = rng.random()
         if self.clean:
             return (line + ' "%s" "%s"' % (rng.choice(REFERRERS), rng.choice(AGENTS))).encode('utf-8')

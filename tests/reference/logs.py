@@ -19,7 +19,9 @@ the C++ parser:
     hour < 24, minute and second < 60, year >= 1), Mon an English abbreviation with that exact
     capitalisation, and the zone hours < 24 and minutes < 60; UTC = local time - offset, which
     must stay within datetime's years 1..9999;
-  * lines are cut at '\\n'; one trailing '\\r' is dropped; a final line without '\\n' counts.
+  * lines are cut at '\\n'; one trailing '\\r' is dropped; a final line without '\\n' counts;
+  * a line that does not match but is "VHOST:PORT " (VHOST field bytes, PORT 1-5 digits) followed
+    by a line that does is read as that line (Apache's vhost_combined).
 
 The newer keys and filters, from the same definitions (jobs/logs.h, jobs/user_agent.h):
   * Combined tail: what follows BYTES is `"REF" "AGENT"` then the end or a space; inside the quotes
@@ -48,6 +50,7 @@ LINE_RE = re.compile(
     rb'"(?P<method>' + TOKEN + rb') (?P<path>' + FIELD + rb')(?: (?P<proto>' + FIELD + rb'))?" '
     rb'(?P<status>[0-9]{3}) (?P<bytes>-|[0-9]+)(?: (?P<rest>.*))?',
     re.DOTALL)
+VHOST_RE = re.compile(rb'[^\x00-\x20"\x7f]+:[0-9]{1,5} (?P<line>.*)', re.DOTALL)
 MONTHS = {m.encode(): i + 1 for i, m in enumerate(
     ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'])}
 BYS = ('status', 'path', 'host', 'method', 'hour', 'day', 'visitors', 'referrer', 'agent', 'browser', 'os',
@@ -90,6 +93,9 @@ def tail(m):
 def parse(line):
     """Returns (match, utc datetime, bytes, local datetime) or None for a malformed line."""
     m = LINE_RE.fullmatch(line)
+    if not m:
+        v = VHOST_RE.fullmatch(line)  # "VHOST:PORT " then a log line (Apache's vhost_combined)
+        m = LINE_RE.fullmatch(v['line']) if v else None
     if not m:
         return None
     month = MONTHS.get(m['mon'])
