@@ -128,7 +128,7 @@ std::string HtmlEscape(std::string_view s) {
 }
 
 // A bar chart of hits (and visitors) per row, as inline SVG.
-std::string SvgChart(const std::vector<ReportRow>& rows, const std::string& label_of_bytes) {
+std::string SvgChart(const std::vector<ReportRow>& rows, const std::string& label) {
   if (rows.empty()) return "";
   const int width = 960, height = 240, left = 60, bottom = 40, top = 16;
   int64_t max = 1;
@@ -136,7 +136,7 @@ std::string SvgChart(const std::vector<ReportRow>& rows, const std::string& labe
   const double slot = static_cast<double>(width - left - 10) / rows.size();
   std::string svg = fmt::format(
       "<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-label=\"{}\" class=\"chart\">", width, height,
-      HtmlEscape(label_of_bytes));
+      HtmlEscape(label));
   for (int i = 0; i <= 4; i++) {
     double y = top + (height - top - bottom) * (1 - i / 4.0);
     svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" class=\"grid\"/>", left, y, width - 10, y);
@@ -198,6 +198,7 @@ Result<WeblogReport> ReadWeblogReport(const std::string& dir) {
     if (e.path().filename().string().starts_with("part-r-")) parts.push_back(e.path());
   }
   std::sort(parts.begin(), parts.end());
+  if (parts.empty()) return Status::InvalidArgument(fmt::format("{} has no part files", dir));
   WeblogReport r;
   for (const fs::path& part : parts) {
     std::ifstream in(part, std::ios::binary);
@@ -210,13 +211,6 @@ Result<WeblogReport> ReadWeblogReport(const std::string& dir) {
         return Status::InvalidArgument(
             fmt::format("{} line {} is not weblog output (was OUT written by --job weblog?)", part.string(), n));
       }
-    }
-  }
-  if (r.valid_requests + r.failed_requests == 0 && r.panels.empty()) {
-    bool any_general = false;
-    for (const fs::path& part : parts) any_general |= fs::file_size(part, ec) > 0;
-    if (!any_general && parts.empty()) {
-      return Status::InvalidArgument(fmt::format("{} has no part files", dir));
     }
   }
   // The exact visitors of each day replace the sketch's estimate in the visitors panel.

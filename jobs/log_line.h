@@ -74,8 +74,8 @@ std::optional<LogLine> ParseLogLine(std::string_view line);
 //   QUOTED = '"' *( qbyte / BACKSLASH ebyte ) '"'    qbyte: any byte but '"', BACKSLASH and the
 //            ASCII controls; ebyte: any byte but the controls (so a backslash escapes '"')
 //
-// i.e. Apache's escaping (a backslash before '"' or a backslash) is understood; the views keep the bytes as written, escapes
-// included. False (and empty views) when `rest` does not start that way: a Common line, or a
+// i.e. Apache's escaping (a backslash before '"' or a backslash) is understood; the views keep
+// the bytes as written, escapes included. False (and empty views) when `rest` does not start that way: a Common line, or a
 // line with other trailing fields. A referrer or agent of "-" is returned as "-".
 bool ParseCombinedTail(std::string_view rest, std::string_view* referrer, std::string_view* agent);
 
