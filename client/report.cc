@@ -292,7 +292,7 @@ json RenderJson(const WeblogReport& r, size_t top) {
   general["unique_files"] = count("requests");
   general["unique_static_files"] = count("static_requests");
   general["unique_not_found"] = count("not_found");
-  general["unique_referrers"] = count("referring_sites");
+  general["unique_referring_sites"] = count("referring_sites");
   general["bandwidth"] = r.bandwidth;
   j["general"] = general;
   for (const PanelInfo& p : ReportPanels()) {

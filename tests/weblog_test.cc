@@ -99,7 +99,7 @@ TEST_F(WeblogTest, MatchesTheReferenceOnLogsFullOfTraps) {
     ASSERT_TRUE(got.is_object() && want.is_object()) << what;
     for (const char* f : kGeneralFields) EXPECT_EQ(got["general"][f], want["general"][f]) << f << " " << what;
     EXPECT_GT(want["general"]["failed_requests"].get<int64_t>(), 0);
-    EXPECT_EQ(got["general"]["unique_referrers"], want["general"]["unique_referrers"]) << what;
+    EXPECT_EQ(got["general"]["unique_referring_sites"], want["general"]["unique_referring_sites"]) << what;
     int sketched = 0;
     for (auto& [panel, entries] : want.items()) {
       if (panel == "general") continue;

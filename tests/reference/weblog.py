@@ -70,7 +70,7 @@ def main(argv):
         'total_requests': valid + failed, 'valid_requests': valid, 'failed_requests': failed,
         'unique_visitors': sum(len(v) for v in day_visitors.values()),
         'unique_files': len(panels['requests']), 'unique_static_files': len(panels['static_requests']),
-        'unique_not_found': len(panels['not_found']), 'unique_referrers': len(panels['referring_sites']),
+        'unique_not_found': len(panels['not_found']), 'unique_referring_sites': len(panels['referring_sites']),
         'bandwidth': bandwidth}}
     for panel, entries in panels.items():
         out[panel] = {item: {'hits': e[0], 'bytes': e[1],
