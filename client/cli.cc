@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "client/commands.h"
+#include "client/report.h"
 #include "client/run.h"
 #include "common/address.h"
 #include "client/tera.h"
@@ -135,6 +136,9 @@ int RunCli(int argc, char** argv) {
   run_cmd->add_option("--http", run.http, "the master's dashboard address HOST:PORT (port 0 = any)")
       ->capture_default_str();
   run_cmd->add_flag("--json", run.json, "machine-readable summary");
+  run_cmd->add_option("--then", run.then,
+                      "a further step \"JOB [KEY=VALUE]...\" over the previous step's output, one reducer "
+                      "(repeatable), e.g. --then 'topn n=10'");
   add_token_flag(run_cmd);
 
   // mr teragen / teravalidate
@@ -153,6 +157,14 @@ int RunCli(int argc, char** argv) {
   teravalidate_cmd->add_option("DIR", tv.dir, "the sorted output")->required();
   teravalidate_cmd->add_option("--input", tv.inputs, "the input that was sorted: check the output holds its records");
   teravalidate_cmd->add_flag("--json", tv.json, "machine-readable output");
+  // mr report
+  auto* report_cmd = app.add_subcommand("report", "render a weblog job's output: terminal summary, JSON or HTML");
+  ReportOptions report;
+  report_cmd->add_option("OUT", report.output, "the output directory of a --job weblog run")->required();
+  report_cmd->add_flag("--json", report.json, "GoAccess-compatible JSON on stdout");
+  report_cmd->add_option("--html", report.html, "write one self-contained HTML page to this file");
+  report_cmd->add_option("--top", report.top, "entries shown per panel")->capture_default_str()->check(
+      CLI::Range(1, 100000));
 
   try {
     app.parse(argc, argv);
@@ -230,6 +242,7 @@ int RunCli(int argc, char** argv) {
     }
     return kExitOk;
   }
+  if (report_cmd->parsed()) return CmdReport(report);
   if (submit_cmd->parsed()) return CmdSubmit(client, submit);
   if (status_cmd->parsed()) return CmdStatus(client, job_id);
   if (jobs_cmd->parsed()) return CmdJobs(client);

@@ -280,7 +280,11 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
     if (eq == std::string::npos || eq == 0) {
       return Status::InvalidArgument(fmt::format("--arg {}: want KEY=VALUE", kv));
     }
-    (*spec.mutable_args())[kv.substr(0, eq)] = kv.substr(eq + 1);
+    std::string key = kv.substr(0, eq);
+    if (spec.args().contains(key)) {
+      return Status::InvalidArgument(fmt::format("--arg {} is given more than once", key));
+    }
+    (*spec.mutable_args())[key] = kv.substr(eq + 1);
   }
   spec.set_overwrite(o.overwrite);
   return spec;

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/auth.h"
+#include "jobs/job.h"
 #include "common/process.h"
 
 namespace mr {
@@ -58,10 +60,35 @@ Result<MasterAddresses> WaitForMasterAddress(const std::string& dir, Child& mast
 
 }  // namespace
 
+Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std::string& scratch) {
+  auto first = MakeJobSpec(o.submit);
+  if (!first.ok()) return first.status();
+  std::vector<proto::JobSpec> steps = {*first};
+  for (size_t i = 0; i < o.then.size(); i++) {
+    std::istringstream words(o.then[i]);
+    SubmitOptions step;
+    if (!(words >> step.job)) return Status::InvalidArgument("--then: want \"JOB [KEY=VALUE]...\"");
+    for (std::string kv; words >> kv;) step.args.push_back(kv);
+    step.inputs = {fmt::format("{}/step-{}", scratch, i)};
+    step.output = i + 1 == o.then.size() ? first->output() : fmt::format("{}/step-{}", scratch, i + 1);
+    step.overwrite = first->overwrite();
+    auto spec = MakeJobSpec(step);
+    if (!spec.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], spec.status().message()));
+    JobDefinition def;
+    def.name = spec->job();
+    def.args = JobArgs(spec->args().begin(), spec->args().end());
+    Status valid = ValidateJobDefinition(def);
+    if (!valid.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], valid.message()));
+    steps.push_back(*spec);
+  }
+  if (steps.size() > 1) steps[0].set_output(fmt::format("{}/step-0", scratch));
+  return steps;
+}
+
 int CmdRun(const RunOptions& o) {
-  auto spec = MakeJobSpec(o.submit);
-  if (!spec.ok()) {
-    std::fprintf(stderr, "mr: %s\n", spec.status().message().c_str());
+  auto first = MakeJobSpec(o.submit);
+  if (!first.ok()) {
+    std::fprintf(stderr, "mr: %s\n", first.status().message().c_str());
     return kExitUsage;
   }
   if (o.workers < 1) {
@@ -80,6 +107,17 @@ int CmdRun(const RunOptions& o) {
   const std::string dir = templ;
   const std::string logs = dir + "/logs";
   fs::create_directories(logs);
+  auto steps = MakePipeline(o, dir + "/steps");
+  std::error_code exists_ec;
+  if (steps.ok() && steps->size() > 1 && !first->overwrite() && fs::exists(first->output(), exists_ec)) {
+    steps = Status::InvalidArgument(fmt::format("output {} already exists (use --overwrite)", first->output()));
+  }
+  if (!steps.ok()) {
+    std::fprintf(stderr, "mr: %s\n", steps.status().message().c_str());
+    fs::remove_all(dir, exists_ec);
+    return kExitUsage;
+  }
+  const proto::JobSpec* spec = &steps->back();  // the step whose output is the user's
 
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -126,15 +164,21 @@ int CmdRun(const RunOptions& o) {
     c.json = o.json;
     auto token = LoadToken(o.token_file);
     if (token.ok()) c.token = *token;
-    int submit_code = kExitFailed;
-    auto id = st.ok() ? SubmitJob(c, *spec, &submit_code) : Result<uint64_t>(st);
-    if (!st.ok()) {
-      std::fprintf(stderr, "mr: %s\n", st.message().c_str());
-    } else if (id.ok()) {
-      submitted = true;
+    if (!st.ok()) std::fprintf(stderr, "mr: %s\n", st.message().c_str());
+    for (size_t i = 0; st.ok() && i < steps->size(); i++) {
+      const proto::JobSpec& step = (*steps)[i];
+      int submit_code = kExitFailed;
+      auto id = SubmitJob(c, step, &submit_code);
+      if (!id.ok()) {
+        code = submit_code;
+        refused = i == 0;  // the request itself was wrong: nothing ran, the logs hold nothing of use
+        break;
+      }
+      submitted = i + 1 == steps->size();
       if (!o.json) {
-        std::printf("running %s with %d workers (%d slots, %d threads each)%s\n", spec->job().c_str(), o.workers,
-                    slots, o.threads,
+        std::string which = steps->size() > 1 ? fmt::format("step {}/{}: ", i + 1, steps->size()) : "";
+        std::printf("%srunning %s with %d workers (%d slots, %d threads each)%s\n", which.c_str(), step.job().c_str(),
+                    o.workers, slots, o.threads,
                     addr->http.empty() ? "" : fmt::format("; dashboard http://{}/", addr->http).c_str());
         std::fflush(stdout);
       }
@@ -143,15 +187,16 @@ int CmdRun(const RunOptions& o) {
         final_status = *s;
         have_status = true;
         code = s->state() == proto::JOB_SUCCEEDED ? kExitOk : kExitFailed;
+        if (code != kExitOk) break;
+        if (i + 1 < steps->size() && !o.json) PrintSummary(*s, false);
       } else if (g_interrupted) {
         std::fprintf(stderr, "mr: interrupted; stopping the cluster\n");
         code = kExitInterrupted;
+        break;
       } else {
         std::fprintf(stderr, "mr: %s\n", s.status().message().c_str());
+        break;
       }
-    } else {
-      code = submit_code;
-      refused = true;  // the request itself was wrong: nothing ran, the logs hold nothing of use
     }
   }
 

@@ -2,7 +2,8 @@
 // binary) on loopback with temporary data dirs, runs one job with progress (and names the master's
 // dashboard address), prints the summary and
 // the peak memory of each process, and shuts everything down — also on Ctrl-C. The processes' logs
-// are kept (and named) when the job fails.
+// are kept (and named) when the job fails. With --then, several jobs run one after the other on
+// the same cluster, each reading the output of the one before.
 #pragma once
 
 #include "client/commands.h"
@@ -18,7 +19,15 @@ struct RunOptions {
   std::string http = "127.0.0.1:0";  // the master's dashboard
   bool json = false;
   std::string token_file;  // passed to the master, workers and client ("" = $MR_TOKEN or none)
+  // Further steps, mrjob-style: each "JOB [KEY=VALUE]..." reads the previous step's output and
+  // runs with one reducer; only the last step writes --output. The intermediate outputs live in
+  // the run's temporary directory and are removed with it.
+  std::vector<std::string> then;
 };
+
+// The job specs of a pipeline: the first from `o.submit`, one per `o.then` entry. Intermediate
+// outputs go under `scratch`. InvalidArgument for a bad step (unknown job, bad or repeated arg).
+Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std::string& scratch);
 
 int CmdRun(const RunOptions& options);
 

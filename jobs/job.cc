@@ -11,6 +11,7 @@
 #include "jobs/teragen.h"
 #include "jobs/terasort.h"
 #include "jobs/topn.h"
+#include "jobs/weblog.h"
 #include "jobs/plugin.h"
 #include "jobs/streaming.h"
 #include "jobs/wordcount.h"
@@ -26,6 +27,7 @@ const std::map<std::string, JobFactory>& Registry() {
       {"teragen", MakeTeraGen},
       {"terasort", MakeTeraSort},
       {"topn", MakeTopN},
+      {"weblog", MakeWeblog},
       {"wordcount", MakeWordCount},
   };
   return registry;

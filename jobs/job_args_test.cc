@@ -26,7 +26,8 @@ TEST(JobArgsTest, ChoiceArg) {
 }
 
 TEST(JobArgsTest, EveryBuiltInJobIsRegistered) {
-  EXPECT_EQ(JobNames(), (std::vector<std::string>{"grep", "invertedindex", "logs", "teragen", "terasort", "topn", "wordcount"}));
+  EXPECT_EQ(JobNames(), (std::vector<std::string>{"grep", "invertedindex", "logs", "teragen", "terasort", "topn",
+                                                 "weblog", "wordcount"}));
 }
 
 }  // namespace

@@ -150,7 +150,31 @@ bool ParseTime(Cursor& c, LogLine* out) {
 
 }  // namespace
 
+std::optional<LogLine> ParseLogLineCore(std::string_view line);
+
 std::optional<LogLine> ParseLogLine(std::string_view line) {
+  std::optional<LogLine> r = ParseLogLineCore(line);
+  if (r) return r;
+  // Apache's vhost_combined: "VHOST:PORT " before a log line.
+  size_t sp = line.find(' ');
+  if (sp == std::string_view::npos) return std::nullopt;
+  std::string_view first = line.substr(0, sp);
+  size_t colon = first.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || first.size() - colon - 1 < 1 || first.size() - colon - 1 > 5) {
+    return std::nullopt;
+  }
+  for (size_t i = colon + 1; i < first.size(); i++) {
+    if (first[i] < '0' || first[i] > '9') return std::nullopt;
+  }
+  for (char c : first.substr(0, colon)) {
+    if (!kFieldByte[static_cast<unsigned char>(c)]) return std::nullopt;
+  }
+  r = ParseLogLineCore(line.substr(sp + 1));
+  if (r) r->vhost = first.substr(0, colon);
+  return r;
+}
+
+std::optional<LogLine> ParseLogLineCore(std::string_view line) {
   LogLine r;
   Cursor c(line);
   if (!c.Run(kFieldByte, &r.host) || !c.Char(' ') || !c.Run(kFieldByte, &r.ident) || !c.Char(' ') ||
@@ -168,6 +192,19 @@ std::optional<LogLine> ParseLogLine(std::string_view line) {
     r.rest = std::string_view(c.pos(), line.data() + line.size() - c.pos());
   }
   return r;
+}
+
+bool ParseClfTime(std::string_view text, LogLine* out) {
+  Cursor c(text);
+  return ParseTime(c, out) && c.at_end();
+}
+
+bool ParseRequest(std::string_view text, LogLine* out) {
+  Cursor c(text);
+  out->protocol = {};
+  if (!c.Run(kTchar, &out->method) || !c.Char(' ') || !c.Run(kFieldByte, &out->path)) return false;
+  if (c.Char(' ') && !c.Run(kFieldByte, &out->protocol)) return false;
+  return c.at_end();
 }
 
 int64_t DaysFromCivil(int year, int month, int day) {
@@ -189,6 +226,90 @@ void CivilFromDays(int64_t days, int* year, int* month, int* day) {
   *day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
   *month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   *year = static_cast<int>(yoe + era * 400 + (*month <= 2));
+}
+
+}  // namespace mr
+
+namespace mr {
+namespace {
+
+// One QUOTED field at the front of *s (see log_line.h); advances past it.
+bool Quoted(std::string_view* s, std::string_view* out) {
+  if (s->empty() || (*s)[0] != '"') return false;
+  size_t i = 1;
+  while (i < s->size()) {
+    unsigned char c = static_cast<unsigned char>((*s)[i]);
+    if (c == '"') {
+      *out = s->substr(1, i - 1);
+      s->remove_prefix(i + 1);
+      return true;
+    }
+    if (c < 0x20 || c == 0x7F) return false;
+    if (c == '\\') {
+      if (i + 1 >= s->size()) return false;
+      unsigned char e = static_cast<unsigned char>((*s)[i + 1]);
+      if (e < 0x20 || e == 0x7F) return false;
+      i += 2;
+      continue;
+    }
+    i++;
+  }
+  return false;
+}
+
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+}  // namespace
+
+bool ParseCombinedTail(std::string_view rest, std::string_view* referrer, std::string_view* agent) {
+  std::string_view s = rest, r, a;
+  if (!Quoted(&s, &r) || s.empty() || s[0] != ' ') return *referrer = {}, *agent = {}, false;
+  s.remove_prefix(1);
+  if (!Quoted(&s, &a) || (!s.empty() && s[0] != ' ')) return *referrer = {}, *agent = {}, false;
+  *referrer = r;
+  *agent = a;
+  return true;
+}
+
+bool LineReferrerAgent(const LogLine& line, std::string_view* referrer, std::string_view* agent) {
+  if (!line.custom) return ParseCombinedTail(line.rest, referrer, agent);
+  *referrer = line.referrer;
+  *agent = line.agent;
+  return line.has_agent;
+}
+
+std::string_view ReferrerSite(std::string_view referrer) {
+  size_t i = 0;
+  if (referrer.empty() || !IsAlpha(referrer[0])) return {};
+  while (i < referrer.size() && (IsAlpha(referrer[i]) || (referrer[i] >= '0' && referrer[i] <= '9') ||
+                                 referrer[i] == '+' || referrer[i] == '-' || referrer[i] == '.')) {
+    i++;
+  }
+  if (referrer.substr(i, 3) != "://") return {};
+  std::string_view rest = referrer.substr(i + 3);
+  return rest.substr(0, rest.find_first_of("/?#"));
+}
+
+bool IsStaticFile(std::string_view path) {
+  static constexpr std::string_view kExtensions[] = {
+      ".css", ".js",  ".jpg", ".png", ".gif",  ".ico", ".jpeg", ".pdf",  ".csv", ".mpeg",
+      ".mpg", ".swf", ".woff", ".woff2", ".xls", ".xlsx", ".doc", ".docx", ".ppt", ".pptx",
+      ".txt", ".zip", ".ogg", ".mp3", ".mp4",  ".exe", ".iso",  ".gz",   ".rar", ".svg",
+      ".bmp", ".tar", ".tgz", ".tiff", ".tif", ".ttf", ".flv",  ".dmg",  ".xz",  ".zst"};
+  size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos || path.size() - dot > 6) return false;
+  std::string_view tail = path.substr(dot);
+  for (std::string_view ext : kExtensions) {
+    if (ext.size() != tail.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < ext.size() && same; i++) {
+      char c = tail[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      same = c == ext[i];
+    }
+    if (same) return true;
+  }
+  return false;
 }
 
 }  // namespace mr

@@ -1,5 +1,7 @@
 #include "master/inputs.h"
 
+#include "common/gzip.h"
+
 #include <glob.h>
 #include <unistd.h>
 
@@ -74,6 +76,10 @@ std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t spli
   if (record_size > 0) split_size = std::max<uint64_t>(record_size, split_size / record_size * record_size);
   std::vector<Split> splits;
   for (const auto& f : files) {
+    if (IsGzipPath(f.path) && f.size > 0) {  // gzip cannot be entered in the middle: one split
+      splits.push_back({f.path, 0, f.size});
+      continue;
+    }
     for (uint64_t off = 0; off < f.size; off += split_size) {
       splits.push_back({f.path, off, std::min(split_size, f.size - off)});
     }

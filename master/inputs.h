@@ -3,7 +3,8 @@
 // directory is a valid input. Each file is cut into splits of `split_size` bytes; the line reader
 // (common/line_reader.h) makes the cuts line-exact. With fixed-length records (record_size > 0)
 // the split size is rounded down to a whole number of records (at least one), so every split
-// starts and ends on a record boundary. Empty files have no splits.
+// starts and ends on a record boundary. Empty files have no splits. A `.gz` file is one split (its
+// whole compressed size), read decompressed by its map task.
 // Pure functions over the filesystem; thread-safe.
 #pragma once
 

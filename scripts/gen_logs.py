@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes about SIZE_MB megabytes of realistic web access logs to stdout, for the `logs` job.
 
-Usage: gen_logs.py SIZE_MB [--seed N]
+Usage: gen_logs.py SIZE_MB [--seed N] [--clean]
 
 SIZE_MB may be fractional (0.25). The output is deterministic for a given size and seed.
 What it contains:
@@ -15,6 +15,12 @@ What it contains:
   * about 1% malformed lines: truncated, text garbage, binary garbage, impossible dates (31/Feb,
     29/Feb/2023, hour 24, minute 60, unknown month), bad zones, bad status or size fields, and `"-"`
     requests. (A truncated line can happen to still be a valid line, e.g. cut inside BYTES.)
+  * about 2% of lines in Apache's vhost_combined layout (a "VHOST:PORT " prefix);
+  * user agents of many browser and OS families (bots, tools, Edge, Opera, Android, iPad, old IE),
+    agents with escaped quotes, referrers with ports, without a scheme, empty or relative, static
+    files in upper case or followed by a query string.
+--clean writes what every log analyser reads the same way (for comparisons with GoAccess): only
+valid Combined lines from IP-address clients, with a protocol, no escaped quotes in agents.
 """
 
 import argparse
@@ -42,9 +48,21 @@ AGENTS = [
     'Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148',
     'Googlebot/2.1 (+http://www.google.com/bot.html)',
     'curl/8.5.0', 'python-requests/2.31.0', 'Wget/1.21.4', '-',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 OPR/106.0',
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0 Mobile Safari/537.36',
+    'Mozilla/5.0 (iPad; CPU OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0 Mobile/15E148',
+    'Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)',
+    'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
+    'Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0 Safari/537.36',
+    'Go-http-client/1.1', '',
 ]
+TRAP_AGENTS = ['Mozilla/5.0 \\"quoted\\" Firefox/1.0', 'back\\\\slash spider']
 REFERRERS = ['-', 'https://www.google.com/', 'https://example.com/', 'https://example.com/blog/',
-             'https://news.ycombinator.com/', 'android-app://com.google.android.gm/']
+             'https://news.ycombinator.com/', 'android-app://com.google.android.gm/',
+             'http://localhost:8080/admin?x=1', 'https://www.bing.com/search?q=a', 'https://t.co',
+             'https://user@example.org:8443#frag']
+TRAP_REFERRERS = ['', 'www.example.com/no-scheme', '/relative/path', '://no-scheme', 'https:///empty-host']
 NOT_NEWLINE = [b for b in range(256) if b != 10]
 WORDS = ['alpha', 'beta', 'gamma', 'delta', 'zeta', 'kappa', 'sigma', 'omega', 'café', 'naïve',
          '東京', 'münchen', 'hello%20world', 'a+b', 'x']
@@ -71,7 +89,8 @@ class Picker:
 
 def make_paths(rng, n):
     paths = ['/', '/index.html', '/favicon.ico', '/robots.txt', '/login', '/cart', '/api/v1/health',
-             '/static/css/site.css', '/static/js/app.js', '/wp-login.php', '/café/menu', '/wiki/東京']
+             '/static/css/site.css', '/static/js/app.js', '/wp-login.php', '/café/menu', '/wiki/東京',
+             '/img/LOGO.PNG', '/app.js?v=3', '/fonts/a.woff2', '/report.tar.gz', '/api/v2/items.json']
     while len(paths) < n:
         kind = rng.randrange(8)
         word = rng.choice(WORDS)
@@ -122,10 +141,13 @@ def fmt_time(local, offset):
 
 
 class Generator:
-    def __init__(self, seed):
+    def __init__(self, seed, clean=False):
+        self.clean = clean
         rng = self.rng = random.Random(seed)
         self.paths = make_paths(rng, 3000)
         self.hosts = make_hosts(rng, 1500)
+        if clean:
+            self.hosts = [h for h in self.hosts if h.replace('.', '').isdigit() or ':' in h]
         self.path_cum = zipf_cum(len(self.paths))
         self.host_cum = zipf_cum(len(self.hosts), 0.9)
         self.zone = Picker(rng, *zip(*ZONES))
@@ -147,17 +169,25 @@ class Generator:
             size = '-'
         else:
             size = str(min(int(rng.lognormvariate(8, 1.6)), 50_000_000))
-        protocol = self.protocol()
+        protocol = self.protocol() or ('HTTP/1.1' if self.clean else None)
         request = '%s %s' % (self.method(), self.zipf(self.paths, self.path_cum))
         if protocol:
             request += ' ' + protocol
         user = '-' if rng.random() < 0.95 else rng.choice(USERS)
         line = '%s - %s [%s] "%s" %d %s' % (self.zipf(self.hosts, self.host_cum), user, fmt_time(local, offset),
                                             request, status, size)
+        if not self.clean and rng.random() < 0.02:  # Apache's vhost_combined
+            line = rng.choice(['shop.example:443 ', 'www.example.com:80 ', 'api.example:8080 ']) + line
         r = rng.random()
+        if self.clean:
+            return (line + ' "%s" "%s"' % (rng.choice(REFERRERS), rng.choice(AGENTS))).encode('utf-8')
         if r < 0.7:
-            line += ' "%s" "%s"' % (rng.choice(REFERRERS), rng.choice(AGENTS))
-            if r < 0.07:
+            referrer = rng.choice(REFERRERS) if rng.random() < 0.97 else rng.choice(TRAP_REFERRERS)
+            agent = rng.choice(AGENTS) if rng.random() < 0.98 else rng.choice(TRAP_AGENTS)
+            line += ' "%s" "%s"' % (referrer, agent)
+            if r < 0.03:
+                line += ' "only-one-more"'
+            elif r < 0.07:
                 line += ' %.3f upstream=10.0.%d.%d:8080' % (rng.random(), rng.randrange(4), rng.randrange(1, 20))
         return line.encode('utf-8')
 
@@ -203,15 +233,16 @@ def main(argv):
     parser = argparse.ArgumentParser(description='Writes realistic web access logs to stdout.')
     parser.add_argument('size_mb', type=float, help='megabytes to write (MiB, may be fractional)')
     parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--clean', action='store_true', help='only valid Combined lines from IP clients')
     args = parser.parse_args(argv[1:])
     target = int(args.size_mb * 1024 * 1024)
-    gen = Generator(args.seed)
+    gen = Generator(args.seed, args.clean)
     rng = gen.rng
     out = sys.stdout.buffer
     written = 0
     chunk = []
     while written < target:
-        line = gen.malformed_line() if rng.random() < 0.01 else gen.valid_line()
+        line = gen.malformed_line() if not args.clean and rng.random() < 0.01 else gen.valid_line()
         chunk.append(line)
         written += len(line) + 1
         if len(chunk) >= 4096:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mr builds against (DESIGN §9) when any is missing.
 # Idempotent and quiet when there is nothing to do; uses sudo when not root.
+# --with-comparisons also installs what tests compare against or render with when present
+# (goaccess for the weblog report, chromium for its HTML page); without them those tests skip.
 set -euo pipefail
 
 packages=(
@@ -8,8 +10,9 @@ packages=(
   libboost-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libre2-dev libssl-dev libbenchmark-dev python3 clang
-  iproute2 python3-yaml
+  iproute2 python3-yaml zlib1g-dev
 )
+[ "${1:-}" = "--with-comparisons" ] && packages+=(goaccess chromium)
 
 missing=()
 for p in "${packages[@]}"; do

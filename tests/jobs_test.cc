@@ -301,6 +301,41 @@ TEST_F(JobsTest, LogsMatchesTheReferenceForEveryKeyAndMetric) {
   }
 }
 
+// The groupings on the Combined fields, the time as written, and the filters, against the reference
+// (whose regular expressions and tables share no code with the job).
+TEST_F(JobsTest, LogsNewKeysAndFiltersMatchTheReference) {
+  struct Case {
+    std::vector<std::string> args;      // --arg KEY=VALUE
+    std::vector<std::string> ref_args;  // logs.py flags
+  };
+  const Case cases[] = {
+      {{"by=visitors"}, {"--by", "visitors"}},
+      {{"by=visitors", "time=log"}, {"--by", "visitors", "--time", "log"}},
+      {{"by=hour", "time=log", "metric=bytes"}, {"--by", "hour", "--time", "log", "--metric", "bytes"}},
+      {{"by=referrer"}, {"--by", "referrer"}},
+      {{"by=agent", "metric=bytes"}, {"--by", "agent", "--metric", "bytes"}},
+      {{"by=browser"}, {"--by", "browser"}},
+      {{"by=os"}, {"--by", "os"}},
+      {{"by=file", "metric=bytes"}, {"--by", "file", "--metric", "bytes"}},
+      {{"by=path", "status=404"}, {"--by", "path", "--status", "404"}},
+      {{"by=host", "status=4xx", "metric=bytes"}, {"--by", "host", "--status", "4xx", "--metric", "bytes"}},
+      {{"by=status", "method=GET"}, {"--by", "status", "--method", "GET"}},
+      {{"by=path", "path-prefix=/api/", "method=POST"}, {"--by", "path", "--path-prefix", "/api/", "--method", "POST"}},
+      {{"by=visitors", "status=2xx", "time=log"}, {"--by", "visitors", "--status", "2xx", "--time", "log"}},
+  };
+  int i = 0;
+  for (const Case& k : cases) {
+    const Config& c = kConfigs[i % 2];
+    std::string out = Out(fmt::format("logs-new{}", i++));
+    CommandResult run = RunJob("logs", {In("logs")}, out, k.args, c);
+    CommandResult ref = Reference("logs.py", Cat(k.ref_args, log_files_));
+    std::string what = fmt::format("{} {}", fmt::join(k.args, " "), Describe(c));
+    EXPECT_GT(ref.out.size(), 0u) << what;
+    EXPECT_TRUE(SortLines(ReadJobOutput(out, c.reducers)) == ref.out) << what;
+    EXPECT_EQ(CounterValue(run.out, "logs.malformed"), ReferenceCounter(ref, "logs.malformed")) << what;
+  }
+}
+
 // The edge-case file alone: the exact output and the exact count of malformed lines.
 TEST_F(JobsTest, LogsEdgeCasesAreExact) {
   std::string edge = In("logs/edge.log");
@@ -412,7 +447,8 @@ TEST_F(JobsTest, BadArgumentsAreRefused) {
       {"grep", {}, "job grep needs --arg pattern=REGEX"},
       {"grep", {"pattern=a(b"}, "--arg pattern=a(b: invalid RE2 regular expression: missing )"},
       {"grep", {"pattern="}, "--arg pattern= is empty"},
-      {"logs", {"by=url"}, "--arg by=url: want one of status, path, host, method, hour, day"},
+      {"logs", {"by=url"}, "--arg by=url: want one of status, path, host, method, hour, day, visitors"},
+      {"logs", {"status=40"}, "--arg status=40: want three digits (404) or a class (4xx)"},
       {"logs", {"metric=count"}, "--arg metric=count: want one of requests, bytes"},
       {"topn", {"n=0"}, "--arg n=0: want an integer from 1 to 10000000"},
       {"topn", {"n=ten"}, "--arg n=ten: want an integer"},
@@ -429,6 +465,13 @@ TEST_F(JobsTest, BadArgumentsAreRefused) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(fs::exists(Out("refused")));
   }
+  // A repeated key is a usage error, caught before anything is submitted.
+  CommandResult twice = RunMr({"submit", "--master", cluster.master_address(), "--job", "logs", "--input",
+                               In("numbers/hand.txt"), "--output", Out("refused"), "--arg", "by=path", "--arg",
+                               "by=host"});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_EQ(twice.err, "mr: --arg by is given more than once\n");
+  EXPECT_FALSE(fs::exists(Out("refused")));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/failpoint.h"
+#include "common/gzip.h"
 #include "common/line_reader.h"
 #include "common/mapped_file.h"
 #include "worker/map_output.h"
@@ -26,13 +27,6 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
                               IntermediateStore* store, const MapOptions& options) {
   MR_FAILPOINT("map.start");
   const proto::InputSplit& split = task.split();
-  auto file = MappedFile::Open(split.path());
-  if (!file.ok()) return file.status();
-  std::string_view data = (*file)->data();
-  if (split.offset() + split.length() > data.size()) {
-    return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(),
-                                       data.size()));
-  }
   auto record_size = ParseInputFormat(task.input_format());
   if (!record_size.ok()) return record_size.status();
   const uint64_t rsize = *record_size;  // 0: lines
@@ -40,21 +34,40 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     return Status::InvalidArgument(fmt::format("job reads {}, but was submitted with lines: pass --input-format {}",
                                                job.InputFormat(), job.InputFormat()));
   }
+  std::string_view data;
+  std::unique_ptr<MappedFile> mapped;
+  std::string inflated;  // a .gz split (the whole file), decompressed
+  const bool gzipped = IsGzipPath(split.path());
+  if (gzipped) {
+    auto text = ReadGzipFile(split.path());
+    if (!text.ok()) return text.status();
+    inflated = std::move(*text);
+    data = inflated;
+  } else {
+    auto file = MappedFile::Open(split.path());
+    if (!file.ok()) return file.status();
+    mapped = std::move(*file);
+    data = mapped->data();
+    if (split.offset() + split.length() > data.size()) {
+      return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(),
+                                         data.size()));
+    }
+  }
   ByteRange owned;
   if (rsize > 0) {
     if (data.size() % rsize != 0) {
-      return Status::InvalidArgument(fmt::format("input {} is {} bytes, not a whole number of {}-byte records",
+      return Status::InvalidArgument(fmt::format("input {} holds {} bytes, not a whole number of {}-byte records",
                                                  split.path(), data.size(), rsize));
     }
-    if (split.offset() % rsize != 0 || split.length() % rsize != 0) {
+    if (!gzipped && (split.offset() % rsize != 0 || split.length() % rsize != 0)) {
       return Status::InvalidArgument(fmt::format("split {}+{} of {} is not on {}-byte record boundaries",
                                                  split.offset(), split.length(), split.path(), rsize));
     }
-    owned = {split.offset(), split.offset() + split.length()};
+    owned = gzipped ? ByteRange{0, data.size()} : ByteRange{split.offset(), split.offset() + split.length()};
   } else {
-    owned = OwnedRange(data, split.offset(), split.offset() + split.length());
+    owned = gzipped ? ByteRange{0, data.size()} : OwnedRange(data, split.offset(), split.offset() + split.length());
   }
-  (*file)->AdviseSequential(owned.begin, owned.end - owned.begin);
+  if (mapped) mapped->AdviseSequential(owned.begin, owned.end - owned.begin);
 
   MapOutputId id{task.job_id(), task.index(), task.attempt()};
   std::atomic<uint32_t> next_spill{0};

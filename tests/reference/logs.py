@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Independent reference for the `logs` job, for integration tests.
 
-Usage: logs.py [--by status|path|host|method|hour|day] [--metric requests|bytes] FILE...
+Usage: logs.py [--by KEY] [--metric requests|bytes] [--time utc|log] [--status NNN|Nxx]
+               [--method M] [--path-prefix P] FILE...
+KEY: status path host method hour day visitors referrer agent browser os file (default status)
 
 Prints one `KEY<TAB>N` line per key over all FILEs, sorted bytewise by key, and writes
 `logs.malformed N` to stderr. Computed straight from the definition in DESIGN §4 and the grammar
@@ -17,7 +19,22 @@ the C++ parser:
     hour < 24, minute and second < 60, year >= 1), Mon an English abbreviation with that exact
     capitalisation, and the zone hours < 24 and minutes < 60; UTC = local time - offset, which
     must stay within datetime's years 1..9999;
-  * lines are cut at '\n'; one trailing '\r' is dropped; a final line without '\n' counts.
+  * lines are cut at '\\n'; one trailing '\\r' is dropped; a final line without '\\n' counts;
+  * a line that does not match but is "VHOST:PORT " (VHOST field bytes, PORT 1-5 digits) followed
+    by a line that does is read as that line (Apache's vhost_combined).
+
+The newer keys and filters, from the same definitions (jobs/logs.h, jobs/user_agent.h):
+  * Combined tail: what follows BYTES is `"REF" "AGENT"` then the end or a space; inside the quotes
+    a backslash escapes any non-control byte, other bytes are anything but '"', backslash and the
+    controls. Lines without such a tail have no referrer and no agent (not counted by referrer,
+    agent, browser, os);
+  * referrer: SCHEME://AUTHORITY..., the authority up to the first '/', '?' or '#', if non-empty;
+  * browser/os: the first matching rule of the tables in jobs/user_agent.h (typed again below);
+  * file: the path ends, case-insensitively, with one of GoAccess's default static extensions;
+  * visitors: per day, the number of distinct (host, agent) pairs over lines whose status is not
+    4xx, the agent without spaces, "-" if missing or empty (GoAccess 1.7's unique visitors);
+  * filters: exact status or its class (4xx), exact method, byte prefix of the path; --time log
+    keys hours and days by the time as written instead of UTC.
 """
 
 import datetime
@@ -31,17 +48,54 @@ LINE_RE = re.compile(
     rb'\[(?P<day>[0-9]{2})/(?P<mon>[A-Za-z]{3})/(?P<year>[0-9]{4}):(?P<H>[0-9]{2}):(?P<M>[0-9]{2}):(?P<S>[0-9]{2}) '
     rb'(?P<sign>[+-])(?P<zh>[0-9]{2})(?P<zm>[0-9]{2})\] '
     rb'"(?P<method>' + TOKEN + rb') (?P<path>' + FIELD + rb')(?: (?P<proto>' + FIELD + rb'))?" '
-    rb'(?P<status>[0-9]{3}) (?P<bytes>-|[0-9]+)(?: .*)?',
+    rb'(?P<status>[0-9]{3}) (?P<bytes>-|[0-9]+)(?: (?P<rest>.*))?',
     re.DOTALL)
+VHOST_RE = re.compile(rb'[^\x00-\x20"\x7f]+:[0-9]{1,5} (?P<line>.*)', re.DOTALL)
 MONTHS = {m.encode(): i + 1 for i, m in enumerate(
     ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'])}
-BYS = ('status', 'path', 'host', 'method', 'hour', 'day')
+BYS = ('status', 'path', 'host', 'method', 'hour', 'day', 'visitors', 'referrer', 'agent', 'browser', 'os',
+       'file')
 METRICS = ('requests', 'bytes')
+
+QUOTED = rb'"((?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])*)"'
+TAIL_RE = re.compile(QUOTED + b' ' + QUOTED + rb'(?: .*)?', re.DOTALL)
+SITE_RE = re.compile(rb'[A-Za-z][A-Za-z0-9+.\-]*://([^/?#]+)(?:[/?#].*)?', re.DOTALL)
+STATIC = [e.encode() for e in (
+    '.css .js .jpg .png .gif .ico .jpeg .pdf .csv .mpeg .mpg .swf .woff .woff2 .xls .xlsx .doc .docx .ppt '
+    '.pptx .txt .zip .ogg .mp3 .mp4 .exe .iso .gz .rar .svg .bmp .tar .tgz .tiff .tif .ttf .flv .dmg .xz '
+    '.zst').split()]
+CRAWLER = ['bot', 'Bot', 'spider', 'Spider', 'crawl', 'Crawl', 'Slurp']
+BROWSERS = [(CRAWLER, 'Crawlers'),
+            (['curl/', 'Wget/', 'python-requests/', 'Go-http-client/', 'libwww-perl/', 'okhttp/'], 'Tools'),
+            (['Edg/', 'Edge/'], 'Edge'), (['OPR/', 'Opera'], 'Opera'), (['Chrome/', 'CriOS/'], 'Chrome'),
+            (['Firefox/', 'FxiOS/'], 'Firefox'), (['MSIE ', 'Trident/'], 'Internet Explorer'),
+            (['Safari/', 'AppleWebKit/'], 'Safari')]
+SYSTEMS = [(CRAWLER, 'Crawlers'), (['Android'], 'Android'), (['iPhone', 'iPad', 'iPod'], 'iOS'),
+           (['CrOS'], 'Chrome OS'), (['Windows'], 'Windows'), (['Macintosh', 'Mac OS X'], 'macOS'),
+           (['Linux', 'X11'], 'Linux')]
+
+
+def family(table, agent):
+    for needles, name in table:
+        if any(n.encode() in agent for n in needles):
+            return name.encode()
+    return b'Unknown'
+
+
+def tail(m):
+    """(referrer, agent) of a parsed line, or None."""
+    if m['rest'] is None:
+        return None
+    t = TAIL_RE.fullmatch(m['rest'])
+    return (t[1], t[2]) if t else None
 
 
 def parse(line):
-    """Returns (match, utc datetime, bytes) or None for a malformed line."""
+    """Returns (match, utc datetime, bytes, local datetime) or None for a malformed line."""
     m = LINE_RE.fullmatch(line)
+    if not m:
+        v = VHOST_RE.fullmatch(line)  # "VHOST:PORT " then a log line (Apache's vhost_combined)
+        m = LINE_RE.fullmatch(v['line']) if v else None
     if not m:
         return None
     month = MONTHS.get(m['mon'])
@@ -55,16 +109,41 @@ def parse(line):
         utc = local - offset if m['sign'] == b'+' else local + offset
     except (ValueError, OverflowError):
         return None
-    return m, utc, size
+    return m, utc, size, local
 
 
-def key_of(by, m, utc):
+def key_of(by, m, when):
+    """The line's key, or None when the line is not counted under `by`."""
     if by in ('status', 'path', 'host', 'method'):
         return m[by]
-    text = '%04d-%02d-%02d' % (utc.year, utc.month, utc.day)
-    if by == 'hour':
-        text += 'T%02d' % utc.hour
-    return text.encode()
+    if by in ('hour', 'day', 'visitors'):
+        text = '%04d-%02d-%02d' % (when.year, when.month, when.day)
+        if by == 'hour':
+            text += 'T%02d' % when.hour
+        return text.encode()
+    if by == 'file':
+        return m['path'] if any(m['path'].lower().endswith(e) for e in STATIC) else None
+    t = tail(m)
+    if t is None:
+        return None
+    if by == 'referrer':
+        site = SITE_RE.fullmatch(t[0])
+        return site[1] if site else None
+    if by == 'agent':
+        return t[1]
+    return family(BROWSERS if by == 'browser' else SYSTEMS, t[1])
+
+
+def selected(m, status, method, prefix):
+    if status is not None:
+        if status.endswith('xx'):
+            if m['status'][:1] != status[:1].encode():
+                return False
+        elif m['status'] != status.encode():
+            return False
+    if method is not None and m['method'] != method.encode():
+        return False
+    return prefix is None or m['path'].startswith(prefix.encode())
 
 
 def lines_of(path):
@@ -78,7 +157,8 @@ def lines_of(path):
 
 
 def main(argv):
-    by, metric, files = 'status', 'requests', []
+    by, metric, time, files = 'status', 'requests', 'utc', []
+    status = method = prefix = None
     args = argv[1:]
     while args:
         a = args.pop(0)
@@ -86,12 +166,20 @@ def main(argv):
             by = args.pop(0)
         elif a == '--metric' and args and args[0] in METRICS:
             metric = args.pop(0)
+        elif a == '--time' and args and args[0] in ('utc', 'log'):
+            time = args.pop(0)
+        elif a == '--status' and args:
+            status = args.pop(0)
+        elif a == '--method' and args:
+            method = args.pop(0)
+        elif a == '--path-prefix' and args:
+            prefix = args.pop(0)
         elif a.startswith('--'):
             sys.stderr.write(__doc__)
             return 2
         else:
             files.append(a)
-    totals = {}
+    totals, visitors = {}, {}
     malformed = 0
     for path in files:
         for line in lines_of(path):
@@ -99,9 +187,22 @@ def main(argv):
             if parsed is None:
                 malformed += 1
                 continue
-            m, utc, size = parsed
-            key = key_of(by, m, utc)
-            totals[key] = totals.get(key, 0) + (1 if metric == 'requests' else size)
+            m, utc, size, local = parsed
+            if not selected(m, status, method, prefix):
+                continue
+            key = key_of(by, m, local if time == 'log' else utc)
+            if key is None:
+                continue
+            if by == 'visitors':
+                if m['status'].startswith(b'4'):
+                    continue
+                t = tail(m)
+                agent = t[1] if t and t[1] else b'-'
+                visitors.setdefault(key, set()).add((m['host'], agent.replace(b' ', b'')))
+            else:
+                totals[key] = totals.get(key, 0) + (1 if metric == 'requests' else size)
+    for day, pairs in visitors.items():
+        totals[day] = len(pairs)
     out = sys.stdout.buffer
     for key in sorted(totals):
         out.write(b'%s\t%d\n' % (key, totals[key]))

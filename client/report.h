@@ -1,0 +1,62 @@
+// `mr report OUT [--json | --html FILE] [--top N]` (DESIGN §2): renders the output of a `weblog`
+// job (format in jobs/weblog.h) as a terminal summary, as GoAccess-compatible JSON (its `general`
+// object uses GoAccess's field names), or as one self-contained HTML page (inline CSS and SVG
+// charts, no script and no network).
+//
+// ReadWeblogReport merges the part files: counts are summed, and the top entries of each panel
+// merged (every entry lives in exactly one partition, so the merge is exact). Pure functions over
+// the files they are given; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace mr {
+
+struct ReportRow {
+  std::string item;
+  int64_t hits = 0;
+  int64_t visitors = 0;
+  int64_t bytes = 0;
+};
+
+struct WeblogReport {
+  int64_t valid_requests = 0;
+  int64_t failed_requests = 0;
+  int64_t bandwidth = 0;
+  int64_t unique_visitors = 0;
+  std::map<std::string, int64_t> counts;                 // panel -> distinct entries
+  std::map<std::string, std::vector<ReportRow>> panels;  // panel -> rows, in display order
+};
+
+// The panels in display order: id (GoAccess's JSON name) and title.
+struct PanelInfo {
+  const char* id;
+  const char* title;
+  bool by_time;  // rows in time order, not by hits
+};
+const std::vector<PanelInfo>& ReportPanels();
+
+// Reads OUT (a finished weblog output: _SUCCESS present). InvalidArgument/NotFound with a
+// one-line message naming the file and line for anything else.
+Result<WeblogReport> ReadWeblogReport(const std::string& dir);
+
+std::string RenderTerminal(const WeblogReport& r, size_t top);
+nlohmann::json RenderJson(const WeblogReport& r, size_t top);
+std::string RenderHtml(const WeblogReport& r, size_t top);
+
+struct ReportOptions {
+  std::string output;   // the weblog job's output directory
+  bool json = false;
+  std::string html;     // write the HTML page here when non-empty
+  size_t top = 10;      // rows per panel (time panels are shown whole)
+};
+int CmdReport(const ReportOptions& o);
+
+}  // namespace mr
