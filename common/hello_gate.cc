@@ -19,26 +19,26 @@ int64_t EnvInt(const char* name, int64_t def) {
 }  // namespace
 
 HelloGate::HelloGate(asio::io_context& io, std::string server_name, std::string token,
-                     std::vector<proto::Role> roles)
+                     std::vector<proto::Role> roles, TimerSource* timers)
     : name_(std::move(server_name)),
       token_(std::move(token)),
       roles_(std::move(roles)),
       hello_timeout_(EnvInt("MR_HELLO_TIMEOUT_MS", 10000)),
       max_pending_(static_cast<size_t>(EnvInt("MR_MAX_PENDING_CONNECTIONS", 1024))),
-      sweep_(std::make_shared<asio::steady_timer>(io)) {
+      own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
+      timers_(timers ? timers : own_timers_.get()) {
   ArmSweep();
 }
 
-HelloGate::~HelloGate() { sweep_->cancel(); }
+HelloGate::~HelloGate() = default;
 
 void HelloGate::ArmSweep() {
   auto period = std::clamp(hello_timeout_ / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
-  sweep_->expires_after(period);
-  std::weak_ptr<asio::steady_timer> alive = sweep_;
-  sweep_->async_wait([this, alive](const error_code& e) {
-    if (e || alive.expired()) return;
-    auto now = std::chrono::steady_clock::now();
-    while (!order_.empty() && order_.front().deadline <= now) {
+  std::weak_ptr<bool> alive = alive_;
+  timers_->After(period, [this, alive] {
+    if (alive.expired()) return;
+    const int64_t now = timers_->NowMs();
+    while (!order_.empty() && order_.front().deadline_ms <= now) {
       auto ch = order_.front().channel.lock();
       if (ch) index_.erase(ch.get());
       order_.pop_front();
@@ -66,7 +66,7 @@ void HelloGate::Admit(const std::shared_ptr<Channel>& ch) {
       old->Close("too many connections without a hello");
     }
   }
-  order_.push_back({ch, std::chrono::steady_clock::now() + hello_timeout_});
+  order_.push_back({ch, timers_->NowMs() + hello_timeout_.count()});
   index_[ch.get()] = std::prev(order_.end());
 }
 

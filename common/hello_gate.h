@@ -6,6 +6,8 @@
 // refusal is logged with the peer's address.
 //
 // Defaults: hello timeout 10 s ($MR_HELLO_TIMEOUT_MS), 1024 pending ($MR_MAX_PENDING_CONNECTIONS).
+// Time comes from a TimerSource (common/timer_source.h): the io_context's steady timers unless a
+// test passes a manual one and advances it.
 // Threading: the io_context's thread only.
 #pragma once
 
@@ -18,12 +20,15 @@
 
 #include "common/channel.h"
 #include "common/handshake.h"
+#include "common/timer_source.h"
 
 namespace mr {
 
 class HelloGate {
  public:
-  HelloGate(asio::io_context& io, std::string server_name, std::string token, std::vector<proto::Role> roles);
+  // timers: not owned, must outlive the gate; nullptr = the io_context's steady timers.
+  HelloGate(asio::io_context& io, std::string server_name, std::string token, std::vector<proto::Role> roles,
+            TimerSource* timers = nullptr);
   ~HelloGate();
   // A new connection: starts tracking it (call before Channel::Start's first message can arrive).
   void Admit(const std::shared_ptr<Channel>& ch);
@@ -39,7 +44,7 @@ class HelloGate {
  private:
   struct Pending {
     std::weak_ptr<Channel> channel;
-    std::chrono::steady_clock::time_point deadline;
+    int64_t deadline_ms = 0;  // on timers_'s clock
   };
   void ArmSweep();
 
@@ -50,7 +55,9 @@ class HelloGate {
   size_t max_pending_;
   std::list<Pending> order_;  // oldest first
   std::unordered_map<Channel*, std::list<Pending>::iterator> index_;
-  std::shared_ptr<asio::steady_timer> sweep_;
+  std::unique_ptr<TimerSource> own_timers_;
+  TimerSource* timers_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // sweeps scheduled after the gate died see it expired
   uint64_t evicted_ = 0;
 };
 

@@ -1,0 +1,58 @@
+// TimerSource: time and timers for the decisions that depend on time passing (a handshake that
+// never finished, a worker gone silent), behind an interface so tests drive them by advancing a
+// manual clock instead of sleeping. (An injected clock alone does not reach Asio's timers: the
+// timers come from here too.)
+//   AsioTimerSource    the steady clock and steady_timers on an io_context (production)
+//   ManualTimerSource  a clock that moves only when Advance() is called, which runs every timer
+//                      that has come due, in due order (tests)
+// Thread-safety: a TimerSource is used from its io_context's thread (AsioTimerSource) or the
+// test's thread (ManualTimerSource); callbacks run there.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "common/asio.h"
+
+namespace mr {
+
+class TimerSource {
+ public:
+  using Millis = std::chrono::milliseconds;
+  virtual ~TimerSource() = default;
+  // Monotonic milliseconds (not wall time: ages and deadlines only).
+  virtual int64_t NowMs() const = 0;
+  // Runs fn once, `delay` from now (on the source's thread). There is no cancel: a callback
+  // checks whether its owner still wants it (e.g. through a weak_ptr).
+  virtual void After(Millis delay, std::function<void()> fn) = 0;
+};
+
+class AsioTimerSource : public TimerSource {
+ public:
+  explicit AsioTimerSource(asio::io_context& io) : io_(io) {}
+  int64_t NowMs() const override;
+  void After(Millis delay, std::function<void()> fn) override;
+
+ private:
+  asio::io_context& io_;
+};
+
+class ManualTimerSource : public TimerSource {
+ public:
+  int64_t NowMs() const override { return now_ms_; }
+  void After(Millis delay, std::function<void()> fn) override;
+  // Moves the clock forward by `d`, running every timer due by then (also those the callbacks
+  // add), each with the clock at its due time.
+  void Advance(Millis d);
+  size_t pending() const { return timers_.size(); }
+
+ private:
+  int64_t now_ms_ = 0;
+  uint64_t seq_ = 0;
+  std::multimap<std::pair<int64_t, uint64_t>, std::function<void()>> timers_;  // (due, seq) -> fn
+};
+
+}  // namespace mr
