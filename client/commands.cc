@@ -55,14 +55,6 @@ Result<proto::Envelope> Ask(const ClientOptions& c, const proto::Envelope& req, 
   return reply;
 }
 
-Result<uint64_t> ParseJobId(const std::string& text) {
-  std::string t = text.starts_with("job-") ? text.substr(4) : text;
-  if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos) {
-    return Status::InvalidArgument(fmt::format("bad job id '{}'", text));
-  }
-  return std::stoull(t);
-}
-
 json StatusJson(const proto::JobStatus& s) {
   json j;
   j["id"] = s.job_id();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/frame.h"
+#include "common/units.h"
 
 namespace mr {
 namespace {
@@ -327,13 +328,11 @@ HttpResponse HttpApi::Handle(const HttpRequest& req) const {
   if (p == "/api/jobs" || p == "/api/jobs/") return Json(JobsJson(now));
   if (p == "/api/workers" || p == "/api/workers/") return Json(WorkersJson(now));
   if (p.starts_with("/api/jobs/")) {
-    std::string id = p.substr(10);
-    if (id.starts_with("job-")) id = id.substr(4);
-    if (!id.empty() && id.back() == '/') id.pop_back();
-    if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
-      return JsonError(404, "no job " + p.substr(10));
-    }
-    auto j = JobJson(std::stoull(id), now);
+    std::string_view id = std::string_view(p).substr(10);
+    if (id.ends_with('/')) id.remove_suffix(1);
+    auto job_id = ParseJobId(id);
+    if (!job_id.ok()) return JsonError(404, "no job " + p.substr(10));
+    auto j = JobJson(*job_id, now);
     if (!j.ok()) return JsonError(404, j.status().message());
     return Json(*j);
   }
