@@ -355,7 +355,7 @@ class Worker {
         for (const auto& loc : failure.failed_fetches) *rep->add_failed_fetches() = loc;
       }
     }
-    if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? "map.before_report" : "reduce.before_commit");
+    if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? FailpointName("map.before_report") : FailpointName("reduce.before_commit"));
     auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start).count();
     rep->set_ok(status.ok());
     if (status.ok()) {
