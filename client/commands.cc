@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/clock.h"
+#include "common/job_state.h"
 #include "common/sync_client.h"
 
 namespace mr {
@@ -74,7 +76,7 @@ json StatusJson(const proto::JobStatus& s) {
   j["counters"] = counters;
   json failed = json::array();
   for (auto& f : s.failed_attempts()) {
-    failed.push_back({{"kind", f.kind() == proto::TASK_MAP ? "map" : "reduce"}, {"index", f.index()},
+    failed.push_back({{"kind", TaskKindName(f.kind())}, {"index", f.index()},
                       {"attempt", f.attempt()}, {"worker", f.worker()}, {"error", f.error()},
                       {"time_ms", f.time_ms()}, {"lost", f.lost()}});
   }
@@ -82,18 +84,10 @@ json StatusJson(const proto::JobStatus& s) {
   return j;
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string Elapsed(const proto::JobStatus& s) {
   if (s.start_time_ms() == 0) return "-";
   int64_t end = s.end_time_ms() ? s.end_time_ms() : NowMs();
   return FormatDuration(Millis(end - s.start_time_ms()));
-}
-
-bool Finished(proto::JobState s) {
-  return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED || s == proto::JOB_KILLED;
 }
 
 // Display width of UTF-8 text (code points; good enough for paths and names).

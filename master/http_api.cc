@@ -4,18 +4,13 @@
 
 #include <fmt/format.h>
 
-#include "common/frame.h"
+#include "common/job_state.h"
 #include "common/units.h"
 
 namespace mr {
 namespace {
 
 using json = nlohmann::json;
-
-
-bool Finished(proto::JobState s) {
-  return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED || s == proto::JOB_KILLED;
-}
 
 HttpResponse Json(const json& j, unsigned status = 200) {
   HttpResponse r;

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "common/failpoint.h"
-#include "common/frame.h"
+#include "common/job_state.h"
 #include "common/log.h"
 #include "jobs/job.h"
 
