@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/job_json.h"
 #include "common/job_state.h"
 #include "common/sync_client.h"
 
@@ -55,33 +56,6 @@ Result<proto::Envelope> Ask(const ClientOptions& c, const proto::Envelope& req, 
     *exit_code = reply.status().code() == Status::Code::kAborted ? kExitFailed : kExitUnreachable;
   }
   return reply;
-}
-
-json StatusJson(const proto::JobStatus& s) {
-  json j;
-  j["id"] = s.job_id();
-  j["job"] = s.spec().job();
-  j["state"] = JobStateName(s.state());
-  j["maps"] = {{"done", s.maps_done()}, {"total", s.maps_total()}};
-  j["reduces"] = {{"done", s.reduces_done()}, {"total", s.reduces_total()}};
-  j["inputs"] = std::vector<std::string>(s.spec().inputs().begin(), s.spec().inputs().end());
-  j["output"] = s.spec().output();
-  j["input_bytes"] = s.input_bytes();
-  j["error"] = s.error();
-  j["submit_time_ms"] = s.submit_time_ms();
-  j["start_time_ms"] = s.start_time_ms();
-  j["end_time_ms"] = s.end_time_ms();
-  json counters = json::object();
-  for (auto& [k, v] : s.counters()) counters[k] = v;
-  j["counters"] = counters;
-  json failed = json::array();
-  for (auto& f : s.failed_attempts()) {
-    failed.push_back({{"kind", TaskKindName(f.kind())}, {"index", f.index()},
-                      {"attempt", f.attempt()}, {"worker", f.worker()}, {"error", f.error()},
-                      {"time_ms", f.time_ms()}, {"lost", f.lost()}});
-  }
-  j["failed_attempts"] = failed;
-  return j;
 }
 
 std::string Elapsed(const proto::JobStatus& s) {
@@ -357,7 +331,7 @@ void PrintCounters(const proto::JobStatus& s) {
 
 void PrintSummary(const proto::JobStatus& s, bool as_json) {
   if (as_json) {
-    std::printf("%s\n", StatusJson(s).dump(2).c_str());
+    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
     return;
   }
   std::printf("job %lu %s in %s: %u maps, %u reduces, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
@@ -406,7 +380,7 @@ int CmdStatus(const ClientOptions& c, const std::string& job) {
   if (!reply.ok()) return code;
   const auto& s = reply->job_status().status();
   if (c.json) {
-    std::printf("%s\n", StatusJson(s).dump(2).c_str());
+    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
     return kExitOk;
   }
   std::printf("job %lu (%s): %s\n", static_cast<unsigned long>(s.job_id()), s.spec().job().c_str(),
@@ -434,7 +408,7 @@ int CmdJobs(const ClientOptions& c) {
   if (!reply.ok()) return code;
   if (c.json) {
     json arr = json::array();
-    for (auto& s : reply->job_list().jobs()) arr.push_back(StatusJson(s));
+    for (auto& s : reply->job_list().jobs()) arr.push_back(JobStatusJson(s, NowMs()));
     std::printf("%s\n", arr.dump(2).c_str());
     return kExitOk;
   }
