@@ -62,7 +62,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
 
  private:
   HttpServer(tcp::acceptor acceptor, Handler handler, HttpServerOptions options);
-  asio::awaitable<void> AcceptLoop();
+  // Serves a new connection, or closes it at once when max_connections are open.
+  void Accept(tcp::socket socket);
   asio::awaitable<void> Serve(tcp::socket socket);
   HttpResponse Dispatch(const HttpRequest& request, const std::string& host_header);
 
