@@ -271,10 +271,7 @@ class Worker {
   void SendHeartbeat() {
     if (!channel_ || worker_id_.empty()) return;
     proto::Envelope hb;
-    std::lock_guard<std::mutex> l(mu_);
-    int busy = static_cast<int>(running_.size() + queue_.size());
-    hb.mutable_heartbeat()->set_free_slots(std::max(0, opts_.slots - busy));
-    for (auto& r : running_) hb.mutable_heartbeat()->add_running_attempts(AttemptName(r->task));
+    hb.mutable_heartbeat();
     channel_->Send(hb);
   }
 
