@@ -2,10 +2,7 @@
 // offending connection; the server keeps serving everyone else.
 #include "common/channel.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -10,10 +10,14 @@ namespace mr {
 
 using json = nlohmann::json;
 
+namespace {
+
 json AttemptFailureJson(const proto::AttemptFailure& f) {
   return {{"kind", TaskKindName(f.kind())}, {"index", f.index()}, {"attempt", f.attempt()}, {"worker", f.worker()},
           {"error", f.error()},         {"time_ms", f.time_ms()}, {"lost", f.lost()}};
 }
+
+}  // namespace
 
 json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   json j;

@@ -12,9 +12,8 @@ namespace mr {
 
 // id, job, state, maps and reduces ({done, total}), progress, the spec (inputs, output, reducers,
 // split_size, args), input_bytes, error, the times, elapsed_ms (until now_ms while it runs),
-// input_bytes_per_s, counters, failed_attempts.
+// input_bytes_per_s, counters, failed_attempts ({kind, index, attempt, worker, error, time_ms,
+// lost}).
 nlohmann::json JobStatusJson(const proto::JobStatus& s, int64_t now_ms);
-// kind, index, attempt, worker, error, time_ms, lost.
-nlohmann::json AttemptFailureJson(const proto::AttemptFailure& f);
 
 }  // namespace mr

@@ -171,7 +171,6 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
     if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
     r.peer = peer;
     HttpResponse res = Dispatch(r, std::string(req[http::field::host]));
-    requests_++;
     spdlog::debug("http: {} {} {} -> {}", peer, r.method, target, res.status);
     bool keep = req.keep_alive() && (res.status < 400 || res.status == 404);
     bool ok = co_await WriteResponse(stream, std::move(res), r.method == "HEAD", keep, req.version(), peer,

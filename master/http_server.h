@@ -58,7 +58,6 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   HostPort address() const { return {host_, port_}; }
   void Stop();
   size_t connections() const { return connections_; }
-  uint64_t requests_served() const { return requests_; }
 
  private:
   HttpServer(tcp::acceptor acceptor, Handler handler, HttpServerOptions options);
@@ -74,7 +73,6 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   uint16_t port_ = 0;
   bool loopback_ = true;
   size_t connections_ = 0;
-  uint64_t requests_ = 0;
 };
 
 // A JSON error body: {"error": message}.

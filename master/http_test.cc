@@ -1,9 +1,6 @@
 // The master's observability: the Scheduler's task histories and views, the JSON API and metrics
 // built from them (driven directly, time passed in), and the HTTP server over real loopback sockets
 // with well-formed and hostile requests.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>

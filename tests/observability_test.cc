@@ -3,13 +3,10 @@
 // /api/workers and /metrics checked against the job's real state (`mr status --json`) — the
 // dashboard page served, hostile HTTP requests refused without harm, and the progress display of
 // `mr run` in a pseudo-terminal (a bar redrawn in place) and in a pipe (plain lines).
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

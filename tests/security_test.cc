@@ -3,11 +3,7 @@
 // without a token refuses a non-loopback address, user code needs --allow-user-code, and hostile
 // connections (silent, thousands idle, out of order, unknown messages) are closed without harm to
 // the other clients.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
