@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "common/clock.h"
@@ -40,6 +41,16 @@ Result<std::unique_ptr<SyncClient>> ConnectMaster(const ClientOptions& c) {
                                            client.status().message()));
   }
   return client;
+}
+
+// A job id given on the command line; prints the error when it is not one.
+std::optional<uint64_t> JobIdArgument(const std::string& text) {
+  auto id = ParseJobId(text);
+  if (!id.ok()) {
+    Fail(id.status().message());
+    return std::nullopt;
+  }
+  return *id;
 }
 
 // One request/response to the master; prints the error and sets *exit_code on failure.
@@ -368,11 +379,8 @@ int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
 }
 
 int CmdStatus(const ClientOptions& c, const std::string& job) {
-  auto id = ParseJobId(job);
-  if (!id.ok()) {
-    Fail(id.status().message());
-    return kExitUsage;
-  }
+  auto id = JobIdArgument(job);
+  if (!id) return kExitUsage;
   proto::Envelope req;
   req.mutable_get_job()->set_job_id(*id);
   int code = kExitFailed;
@@ -451,11 +459,8 @@ int CmdWorkers(const ClientOptions& c) {
 }
 
 int CmdKill(const ClientOptions& c, const std::string& job) {
-  auto id = ParseJobId(job);
-  if (!id.ok()) {
-    Fail(id.status().message());
-    return kExitUsage;
-  }
+  auto id = JobIdArgument(job);
+  if (!id) return kExitUsage;
   proto::Envelope req;
   req.mutable_kill_job()->set_job_id(*id);
   int code = kExitFailed;
