@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 namespace mr {
 namespace {
 
@@ -71,6 +75,18 @@ TEST_F(FailpointTest, UnknownNamesAreRejected) {
   // Every declared point is accepted.
   for (std::string_view name : kFailpointNames) {
     EXPECT_TRUE(mr::ConfigureFailpoints(std::string(name) + "=off", 0).ok()) << name;
+  }
+}
+
+// The README's list of points is written by hand: it must name every declared point.
+TEST(FailpointListTest, TheReadmeNamesEveryPoint) {
+  const char* source = std::getenv("MR_SOURCE_DIR");
+  if (source == nullptr) GTEST_SKIP() << "MR_SOURCE_DIR is not set";
+  std::ifstream in(std::string(source) + "/README.md");
+  ASSERT_TRUE(in.good());
+  std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (std::string_view name : kFailpointNames) {
+    EXPECT_NE(readme.find("`" + std::string(name) + "`"), std::string::npos) << name;
   }
 }
 
