@@ -9,8 +9,12 @@
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
+#include "common/clock.h"
+#include "common/job_json.h"
+#include "common/job_state.h"
 #include "common/sync_client.h"
 #include "jobs/job.h"
 
@@ -40,6 +44,16 @@ Result<std::unique_ptr<SyncClient>> ConnectMaster(const ClientOptions& c) {
   return client;
 }
 
+// A job id given on the command line; prints the error when it is not one.
+std::optional<uint64_t> JobIdArgument(const std::string& text) {
+  auto id = ParseJobId(text);
+  if (!id.ok()) {
+    Fail(id.status().message());
+    return std::nullopt;
+  }
+  return *id;
+}
+
 // One request/response to the master; prints the error and sets *exit_code on failure.
 Result<proto::Envelope> Ask(const ClientOptions& c, const proto::Envelope& req, int* exit_code) {
   auto client = ConnectMaster(c);
@@ -56,53 +70,10 @@ Result<proto::Envelope> Ask(const ClientOptions& c, const proto::Envelope& req, 
   return reply;
 }
 
-Result<uint64_t> ParseJobId(const std::string& text) {
-  std::string t = text.starts_with("job-") ? text.substr(4) : text;
-  if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos) {
-    return Status::InvalidArgument(fmt::format("bad job id '{}'", text));
-  }
-  return std::stoull(t);
-}
-
-json StatusJson(const proto::JobStatus& s) {
-  json j;
-  j["id"] = s.job_id();
-  j["job"] = s.spec().job();
-  j["state"] = JobStateName(s.state());
-  j["maps"] = {{"done", s.maps_done()}, {"total", s.maps_total()}};
-  j["reduces"] = {{"done", s.reduces_done()}, {"total", s.reduces_total()}};
-  j["inputs"] = std::vector<std::string>(s.spec().inputs().begin(), s.spec().inputs().end());
-  j["output"] = s.spec().output();
-  j["input_bytes"] = s.input_bytes();
-  j["error"] = s.error();
-  j["submit_time_ms"] = s.submit_time_ms();
-  j["start_time_ms"] = s.start_time_ms();
-  j["end_time_ms"] = s.end_time_ms();
-  json counters = json::object();
-  for (auto& [k, v] : s.counters()) counters[k] = v;
-  j["counters"] = counters;
-  json failed = json::array();
-  for (auto& f : s.failed_attempts()) {
-    failed.push_back({{"kind", f.kind() == proto::TASK_MAP ? "map" : "reduce"}, {"index", f.index()},
-                      {"attempt", f.attempt()}, {"worker", f.worker()}, {"error", f.error()},
-                      {"time_ms", f.time_ms()}, {"lost", f.lost()}});
-  }
-  j["failed_attempts"] = failed;
-  return j;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string Elapsed(const proto::JobStatus& s) {
   if (s.start_time_ms() == 0) return "-";
   int64_t end = s.end_time_ms() ? s.end_time_ms() : NowMs();
   return FormatDuration(Millis(end - s.start_time_ms()));
-}
-
-bool Finished(proto::JobState s) {
-  return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED || s == proto::JOB_KILLED;
 }
 
 // Display width of UTF-8 text (code points; good enough for paths and names).
@@ -381,7 +352,7 @@ void PrintCounters(const proto::JobStatus& s) {
 
 void PrintSummary(const proto::JobStatus& s, bool as_json) {
   if (as_json) {
-    std::printf("%s\n", StatusJson(s).dump(2).c_str());
+    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
     return;
   }
   std::printf("job %lu %s in %s: %u maps, %u reduces, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
@@ -418,11 +389,8 @@ int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
 }
 
 int CmdStatus(const ClientOptions& c, const std::string& job) {
-  auto id = ParseJobId(job);
-  if (!id.ok()) {
-    Fail(id.status().message());
-    return kExitUsage;
-  }
+  auto id = JobIdArgument(job);
+  if (!id) return kExitUsage;
   proto::Envelope req;
   req.mutable_get_job()->set_job_id(*id);
   int code = kExitFailed;
@@ -430,7 +398,7 @@ int CmdStatus(const ClientOptions& c, const std::string& job) {
   if (!reply.ok()) return code;
   const auto& s = reply->job_status().status();
   if (c.json) {
-    std::printf("%s\n", StatusJson(s).dump(2).c_str());
+    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
     return kExitOk;
   }
   std::printf("job %lu (%s): %s\n", static_cast<unsigned long>(s.job_id()), s.spec().job().c_str(),
@@ -458,7 +426,7 @@ int CmdJobs(const ClientOptions& c) {
   if (!reply.ok()) return code;
   if (c.json) {
     json arr = json::array();
-    for (auto& s : reply->job_list().jobs()) arr.push_back(StatusJson(s));
+    for (auto& s : reply->job_list().jobs()) arr.push_back(JobStatusJson(s, NowMs()));
     std::printf("%s\n", arr.dump(2).c_str());
     return kExitOk;
   }
@@ -501,11 +469,8 @@ int CmdWorkers(const ClientOptions& c) {
 }
 
 int CmdKill(const ClientOptions& c, const std::string& job) {
-  auto id = ParseJobId(job);
-  if (!id.ok()) {
-    Fail(id.status().message());
-    return kExitUsage;
-  }
+  auto id = JobIdArgument(job);
+  if (!id) return kExitUsage;
   proto::Envelope req;
   req.mutable_kill_job()->set_job_id(*id);
   int code = kExitFailed;

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/acceptor.h"
+
 namespace mr {
 namespace {
 
@@ -147,49 +149,24 @@ Listener::Listener(tcp::acceptor acceptor, uint32_t max_frame)
 
 Result<std::shared_ptr<Listener>> Listener::Bind(asio::io_context& io, const HostPort& addr,
                                                  uint32_t max_frame) {
-  error_code ec;
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(addr.host, std::to_string(addr.port), ec);
-  if (ec || results.empty()) {
-    return Status::InvalidArgument(fmt::format("cannot resolve {}: {}", addr.host, ec.message()));
-  }
-  tcp::endpoint ep = *results.begin();
-  tcp::acceptor acceptor(io);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::Unavailable(fmt::format("cannot listen on {}: {}", addr.ToString(), ec.message()));
-  }
-  return std::shared_ptr<Listener>(new Listener(std::move(acceptor), max_frame));
+  auto acceptor = Listen(io, addr);
+  if (!acceptor.ok()) return acceptor.status();
+  return std::shared_ptr<Listener>(new Listener(std::move(*acceptor), max_frame));
 }
 
 void Listener::Start(AcceptFn on_accept) {
   on_accept_ = std::move(on_accept);
   auto self = shared_from_this();
-  asio::co_spawn(acceptor_.get_executor(), [self] { return self->AcceptLoop(); }, asio::detached);
+  asio::co_spawn(acceptor_.get_executor(),
+                 AcceptLoop(acceptor_, [self](tcp::socket socket) {
+                   self->on_accept_(std::make_shared<Channel>(std::move(socket), self->max_frame_));
+                 }),
+                 asio::detached);
 }
 
 void Listener::Stop() {
   error_code ec;
   acceptor_.close(ec);
-}
-
-asio::awaitable<void> Listener::AcceptLoop() {
-  auto self = shared_from_this();
-  while (acceptor_.is_open()) {
-    error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      // Out of file descriptors and the like: back off briefly instead of spinning.
-      asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(50));
-      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
-    on_accept_(std::make_shared<Channel>(std::move(socket), max_frame_));
-  }
 }
 
 void AsyncConnect(asio::io_context& io, const HostPort& addr,

@@ -83,7 +83,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   explicit Listener(boost::asio::ip::tcp::acceptor acceptor, uint32_t max_frame);
-  boost::asio::awaitable<void> AcceptLoop();
 
   boost::asio::ip::tcp::acceptor acceptor_;
   uint32_t max_frame_;

@@ -2,10 +2,7 @@
 // offending connection; the server keeps serving everyone else.
 #include "common/channel.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +15,7 @@
 #include "common/address.h"
 #include "common/auth.h"
 #include "common/handshake.h"
+#include "common/raw_socket_testing.h"
 #include "common/record.h"
 #include "common/sync_client.h"
 
@@ -81,33 +79,6 @@ class EchoServer {
   std::mutex mu_;
   std::vector<std::string> reasons_;
 };
-
-int RawConnect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  return fd;
-}
-
-// True when the peer closes the connection within the deadline (reads until EOF).
-bool ClosedByPeer(int fd) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n <= 0) return true;
-  }
-  return false;
-}
-
-void SendAll(int fd, const std::string& bytes) {
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-}
 
 std::string HelloFrame() {
   proto::Envelope hello;
@@ -217,25 +188,6 @@ TEST(ChannelTest, WrongProtocolVersionIsRefused) {
   EXPECT_FALSE(reply->hello_reply().ok());
   EXPECT_NE(reply->hello_reply().error().find("version 999"), std::string::npos);
   ::close(fd);
-}
-
-// Reads one frame (bounded wait); fails the test on timeout or EOF.
-Result<proto::Envelope> ReadFrame(int fd) {
-  std::string buf;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (buf.size() >= 4 && buf.size() >= 4 + DecodeFrameLength(buf.data())) {
-      return DecodeFrameBody(buf.substr(4, DecodeFrameLength(buf.data())));
-    }
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    char tmp[4096];
-    // One byte at a time past the header would be slow; frames here are small and come one by one.
-    ssize_t n = ::read(fd, tmp, sizeof(tmp));
-    if (n <= 0) return Status::Unavailable("closed");
-    buf.append(tmp, n);
-  }
-  return Status::Unavailable("timeout");
 }
 
 TEST(AuthTest, RightTokenIsServedWrongOrMissingTokenIsRefused) {

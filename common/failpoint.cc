@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <map>
 #include <mutex>
 #include <random>
@@ -35,6 +37,8 @@ std::mutex g_mu;
 std::map<std::string, Point, std::less<>>* g_points = new std::map<std::string, Point, std::less<>>();
 
 }  // namespace
+
+void UnknownFailpointName() {}
 
 Status Evaluate(std::string_view name) {
   Action action;
@@ -75,7 +79,8 @@ Status Evaluate(std::string_view name) {
 
 }  // namespace failpoint_internal
 
-Status ConfigureFailpoints(const std::string& spec, uint64_t seed) {
+Status ConfigureFailpoints(const std::string& spec, uint64_t seed,
+                           std::span<const std::string_view> known) {
   using failpoint_internal::Action;
   std::map<std::string, failpoint_internal::Point, std::less<>> points;
   size_t start = 0;
@@ -92,6 +97,9 @@ Status ConfigureFailpoints(const std::string& spec, uint64_t seed) {
     if (eq == std::string::npos || eq == 0) return bad("want NAME=ACTION");
     std::string name = entry.substr(0, eq);
     std::string rest = entry.substr(eq + 1);
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return bad(fmt::format("unknown failpoint '{}' (known: {})", name, fmt::join(known, ", ")));
+    }
     failpoint_internal::Point p;
     p.rng.seed(seed ^ StableHash(name));
     size_t star = rest.find('*');

@@ -4,7 +4,8 @@
 //   MR_FAILPOINTS='map.after_spill=crash@0.2;shuffle.serve=delay(500ms);reduce.start=2*error'
 //   MR_FAILPOINTS_SEED=42
 //
-// Each entry is NAME=[COUNT*]ACTION[@PROBABILITY]:
+// Each entry is NAME=[COUNT*]ACTION[@PROBABILITY]; NAME must be one of kFailpointNames
+// (common/failpoints.h), anything else is an error:
 //   crash        _exit(137) at once, like SIGKILL (no destructors, no flush)
 //   hang         block forever (the process stops making progress but stays alive)
 //   delay(D)     sleep for DURATION D (500ms, 2s)
@@ -18,9 +19,11 @@
 #pragma once
 
 #include <atomic>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "common/failpoints.h"
 #include "common/status.h"
 
 namespace mr {
@@ -28,17 +31,37 @@ namespace mr {
 namespace failpoint_internal {
 extern std::atomic<bool> g_enabled;
 Status Evaluate(std::string_view name);
+// Not constexpr: calling it from FailpointName's constructor makes an unknown name a compile error.
+void UnknownFailpointName();
 }  // namespace failpoint_internal
 
-// Parses a configuration like MR_FAILPOINTS; InvalidArgument names the bad entry.
-Status ConfigureFailpoints(const std::string& spec, uint64_t seed);
+// The name of a declared failpoint. Built from a string literal, it is checked at compile time
+// against kFailpointNames, so a misspelt point does not compile.
+class FailpointName {
+ public:
+  consteval FailpointName(const char* name) : name_(name) {  // NOLINT: implicit on purpose
+    if (!IsKnownFailpoint(name_)) failpoint_internal::UnknownFailpointName();
+  }
+  // For tests of the mechanism itself, with names of their own.
+  static FailpointName Unchecked(std::string_view name) { return FailpointName(name, 0); }
+  std::string_view view() const { return name_; }
+
+ private:
+  FailpointName(std::string_view name, int) : name_(name) {}
+  std::string_view name_;
+};
+
+// Parses a configuration like MR_FAILPOINTS; InvalidArgument names the bad entry, and an unknown
+// point's error lists the known ones. `known` is kFailpointNames except in tests.
+Status ConfigureFailpoints(const std::string& spec, uint64_t seed,
+                           std::span<const std::string_view> known = kFailpointNames);
 // Reads MR_FAILPOINTS and MR_FAILPOINTS_SEED.
 Status ConfigureFailpointsFromEnv();
 
 // Evaluates the failpoint `name`: OK, or the injected error.
-inline Status Failpoint(std::string_view name) {
+inline Status Failpoint(FailpointName name) {
   if (!failpoint_internal::g_enabled.load(std::memory_order_relaxed)) return Status::OK();
-  return failpoint_internal::Evaluate(name);
+  return failpoint_internal::Evaluate(name.view());
 }
 
 }  // namespace mr

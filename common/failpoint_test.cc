@@ -2,8 +2,21 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 namespace mr {
 namespace {
+
+// These tests exercise the mechanism with names of their own.
+constexpr std::string_view kTestPoints[] = {"a", "b", "c", "d", "p", "a.b", "other", "anything"};
+
+Status ConfigureFailpoints(const std::string& spec, uint64_t seed) {
+  return mr::ConfigureFailpoints(spec, seed, kTestPoints);
+}
+
+Status Failpoint(std::string_view name) { return mr::Failpoint(FailpointName::Unchecked(name)); }
 
 class FailpointTest : public ::testing::Test {
  protected:
@@ -51,6 +64,34 @@ TEST_F(FailpointTest, BadSpecsAreRejected) {
   EXPECT_FALSE(ConfigureFailpoints("a=delay(soon)", 0).ok());
   EXPECT_TRUE(ConfigureFailpoints("a=off;b=hang;c=1*crash@0.5", 0).ok());
 }
+
+TEST_F(FailpointTest, UnknownNamesAreRejected) {
+  Status s = mr::ConfigureFailpoints("map.start=error;map.strat=crash", 0);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("unknown failpoint 'map.strat'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("known: map.start, map.after_read,"), std::string::npos) << s.message();
+  EXPECT_TRUE(mr::Failpoint("map.start").ok());  // a rejected configuration changes nothing
+  // Every declared point is accepted.
+  for (std::string_view name : kFailpointNames) {
+    EXPECT_TRUE(mr::ConfigureFailpoints(std::string(name) + "=off", 0).ok()) << name;
+  }
+}
+
+// The README's list of points is written by hand: it must name every declared point.
+TEST(FailpointListTest, TheReadmeNamesEveryPoint) {
+  const char* source = std::getenv("MR_SOURCE_DIR");
+  if (source == nullptr) GTEST_SKIP() << "MR_SOURCE_DIR is not set";
+  std::ifstream in(std::string(source) + "/README.md");
+  ASSERT_TRUE(in.good());
+  std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (std::string_view name : kFailpointNames) {
+    EXPECT_NE(readme.find("`" + std::string(name) + "`"), std::string::npos) << name;
+  }
+}
+
+static_assert(IsKnownFailpoint("reduce.after_fetch"));
+static_assert(!IsKnownFailpoint("reduce.after_fetched"));
 
 }  // namespace
 }  // namespace mr

@@ -24,19 +24,6 @@ Result<proto::Envelope> DecodeFrameBody(const std::string& body) {
   return msg;
 }
 
-std::string JobStateName(proto::JobState state) {
-  switch (state) {
-    case proto::JOB_QUEUED: return "queued";
-    case proto::JOB_RUNNING: return "running";
-    case proto::JOB_SUCCEEDED: return "succeeded";
-    case proto::JOB_FAILED: return "failed";
-    case proto::JOB_KILLED: return "killed";
-    default: return "unknown";
-  }
-}
-
-const char* TaskKindName(proto::TaskKind kind) { return kind == proto::TASK_MAP ? "map" : "reduce"; }
-
 std::string MessageName(const proto::Envelope& msg) {
   const auto* field = msg.GetDescriptor()->FindFieldByNumber(msg.msg_case());
   return field ? field->name() : "none";

@@ -22,9 +22,5 @@ uint32_t DecodeFrameLength(const char header[kFrameHeaderSize]);
 Result<proto::Envelope> DecodeFrameBody(const std::string& body);
 // A short name of the message held, for logs ("submit_job").
 std::string MessageName(const proto::Envelope& msg);
-// "queued", "running", "succeeded", "failed", "killed" — as users see job states everywhere.
-std::string JobStateName(proto::JobState state);
-// "map" or "reduce".
-const char* TaskKindName(proto::TaskKind kind);
 
 }  // namespace mr

@@ -59,7 +59,6 @@ proto::Envelope MakeHelloReply(const Status& status) {
   proto::Envelope e;
   auto* r = e.mutable_hello_reply();
   r->set_ok(status.ok());
-  r->set_protocol_version(kProtocolVersion);
   if (!status.ok()) r->set_error(status.message());
   return e;
 }

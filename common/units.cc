@@ -94,6 +94,17 @@ Result<HostPort> ParseHostPort(std::string_view text) {
   return hp;
 }
 
+Result<uint64_t> ParseJobId(std::string_view text) {
+  std::string_view t = text.starts_with("job-") ? text.substr(4) : text;
+  uint64_t id = 0;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
+  if (t.empty() || t.find_first_not_of("0123456789") != std::string_view::npos ||
+      ec != std::errc() || ptr != t.data() + t.size()) {
+    return Status::InvalidArgument(fmt::format("bad job id '{}'", text));
+  }
+  return id;
+}
+
 std::string FormatBytes(uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

@@ -1,6 +1,7 @@
 // Parsing and printing of the units the command line uses (DESIGN §2).
 // SIZE: bytes with an optional k/m/g suffix (powers of 1024; "64m", "64MiB", "64MB" and "67108864"
 // are the same). DURATION: "500ms", "2s", "1m" or a plain number of seconds. HOST:PORT endpoints.
+// JOB: a job id, "7" or "job-7".
 // Pure functions; thread-safe.
 #pragma once
 
@@ -23,6 +24,10 @@ struct HostPort {
 };
 // Accepts "host:port", "[v6addr]:port" and ":port" (host 127.0.0.1). Port 0 is allowed.
 Result<HostPort> ParseHostPort(std::string_view text);
+
+// Accepts "7" and "job-7"; InvalidArgument (never an exception) on anything else, including ids
+// that do not fit in 64 bits.
+Result<uint64_t> ParseJobId(std::string_view text);
 
 std::string FormatBytes(uint64_t bytes);          // "1.5 GiB"
 std::string FormatDuration(std::chrono::milliseconds d);  // "1m02s", "3.4s"

@@ -39,5 +39,17 @@ TEST(UnitsTest, HostPort) {
   EXPECT_FALSE(ParseHostPort("h:").ok());
 }
 
+TEST(UnitsTest, JobIds) {
+  EXPECT_EQ(ParseJobId("7").value(), 7u);
+  EXPECT_EQ(ParseJobId("job-7").value(), 7u);
+  EXPECT_EQ(ParseJobId("18446744073709551615").value(), UINT64_MAX);
+  for (const char* bad : {"", "job-", "abc", "-1", "+1", " 1", "1x", "18446744073709551616",
+                          "99999999999999999999999"}) {
+    auto id = ParseJobId(bad);
+    ASSERT_FALSE(id.ok()) << bad;
+    EXPECT_EQ(id.status().message(), std::string("bad job id '") + bad + "'");
+  }
+}
+
 }  // namespace
 }  // namespace mr

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include "jobs/identity_reducer.h"
+
 namespace mr {
 namespace {
 
@@ -20,23 +22,15 @@ class GrepMapper : public Mapper {
   std::string key_;
 };
 
-// Keys are unique (one per line), so this writes each matching line once.
-class IdentityReducer : public Reducer {
- public:
-  void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
-    std::string_view v;
-    while (values.Next(&v)) out.Emit(key, v);
-  }
-};
-
 class Grep : public Job {
  public:
   explicit Grep(std::unique_ptr<RE2> re) : re_(std::move(re)) {}
   std::unique_ptr<Mapper> NewMapper(const TaskContext&) const override {
     return std::make_unique<GrepMapper>(re_.get());
   }
+  // Keys are unique (one per line), so this writes each matching line once.
   std::unique_ptr<Reducer> NewReducer(const TaskContext&) const override {
-    return std::make_unique<IdentityReducer>();
+    return NewIdentityReducer();
   }
 
  private:

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <functional>
 
+#include "jobs/identity_reducer.h"
+
 namespace mr {
 namespace {
 
@@ -241,14 +243,6 @@ class StreamingReducer : public Reducer {
   std::string line_;
 };
 
-class IdentityReducer : public Reducer {
- public:
-  void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
-    std::string_view v;
-    while (values.Next(&v)) out.Emit(key, v);
-  }
-};
-
 class StreamingJob : public Job {
  public:
   StreamingJob(std::string mapper, std::string reducer, std::string combiner)
@@ -257,7 +251,7 @@ class StreamingJob : public Job {
     return std::make_unique<StreamingMapper>(mapper_, ctx);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
-    if (reducer_.empty()) return std::make_unique<IdentityReducer>();
+    if (reducer_.empty()) return NewIdentityReducer();
     return std::make_unique<StreamingReducer>("reducer", reducer_, ctx);
   }
   std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const override {

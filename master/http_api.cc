@@ -4,17 +4,14 @@
 
 #include <fmt/format.h>
 
-#include "common/frame.h"
+#include "common/job_json.h"
+#include "common/job_state.h"
+#include "common/units.h"
 
 namespace mr {
 namespace {
 
 using json = nlohmann::json;
-
-
-bool Finished(proto::JobState s) {
-  return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED || s == proto::JOB_KILLED;
-}
 
 HttpResponse Json(const json& j, unsigned status = 200) {
   HttpResponse r;
@@ -69,11 +66,6 @@ class MetricsWriter {
   std::string out_;
 };
 
-json AttemptFailureJson(const proto::AttemptFailure& f) {
-  return {{"kind", TaskKindName(f.kind())}, {"index", f.index()}, {"attempt", f.attempt()}, {"worker", f.worker()},
-          {"error", f.error()},         {"time_ms", f.time_ms()}, {"lost", f.lost()}};
-}
-
 json TaskJson(const TaskInfo& t) {
   json j = {{"kind", TaskKindName(t.kind)},
             {"index", t.index},
@@ -105,41 +97,15 @@ json TaskJson(const TaskInfo& t) {
 }  // namespace
 
 json HttpApi::JobSummary(const proto::JobStatus& s, int64_t now_ms) const {
-  json j;
-  j["id"] = s.job_id();
-  j["job"] = s.spec().job();
-  j["state"] = JobStateName(s.state());
+  json j = JobStatusJson(s, now_ms);
   uint64_t maps_running = 0, reduces_running = 0;
   if (!Finished(s.state())) {
     for (auto& c : scheduler_.TaskCounts(s.job_id())) {
       if (c.state == "running") (c.kind == proto::TASK_MAP ? maps_running : reduces_running) = c.count;
     }
   }
-  j["maps"] = {{"done", s.maps_done()}, {"total", s.maps_total()}, {"running", maps_running}};
-  j["reduces"] = {{"done", s.reduces_done()}, {"total", s.reduces_total()}, {"running", reduces_running}};
-  uint32_t total = s.maps_total() + s.reduces_total();
-  j["progress"] = total ? static_cast<double>(s.maps_done() + s.reduces_done()) / total
-                        : (s.state() == proto::JOB_SUCCEEDED ? 1.0 : 0.0);
-  j["inputs"] = std::vector<std::string>(s.spec().inputs().begin(), s.spec().inputs().end());
-  j["output"] = s.spec().output();
-  j["reducers"] = s.spec().reducers();
-  j["split_size"] = s.spec().split_size();
-  j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());
-  j["input_bytes"] = s.input_bytes();
-  j["error"] = s.error();
-  j["submit_time_ms"] = s.submit_time_ms();
-  j["start_time_ms"] = s.start_time_ms();
-  j["end_time_ms"] = s.end_time_ms();
-  int64_t elapsed = s.start_time_ms() ? (s.end_time_ms() ? s.end_time_ms() : now_ms) - s.start_time_ms() : 0;
-  j["elapsed_ms"] = elapsed;
-  json counters = json::object();
-  for (auto& [k, v] : s.counters()) counters[k] = v;
-  auto in = s.counters().find("map.input.bytes");
-  j["input_bytes_per_s"] = in != s.counters().end() && elapsed > 0 ? in->second * 1000.0 / elapsed : 0.0;
-  j["counters"] = std::move(counters);
-  json failed = json::array();
-  for (auto& f : s.failed_attempts()) failed.push_back(AttemptFailureJson(f));
-  j["failed_attempts"] = std::move(failed);
+  j["maps"]["running"] = maps_running;
+  j["reduces"]["running"] = reduces_running;
   return j;
 }
 
@@ -327,13 +293,11 @@ HttpResponse HttpApi::Handle(const HttpRequest& req) const {
   if (p == "/api/jobs" || p == "/api/jobs/") return Json(JobsJson(now));
   if (p == "/api/workers" || p == "/api/workers/") return Json(WorkersJson(now));
   if (p.starts_with("/api/jobs/")) {
-    std::string id = p.substr(10);
-    if (id.starts_with("job-")) id = id.substr(4);
-    if (!id.empty() && id.back() == '/') id.pop_back();
-    if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
-      return JsonError(404, "no job " + p.substr(10));
-    }
-    auto j = JobJson(std::stoull(id), now);
+    std::string_view id = std::string_view(p).substr(10);
+    if (id.ends_with('/')) id.remove_suffix(1);
+    auto job_id = ParseJobId(id);
+    if (!job_id.ok()) return JsonError(404, "no job " + p.substr(10));
+    auto j = JobJson(*job_id, now);
     if (!j.ok()) return JsonError(404, j.status().message());
     return Json(*j);
   }

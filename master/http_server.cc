@@ -8,6 +8,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "common/acceptor.h"
 #include "common/address.h"
 #include "common/log.h"
 
@@ -79,21 +80,11 @@ HttpServer::HttpServer(tcp::acceptor acceptor, Handler handler, HttpServerOption
 
 Result<std::shared_ptr<HttpServer>> HttpServer::Start(asio::io_context& io, const HostPort& addr, Handler handler,
                                                       HttpServerOptions options) {
-  error_code ec;
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(addr.host, std::to_string(addr.port), ec);
-  if (ec || results.empty()) {
-    return Status::InvalidArgument(fmt::format("cannot resolve {}: {}", addr.host, ec.message()));
-  }
-  tcp::endpoint ep = *results.begin();
-  tcp::acceptor acceptor(io);
-  acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::Unavailable(fmt::format("cannot listen on {}: {}", addr.ToString(), ec.message()));
-  auto server = std::shared_ptr<HttpServer>(new HttpServer(std::move(acceptor), std::move(handler), options));
-  asio::co_spawn(io, [server] { return server->AcceptLoop(); }, asio::detached);
+  auto acceptor = Listen(io, addr);
+  if (!acceptor.ok()) return acceptor.status();
+  auto server = std::shared_ptr<HttpServer>(new HttpServer(std::move(*acceptor), std::move(handler), options));
+  asio::co_spawn(io, AcceptLoop(server->acceptor_, [server](tcp::socket s) { server->Accept(std::move(s)); }),
+                 asio::detached);
   return server;
 }
 
@@ -102,25 +93,16 @@ void HttpServer::Stop() {
   acceptor_.close(ec);
 }
 
-asio::awaitable<void> HttpServer::AcceptLoop() {
-  auto self = shared_from_this();
-  while (acceptor_.is_open()) {
+void HttpServer::Accept(tcp::socket socket) {
+  if (connections_ >= options_.max_connections) {
+    spdlog::warn("http: {} connections open; refusing one more", connections_);
     error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      asio::steady_timer t(acceptor_.get_executor(), std::chrono::milliseconds(50));
-      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
-    if (connections_ >= options_.max_connections) {
-      spdlog::warn("http: {} connections open; refusing one more", connections_);
-      socket.close(ec);
-      continue;
-    }
-    asio::co_spawn(acceptor_.get_executor(),
-                   [self, s = std::move(socket)]() mutable { return self->Serve(std::move(s)); }, asio::detached);
+    socket.close(ec);
+    return;
   }
+  asio::co_spawn(acceptor_.get_executor(),
+                 [self = shared_from_this(), s = std::move(socket)]() mutable { return self->Serve(std::move(s)); },
+                 asio::detached);
 }
 
 HttpResponse HttpServer::Dispatch(const HttpRequest& req, const std::string& host_header) {
@@ -189,7 +171,6 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
     if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
     r.peer = peer;
     HttpResponse res = Dispatch(r, std::string(req[http::field::host]));
-    requests_++;
     spdlog::debug("http: {} {} {} -> {}", peer, r.method, target, res.status);
     bool keep = req.keep_alive() && (res.status < 400 || res.status == 404);
     bool ok = co_await WriteResponse(stream, std::move(res), r.method == "HEAD", keep, req.version(), peer,

@@ -58,11 +58,11 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   HostPort address() const { return {host_, port_}; }
   void Stop();
   size_t connections() const { return connections_; }
-  uint64_t requests_served() const { return requests_; }
 
  private:
   HttpServer(tcp::acceptor acceptor, Handler handler, HttpServerOptions options);
-  asio::awaitable<void> AcceptLoop();
+  // Serves a new connection, or closes it at once when max_connections are open.
+  void Accept(tcp::socket socket);
   asio::awaitable<void> Serve(tcp::socket socket);
   HttpResponse Dispatch(const HttpRequest& request, const std::string& host_header);
 
@@ -73,7 +73,6 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   uint16_t port_ = 0;
   bool loopback_ = true;
   size_t connections_ = 0;
-  uint64_t requests_ = 0;
 };
 
 // A JSON error body: {"error": message}.

@@ -1,9 +1,6 @@
 // The master's observability: the Scheduler's task histories and views, the JSON API and metrics
 // built from them (driven directly, time passed in), and the HTTP server over real loopback sockets
 // with well-formed and hostile requests.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -12,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/raw_socket_testing.h"
 #include "master/http_api.h"
 #include "master/http_server.h"
 #include "master/scheduler.h"
@@ -327,43 +325,11 @@ class HttpServerTest : public ::testing::Test {
     io_.stop();
     thread_.join();
   }
-  int Connect() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port_);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return fd;
-  }
-  static void SendAll(int fd, const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;  // the server may close early on a bad request
-      off += n;
-    }
-  }
-  // Reads until the server closes (or the 5 s timeout); *closed tells which.
-  static std::string ReadAll(int fd, bool* closed = nullptr) {
-    std::string out;
-    char buf[4096];
-    while (true) {
-      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-      if (n <= 0) {
-        if (closed) *closed = n == 0 || errno == ECONNRESET;
-        break;
-      }
-      out.append(buf, n);
-    }
-    return out;
-  }
+  int Connect() { return RawConnect(port_, std::chrono::seconds(5)); }
   std::string Exchange(const std::string& request, bool* closed = nullptr) {
     int fd = Connect();
-    SendAll(fd, request);
-    std::string r = ReadAll(fd, closed);
+    SendBytes(fd, request);
+    std::string r = ReadToEnd(fd, closed);
     ::close(fd);
     return r;
   }
@@ -390,8 +356,8 @@ TEST_F(HttpServerTest, ServesGetAndHead) {
 
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   int fd = Connect();
-  SendAll(fd, "GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  std::string r = ReadAll(fd);
+  SendBytes(fd, "GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  std::string r = ReadToEnd(fd);
   ::close(fd);
   EXPECT_NE(r.find("hello /a"), std::string::npos) << r;
   EXPECT_NE(r.find("hello /b"), std::string::npos) << r;
@@ -425,14 +391,14 @@ TEST_F(HttpServerTest, RefusesWritesHostileRequestsAndForeignHosts) {
 TEST_F(HttpServerTest, IdleAndSlowConnectionsAreClosedWithoutBlockingOthers) {
   int idle = Connect();
   int slow = Connect();
-  SendAll(slow, "GET /slow HTTP/1.1\r\nHo");  // never finishes its header
+  SendBytes(slow, "GET /slow HTTP/1.1\r\nHo");  // never finishes its header
   // Others are served meanwhile.
   EXPECT_NE(Exchange(Get("/other")).find("hello /other"), std::string::npos);
   auto start = std::chrono::steady_clock::now();
   bool closed = false;
-  ReadAll(idle, &closed);
+  ReadToEnd(idle, &closed);
   EXPECT_TRUE(closed);
-  ReadAll(slow, &closed);
+  ReadToEnd(slow, &closed);
   EXPECT_TRUE(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   ::close(idle);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/record.h"
+#include "common/units.h"
 
 namespace mr {
 namespace {
@@ -43,9 +44,14 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   j->db_.reset(db);
   std::string v;
   auto s = db->Get(rocksdb::ReadOptions(), "meta/next_job_id", &v);
-  if (s.ok()) j->next_id_ = std::stoull(v);
-  else if (!s.IsNotFound()) return FromRocks(s, "cannot read");
-  else j->next_id_ = 1;
+  if (s.IsNotFound()) {
+    j->next_id_ = 1;
+    return j;
+  }
+  if (!s.ok()) return FromRocks(s, "cannot read");
+  auto next = ParseJobId(v);
+  if (!next.ok()) return Status::Corruption(fmt::format("journal: bad meta/next_job_id '{}'", v));
+  j->next_id_ = *next;
   return j;
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/channel.h"
+#include "common/clock.h"
 #include "common/data_dir.h"
 #include "common/failpoint.h"
 #include "common/address.h"
@@ -29,11 +30,6 @@ namespace fs = std::filesystem;
 // Where a local tool connects to a server bound to `bound` (a wildcard becomes loopback).
 std::string ConnectAddress(const HostPort& bound) { return HostPort{DisplayHost(bound.host), bound.port}.ToString(); }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class Master {
  public:
@@ -279,7 +275,8 @@ class Master {
       s.worker_id = name;
       workers_[name] = &s;
       WorkerRegistration reg{name, rw.incarnation(), rw.shuffle_address(), rw.slots(), rw.host(), rw.pid(),
-                             {rw.held_outputs().begin(), rw.held_outputs().end()}};
+                             {rw.held_outputs().begin(), rw.held_outputs().end()},
+                             {rw.jobs_with_data().begin(), rw.jobs_with_data().end()}};
       std::vector<uint64_t> drop = scheduler_.AddWorker(reg, now, &fx);
       spdlog::info("worker {} registered from {}{}: shuffle {}, {} slots, incarnation {}, {} map outputs held",
                    name, s.channel->peer(), rw.host().empty() ? "" : " (" + rw.host() + ")", rw.shuffle_address(),

@@ -6,17 +6,14 @@
 #include <fmt/ranges.h>
 
 #include "common/failpoint.h"
-#include "common/frame.h"
+#include "common/job_state.h"
 #include "common/log.h"
 #include "jobs/job.h"
 
 namespace mr {
 namespace {
 
-bool Finished(const proto::JobStatus& s) {
-  return s.state() == proto::JOB_SUCCEEDED || s.state() == proto::JOB_FAILED ||
-         s.state() == proto::JOB_KILLED;
-}
+bool Finished(const proto::JobStatus& s) { return mr::Finished(s.state()); }
 
 const char* TaskStateText(bool done, bool running) { return done ? "done" : running ? "running" : "idle"; }
 
@@ -224,6 +221,11 @@ std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_
   }
   std::vector<uint64_t> drop;
   AdoptHeldOutputs(w, reg.held, now_ms, fx, &drop);
+  for (uint64_t job : reg.jobs_with_data) {
+    auto it = jobs_.find(job);
+    bool over = it == jobs_.end() || Finished(it->second.status);
+    if (over && std::find(drop.begin(), drop.end(), job) == drop.end()) drop.push_back(job);
+  }
   return drop;
 }
 

@@ -143,6 +143,7 @@ struct WorkerRegistration {
   std::string host;
   uint32_t pid = 0;
   std::vector<proto::HeldMapOutput> held;  // complete map outputs in its store
+  std::vector<uint64_t> jobs_with_data;    // every job it holds any data of
 };
 
 struct SchedulerOptions {

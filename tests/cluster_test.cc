@@ -206,6 +206,12 @@ TEST_F(ErrorTest, BadFlags) {
   EXPECT_NE(s.err.find("--split-size"), std::string::npos) << s.err;
   auto st = RunMr({"status", "notanid", "--master", cluster_.master_address()});
   EXPECT_EQ(st.exit_code, 2);
+  // An id too large for 64 bits is bad usage too, not a crash.
+  for (std::string command : {"status", "kill"}) {
+    auto big = RunMr({command, "99999999999999999999999", "--master", cluster_.master_address()});
+    EXPECT_EQ(big.exit_code, 2) << command;
+    EXPECT_EQ(big.err, "mr: bad job id '99999999999999999999999'\n") << command;
+  }
   auto h = RunMr({"submit", "--help"});
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(h.out.find("--split-size"), std::string::npos);

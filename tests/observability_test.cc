@@ -3,13 +3,10 @@
 // /api/workers and /metrics checked against the job's real state (`mr status --json`) — the
 // dashboard page served, hostile HTTP requests refused without harm, and the progress display of
 // `mr run` in a pseudo-terminal (a bar redrawn in place) and in a pipe (plain lines).
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "common/raw_socket_testing.h"
 #include "tests/test_util.h"
 
 namespace mr::testing {
@@ -33,47 +31,6 @@ using json = nlohmann::json;
 using Millis = std::chrono::milliseconds;
 
 // ---------------------------------------------------------------- a tiny HTTP/1.1 client
-
-int ConnectTo(const std::string& address) {
-  size_t colon = address.rfind(':');
-  std::string host = address.substr(0, colon), port = address.substr(colon + 1);
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return -1;
-  int fd = ::socket(res->ai_family, SOCK_STREAM, 0);
-  if (::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(res);
-  if (fd >= 0) {
-    timeval tv{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  return fd;
-}
-
-void SendAll(int fd, const std::string& data) {
-  for (size_t off = 0; off < data.size();) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;  // the server may close on a bad request before reading it all
-    off += n;
-  }
-}
-
-// Everything until the server closes; *closed is false if the read timed out instead.
-std::string ReadToEnd(int fd, bool* closed = nullptr) {
-  std::string out;
-  char buf[16384];
-  while (true) {
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) {
-      if (closed) *closed = n == 0 || errno == ECONNRESET;
-      return out;
-    }
-    out.append(buf, n);
-  }
-}
 
 struct HttpResult {
   int status = 0;
@@ -88,9 +45,9 @@ struct HttpResult {
 
 HttpResult Http(const std::string& address, const std::string& path, const std::string& method = "GET") {
   HttpResult r;
-  int fd = ConnectTo(address);
+  int fd = RawConnect(address, std::chrono::seconds(10));
   if (fd < 0) return r;
-  SendAll(fd, method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
+  SendBytes(fd, method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
   std::string raw = ReadToEnd(fd);
   ::close(fd);
   size_t split = raw.find("\r\n\r\n");
@@ -317,29 +274,29 @@ TEST_F(ObservabilityTest, HostileHttpRequestsAreRefusedAndTheServerKeepsServing)
   ASSERT_FALSE(http.empty());
 
   // A client that opens a request and never finishes it does not hold up anyone.
-  int slow = ConnectTo(http);
+  int slow = RawConnect(http, std::chrono::seconds(10));
   ASSERT_GE(slow, 0);
-  SendAll(slow, "GET /api/jobs HTTP/1.1\r\nHost: 127.0.");
+  SendBytes(slow, "GET /api/jobs HTTP/1.1\r\nHost: 127.0.");
 
   bool closed = false;
-  int fd = ConnectTo(http);
-  SendAll(fd, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n", 30));
+  int fd = RawConnect(http, std::chrono::seconds(10));
+  SendBytes(fd, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n", 30));
   std::string r = ReadToEnd(fd, &closed);
   ::close(fd);
   EXPECT_TRUE(r.starts_with("HTTP/1.1 400 ")) << r;
   EXPECT_TRUE(closed) << "a garbage request must close its connection";
 
-  fd = ConnectTo(http);
-  SendAll(fd, "GET /" + std::string(1 << 20, 'x') + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  fd = RawConnect(http, std::chrono::seconds(10));
+  SendBytes(fd, "GET /" + std::string(1 << 20, 'x') + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   r = ReadToEnd(fd, &closed);
   ::close(fd);
   EXPECT_TRUE(r.starts_with("HTTP/1.1 431 ")) << r.substr(0, 100);
   EXPECT_TRUE(closed);
 
-  fd = ConnectTo(http);
+  fd = RawConnect(http, std::chrono::seconds(10));
   std::string many_headers = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (int i = 0; i < 2000; i++) many_headers += fmt::format("X-Junk-{}: {}\r\n", i, std::string(40, 'j'));
-  SendAll(fd, many_headers + "\r\n");
+  SendBytes(fd, many_headers + "\r\n");
   r = ReadToEnd(fd, &closed);
   ::close(fd);
   EXPECT_TRUE(r.starts_with("HTTP/1.1 431 ")) << r.substr(0, 100);

@@ -3,11 +3,7 @@
 // without a token refuses a non-loopback address, user code needs --allow-user-code, and hostile
 // connections (silent, thousands idle, out of order, unknown messages) are closed without harm to
 // the other clients.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +14,7 @@
 
 #include "common/frame.h"
 #include "common/handshake.h"
+#include "common/raw_socket_testing.h"
 #include "common/record.h"
 #include "tests/test_util.h"
 
@@ -31,54 +28,6 @@ std::string WriteToken(const TempDir& dir, const std::string& name, const std::s
   WriteFile(path, token + "\n");
   ::chmod(path.c_str(), 0600);
   return path;
-}
-
-int Connect(const std::string& address) {
-  size_t colon = address.rfind(':');
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void SendAll(int fd, const std::string& bytes) {
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-}
-
-// Reads one frame within 5 s; an error when the peer closes first.
-Result<proto::Envelope> ReadFrame(int fd) {
-  std::string buf;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (buf.size() >= 4 && buf.size() >= 4 + DecodeFrameLength(buf.data())) {
-      return DecodeFrameBody(buf.substr(4, DecodeFrameLength(buf.data())));
-    }
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    char tmp[4096];
-    ssize_t n = ::read(fd, tmp, sizeof(tmp));
-    if (n <= 0) return Status::Unavailable("closed");
-    buf.append(tmp, n);
-  }
-  return Status::Unavailable("timeout");
-}
-
-// True when the peer closes the connection within `timeout`.
-bool ClosedByPeer(int fd, Millis timeout = Millis(10000)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    if (::read(fd, buf, sizeof(buf)) <= 0) return true;
-  }
-  return false;
 }
 
 // Completes the hello exchange on a raw socket.
@@ -195,9 +144,9 @@ TEST(SecurityTest, SilentConnectionIsClosedAfterTheHelloDeadline) {
   TempDir dir;
   Cluster c(dir.path());
   ASSERT_TRUE(c.StartMaster({}, {"MR_HELLO_TIMEOUT_MS=500"}).ok());
-  int silent = Connect(c.master_address());
+  int silent = RawConnect(c.master_address());
   ASSERT_GE(silent, 0);
-  int half = Connect(c.master_address());  // says hello, never proves anything
+  int half = RawConnect(c.master_address());  // says hello, never proves anything
   ClientHandshake hs("", proto::ROLE_CLIENT);
   SendAll(half, EncodeFrame(hs.Hello()));
   ASSERT_TRUE(ReadFrame(half).ok());
@@ -217,7 +166,7 @@ TEST(SecurityTest, ThousandsOfIdleConnectionsLeaveTheServerServing) {
   std::vector<int> fds;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (int i = 0; i < 2000 && std::chrono::steady_clock::now() < deadline; i++) {
-    int fd = Connect(c.master_address());
+    int fd = RawConnect(c.master_address());
     if (fd < 0) break;
     fds.push_back(fd);
   }
@@ -236,7 +185,7 @@ TEST(SecurityTest, OutOfOrderAndUnknownMessagesCloseOnlyThatConnection) {
   Cluster c(dir.path());
   ASSERT_TRUE(c.StartMaster().ok());
   // A request before the hello.
-  int a = Connect(c.master_address());
+  int a = RawConnect(c.master_address());
   proto::Envelope req;
   req.mutable_list_jobs();
   SendAll(a, EncodeFrame(req));
@@ -246,7 +195,7 @@ TEST(SecurityTest, OutOfOrderAndUnknownMessagesCloseOnlyThatConnection) {
   EXPECT_TRUE(ClosedByPeer(a));
   ::close(a);
   // A shuffle message on the master, after a good hello.
-  int b = Connect(c.master_address());
+  int b = RawConnect(c.master_address());
   Handshake(b, "");
   proto::Envelope fetch;
   fetch.mutable_fetch_request()->set_job_id(1);
@@ -254,7 +203,7 @@ TEST(SecurityTest, OutOfOrderAndUnknownMessagesCloseOnlyThatConnection) {
   EXPECT_TRUE(ClosedByPeer(b));
   ::close(b);
   // An unknown message type (envelope field 99): a well-formed frame of nothing we know.
-  int d = Connect(c.master_address());
+  int d = RawConnect(c.master_address());
   Handshake(d, "");
   std::string body = "\x9a\x06\x00";  // field 99, length-delimited, empty
   body = std::string("\x9a\x06\x00", 3);
@@ -264,7 +213,7 @@ TEST(SecurityTest, OutOfOrderAndUnknownMessagesCloseOnlyThatConnection) {
   EXPECT_TRUE(ClosedByPeer(d));
   ::close(d);
   // A second hello after the handshake.
-  int e = Connect(c.master_address());
+  int e = RawConnect(c.master_address());
   Handshake(e, "");
   ClientHandshake again("", proto::ROLE_CLIENT);
   SendAll(e, EncodeFrame(again.Hello()));

@@ -271,10 +271,7 @@ class Worker {
   void SendHeartbeat() {
     if (!channel_ || worker_id_.empty()) return;
     proto::Envelope hb;
-    std::lock_guard<std::mutex> l(mu_);
-    int busy = static_cast<int>(running_.size() + queue_.size());
-    hb.mutable_heartbeat()->set_free_slots(std::max(0, opts_.slots - busy));
-    for (auto& r : running_) hb.mutable_heartbeat()->add_running_attempts(AttemptName(r->task));
+    hb.mutable_heartbeat();
     channel_->Send(hb);
   }
 
@@ -355,7 +352,7 @@ class Worker {
         for (const auto& loc : failure.failed_fetches) *rep->add_failed_fetches() = loc;
       }
     }
-    if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? "map.before_report" : "reduce.before_commit");
+    if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? FailpointName("map.before_report") : FailpointName("reduce.before_commit"));
     auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start).count();
     rep->set_ok(status.ok());
     if (status.ok()) {

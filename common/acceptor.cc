@@ -1,0 +1,41 @@
+#include "common/acceptor.h"
+
+#include <fmt/format.h>
+#include <string>
+
+namespace mr {
+
+Result<tcp::acceptor> Listen(asio::io_context& io, const HostPort& addr) {
+  error_code ec;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(addr.host, std::to_string(addr.port), ec);
+  if (ec || results.empty()) {
+    return Status::InvalidArgument(fmt::format("cannot resolve {}: {}", addr.host, ec.message()));
+  }
+  tcp::endpoint ep = *results.begin();
+  tcp::acceptor acceptor(io);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable(fmt::format("cannot listen on {}: {}", addr.ToString(), ec.message()));
+  }
+  return acceptor;
+}
+
+asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> on_socket) {
+  while (acceptor.is_open()) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      asio::steady_timer t(acceptor.get_executor(), kAcceptBackoff);
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    on_socket(std::move(socket));
+  }
+}
+
+}  // namespace mr

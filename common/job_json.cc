@@ -1,0 +1,55 @@
+#include "common/job_json.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/job_state.h"
+
+namespace mr {
+
+using json = nlohmann::json;
+
+namespace {
+
+json AttemptFailureJson(const proto::AttemptFailure& f) {
+  return {{"kind", TaskKindName(f.kind())}, {"index", f.index()}, {"attempt", f.attempt()}, {"worker", f.worker()},
+          {"error", f.error()},         {"time_ms", f.time_ms()}, {"lost", f.lost()}};
+}
+
+}  // namespace
+
+json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
+  json j;
+  j["id"] = s.job_id();
+  j["job"] = s.spec().job();
+  j["state"] = JobStateName(s.state());
+  j["maps"] = {{"done", s.maps_done()}, {"total", s.maps_total()}};
+  j["reduces"] = {{"done", s.reduces_done()}, {"total", s.reduces_total()}};
+  uint32_t total = s.maps_total() + s.reduces_total();
+  j["progress"] = total ? static_cast<double>(s.maps_done() + s.reduces_done()) / total
+                        : (s.state() == proto::JOB_SUCCEEDED ? 1.0 : 0.0);
+  j["inputs"] = std::vector<std::string>(s.spec().inputs().begin(), s.spec().inputs().end());
+  j["output"] = s.spec().output();
+  j["reducers"] = s.spec().reducers();
+  j["split_size"] = s.spec().split_size();
+  j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());
+  j["input_bytes"] = s.input_bytes();
+  j["error"] = s.error();
+  j["submit_time_ms"] = s.submit_time_ms();
+  j["start_time_ms"] = s.start_time_ms();
+  j["end_time_ms"] = s.end_time_ms();
+  int64_t elapsed = s.start_time_ms() ? (s.end_time_ms() ? s.end_time_ms() : now_ms) - s.start_time_ms() : 0;
+  j["elapsed_ms"] = elapsed;
+  json counters = json::object();
+  for (auto& [k, v] : s.counters()) counters[k] = v;
+  auto in = s.counters().find("map.input.bytes");
+  j["input_bytes_per_s"] = in != s.counters().end() && elapsed > 0 ? in->second * 1000.0 / elapsed : 0.0;
+  j["counters"] = std::move(counters);
+  json failed = json::array();
+  for (auto& f : s.failed_attempts()) failed.push_back(AttemptFailureJson(f));
+  j["failed_attempts"] = std::move(failed);
+  return j;
+}
+
+}  // namespace mr
