@@ -105,11 +105,9 @@ class Worker {
  private:
   struct Queued {
     proto::AssignTask task;
-    uint64_t generation;  // of the master connection that assigned it
   };
   struct RunningTask {
     proto::AssignTask task;
-    uint64_t generation = 0;
     std::atomic<bool> cancel{false};
   };
 
@@ -238,7 +236,7 @@ class Worker {
     } else if (m.has_assign_task()) {
       spdlog::info("{} assigned", AttemptName(m.assign_task()));
       std::lock_guard<std::mutex> l(mu_);
-      queue_.push_back({std::move(*m.mutable_assign_task()), generation_});
+      queue_.push_back({std::move(*m.mutable_assign_task())});
       cv_.notify_one();
     } else if (m.has_job_ended()) {
       DropJob(m.job_ended().job_id(), "it ended");
@@ -295,7 +293,6 @@ class Worker {
         if (stopping_) return;
         run = std::make_shared<RunningTask>();
         run->task = std::move(queue_.front().task);
-        run->generation = queue_.front().generation;
         queue_.pop_front();
         running_.push_back(run);
       }
