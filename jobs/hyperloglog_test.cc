@@ -57,7 +57,9 @@ TEST(DistinctSketchTest, MergeIsTheSketchOfTheUnionAndEncodingRoundTrips) {
     ASSERT_TRUE(DistinctSketch::Decode(&in, &back));
     EXPECT_EQ(in, "rest");
     EXPECT_EQ(back.Estimate(), s->Estimate());
-    if (s == &sparse) EXPECT_LT(enc.size(), 1000u);  // not 4 KiB
+    if (s == &sparse) {
+      EXPECT_LT(enc.size(), 1000u);  // not 4 KiB
+    }
   }
   std::string_view bad = "E\x05xx";
   DistinctSketch junk;

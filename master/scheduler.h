@@ -37,6 +37,11 @@
 // the workers recently lost, and process-wide totals. Read them with Tasks(), LostWorkers() and
 // totals().
 //
+// The implementation is in four files: scheduler.cc (jobs, tasks and the scheduling pass),
+// scheduler_workers.cc (workers joining, coming back and leaving), scheduler_reports.cc (what an
+// attempt's report does, fetch-failure evidence and exclusion) and scheduler_history.cc (the
+// attempt history and read-only views).
+//
 // It does no network I/O: calls return their effects (assignments to send, jobs whose end to
 // announce, jobs to journal) in an Effects value. Time is passed in (now_ms), so tests drive it.
 // Thread-safety: not thread-safe; the master calls it from its io thread only.

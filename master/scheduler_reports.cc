@@ -1,0 +1,238 @@
+// Scheduler: what a worker's report of an attempt does: success and commit, failure and its
+// charge, fetch failures as evidence about nodes and the exclusion they lead to.
+#include "master/scheduler.h"
+
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <set>
+
+#include "common/log.h"
+#include "master/scheduler_internal.h"
+
+namespace mr {
+
+using scheduler_internal::Finished;
+
+void Scheduler::AttemptEnded(Task& task, uint32_t attempt) {
+  auto it = task.running.find(attempt);
+  auto w = workers_.find(it->second.worker);
+  if (w != workers_.end() && w->second.running > 0) w->second.running--;
+  task.running.erase(it);
+}
+
+bool Scheduler::AcceptLateReport(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r) {
+  // An attempt that was lost with its worker (cut off from the master, not dead) and finished
+  // anyway: its result is as good as any other attempt's while the task is not done.
+  if (!r.ok() || task.state == TaskState::kDone || job.excluded.contains(worker_id) ||
+      !workers_.contains(worker_id)) {
+    return false;
+  }
+  AttemptInfo* h = History(task, r.attempt());
+  return h != nullptr && h->worker == worker_id && h->outcome == AttemptOutcome::kLost;
+}
+
+void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& r, int64_t now_ms,
+                         Effects* fx) {
+  auto jit = jobs_.find(r.job_id());
+  if (jit == jobs_.end() || Finished(jit->second.status)) return;
+  Job& job = jit->second;
+  Task* task = FindTask(job, r.kind(), r.index());
+  if (task == nullptr) return;
+  auto att = task->running.find(r.attempt());
+  int64_t started = now_ms;
+  if (att != task->running.end() && att->second.worker == worker_id) {
+    started = att->second.start_ms;
+    AttemptEnded(*task, r.attempt());
+    task->lost_attempts = 0;  // it ended without taking its worker down
+  } else if (AcceptLateReport(job, *task, worker_id, r)) {
+    started = History(*task, r.attempt())->start_ms;
+    spdlog::info("job {} {} {} attempt {}: accepting the late report of worker {}, which was cut off but kept "
+                 "working", r.job_id(), TaskKindName(r.kind()), r.index(), r.attempt(), worker_id);
+  } else {
+    if (r.ok() && task->kind == proto::TASK_MAP && task->state == TaskState::kDone &&
+        task->done_worker == worker_id && task->done_attempt == r.attempt() && task->counters.empty()) {
+      // The report of an output that was re-adopted before its report arrived: only its counters.
+      for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
+      fx->changed_tasks.push_back(Record(job, *task));
+      return;
+    }
+    spdlog::info("job {} {} {} attempt {}: ignoring a stale report from {}", r.job_id(), TaskKindName(r.kind()),
+                 r.index(), r.attempt(), worker_id);
+    return;
+  }
+  auto w = workers_.find(worker_id);
+  Status failure = r.ok() ? Status::OK() : Status::Aborted(r.error());
+  bool succeeded = false;
+  if (r.ok() && task->state != TaskState::kDone) {
+    if (task->kind == proto::TASK_REDUCE) failure = CommitReduce(job, *task, r.output_file());
+    if (failure.ok()) {
+      succeeded = true;
+      task->state = TaskState::kDone;
+      task->duration_ms = now_ms - started;
+      task->counters.clear();
+      for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
+      if (w != workers_.end()) w->second.succeeded++;
+      spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), TaskKindName(r.kind()),
+                   r.index(), r.attempt(), worker_id, task->duration_ms);
+      EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSucceeded, now_ms);
+      // Other attempts of the task (backups) lost the race: forget them.
+      for (auto& [attempt, run] : task->running) {
+        auto lw = workers_.find(run.worker);
+        if (lw != workers_.end() && lw->second.running > 0) lw->second.running--;
+        spdlog::info("job {} {} {} attempt {} on worker {} is superseded by attempt {}", r.job_id(),
+                     TaskKindName(r.kind()), r.index(), attempt, run.worker, r.attempt());
+        EndAttempt(job, *task, attempt, AttemptOutcome::kSuperseded, now_ms,
+                   fmt::format("attempt {} finished first", r.attempt()));
+      }
+      task->running.clear();
+      task->rerun_pending = false;
+      task->stashed_counters.clear();
+      if (task->kind == proto::TASK_MAP) {
+        task->done_worker = worker_id;
+        task->done_address = w != workers_.end() ? w->second.address : "";
+        task->done_attempt = r.attempt();
+        task->fetch_failures = 0;
+        job.maps_done++;
+      } else {
+        job.reduces_done++;
+      }
+      fx->changed_tasks.push_back(Record(job, *task));
+    }
+  }
+  if (!failure.ok()) {
+    EndAttempt(job, *task, r.attempt(), AttemptOutcome::kFailed, now_ms, failure.message());
+    if (w != workers_.end()) w->second.failed++;
+    task->last_error = failure.message();
+    spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), TaskKindName(r.kind()), r.index(),
+                 r.attempt(), worker_id, failure.message());
+    if (r.failed_maps_size() > 0 || r.failed_fetches_size() > 0) {
+      OnFetchFailure(job, *task, worker_id, r, now_ms, fx);
+      if (Finished(job.status)) {
+        Schedule(now_ms, fx);
+        return;
+      }
+    } else if (task->state != TaskState::kDone) {
+      task->failures++;
+      job.worker_failures[worker_id]++;
+      fx->changed_tasks.push_back(Record(job, *task));
+      if (ChargeTask(job, *task, now_ms, fx)) {
+        Schedule(now_ms, fx);
+        return;
+      }
+    }
+    if (task->state == TaskState::kRunning && task->running.empty()) task->state = TaskState::kIdle;
+  } else if (!succeeded) {
+    EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSuperseded, now_ms, "the task was already done");
+  }
+  MaybeSucceed(job, now_ms, fx);
+  Schedule(now_ms, fx);
+}
+
+void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reducer, const proto::TaskReport& r,
+                               int64_t now_ms, Effects* fx) {
+  // Where the fetches failed: as reported, or (from an older worker) each failed map's location now.
+  std::vector<proto::MapOutputLocation> locations(r.failed_fetches().begin(), r.failed_fetches().end());
+  if (locations.empty()) {
+    for (uint32_t m : r.failed_maps()) {
+      Task* map = FindTask(job, proto::TASK_MAP, m);
+      if (map == nullptr) continue;
+      proto::MapOutputLocation loc;
+      loc.set_map_index(m);
+      loc.set_address(map->done_address);
+      loc.set_attempt(map->done_attempt);
+      locations.push_back(loc);
+    }
+  }
+  std::set<std::string> holders;
+  bool against_live = false;  // a failure against a live holder, rather than news of a lost output
+  for (const proto::MapOutputLocation& loc : locations) {
+    Task* map = FindTask(job, proto::TASK_MAP, loc.map_index());
+    // A failure against an output that has moved on (re-run, re-adopted elsewhere) says nothing.
+    if (map == nullptr || map->state != TaskState::kDone || map->done_address != loc.address() ||
+        map->done_attempt != loc.attempt()) {
+      continue;
+    }
+    const std::string holder = map->done_worker;
+    if (holder.empty() || map->orphaned_ms != 0 || !workers_.contains(holder)) {
+      RevertMap(job, *map, "its output cannot be fetched and its worker is gone", fx);
+      continue;
+    }
+    against_live = true;
+    if (holder != reducer) {
+      job.unreachable_from[holder].insert(reducer);
+      job.could_not_reach[reducer].insert(holder);
+      holders.insert(holder);
+    }
+    if (++map->fetch_failures >= kFetchFailuresToRerun) {
+      if (++map->fetch_reruns > kMaxFetchReruns) {
+        FinishJob(job, proto::JOB_FAILED,
+                  fmt::format("the output of map task {} could not be fetched after it ran {} times; last error: {}",
+                              map->index, map->fetch_reruns, r.error()),
+                  now_ms, fx);
+        return;
+      }
+      RevertMap(job, *map, "its output could not be fetched repeatedly", fx);
+    }
+  }
+  // Evidence about nodes (Spark's exclusion on fetch failure; Hadoop's reducer health check).
+  for (const std::string& h : holders) {
+    const auto& from = job.unreachable_from[h];
+    if (job.excluded.contains(h) || from.size() < kExcludeEvidence) continue;
+    Exclude(job, h, fmt::format("reducers on {} workers ({}) could not fetch its map output", from.size(),
+                                fmt::join(from, ", ")),
+            now_ms, fx);
+    if (Finished(job.status)) return;
+  }
+  if (!job.excluded.contains(reducer) && workers_.contains(reducer)) {
+    std::vector<std::string> reachable_others;
+    for (const std::string& h : job.could_not_reach[reducer]) {
+      if (workers_.contains(h) && !job.excluded.contains(h)) reachable_others.push_back(h);
+    }
+    if (reachable_others.size() >= kExcludeEvidence) {
+      Exclude(job, reducer, fmt::format("its reducers could not fetch from {} live workers ({})",
+                                        reachable_others.size(), fmt::join(reachable_others, ", ")),
+              now_ms, fx);
+      if (Finished(job.status)) return;
+    }
+  }
+  // The reduce waits for the maps and is not charged, up to a bound: after that every attempt
+  // that failed to fetch from a live worker counts as a failure, so a reduce that can never fetch
+  // ends the job.
+  if (against_live && ++reduce.fetch_failed_attempts > kMaxFetchFailedReduces) {
+    reduce.failures++;
+    fx->changed_tasks.push_back(Record(job, reduce));
+    ChargeTask(job, reduce, now_ms, fx);
+  }
+}
+
+void Scheduler::Exclude(Job& job, const std::string& worker, const std::string& why, int64_t now_ms, Effects* fx) {
+  job.excluded[worker] = why;
+  spdlog::warn("job {}: worker {} is excluded from the job: {}", job.status.job_id(), worker, why);
+  std::string lost = fmt::format("worker {} is excluded from the job: {}", worker, why);
+  for (auto* tasks : {&job.maps, &job.reduces}) {
+    for (Task& t : *tasks) {
+      std::vector<uint32_t> attempts;
+      for (auto& [attempt, run] : t.running) {
+        if (run.worker == worker) attempts.push_back(attempt);
+      }
+      for (uint32_t a : attempts) LoseAttempt(job, t, a, lost, now_ms);
+      if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && t.done_worker == worker) {
+        RevertMap(job, t, lost, fx);
+      }
+    }
+  }
+  bool any_left = std::any_of(workers_.begin(), workers_.end(),
+                              [&](const auto& kv) { return !job.excluded.contains(kv.first); });
+  if (!any_left) {
+    std::vector<std::string> reasons;
+    for (auto& [w, reason] : job.excluded) reasons.push_back(fmt::format("{}: {}", w, reason));
+    FinishJob(job, proto::JOB_FAILED,
+              fmt::format("no worker is left to run the job; excluded: {}", fmt::join(reasons, "; ")), now_ms, fx);
+  }
+}
+
+}  // namespace mr

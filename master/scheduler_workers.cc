@@ -1,0 +1,261 @@
+// Scheduler: workers joining, coming back and leaving, and what their loss does to the work
+// (orphaned outputs, their recovery grace, re-adoption). The class is in master/scheduler.h.
+#include "master/scheduler.h"
+
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <set>
+#include <tuple>
+
+#include "common/log.h"
+#include "master/scheduler_internal.h"
+
+namespace mr {
+
+using scheduler_internal::Finished;
+
+void Scheduler::AddWorker(const std::string& id, const std::string& address, uint32_t slots,
+                          int64_t now_ms) {
+  Effects fx;
+  AddWorker(WorkerRegistration{id, 1, address, slots, "", 0, {}}, now_ms, &fx);
+}
+
+std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx) {
+  auto it = workers_.find(reg.id);
+  if (it != workers_.end() && it->second.incarnation != reg.incarnation) {
+    // A new process on the same data dir: whatever the old one was running is lost.
+    RemoveWorker(reg.id, "it restarted", now_ms, fx, Loss::kDisconnected);
+    it = workers_.end();
+  }
+  bool returning = it != workers_.end();
+  if (workers_.empty()) live_since_ms_ = now_ms;
+  Worker& w = workers_[reg.id];
+  w.id = reg.id;
+  w.address = reg.address;
+  w.slots = std::max<uint32_t>(1, reg.slots);
+  w.last_heartbeat_ms = now_ms;
+  w.incarnation = reg.incarnation;
+  w.host = reg.host;
+  w.pid = reg.pid;
+  if (!returning) {
+    w.registered_ms = now_ms;
+    totals_.workers_registered++;
+  }
+  std::vector<uint64_t> drop;
+  AdoptHeldOutputs(w, reg.held, now_ms, fx, &drop);
+  for (uint64_t job : reg.jobs_with_data) {
+    auto it = jobs_.find(job);
+    bool over = it == jobs_.end() || Finished(it->second.status);
+    if (over && std::find(drop.begin(), drop.end(), job) == drop.end()) drop.push_back(job);
+  }
+  return drop;
+}
+
+void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldMapOutput>& held, int64_t now_ms,
+                                 Effects* fx, std::vector<uint64_t>* drop_jobs) {
+  using Key = std::tuple<uint64_t, uint32_t, uint32_t>;  // job, map, attempt
+  std::set<Key> have;
+  for (const proto::HeldMapOutput& h : held) {
+    auto jit = jobs_.find(h.job_id());
+    if (jit == jobs_.end() || Finished(jit->second.status)) {
+      if (std::find(drop_jobs->begin(), drop_jobs->end(), h.job_id()) == drop_jobs->end()) {
+        drop_jobs->push_back(h.job_id());
+      }
+      continue;
+    }
+    have.insert({h.job_id(), h.map_index(), h.attempt()});
+  }
+  for (auto& [job_id, job] : jobs_) {
+    if (job.status.state() != proto::JOB_RUNNING || job.excluded.contains(w.id)) continue;
+    for (Task& t : job.maps) {
+      if (t.state == TaskState::kDone) {
+        bool holds = have.contains({job_id, t.index, t.done_attempt});
+        if (holds && (t.done_worker == w.id || t.done_worker.empty() || t.orphaned_ms != 0)) {
+          // Its output is where it was (or has moved with the worker's new address).
+          if (t.orphaned_ms != 0) {
+            t.orphaned_ms = 0;
+            job.orphans--;
+            spdlog::info("job {} map {}: worker {} is back with its output", job_id, t.index, w.id);
+          }
+          t.done_worker = w.id;
+          t.done_address = w.address;
+          fx->changed_tasks.push_back(Record(job, t));
+        } else if (!holds && t.done_worker == w.id && t.orphaned_ms != 0) {
+          RevertMap(job, t, fmt::format("worker {} came back without its output", w.id), fx);
+        }
+        continue;
+      }
+      // Not done (lost, or re-running): any complete output of the map will do.
+      auto lo = have.lower_bound({job_id, t.index, 0});
+      if (lo == have.end() || std::get<0>(*lo) != job_id || std::get<1>(*lo) != t.index) continue;
+      uint32_t attempt = std::get<2>(*lo);
+      for (auto& [a, run] : t.running) {
+        auto rw = workers_.find(run.worker);
+        if (rw != workers_.end() && rw->second.running > 0) rw->second.running--;
+        EndAttempt(job, t, a, AttemptOutcome::kSuperseded, now_ms,
+                   fmt::format("worker {} came back with the output of attempt {}", w.id, attempt));
+      }
+      t.running.clear();
+      t.state = TaskState::kDone;
+      t.rerun_pending = false;
+      t.fetch_failures = 0;
+      t.done_worker = w.id;
+      t.done_address = w.address;
+      t.done_attempt = attempt;
+      if (t.stashed_attempt == attempt) t.counters = std::move(t.stashed_counters);
+      t.stashed_counters.clear();
+      if (AttemptInfo* h = History(t, attempt)) {
+        h->outcome = AttemptOutcome::kSucceeded;
+        h->error.clear();
+      }
+      job.maps_done++;
+      spdlog::info("job {} map {}: re-adopted the output of attempt {} from worker {}", job_id, t.index, attempt,
+                   w.id);
+      fx->changed_tasks.push_back(Record(job, t));
+    }
+  }
+}
+
+void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
+  auto it = workers_.find(id);
+  if (it != workers_.end()) it->second.last_heartbeat_ms = now_ms;
+}
+
+void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
+  t.state = TaskState::kIdle;
+  t.stashed_attempt = t.done_attempt;
+  t.stashed_counters = std::move(t.counters);
+  t.counters.clear();
+  t.fetch_failures = 0;
+  t.done_worker.clear();
+  t.done_address.clear();
+  t.rerun_pending = true;
+  if (t.orphaned_ms != 0) {
+    t.orphaned_ms = 0;
+    job.orphans--;
+  }
+  job.maps_done--;
+  // The successful attempt's work is lost: the timeline shows it so.
+  if (AttemptInfo* h = History(t, t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
+    h->outcome = AttemptOutcome::kLost;
+    h->error = "output lost: " + why;
+  }
+  spdlog::info("job {} map {}: {}; it will run again", job.status.job_id(), t.index, why);
+  fx->changed_tasks.push_back(Record(job, t));
+}
+
+void Scheduler::LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::string& why, int64_t now_ms) {
+  auto it = t.running.find(attempt);
+  if (it == t.running.end()) return;
+  spdlog::info("job {} {} {} attempt {} on worker {} is lost: {}", job.status.job_id(), TaskKindName(t.kind), t.index,
+               attempt, it->second.worker, why);
+  auto w = workers_.find(it->second.worker);
+  if (w != workers_.end() && w->second.running > 0) w->second.running--;
+  EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, why);
+  t.running.erase(it);
+  if (t.state == TaskState::kRunning && t.running.empty()) t.state = TaskState::kIdle;
+}
+
+bool Scheduler::ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx) {
+  std::string error;
+  if (t.failures >= kMaxAttempts) {
+    error = fmt::format("{} task {} failed {} times; last error: {}", TaskKindName(t.kind), t.index, t.failures,
+                        t.last_error);
+  } else if (t.lost_attempts >= kMaxLostAttempts) {
+    error = fmt::format("{} task {} was lost with its worker {} times in a row, each time alone on it (a task "
+                        "that kills or cuts off every worker it runs on); last: {}",
+                        TaskKindName(t.kind), t.index, t.lost_attempts, t.last_error);
+  } else {
+    return false;
+  }
+  FinishJob(job, proto::JOB_FAILED, error, now_ms, fx);
+  return true;
+}
+
+void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms, Effects* fx,
+                             Loss loss) {
+  auto gone = workers_.find(id);
+  if (gone == workers_.end()) return;
+  lost_workers_.push_back({id, gone->second.address, reason, now_ms, gone->second.succeeded, gone->second.failed});
+  if (lost_workers_.size() > kLostWorkersKept) lost_workers_.pop_front();
+  totals_.workers_lost++;
+  workers_.erase(gone);
+  spdlog::warn("worker {} is gone ({}); its running attempts are rescheduled", id, reason);
+  std::string why = fmt::format("worker {} lost: {}", id, reason);
+  // An attempt that was alone on the worker when it died is charged for it (it may be what kills
+  // or cuts off its workers); attempts that shared the worker are not.
+  size_t attempts_on_worker = 0;
+  for (auto& [job_id, job] : jobs_) {
+    if (job.status.state() != proto::JOB_RUNNING) continue;
+    for (auto* tasks : {&job.maps, &job.reduces}) {
+      for (Task& t : *tasks) {
+        for (auto& [attempt, run] : t.running) attempts_on_worker += run.worker == id;
+      }
+    }
+  }
+  for (auto& [job_id, job] : jobs_) {
+    if (job.status.state() != proto::JOB_RUNNING) continue;
+    bool reduces_left = job.reduces_done < job.reduces.size();
+    Task* exhausted = nullptr;
+    for (auto* tasks : {&job.maps, &job.reduces}) {
+      for (Task& t : *tasks) {
+        std::vector<uint32_t> lost;
+        for (auto& [attempt, run] : t.running) {
+          if (run.worker == id) lost.push_back(attempt);
+        }
+        for (uint32_t attempt : lost) {
+          LoseAttempt(job, t, attempt, why, now_ms);
+          if (attempts_on_worker == 1) t.lost_attempts++;
+          t.last_error = why;
+          if (t.lost_attempts >= kMaxLostAttempts && !exhausted) exhausted = &t;
+        }
+        // A finished map's output lives on the worker's disk. A dead worker's runs again now; a
+        // silent worker's is orphaned: reducers may still reach it (only the master may have
+        // lost it), and the worker may come back with it. It runs again when a fetch fails or the
+        // recovery grace ends (Tick).
+        if (t.kind != proto::TASK_MAP || t.state != TaskState::kDone || t.done_worker != id || !reduces_left) {
+          continue;
+        }
+        if (loss == Loss::kDisconnected) {
+          RevertMap(job, t, fmt::format("its output was lost with worker {}", id), fx);
+        } else if (t.orphaned_ms == 0) {
+          t.orphaned_ms = now_ms;
+          job.orphans++;
+        }
+      }
+    }
+    if (exhausted) ChargeTask(job, *exhausted, now_ms, fx);
+  }
+  Schedule(now_ms, fx);
+}
+
+void Scheduler::Tick(int64_t now_ms, Effects* fx) {
+  if (!workers_.empty()) {
+    for (auto& [job_id, job] : jobs_) {
+      if (job.orphans == 0 || job.status.state() != proto::JOB_RUNNING) continue;
+      for (Task& t : job.maps) {
+        if (t.orphaned_ms == 0) continue;
+        int64_t since = std::max(t.orphaned_ms, live_since_ms_);
+        if (now_ms - since < options_.recovery_grace_ms) continue;
+        RevertMap(job, t,
+                  fmt::format("its worker {} did not come back within {} ms",
+                              t.done_worker.empty() ? "(unknown since a master restart)" : t.done_worker,
+                              options_.recovery_grace_ms),
+                  fx);
+      }
+    }
+  }
+  Schedule(now_ms, fx);
+}
+
+std::vector<std::string> Scheduler::SilentWorkers(int64_t now_ms, int64_t timeout_ms) const {
+  std::vector<std::string> out;
+  for (auto& [id, w] : workers_) {
+    if (now_ms - w.last_heartbeat_ms > timeout_ms) out.push_back(id);
+  }
+  return out;
+}
+
+}  // namespace mr
