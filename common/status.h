@@ -10,7 +10,7 @@
 
 namespace mr {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kInvalidArgument, kNotFound, kAlreadyExists, kIoError, kUnavailable,
                     kProtocol, kCorruption, kAborted, kInternal };
@@ -40,7 +40,7 @@ class Status {
 
 // Result<T>: a T or an error Status. REQUIRES: value() only when ok().
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT

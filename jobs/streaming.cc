@@ -107,7 +107,7 @@ class Subprocess {
     if (err_ >= 0) fds[err_idx = n++] = {err_, POLLIN, 0};
     if (n == 0) return;
     if (::poll(fds, n, -1) < 0) {
-      if (errno != EINTR) Fail(fmt::format("could not be polled: {}", std::strerror(errno)));
+      if (errno != EINTR) (void)Fail(fmt::format("could not be polled: {}", std::strerror(errno)));
       return;
     }
     if (in_idx >= 0 && fds[in_idx].revents) {
@@ -135,7 +135,7 @@ class Subprocess {
           on_line(std::string_view(output_).substr(start, nl - start));
         }
         output_.erase(0, start);
-        if (output_.size() > kMaxLine) Fail("wrote a line longer than 64 MiB");
+        if (output_.size() > kMaxLine) (void)Fail("wrote a line longer than 64 MiB");
       } else if (r == 0 || errno != EAGAIN) {
         ::close(out_);
         out_ = -1;

@@ -156,6 +156,17 @@ std::vector<std::pair<std::string, proto::AssignTask>> FinishMaps(Scheduler& s, 
   return reduces;
 }
 
+WorkerRegistration Reg(const std::string& id, uint64_t incarnation, const std::string& address, uint32_t slots,
+                       std::vector<proto::HeldMapOutput> held) {
+  WorkerRegistration r;
+  r.id = id;
+  r.incarnation = incarnation;
+  r.address = address;
+  r.slots = slots;
+  r.held = std::move(held);
+  return r;
+}
+
 proto::HeldMapOutput Held(uint64_t job, uint32_t map, uint32_t attempt) {
   proto::HeldMapOutput h;
   h.set_job_id(job);
@@ -167,8 +178,8 @@ proto::HeldMapOutput Held(uint64_t job, uint32_t map, uint32_t attempt) {
 TEST_F(SchedulerTest, AMasterCutOffFromEveryoneReAdoptsTheirOutputsAndRerunsNothing) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(2), now_, &fx).ok());
-  s_.AddWorker({"w1", 1, "10.0.0.1:1", 2, "", 0, {}}, now_, &fx);
-  s_.AddWorker({"w2", 1, "10.0.0.2:1", 2, "", 0, {}}, now_, &fx);
+  s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 2, {}), now_, &fx);
+  s_.AddWorker(Reg("w2", 1, "10.0.0.2:1", 2, {}), now_, &fx);
   s_.Schedule(now_, &fx);
   std::map<uint32_t, std::pair<std::string, uint32_t>> ran;  // map -> (worker, attempt)
   for (auto& [w, a] : fx.assignments) ran[a.index()] = {w, a.attempt()};
@@ -190,9 +201,9 @@ TEST_F(SchedulerTest, AMasterCutOffFromEveryoneReAdoptsTheirOutputsAndRerunsNoth
     return held;
   };
   Effects f3;
-  s_.AddWorker({"w1", 1, "10.0.0.1:1", 2, "", 0, held_by("w1")}, now_, &f3);
+  s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 2, held_by("w1")), now_, &f3);
   s_.Tick(now_ + 500, &f3);
-  s_.AddWorker({"w2", 1, "10.0.0.2:1", 2, "", 0, held_by("w2")}, now_ + 1000, &f3);
+  s_.AddWorker(Reg("w2", 1, "10.0.0.2:1", 2, held_by("w2")), now_ + 1000, &f3);
   s_.Tick(now_ + 1500, &f3);
   EXPECT_EQ(s_.totals().maps_rerun, 0u);
   for (auto& [w, a] : f3.assignments) EXPECT_EQ(a.kind(), proto::TASK_REDUCE) << "map " << a.index() << " re-ran";
@@ -225,14 +236,14 @@ TEST_F(SchedulerTest, OrphanedOutputsRunAgainWhenTheirWorkerDoesNotComeBack) {
 TEST_F(SchedulerTest, ARestartedWorkerLosesItsAttemptsButKeepsItsOutputs) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
-  s_.AddWorker({"w1", 1, "10.0.0.1:1", 3, "", 0, {}}, now_, &fx);
+  s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 3, {}), now_, &fx);
   s_.Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   Effects f2;
   s_.OnReport("w1", Success(fx.assignments[0].second), now_, &f2);  // map 0 done
   // A new process on the same data dir: maps 1 and 2 were running in the old one.
   Effects f3;
-  s_.AddWorker({"w1", 2, "10.0.0.1:2", 3, "", 0, {Held(1, 0, 1)}}, now_ + 100, &f3);
+  s_.AddWorker(Reg("w1", 2, "10.0.0.1:2", 3, {Held(1, 0, 1)}), now_ + 100, &f3);
   s_.Schedule(now_ + 100, &f3);
   ASSERT_EQ(f3.assignments.size(), 2u);
   for (auto& [w, a] : f3.assignments) {
@@ -250,7 +261,7 @@ TEST_F(SchedulerTest, ARestartedWorkerLosesItsAttemptsButKeepsItsOutputs) {
 TEST_F(SchedulerTest, AnAttemptThatRanThroughAPartitionReportsWhenTheLinkHeals) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
-  s_.AddWorker({"w1", 1, "10.0.0.1:1", 3, "", 0, {}}, now_, &fx);
+  s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 3, {}), now_, &fx);
   s_.Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   auto lost = fx.assignments[1].second;
@@ -258,7 +269,7 @@ TEST_F(SchedulerTest, AnAttemptThatRanThroughAPartitionReportsWhenTheLinkHeals) 
   s_.RemoveWorker("w1", "no heartbeat", now_ + 100, &f2);
   // The same process comes back (same incarnation) and reports the attempt it finished meanwhile.
   Effects f3;
-  s_.AddWorker({"w1", 1, "10.0.0.1:1", 3, "", 0, {}}, now_ + 200, &f3);
+  s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 3, {}), now_ + 200, &f3);
   s_.OnReport("w1", Success(lost), now_ + 300, &f3);
   EXPECT_EQ(s_.JobStatus(1)->maps_done(), 1u);
 }

@@ -19,7 +19,12 @@ using scheduler_internal::Finished;
 void Scheduler::AddWorker(const std::string& id, const std::string& address, uint32_t slots,
                           int64_t now_ms) {
   Effects fx;
-  AddWorker(WorkerRegistration{id, 1, address, slots, "", 0, {}}, now_ms, &fx);
+  WorkerRegistration reg;
+  reg.id = id;
+  reg.incarnation = 1;
+  reg.address = address;
+  reg.slots = slots;
+  AddWorker(reg, now_ms, &fx);
 }
 
 std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx) {

@@ -176,7 +176,7 @@ Status Cluster::RestartMaster(const std::vector<std::string>& env) {
 void Cluster::KillMaster() {
   if (master_ <= 0) return;
   ::kill(master_, SIGKILL);
-  WaitFor(master_, Millis(10000));
+  (void)WaitFor(master_, Millis(10000));
   master_ = -1;
 }
 
@@ -224,7 +224,7 @@ void Cluster::SignalWorker(size_t i, int sig) {
   ASSERT_TRUE(workers_[i].alive);
   ::kill(workers_[i].pid, sig);
   if (sig == SIGKILL) {
-    WaitFor(workers_[i].pid, Millis(10000));
+    (void)WaitFor(workers_[i].pid, Millis(10000));
     workers_[i].alive = false;
   }
 }

@@ -169,7 +169,7 @@ std::string WhyUnavailable() {
     std::string probe = fmt::format("{}probe{}", kPrefix, ::getpid());
     Status st = Ip({"netns", "add", probe});
     if (!st.ok()) return "cannot make a network namespace here: " + st.message();
-    Ip({"netns", "del", probe});
+    (void)Ip({"netns", "del", probe});
     return "";
   }();
   return why;
@@ -335,7 +335,7 @@ void Net::Destroy() {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) != 0) continue;  // reaped now, or not ours any more
     ::kill(pid, SIGKILL);
-    WaitFor(pid, std::chrono::seconds(10));
+    (void)WaitFor(pid, std::chrono::seconds(10));
   }
   spawned_.clear();
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
@@ -532,7 +532,7 @@ void HostProcess::Stop() {
 void HostProcess::Kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
-  WaitFor(pid_, std::chrono::seconds(30));
+  (void)WaitFor(pid_, std::chrono::seconds(30));
   Reaped();
 }
 
@@ -585,9 +585,9 @@ Flapper::Flapper(Net& net, Link link, Millis down, Millis up) : net_(net), link_
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
-      net_.Cut(link_.host, link_.network);
+      (void)net_.Cut(link_.host, link_.network);
       cv_.wait_for(lock, down_, [this] { return stop_; });
-      net_.Heal(link_.host, link_.network);
+      (void)net_.Heal(link_.host, link_.network);
       flaps_++;
       if (stop_) break;
       cv_.wait_for(lock, up_, [this] { return stop_; });
@@ -602,7 +602,7 @@ void Flapper::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  net_.Heal(link_.host, link_.network);
+  (void)net_.Heal(link_.host, link_.network);
 }
 
 }  // namespace mr::multihost

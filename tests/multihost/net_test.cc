@@ -152,7 +152,7 @@ TEST_F(NetTest, ProcessesRunInsideAndNothingOutlivesTheNet) {
     ASSERT_TRUE(p.ok());
     pid = *p;
   }
-  WaitFor(pid, std::chrono::seconds(5));  // reaps it, unless the Net already did
+  (void)WaitFor(pid, std::chrono::seconds(5));  // reaps it, unless the Net already did
   EXPECT_NE(::kill(pid, 0), 0) << "a process left in a namespace outlived its Net";
   testing::CommandResult list = testing::RunCommand({IpBinary(), "netns", "list"});
   EXPECT_EQ(list.out.find(tag), std::string::npos) << list.out;
