@@ -19,9 +19,22 @@ bool Hidden(const fs::path& p) {
   return !name.empty() && (name[0] == '_' || name[0] == '.');
 }
 
+const char* KindOf(const fs::file_status& st) {
+  switch (st.type()) {
+    case fs::file_type::fifo: return "a FIFO";
+    case fs::file_type::socket: return "a socket";
+    case fs::file_type::character: return "a character device";
+    case fs::file_type::block: return "a block device";
+    default: return "not a regular file";
+  }
+}
+
 Status AddPath(const fs::path& path, std::vector<InputFile>* out) {
   std::error_code ec;
   auto st = fs::status(path, ec);
+  if (ec && ec == std::errc::too_many_symbolic_link_levels) {
+    return Status::InvalidArgument(fmt::format("input {} is a symbolic link loop", path.string()));
+  }
   if (ec || !fs::exists(st)) return Status::NotFound(fmt::format("input {} does not exist", path.string()));
   if (fs::is_directory(st)) {
     std::vector<fs::path> entries;
@@ -33,7 +46,11 @@ Status AddPath(const fs::path& path, std::vector<InputFile>* out) {
     for (auto& e : entries) MR_RETURN_IF_ERROR(AddPath(e, out));
     return Status::OK();
   }
-  if (!fs::is_regular_file(st)) return Status::OK();  // sockets, fifos: not input
+  // A FIFO or a device has no size to split and may never end (/dev/zero): refused by name.
+  if (!fs::is_regular_file(st)) {
+    return Status::InvalidArgument(fmt::format("input {} is {}: only regular files can be split", path.string(),
+                                               KindOf(st)));
+  }
   if (::access(path.c_str(), R_OK) != 0) {
     return Status::IoError(fmt::format("input {} is not readable", path.string()));
   }

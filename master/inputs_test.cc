@@ -1,6 +1,7 @@
 #include "master/inputs.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,25 @@ TEST_F(InputsTest, MissingInputIsNotFound) {
   auto r = ExpandInputs({(dir_ / "nope").string()});
   EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
   EXPECT_NE(r.status().message().find("does not exist"), std::string::npos);
+}
+
+TEST_F(InputsTest, FifosDevicesAndSymlinkLoopsAreRefusedByName) {
+  ASSERT_EQ(::mkfifo((dir_ / "pipe").c_str(), 0600), 0);
+  auto fifo = ExpandInputs({(dir_ / "pipe").string()});
+  EXPECT_EQ(fifo.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(fifo.status().message().find("pipe is a FIFO"), std::string::npos) << fifo.status().message();
+  // Inside a directory too: the job would otherwise read nothing from it and "succeed".
+  auto in_dir = ExpandInputs({dir_.string()});
+  EXPECT_EQ(in_dir.status().code(), Status::Code::kInvalidArgument);
+  auto zero = ExpandInputs({"/dev/zero"});
+  EXPECT_NE(zero.status().message().find("/dev/zero is a character device"), std::string::npos)
+      << zero.status().message();
+  fs::remove(dir_ / "pipe");
+  fs::create_symlink(dir_ / "loop-b", dir_ / "loop-a");
+  fs::create_symlink(dir_ / "loop-a", dir_ / "loop-b");
+  auto loop = ExpandInputs({(dir_ / "loop-a").string()});
+  EXPECT_EQ(loop.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(loop.status().message().find("symbolic link loop"), std::string::npos) << loop.status().message();
 }
 
 TEST(SplitsTest, CutAtSplitSizeAndSkipEmptyFiles) {
