@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fmt/format.h>
+#include <vector>
 
 #include "jobs/job.h"
 #include "master/inputs.h"
@@ -29,6 +30,22 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   MR_RETURN_IF_ERROR(PlanJob(&spec, *files));
   spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
   MR_RETURN_IF_ERROR(committer.CheckNew(spec.output(), spec.overwrite()));
+  // The output is replaced when the job starts: never when that would destroy an input.
+  const fs::path out = spec.output();
+  auto inside = [](const fs::path& p, const fs::path& dir) {
+    auto rel = p.lexically_relative(dir);
+    return !rel.empty() && !rel.native().starts_with("..");
+  };
+  std::vector<fs::path> inputs;
+  for (const std::string& in : spec.inputs()) inputs.push_back(fs::absolute(in).lexically_normal());
+  for (const InputFile& f : *files) inputs.push_back(fs::path(f.path));
+  for (const fs::path& in : inputs) {
+    if (inside(in, out) || inside(out, in)) {
+      return Status::InvalidArgument(fmt::format("output {} {} input {}: choose another output", out.string(),
+                                                 out == in ? "is the" : inside(in, out) ? "contains the" : "lies inside the",
+                                                 in.string()));
+    }
+  }
 
   AdmittedJob job;
   for (const InputFile& f : *files) job.input_bytes += f.size;

@@ -57,6 +57,21 @@ TEST_F(AdmissionTest, SubmitValidates) {
   EXPECT_EQ(AdmitJob(tiny, committer_).status().code(), Status::Code::kInvalidArgument);
 }
 
+TEST_F(AdmissionTest, AnOutputThatIsContainsOrLiesInAnInputIsRefused) {
+  for (const fs::path& out : {dir_ / "in", dir_, dir_ / "in" / "out", dir_ / "in" / "a.txt"}) {
+    proto::JobSpec spec = Spec();
+    spec.set_output(out.string());
+    spec.set_overwrite(true);
+    auto r = AdmitJob(spec, committer_);
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << out;
+    EXPECT_NE(r.status().message().find("choose another output"), std::string::npos) << r.status().message();
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "in" / "a.txt"));
+  proto::JobSpec beside = Spec();
+  beside.set_output((dir_ / "in-out").string());  // a sibling whose name starts the same is fine
+  EXPECT_TRUE(AdmitJob(beside, committer_).ok());
+}
+
 TEST_F(AdmissionTest, PlansTheSplitsOnceAtSubmission) {
   auto job = AdmitJob(Spec(), committer_);
   ASSERT_TRUE(job.ok()) << job.status().ToString();

@@ -231,12 +231,13 @@ TEST(SecurityTest, OutOfOrderAndUnknownMessagesCloseOnlyThatConnection) {
 TEST(SecurityTest, OutputThatCannotBeCreatedFailsTheJobCleanly) {
   TempDir dir;
   WriteFile(dir / "in.txt", "a b\n");
+  WriteFile(dir / "a-file", "not a directory\n");
   Cluster c(dir.path());
   ASSERT_TRUE(c.StartMaster().ok());
   ASSERT_TRUE(c.StartWorker().ok());
   ASSERT_TRUE(c.WaitForWorkers(1).ok());
   CommandResult r = RunMr({"submit", "--master", c.master_address(), "--job", "wordcount", "--input",
-                           dir / "in.txt", "--output", dir / "in.txt/out", "--wait"},
+                           dir / "in.txt", "--output", dir / "a-file/out", "--wait"},
                           Millis(60000));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find("cannot create"), std::string::npos) << r.out << r.err;
