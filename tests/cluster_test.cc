@@ -25,7 +25,7 @@ std::vector<std::string> MakeInputs(const std::string& dir) {
   };
   add("unicode.txt",
       "Café naïve façade — Ελληνικά λέξεις, русский текст; 漢字かな交じり文 한국어\n"
-      "e\xcc\x81t\xc3\xa9 bad\xc3bytes\xff\xfehere \xed\xa0\x80surrogate over\xf4\x90\x80\x80long\n"
+      "e\xcc\x81t\xc3\xa9 bad\xc3" "bytes\xff\xfehere \xed\xa0\x80surrogate over\xf4\x90\x80\x80long\n"
       "under_score digits123and456 tab\there\n");
   add("crlf.txt", "windows line\r\nanother line\r\n\r\nlast windows\r\n");
   add("nofinal.txt", "no final newline at the end");

@@ -108,7 +108,9 @@ TEST_F(TeraSortTest, TeraGenSortValidate) {
     CommandResult v = RunMr({"teravalidate", sorted, "--input", gen});
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
     EXPECT_NE(v.out.find("records 20000"), std::string::npos) << v.out;
-    if (ascii) EXPECT_EQ(ReadFile(sorted + "/part-r-00002").substr(98, 2), "\r\n");
+    if (ascii) {
+      EXPECT_EQ(ReadFile(sorted + "/part-r-00002").substr(98, 2), "\r\n");
+    }
   }
 }
 
