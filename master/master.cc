@@ -274,7 +274,7 @@ class Master {
       }
       s.worker_id = name;
       workers_[name] = &s;
-      WorkerRegistration reg{name, rw.incarnation(), rw.shuffle_address(), rw.slots(), rw.host(), rw.pid(),
+      WorkerRegistration reg{name, rw.incarnation(), rw.shuffle_address(), rw.slots(),
                              {rw.held_outputs().begin(), rw.held_outputs().end()},
                              {rw.jobs_with_data().begin(), rw.jobs_with_data().end()}};
       std::vector<uint64_t> drop = scheduler_.AddWorker(reg, now, &fx);

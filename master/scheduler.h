@@ -145,8 +145,6 @@ struct WorkerRegistration {
   uint64_t incarnation = 0;      // same id and incarnation = the same process reconnecting
   std::string address;           // its shuffle server, reachable by other hosts
   uint32_t slots = 1;
-  std::string host;
-  uint32_t pid = 0;
   std::vector<proto::HeldMapOutput> held;  // complete map outputs in its store
   std::vector<uint64_t> jobs_with_data;    // every job it holds any data of
 };
@@ -285,8 +283,6 @@ class Scheduler {
     uint64_t failed = 0;
     int64_t registered_ms = 0;
     uint64_t incarnation = 0;
-    std::string host;
-    uint32_t pid = 0;
   };
 
   Status StartJob(Job& job, int64_t now_ms);

@@ -42,8 +42,6 @@ std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_
   w.slots = std::max<uint32_t>(1, reg.slots);
   w.last_heartbeat_ms = now_ms;
   w.incarnation = reg.incarnation;
-  w.host = reg.host;
-  w.pid = reg.pid;
   if (!returning) {
     w.registered_ms = now_ms;
     totals_.workers_registered++;
