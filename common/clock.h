@@ -1,6 +1,7 @@
 // The wall clock as the protocol carries it: milliseconds since the Unix epoch (submit, start and
-// end times, failure times, worker heartbeats). For durations use std::chrono::steady_clock.
-// Thread-safe.
+// end times, failure times). For durations use std::chrono::steady_clock; for a "now" that must
+// stay monotonic and be driven by tests (the master's), EpochClock in common/timer_source.h, with
+// the timers that go with it. Thread-safe.
 #pragma once
 
 #include <chrono>

@@ -18,11 +18,21 @@ int64_t EnvInt(const char* name, int64_t def) {
 
 }  // namespace
 
+// One accepted connection: its handshake until it is handed over, its owner's handlers after.
+struct HelloGate::Connection {
+  explicit Connection(ServerHandshake h) : hs(std::move(h)) {}
+  ServerHandshake hs;
+  bool ready = false;
+  ChannelHandlers handlers;
+  Channel::CloseFn on_refused;
+};
+
 HelloGate::HelloGate(asio::io_context& io, std::string server_name, std::string token,
-                     std::vector<proto::Role> roles, TimerSource* timers)
+                     std::vector<proto::Role> roles, ReadyFn on_ready, TimerSource* timers)
     : name_(std::move(server_name)),
       token_(std::move(token)),
       roles_(std::move(roles)),
+      on_ready_(std::move(on_ready)),
       hello_timeout_(EnvInt("MR_HELLO_TIMEOUT_MS", 10000)),
       max_pending_(static_cast<size_t>(EnvInt("MR_MAX_PENDING_CONNECTIONS", 1024))),
       own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
@@ -52,6 +62,45 @@ void HelloGate::ArmSweep() {
   });
 }
 
+void HelloGate::Accept(const std::shared_ptr<Channel>& ch, Channel::CloseFn on_refused) {
+  auto conn = std::make_shared<Connection>(ServerHandshake(token_, roles_));
+  conn->on_refused = std::move(on_refused);
+  Admit(ch);
+  std::weak_ptr<bool> alive = alive_;
+  // The channel owns these callbacks (and so the connection state); it drops them after its
+  // close, which breaks the cycle through the owner's handlers.
+  Channel* raw = ch.get();
+  ch->Start(
+      [this, alive, conn, raw](proto::Envelope& m) {
+        if (conn->ready) return conn->handlers.on_message(m);
+        if (!alive.expired()) OnMessage(*raw, *conn, m);
+      },
+      [this, alive, conn, raw](const std::string& reason) {
+        if (conn->ready) {
+          if (conn->handlers.on_close) conn->handlers.on_close(reason);
+          return;
+        }
+        if (!alive.expired()) Forget(raw);
+        if (conn->on_refused) conn->on_refused(reason);
+      });
+}
+
+void HelloGate::OnMessage(Channel& ch, Connection& c, proto::Envelope& m) {
+  proto::Envelope reply;
+  Status st = c.hs.OnMessage(m, &reply);
+  ch.Send(reply);
+  if (!st.ok()) {
+    spdlog::warn("{}: refused {}: {}", name_, ch.peer(), st.message());
+    Forget(&ch);
+    ch.CloseAfterFlush(st.message());
+    return;
+  }
+  if (!c.hs.done()) return;
+  Forget(&ch);
+  c.handlers = on_ready_(ch.shared_from_this(), c.hs.role());
+  c.ready = true;
+}
+
 void HelloGate::Admit(const std::shared_ptr<Channel>& ch) {
   if (order_.size() >= max_pending_) {
     auto old = order_.front().channel.lock();
@@ -77,21 +126,76 @@ void HelloGate::Forget(Channel* ch) {
   index_.erase(it);
 }
 
-bool HelloGate::Handle(Channel& ch, ServerHandshake& hs, const proto::Envelope& m) {
-  proto::Envelope reply;
-  Status st = hs.OnMessage(m, &reply);
-  ch.Send(reply);
-  if (!st.ok()) {
-    spdlog::warn("{}: refused {}: {}", name_, ch.peer(), st.message());
-    Forget(&ch);
-    ch.CloseAfterFlush(st.message());
-    return false;
+void HelloGate::CloseAll(const std::string& reason) {
+  std::list<Pending> pending;
+  pending.swap(order_);
+  index_.clear();
+  for (Pending& p : pending) {
+    if (auto ch = p.channel.lock()) ch->Close(reason);
   }
-  if (hs.done()) {
-    Forget(&ch);
-    return true;
+}
+
+namespace {
+
+// The client side's state on one connection.
+struct ClientSide {
+  ClientSide(std::string token, proto::Role role, ClientReadyFn d) : hs(std::move(token), role), done(std::move(d)) {}
+  enum class Stage { kChallenge, kReply, kReady, kFailed };
+  ClientHandshake hs;
+  Stage stage = Stage::kChallenge;
+  ClientReadyFn done;
+  ChannelHandlers handlers;
+
+  void Fail(Channel& ch, const Status& st) {
+    stage = Stage::kFailed;
+    auto d = std::move(done);
+    ch.Close(st.message());
+    (void)d(st);
   }
-  return false;
+};
+
+}  // namespace
+
+void StartClientHandshake(const std::shared_ptr<Channel>& ch, std::string token, proto::Role role,
+                          ClientReadyFn done) {
+  auto side = std::make_shared<ClientSide>(std::move(token), role, std::move(done));
+  Channel* raw = ch.get();
+  ch->Start(
+      [side, raw](proto::Envelope& m) {
+        using Stage = ClientSide::Stage;
+        switch (side->stage) {
+          case Stage::kReady:
+            return side->handlers.on_message(m);
+          case Stage::kFailed:
+            return;
+          case Stage::kChallenge: {
+            auto resp = side->hs.OnChallenge(m);
+            if (!resp.ok()) return side->Fail(*raw, resp.status());
+            side->stage = Stage::kReply;
+            raw->Send(*resp);
+            return;
+          }
+          case Stage::kReply: {
+            Status st = side->hs.OnReply(m);
+            if (!st.ok()) return side->Fail(*raw, st);
+            side->stage = Stage::kReady;
+            auto d = std::move(side->done);
+            side->handlers = d(Status::OK());
+            return;
+          }
+        }
+      },
+      [side](const std::string& reason) {
+        using Stage = ClientSide::Stage;
+        if (side->stage == Stage::kReady) {
+          if (side->handlers.on_close) side->handlers.on_close(reason);
+        } else if (side->stage != Stage::kFailed) {
+          side->stage = Stage::kFailed;
+          auto d = std::move(side->done);
+          (void)d(Status::Unavailable(fmt::format("connection closed during the hello: {}", reason)));
+        }
+      });
+  ch->Send(side->hs.Hello());
 }
 
 }  // namespace mr

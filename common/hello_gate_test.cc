@@ -26,13 +26,16 @@ Accepted Accept(asio::io_context& io) {
 TEST(HelloGateTest, AConnectionWithoutAHelloIsClosedAtItsDeadline) {
   asio::io_context io;
   ManualTimerSource clock;
-  HelloGate gate(io, "test", "", {proto::ROLE_CLIENT}, &clock);
+  bool handed_over = false;
+  HelloGate gate(io, "test", "", {proto::ROLE_CLIENT},
+                 [&](const std::shared_ptr<Channel>&, proto::Role) {
+                   handed_over = true;
+                   return ChannelHandlers{[](proto::Envelope&) {}, nullptr};
+                 },
+                 &clock);
   Accepted c = Accept(io);
   std::string closed;
-  ServerHandshake hs = gate.NewHandshake();
-  gate.Admit(c.server);
-  c.server->Start([&](proto::Envelope& m) { gate.Handle(*c.server, hs, m); },
-                  [&](const std::string& why) { closed = why; });
+  gate.Accept(c.server, [&](const std::string& why) { closed = why; });
   io.poll();
   EXPECT_EQ(gate.pending(), 1u);
   clock.Advance(std::chrono::milliseconds(9000));
@@ -42,6 +45,7 @@ TEST(HelloGateTest, AConnectionWithoutAHelloIsClosedAtItsDeadline) {
   io.poll();
   EXPECT_EQ(closed, "no hello within 10000 ms");
   EXPECT_EQ(gate.pending(), 0u);
+  EXPECT_FALSE(handed_over);
 }
 
 TEST(HelloGateTest, ManualTimersRunInDueOrderWithTheClockAtTheirTime) {

@@ -5,6 +5,7 @@
 //   AsioTimerSource    the steady clock and steady_timers on an io_context (production)
 //   ManualTimerSource  a clock that moves only when Advance() is called, which runs every timer
 //                      that has come due, in due order (tests)
+//   EpochClock         epoch milliseconds that advance with a TimerSource (the master's "now")
 // Thread-safety: a TimerSource is used from its io_context's thread (AsioTimerSource) or the
 // test's thread (ManualTimerSource); callbacks run there.
 #pragma once
@@ -16,6 +17,7 @@
 #include <memory>
 
 #include "common/asio.h"
+#include "common/clock.h"
 
 namespace mr {
 
@@ -53,6 +55,24 @@ class ManualTimerSource : public TimerSource {
   int64_t now_ms_ = 0;
   uint64_t seq_ = 0;
   std::multimap<std::pair<int64_t, uint64_t>, std::function<void()>> timers_;  // (due, seq) -> fn
+};
+
+// Milliseconds since the Unix epoch that move only with `timers`: the wall clock read once, at
+// construction, plus the time `timers` has measured since. The master stamps jobs and measures
+// ages (heartbeats, attempt durations, backups) with one such clock, so a step of the wall clock
+// (NTP, an operator) neither declares workers dead nor fires backups, and a test moves it with a
+// ManualTimerSource. Stamps differ from the wall clock only by the steps since the start.
+class EpochClock {
+ public:
+  // timers: not owned, must outlive the clock.
+  explicit EpochClock(const TimerSource& timers, int64_t epoch_ms = mr::NowMs())
+      : timers_(timers), epoch_ms_(epoch_ms), start_ms_(timers.NowMs()) {}
+  int64_t NowMs() const { return epoch_ms_ + (timers_.NowMs() - start_ms_); }
+
+ private:
+  const TimerSource& timers_;
+  int64_t epoch_ms_;
+  int64_t start_ms_;
 };
 
 }  // namespace mr

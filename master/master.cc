@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
-#include <optional>
+#include <set>
 
 #include "common/channel.h"
 #include "common/clock.h"
@@ -30,16 +30,25 @@ namespace fs = std::filesystem;
 // Where a local tool connects to a server bound to `bound` (a wildcard becomes loopback).
 std::string ConnectAddress(const HostPort& bound) { return HostPort{DisplayHost(bound.host), bound.port}.ToString(); }
 
+}  // namespace
 
-class Master {
+class Master::Impl {
  public:
-  explicit Master(const MasterOptions& o)
-      : opts_(o),
-        sweep_timer_(io_),
-        scheduler_(SchedulerOptions{FileSystem::Default(), o.worker_timeout.count()}),
-        http_api_(scheduler_, MasterInfo{}, [] { return NowMs(); }) {}
+  Impl(asio::io_context& io, MasterOptions o, TimerSource* timers)
+      : opts_(std::move(o)),
+        io_(io),
+        own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
+        timers_(timers ? timers : own_timers_.get()),
+        clock_(*timers_),
+        scheduler_(SchedulerOptions{FileSystem::Default(), opts_.worker_timeout.count()}),
+        http_api_(scheduler_, MasterInfo{}, [this] { return NowMs(); }) {}
 
-  Status Run() {
+  ~Impl() { Stop(); }
+
+  HostPort rpc_address() const { return listener_ ? listener_->address() : HostPort{}; }
+  HostPort http_address() const { return http_ ? http_->address() : HostPort{}; }
+
+  Status Start() {
     auto dir = DataDir::Lock(opts_.data_dir);
     if (!dir.ok()) return dir.status();
     data_dir_ = std::move(*dir);
@@ -65,12 +74,17 @@ class Master {
     }
     spdlog::info("user code (streaming and plugin jobs) is {}",
                  opts_.allow_user_code ? "allowed (--allow-user-code)" : "refused (no --allow-user-code)");
-    gate_ = std::make_unique<HelloGate>(io_, "master", opts_.token,
-                                        std::vector<proto::Role>{proto::ROLE_CLIENT, proto::ROLE_WORKER});
+    gate_ = std::make_unique<HelloGate>(
+        io_, "master", opts_.token, std::vector<proto::Role>{proto::ROLE_CLIENT, proto::ROLE_WORKER},
+        [this](const std::shared_ptr<Channel>& ch, proto::Role role) { return OnReady(ch, role); }, timers_);
     auto listener = Listener::Bind(io_, opts_.listen);
     if (!listener.ok()) return listener.status();
     listener_ = *listener;
-    listener_->Start([this](std::shared_ptr<Channel> ch) { OnAccept(std::move(ch)); });
+    listener_->Start([this](std::shared_ptr<Channel> ch) {
+      gate_->Accept(ch, [ch](const std::string& reason) {
+        if (reason != "peer closed the connection") spdlog::info("connection from {} closed: {}", ch->peer(), reason);
+      });
+    });
     // The dashboard, JSON API and metrics: read-only, on this same thread (they read the Scheduler).
     auto http = HttpServer::Start(io_, opts_.http, [this](const HttpRequest& r) { return http_api_.Handle(r); });
     if (!http.ok()) return Status::Unavailable(fmt::format("--http: {}", http.status().message()));
@@ -91,25 +105,36 @@ class Master {
     info.ready = true;
     spdlog::info("master listening on {}, dashboard on http://{}/, data in {}, worker timeout {} ms",
                  info.rpc_listen, info.http_address, opts_.data_dir, opts_.worker_timeout.count());
-
-    boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
-    signals.async_wait([this](const error_code& e, int sig) {
-      if (!e) spdlog::info("signal {}: stopping", sig);
-      io_.stop();
-    });
     ArmSweep();
-    io_.run();
     return Status::OK();
   }
 
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    alive_.reset();  // every callback holding it now sees it expired
+    if (listener_) listener_->Stop();
+    if (http_) http_->Stop();
+    if (gate_) gate_->CloseAll("master stopping");
+    std::vector<std::shared_ptr<Channel>> open;
+    for (Session* s : sessions_) {
+      if (s->channel) open.push_back(s->channel);
+    }
+    sessions_.clear();
+    workers_.clear();
+    for (auto& ch : open) ch->Close("master stopping");
+  }
+
  private:
+  // An authenticated connection, owned by its channel's handlers.
   struct Session {
     std::shared_ptr<Channel> channel;
-    bool greeted = false;
-    std::optional<ServerHandshake> hs;
     proto::Role role = proto::ROLE_UNSPECIFIED;
     std::string worker_id;
   };
+
+  // The master's "now": epoch milliseconds that advance with the timers (a steady clock).
+  int64_t NowMs() const { return clock_.NowMs(); }
 
   Status WriteAddressFile() {
     std::string path = opts_.data_dir + "/ADDRESS";
@@ -130,9 +155,8 @@ class Master {
   void ArmSweep() {
     auto period = std::clamp(opts_.worker_timeout / 4, std::chrono::milliseconds(20),
                              std::chrono::milliseconds(1000));
-    sweep_timer_.expires_after(period);
-    sweep_timer_.async_wait([this](const error_code& e) {
-      if (e) return;
+    timers_->After(period, [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.expired()) return;
       Effects fx;
       int64_t now = NowMs();
       for (const std::string& id : scheduler_.SilentWorkers(now, opts_.worker_timeout.count())) {
@@ -151,19 +175,28 @@ class Master {
     });
   }
 
-  void OnAccept(std::shared_ptr<Channel> channel) {
+  // The gate hands over a connection that proved its role.
+  ChannelHandlers OnReady(const std::shared_ptr<Channel>& channel, proto::Role role) {
     auto session = std::make_shared<Session>();
     session->channel = channel;
-    session->hs.emplace(gate_->NewHandshake());
-    gate_->Admit(channel);
-    // The session holds the channel and the callbacks hold the session; the cycle is broken when
-    // the channel drops its callbacks after closing.
-    channel->Start([this, session](proto::Envelope& m) { OnMessage(*session, m); },
-                   [this, session](const std::string& reason) { OnClosed(*session, reason); });
+    session->role = role;
+    sessions_.insert(session.get());
+    std::weak_ptr<bool> alive = alive_;
+    // The session holds the channel and the handlers hold the session; the cycle is broken when
+    // the channel drops its handlers after closing.
+    return {[this, alive, session](proto::Envelope& m) {
+              if (alive.expired()) return;
+              if (session->role == proto::ROLE_CLIENT) OnClientMessage(*session, m);
+              else OnWorkerMessage(*session, m);
+            },
+            [this, alive, session](const std::string& reason) {
+              if (!alive.expired()) OnClosed(*session, reason);
+              session->channel.reset();
+            }};
   }
 
   void OnClosed(Session& s, const std::string& reason) {
-    gate_->Forget(s.channel.get());
+    sessions_.erase(&s);
     if (s.role == proto::ROLE_WORKER && !s.worker_id.empty()) {
       Effects fx;
       workers_.erase(s.worker_id);
@@ -173,26 +206,12 @@ class Master {
     } else if (reason != "peer closed the connection") {
       spdlog::info("connection from {} closed: {}", s.channel->peer(), reason);
     }
-    s.channel.reset();
   }
 
   void Refuse(Session& s, const std::string& reason) {
     spdlog::warn("closing connection from {}: {}", s.channel->peer(), reason);
     s.channel->Send(MakeError(reason));
     s.channel->CloseAfterFlush(reason);
-  }
-
-  void OnMessage(Session& s, proto::Envelope& m) {
-    if (!s.greeted) {
-      if (gate_->Handle(*s.channel, *s.hs, m)) {
-        s.greeted = true;
-        s.role = s.hs->role();
-        s.hs.reset();
-      }
-      return;
-    }
-    if (s.role == proto::ROLE_CLIENT) OnClientMessage(s, m);
-    else OnWorkerMessage(s, m);
   }
 
   void OnClientMessage(Session& s, proto::Envelope& m) {
@@ -343,8 +362,12 @@ class Master {
   }
 
   MasterOptions opts_;
-  asio::io_context io_;
-  asio::steady_timer sweep_timer_;
+  asio::io_context& io_;
+  std::unique_ptr<TimerSource> own_timers_;
+  TimerSource* timers_;
+  EpochClock clock_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expired for callbacks after Stop
+  bool stopped_ = false;
   std::unique_ptr<HelloGate> gate_;
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<HttpServer> http_;
@@ -352,17 +375,33 @@ class Master {
   OutputCommitter committer_{FileSystem::Default()};
   Scheduler scheduler_;
   HttpApi http_api_;
-  std::map<std::string, Session*> workers_;  // registered workers' sessions (owned by their channels)
+  std::set<Session*> sessions_;              // open authenticated connections (owned by their channels)
+  std::map<std::string, Session*> workers_;  // registered workers' sessions
   std::map<std::string, std::string> worker_names_;  // worker identity -> its name here ("w3")
   uint64_t next_worker_ = 1;
   std::unique_ptr<DataDir> data_dir_;
 };
 
-}  // namespace
+Master::Master(asio::io_context& io, MasterOptions options, TimerSource* timers)
+    : impl_(std::make_unique<Impl>(io, std::move(options), timers)) {}
+Master::~Master() = default;
+Status Master::Start() { return impl_->Start(); }
+void Master::Stop() { impl_->Stop(); }
+HostPort Master::rpc_address() const { return impl_->rpc_address(); }
+HostPort Master::http_address() const { return impl_->http_address(); }
 
 Status RunMaster(const MasterOptions& options) {
-  Master m(options);
-  return m.Run();
+  asio::io_context io;
+  Master master(io, options);
+  MR_RETURN_IF_ERROR(master.Start());
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const error_code& e, int sig) {
+    if (!e) spdlog::info("signal {}: stopping", sig);
+    master.Stop();
+    io.stop();
+  });
+  io.run();
+  return Status::OK();
 }
 
 }  // namespace mr

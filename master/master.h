@@ -3,14 +3,25 @@
 // worker_timeout without a heartbeat, serves the dashboard, JSON API and metrics on the HTTP port
 // (master/http_api.h; read-only), and writes the addresses it bound to data_dir/ADDRESS, one per
 // line, "rpc HOST:PORT" first and then "http HOST:PORT" (so a master started on port 0 can be
-// found). Run() blocks until SIGINT/SIGTERM.
+// found).
+//
+// Master is the process as a class, constructible in-process: it runs on an io_context its caller
+// runs, and takes its time from a TimerSource (the sweep that declares silent workers dead and
+// launches backups, the hello timeout, and through an EpochClock every "now" the Scheduler sees,
+// so heartbeat ages are on a steady clock); a test passes a ManualTimerSource and advances it.
+// Client and worker connections reach it through a HelloGate (common/hello_gate.h), so it only
+// ever handles authenticated channels. RunMaster is the process: a Master on its own io_context,
+// blocking until SIGINT/SIGTERM.
 // Threading: one io_context thread owns all state; the HTTP server runs on it too.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
+#include "common/asio.h"
 #include "common/status.h"
+#include "common/timer_source.h"
 #include "common/units.h"
 
 namespace mr {
@@ -26,6 +37,30 @@ struct MasterOptions {
   bool allow_user_code = false;
 };
 
+class Master {
+ public:
+  // io: the context the master runs on (the caller runs it; it outlives the master). timers: not
+  // owned, outlive the master; nullptr = the io_context's steady timers and the system clock.
+  Master(asio::io_context& io, MasterOptions options, TimerSource* timers = nullptr);
+  ~Master();
+  Master(const Master&) = delete;
+  Master& operator=(const Master&) = delete;
+
+  // Locks data_dir, opens the journal and resumes its unfinished jobs, binds the RPC and HTTP
+  // ports, writes data_dir/ADDRESS and starts serving (on io). Returns at once. Call once.
+  [[nodiscard]] Status Start();
+  // Stops accepting and closes every connection; later callbacks do nothing. Idempotent.
+  void Stop();
+  // The bound addresses (after a successful Start).
+  HostPort rpc_address() const;
+  HostPort http_address() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The master process: a Master on its own io_context until SIGINT/SIGTERM.
 Status RunMaster(const MasterOptions& options);
 
 }  // namespace mr

@@ -14,11 +14,8 @@ namespace {
 constexpr size_t kChunkBytes = 4 << 20;
 constexpr size_t kMinChunkBytes = 256 << 10;
 
-// The state of one reducer's connection.
+// The state of one reducer's (already authenticated) connection.
 struct ShuffleSession {
-  explicit ShuffleSession(ServerHandshake h) : hs(std::move(h)) {}
-  bool greeted = false;
-  ServerHandshake hs;
   std::unique_ptr<PartitionReader> reader;
   size_t chunk_bytes = kChunkBytes;
 };
@@ -46,57 +43,56 @@ Status ShuffleServer::Listen(const HostPort& addr) {
   auto l = Listener::Bind(io_, addr);
   if (!l.ok()) return l.status();
   listener_ = *l;
-  gate_ = std::make_unique<HelloGate>(io_, "shuffle", token_, std::vector<proto::Role>{proto::ROLE_SHUFFLE});
-  listener_->Start([this](std::shared_ptr<Channel> ch) { OnAccept(std::move(ch)); });
+  gate_ = std::make_unique<HelloGate>(
+      io_, "shuffle", token_, std::vector<proto::Role>{proto::ROLE_SHUFFLE},
+      [this](const std::shared_ptr<Channel>& ch, proto::Role) { return OnReady(ch); }, timers_);
+  listener_->Start([this](std::shared_ptr<Channel> ch) {
+    gate_->Accept(ch, [ch](const std::string& reason) {
+      spdlog::debug("shuffle: {} closed before its hello: {}", ch->peer(), reason);
+    });
+  });
   return Status::OK();
 }
 
 void ShuffleServer::Stop() {
   if (listener_) listener_->Stop();
+  if (gate_) gate_->CloseAll("shuffle server stopping");
 }
 
-void ShuffleServer::OnAccept(std::shared_ptr<Channel> channel) {
-  auto session = std::make_shared<ShuffleSession>(gate_->NewHandshake());
-  Channel* ch = channel.get();
+ChannelHandlers ShuffleServer::OnReady(const std::shared_ptr<Channel>& channel) {
+  auto session = std::make_shared<ShuffleSession>();
+  Channel* ch = channel.get();  // the handlers belong to the channel: it outlives every call
   IntermediateStore* store = store_;
-  HelloGate* gate = gate_.get();
-  gate->Admit(channel);
-  channel->Start(
-      [ch, session, store, gate](proto::Envelope& msg) {
-        if (!session->greeted) {
-          session->greeted = gate->Handle(*ch, session->hs, msg);
-          return;
-        }
-        if (msg.has_fetch_request()) {
-          const auto& r = msg.fetch_request();
-          auto reader = store->ReadPartition({r.job_id(), r.map_index(), r.attempt()}, r.partition());
-          if (!reader.ok()) {
-            spdlog::warn("shuffle: job {} map {} attempt {} partition {} for {}: {}", r.job_id(),
-                         r.map_index(), r.attempt(), r.partition(), ch->peer(), reader.status().message());
-            proto::Envelope e;
-            e.mutable_fetch_chunk()->set_error(reader.status().message());
-            e.mutable_fetch_chunk()->set_last(true);
-            ch->Send(e);
-            return;
-          }
-          session->reader = std::move(*reader);
-          session->chunk_bytes = r.max_chunk_bytes() == 0
-                                     ? kChunkBytes
-                                     : std::clamp<size_t>(r.max_chunk_bytes(), kMinChunkBytes, kChunkBytes);
-          SendChunk(*ch, *session);
-        } else if (msg.has_fetch_next() && session->reader) {
-          SendChunk(*ch, *session);
-        } else {
-          std::string reason = fmt::format("unexpected {} on a shuffle connection", MessageName(msg));
-          spdlog::warn("shuffle: closing {}: {}", ch->peer(), reason);
-          ch->Close(reason);
-        }
-      },
-      [ch, session, gate](const std::string& reason) {
-        gate->Forget(ch);
-        session->reader.reset();
-        spdlog::debug("shuffle: {} closed: {}", ch->peer(), reason);
-      });
+  return {[ch, session, store](proto::Envelope& msg) {
+            if (msg.has_fetch_request()) {
+              const auto& r = msg.fetch_request();
+              auto reader = store->ReadPartition({r.job_id(), r.map_index(), r.attempt()}, r.partition());
+              if (!reader.ok()) {
+                spdlog::warn("shuffle: job {} map {} attempt {} partition {} for {}: {}", r.job_id(),
+                             r.map_index(), r.attempt(), r.partition(), ch->peer(), reader.status().message());
+                proto::Envelope e;
+                e.mutable_fetch_chunk()->set_error(reader.status().message());
+                e.mutable_fetch_chunk()->set_last(true);
+                ch->Send(e);
+                return;
+              }
+              session->reader = std::move(*reader);
+              session->chunk_bytes = r.max_chunk_bytes() == 0
+                                         ? kChunkBytes
+                                         : std::clamp<size_t>(r.max_chunk_bytes(), kMinChunkBytes, kChunkBytes);
+              SendChunk(*ch, *session);
+            } else if (msg.has_fetch_next() && session->reader) {
+              SendChunk(*ch, *session);
+            } else {
+              std::string reason = fmt::format("unexpected {} on a shuffle connection", MessageName(msg));
+              spdlog::warn("shuffle: closing {}: {}", ch->peer(), reason);
+              ch->Close(reason);
+            }
+          },
+          [ch, session](const std::string& reason) {
+            session->reader.reset();
+            spdlog::debug("shuffle: {} closed: {}", ch->peer(), reason);
+          }};
 }
 
 }  // namespace mr

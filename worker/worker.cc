@@ -21,6 +21,7 @@
 #include "common/channel.h"
 #include "common/data_dir.h"
 #include "common/handshake.h"
+#include "common/hello_gate.h"
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
@@ -39,12 +40,26 @@ std::string AttemptName(const proto::AssignTask& t) {
                      t.index(), t.attempt());
 }
 
-class Worker {
- public:
-  explicit Worker(const WorkerOptions& o)
-      : opts_(o), heartbeat_timer_(io_), reconnect_timer_(io_), jitter_(std::random_device{}()) {}
+}  // namespace
 
-  Status Run() {
+class Worker::Impl {
+ public:
+  Impl(asio::io_context& io, WorkerOptions o, TimerSource* timers)
+      : opts_(std::move(o)),
+        io_(io),
+        own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
+        timers_(timers ? timers : own_timers_.get()),
+        jitter_(std::random_device{}()) {}
+
+  ~Impl() {
+    Stop();
+    (void)Join(std::chrono::milliseconds::max());
+  }
+
+  HostPort shuffle_address() const { return shuffle_ ? shuffle_->address() : HostPort{}; }
+  const std::string& worker_id() const { return worker_id_; }
+
+  Status Start() {
     auto dir = DataDir::Lock(opts_.data_dir);
     if (!dir.ok()) return dir.status();
     data_dir_ = std::move(*dir);
@@ -61,27 +76,28 @@ class Worker {
     if (opts_.token.empty()) spdlog::info("no cluster token configured: shuffle server on loopback only");
     shuffle_ = std::make_unique<ShuffleServer>(shuffle_io_, store_.get(), opts_.token);
     MR_RETURN_IF_ERROR(shuffle_->Listen(opts_.listen));
-    auto shuffle_work = asio::make_work_guard(shuffle_io_);
+    shuffle_work_.emplace(asio::make_work_guard(shuffle_io_));
     shuffle_thread_ = std::thread([this] { shuffle_io_.run(); });
     spdlog::info("worker {} (incarnation {}): shuffle server on {}{}; {} slots, {} threads per map; master {}",
                  identity_.id, identity_.incarnation, shuffle_->address().ToString(),
                  opts_.advertise.empty() ? "" : ", advertised as " + opts_.advertise, opts_.slots, opts_.threads,
                  opts_.master.ToString());
-
-    ::signal(SIGPIPE, SIG_IGN);  // a streaming command that exits early must not kill the worker
-    // A file size limit (RLIMIT_FSIZE) reached makes the write fail with EFBIG, like a full disk:
-    // the attempt fails and is retried elsewhere, instead of the worker being killed.
-    ::signal(SIGXFSZ, SIG_IGN);
     for (int i = 0; i < opts_.slots; i++) executors_.emplace_back([this] { ExecutorLoop(); });
-    boost::asio::signal_set signals(io_, SIGINT, SIGTERM);
-    signals.async_wait([this](const error_code& e, int sig) {
-      if (!e) spdlog::info("signal {}: stopping", sig);
-      Stop();
-    });
     Connect();
-    asio::co_spawn(io_, HeartbeatLoop(), asio::detached);
-    io_.run();
+    ArmHeartbeat();
+    return Status::OK();
+  }
 
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    alive_.reset();  // every callback holding it now sees it expired
+    if (shuffle_) asio::post(shuffle_io_, [this] { shuffle_->Stop(); });
+    if (channel_) channel_->Close("worker stopping");
+    channel_.reset();
+  }
+
+  bool Join(std::chrono::milliseconds grace) {
     {
       std::unique_lock<std::mutex> l(mu_);
       stopping_ = true;
@@ -89,17 +105,16 @@ class Worker {
       cv_.notify_all();
       // Attempts notice the cancel within moments; one stuck in user code or a hung disk must not
       // keep the process alive: its work is lost anyway, and the master reschedules it.
-      if (!cv_.wait_for(l, std::chrono::seconds(3), [this] { return running_.empty(); })) {
-        spdlog::warn("{} attempts did not stop in time; exiting anyway", running_.size());
-        spdlog::default_logger()->flush();
-        std::_Exit(0);
-      }
+      auto idle = [this] { return running_.empty(); };
+      if (grace == Millis::max()) cv_.wait(l, idle);
+      else if (!cv_.wait_for(l, grace, idle)) return false;
     }
     for (auto& t : executors_) t.join();
-    shuffle_work.reset();
+    executors_.clear();
+    shuffle_work_.reset();
     shuffle_io_.stop();
-    shuffle_thread_.join();
-    return Status::OK();
+    if (shuffle_thread_.joinable()) shuffle_thread_.join();
+    return true;
   }
 
  private:
@@ -111,12 +126,6 @@ class Worker {
     std::atomic<bool> cancel{false};
   };
 
-  void Stop() {
-    asio::post(shuffle_io_, [this] { shuffle_->Stop(); });
-    if (channel_) channel_->Close("worker stopping");
-    io_.stop();
-  }
-
   // Exponential backoff with jitter (250 ms doubling to 5 s; at least 2 s after a refusal), so a
   // master restarting under many workers is not hit by all of them at once.
   void ScheduleReconnect() {
@@ -124,14 +133,17 @@ class Worker {
     if (refused_) base = std::max<int64_t>(base, 2000);
     refused_ = false;
     int64_t delay = base / 2 + std::uniform_int_distribution<int64_t>(0, base / 2)(jitter_);
-    reconnect_timer_.expires_after(Millis(delay));
-    reconnect_timer_.async_wait([this](const error_code& e) {
-      if (!e) Connect();
+    timers_->After(Millis(delay), [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) Connect();
     });
   }
 
   void Connect() {
-    AsyncConnect(io_, opts_.master, [this](Result<std::shared_ptr<Channel>> r) {
+    AsyncConnect(io_, opts_.master, [this, alive = std::weak_ptr<bool>(alive_)](Result<std::shared_ptr<Channel>> r) {
+      if (alive.expired()) {
+        if (r.ok()) (*r)->Close("worker stopping");
+        return;
+      }
       if (!r.ok()) {
         if (connect_failures_++ % 20 == 0) spdlog::warn("{}; retrying", r.status().message());
         ScheduleReconnect();
@@ -141,11 +153,31 @@ class Worker {
       // Heartbeats are unacknowledged for this long only when the master is unreachable.
       channel_->SetUserTimeout(std::max<Millis>(Millis(3000), 3 * opts_.heartbeat));
       uint64_t gen = ++generation_;
-      channel_->Start([this](proto::Envelope& m) { OnMessage(m); },
-                      [this, gen](const std::string& reason) { OnClosed(gen, reason); });
-      handshake_.emplace(opts_.token, proto::ROLE_WORKER);
-      channel_->Send(handshake_->Hello());
+      StartClientHandshake(channel_, opts_.token, proto::ROLE_WORKER,
+                           [this, alive, gen](const Status& st) { return OnHello(gen, st, alive); });
     });
+  }
+
+  // The hello exchange on connection `gen` ended: register, or give up on this connection.
+  ChannelHandlers OnHello(uint64_t gen, const Status& st, const std::weak_ptr<bool>& alive) {
+    if (alive.expired() || gen != generation_) return {};
+    if (!st.ok()) {
+      if (st.code() != Status::Code::kUnavailable) {  // refused, not merely cut off
+        std::string why = st.message();
+        if (why == kAuthFailed && opts_.token.empty()) why += " (no cluster token given: use --token-file or MR_TOKEN)";
+        spdlog::error("cannot join the master at {}: {}", opts_.master.ToString(), why);
+        refused_ = true;  // retried, but slowly: an operator has to fix the token
+      }
+      OnClosed(gen, st.message());
+      return {};
+    }
+    channel_->Send(Registration());
+    return {[this, alive](proto::Envelope& m) {
+              if (!alive.expired()) OnMessage(m);
+            },
+            [this, alive, gen](const std::string& reason) {
+              if (!alive.expired()) OnClosed(gen, reason);
+            }};
   }
 
   void OnClosed(uint64_t gen, const std::string& reason) {
@@ -153,8 +185,6 @@ class Worker {
     spdlog::warn("lost the master ({}); reconnecting", reason);
     channel_.reset();
     worker_id_.clear();
-    handshake_.reset();
-    challenged_ = false;
     generation_++;
     connect_failures_++;
     ScheduleReconnect();
@@ -198,29 +228,7 @@ class Worker {
   }
 
   void OnMessage(proto::Envelope& m) {
-    if (m.has_auth_challenge() || (m.has_hello_reply() && handshake_ && !challenged_)) {
-      if (!handshake_) return channel_->Close("unexpected auth_challenge");
-      auto resp = handshake_->OnChallenge(m);
-      if (!resp.ok()) {
-        spdlog::error("cannot join the master at {}: {}", opts_.master.ToString(), resp.status().message());
-        refused_ = true;
-        return channel_->Close(resp.status().message());
-      }
-      challenged_ = true;
-      channel_->Send(*resp);
-    } else if (m.has_hello_reply()) {
-      Status st = handshake_ ? handshake_->OnReply(m) : Status::Protocol("unexpected hello_reply");
-      handshake_.reset();
-      challenged_ = false;
-      if (!st.ok()) {
-        std::string why = st.message();
-        if (why == kAuthFailed && opts_.token.empty()) why += " (no cluster token given: use --token-file or MR_TOKEN)";
-        spdlog::error("cannot join the master at {}: {}", opts_.master.ToString(), why);
-        refused_ = true;  // retried, but slowly: an operator has to fix the token
-        return channel_->Close(why);
-      }
-      channel_->Send(Registration());
-    } else if (m.has_register_reply()) {
+    if (m.has_register_reply()) {
       worker_id_ = m.register_reply().worker_id();
       connect_failures_ = 0;
       spdlog::info("registered with the master as {}", worker_id_);
@@ -273,15 +281,12 @@ class Worker {
     channel_->Send(hb);
   }
 
-  asio::awaitable<void> HeartbeatLoop() {
-    asio::steady_timer t(io_);
-    while (true) {
-      t.expires_after(opts_.heartbeat);
-      error_code ec;
-      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
+  void ArmHeartbeat() {
+    timers_->After(opts_.heartbeat, [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.expired()) return;
       SendHeartbeat();
-    }
+      ArmHeartbeat();
+    });
   }
 
   void ExecutorLoop() {
@@ -304,7 +309,8 @@ class Worker {
       cv_.notify_all();
       // A report that cannot go out now waits for the next registration: the master accepts the
       // result of an attempt it had given up on when the task is still not done.
-      asio::post(io_, [this, report = std::move(report)] {
+      asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), report = std::move(report)] {
+        if (alive.expired()) return;  // stopped: the master reschedules the attempt
         if (channel_ && !worker_id_.empty()) {
           channel_->Send(report);
           return;
@@ -365,20 +371,21 @@ class Worker {
   static constexpr size_t kMaxUndelivered = 4096;
 
   WorkerOptions opts_;
+  asio::io_context& io_;
+  std::unique_ptr<TimerSource> own_timers_;
+  TimerSource* timers_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expired for callbacks after Stop
+  bool stopped_ = false;
   std::unique_ptr<DataDir> data_dir_;
   DataDir::Identity identity_;
-  asio::io_context io_;
   asio::io_context shuffle_io_;  // the shuffle server's own thread
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> shuffle_work_;
   std::thread shuffle_thread_;
-  asio::steady_timer heartbeat_timer_;
-  asio::steady_timer reconnect_timer_;
   std::unique_ptr<IntermediateStore> store_;
   std::unique_ptr<ShuffleServer> shuffle_;
   std::string scratch_dir_;
   // io thread only:
   std::shared_ptr<Channel> channel_;
-  std::optional<ClientHandshake> handshake_;  // while the master connection's hello is under way
-  bool challenged_ = false;
   bool refused_ = false;  // the last hello exchange failed
   uint64_t generation_ = 0;
   std::string worker_id_;
@@ -394,11 +401,36 @@ class Worker {
   std::vector<std::thread> executors_;
 };
 
-}  // namespace
+Worker::Worker(asio::io_context& io, WorkerOptions options, TimerSource* timers)
+    : impl_(std::make_unique<Impl>(io, std::move(options), timers)) {}
+Worker::~Worker() = default;
+Status Worker::Start() { return impl_->Start(); }
+void Worker::Stop() { impl_->Stop(); }
+bool Worker::Join(std::chrono::milliseconds grace) { return impl_->Join(grace); }
+HostPort Worker::shuffle_address() const { return impl_->shuffle_address(); }
+const std::string& Worker::worker_id() const { return impl_->worker_id(); }
 
 Status RunWorker(const WorkerOptions& options) {
-  Worker w(options);
-  return w.Run();
+  ::signal(SIGPIPE, SIG_IGN);  // a streaming command that exits early must not kill the worker
+  // A file size limit (RLIMIT_FSIZE) reached makes the write fail with EFBIG, like a full disk:
+  // the attempt fails and is retried elsewhere, instead of the worker being killed.
+  ::signal(SIGXFSZ, SIG_IGN);
+  asio::io_context io;
+  Worker worker(io, options);
+  MR_RETURN_IF_ERROR(worker.Start());
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const error_code& e, int sig) {
+    if (!e) spdlog::info("signal {}: stopping", sig);
+    worker.Stop();
+    io.stop();
+  });
+  io.run();
+  if (!worker.Join(std::chrono::seconds(3))) {
+    spdlog::warn("some attempts did not stop in time; exiting anyway");
+    spdlog::default_logger()->flush();
+    std::_Exit(0);
+  }
+  return Status::OK();
 }
 
 }  // namespace mr

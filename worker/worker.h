@@ -9,16 +9,25 @@
 // ended. If the master connection breaks (or stays unacknowledged for a few heartbeats), the worker
 // reconnects with backoff and jitter and registers again, as the same worker.
 //
-// Threading: Run() blocks until SIGINT/SIGTERM. The master connection lives on one io_context
-// thread; the shuffle server on a second one (a slow or huge fetch never delays a heartbeat);
-// tasks run on `slots` executor threads and post their reports back to the first.
+// Worker is the process as a class, constructible in-process: the master connection runs on an
+// io_context its caller runs, and its heartbeats and reconnect backoff come from a TimerSource (a
+// test passes a ManualTimerSource and advances it). The hello exchange with the master runs once
+// per connection (StartClientHandshake, common/hello_gate.h) before anything else is read. RunWorker
+// is the process: a Worker on its own io_context, blocking until SIGINT/SIGTERM.
+//
+// Threading: the master connection lives on the caller's io_context thread; the shuffle server on
+// a second thread of the worker's own, with the steady clock (a slow or huge fetch never delays a
+// heartbeat); tasks run on `slots` executor threads and post their reports back to the first.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "common/asio.h"
 #include "common/status.h"
+#include "common/timer_source.h"
 #include "common/units.h"
 
 namespace mr {
@@ -39,6 +48,39 @@ struct WorkerOptions {
   std::string token;
 };
 
+class Worker {
+ public:
+  // io: the context of the master connection (the caller runs it; it outlives the worker).
+  // timers: not owned, outlive the worker; nullptr = the io_context's steady timers.
+  Worker(asio::io_context& io, WorkerOptions options, TimerSource* timers = nullptr);
+  // Stops, then waits for running attempts to end (see Join).
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Locks data_dir (counting up the incarnation), opens the intermediate store, starts the shuffle
+  // server and the executors, and starts connecting to the master (on io). Returns at once.
+  // Call once.
+  [[nodiscard]] Status Start();
+  // On io's thread: closes the master connection and stops the shuffle server; no more
+  // heartbeats, reconnects or reports. Idempotent.
+  void Stop();
+  // After Stop, from any thread but io's while io runs: cancels the running attempts, waits up
+  // to `grace` for them to end and joins the worker's threads. False when an attempt did not stop
+  // in time (stuck in user code or a hung disk): its threads are left behind, and the process
+  // should exit. Idempotent.
+  bool Join(std::chrono::milliseconds grace);
+  // The shuffle server's bound address (after a successful Start).
+  HostPort shuffle_address() const;
+  // The name the master gave this worker ("" until registered). io's thread only.
+  const std::string& worker_id() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The worker process: a Worker on its own io_context until SIGINT/SIGTERM.
 Status RunWorker(const WorkerOptions& options);
 
 }  // namespace mr
