@@ -1,0 +1,313 @@
+// A Master (and a Worker) in-process on manual clocks (common/timer_source.h): a silent worker is
+// declared dead, a connection without a hello is closed, a straggler gets a backup attempt and a
+// worker heartbeats, loses the master and comes back, each because the test advanced a clock, not
+// because time passed. The peers are real TCP connections on
+// loopback, on the test's own io_context; the only real-time wait is for loopback delivery, polled
+// with a deadline.
+#include "master/master.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "common/channel.h"
+#include "common/hello_gate.h"
+#include "common/timer_source.h"
+#include "worker/worker.h"
+
+namespace mr {
+namespace {
+
+namespace fs = std::filesystem;
+using Millis = std::chrono::milliseconds;
+
+// A fresh directory, removed with everything in it.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string templ = (fs::temp_directory_path() / "mr-master-clock-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = templ;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// One authenticated connection to the master, as a client or a worker.
+struct Peer {
+  std::shared_ptr<Channel> channel;
+  bool hello_done = false;
+  Status hello;
+  std::deque<proto::Envelope> inbox;
+  bool closed = false;
+  std::string close_reason;
+};
+
+class MasterClockTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (master_) master_->Stop();
+    io_.poll();
+    master_.reset();
+  }
+
+  void StartMaster(Millis worker_timeout) {
+    MasterOptions o;
+    o.listen = {"127.0.0.1", 0};
+    o.http = {"127.0.0.1", 0};
+    o.data_dir = dir_ / "master";
+    o.worker_timeout = worker_timeout;
+    master_ = std::make_unique<Master>(io_, o, &clock_);
+    Status st = master_->Start();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  // Runs the io_context until pred() holds, failing after 10 s of real time (loopback delivery
+  // only: every decision under test is taken by the manual clock).
+  bool RunUntil(const std::function<bool()>& pred) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io_.run_one_for(Millis(10));
+    }
+    return true;
+  }
+
+  std::shared_ptr<Peer> Connect(proto::Role role) {
+    auto p = std::make_shared<Peer>();
+    AsyncConnect(io_, master_->rpc_address(), [p, role](Result<std::shared_ptr<Channel>> r) {
+      if (!r.ok()) {
+        p->hello_done = true;
+        p->hello = r.status();
+        return;
+      }
+      p->channel = *r;
+      StartClientHandshake(p->channel, "", role, [p](const Status& st) {
+        p->hello_done = true;
+        p->hello = st;
+        return ChannelHandlers{[p](proto::Envelope& m) { p->inbox.push_back(m); },
+                               [p](const std::string& why) {
+                                 p->closed = true;
+                                 p->close_reason = why;
+                               }};
+      });
+    });
+    EXPECT_TRUE(RunUntil([&] { return p->hello_done; }));
+    EXPECT_TRUE(p->hello.ok()) << p->hello.ToString();
+    return p;
+  }
+
+  // Sends m and waits for the next message on p.
+  proto::Envelope Call(Peer& p, const proto::Envelope& m) {
+    p.channel->Send(m);
+    EXPECT_TRUE(RunUntil([&] { return !p.inbox.empty() || p.closed; })) << "no reply to " << MessageName(m);
+    if (p.inbox.empty()) return {};
+    proto::Envelope reply = std::move(p.inbox.front());
+    p.inbox.pop_front();
+    return reply;
+  }
+
+  std::shared_ptr<Peer> RegisterWorker(const std::string& identity) {
+    auto w = Connect(proto::ROLE_WORKER);
+    proto::Envelope e;
+    auto* rw = e.mutable_register_worker();
+    rw->set_shuffle_address("127.0.0.1:9");
+    rw->set_slots(1);
+    rw->set_identity(identity);
+    rw->set_incarnation(1);
+    proto::Envelope reply = Call(*w, e);
+    EXPECT_TRUE(reply.has_register_reply()) << reply.ShortDebugString();
+    return w;
+  }
+
+  // The worker list as the master reports it.
+  proto::WorkerList Workers(Peer& client) {
+    proto::Envelope e;
+    e.mutable_list_workers();
+    return Call(client, e).worker_list();
+  }
+
+  int LiveWorkers(Peer& client) {
+    proto::Envelope e;
+    e.mutable_list_workers();
+    proto::Envelope reply = Call(client, e);
+    EXPECT_TRUE(reply.has_worker_list()) << reply.ShortDebugString();
+    return reply.worker_list().workers_size();
+  }
+
+  asio::io_context io_;
+  ManualTimerSource clock_;
+  ScratchDir dir_;
+  std::unique_ptr<Master> master_;
+};
+
+TEST_F(MasterClockTest, AWorkerWithoutHeartbeatsIsDeclaredDeadOnceTheClockPassesTheTimeout) {
+  StartMaster(Millis(1000));
+  auto worker = RegisterWorker("silent");
+  auto client = Connect(proto::ROLE_CLIENT);
+  EXPECT_EQ(LiveWorkers(*client), 1);
+
+  clock_.Advance(Millis(900));  // sweeps at 250, 500, 750: not silent for long enough yet
+  EXPECT_EQ(LiveWorkers(*client), 1);
+  EXPECT_FALSE(worker->closed) << worker->close_reason;
+
+  clock_.Advance(Millis(400));  // the sweep at 1250 finds it silent for 1250 ms
+  ASSERT_TRUE(RunUntil([&] { return worker->closed; }));
+  EXPECT_EQ(LiveWorkers(*client), 0);
+  EXPECT_FALSE(client->closed) << client->close_reason;
+}
+
+TEST_F(MasterClockTest, HeartbeatsKeepAWorkerAliveAsTheClockAdvances) {
+  StartMaster(Millis(1000));
+  auto worker = RegisterWorker("chatty");
+  auto client = Connect(proto::ROLE_CLIENT);
+  proto::Envelope hb;
+  hb.mutable_heartbeat();
+  for (int i = 0; i < 6; i++) {
+    worker->channel->Send(hb);
+    // A report is not answered, so wait until the master has read it: its age in the worker list
+    // drops to 0 (the manual clock has not moved since it was sent).
+    ASSERT_TRUE(RunUntil([&] {
+      proto::WorkerList l = Workers(*client);
+      return l.workers_size() == 1 && l.workers(0).heartbeat_age_ms() == 0;
+    }));
+    clock_.Advance(Millis(600));
+  }
+  EXPECT_EQ(LiveWorkers(*client), 1);
+  EXPECT_FALSE(worker->closed) << worker->close_reason;
+}
+
+TEST_F(MasterClockTest, AConnectionThatNeverSaysHelloIsClosedWhenTheTimersFire) {
+  StartMaster(Millis(10000));
+  tcp::socket silent(io_);
+  silent.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), master_->rpc_address().port));
+  // The listener accepts in order: once a later connection has finished its hello, the silent one
+  // was accepted (and its hello deadline set) at manual time 0.
+  auto client = Connect(proto::ROLE_CLIENT);
+  bool eof = false;
+  char byte;
+  silent.async_read_some(asio::buffer(&byte, 1), [&](const error_code& e, size_t) { eof = e.failed(); });
+
+  clock_.Advance(Millis(9000));  // the hello timeout is 10 s
+  EXPECT_EQ(LiveWorkers(*client), 0);
+  EXPECT_FALSE(eof);
+
+  clock_.Advance(Millis(1500));
+  ASSERT_TRUE(RunUntil([&] { return eof; }));
+  // The authenticated connection is not subject to the hello timeout.
+  EXPECT_EQ(LiveWorkers(*client), 0);
+  EXPECT_FALSE(client->closed) << client->close_reason;
+}
+
+TEST_F(MasterClockTest, AStragglerGetsABackupAttemptWhenTheClockAdvances) {
+  StartMaster(Millis(60000));  // sweeps every second; no worker is timed out here
+  for (const char* name : {"a.txt", "b.txt"}) std::ofstream(dir_ / name) << "one two three\n";
+  auto fast = RegisterWorker("fast");
+  auto slow = RegisterWorker("slow");
+  auto client = Connect(proto::ROLE_CLIENT);
+
+  proto::Envelope submit;
+  auto* spec = submit.mutable_submit_job()->mutable_spec();
+  spec->set_job("wordcount");
+  spec->add_inputs(dir_ / "a.txt");
+  spec->add_inputs(dir_ / "b.txt");
+  spec->set_output(dir_ / "out");
+  spec->set_reducers(1);
+  proto::Envelope submitted = Call(*client, submit);
+  ASSERT_TRUE(submitted.has_submit_reply()) << submitted.ShortDebugString();
+  const uint64_t job = submitted.submit_reply().job_id();
+
+  // One map each (one slot each).
+  ASSERT_TRUE(RunUntil([&] { return !fast->inbox.empty() && !slow->inbox.empty(); }));
+  proto::AssignTask fast_map = fast->inbox.front().assign_task();
+  proto::AssignTask slow_map = slow->inbox.front().assign_task();
+  fast->inbox.clear();
+  slow->inbox.clear();
+  ASSERT_EQ(fast_map.kind(), proto::TASK_MAP);
+  ASSERT_EQ(slow_map.kind(), proto::TASK_MAP);
+  ASSERT_NE(fast_map.index(), slow_map.index());
+
+  // The fast worker finishes its map at once (a median of 0 ms: the backup threshold is
+  // kMinBackupMs, 1 s); the slow one says nothing.
+  proto::Envelope report;
+  auto* r = report.mutable_task_report();
+  r->set_job_id(job);
+  r->set_kind(proto::TASK_MAP);
+  r->set_index(fast_map.index());
+  r->set_attempt(fast_map.attempt());
+  r->set_ok(true);
+  fast->channel->Send(report);
+  proto::Envelope get;
+  get.mutable_get_job()->set_job_id(job);
+  ASSERT_TRUE(RunUntil([&] { return Call(*client, get).job_status().status().maps_done() == 1; }));
+
+  // Every event (this request too) and every sweep reconsiders backups: at 900 ms the slow map
+  // is not a straggler yet.
+  clock_.Advance(Millis(900));
+  EXPECT_EQ(LiveWorkers(*client), 2);
+  EXPECT_TRUE(fast->inbox.empty()) << fast->inbox.front().ShortDebugString();
+
+  clock_.Advance(Millis(1100));  // the sweep at 1000 (not more than 1 s yet), then at 2000
+  ASSERT_TRUE(RunUntil([&] { return !fast->inbox.empty(); }));
+  ASSERT_TRUE(fast->inbox.front().has_assign_task()) << fast->inbox.front().ShortDebugString();
+  const proto::AssignTask& backup = fast->inbox.front().assign_task();
+  EXPECT_EQ(backup.kind(), proto::TASK_MAP);
+  EXPECT_EQ(backup.index(), slow_map.index());
+  EXPECT_NE(backup.attempt(), slow_map.attempt());
+  EXPECT_TRUE(slow->inbox.empty());
+  EXPECT_FALSE(slow->closed) << slow->close_reason;
+}
+
+TEST_F(MasterClockTest, AWorkerHeartbeatsOnItsTimersAndRegistersAgainAfterBeingDeclaredDead) {
+  StartMaster(Millis(1000));
+  ManualTimerSource worker_clock;
+  WorkerOptions o;
+  o.master = master_->rpc_address();
+  o.data_dir = dir_ / "worker";
+  o.listen = {"127.0.0.1", 0};
+  o.slots = 1;
+  o.heartbeat = Millis(300);
+  auto worker = std::make_unique<Worker>(io_, o, &worker_clock);
+  Status st = worker->Start();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(RunUntil([&] { return worker->worker_id() == "w1"; }));
+  auto client = Connect(proto::ROLE_CLIENT);
+
+  // Both clocks run: every heartbeat the worker's timers send keeps it alive past the timeout.
+  for (int i = 0; i < 6; i++) {
+    worker_clock.Advance(Millis(300));
+    ASSERT_TRUE(RunUntil([&] {
+      proto::WorkerList l = Workers(*client);
+      return l.workers_size() == 1 && l.workers(0).heartbeat_age_ms() == 0;
+    }));
+    clock_.Advance(Millis(300));
+  }
+  EXPECT_EQ(LiveWorkers(*client), 1);
+
+  // The worker's clock stops: no heartbeats, and the master declares it dead.
+  clock_.Advance(Millis(1300));
+  ASSERT_TRUE(RunUntil([&] { return worker->worker_id().empty(); }));
+  EXPECT_EQ(LiveWorkers(*client), 0);
+
+  // Its reconnect backoff runs on its clock too: it comes back as the same worker.
+  worker_clock.Advance(Millis(5000));
+  ASSERT_TRUE(RunUntil([&] { return worker->worker_id() == "w1"; }));
+  EXPECT_EQ(LiveWorkers(*client), 1);
+
+  worker->Stop();
+  EXPECT_TRUE(worker->Join(Millis(10000)));
+  io_.poll();
+}
+
+}  // namespace
+}  // namespace mr
