@@ -8,7 +8,8 @@
 // Both nonces are fresh per connection, so a recorded exchange cannot be replayed on another one.
 // A server without a token accepts any proof (it serves loopback only); a client with a token
 // checks server_proof and so never talks to a server that does not hold the same token.
-// Pure state machines; one per connection; not thread-safe.
+// Pure state machines; one per connection; not thread-safe. They are driven on channels in one
+// place, the connection gate (common/hello_gate.h), and by SyncClient for blocking peers.
 #pragma once
 
 #include <initializer_list>

@@ -65,8 +65,8 @@ class Worker {
   // On io's thread: closes the master connection and stops the shuffle server; no more
   // heartbeats, reconnects or reports. Idempotent.
   void Stop();
-  // After Stop, from any thread but io's while io runs: cancels the running attempts, waits up
-  // to `grace` for them to end and joins the worker's threads. False when an attempt did not stop
+  // After Stop (from any thread; io need not run): cancels the running attempts, waits up to
+  // `grace` for them to end and joins the worker's threads. False when an attempt did not stop
   // in time (stuck in user code or a hung disk): its threads are left behind, and the process
   // should exit. Idempotent.
   bool Join(std::chrono::milliseconds grace);
