@@ -1,4 +1,5 @@
-// The hello gate's deadline, driven by a manual clock: no sleeping.
+// The connection gate: the hello deadline driven by a manual clock (no sleeping), and the hand-over
+// of authenticated channels between StartClientHandshake and HelloGate on loopback.
 #include "common/hello_gate.h"
 
 #include <gtest/gtest.h>
@@ -46,6 +47,90 @@ TEST(HelloGateTest, AConnectionWithoutAHelloIsClosedAtItsDeadline) {
   EXPECT_EQ(closed, "no hello within 10000 ms");
   EXPECT_EQ(gate.pending(), 0u);
   EXPECT_FALSE(handed_over);
+}
+
+// Runs io until pred() holds; false after 10 s (loopback delivery only).
+bool RunUntil(asio::io_context& io, const std::function<bool()>& pred) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    io.run_one_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+struct Handshaken {
+  bool done = false;
+  Status status;
+  bool handed_over = false;
+  proto::Role role = proto::ROLE_UNSPECIFIED;
+  std::vector<proto::Envelope> server_saw;
+  std::string refused;
+};
+
+// A gate with server_token and a client with client_token on one loopback connection.
+void Handshake(asio::io_context& io, HelloGate& gate, Handshaken& h, const std::string& client_token,
+               std::shared_ptr<Channel>* client_out) {
+  Accepted c = Accept(io);
+  auto client = std::make_shared<Channel>(std::move(c.client));
+  gate.Accept(c.server, [&h](const std::string& why) { h.refused = why; });
+  StartClientHandshake(client, client_token, proto::ROLE_WORKER, [&h](const Status& st) {
+    h.done = true;
+    h.status = st;
+    return ChannelHandlers{[](proto::Envelope&) {}, nullptr};
+  });
+  ASSERT_TRUE(RunUntil(io, [&] { return h.done; }));
+  *client_out = client;
+}
+
+HelloGate::ReadyFn Recording(Handshaken& h) {
+  return [&h](const std::shared_ptr<Channel>&, proto::Role role) {
+    h.handed_over = true;
+    h.role = role;
+    return ChannelHandlers{[&h](proto::Envelope& m) { h.server_saw.push_back(m); }, nullptr};
+  };
+}
+
+TEST(HelloGateTest, AnAuthenticatedChannelIsHandedOverAndItsOwnerSeesOnlyLaterMessages) {
+  asio::io_context io;
+  Handshaken h;
+  HelloGate gate(io, "test", "secret", {proto::ROLE_WORKER}, Recording(h));
+  std::shared_ptr<Channel> client;
+  Handshake(io, gate, h, "secret", &client);
+  ASSERT_TRUE(h.status.ok()) << h.status.ToString();
+  EXPECT_TRUE(h.handed_over);
+  EXPECT_EQ(h.role, proto::ROLE_WORKER);
+  EXPECT_EQ(gate.pending(), 0u);
+  proto::Envelope hb;
+  hb.mutable_heartbeat();
+  client->Send(hb);
+  ASSERT_TRUE(RunUntil(io, [&] { return !h.server_saw.empty(); }));
+  ASSERT_EQ(h.server_saw.size(), 1u);
+  EXPECT_TRUE(h.server_saw[0].has_heartbeat());
+  EXPECT_TRUE(h.refused.empty()) << h.refused;
+}
+
+TEST(HelloGateTest, AWrongTokenIsRefusedOnBothSidesAndNothingIsHandedOver) {
+  asio::io_context io;
+  Handshaken h;
+  HelloGate gate(io, "test", "secret", {proto::ROLE_WORKER}, Recording(h));
+  std::shared_ptr<Channel> client;
+  Handshake(io, gate, h, "wrong", &client);
+  EXPECT_EQ(h.status.code(), Status::Code::kAborted) << h.status.ToString();
+  ASSERT_TRUE(RunUntil(io, [&] { return !h.refused.empty(); }));
+  EXPECT_FALSE(h.handed_over);
+  EXPECT_EQ(gate.pending(), 0u);
+}
+
+TEST(HelloGateTest, ARoleTheServerDoesNotServeIsRefused) {
+  asio::io_context io;
+  Handshaken h;
+  HelloGate gate(io, "test", "", {proto::ROLE_CLIENT}, Recording(h));
+  std::shared_ptr<Channel> client;
+  Handshake(io, gate, h, "", &client);  // the client says ROLE_WORKER
+  EXPECT_EQ(h.status.code(), Status::Code::kAborted) << h.status.ToString();
+  EXPECT_NE(h.status.message().find("not served here"), std::string::npos) << h.status.message();
+  EXPECT_FALSE(h.handed_over);
 }
 
 TEST(HelloGateTest, ManualTimersRunInDueOrderWithTheClockAtTheirTime) {
