@@ -8,14 +8,18 @@
 #include <thread>
 
 #include "client/commands.h"
+#include "client/help.h"
+#include "client/output.h"
 #include "client/report.h"
 #include "client/run.h"
+#include "client/suggest.h"
 #include "client/tera.h"
 #include "common/address.h"
 #include "common/auth.h"
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
+#include "jobs/job_args.h"
 #include "master/master.h"
 #include "worker/worker.h"
 
@@ -180,21 +184,60 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
   };
 }
 
+void AddShowFlag(CLI::App* cmd, int* show) {
+  cmd->add_option("--show", *show, "lines of the output shown when the job succeeds (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+}
+
 Action DefineSubmit(CLI::App* cmd, Shared*) {
   auto o = std::make_shared<SubmitOptions>();
   AddSubmitFlags(cmd, o.get());
-  cmd->add_flag("--wait", o->wait, "show progress and wait for the job to end");
+  cmd->add_flag("--wait", o->wait, "show progress and wait for the job to end (as mr wait)");
+  cmd->add_flag("--quiet,-q", o->quiet, "print only the job id (for scripts)");
+  AddShowFlag(cmd, &o->show);
   return [o](const Context& ctx) { return CmdSubmit(ctx.client, *o); };
 }
 
-// A command on one job: `mr status JOB`, `mr kill JOB`.
-Action DefineOnJob(CLI::App* cmd, int (*run)(const ClientOptions&, const std::string&)) {
+// The job id of a command on one job.
+std::shared_ptr<std::string> AddJobArgument(CLI::App* cmd) {
   auto job = std::make_shared<std::string>();
   cmd->add_option("JOB", *job, "job id")->required();
-  return [job, run](const Context& ctx) { return run(ctx.client, *job); };
+  return job;
 }
-Action DefineStatus(CLI::App* cmd, Shared*) { return DefineOnJob(cmd, CmdStatus); }
-Action DefineKill(CLI::App* cmd, Shared*) { return DefineOnJob(cmd, CmdKill); }
+
+Action DefineWait(CLI::App* cmd, Shared*) {
+  auto job = AddJobArgument(cmd);
+  auto show = std::make_shared<int>(kDefaultShowLines);
+  AddShowFlag(cmd, show.get());
+  return [job, show](const Context& ctx) { return CmdWait(ctx.client, *job, *show); };
+}
+Action DefineStatus(CLI::App* cmd, Shared*) {
+  auto job = AddJobArgument(cmd);
+  auto follow = std::make_shared<bool>(false);
+  cmd->add_flag("--follow,-f", *follow, "show progress until the job ends, then its status");
+  return [job, follow](const Context& ctx) { return CmdStatus(ctx.client, *job, *follow); };
+}
+Action DefineKill(CLI::App* cmd, Shared*) {
+  auto job = AddJobArgument(cmd);
+  return [job](const Context& ctx) { return CmdKill(ctx.client, *job); };
+}
+
+Action DefineCat(CLI::App* cmd, Shared*) {
+  auto o = std::make_shared<CatOptions>();
+  cmd->add_option("OUT", o->output, "a job's output directory")->required();
+  cmd->add_option("--head,-n", o->head, "print only the first N lines")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  cmd->add_flag("--partial", o->partial, "read the parts there are, even without _SUCCESS (an unfinished or failed job)");
+  return [o](const Context&) { return CmdCat(*o); };
+}
+
+Action DefineVersion(CLI::App*, Shared*) {
+  return [](const Context&) { return std::printf("%s\n", VersionText().c_str()), kExitOk; };
+}
+
+Action DefineJobsAvailable(CLI::App*, Shared*) {
+  return [](const Context&) { return CmdJobsAvailable(); };
+}
 Action DefineJobs(CLI::App*, Shared*) {
   return [](const Context& ctx) { return CmdJobs(ctx.client); };
 }
@@ -212,6 +255,7 @@ Action DefineRun(CLI::App* cmd, Shared*) {
   cmd->add_option("--http", run->http, "the master's dashboard address HOST:PORT (port 0 = any)")
       ->capture_default_str();
   cmd->add_flag("--json", run->json, "machine-readable summary");
+  AddShowFlag(cmd, &run->show);
   cmd->add_option("--then", run->then,
                   "a further step \"JOB [KEY=VALUE]...\" over the previous step's output, one reducer "
                   "(repeatable), e.g. --then 'topn n=10'");
@@ -263,10 +307,15 @@ const Command kCommands[] = {
     {"jobs", "list jobs", Takes::kClient, DefineJobs},
     {"workers", "list live workers", Takes::kClient, DefineWorkers},
     {"kill", "cancel a job", Takes::kClient, DefineKill},
+    {"wait", "follow a submitted job until it ends; exit with its result", Takes::kClient, DefineWait},
     {"run", "run one job on a local cluster started for it", Takes::kToken, DefineRun},
+    {"cat", "print a job's output, its parts in key order", Takes::kNothing, DefineCat},
+    {"jobs-available", "list the jobs you can run, with their arguments", Takes::kNothing, DefineJobsAvailable},
     {"teragen", "write TeraSort input (gensort layout) on a local cluster", Takes::kToken, DefineTeraGen},
     {"teravalidate", "check the order and checksum of a terasort output", Takes::kNothing, DefineTeraValidate},
     {"report", "render a weblog job's output: terminal summary, JSON or HTML", Takes::kNothing, DefineReport},
+    {"version", "print the version", Takes::kNothing, DefineVersion},
+    // "help" is added by RunCli: it needs the whole command line.
 };
 
 void AddSharedFlags(CLI::App* cmd, Takes takes, Shared* shared) {
@@ -279,15 +328,111 @@ void AddSharedFlags(CLI::App* cmd, Takes takes, Shared* shared) {
   if (takes == Takes::kClient) cmd->add_flag("--json", shared->json, "machine-readable output");
 }
 
+// The long names ("--master") of a command's options.
+std::vector<std::string> FlagNames(const CLI::App* cmd) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : cmd->get_options()) {
+    for (const std::string& n : opt->get_lnames()) names.push_back("--" + n);
+  }
+  return names;
+}
+
+// Whether `flag` ("--master") takes a value in any command.
+bool TakesValue(const CLI::App& app, const std::string& flag) {
+  for (const CLI::App* cmd : app.get_subcommands([](const CLI::App*) { return true; })) {
+    const CLI::Option* opt = cmd->get_option_no_throw(flag);
+    if (opt != nullptr && opt->get_expected_min() > 0) return true;
+  }
+  return false;
+}
+
+// `mr --master H:P status 7` is `mr status 7 --master H:P`: options before the command move after it.
+// Top-level flags (--help, --version) stay where they are.
+std::vector<std::string> OptionsAfterCommand(const CLI::App& app, std::vector<std::string> args) {
+  std::vector<std::string> leading;
+  size_t i = 0;
+  for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; i++) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--version" || a == "-V") return args;
+    leading.push_back(a);
+    if (a.find('=') == std::string::npos && TakesValue(app, a) && i + 1 < args.size()) leading.push_back(args[++i]);
+  }
+  if (leading.empty() || i == args.size()) return args;
+  std::vector<std::string> out = {args[i]};
+  out.insert(out.end(), leading.begin(), leading.end());
+  out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  return out;
+}
+
+// The command named `name`; nullptr when there is none.
+CLI::App* FindCommand(CLI::App& app, const std::string& name) {
+  auto found = app.get_subcommands([&](const CLI::App* cmd) { return cmd->get_name() == name; });
+  return found.empty() ? nullptr : found[0];
+}
+
+std::vector<std::string> CommandNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* cmd : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(cmd->get_name());
+  return names;
+}
+
+// After a parse error: a flag `cmd` does not know, with the closest one it does; "" when every
+// flag is known (the error is about something else).
+std::string UnknownFlagMessage(const CLI::App* cmd, const std::vector<std::string>& args) {
+  std::vector<std::string> known = FlagNames(cmd);
+  for (size_t i = 1; i < args.size(); i++) {
+    if (args[i] == "--") break;
+    if (!args[i].starts_with("--")) continue;
+    std::string flag = args[i].substr(0, args[i].find('='));
+    if (std::find(known.begin(), known.end(), flag) != known.end()) {
+      if (args[i].find('=') == std::string::npos && cmd->get_option(flag)->get_expected_min() > 0) i++;  // its value
+      continue;
+    }
+    std::string guess = Closest(flag, known);
+    return fmt::format("mr: unknown flag {} for mr {}{} (see mr help {})", flag, cmd->get_name(),
+                       guess.empty() ? "" : fmt::format("; did you mean {}?", guess), cmd->get_name());
+  }
+  return "";
+}
+
+// `mr help [COMMAND | JOB | job JOB]`.
+int Help(CLI::App& app, const std::vector<std::string>& topic) {
+  if (topic.empty()) return std::printf("%s", app.help().c_str()), kExitOk;
+  bool job_only = topic[0] == "job" && topic.size() == 2;
+  const std::string& name = job_only ? topic[1] : topic[0];
+  if (topic.size() > (job_only ? 2u : 1u)) {
+    return std::fprintf(stderr, "mr help: one topic at a time: a command or a job\n"), kExitUsage;
+  }
+  CLI::App* cmd = job_only ? nullptr : FindCommand(app, name);
+  if (cmd != nullptr) {
+    std::printf("%s", cmd->help().c_str());
+    if (DescribeJob(name) != nullptr) std::printf("\n(%s is also a job: mr help job %s)\n", name.c_str(), name.c_str());
+    if (name == "jobs") std::printf("\n(the jobs you can run: mr jobs-available)\n");
+    return kExitOk;
+  }
+  if (PrintJobHelp(name)) return kExitOk;
+  std::vector<std::string> known = job_only ? std::vector<std::string>{} : CommandNames(app);
+  for (auto& j : JobNames()) known.push_back(j);
+  std::string guess = Closest(name, known);
+  std::fprintf(stderr, "mr help: no %s '%s'%s (commands: mr help; jobs: mr jobs-available)\n",
+               job_only ? "job" : "command or job", name.c_str(),
+               guess.empty() ? "" : fmt::format("; did you mean {}?", guess).c_str());
+  return kExitUsage;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
   CLI::App app{"mr: a fault-tolerant distributed MapReduce engine", "mr"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
+  app.set_version_flag("--version,-V", VersionText(), "print the version");
   app.footer(
-      "Exit codes: 0 success; 1 the job failed, or the master refused the request (unknown job, missing\n"
-      "input, existing output, bad --arg); 2 bad usage; 3 the master cannot be reached; 130 interrupted.");
+      "Options may also come before the command (mr --master H:P jobs). mr help COMMAND or JOB for more;\n"
+      "mr jobs-available lists the jobs.\n"
+      "Exit codes: 0 success; 1 the job failed or was killed, or the master refused the request (unknown job,\n"
+      "missing input, existing output, bad --arg, wrong token); 2 bad usage; 3 the master cannot be reached\n"
+      "(or the address is not the master's RPC port); 130 interrupted (Ctrl-C).");
 
   Shared shared;
   std::vector<std::pair<CLI::App*, Action>> actions;
@@ -297,18 +442,40 @@ int RunCli(int argc, char** argv) {
     AddSharedFlags(cmd, c.takes, &shared);
     actions.emplace_back(cmd, std::move(action));
   }
+  std::vector<std::string> topic;
+  CLI::App* help_cmd = app.add_subcommand("help", "help on a command or a job: mr help [COMMAND | JOB]");
+  help_cmd->add_option("TOPIC", topic, "a command, a job, or job JOB");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "mr: %s (see mr %s--help)\n", e.what(),
-                 app.get_subcommands().empty() ? "" : (app.get_subcommands()[0]->get_name() + " ").c_str());
+  std::vector<std::string> args = OptionsAfterCommand(app, std::vector<std::string>(argv + 1, argv + argc));
+  if (args.empty()) {
+    std::fprintf(stderr, "%s", app.help().c_str());
     return kExitUsage;
   }
+  if (args[0].empty() || args[0][0] != '-') {
+    if (FindCommand(app, args[0]) == nullptr) {
+      std::string guess = Closest(args[0], CommandNames(app));
+      std::fprintf(stderr, "mr: unknown command '%s'%s (see mr help)\n", args[0].c_str(),
+                   guess.empty() ? "" : fmt::format("; did you mean {}?", guess).c_str());
+      return kExitUsage;
+    }
+  }
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+    app.parse(reversed);
+  } catch (const CLI::Success& e) {  // --help, --help-all, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    CLI::App* cmd = args[0].empty() || args[0][0] == '-' ? nullptr : FindCommand(app, args[0]);
+    std::string unknown = cmd ? UnknownFlagMessage(cmd, args) : "";
+    if (!unknown.empty()) {
+      std::fprintf(stderr, "%s\n", unknown.c_str());
+    } else {
+      std::fprintf(stderr, "mr: %s (see mr help%s)\n", e.what(), cmd ? (" " + cmd->get_name()).c_str() : "");
+    }
+    return kExitUsage;
+  }
+  if (help_cmd->parsed()) return Help(app, topic);
 
   Context ctx{ClientOptions{}, shared.token_file, &shared};
   if (!Parse(ParseHostPort(shared.master), "--master", &ctx.client.master)) return kExitUsage;
