@@ -397,7 +397,10 @@ std::string UnknownFlagMessage(const CLI::App* cmd, const std::vector<std::strin
 
 // `mr help [COMMAND | JOB | job JOB]`.
 int Help(CLI::App& app, const std::vector<std::string>& topic) {
-  if (topic.empty()) return std::printf("%s", app.help().c_str()), kExitOk;
+  if (topic.empty()) {
+    // Not app.help(): once `help` is parsed, that shows the help command's own help.
+    return std::printf("%s", app.get_formatter()->make_help(&app, "mr", CLI::AppFormatMode::Normal).c_str()), kExitOk;
+  }
   bool job_only = topic[0] == "job" && topic.size() == 2;
   const std::string& name = job_only ? topic[1] : topic[0];
   if (topic.size() > (job_only ? 2u : 1u)) {
