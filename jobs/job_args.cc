@@ -54,7 +54,7 @@ const std::vector<JobInfo>& JobInfos() {
         {"status", "only lines with this status (404) or status class (4xx)", ""},
         {"method", "only lines with this method (exact, e.g. GET)", ""},
         {"path-prefix", "only lines whose path starts with this prefix", ""},
-        {"format", "the log layout: common, combined, vcombined, or a GoAccess-style %-format", "combined"}}},
+        {"format", "the log layout: common, combined, vcombined, or a GoAccess-style %-format (default: Common and Combined lines as they come)", ""}}},
       {"teragen", "TeraSort input in the gensort layout (run it with `mr teragen ROWS DIR`)",
        "100-byte rows",
        {{"ascii", "printable keys and CRLF rows (gensort -a): true or false", "false"}}},
@@ -68,7 +68,7 @@ const std::vector<JobInfo>& JobInfos() {
        "panel rows for `mr report`",
        {{"time", "days and hours as written in the log (log) or in utc", "log"},
         {"top", "entries kept per top-N panel, 1 to 100000", "100"},
-        {"format", "the log layout: common, combined, vcombined, or a GoAccess-style %-format", "combined"}}},
+        {"format", "the log layout: common, combined, vcombined, or a GoAccess-style %-format (default: Common and Combined lines as they come)", ""}}},
       {"wordcount", "counts words: maximal runs of Unicode letters in UTF-8 text", "WORD<TAB>COUNT",
        {{"lowercase", "fold case before counting: true or false", "false"}}},
   };
