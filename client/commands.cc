@@ -392,6 +392,15 @@ void PrintSummary(const proto::JobStatus& s, bool as_json) {
 
 namespace {
 
+// Asks for the job once, before following it: an unreachable master or an unknown job then fails
+// at once, where following keeps retrying (as it must while a master restarts under a followed job).
+// False (the error printed, *exit_code set) on failure.
+bool AskJob(const ClientOptions& c, uint64_t id, int* exit_code) {
+  proto::Envelope req;
+  req.mutable_get_job()->set_job_id(id);
+  return Ask(c, req, exit_code).ok();
+}
+
 // Follows job `id` until it ends: the progress display, then the summary and the output's first
 // `show` lines. Ctrl-C stops following, not the job: it says how to re-attach. The exit code is the
 // job's result (0 succeeded, 1 failed or killed), or 130 (interrupted) or 3 (master unreachable).
@@ -448,6 +457,8 @@ int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
 int CmdWait(const ClientOptions& c, const std::string& job, int show) {
   auto id = JobIdArgument(job);
   if (!id) return kExitUsage;
+  int code = kExitFailed;
+  if (!AskJob(c, *id, &code)) return code;
   return FollowJob(c, *id, show);
 }
 
@@ -456,6 +467,8 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   if (!id) return kExitUsage;
   if (follow) {
     // The progress display until the job ends, then the status as without --follow.
+    int code = kExitFailed;
+    if (!AskJob(c, *id, &code)) return code;
     auto end = WaitForJob(c, *id, CatchInterrupts());  // with --json, progress goes to stderr
     if (!end.ok()) {
       if (CatchInterrupts()->load()) {

@@ -125,6 +125,10 @@ TEST_F(CliTest, SubmitSaysHowToFollowAndWaitExitsWithTheJobsResult) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_TRUE(Contains(unknown.err, "no job 99")) << unknown.err;
   EXPECT_EQ(RunMr({"wait", "nine", "--master", master}).exit_code, 2);
+  // A master that cannot be reached: 3, without waiting for one to come back.
+  CommandResult nowhere = RunMr({"wait", "1", "--master", "127.0.0.1:1"}, Millis(60000));
+  EXPECT_EQ(nowhere.exit_code, 3) << nowhere.err;
+  EXPECT_TRUE(Contains(nowhere.err, "cannot reach the master")) << nowhere.err;
 
   // Job 1 runs; --json progress on stderr is JSON lines, the answer on stdout one JSON document.
   ASSERT_TRUE(cluster_.StartWorker().ok());
