@@ -99,7 +99,7 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--split-size", o->split_size, "input split size, e.g. 64m (default 64m)");
   cmd->add_option("--input-format", o->input_format,
                   "lines, or records:N for fixed N-byte records (default: the job's own; terasort reads records:100)");
-  cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable)");
+  cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable; mr help JOB lists a job's)");
   cmd->add_flag("--overwrite", o->overwrite, "replace the output directory if it exists");
 }
 

@@ -401,19 +401,22 @@ bool AskJob(const ClientOptions& c, uint64_t id, int* exit_code) {
   return Ask(c, req, exit_code).ok();
 }
 
+// Ctrl-C while following a job: the job keeps running; says how to re-attach or cancel it.
+int StoppedFollowing(const ClientOptions& c, uint64_t id) {
+  unsigned long n = static_cast<unsigned long>(id);
+  std::string m = MasterFlag(c);
+  std::fprintf(stderr, "mr: stopped following job %lu; it keeps running on the master.\n"
+               "  re-attach: mr wait %lu%s\n  cancel:    mr kill %lu%s\n", n, n, m.c_str(), n, m.c_str());
+  return kExitInterrupted;
+}
+
 // Follows job `id` until it ends: the progress display, then the summary and the output's first
 // `show` lines. Ctrl-C stops following, not the job: it says how to re-attach. The exit code is the
 // job's result (0 succeeded, 1 failed or killed), or 130 (interrupted) or 3 (master unreachable).
 int FollowJob(const ClientOptions& c, uint64_t id, int show) {
   auto final_status = WaitForJob(c, id, CatchInterrupts());
   if (!final_status.ok()) {
-    if (CatchInterrupts()->load()) {
-      std::fprintf(stderr, "mr: stopped following job %lu; it keeps running on the master.\n"
-                   "  re-attach: mr wait %lu%s\n  cancel:    mr kill %lu%s\n",
-                   static_cast<unsigned long>(id), static_cast<unsigned long>(id), MasterFlag(c).c_str(),
-                   static_cast<unsigned long>(id), MasterFlag(c).c_str());
-      return kExitInterrupted;
-    }
+    if (CatchInterrupts()->load()) return StoppedFollowing(c, id);
     Fail(final_status.status().message());
     return ExitCodeOf(final_status.status());
   }
@@ -471,10 +474,7 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
     if (!AskJob(c, *id, &code)) return code;
     auto end = WaitForJob(c, *id, CatchInterrupts());  // with --json, progress goes to stderr
     if (!end.ok()) {
-      if (CatchInterrupts()->load()) {
-        std::fprintf(stderr, "mr: stopped following job %lu; it keeps running\n", static_cast<unsigned long>(*id));
-        return kExitInterrupted;
-      }
+      if (CatchInterrupts()->load()) return StoppedFollowing(c, *id);
       Fail(end.status().message());
       return ExitCodeOf(end.status());
     }
