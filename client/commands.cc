@@ -161,7 +161,7 @@ class Progress {
     int64_t eta_ms = -1;  // unknown
     if (Finished(s.state())) eta_ms = 0;
     else if (frac > 0 && frac < 1 && elapsed_ms > 500) eta_ms = static_cast<int64_t>(elapsed_ms * (1 - frac) / frac);
-    std::string eta = eta_ms < 0 ? "-" : FormatDuration(Millis(eta_ms));
+    std::string eta = eta_ms < 0 ? "-" : Finished(s.state()) ? "0s" : FormatDuration(Millis(eta_ms));
     std::string tasks = fmt::format("map {}/{}  reduce {}/{}", s.maps_done(), s.maps_total(), s.reduces_done(),
                                     s.reduces_total());
     std::string rate = InputRate(s);
