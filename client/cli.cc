@@ -2,22 +2,60 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include "client/commands.h"
+#include "client/help.h"
+#include "client/output.h"
 #include "client/report.h"
 #include "client/run.h"
-#include "common/address.h"
+#include "client/suggest.h"
 #include "client/tera.h"
+#include "common/address.h"
 #include "common/auth.h"
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
+#include "jobs/job_args.h"
 #include "master/master.h"
 #include "worker/worker.h"
 
 namespace mr {
 namespace {
+
+// The flags several commands share, filled by the parser, read when the chosen command runs.
+struct Shared {
+  std::string master = "127.0.0.1:7070";
+  std::string token_file;
+  std::string log_level = "info";
+  std::string log_file;
+  bool json = false;
+};
+
+// What a command's action gets: the shared flags, checked and resolved.
+struct Context {
+  ClientOptions client;    // master address, token, --json
+  std::string token_file;  // as given ("" = $MR_TOKEN or none)
+  const Shared* shared;
+};
+
+using Action = std::function<int(const Context&)>;
+
+// Which of the shared flags a command takes.
+enum class Takes { kNothing, kToken, kClient };
+
+// One `mr` command: its name, one line of help, the shared flags it takes, and `define`, which adds
+// its own flags to `cmd` and returns what runs when it is chosen (the flags' storage lives in the
+// action's captures).
+struct Command {
+  const char* name;
+  const char* help;
+  Takes takes;
+  Action (*define)(CLI::App* cmd, Shared* shared);
+};
 
 // Parses a flag value or prints the error; false means exit with kExitUsage.
 template <class T>
@@ -28,6 +66,24 @@ bool Parse(const Result<T>& r, const char* flag, T* out) {
   }
   *out = r.value();
   return true;
+}
+
+void AddLogFlags(CLI::App* cmd, Shared* shared) {
+  cmd->add_option("--log-level", shared->log_level, "trace, debug, info, warn, error")->capture_default_str();
+  cmd->add_option("--log-file", shared->log_file, "also append the log to this file");
+}
+
+// The tail of `mr master` and `mr worker`: logging, failpoints, then the server until it stops.
+int RunServer(const char* role, const Shared& shared, const std::function<Status()>& run) {
+  Status s = InitLogging(role, shared.log_level, shared.log_file);
+  if (s.ok()) s = ConfigureFailpointsFromEnv();
+  if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
+  s = run();
+  if (!s.ok()) {
+    spdlog::error("{}", s.message());
+    return kExitFailed;
+  }
+  return kExitOk;
 }
 
 void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
@@ -43,8 +99,328 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--split-size", o->split_size, "input split size, e.g. 64m (default 64m)");
   cmd->add_option("--input-format", o->input_format,
                   "lines, or records:N for fixed N-byte records (default: the job's own; terasort reads records:100)");
-  cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable)");
+  cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable; mr help JOB lists a job's)");
   cmd->add_flag("--overwrite", o->overwrite, "replace the output directory if it exists");
+}
+
+Action DefineMaster(CLI::App* cmd, Shared* shared) {
+  struct Flags {
+    std::string listen = "127.0.0.1:7070", http = "127.0.0.1:7071", dir, timeout = "10s";
+    bool allow_user_code = false;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("--listen", f->listen, "RPC address HOST:PORT (port 0 = any)")->capture_default_str();
+  cmd->add_option("--http", f->http, "dashboard, JSON API and metrics address HOST:PORT (port 0 = any)")
+      ->capture_default_str();
+  cmd->add_option("--data-dir", f->dir, "where the job journal lives")->required();
+  cmd->add_option("--worker-timeout", f->timeout, "a worker silent this long is dead")->capture_default_str();
+  AddLogFlags(cmd, shared);
+  cmd->add_flag("--allow-user-code", f->allow_user_code,
+                "accept streaming (--mapper) and plugin (--job-lib) jobs: they run arbitrary code on the workers");
+  return [f](const Context& ctx) {
+    MasterOptions mo;
+    std::chrono::milliseconds timeout;
+    if (!Parse(ParseHostPort(f->listen), "--listen", &mo.listen) || !Parse(ParseHostPort(f->http), "--http", &mo.http) ||
+        !Parse(ParseDuration(f->timeout), "--worker-timeout", &timeout)) {
+      return kExitUsage;
+    }
+    mo.worker_timeout = timeout;
+    mo.data_dir = f->dir;
+    mo.token = ctx.client.token;
+    mo.allow_user_code = f->allow_user_code;
+    for (auto [host, flag] : {std::pair{mo.listen.host, "--listen"}, std::pair{mo.http.host, "--http"}}) {
+      Status bind = CheckBindAllowed(host, mo.token, flag);
+      if (!bind.ok()) return std::fprintf(stderr, "mr master: %s\n", bind.message().c_str()), kExitUsage;
+    }
+    return RunServer("master", *ctx.shared, [&] { return RunMaster(mo); });
+  };
+}
+
+Action DefineWorker(CLI::App* cmd, Shared* shared) {
+  struct Flags {
+    std::string master = "127.0.0.1:7070", dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise;
+    int slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), threads = 1;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("--master", f->master, "master address HOST:PORT")->capture_default_str();
+  cmd->add_option("--data-dir", f->dir, "where intermediate data lives")->required();
+  cmd->add_option("--listen", f->listen, "shuffle server address (port 0 = any)")->capture_default_str();
+  cmd->add_option("--advertise", f->advertise,
+                  "the host other machines reach this worker by (default: the --listen host, or for a "
+                  "wildcard listen this machine's address on its connection to the master)");
+  cmd->add_option("--slots", f->slots, "tasks run at once")->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--threads", f->threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--heartbeat", f->heartbeat, "heartbeat period")->capture_default_str();
+  cmd->add_option("--map-buffer", f->buffer, "map output memory per task before spilling")->capture_default_str();
+  AddLogFlags(cmd, shared);
+  return [f](const Context& ctx) {
+    WorkerOptions wo;
+    uint64_t buffer = 0;
+    if (!Parse(ParseHostPort(f->master), "--master", &wo.master) ||
+        !Parse(ParseHostPort(f->listen), "--listen", &wo.listen) ||
+        !Parse(ParseDuration(f->heartbeat), "--heartbeat", &wo.heartbeat) ||
+        !Parse(ParseSize(f->buffer), "--map-buffer", &buffer)) {
+      return kExitUsage;
+    }
+    wo.data_dir = f->dir;
+    wo.token = ctx.client.token;
+    wo.advertise = f->advertise;
+    if (!wo.advertise.empty()) {
+      // A bare IPv6 address or a name; brackets are accepted and dropped.
+      if (wo.advertise.front() == '[' && wo.advertise.back() == ']') {
+        wo.advertise = wo.advertise.substr(1, wo.advertise.size() - 2);
+      }
+      if (IsWildcardHost(wo.advertise)) {
+        return std::fprintf(stderr, "mr worker: --advertise %s is a wildcard: give an address other hosts can reach\n",
+                            f->advertise.c_str()), kExitUsage;
+      }
+    }
+    Status bind = CheckBindAllowed(wo.listen.host, wo.token, "--listen");
+    if (!bind.ok()) return std::fprintf(stderr, "mr worker: %s\n", bind.message().c_str()), kExitUsage;
+    wo.slots = f->slots;
+    wo.threads = f->threads;
+    wo.map_buffer_bytes = buffer;
+    return RunServer("worker", *ctx.shared, [&] { return RunWorker(wo); });
+  };
+}
+
+void AddShowFlag(CLI::App* cmd, int* show) {
+  cmd->add_option("--show", *show, "lines of the output shown when the job succeeds (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+}
+
+Action DefineSubmit(CLI::App* cmd, Shared*) {
+  auto o = std::make_shared<SubmitOptions>();
+  AddSubmitFlags(cmd, o.get());
+  cmd->add_flag("--wait", o->wait, "show progress and wait for the job to end (as mr wait)");
+  cmd->add_flag("--quiet,-q", o->quiet, "print only the job id (for scripts)");
+  AddShowFlag(cmd, &o->show);
+  return [o](const Context& ctx) { return CmdSubmit(ctx.client, *o); };
+}
+
+// The job id of a command on one job.
+std::shared_ptr<std::string> AddJobArgument(CLI::App* cmd) {
+  auto job = std::make_shared<std::string>();
+  cmd->add_option("JOB", *job, "job id")->required();
+  return job;
+}
+
+Action DefineWait(CLI::App* cmd, Shared*) {
+  auto job = AddJobArgument(cmd);
+  auto show = std::make_shared<int>(kDefaultShowLines);
+  AddShowFlag(cmd, show.get());
+  return [job, show](const Context& ctx) { return CmdWait(ctx.client, *job, *show); };
+}
+Action DefineStatus(CLI::App* cmd, Shared*) {
+  auto job = AddJobArgument(cmd);
+  auto follow = std::make_shared<bool>(false);
+  cmd->add_flag("--follow,-f", *follow, "show progress until the job ends, then its status");
+  return [job, follow](const Context& ctx) { return CmdStatus(ctx.client, *job, *follow); };
+}
+Action DefineKill(CLI::App* cmd, Shared*) {
+  auto job = AddJobArgument(cmd);
+  return [job](const Context& ctx) { return CmdKill(ctx.client, *job); };
+}
+
+Action DefineCat(CLI::App* cmd, Shared*) {
+  auto o = std::make_shared<CatOptions>();
+  cmd->add_option("OUT", o->output, "a job's output directory")->required();
+  cmd->add_option("--head,-n", o->head, "print only the first N lines")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  cmd->add_flag("--partial", o->partial, "read the parts there are, even without _SUCCESS (an unfinished or failed job)");
+  return [o](const Context&) { return CmdCat(*o); };
+}
+
+Action DefineVersion(CLI::App*, Shared*) {
+  return [](const Context&) { return std::printf("%s\n", VersionText().c_str()), kExitOk; };
+}
+
+Action DefineJobsAvailable(CLI::App*, Shared*) {
+  return [](const Context&) { return CmdJobsAvailable(); };
+}
+Action DefineJobs(CLI::App*, Shared*) {
+  return [](const Context& ctx) { return CmdJobs(ctx.client); };
+}
+Action DefineWorkers(CLI::App*, Shared*) {
+  return [](const Context& ctx) { return CmdWorkers(ctx.client); };
+}
+
+Action DefineRun(CLI::App* cmd, Shared*) {
+  auto run = std::make_shared<RunOptions>();
+  AddSubmitFlags(cmd, &run->submit);
+  cmd->add_option("--workers", run->workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--slots", run->slots, "tasks at once per worker (default cores/workers)");
+  cmd->add_option("--threads", run->threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--keep-logs", run->keep_logs, "copy the processes' logs to this directory");
+  cmd->add_option("--http", run->http, "the master's dashboard address HOST:PORT (port 0 = any)")
+      ->capture_default_str();
+  cmd->add_flag("--json", run->json, "machine-readable summary");
+  AddShowFlag(cmd, &run->show);
+  cmd->add_option("--then", run->then,
+                  "a further step \"JOB [KEY=VALUE]...\" over the previous step's output, one reducer "
+                  "(repeatable), e.g. --then 'topn n=10'");
+  return [run](const Context& ctx) {
+    run->token_file = ctx.token_file;
+    return CmdRun(*run);
+  };
+}
+
+Action DefineTeraGen(CLI::App* cmd, Shared*) {
+  auto tg = std::make_shared<TeraGenOptions>();
+  cmd->add_option("ROWS", tg->rows, "number of 100-byte rows (digits, or with k, m, g: 10m = 10,000,000)")->required();
+  cmd->add_option("DIR", tg->dir, "output directory (must not exist)")->required();
+  cmd->add_flag("--ascii", tg->ascii, "printable keys and CRLF rows (gensort -a)");
+  cmd->add_option("--parts", tg->parts, "output files (default 2 per worker)")->check(CLI::Range(1, 100000));
+  cmd->add_option("--workers", tg->run.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--keep-logs", tg->run.keep_logs, "copy the processes' logs to this directory");
+  cmd->add_flag("--overwrite", tg->run.submit.overwrite, "replace DIR if it exists");
+  return [tg](const Context& ctx) {
+    tg->run.token_file = ctx.token_file;
+    return CmdTeraGen(*tg);
+  };
+}
+
+Action DefineTeraValidate(CLI::App* cmd, Shared*) {
+  auto tv = std::make_shared<TeraValidateOptions>();
+  cmd->add_option("DIR", tv->dir, "the sorted output")->required();
+  cmd->add_option("--input", tv->inputs, "the input that was sorted: check the output holds its records");
+  cmd->add_flag("--json", tv->json, "machine-readable output");
+  return [tv](const Context&) { return CmdTeraValidate(*tv); };
+}
+
+Action DefineReport(CLI::App* cmd, Shared*) {
+  auto report = std::make_shared<ReportOptions>();
+  cmd->add_option("OUT", report->output, "the output directory of a --job weblog run")->required();
+  cmd->add_flag("--json", report->json, "GoAccess-compatible JSON on stdout");
+  cmd->add_option("--html", report->html, "write one self-contained HTML page to this file");
+  cmd->add_option("--top", report->top, "entries shown per panel")->capture_default_str()->check(
+      CLI::Range(1, 100000));
+  return [report](const Context&) { return CmdReport(*report); };
+}
+
+// Every command, in the order `mr --help` lists them.
+const Command kCommands[] = {
+    {"master", "run the master", Takes::kToken, DefineMaster},
+    {"worker", "run a worker", Takes::kToken, DefineWorker},
+    {"submit", "submit a job to a running master", Takes::kClient, DefineSubmit},
+    {"status", "show one job", Takes::kClient, DefineStatus},
+    {"jobs", "list jobs", Takes::kClient, DefineJobs},
+    {"workers", "list live workers", Takes::kClient, DefineWorkers},
+    {"kill", "cancel a job", Takes::kClient, DefineKill},
+    {"wait", "follow a submitted job until it ends; exit with its result", Takes::kClient, DefineWait},
+    {"run", "run one job on a local cluster started for it", Takes::kToken, DefineRun},
+    {"cat", "print a job's output, its parts in key order", Takes::kNothing, DefineCat},
+    {"jobs-available", "list the jobs you can run, with their arguments", Takes::kNothing, DefineJobsAvailable},
+    {"teragen", "write TeraSort input (gensort layout) on a local cluster", Takes::kToken, DefineTeraGen},
+    {"teravalidate", "check the order and checksum of a terasort output", Takes::kNothing, DefineTeraValidate},
+    {"report", "render a weblog job's output: terminal summary, JSON or HTML", Takes::kNothing, DefineReport},
+    {"version", "print the version", Takes::kNothing, DefineVersion},
+    // "help" is added by RunCli: it needs the whole command line.
+};
+
+void AddSharedFlags(CLI::App* cmd, Takes takes, Shared* shared) {
+  if (takes == Takes::kNothing) return;
+  if (takes == Takes::kClient) {
+    cmd->add_option("--master", shared->master, "master address HOST:PORT")->capture_default_str();
+  }
+  cmd->add_option("--token-file", shared->token_file,
+                  "file holding the cluster token (mode 600; default: $MR_TOKEN; none: loopback only)");
+  if (takes == Takes::kClient) cmd->add_flag("--json", shared->json, "machine-readable output");
+}
+
+// The long names ("--master") of a command's options.
+std::vector<std::string> FlagNames(const CLI::App* cmd) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : cmd->get_options()) {
+    for (const std::string& n : opt->get_lnames()) names.push_back("--" + n);
+  }
+  return names;
+}
+
+// Whether `flag` ("--master") takes a value in any command.
+bool TakesValue(const CLI::App& app, const std::string& flag) {
+  for (const CLI::App* cmd : app.get_subcommands([](const CLI::App*) { return true; })) {
+    const CLI::Option* opt = cmd->get_option_no_throw(flag);
+    if (opt != nullptr && opt->get_expected_min() > 0) return true;
+  }
+  return false;
+}
+
+// `mr --master H:P status 7` is `mr status 7 --master H:P`: options before the command move after it.
+// Top-level flags (--help, --version) stay where they are.
+std::vector<std::string> OptionsAfterCommand(const CLI::App& app, std::vector<std::string> args) {
+  std::vector<std::string> leading;
+  size_t i = 0;
+  for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; i++) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "--version" || a == "-V") return args;
+    leading.push_back(a);
+    if (a.find('=') == std::string::npos && TakesValue(app, a) && i + 1 < args.size()) leading.push_back(args[++i]);
+  }
+  if (leading.empty() || i == args.size()) return args;
+  std::vector<std::string> out = {args[i]};
+  out.insert(out.end(), leading.begin(), leading.end());
+  out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  return out;
+}
+
+// The command named `name`; nullptr when there is none.
+CLI::App* FindCommand(CLI::App& app, const std::string& name) {
+  auto found = app.get_subcommands([&](const CLI::App* cmd) { return cmd->get_name() == name; });
+  return found.empty() ? nullptr : found[0];
+}
+
+std::vector<std::string> CommandNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* cmd : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(cmd->get_name());
+  return names;
+}
+
+// After a parse error: a flag `cmd` does not know, with the closest one it does; "" when every
+// flag is known (the error is about something else).
+std::string UnknownFlagMessage(const CLI::App* cmd, const std::vector<std::string>& args) {
+  std::vector<std::string> known = FlagNames(cmd);
+  for (size_t i = 1; i < args.size(); i++) {
+    if (args[i] == "--") break;
+    if (!args[i].starts_with("--")) continue;
+    std::string flag = args[i].substr(0, args[i].find('='));
+    if (std::find(known.begin(), known.end(), flag) != known.end()) {
+      if (args[i].find('=') == std::string::npos && cmd->get_option(flag)->get_expected_min() > 0) i++;  // its value
+      continue;
+    }
+    std::string guess = Closest(flag, known);
+    return fmt::format("mr: unknown flag {} for mr {}{} (see mr help {})", flag, cmd->get_name(),
+                       guess.empty() ? "" : fmt::format("; did you mean {}?", guess), cmd->get_name());
+  }
+  return "";
+}
+
+// `mr help [COMMAND | JOB | job JOB]`.
+int Help(CLI::App& app, const std::vector<std::string>& topic) {
+  if (topic.empty()) {
+    // Not app.help(): once `help` is parsed, that shows the help command's own help.
+    return std::printf("%s", app.get_formatter()->make_help(&app, "mr", CLI::AppFormatMode::Normal).c_str()), kExitOk;
+  }
+  bool job_only = topic[0] == "job" && topic.size() == 2;
+  const std::string& name = job_only ? topic[1] : topic[0];
+  if (topic.size() > (job_only ? 2u : 1u)) {
+    return std::fprintf(stderr, "mr help: one topic at a time: a command or a job\n"), kExitUsage;
+  }
+  CLI::App* cmd = job_only ? nullptr : FindCommand(app, name);
+  if (cmd != nullptr) {
+    std::printf("%s", cmd->help().c_str());
+    if (DescribeJob(name) != nullptr) std::printf("\n(%s is also a job: mr help job %s)\n", name.c_str(), name.c_str());
+    if (name == "jobs") std::printf("\n(the jobs you can run: mr jobs-available)\n");
+    return kExitOk;
+  }
+  if (PrintJobHelp(name)) return kExitOk;
+  std::vector<std::string> known = job_only ? std::vector<std::string>{} : CommandNames(app);
+  for (auto& j : JobNames()) known.push_back(j);
+  std::string guess = Closest(name, known);
+  std::fprintf(stderr, "mr help: no %s '%s'%s (commands: mr help; jobs: mr jobs-available)\n",
+               job_only ? "job" : "command or job", name.c_str(),
+               guess.empty() ? "" : fmt::format("; did you mean {}?", guess).c_str());
+  return kExitUsage;
 }
 
 }  // namespace
@@ -53,209 +429,65 @@ int RunCli(int argc, char** argv) {
   CLI::App app{"mr: a fault-tolerant distributed MapReduce engine", "mr"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
-
-  std::string log_level = "info", log_file;
+  app.set_version_flag("--version,-V", VersionText(), "print the version");
   app.footer(
-      "Exit codes: 0 success; 1 the job failed, or the master refused the request (unknown job, missing\n"
-      "input, existing output, bad --arg); 2 bad usage; 3 the master cannot be reached; 130 interrupted.");
-  ClientOptions client;
-  std::string master_addr = "127.0.0.1:7070";
-  std::string token_file;
-  auto add_token_flag = [&](CLI::App* cmd) {
-    cmd->add_option("--token-file", token_file,
-                    "file holding the cluster token (mode 600; default: $MR_TOKEN; none: loopback only)");
-  };
-  auto add_client_flags = [&](CLI::App* cmd) {
-    cmd->add_option("--master", master_addr, "master address HOST:PORT")->capture_default_str();
-    add_token_flag(cmd);
-    cmd->add_flag("--json", client.json, "machine-readable output");
-  };
+      "Options may also come before the command (mr --master H:P jobs). mr help COMMAND or JOB for more;\n"
+      "mr jobs-available lists the jobs.\n"
+      "Exit codes: 0 success; 1 the job failed or was killed, or the master refused the request (unknown job,\n"
+      "missing input, existing output, bad --arg, wrong token); 2 bad usage; 3 the master cannot be reached\n"
+      "(or the address is not the master's RPC port); 130 interrupted (Ctrl-C).");
 
-  // mr master
-  auto* master_cmd = app.add_subcommand("master", "run the master");
-  std::string m_listen = "127.0.0.1:7070", m_http = "127.0.0.1:7071", m_dir, m_timeout = "10s";
-  master_cmd->add_option("--listen", m_listen, "RPC address HOST:PORT (port 0 = any)")->capture_default_str();
-  master_cmd->add_option("--http", m_http, "dashboard, JSON API and metrics address HOST:PORT (port 0 = any)")
-      ->capture_default_str();
-  master_cmd->add_option("--data-dir", m_dir, "where the job journal lives")->required();
-  master_cmd->add_option("--worker-timeout", m_timeout, "a worker silent this long is dead")->capture_default_str();
-  master_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-  master_cmd->add_option("--log-file", log_file, "also append the log to this file");
-  bool m_allow_user_code = false;
-  master_cmd->add_flag("--allow-user-code", m_allow_user_code,
-                       "accept streaming (--mapper) and plugin (--job-lib) jobs: they run arbitrary code on the workers");
-  add_token_flag(master_cmd);
+  Shared shared;
+  std::vector<std::pair<CLI::App*, Action>> actions;
+  for (const Command& c : kCommands) {
+    CLI::App* cmd = app.add_subcommand(c.name, c.help);
+    Action action = c.define(cmd, &shared);
+    AddSharedFlags(cmd, c.takes, &shared);
+    actions.emplace_back(cmd, std::move(action));
+  }
+  std::vector<std::string> topic;
+  CLI::App* help_cmd = app.add_subcommand("help", "help on a command or a job: mr help [COMMAND | JOB]");
+  help_cmd->add_option("TOPIC", topic, "a command, a job, or job JOB");
 
-  // mr worker
-  auto* worker_cmd = app.add_subcommand("worker", "run a worker");
-  std::string w_master = "127.0.0.1:7070", w_dir, w_listen = "127.0.0.1:0", w_hb = "1s", w_buffer = "256m";
-  int w_slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), w_threads = 1;
-  worker_cmd->add_option("--master", w_master, "master address HOST:PORT")->capture_default_str();
-  worker_cmd->add_option("--data-dir", w_dir, "where intermediate data lives")->required();
-  worker_cmd->add_option("--listen", w_listen, "shuffle server address (port 0 = any)")->capture_default_str();
-  std::string w_advertise;
-  worker_cmd->add_option("--advertise", w_advertise,
-                         "the host other machines reach this worker by (default: the --listen host, or for a "
-                         "wildcard listen this machine's address on its connection to the master)");
-  worker_cmd->add_option("--slots", w_slots, "tasks run at once")->capture_default_str()->check(CLI::Range(1, 1024));
-  worker_cmd->add_option("--threads", w_threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
-  worker_cmd->add_option("--heartbeat", w_hb, "heartbeat period")->capture_default_str();
-  worker_cmd->add_option("--map-buffer", w_buffer, "map output memory per task before spilling")->capture_default_str();
-  worker_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-  worker_cmd->add_option("--log-file", log_file, "also append the log to this file");
-  add_token_flag(worker_cmd);
-
-  // mr submit
-  auto* submit_cmd = app.add_subcommand("submit", "submit a job to a running master");
-  SubmitOptions submit;
-  AddSubmitFlags(submit_cmd, &submit);
-  submit_cmd->add_flag("--wait", submit.wait, "show progress and wait for the job to end");
-  add_client_flags(submit_cmd);
-
-  // mr status / jobs / workers / kill
-  std::string job_id;
-  auto* status_cmd = app.add_subcommand("status", "show one job");
-  status_cmd->add_option("JOB", job_id, "job id")->required();
-  add_client_flags(status_cmd);
-  auto* jobs_cmd = app.add_subcommand("jobs", "list jobs");
-  add_client_flags(jobs_cmd);
-  auto* workers_cmd = app.add_subcommand("workers", "list live workers");
-  add_client_flags(workers_cmd);
-  auto* kill_cmd = app.add_subcommand("kill", "cancel a job");
-  kill_cmd->add_option("JOB", job_id, "job id")->required();
-  add_client_flags(kill_cmd);
-
-  // mr run
-  auto* run_cmd = app.add_subcommand("run", "run one job on a local cluster started for it");
-  RunOptions run;
-  AddSubmitFlags(run_cmd, &run.submit);
-  run_cmd->add_option("--workers", run.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 64));
-  run_cmd->add_option("--slots", run.slots, "tasks at once per worker (default cores/workers)");
-  run_cmd->add_option("--threads", run.threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
-  run_cmd->add_option("--keep-logs", run.keep_logs, "copy the processes' logs to this directory");
-  run_cmd->add_option("--http", run.http, "the master's dashboard address HOST:PORT (port 0 = any)")
-      ->capture_default_str();
-  run_cmd->add_flag("--json", run.json, "machine-readable summary");
-  run_cmd->add_option("--then", run.then,
-                      "a further step \"JOB [KEY=VALUE]...\" over the previous step's output, one reducer "
-                      "(repeatable), e.g. --then 'topn n=10'");
-  add_token_flag(run_cmd);
-
-  // mr teragen / teravalidate
-  auto* teragen_cmd = app.add_subcommand("teragen", "write TeraSort input (gensort layout) on a local cluster");
-  TeraGenOptions tg;
-  teragen_cmd->add_option("ROWS", tg.rows, "number of 100-byte rows (digits, or with k, m, g: 10m = 10,000,000)")->required();
-  teragen_cmd->add_option("DIR", tg.dir, "output directory (must not exist)")->required();
-  teragen_cmd->add_flag("--ascii", tg.ascii, "printable keys and CRLF rows (gensort -a)");
-  teragen_cmd->add_option("--parts", tg.parts, "output files (default 2 per worker)")->check(CLI::Range(1, 100000));
-  teragen_cmd->add_option("--workers", tg.run.workers, "worker processes")->capture_default_str()->check(CLI::Range(1, 64));
-  teragen_cmd->add_option("--keep-logs", tg.run.keep_logs, "copy the processes' logs to this directory");
-  teragen_cmd->add_flag("--overwrite", tg.run.submit.overwrite, "replace DIR if it exists");
-  add_token_flag(teragen_cmd);
-  auto* teravalidate_cmd = app.add_subcommand("teravalidate", "check the order and checksum of a terasort output");
-  TeraValidateOptions tv;
-  teravalidate_cmd->add_option("DIR", tv.dir, "the sorted output")->required();
-  teravalidate_cmd->add_option("--input", tv.inputs, "the input that was sorted: check the output holds its records");
-  teravalidate_cmd->add_flag("--json", tv.json, "machine-readable output");
-  // mr report
-  auto* report_cmd = app.add_subcommand("report", "render a weblog job's output: terminal summary, JSON or HTML");
-  ReportOptions report;
-  report_cmd->add_option("OUT", report.output, "the output directory of a --job weblog run")->required();
-  report_cmd->add_flag("--json", report.json, "GoAccess-compatible JSON on stdout");
-  report_cmd->add_option("--html", report.html, "write one self-contained HTML page to this file");
-  report_cmd->add_option("--top", report.top, "entries shown per panel")->capture_default_str()->check(
-      CLI::Range(1, 100000));
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "mr: %s (see mr %s--help)\n", e.what(),
-                 app.get_subcommands().empty() ? "" : (app.get_subcommands()[0]->get_name() + " ").c_str());
+  std::vector<std::string> args = OptionsAfterCommand(app, std::vector<std::string>(argv + 1, argv + argc));
+  if (args.empty()) {
+    std::fprintf(stderr, "%s", app.help().c_str());
     return kExitUsage;
   }
-
-  if (!Parse(ParseHostPort(master_addr), "--master", &client.master)) return kExitUsage;
-  auto loaded = LoadToken(token_file);
-  if (!loaded.ok()) return std::fprintf(stderr, "mr: %s\n", loaded.status().message().c_str()), kExitUsage;
-  const std::string token = *loaded;
-  client.token = token;
-
-  if (master_cmd->parsed()) {
-    MasterOptions mo;
-    std::chrono::milliseconds timeout;
-    if (!Parse(ParseHostPort(m_listen), "--listen", &mo.listen) || !Parse(ParseHostPort(m_http), "--http", &mo.http) ||
-        !Parse(ParseDuration(m_timeout), "--worker-timeout", &timeout)) {
+  if (args[0].empty() || args[0][0] != '-') {
+    if (FindCommand(app, args[0]) == nullptr) {
+      std::string guess = Closest(args[0], CommandNames(app));
+      std::fprintf(stderr, "mr: unknown command '%s'%s (see mr help)\n", args[0].c_str(),
+                   guess.empty() ? "" : fmt::format("; did you mean {}?", guess).c_str());
       return kExitUsage;
     }
-    mo.worker_timeout = timeout;
-    mo.data_dir = m_dir;
-    mo.token = token;
-    mo.allow_user_code = m_allow_user_code;
-    for (auto [host, flag] : {std::pair{mo.listen.host, "--listen"}, std::pair{mo.http.host, "--http"}}) {
-      Status bind = CheckBindAllowed(host, token, flag);
-      if (!bind.ok()) return std::fprintf(stderr, "mr master: %s\n", bind.message().c_str()), kExitUsage;
-    }
-    Status s = InitLogging("master", log_level, log_file);
-    if (s.ok()) s = ConfigureFailpointsFromEnv();
-    if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
-    s = RunMaster(mo);
-    if (!s.ok()) {
-      spdlog::error("{}", s.message());
-      return kExitFailed;
-    }
-    return kExitOk;
   }
-  if (worker_cmd->parsed()) {
-    WorkerOptions wo;
-    uint64_t buffer;
-    if (!Parse(ParseHostPort(w_master), "--master", &wo.master) || !Parse(ParseHostPort(w_listen), "--listen", &wo.listen) ||
-        !Parse(ParseDuration(w_hb), "--heartbeat", &wo.heartbeat) || !Parse(ParseSize(w_buffer), "--map-buffer", &buffer)) {
-      return kExitUsage;
+
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+    app.parse(reversed);
+  } catch (const CLI::Success& e) {  // --help, --help-all, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    CLI::App* cmd = args[0].empty() || args[0][0] == '-' ? nullptr : FindCommand(app, args[0]);
+    std::string unknown = cmd ? UnknownFlagMessage(cmd, args) : "";
+    if (!unknown.empty()) {
+      std::fprintf(stderr, "%s\n", unknown.c_str());
+    } else {
+      std::fprintf(stderr, "mr: %s (see mr help%s)\n", e.what(), cmd ? (" " + cmd->get_name()).c_str() : "");
     }
-    wo.data_dir = w_dir;
-    wo.token = token;
-    wo.advertise = w_advertise;
-    if (!wo.advertise.empty()) {
-      // A bare IPv6 address or a name; brackets are accepted and dropped.
-      if (wo.advertise.front() == '[' && wo.advertise.back() == ']') wo.advertise = wo.advertise.substr(1, wo.advertise.size() - 2);
-      if (IsWildcardHost(wo.advertise)) {
-        return std::fprintf(stderr, "mr worker: --advertise %s is a wildcard: give an address other hosts can reach\n",
-                            w_advertise.c_str()), kExitUsage;
-      }
-    }
-    Status bind = CheckBindAllowed(wo.listen.host, token, "--listen");
-    if (!bind.ok()) return std::fprintf(stderr, "mr worker: %s\n", bind.message().c_str()), kExitUsage;
-    wo.slots = w_slots;
-    wo.threads = w_threads;
-    wo.map_buffer_bytes = buffer;
-    Status s = InitLogging("worker", log_level, log_file);
-    if (s.ok()) s = ConfigureFailpointsFromEnv();
-    if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
-    s = RunWorker(wo);
-    if (!s.ok()) {
-      spdlog::error("{}", s.message());
-      return kExitFailed;
-    }
-    return kExitOk;
+    return kExitUsage;
   }
-  if (report_cmd->parsed()) return CmdReport(report);
-  if (submit_cmd->parsed()) return CmdSubmit(client, submit);
-  if (status_cmd->parsed()) return CmdStatus(client, job_id);
-  if (jobs_cmd->parsed()) return CmdJobs(client);
-  if (workers_cmd->parsed()) return CmdWorkers(client);
-  if (kill_cmd->parsed()) return CmdKill(client, job_id);
-  if (teragen_cmd->parsed()) {
-    tg.run.token_file = token_file;
-    return CmdTeraGen(tg);
-  }
-  if (teravalidate_cmd->parsed()) return CmdTeraValidate(tv);
-  if (run_cmd->parsed()) {
-    run.token_file = token_file;
-    return CmdRun(run);
+  if (help_cmd->parsed()) return Help(app, topic);
+
+  Context ctx{ClientOptions{}, shared.token_file, &shared};
+  if (!Parse(ParseHostPort(shared.master), "--master", &ctx.client.master)) return kExitUsage;
+  auto token = LoadToken(shared.token_file);
+  if (!token.ok()) return std::fprintf(stderr, "mr: %s\n", token.status().message().c_str()), kExitUsage;
+  ctx.client.token = *token;
+  ctx.client.json = shared.json;
+  for (auto& [cmd, action] : actions) {
+    if (cmd->parsed()) return action(ctx);
   }
   return kExitUsage;
 }

@@ -12,6 +12,8 @@
 #include <optional>
 #include <thread>
 
+#include "client/interrupt.h"
+#include "client/output.h"
 #include "common/clock.h"
 #include "common/job_json.h"
 #include "common/job_state.h"
@@ -35,7 +37,7 @@ Result<std::unique_ptr<SyncClient>> ConnectMaster(const ClientOptions& c) {
     std::string m = client.status().message();
     auto pos = m.find(" refused the connection: ");
     if (pos != std::string::npos) m = "the master refused the connection: " + m.substr(pos + 25);
-    return Status::Unavailable(m);
+    return Status::Aborted(m);
   }
   if (!client.ok()) {
     return Status::Unavailable(fmt::format("cannot reach the master at {}: {}", c.master.ToString(),
@@ -54,18 +56,29 @@ std::optional<uint64_t> JobIdArgument(const std::string& text) {
   return *id;
 }
 
+// A refusal (wrong token, unknown job, bad request) is the request's fault: 1; anything else means
+// the master could not be reached: 3.
+int ExitCodeOf(const Status& s) {
+  return s.code() == Status::Code::kAborted ? kExitFailed : kExitUnreachable;
+}
+
+// " --master H:P" when the client talks to another master than the default, for commands it prints.
+std::string MasterFlag(const ClientOptions& c) {
+  return c.master.ToString() == ClientOptions{}.master.ToString() ? "" : " --master " + c.master.ToString();
+}
+
 // One request/response to the master; prints the error and sets *exit_code on failure.
 Result<proto::Envelope> Ask(const ClientOptions& c, const proto::Envelope& req, int* exit_code) {
   auto client = ConnectMaster(c);
   if (!client.ok()) {
     Fail(client.status().message());
-    *exit_code = kExitUnreachable;
+    *exit_code = ExitCodeOf(client.status());
     return client.status();
   }
   auto reply = (*client)->Call(req, kCallTimeout);
   if (!reply.ok()) {
     Fail(reply.status().message());
-    *exit_code = reply.status().code() == Status::Code::kAborted ? kExitFailed : kExitUnreachable;
+    *exit_code = ExitCodeOf(reply.status());
   }
   return reply;
 }
@@ -136,7 +149,8 @@ std::string InputRate(const proto::JobStatus& s) {
 // second) and at least one every 10 s, so a log file shows the job moving.
 class Progress {
  public:
-  explicit Progress(FILE* out) : out_(out), tty_(::isatty(::fileno(out))) {}
+  // With `json`, one JSON object a line instead of text (and never a redrawn bar).
+  Progress(FILE* out, bool json) : out_(out), tty_(!json && ::isatty(::fileno(out))), json_(json) {}
 
   void Show(const proto::JobStatus& s) {
     double total = s.maps_total() + s.reduces_total();
@@ -144,11 +158,10 @@ class Progress {
     double frac = total > 0 ? done / total : (s.state() == proto::JOB_SUCCEEDED ? 1 : 0);
     int64_t elapsed_ms = 0;
     if (s.start_time_ms()) elapsed_ms = (s.end_time_ms() ? s.end_time_ms() : NowMs()) - s.start_time_ms();
-    std::string eta = "-";
-    if (Finished(s.state())) eta = "0s";
-    else if (frac > 0 && frac < 1 && elapsed_ms > 500) {
-      eta = FormatDuration(Millis(static_cast<int64_t>(elapsed_ms * (1 - frac) / frac)));
-    }
+    int64_t eta_ms = -1;  // unknown
+    if (Finished(s.state())) eta_ms = 0;
+    else if (frac > 0 && frac < 1 && elapsed_ms > 500) eta_ms = static_cast<int64_t>(elapsed_ms * (1 - frac) / frac);
+    std::string eta = eta_ms < 0 ? "-" : Finished(s.state()) ? "0s" : FormatDuration(Millis(eta_ms));
     std::string tasks = fmt::format("map {}/{}  reduce {}/{}", s.maps_done(), s.maps_total(), s.reduces_done(),
                                     s.reduces_total());
     std::string rate = InputRate(s);
@@ -194,6 +207,17 @@ class Progress {
     if (!due) return;
     last_key_ = key;
     last_time_ = now;
+    if (json_) {
+      json line = {{"job", s.job_id()},         {"state", JobStateName(s.state())},
+                   {"percent", percent},         {"maps_done", s.maps_done()},
+                   {"maps_total", s.maps_total()}, {"reduces_done", s.reduces_done()},
+                   {"reduces_total", s.reduces_total()}, {"elapsed_ms", elapsed_ms},
+                   {"failed_attempts", failed}};
+      if (eta_ms >= 0) line["eta_ms"] = eta_ms;
+      std::fprintf(out_, "%s\n", line.dump().c_str());
+      std::fflush(out_);
+      return;
+    }
     std::fprintf(out_, "[%7s] %-9s %3d%%  %s  input %s%s  eta %s\n", elapsed.c_str(), JobStateName(s.state()).c_str(),
                  percent, tasks.c_str(), rate.c_str(), failures.c_str(), eta.c_str());
     std::fflush(out_);
@@ -213,6 +237,7 @@ class Progress {
 
   FILE* out_;
   bool tty_;
+  bool json_;
   bool drawn_ = false;
   int bar_width_ = 0;
   std::string last_key_;
@@ -278,7 +303,7 @@ Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec, i
 Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
                                     const std::atomic<bool>* interrupted) {
   // With --json, stdout is for the JSON answer: progress goes to stderr.
-  Progress progress(c.json ? stderr : stdout);
+  Progress progress(c.json ? stderr : stdout, c.json);
   std::unique_ptr<SyncClient> client;
   auto lost_since = std::chrono::steady_clock::now();
   constexpr auto kReconnectFor = std::chrono::seconds(120);
@@ -290,7 +315,8 @@ Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
     if (!client) {
       auto cl = ConnectMaster(c);
       if (!cl.ok()) {
-        if (std::chrono::steady_clock::now() - lost_since > kReconnectFor) {
+        if (cl.status().code() == Status::Code::kAborted ||
+            std::chrono::steady_clock::now() - lost_since > kReconnectFor) {
           progress.End();
           return cl.status();
         }
@@ -364,6 +390,45 @@ void PrintSummary(const proto::JobStatus& s, bool as_json) {
   PrintCounters(s);
 }
 
+namespace {
+
+// Asks for the job once, before following it: an unreachable master or an unknown job then fails
+// at once, where following keeps retrying (as it must while a master restarts under a followed job).
+// False (the error printed, *exit_code set) on failure.
+bool AskJob(const ClientOptions& c, uint64_t id, int* exit_code) {
+  proto::Envelope req;
+  req.mutable_get_job()->set_job_id(id);
+  return Ask(c, req, exit_code).ok();
+}
+
+// Ctrl-C while following a job: the job keeps running; says how to re-attach or cancel it.
+int StoppedFollowing(const ClientOptions& c, uint64_t id) {
+  unsigned long n = static_cast<unsigned long>(id);
+  std::string m = MasterFlag(c);
+  std::fprintf(stderr, "mr: stopped following job %lu; it keeps running on the master.\n"
+               "  re-attach: mr wait %lu%s\n  cancel:    mr kill %lu%s\n", n, n, m.c_str(), n, m.c_str());
+  return kExitInterrupted;
+}
+
+// Follows job `id` until it ends: the progress display, then the summary and the output's first
+// `show` lines. Ctrl-C stops following, not the job: it says how to re-attach. The exit code is the
+// job's result (0 succeeded, 1 failed or killed), or 130 (interrupted) or 3 (master unreachable).
+int FollowJob(const ClientOptions& c, uint64_t id, int show) {
+  auto final_status = WaitForJob(c, id, CatchInterrupts());
+  if (!final_status.ok()) {
+    if (CatchInterrupts()->load()) return StoppedFollowing(c, id);
+    Fail(final_status.status().message());
+    return ExitCodeOf(final_status.status());
+  }
+  PrintSummary(*final_status, c.json);
+  if (!c.json && final_status->state() == proto::JOB_SUCCEEDED) {
+    PrintOutputPreview(final_status->spec().output(), show, stdout);
+  }
+  return final_status->state() == proto::JOB_SUCCEEDED ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
 int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
   auto spec = MakeJobSpec(o);
   if (!spec.ok()) {
@@ -373,24 +438,47 @@ int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
   int code = kExitFailed;
   auto id = SubmitJob(c, *spec, &code);
   if (!id.ok()) return code;
-  if (!o.wait) {
-    if (c.json) std::printf("{\"id\": %lu}\n", static_cast<unsigned long>(*id));
-    else std::printf("%lu\n", static_cast<unsigned long>(*id));
-    return kExitOk;
+  unsigned long n = static_cast<unsigned long>(*id);
+  if (c.json && !o.wait) {
+    std::printf("{\"id\": %lu}\n", n);
+  } else if (o.quiet && !o.wait) {
+    std::printf("%lu\n", n);
+  } else if (!c.json) {
+    std::string what = spec->job().empty() ? "streaming job" : "job " + spec->job();
+    std::printf("submitted job %lu (%s, output %s)\n", n, what.c_str(), spec->output().c_str());
+    if (!o.wait) {
+      std::string m = MasterFlag(c);
+      std::printf("  follow: mr wait %lu%s\n  status: mr status %lu%s\n  cancel: mr kill %lu%s\n", n, m.c_str(), n,
+                  m.c_str(), n, m.c_str());
+    }
+    std::fflush(stdout);
   }
-  if (!c.json) std::printf("submitted job %lu\n", static_cast<unsigned long>(*id));
-  auto final_status = WaitForJob(c, *id, nullptr);
-  if (!final_status.ok()) {
-    Fail(final_status.status().message());
-    return kExitUnreachable;
-  }
-  PrintSummary(*final_status, c.json);
-  return final_status->state() == proto::JOB_SUCCEEDED ? kExitOk : kExitFailed;
+  if (!o.wait) return kExitOk;
+  return FollowJob(c, *id, o.show);
 }
 
-int CmdStatus(const ClientOptions& c, const std::string& job) {
+int CmdWait(const ClientOptions& c, const std::string& job, int show) {
   auto id = JobIdArgument(job);
   if (!id) return kExitUsage;
+  int code = kExitFailed;
+  if (!AskJob(c, *id, &code)) return code;
+  return FollowJob(c, *id, show);
+}
+
+int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
+  auto id = JobIdArgument(job);
+  if (!id) return kExitUsage;
+  if (follow) {
+    // The progress display until the job ends, then the status as without --follow.
+    int code = kExitFailed;
+    if (!AskJob(c, *id, &code)) return code;
+    auto end = WaitForJob(c, *id, CatchInterrupts());  // with --json, progress goes to stderr
+    if (!end.ok()) {
+      if (CatchInterrupts()->load()) return StoppedFollowing(c, *id);
+      Fail(end.status().message());
+      return ExitCodeOf(end.status());
+    }
+  }
   proto::Envelope req;
   req.mutable_get_job()->set_job_id(*id);
   int code = kExitFailed;

@@ -1,7 +1,7 @@
-// The client side of the `mr` commands that talk to a running master (DESIGN §2): submit, status,
-// jobs, workers, kill; and the progress display shared with `mr run`.
-// Exit codes (also in the README): 0 success, 1 the job failed or the master refused the request,
-// 2 bad usage, 3 the master cannot be reached, 130 interrupted.
+// The client side of the `mr` commands that talk to a running master (DESIGN §2): submit, wait,
+// status, jobs, workers, kill; and the progress display shared with `mr run`.
+// Exit codes (also in the README): 0 success, 1 the job failed or was killed, or the master refused
+// the request (also a wrong token), 2 bad usage, 3 the master cannot be reached, 130 interrupted.
 #pragma once
 
 #include <atomic>
@@ -20,6 +20,9 @@ constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnreachable = 3;
 constexpr int kExitInterrupted = 130;
+
+// Lines of a job's output shown after it succeeds (`--show N`; 0 shows none).
+constexpr int kDefaultShowLines = 10;
 
 struct ClientOptions {
   HostPort master{"127.0.0.1", 7070};
@@ -41,20 +44,31 @@ struct SubmitOptions {
   std::string combiner;
   bool overwrite = false;
   bool wait = false;
+  bool quiet = false;               // without --wait: print only the job id
+  int show = kDefaultShowLines;     // with --wait: output lines shown at the end
 };
 
 // Builds the JobSpec (absolute paths, parsed sizes and arguments); InvalidArgument on bad flags.
 Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o);
 
+// Submits; without --wait prints the id and how to follow the job, with --wait follows it as
+// CmdWait does.
 int CmdSubmit(const ClientOptions& c, const SubmitOptions& o);
-int CmdStatus(const ClientOptions& c, const std::string& job);
+// Follows a job until it ends (at once for a finished one) with the progress display, then prints
+// the summary and the first `show` lines of its output. Exit 0 when it succeeded, 1 when it failed
+// or was killed (or is unknown), 130 on Ctrl-C (the job keeps running; the message says how to
+// re-attach), 3 when the master cannot be reached.
+int CmdWait(const ClientOptions& c, const std::string& job, int show);
+// One job's status; with `follow`, the progress display first, until the job ends.
+int CmdStatus(const ClientOptions& c, const std::string& job, bool follow);
 int CmdJobs(const ClientOptions& c);
 int CmdWorkers(const ClientOptions& c);
 int CmdKill(const ClientOptions& c, const std::string& job);
 
 // Submits `spec` and returns the job id; on failure prints the error and sets *exit_code.
 Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec, int* exit_code);
-// Polls the job until it ends, drawing progress on stdout; returns its final status. Stops early
+// Polls the job until it ends, drawing progress on stdout (with c.json: JSON lines on stderr);
+// returns its final status. Stops early
 // (Aborted) when *interrupted becomes true. Reconnects if the master connection breaks.
 Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
                                     const std::atomic<bool>* interrupted);

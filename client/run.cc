@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "client/interrupt.h"
+#include "client/output.h"
 #include "common/auth.h"
 #include "jobs/job.h"
 #include "common/process.h"
@@ -19,10 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
-
-std::atomic<bool> g_interrupted{false};
-
-void OnSignal(int) { g_interrupted = true; }
 
 struct Child {
   std::string name;
@@ -40,7 +38,7 @@ struct MasterAddresses {
 // at once); fails if the master exits first.
 Result<MasterAddresses> WaitForMasterAddress(const std::string& dir, Child& master) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline && !g_interrupted) {
+  while (std::chrono::steady_clock::now() < deadline && !CatchInterrupts()->load()) {
     std::ifstream f(dir + "/ADDRESS");
     std::string word, addr;
     if (f >> word >> addr && word == "rpc") {
@@ -119,10 +117,7 @@ int CmdRun(const RunOptions& o) {
   }
   const proto::JobSpec* spec = &steps->back();  // the step whose output is the user's
 
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  const std::atomic<bool>* interrupted = CatchInterrupts();
 
   std::vector<Child> children;
   const std::string self = SelfExe();
@@ -182,14 +177,14 @@ int CmdRun(const RunOptions& o) {
                     addr->http.empty() ? "" : fmt::format("; dashboard http://{}/", addr->http).c_str());
         std::fflush(stdout);
       }
-      auto s = WaitForJob(c, *id, &g_interrupted);
+      auto s = WaitForJob(c, *id, interrupted);
       if (s.ok()) {
         final_status = *s;
         have_status = true;
         code = s->state() == proto::JOB_SUCCEEDED ? kExitOk : kExitFailed;
         if (code != kExitOk) break;
         if (i + 1 < steps->size() && !o.json) PrintSummary(*s, false);
-      } else if (g_interrupted) {
+      } else if (*interrupted) {
         std::fprintf(stderr, "mr: interrupted; stopping the cluster\n");
         code = kExitInterrupted;
         break;
@@ -211,6 +206,7 @@ int CmdRun(const RunOptions& o) {
     for (auto& ch : children) mem += fmt::format("{}{} {}", mem.empty() ? "" : ", ", ch.name, FormatBytes(ch.exit.max_rss_kb * 1024ull));
     std::printf("peak memory: %s\n", mem.c_str());
   }
+  if (have_status && !o.json && code == kExitOk) PrintOutputPreview(spec->output(), o.show, stdout);
   std::error_code ec;
   // The job belonged to this run: an unfinished output would only block the next attempt.
   if (submitted && code != kExitOk && !fs::exists(fs::path(spec->output()) / "_SUCCESS", ec)) {

@@ -67,6 +67,7 @@ int CmdTeraGen(const TeraGenOptions& o) {
   run.submit.output = o.dir;
   run.submit.reducers = static_cast<uint32_t>(parts);
   if (o.ascii) run.submit.args.push_back("ascii=true");
+  run.show = 0;  // 100-byte rows, not lines: nothing to show at a glance
   int code = CmdRun(run);
   std::error_code ec;
   fs::remove_all(dir, ec);

@@ -101,6 +101,12 @@ Result<proto::Envelope> SyncClient::Receive(Millis timeout) {
     if (ec == asio::error::eof) return Status::Unavailable(fmt::format("{} closed the connection", address_));
     return Status::Unavailable(fmt::format("connection to {} lost: {}", address_, ec.message()));
   }
+  if (std::string_view(header, 4) == "HTTP") {  // an HTTP server's "HTTP/1.1 400 ...", not a frame
+    broken_ = true;
+    return Status::Protocol(fmt::format(
+        "{} answered in HTTP: it is a web port (a master's --http dashboard?), not an mr RPC port "
+        "(the master's --listen address, default port 7070)", address_));
+  }
   uint32_t len = DecodeFrameLength(header);
   if (len > max_frame_) {
     broken_ = true;

@@ -22,3 +22,26 @@ Result<size_t> GetChoiceArg(const JobArgs& args, const std::string& key,
                             const std::vector<std::string>& choices, size_t default_index);
 
 }  // namespace mr
+
+namespace mr {
+
+// What `mr help JOB` shows: a built-in job's one-line summary and the `--arg` keys it takes, with
+// their meaning and default. Every job of the registry (JobNames) has one, and it declares exactly
+// the keys the job accepts (checked by jobs/job_args_test.cc). Immutable; thread-safe.
+struct JobArgInfo {
+  std::string key;
+  std::string meaning;
+  std::string default_value;  // "" when the argument is required or has no default
+  bool required = false;
+};
+struct JobInfo {
+  std::string name;
+  std::string summary;
+  std::string output;  // what one output line holds
+  std::vector<JobArgInfo> args;
+};
+
+// The description of the built-in job `name`; nullptr when there is none.
+const JobInfo* DescribeJob(const std::string& name);
+
+}  // namespace mr

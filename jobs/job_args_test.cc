@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace mr {
 namespace {
 
@@ -28,6 +30,52 @@ TEST(JobArgsTest, ChoiceArg) {
 TEST(JobArgsTest, EveryBuiltInJobIsRegistered) {
   EXPECT_EQ(JobNames(), (std::vector<std::string>{"grep", "invertedindex", "logs", "teragen", "terasort", "topn",
                                                  "weblog", "wordcount"}));
+}
+
+// Every built-in job is described, and its description declares exactly the keys it accepts, each
+// default a value the job takes: `mr help JOB` cannot drift from the job.
+TEST(JobArgsTest, EveryJobDeclaresTheArgsItTakes) {
+  for (const std::string& name : JobNames()) {
+    const JobInfo* info = DescribeJob(name);
+    ASSERT_NE(info, nullptr) << name << " has no description in jobs/job_args.cc";
+    EXPECT_FALSE(info->summary.empty()) << name;
+    JobArgs required;
+    std::vector<std::string> declared;
+    for (const JobArgInfo& a : info->args) {
+      declared.push_back(a.key);
+      EXPECT_FALSE(a.meaning.empty()) << name << " " << a.key;
+      if (a.required) required[a.key] = "a";
+    }
+    auto unknown = MakeJob(name, [&] {
+      JobArgs args = required;
+      args["no-such-arg"] = "1";
+      return args;
+    }());
+    ASSERT_FALSE(unknown.ok()) << name;
+    std::string message = unknown.status().message();
+    auto pos = message.find("it takes: ");
+    std::vector<std::string> accepted;
+    if (pos != std::string::npos) {
+      std::string list = message.substr(pos + 10, message.rfind(')') - pos - 10);
+      std::istringstream items(list);
+      for (std::string item; std::getline(items, item, ',');) {
+        item.erase(0, item.find_first_not_of(' '));
+        if (item != "none") accepted.push_back(item);
+      }
+    }
+    std::sort(accepted.begin(), accepted.end());
+    std::sort(declared.begin(), declared.end());
+    EXPECT_EQ(accepted, declared) << name << ": " << message;
+    EXPECT_TRUE(MakeJob(name, required).ok()) << name;
+    for (const JobArgInfo& a : info->args) {
+      if (a.default_value.empty()) continue;
+      JobArgs args = required;
+      args[a.key] = a.default_value;
+      auto job = MakeJob(name, args);
+      EXPECT_TRUE(job.ok()) << name << " " << a.key << "=" << a.default_value << ": " << job.status().message();
+    }
+  }
+  EXPECT_EQ(DescribeJob("no-such-job"), nullptr);
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ while [ $SECONDS -lt $deadline ]; do
   job=""
   for _ in $(seq 1 100); do   # the master may be restarting
     job=$("$mr" submit --master "$address" --job wordcount --input "$input" --output "$out" \
-      --reducers $reducers --split-size $split 2>/dev/null) && break
+      --reducers $reducers --split-size $split --quiet 2>/dev/null) && break
     sleep 0.1
   done
   [ -n "$job" ] || { echo "chaos: cannot submit job $jobs" >&2; break; }

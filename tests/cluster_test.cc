@@ -130,7 +130,7 @@ TEST_F(ClusterTest, JobsRunInOrderOfSubmission) {
   std::vector<std::string> ids;
   for (int j = 0; j < 3; j++) {
     CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--job", "wordcount", "--input",
-                             tmp_ / "in", "--output", tmp_ / fmt::format("out{}", j), "--split-size", "16k"});
+                             tmp_ / "in", "--output", tmp_ / fmt::format("out{}", j), "--split-size", "16k", "--quiet"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ids.push_back(r.out.substr(0, r.out.find('\n')));
   }

@@ -57,7 +57,7 @@ class FaultTest : public ::testing::Test {
   uint64_t Submit(const std::string& split_size = "128k") {
     CommandResult r = RunMr({"submit", "--master", cluster_.master_address(), "--job", "wordcount", "--input",
                              input_, "--output", tmp_ / "out", "--reducers", std::to_string(kReducers),
-                             "--split-size", split_size});
+                             "--split-size", split_size, "--quiet"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? std::stoull(r.out) : 0;
   }

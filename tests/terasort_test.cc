@@ -168,7 +168,7 @@ TEST_F(TeraSortTest, CrashesAndAMasterRestartLeaveTheOutputExact) {
   for (int i = 0; i < 2; i++) ASSERT_TRUE(cluster.StartWorker(worker_flags, env).ok());
   ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
   CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--job", "terasort", "--input", dir_ / "in",
-                           "--output", dir_ / "out", "--reducers", "3", "--split-size", "100001"});
+                           "--output", dir_ / "out", "--reducers", "3", "--split-size", "100001", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   uint64_t id = std::stoull(r.out);
   int crashes = 0;
