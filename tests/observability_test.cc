@@ -109,9 +109,9 @@ TEST_F(ObservabilityTest, ApiAndMetricsFollowARealJobWhileItRunsAndAfter) {
   ASSERT_FALSE(cluster.http_address().empty()) << "the master wrote no http line into ADDRESS";
   const std::string http = cluster.http_address();
   // Maps are slowed so the job can be watched; the first map on the first worker fails once.
-  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms);map.start=1*error"}).ok());
-  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());  // so this one is w1
-  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms)"}).ok());
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2", "--name", "w1"}, {"MR_FAILPOINTS=map.after_read=delay(200ms);map.start=1*error"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());  // the first to register
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2", "--name", "w2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms)"}).ok());
   ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
 
   // Before any job.
