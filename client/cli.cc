@@ -81,6 +81,12 @@ int RunCli(int argc, char** argv) {
   master_cmd->add_option("--worker-timeout", m_timeout, "a worker silent this long is dead")->capture_default_str();
   master_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   master_cmd->add_option("--log-file", log_file, "also append the log to this file");
+  size_t m_history_jobs = 1000;
+  std::string m_history_age = "168h";
+  master_cmd->add_option("--history-jobs", m_history_jobs, "finished jobs kept with their tasks and logs (the oldest go)")
+      ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1000000}));
+  master_cmd->add_option("--history-age", m_history_age, "finished jobs older than this are forgotten (0: never)")
+      ->capture_default_str();
   bool m_allow_user_code = false;
   master_cmd->add_flag("--allow-user-code", m_allow_user_code,
                        "accept streaming (--mapper) and plugin (--job-lib) jobs: they run arbitrary code on the workers");
@@ -93,7 +99,8 @@ int RunCli(int argc, char** argv) {
   worker_cmd->add_option("--master", w_master, "master address HOST:PORT")->capture_default_str();
   worker_cmd->add_option("--data-dir", w_dir, "where intermediate data lives")->required();
   worker_cmd->add_option("--listen", w_listen, "shuffle server address (port 0 = any)")->capture_default_str();
-  std::string w_advertise;
+  std::string w_advertise, w_name;
+  worker_cmd->add_option("--name", w_name, "the name the master shows this worker by (default: its shuffle HOST:PORT)");
   worker_cmd->add_option("--advertise", w_advertise,
                          "the host other machines reach this worker by (default: the --listen host, or for a "
                          "wildcard listen this machine's address on its connection to the master)");
@@ -120,7 +127,16 @@ int RunCli(int argc, char** argv) {
   auto* jobs_cmd = app.add_subcommand("jobs", "list jobs");
   add_client_flags(jobs_cmd);
   auto* workers_cmd = app.add_subcommand("workers", "list live workers");
+  bool workers_all = false;
+  workers_cmd->add_flag("--all", workers_all, "also the workers lost recently");
   add_client_flags(workers_cmd);
+  auto* logs_cmd = app.add_subcommand("logs", "show the logs of a job's attempts (and their user code's stderr)");
+  logs_cmd->add_option("JOB", job_id, "job id")->required();
+  std::string logs_task;
+  uint32_t logs_attempt = 0;
+  logs_cmd->add_option("--task", logs_task, "map, reduce, map/N or reduce/N (default: every task)");
+  logs_cmd->add_option("--attempt", logs_attempt, "one attempt number (default: every attempt)")->check(CLI::Range(1u, 1000000u));
+  add_client_flags(logs_cmd);
   auto* kill_cmd = app.add_subcommand("kill", "cancel a job");
   kill_cmd->add_option("JOB", job_id, "job id")->required();
   add_client_flags(kill_cmd);
@@ -133,6 +149,7 @@ int RunCli(int argc, char** argv) {
   run_cmd->add_option("--slots", run.slots, "tasks at once per worker (default cores/workers)");
   run_cmd->add_option("--threads", run.threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
   run_cmd->add_option("--keep-logs", run.keep_logs, "copy the processes' logs to this directory");
+  run_cmd->add_flag("--keep-dashboard", run.keep_dashboard, "after the job, keep the dashboard up until Ctrl-C");
   run_cmd->add_option("--http", run.http, "the master's dashboard address HOST:PORT (port 0 = any)")
       ->capture_default_str();
   run_cmd->add_flag("--json", run.json, "machine-readable summary");
@@ -191,6 +208,8 @@ int RunCli(int argc, char** argv) {
         !Parse(ParseDuration(m_timeout), "--worker-timeout", &timeout)) {
       return kExitUsage;
     }
+    mo.history_jobs = m_history_jobs;
+    if (!Parse(ParseDuration(m_history_age), "--history-age", &mo.history_age)) return kExitUsage;
     mo.worker_timeout = timeout;
     mo.data_dir = m_dir;
     mo.token = token;
@@ -219,6 +238,7 @@ int RunCli(int argc, char** argv) {
     wo.data_dir = w_dir;
     wo.token = token;
     wo.advertise = w_advertise;
+    wo.name = w_name;
     if (!wo.advertise.empty()) {
       // A bare IPv6 address or a name; brackets are accepted and dropped.
       if (wo.advertise.front() == '[' && wo.advertise.back() == ']') wo.advertise = wo.advertise.substr(1, wo.advertise.size() - 2);
@@ -246,7 +266,8 @@ int RunCli(int argc, char** argv) {
   if (submit_cmd->parsed()) return CmdSubmit(client, submit);
   if (status_cmd->parsed()) return CmdStatus(client, job_id);
   if (jobs_cmd->parsed()) return CmdJobs(client);
-  if (workers_cmd->parsed()) return CmdWorkers(client);
+  if (workers_cmd->parsed()) return CmdWorkers(client, workers_all);
+  if (logs_cmd->parsed()) return CmdLogs(client, job_id, logs_task, logs_attempt);
   if (kill_cmd->parsed()) return CmdKill(client, job_id);
   if (teragen_cmd->parsed()) {
     tg.run.token_file = token_file;

@@ -18,6 +18,8 @@ struct RunOptions {
   std::string keep_logs;  // directory to copy the logs to; empty = only on failure
   std::string http = "127.0.0.1:0";  // the master's dashboard
   bool json = false;
+  // After the job ends, keep the master (and its dashboard) up until Ctrl-C.
+  bool keep_dashboard = false;
   std::string token_file;  // passed to the master, workers and client ("" = $MR_TOKEN or none)
   // Further steps, mrjob-style: each "JOB [KEY=VALUE]..." reads the previous step's output and
   // runs with one reducer; only the last step writes --output. The intermediate outputs live in
