@@ -427,5 +427,107 @@ TEST_F(ObservabilityTest, MrRunDrawsABarInATerminalAndLinesInAPipe) {
   EXPECT_LE(lines, 30) << "one line per change at most once a second, not one per poll:\n" << piped.out;
 }
 
+
+// ---------------------------------------------------------------- history, logs, worker names
+
+// `mr ARGS... --master ADDR`, which must succeed.
+std::string MrOk(const Cluster& cluster, std::vector<std::string> args) {
+  args.insert(args.end(), {"--master", cluster.master_address()});
+  CommandResult r = RunMr(args);
+  EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.out << r.err;
+  return r.out;
+}
+
+// The tasks of /api/jobs/ID with the fields that must survive a master restart.
+json TasksOf(const std::string& http, uint64_t id) { return GetJson(http, fmt::format("/api/jobs/{}", id))["tasks"]; }
+
+TEST_F(ObservabilityTest, HistoryAndLogsSurviveAMasterRestartAndTheRetentionDropsTheOldest) {
+  std::string input = tmp_ / "in.txt";
+  WriteFile(input, Text(64, 7));
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster({"--history-jobs", "2", "--allow-user-code"}).ok());
+  // alpha fails its first map attempt once; the other worker is named by its address.
+  ASSERT_TRUE(cluster.StartWorker({"--name", "alpha", "--slots", "2"}, {"MR_FAILPOINTS=map.start=1*error"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+
+  json workers = json::parse(MrOk(cluster, {"workers", "--json"}));
+  ASSERT_EQ(workers.size(), 2u);
+  std::string other;
+  for (const json& w : workers) {
+    EXPECT_FALSE(w["host"].get<std::string>().empty()) << w.dump();
+    EXPECT_GT(w["pid"].get<int>(), 0) << w.dump();
+    if (w["id"] != "alpha") other = w["id"];
+  }
+  EXPECT_EQ(other, workers[0]["id"] == "alpha" ? workers[1]["shuffle_address"] : workers[0]["shuffle_address"]);
+
+  MrOk(cluster, {"submit", "--mapper", "echo from-the-mapper >&2; cat", "--input", input, "--output",
+                 tmp_ / "out1", "--split-size", "16k", "--reducers", "2", "--wait"});
+  json before = TasksOf(cluster.http_address(), 1);
+  ASSERT_EQ(before.size(), 6u) << before.dump();
+  std::set<std::string> seen;
+  int failed = 0;
+  for (const json& t : before) {
+    for (const json& a : t["history"]) {
+      seen.insert(a["worker"]);
+      if (a["outcome"] == "failed") {
+        failed++;
+        EXPECT_EQ(a["worker"], "alpha");
+      }
+      if (a["outcome"] == "succeeded") EXPECT_GT(a["records_in"].get<int64_t>(), 0) << a.dump();
+    }
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_TRUE(seen.contains("alpha") && seen.contains(other)) << before.dump();
+  json job = GetJson(cluster.http_address(), "/api/jobs/1");
+  EXPECT_EQ(job["phases"]["map"]["tasks_done"], 4) << job["phases"].dump();
+  ASSERT_EQ(job["output_preview"]["lines"].size(), 10u) << job["output_preview"].dump();
+
+  std::string logs = MrOk(cluster, {"logs", "1", "--task", "map/0"});
+  EXPECT_NE(logs.find("from-the-mapper"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("job-1/m0/a"), std::string::npos) << logs;
+  std::string all_logs = MrOk(cluster, {"logs", "1"});
+  EXPECT_NE(all_logs.find("failed after"), std::string::npos) << "the failed attempt's log: " << all_logs;
+  EXPECT_NE(all_logs.find("map.start"), std::string::npos) << "the failed attempt's error: " << all_logs;
+
+  cluster.KillMaster();
+  ASSERT_TRUE(cluster.RestartMaster().ok());
+  EXPECT_EQ(TasksOf(cluster.http_address(), 1), before) << "the tasks changed across the restart";
+  EXPECT_EQ(MrOk(cluster, {"logs", "1", "--task", "map/0"}), logs);
+
+  // Two more jobs: with --history-jobs 2 the first is forgotten, journal and all.
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  for (int j = 2; j <= 3; j++) {
+    MrOk(cluster, {"submit", "--job", "wordcount", "--input", input, "--output", tmp_ / fmt::format("out{}", j),
+                   "--wait"});
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Http(cluster.http_address(), "/api/jobs/1").status != 404 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(50));
+  }
+  EXPECT_EQ(Http(cluster.http_address(), "/api/jobs/1").status, 404);
+  EXPECT_EQ(GetJson(cluster.http_address(), "/api/jobs")["jobs"].size(), 2u);
+  cluster.KillMaster();
+  ASSERT_TRUE(cluster.RestartMaster().ok());
+  EXPECT_EQ(Http(cluster.http_address(), "/api/jobs/1").status, 404) << "the forgotten job came back";
+  EXPECT_EQ(TasksOf(cluster.http_address(), 3).size(), 2u);
+
+  // A lost worker is listed with --all, under the same name.
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  cluster.SignalWorker(0, SIGKILL);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  json all;
+  while (std::chrono::steady_clock::now() < deadline) {
+    all = json::parse(MrOk(cluster, {"workers", "--all", "--json"}));
+    if (all.size() == 2 && all[1]["lost"] == true) break;
+    std::this_thread::sleep_for(Millis(50));
+  }
+  ASSERT_EQ(all.size(), 2u) << all.dump();
+  EXPECT_EQ(all[1]["id"], "alpha");
+  EXPECT_EQ(all[1]["lost"], true);
+  EXPECT_EQ(json::parse(MrOk(cluster, {"workers", "--json"})).size(), 1u);
+}
+
 }  // namespace
 }  // namespace mr::testing
