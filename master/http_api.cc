@@ -139,15 +139,31 @@ json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms) {
     std::vector<int64_t> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     int64_t median = sorted.empty() ? 0 : sorted[sorted.size() / 2];
-    // A straggler takes (or has taken so far) more than twice the median and a second longer.
-    int64_t straggler_ms = std::max<int64_t>(2 * median, median + 1000);
+    // A straggler takes (or has taken so far) more than twice the median and half a second longer:
+    // below the scheduler's backup threshold (max(kMinBackupMs, 3 x median)), so an attempt that
+    // got a backup is always one.
+    int64_t straggler_ms = std::max<int64_t>(2 * median, median + 500);
     json stragglers = json::array();
     if (!sorted.empty()) {
       for (const TaskInfo& t : tasks) {
-        if (t.kind != kind || (t.state != "done" && t.state != "running")) continue;
-        int64_t d = t.state == "running" ? now_ms - t.start_ms : t.duration_ms;
-        if (t.start_ms != 0 && d > straggler_ms) {
-          stragglers.push_back({{"index", t.index}, {"worker", t.worker}, {"duration_ms", d}, {"state", t.state}});
+        if (t.kind != kind) continue;
+        // The task's slowest attempt that ran to its end or still runs (one a backup beat counts).
+        const AttemptInfo* slowest = nullptr;
+        int64_t slowest_ms = straggler_ms;
+        for (const AttemptInfo& a : t.history) {
+          if (a.outcome != AttemptOutcome::kRunning && a.outcome != AttemptOutcome::kSucceeded &&
+              a.outcome != AttemptOutcome::kSuperseded) {
+            continue;
+          }
+          int64_t d = (a.end_ms ? a.end_ms : now_ms) - a.start_ms;
+          if (d > slowest_ms) {
+            slowest = &a;
+            slowest_ms = d;
+          }
+        }
+        if (slowest != nullptr) {
+          stragglers.push_back({{"index", t.index}, {"attempt", slowest->attempt}, {"worker", slowest->worker},
+                                {"duration_ms", slowest_ms}, {"outcome", AttemptOutcomeName(slowest->outcome)}});
         }
       }
     }

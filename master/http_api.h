@@ -65,8 +65,9 @@ class HttpApi {
 };
 
 // Per phase ("map", "reduce"), over the done tasks: task time, records and bytes in and out per
-// task ({min, median, max}, null when none is done), the straggler threshold, the stragglers
-// (done or running longer than it) and the slow workers (mean task time well above the phase's).
+// task ({min, median, max}, null when none is done), the straggler threshold (twice the median
+// and half a second more), the stragglers (tasks with an attempt that ran, or runs, longer than it, even
+// one a backup beat) and the slow workers (mean task time over 1.5 times the phase's).
 nlohmann::json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms);
 // The first lines of a job output's parts, in part order: {path, parts, lines[, error]}.
 nlohmann::json OutputPreviewJson(const std::string& output, size_t max_lines, size_t max_bytes);

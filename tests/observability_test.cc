@@ -529,5 +529,39 @@ TEST_F(ObservabilityTest, HistoryAndLogsSurviveAMasterRestartAndTheRetentionDrop
   EXPECT_EQ(json::parse(MrOk(cluster, {"workers", "--json"})).size(), 1u);
 }
 
+
+// The dashboard in a real browser, after a job with a failed attempt and a straggler: the DOM
+// Chromium renders (scripts run) shows the tasks, the failure, the straggler and the output.
+TEST_F(ObservabilityTest, DashboardRendersTasksFailureAndStragglerInHeadlessChromium) {
+  if (RunCommand({"/bin/sh", "-c", "command -v chromium"}).exit_code != 0) GTEST_SKIP() << "chromium is not installed";
+  std::string input = tmp_ / "in";
+  fs::create_directories(input);
+  for (int i = 0; i < 4; i++) WriteFile(fmt::format("{}/part-{}.txt", input, i), Text(16, i));
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  // Four maps, one slot each: the slow worker's map is a straggler, the other's first map fails.
+  ASSERT_TRUE(cluster.StartWorker({"--name", "fast", "--slots", "1"}, {"MR_FAILPOINTS=map.start=1*error"}).ok());
+  ASSERT_TRUE(cluster.StartWorker({"--name", "slow", "--slots", "1"}, {"MR_FAILPOINTS=map.after_read=1*delay(2500ms)"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  MrOk(cluster, {"submit", "--job", "wordcount", "--input", input, "--output", tmp_ / "out", "--reducers", "1", "--wait"});
+  json job = GetJson(cluster.http_address(), "/api/jobs/1");
+  ASSERT_EQ(job["state"], "succeeded");
+  ASSERT_EQ(job["phases"]["map"]["stragglers"].size(), 1u) << job["phases"].dump();
+
+  std::string profile = tmp_ / "chrome";
+  CommandResult dom = RunCommand({"/usr/bin/env", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                                  "--disable-sync", "--user-data-dir=" + profile, "--window-size=1400,1000",
+                                  "--virtual-time-budget=3000", "--dump-dom",
+                                  "http://" + cluster.http_address() + "/#job=1"},
+                                 std::chrono::seconds(90));
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  for (const char* want : {"Job 1 · wordcount", "succeeded", "Phases", "Timeline", "<svg", "map 0", "map 3",
+                           "reduce 0", "Failed attempts", "failpoint map.start", ">fast<", ">slow<", "straggler m",
+                           "first lines", "heartbeat"}) {
+    EXPECT_NE(dom.out.find(want), std::string::npos) << "the rendered page lacks '" << want << "'";
+  }
+}
+
 }  // namespace
 }  // namespace mr::testing
