@@ -26,7 +26,7 @@ struct MasterOptions {
   bool allow_user_code = false;
   // Finished jobs kept, with their tasks, attempts and logs: at most history_jobs, and none older
   // than history_age (0: no age limit).
-  size_t history_jobs = 1000;
+  size_t history_jobs = 200;
   std::chrono::milliseconds history_age{7LL * 24 * 3600 * 1000};
 };
 

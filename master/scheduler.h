@@ -174,7 +174,7 @@ struct SchedulerOptions {
   int64_t recovery_grace_ms = 10000;
   // Finished jobs kept (status, tasks and attempts): at most history_jobs of them, none that ended
   // more than history_age_ms ago (0: no age limit). The oldest go first.
-  size_t history_jobs = 1000;
+  size_t history_jobs = 200;
   int64_t history_age_ms = 7 * 24 * 3600 * 1000LL;
 };
 
