@@ -81,7 +81,7 @@ int RunCli(int argc, char** argv) {
   master_cmd->add_option("--worker-timeout", m_timeout, "a worker silent this long is dead")->capture_default_str();
   master_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   master_cmd->add_option("--log-file", log_file, "also append the log to this file");
-  size_t m_history_jobs = 1000;
+  size_t m_history_jobs = 200;
   std::string m_history_age = "168h";
   master_cmd->add_option("--history-jobs", m_history_jobs, "finished jobs kept with their tasks and logs (the oldest go)")
       ->capture_default_str()->check(CLI::Range(size_t{1}, size_t{1000000}));

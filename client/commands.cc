@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -75,6 +76,20 @@ std::string Elapsed(const proto::JobStatus& s) {
   if (s.start_time_ms() == 0) return "-";
   int64_t end = s.end_time_ms() ? s.end_time_ms() : NowMs();
   return FormatDuration(Millis(end - s.start_time_ms()));
+}
+
+// When the job was submitted, in local time.
+std::string SubmitTime(const proto::JobStatus& s) {
+  if (s.submit_time_ms() == 0) return "-";
+  return fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::localtime(static_cast<std::time_t>(s.submit_time_ms() / 1000)));
+}
+
+// The job's --arg KEY=VALUE pairs, in key order.
+std::string ArgsText(const proto::JobStatus& s) {
+  std::map<std::string, std::string> sorted(s.spec().args().begin(), s.spec().args().end());
+  std::string out;
+  for (auto& [k, v] : sorted) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
+  return out;
 }
 
 // Display width of UTF-8 text (code points; good enough for paths and names).
@@ -410,7 +425,9 @@ int CmdStatus(const ClientOptions& c, const std::string& job) {
   std::printf("  map       %u/%u\n", s.maps_done(), s.maps_total());
   std::printf("  reduce    %u/%u\n", s.reduces_done(), s.reduces_total());
   if (total > 0) std::printf("  progress  %u%%\n", (s.maps_done() + s.reduces_done()) * 100 / total);
+  std::printf("  submitted %s\n", SubmitTime(s).c_str());
   std::printf("  elapsed   %s\n", Elapsed(s).c_str());
+  if (!s.spec().args().empty()) std::printf("  args      %s\n", ArgsText(s).c_str());
   std::printf("  input     %s (%s, %s)\n", inputs.c_str(), FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
   std::printf("  output    %s\n", s.spec().output().c_str());
   if (!s.error().empty()) std::printf("  error     %s\n", s.error().c_str());
@@ -431,13 +448,14 @@ int CmdJobs(const ClientOptions& c) {
     std::printf("%s\n", arr.dump(2).c_str());
     return kExitOk;
   }
-  Table t({"ID", "JOB", "STATE", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT"}, "rllrrrrrl");
+  Table t({"ID", "JOB", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT", "ARGS"},
+          "rlllrrrrrll");
   for (auto& s : reply->job_list().jobs()) {
     uint32_t total = s.maps_total() + s.reduces_total();
-    t.Row({std::to_string(s.job_id()), s.spec().job(), JobStateName(s.state()),
+    t.Row({std::to_string(s.job_id()), s.spec().job(), JobStateName(s.state()), SubmitTime(s),
            fmt::format("{}/{}", s.maps_done(), s.maps_total()), fmt::format("{}/{}", s.reduces_done(), s.reduces_total()),
            total ? fmt::format("{}%", (s.maps_done() + s.reduces_done()) * 100 / total) : "-", Elapsed(s),
-           FormatBytes(s.input_bytes()), s.spec().output()});
+           FormatBytes(s.input_bytes()), s.spec().output(), ArgsText(s)});
   }
   t.Print(stdout);
   return kExitOk;
