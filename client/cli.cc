@@ -105,7 +105,8 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
 
 Action DefineMaster(CLI::App* cmd, Shared* shared) {
   struct Flags {
-    std::string listen = "127.0.0.1:7070", http = "127.0.0.1:7071", dir, timeout = "10s";
+    std::string listen = "127.0.0.1:7070", http = "127.0.0.1:7071", dir, timeout = "10s", history_age = "168h";
+    size_t history_jobs = 200;
     bool allow_user_code = false;
   };
   auto f = std::make_shared<Flags>();
@@ -114,6 +115,11 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
       ->capture_default_str();
   cmd->add_option("--data-dir", f->dir, "where the job journal lives")->required();
   cmd->add_option("--worker-timeout", f->timeout, "a worker silent this long is dead")->capture_default_str();
+  cmd->add_option("--history-jobs", f->history_jobs, "finished jobs kept with their tasks and logs (the oldest go)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  cmd->add_option("--history-age", f->history_age, "finished jobs older than this are forgotten (0: never)")
+      ->capture_default_str();
   AddLogFlags(cmd, shared);
   cmd->add_flag("--allow-user-code", f->allow_user_code,
                 "accept streaming (--mapper) and plugin (--job-lib) jobs: they run arbitrary code on the workers");
@@ -121,10 +127,12 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
     MasterOptions mo;
     std::chrono::milliseconds timeout;
     if (!Parse(ParseHostPort(f->listen), "--listen", &mo.listen) || !Parse(ParseHostPort(f->http), "--http", &mo.http) ||
-        !Parse(ParseDuration(f->timeout), "--worker-timeout", &timeout)) {
+        !Parse(ParseDuration(f->timeout), "--worker-timeout", &timeout) ||
+        !Parse(ParseDuration(f->history_age), "--history-age", &mo.history_age)) {
       return kExitUsage;
     }
     mo.worker_timeout = timeout;
+    mo.history_jobs = f->history_jobs;
     mo.data_dir = f->dir;
     mo.token = ctx.client.token;
     mo.allow_user_code = f->allow_user_code;
@@ -138,13 +146,14 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
 
 Action DefineWorker(CLI::App* cmd, Shared* shared) {
   struct Flags {
-    std::string master = "127.0.0.1:7070", dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise;
+    std::string master = "127.0.0.1:7070", dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise, name;
     int slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), threads = 1;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--master", f->master, "master address HOST:PORT")->capture_default_str();
   cmd->add_option("--data-dir", f->dir, "where intermediate data lives")->required();
   cmd->add_option("--listen", f->listen, "shuffle server address (port 0 = any)")->capture_default_str();
+  cmd->add_option("--name", f->name, "the name the master shows this worker by (default: its shuffle HOST:PORT)");
   cmd->add_option("--advertise", f->advertise,
                   "the host other machines reach this worker by (default: the --listen host, or for a "
                   "wildcard listen this machine's address on its connection to the master)");
@@ -165,6 +174,7 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
     wo.data_dir = f->dir;
     wo.token = ctx.client.token;
     wo.advertise = f->advertise;
+    wo.name = f->name;
     if (!wo.advertise.empty()) {
       // A bare IPv6 address or a name; brackets are accepted and dropped.
       if (wo.advertise.front() == '[' && wo.advertise.back() == ']') {
@@ -241,8 +251,22 @@ Action DefineJobsAvailable(CLI::App*, Shared*) {
 Action DefineJobs(CLI::App*, Shared*) {
   return [](const Context& ctx) { return CmdJobs(ctx.client); };
 }
-Action DefineWorkers(CLI::App*, Shared*) {
-  return [](const Context& ctx) { return CmdWorkers(ctx.client); };
+Action DefineWorkers(CLI::App* cmd, Shared*) {
+  auto all = std::make_shared<bool>(false);
+  cmd->add_flag("--all", *all, "also the workers lost recently");
+  return [all](const Context& ctx) { return CmdWorkers(ctx.client, *all); };
+}
+Action DefineLogs(CLI::App* cmd, Shared*) {
+  struct Flags {
+    std::string task;
+    uint32_t attempt = 0;
+  };
+  auto job = AddJobArgument(cmd);
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("--task", f->task, "map, reduce, map/N or reduce/N (default: every task)");
+  cmd->add_option("--attempt", f->attempt, "one attempt number (default: every attempt)")
+      ->check(CLI::Range(1u, 1000000u));
+  return [job, f](const Context& ctx) { return CmdLogs(ctx.client, *job, f->task, f->attempt); };
 }
 
 Action DefineRun(CLI::App* cmd, Shared*) {
@@ -252,6 +276,7 @@ Action DefineRun(CLI::App* cmd, Shared*) {
   cmd->add_option("--slots", run->slots, "tasks at once per worker (default cores/workers)");
   cmd->add_option("--threads", run->threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--keep-logs", run->keep_logs, "copy the processes' logs to this directory");
+  cmd->add_flag("--keep-dashboard", run->keep_dashboard, "after the job, keep the dashboard up until Ctrl-C");
   cmd->add_option("--http", run->http, "the master's dashboard address HOST:PORT (port 0 = any)")
       ->capture_default_str();
   cmd->add_flag("--json", run->json, "machine-readable summary");
@@ -306,6 +331,7 @@ const Command kCommands[] = {
     {"status", "show one job", Takes::kClient, DefineStatus},
     {"jobs", "list jobs", Takes::kClient, DefineJobs},
     {"workers", "list live workers", Takes::kClient, DefineWorkers},
+    {"logs", "show the logs of a job's attempts (and their user code's stderr)", Takes::kClient, DefineLogs},
     {"kill", "cancel a job", Takes::kClient, DefineKill},
     {"wait", "follow a submitted job until it ends; exit with its result", Takes::kClient, DefineWait},
     {"run", "run one job on a local cluster started for it", Takes::kToken, DefineRun},

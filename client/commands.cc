@@ -3,9 +3,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -87,6 +89,20 @@ std::string Elapsed(const proto::JobStatus& s) {
   if (s.start_time_ms() == 0) return "-";
   int64_t end = s.end_time_ms() ? s.end_time_ms() : NowMs();
   return FormatDuration(Millis(end - s.start_time_ms()));
+}
+
+// When the job was submitted, in local time.
+std::string SubmitTime(const proto::JobStatus& s) {
+  if (s.submit_time_ms() == 0) return "-";
+  return fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::localtime(static_cast<std::time_t>(s.submit_time_ms() / 1000)));
+}
+
+// The job's --arg KEY=VALUE pairs, in key order.
+std::string ArgsText(const proto::JobStatus& s) {
+  std::map<std::string, std::string> sorted(s.spec().args().begin(), s.spec().args().end());
+  std::string out;
+  for (auto& [k, v] : sorted) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
+  return out;
 }
 
 // Display width of UTF-8 text (code points; good enough for paths and names).
@@ -497,7 +513,9 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   std::printf("  map       %u/%u\n", s.maps_done(), s.maps_total());
   std::printf("  reduce    %u/%u\n", s.reduces_done(), s.reduces_total());
   if (total > 0) std::printf("  progress  %u%%\n", (s.maps_done() + s.reduces_done()) * 100 / total);
+  std::printf("  submitted %s\n", SubmitTime(s).c_str());
   std::printf("  elapsed   %s\n", Elapsed(s).c_str());
+  if (!s.spec().args().empty()) std::printf("  args      %s\n", ArgsText(s).c_str());
   std::printf("  input     %s (%s, %s)\n", inputs.c_str(), FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
   std::printf("  output    %s\n", s.spec().output().c_str());
   if (!s.error().empty()) std::printf("  error     %s\n", s.error().c_str());
@@ -518,41 +536,110 @@ int CmdJobs(const ClientOptions& c) {
     std::printf("%s\n", arr.dump(2).c_str());
     return kExitOk;
   }
-  Table t({"ID", "JOB", "STATE", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT"}, "rllrrrrrl");
+  Table t({"ID", "JOB", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT", "ARGS"},
+          "rlllrrrrrll");
   for (auto& s : reply->job_list().jobs()) {
     uint32_t total = s.maps_total() + s.reduces_total();
-    t.Row({std::to_string(s.job_id()), s.spec().job(), JobStateName(s.state()),
+    t.Row({std::to_string(s.job_id()), s.spec().job(), JobStateName(s.state()), SubmitTime(s),
            fmt::format("{}/{}", s.maps_done(), s.maps_total()), fmt::format("{}/{}", s.reduces_done(), s.reduces_total()),
            total ? fmt::format("{}%", (s.maps_done() + s.reduces_done()) * 100 / total) : "-", Elapsed(s),
-           FormatBytes(s.input_bytes()), s.spec().output()});
+           FormatBytes(s.input_bytes()), s.spec().output(), ArgsText(s)});
   }
   t.Print(stdout);
   return kExitOk;
 }
 
-int CmdWorkers(const ClientOptions& c) {
+int CmdWorkers(const ClientOptions& c, bool all) {
   proto::Envelope req;
-  req.mutable_list_workers();
+  req.mutable_list_workers()->set_all(all);
   int code = kExitFailed;
   auto reply = Ask(c, req, &code);
   if (!reply.ok()) return code;
   if (c.json) {
     json arr = json::array();
     for (auto& w : reply->worker_list().workers()) {
-      arr.push_back({{"id", w.worker_id()}, {"shuffle_address", w.shuffle_address()}, {"slots", w.slots()},
-                     {"running", w.running()}, {"heartbeat_age_ms", w.heartbeat_age_ms()},
-                     {"tasks_succeeded", w.tasks_succeeded()}, {"tasks_failed", w.tasks_failed()}});
+      json j = {{"id", w.worker_id()}, {"host", w.host()}, {"pid", w.pid()}, {"shuffle_address", w.shuffle_address()},
+                {"slots", w.slots()}, {"running", w.running()}, {"heartbeat_age_ms", w.heartbeat_age_ms()},
+                {"registered_ms", w.registered_ms()}, {"tasks_succeeded", w.tasks_succeeded()},
+                {"tasks_failed", w.tasks_failed()}, {"lost", w.lost()}};
+      if (w.lost()) {
+        j["lost_reason"] = w.lost_reason();
+        j["lost_ms"] = w.lost_ms();
+      }
+      arr.push_back(std::move(j));
     }
     std::printf("%s\n", arr.dump(2).c_str());
     return kExitOk;
   }
-  Table t({"ID", "SHUFFLE", "SLOTS", "RUNNING", "HEARTBEAT", "TASKS OK", "FAILED"}, "llrrrrr");
+  Table t({"ID", "HOST", "PID", "SHUFFLE", "SLOTS", "RUNNING", "HEARTBEAT", "TASKS OK", "FAILED"}, "lllrrrrrr");
   for (auto& w : reply->worker_list().workers()) {
-    t.Row({w.worker_id(), w.shuffle_address(), std::to_string(w.slots()), std::to_string(w.running()),
-           FormatDuration(Millis(w.heartbeat_age_ms())) + " ago", std::to_string(w.tasks_succeeded()),
-           std::to_string(w.tasks_failed())});
+    std::string state = w.lost() ? fmt::format("lost {} ago: {}", FormatDuration(Millis(NowMs() - w.lost_ms())),
+                                               w.lost_reason())
+                                 : FormatDuration(Millis(w.heartbeat_age_ms())) + " ago";
+    t.Row({w.worker_id(), w.host(), std::to_string(w.pid()), w.shuffle_address(),
+           w.lost() ? "-" : std::to_string(w.slots()), w.lost() ? "-" : std::to_string(w.running()), state,
+           std::to_string(w.tasks_succeeded()), std::to_string(w.tasks_failed())});
   }
   t.Print(stdout);
+  return kExitOk;
+}
+
+int CmdLogs(const ClientOptions& c, const std::string& job, const std::string& task, uint32_t attempt) {
+  auto id = JobIdArgument(job);
+  if (!id) return kExitUsage;
+  proto::Envelope req;
+  proto::GetLogs* get = req.mutable_get_logs();
+  get->set_job_id(*id);
+  get->set_attempt(attempt);
+  if (!task.empty()) {
+    // map, reduce, map/3, reduce/0 (or m3, r0)
+    std::string kind = task, index;
+    if (auto slash = task.find('/'); slash != std::string::npos) {
+      kind = task.substr(0, slash);
+      index = task.substr(slash + 1);
+    } else if (task.size() > 1 && (task[0] == 'm' || task[0] == 'r') && std::isdigit(static_cast<unsigned char>(task[1]))) {
+      kind = task.substr(0, 1);
+      index = task.substr(1);
+    }
+    if (kind == "map" || kind == "m") get->set_kind(proto::TASK_MAP);
+    else if (kind == "reduce" || kind == "r") get->set_kind(proto::TASK_REDUCE);
+    bool bad_index = !index.empty() && (index.find_first_not_of("0123456789") != std::string::npos || index.size() > 9);
+    if (get->kind() == proto::TASK_KIND_UNSPECIFIED || bad_index) {
+      Fail(fmt::format("--task {}: expected map, reduce, map/N or reduce/N", task));
+      return kExitUsage;
+    }
+    if (!index.empty()) {
+      get->set_has_index(true);
+      get->set_index(static_cast<uint32_t>(std::stoul(index)));
+    }
+  }
+  int code = kExitFailed;
+  auto reply = Ask(c, req, &code);
+  if (!reply.ok()) return code;
+  const auto& attempts = reply->logs_reply().attempts();
+  if (c.json) {
+    json arr = json::array();
+    for (const auto& a : attempts) {
+      arr.push_back({{"kind", TaskKindName(a.kind())}, {"index", a.index()}, {"attempt", a.attempt()},
+                     {"worker", a.worker()}, {"outcome", a.outcome()}, {"log", a.log()},
+                     {"user_stderr", a.user_stderr()}, {"stderr_truncated", a.stderr_truncated()},
+                     {"unavailable", a.unavailable()}});
+    }
+    std::printf("%s\n", arr.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  for (const auto& a : attempts) {
+    std::printf("==> %s %u attempt %u on %s (%s) <==\n", TaskKindName(a.kind()), a.index(), a.attempt(),
+                a.worker().c_str(), a.outcome().c_str());
+    if (!a.unavailable().empty()) std::printf("(no log: %s)\n", a.unavailable().c_str());
+    std::fwrite(a.log().data(), 1, a.log().size(), stdout);
+    if (!a.user_stderr().empty()) {
+      std::printf("--- stderr of the user's code%s ---\n", a.stderr_truncated() ? " (its last 64 KiB)" : "");
+      std::fwrite(a.user_stderr().data(), 1, a.user_stderr().size(), stdout);
+      if (a.user_stderr().back() != '\n') std::printf("\n");
+    }
+    std::printf("\n");
+  }
   return kExitOk;
 }
 

@@ -62,7 +62,10 @@ int CmdWait(const ClientOptions& c, const std::string& job, int show);
 // One job's status; with `follow`, the progress display first, until the job ends.
 int CmdStatus(const ClientOptions& c, const std::string& job, bool follow);
 int CmdJobs(const ClientOptions& c);
-int CmdWorkers(const ClientOptions& c);
+// all: also the workers lost recently.
+int CmdWorkers(const ClientOptions& c, bool all = false);
+// The logs of a job's attempts; task is "", map, reduce, map/N or reduce/N; attempt 0 = every one.
+int CmdLogs(const ClientOptions& c, const std::string& job, const std::string& task, uint32_t attempt);
 int CmdKill(const ClientOptions& c, const std::string& job);
 
 // Submits `spec` and returns the job id; on failure prints the error and sets *exit_code.

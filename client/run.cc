@@ -195,6 +195,12 @@ int CmdRun(const RunOptions& o) {
     }
   }
 
+  if (o.keep_dashboard && have_status && !*interrupted && addr.ok() && !addr->http.empty()) {
+    PrintSummary(final_status, o.json);
+    have_status = false;
+    std::fprintf(stderr, "mr: the dashboard stays at http://%s/ until Ctrl-C\n", addr->http.c_str());
+    while (!*interrupted) std::this_thread::sleep_for(Millis(200));
+  }
   // Workers first, then the master, each reaped with its peak memory.
   for (auto it = children.rbegin(); it != children.rend(); ++it) {
     if (!it->reaped) it->exit = Terminate(it->pid, Millis(5000));

@@ -19,6 +19,8 @@ struct RunOptions {
   std::string http = "127.0.0.1:0";  // the master's dashboard
   bool json = false;
   int show = kDefaultShowLines;  // output lines shown when the job succeeds
+  // After the job ends, keep the master (and its dashboard) up until Ctrl-C.
+  bool keep_dashboard = false;
   std::string token_file;  // passed to the master, workers and client ("" = $MR_TOKEN or none)
   // Further steps, mrjob-style: each "JOB [KEY=VALUE]..." reads the previous step's output and
   // runs with one reducer; only the last step writes --output. The intermediate outputs live in

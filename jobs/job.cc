@@ -37,7 +37,7 @@ const std::map<std::string, JobFactory>& Registry() {
 
 Result<std::unique_ptr<Job>> MakeJob(const JobDefinition& def) {
   if (!def.library.empty()) return LoadPluginJob(def.library, def.args);
-  if (!def.mapper.empty()) return MakeStreamingJob(def.mapper, def.reducer, def.combiner, def.args);
+  if (!def.mapper.empty()) return MakeStreamingJob(def.mapper, def.reducer, def.combiner, def.args, def.log);
   return MakeJob(def.name, def.args);
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "jobs/attempt_log.h"
 #include "mr/job_api.h"
 
 namespace mr {
@@ -31,6 +32,8 @@ struct JobDefinition {
   std::string mapper;
   std::string reducer;
   std::string combiner;
+  // Where the user's code writes stderr (streaming commands), or null. Not owned; outlives the job.
+  AttemptLog* log = nullptr;
   bool user_code() const { return !library.empty() || !mapper.empty(); }
 };
 // Makes the job, loading a plugin or preparing streaming commands as needed.

@@ -26,7 +26,7 @@ using LineFn = std::function<void(std::string_view)>;
 // thread, so a child that writes while we write never deadlocks us.
 class Subprocess {
  public:
-  explicit Subprocess(std::string command) : command_(std::move(command)) {}
+  Subprocess(std::string command, AttemptLog* log) : command_(std::move(command)), log_(log) {}
   ~Subprocess() {
     for (int fd : {in_, out_, err_}) {
       if (fd >= 0) ::close(fd);
@@ -145,6 +145,7 @@ class Subprocess {
       ssize_t r = ::read(err_, buf, sizeof(buf));
       if (r > 0) {
         stderr_.append(buf, r);
+        if (log_ != nullptr) log_->Stderr(std::string_view(buf, r));
         if (stderr_.size() > kStderrTail) stderr_.erase(0, stderr_.size() - kStderrTail);
       } else if (r == 0 || errno != EAGAIN) {
         ::close(err_);
@@ -154,6 +155,7 @@ class Subprocess {
   }
 
   std::string command_;
+  AttemptLog* log_;
   pid_t pid_ = -1;
   int in_ = -1, out_ = -1, err_ = -1;
   std::string input_;
@@ -172,8 +174,8 @@ void EmitLine(std::string_view line, Emitter& out) {
 // Runs one command for the life of a mapper or reducer; failures go to the task context.
 class StreamingProcess {
  public:
-  StreamingProcess(const std::string& role, const std::string& command, const TaskContext& ctx)
-      : role_(role), proc_(command), ctx_(ctx) {}
+  StreamingProcess(const std::string& role, const std::string& command, const TaskContext& ctx, AttemptLog* log)
+      : role_(role), proc_(command, log), ctx_(ctx) {}
 
   void Write(std::string_view data, Emitter& out) {
     if (failed_) return;
@@ -209,7 +211,8 @@ class StreamingProcess {
 
 class StreamingMapper : public Mapper {
  public:
-  StreamingMapper(const std::string& cmd, const TaskContext& ctx) : proc_("mapper", cmd, ctx) {}
+  StreamingMapper(const std::string& cmd, const TaskContext& ctx, AttemptLog* log)
+      : proc_("mapper", cmd, ctx, log) {}
   void Map(const InputRecord& record, Emitter& out) override {
     line_.assign(record.line);
     line_.push_back('\n');
@@ -224,8 +227,8 @@ class StreamingMapper : public Mapper {
 
 class StreamingReducer : public Reducer {
  public:
-  StreamingReducer(const std::string& role, const std::string& cmd, const TaskContext& ctx)
-      : proc_(role, cmd, ctx) {}
+  StreamingReducer(const std::string& role, const std::string& cmd, const TaskContext& ctx, AttemptLog* log)
+      : proc_(role, cmd, ctx, log) {}
   void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
     std::string_view v;
     while (values.Next(&v)) {
@@ -245,33 +248,35 @@ class StreamingReducer : public Reducer {
 
 class StreamingJob : public Job {
  public:
-  StreamingJob(std::string mapper, std::string reducer, std::string combiner)
-      : mapper_(std::move(mapper)), reducer_(std::move(reducer)), combiner_(std::move(combiner)) {}
+  StreamingJob(std::string mapper, std::string reducer, std::string combiner, AttemptLog* log)
+      : mapper_(std::move(mapper)), reducer_(std::move(reducer)), combiner_(std::move(combiner)), log_(log) {}
   std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
-    return std::make_unique<StreamingMapper>(mapper_, ctx);
+    return std::make_unique<StreamingMapper>(mapper_, ctx, log_);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
     if (reducer_.empty()) return NewIdentityReducer();
-    return std::make_unique<StreamingReducer>("reducer", reducer_, ctx);
+    return std::make_unique<StreamingReducer>("reducer", reducer_, ctx, log_);
   }
   std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const override {
     if (combiner_.empty()) return nullptr;
-    return std::make_unique<StreamingReducer>("combiner", combiner_, ctx);
+    return std::make_unique<StreamingReducer>("combiner", combiner_, ctx, log_);
   }
 
  private:
   std::string mapper_, reducer_, combiner_;
+  AttemptLog* log_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Job>> MakeStreamingJob(const std::string& mapper, const std::string& reducer,
-                                              const std::string& combiner, const JobArgs& args) {
+                                              const std::string& combiner, const JobArgs& args,
+                                              AttemptLog* log) {
   if (mapper.empty()) return Status::InvalidArgument("a streaming job needs --mapper");
   if (!args.empty()) {
     return Status::InvalidArgument("streaming jobs take no --arg (pass options in the commands)");
   }
-  return std::unique_ptr<Job>(new StreamingJob(mapper, reducer, combiner));
+  return std::unique_ptr<Job>(new StreamingJob(mapper, reducer, combiner, log));
 }
 
 }  // namespace mr

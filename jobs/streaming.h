@@ -5,7 +5,8 @@
 // reducer command the records pass through unchanged. An optional combiner command works like the
 // reducer on each map-side spill (one process per spill), its output sorted again before spilling. A command that exits non-zero, is killed by
 // a signal, or writes a line longer than 64 MiB fails the attempt with the command, its exit
-// status and the tail of its stderr. One process per map thread and per reduce task.
+// status and the tail of its stderr. One process per map thread and per reduce task. Everything the
+// commands write to stderr also goes to `log` (the attempt's log, for `mr logs`) when it is set.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,7 @@
 namespace mr {
 
 Result<std::unique_ptr<Job>> MakeStreamingJob(const std::string& mapper, const std::string& reducer,
-                                              const std::string& combiner, const JobArgs& args);
+                                              const std::string& combiner, const JobArgs& args,
+                                              AttemptLog* log = nullptr);
 
 }  // namespace mr

@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
 #include "common/job_json.h"
 #include "common/job_state.h"
 #include "common/units.h"
@@ -88,11 +93,135 @@ json TaskJson(const TaskInfo& t) {
                        {"end_ms", a.end_ms},
                        {"outcome", AttemptOutcomeName(a.outcome)},
                        {"backup", a.backup},
-                       {"error", a.error}});
+                       {"error", a.error},
+                       {"records_in", a.records_in},
+                       {"records_out", a.records_out},
+                       {"bytes_in", a.bytes_in},
+                       {"bytes_out", a.bytes_out}});
   }
   j["history"] = std::move(history);
   return j;
 }
+
+// The attempt that succeeded (the newest one), or null.
+const AttemptInfo* Succeeded(const TaskInfo& t) {
+  for (auto it = t.history.rbegin(); it != t.history.rend(); ++it) {
+    if (it->outcome == AttemptOutcome::kSucceeded) return &*it;
+  }
+  return nullptr;
+}
+
+json Spread(std::vector<int64_t> v) {
+  if (v.empty()) return nullptr;
+  std::sort(v.begin(), v.end());
+  return {{"min", v.front()}, {"median", v[v.size() / 2]}, {"max", v.back()}};
+}
+
+}  // namespace
+
+json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms) {
+  json phases = json::object();
+  for (proto::TaskKind kind : {proto::TASK_MAP, proto::TASK_REDUCE}) {
+    std::vector<int64_t> ms, rin, rout, bin, bout;
+    std::map<std::string, std::pair<int64_t, int64_t>> per_worker;  // worker -> (tasks, total ms)
+    for (const TaskInfo& t : tasks) {
+      if (t.kind != kind || t.state != "done") continue;
+      ms.push_back(t.duration_ms);
+      per_worker[t.worker].first++;
+      per_worker[t.worker].second += t.duration_ms;
+      if (const AttemptInfo* a = Succeeded(t)) {
+        rin.push_back(a->records_in);
+        rout.push_back(a->records_out);
+        bin.push_back(a->bytes_in);
+        bout.push_back(a->bytes_out);
+      }
+    }
+    std::vector<int64_t> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    int64_t median = sorted.empty() ? 0 : sorted[sorted.size() / 2];
+    // A straggler takes (or has taken so far) more than twice the median and half a second longer:
+    // below the scheduler's backup threshold (max(kMinBackupMs, 3 x median)), so an attempt that
+    // got a backup is always one.
+    int64_t straggler_ms = std::max<int64_t>(2 * median, median + 500);
+    json stragglers = json::array();
+    if (!sorted.empty()) {
+      for (const TaskInfo& t : tasks) {
+        if (t.kind != kind) continue;
+        // The task's slowest attempt that ran to its end or still runs (one a backup beat counts).
+        const AttemptInfo* slowest = nullptr;
+        int64_t slowest_ms = straggler_ms;
+        for (const AttemptInfo& a : t.history) {
+          if (a.outcome != AttemptOutcome::kRunning && a.outcome != AttemptOutcome::kSucceeded &&
+              a.outcome != AttemptOutcome::kSuperseded) {
+            continue;
+          }
+          int64_t d = (a.end_ms ? a.end_ms : now_ms) - a.start_ms;
+          if (d > slowest_ms) {
+            slowest = &a;
+            slowest_ms = d;
+          }
+        }
+        if (slowest != nullptr) {
+          stragglers.push_back({{"index", t.index}, {"attempt", slowest->attempt}, {"worker", slowest->worker},
+                                {"duration_ms", slowest_ms}, {"outcome", AttemptOutcomeName(slowest->outcome)}});
+        }
+      }
+    }
+    // A slow worker's mean task time is over 1.5 times the phase's, among two or more workers.
+    json slow = json::array();
+    if (per_worker.size() >= 2 && !ms.empty()) {
+      double mean = 0;
+      for (int64_t d : ms) mean += d;
+      mean /= ms.size();
+      for (auto& [w, tn] : per_worker) {
+        double wm = static_cast<double>(tn.second) / tn.first;
+        if (wm > 1.5 * mean && wm - mean > 500) {
+          slow.push_back({{"worker", w}, {"tasks", tn.first}, {"mean_ms", static_cast<int64_t>(wm)}});
+        }
+      }
+    }
+    phases[TaskKindName(kind)] = {{"tasks_done", ms.size()},
+                                  {"duration_ms", Spread(ms)},
+                                  {"records_in", Spread(rin)},
+                                  {"records_out", Spread(rout)},
+                                  {"bytes_in", Spread(bin)},
+                                  {"bytes_out", Spread(bout)},
+                                  {"straggler_ms", sorted.empty() ? 0 : straggler_ms},
+                                  {"stragglers", std::move(stragglers)},
+                                  {"slow_workers", std::move(slow)}};
+  }
+  return phases;
+}
+
+json OutputPreviewJson(const std::string& output, size_t max_lines, size_t max_bytes) {
+  json preview = {{"path", output}, {"lines", json::array()}};
+  std::error_code ec;
+  std::vector<std::string> parts;
+  for (const auto& e : std::filesystem::directory_iterator(output, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.starts_with("part-")) parts.push_back(name);
+  }
+  if (ec) {
+    preview["error"] = fmt::format("cannot list {}: {}", output, ec.message());
+    return preview;
+  }
+  std::sort(parts.begin(), parts.end());
+  preview["parts"] = parts.size();
+  size_t bytes = 0;
+  for (const std::string& part : parts) {
+    std::ifstream in(output + "/" + part, std::ios::binary);
+    std::string line;
+    while (preview["lines"].size() < max_lines && bytes < max_bytes && std::getline(in, line)) {
+      if (line.size() > 512) line = line.substr(0, 512) + "...";
+      bytes += line.size();
+      preview["lines"].push_back(std::move(line));
+    }
+    if (preview["lines"].size() >= max_lines || bytes >= max_bytes) break;
+  }
+  return preview;
+}
+
+namespace {
 
 }  // namespace
 
@@ -136,6 +265,10 @@ Result<json> HttpApi::JobJson(uint64_t job_id, int64_t now_ms) const {
   json arr = json::array();
   for (const TaskInfo& t : *tasks) arr.push_back(TaskJson(t));
   j["tasks"] = std::move(arr);
+  j["phases"] = PhaseStatsJson(*tasks, now_ms);
+  if (status->state() == proto::JOB_SUCCEEDED && !status->spec().output().empty()) {
+    j["output_preview"] = OutputPreviewJson(status->spec().output(), 10, 4096);
+  }
   j["now_ms"] = now_ms;
   return j;
 }
@@ -144,6 +277,8 @@ json HttpApi::WorkersJson(int64_t now_ms) const {
   json workers = json::array();
   for (const proto::WorkerInfo& w : scheduler_.Workers(now_ms)) {
     workers.push_back({{"id", w.worker_id()},
+                       {"host", w.host()},
+                       {"pid", w.pid()},
                        {"shuffle_address", w.shuffle_address()},
                        {"slots", w.slots()},
                        {"running", w.running()},
@@ -156,6 +291,9 @@ json HttpApi::WorkersJson(int64_t now_ms) const {
   json lost = json::array();
   for (const LostWorker& w : scheduler_.LostWorkers()) {
     lost.push_back({{"id", w.id},
+                    {"host", w.host},
+                    {"pid", w.pid},
+                    {"registered_ms", w.registered_ms},
                     {"shuffle_address", w.address},
                     {"reason", w.reason},
                     {"lost_ms", w.lost_ms},

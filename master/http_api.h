@@ -64,6 +64,14 @@ class HttpApi {
   std::function<int64_t()> now_;
 };
 
+// Per phase ("map", "reduce"), over the done tasks: task time, records and bytes in and out per
+// task ({min, median, max}, null when none is done), the straggler threshold (twice the median
+// and half a second more), the stragglers (tasks with an attempt that ran, or runs, longer than it, even
+// one a backup beat) and the slow workers (mean task time over 1.5 times the phase's).
+nlohmann::json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms);
+// The first lines of a job output's parts, in part order: {path, parts, lines[, error]}.
+nlohmann::json OutputPreviewJson(const std::string& output, size_t max_lines, size_t max_bytes);
+
 // The dashboard page (master/dashboard.html, embedded at build time).
 std::string_view DashboardHtml();
 

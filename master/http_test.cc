@@ -274,6 +274,63 @@ TEST_F(ObservabilityTest, BackupAttemptsAndTheAttemptTheyBeatAreMarked) {
   EXPECT_EQ(s_.JobStatus(1)->failed_attempts_size(), 0);
 }
 
+TEST_F(ObservabilityTest, FinishedJobsAreJournaledRestoredAndForgottenByCountAndAge) {
+  Scheduler s{SchedulerOptions{&fs_, 10000, /*history_jobs=*/2, /*history_age_ms=*/60000}};
+  Effects fx;
+  s.AddWorker("alpha", "127.0.0.1:1", 3, now_);
+  for (uint64_t id = 1; id <= 3; id++) {
+    AdmittedJob job = Spec();
+    job.spec.set_output(job.spec.output() + std::to_string(id));
+    ASSERT_TRUE(s.Submit(id, std::move(job), now_, &fx).ok());
+  }
+  s.Schedule(now_, &fx);
+  ASSERT_FALSE(fx.assignments.empty());
+  proto::AssignTask first = fx.assignments[0].second;
+  ASSERT_EQ(first.job_id(), 1u);
+  proto::TaskReport r = Report(first, true);
+  (*r.mutable_counters())["map.input.records"] = 42;
+  Effects f1;
+  s.OnReport("alpha", r, now_ + 10, &f1);
+  ASSERT_TRUE(s.Kill(1, now_ + 20, &f1).ok());
+  ASSERT_EQ(f1.histories.size(), 1u);
+  const proto::JobHistory& h = f1.histories[0];
+  EXPECT_EQ(h.job_id(), 1u);
+  ASSERT_EQ(h.tasks_size(), 4);
+  const proto::AttemptRecord& a = h.tasks(static_cast<int>(first.index())).history(0);
+  EXPECT_EQ(a.worker(), "alpha");
+  EXPECT_EQ(a.outcome(), "succeeded");
+  EXPECT_EQ(a.records_in(), 42);
+  EXPECT_EQ(a.bytes_in(), 100);
+  EXPECT_EQ(HistoryRecord(1, TaskInfosFromHistory(h)).SerializeAsString(), h.SerializeAsString());
+
+  // A restarted master shows the same tasks.
+  Scheduler restarted{SchedulerOptions{&fs_}};
+  Effects f2;
+  auto status = s.JobStatus(1);
+  ASSERT_TRUE(status.ok());
+  restarted.Restore(*status, {}, Status::NotFound("no plan"), now_ + 30, &f2);
+  restarted.RestoreHistory(h);
+  auto before = s.Tasks(1, now_ + 30), after = restarted.Tasks(1, now_ + 30);
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(HistoryRecord(1, *after).SerializeAsString(), HistoryRecord(1, *before).SerializeAsString());
+
+  // Three finished jobs, two kept: the one that ended first goes; then age takes the rest.
+  ASSERT_TRUE(s.Kill(3, now_ + 30, &f1).ok());
+  ASSERT_TRUE(s.Kill(2, now_ + 40, &f1).ok());
+  Effects f3;
+  s.Tick(now_ + 50, &f3);
+  EXPECT_EQ(f3.forgotten_jobs, std::vector<uint64_t>{1});
+  EXPECT_FALSE(s.JobStatus(1).ok());
+  EXPECT_TRUE(s.JobStatus(2).ok());
+  Effects f4;
+  s.Tick(now_ + 35 + 60000, &f4);
+  EXPECT_EQ(f4.forgotten_jobs, std::vector<uint64_t>{3}) << "job 3 ended first";
+  Effects f5;
+  s.Tick(now_ + 41 + 60000, &f5);
+  EXPECT_EQ(f5.forgotten_jobs, std::vector<uint64_t>{2});
+  EXPECT_TRUE(s.AllJobs().empty());
+}
+
 TEST_F(ObservabilityTest, RoutesAndErrors) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());

@@ -1,6 +1,7 @@
 #include "master/journal.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <fmt/format.h>
 
@@ -128,6 +129,69 @@ Result<uint64_t> Journal::NextJobId() {
   MR_RETURN_IF_ERROR(FromRocks(db_->Put(rocksdb::WriteOptions(), "meta/next_job_id", std::to_string(next_id_)),
                                "cannot write"));
   return id;
+}
+
+namespace {
+
+std::string HistoryKey(uint64_t id) {
+  std::string k = "hist/";
+  PutFixed64BE(&k, id);
+  return k;
+}
+
+std::string LogPrefix(uint64_t job) {
+  std::string k = "alog/";
+  PutFixed64BE(&k, job);
+  return k;
+}
+
+}  // namespace
+
+Status Journal::PutHistory(const proto::JobHistory& history) {
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), HistoryKey(history.job_id()), history.SerializeAsString()),
+                   "cannot write");
+}
+
+Result<proto::JobHistory> Journal::LoadHistory(uint64_t job_id) {
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), HistoryKey(job_id), &v);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("journal: no history of job {}", job_id));
+  MR_RETURN_IF_ERROR(FromRocks(s, "cannot read"));
+  proto::JobHistory h;
+  if (!h.ParseFromString(v)) return Status::Corruption("journal: unreadable job history");
+  return h;
+}
+
+Status Journal::PutAttemptLog(uint64_t job_id, const proto::AttemptLog& log) {
+  std::string k = LogPrefix(job_id);
+  k.push_back(log.kind() == proto::TASK_MAP ? 'm' : 'r');
+  PutFixed32BE(&k, log.index());
+  PutFixed32BE(&k, log.attempt());
+  return FromRocks(db_->Put(rocksdb::WriteOptions(), k, log.SerializeAsString()), "cannot write");
+}
+
+Result<std::vector<proto::AttemptLog>> Journal::LoadAttemptLogs(uint64_t job_id) {
+  std::vector<proto::AttemptLog> logs;
+  std::string prefix = LogPrefix(job_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    proto::AttemptLog l;
+    if (!l.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Corruption("journal: unreadable attempt log");
+    }
+    logs.push_back(std::move(l));
+  }
+  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
+  return logs;
+}
+
+Status Journal::DropJob(uint64_t job_id) {
+  MR_RETURN_IF_ERROR(DropTasks(job_id));
+  rocksdb::WriteBatch batch;
+  batch.Delete(JobKey(job_id));
+  batch.Delete(HistoryKey(job_id));
+  batch.DeleteRange(LogPrefix(job_id), LogPrefix(job_id + 1));
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "cannot delete");
 }
 
 }  // namespace mr

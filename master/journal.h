@@ -32,6 +32,18 @@ class Journal {
   // Job ids are never reused, across restarts too.
   Result<uint64_t> NextJobId();
 
+  // History (DESIGN §7): a finished job's tasks and attempts, and the logs of its attempts, kept
+  // until the retention forgets the job (DropJob).
+  Status PutHistory(const proto::JobHistory& history);
+  // NotFound when the job has none (unfinished, or finished before histories were kept).
+  Result<proto::JobHistory> LoadHistory(uint64_t job_id);
+  // The log of one attempt (kind, index and attempt set), replacing an earlier one of it.
+  Status PutAttemptLog(uint64_t job_id, const proto::AttemptLog& log);
+  // The job's attempt logs, maps first, then by index and attempt.
+  Result<std::vector<proto::AttemptLog>> LoadAttemptLogs(uint64_t job_id);
+  // Forgets a job entirely: its status, tasks, plan, history and attempt logs.
+  Status DropJob(uint64_t job_id);
+
  private:
   Journal() = default;
   std::unique_ptr<rocksdb::DB> db_;

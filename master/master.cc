@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "master/http_api.h"
 #include "master/http_server.h"
+#include "master/attempt_logs.h"
 #include "master/journal.h"
 #include "master/scheduler.h"
 
@@ -40,7 +41,8 @@ class Master::Impl {
         own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
         timers_(timers ? timers : own_timers_.get()),
         clock_(*timers_),
-        scheduler_(SchedulerOptions{FileSystem::Default(), opts_.worker_timeout.count()}),
+        scheduler_(SchedulerOptions{FileSystem::Default(), opts_.worker_timeout.count(), opts_.history_jobs,
+                                    opts_.history_age.count()}),
         http_api_(scheduler_, MasterInfo{}, [this] { return NowMs(); }) {}
 
   ~Impl() { Stop(); }
@@ -62,6 +64,7 @@ class Master::Impl {
       auto tasks = journal_->LoadTasks(j.job_id());
       if (!tasks.ok()) return tasks.status();
       scheduler_.Restore(j, *tasks, journal_->LoadPlan(j.job_id()), NowMs(), &fx);
+      if (auto history = journal_->LoadHistory(j.job_id()); history.ok()) scheduler_.RestoreHistory(*history);
     }
     Apply(fx);
 
@@ -131,6 +134,7 @@ class Master::Impl {
     std::shared_ptr<Channel> channel;
     proto::Role role = proto::ROLE_UNSPECIFIED;
     std::string worker_id;
+    std::string identity;
   };
 
   // The master's "now": epoch milliseconds that advance with the timers (a steady clock).
@@ -250,8 +254,16 @@ class Master::Impl {
         for (auto& j : scheduler_.AllJobs()) *reply.mutable_job_list()->add_jobs() = j;
         reply.mutable_job_list();
         break;
+      case proto::Envelope::kGetLogs: {
+        auto logs = CollectLogs(scheduler_, *journal_, m.get_logs(), now);
+        if (!logs.ok()) reply = MakeError(logs.status().message());
+        else *reply.mutable_logs_reply() = std::move(*logs);
+        break;
+      }
       case proto::Envelope::kListWorkers:
-        for (auto& w : scheduler_.Workers(now)) *reply.mutable_worker_list()->add_workers() = w;
+        for (auto& w : scheduler_.Workers(now, m.list_workers().all())) {
+          *reply.mutable_worker_list()->add_workers() = w;
+        }
         reply.mutable_worker_list();
         break;
       case proto::Envelope::kKillJob: {
@@ -281,10 +293,17 @@ class Master::Impl {
           "start the worker with --advertise HOST (the address other hosts reach it by) or --listen on such an "
           "address");
       if (!reachable.ok()) return Refuse(s, reachable.message());
-      // The same identity gets the same name for as long as this master runs.
-      std::string identity = rw.identity().empty() ? fmt::format("anonymous-{}", next_worker_) : rw.identity();
-      std::string& name = worker_names_[identity];
-      if (name.empty()) name = fmt::format("w{}", next_worker_++);
+      // A worker is named by its --name, else by its shuffle address; the same identity keeps the
+      // name it first had for as long as this master runs.
+      std::string identity = rw.identity().empty() ? fmt::format("anonymous-{}", next_worker_++) : rw.identity();
+      std::string& remembered = worker_names_[identity];
+      if (!rw.name().empty()) remembered = rw.name();
+      if (remembered.empty()) remembered = rw.shuffle_address();
+      std::string name = remembered;
+      if (auto old = workers_.find(name); old != workers_.end() && old->second->identity != identity) {
+        return Refuse(s, fmt::format("another worker ({}) is registered as {}: give each worker its own --name",
+                                     old->second->channel->peer(), name));
+      }
       if (auto old = workers_.find(name); old != workers_.end()) {
         // An older connection of the same worker that this master has not yet seen break.
         old->second->worker_id.clear();
@@ -292,10 +311,11 @@ class Master::Impl {
         workers_.erase(old);
       }
       s.worker_id = name;
+      s.identity = identity;
       workers_[name] = &s;
       WorkerRegistration reg{name, rw.incarnation(), rw.shuffle_address(), rw.slots(),
                              {rw.held_outputs().begin(), rw.held_outputs().end()},
-                             {rw.jobs_with_data().begin(), rw.jobs_with_data().end()}};
+                             {rw.jobs_with_data().begin(), rw.jobs_with_data().end()}, rw.host(), rw.pid()};
       std::vector<uint64_t> drop = scheduler_.AddWorker(reg, now, &fx);
       spdlog::info("worker {} registered from {}{}: shuffle {}, {} slots, incarnation {}, {} map outputs held",
                    name, s.channel->peer(), rw.host().empty() ? "" : " (" + rw.host() + ")", rw.shuffle_address(),
@@ -310,6 +330,11 @@ class Master::Impl {
       scheduler_.Heartbeat(s.worker_id, now);
     } else if (m.has_task_report()) {
       scheduler_.Heartbeat(s.worker_id, now);
+      if (scheduler_.JobStatus(m.task_report().job_id()).ok()) {
+        Status logged = journal_->PutAttemptLog(m.task_report().job_id(),
+                                                AttemptLogFromReport(s.worker_id, m.task_report()));
+        if (!logged.ok()) spdlog::error("{}", logged.message());
+      }
       scheduler_.OnReport(s.worker_id, m.task_report(), now, &fx);
     } else {
       return Refuse(s, fmt::format("unexpected {} from a worker", MessageName(m)));
@@ -340,8 +365,16 @@ class Master::Impl {
       Status s = journal_->PutJob(*st);
       if (!s.ok()) spdlog::error("{}", s.message());
     }
+    for (const proto::JobHistory& h : fx.histories) {
+      Status s = journal_->PutHistory(h);
+      if (!s.ok()) spdlog::error("{}", s.message());
+    }
     for (uint64_t id : fx.ended_jobs) {
       Status s = journal_->DropTasks(id);
+      if (!s.ok()) spdlog::error("{}", s.message());
+    }
+    for (uint64_t id : fx.forgotten_jobs) {
+      Status s = journal_->DropJob(id);
       if (!s.ok()) spdlog::error("{}", s.message());
     }
     if (!fx.changed_tasks.empty() || !fx.changed_jobs.empty()) (void)Failpoint("master.after_journal");
@@ -377,7 +410,7 @@ class Master::Impl {
   HttpApi http_api_;
   std::set<Session*> sessions_;              // open authenticated connections (owned by their channels)
   std::map<std::string, Session*> workers_;  // registered workers' sessions
-  std::map<std::string, std::string> worker_names_;  // worker identity -> its name here ("w3")
+  std::map<std::string, std::string> worker_names_;  // worker identity -> its name here
   uint64_t next_worker_ = 1;
   std::unique_ptr<DataDir> data_dir_;
 };

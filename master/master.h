@@ -35,6 +35,10 @@ struct MasterOptions {
   std::string token;
   // Accept streaming (--mapper) and plugin (--job-lib) jobs; built-in jobs always run.
   bool allow_user_code = false;
+  // Finished jobs kept, with their tasks, attempts and logs: at most history_jobs, and none older
+  // than history_age (0: no age limit).
+  size_t history_jobs = 200;
+  std::chrono::milliseconds history_age{7LL * 24 * 3600 * 1000};
 };
 
 class Master {

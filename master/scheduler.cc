@@ -126,19 +126,12 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
       t.running.clear();
     }
   }
-  // The dashboard shows the last finished jobs' tasks as they ended; older ones are forgotten.
+  // The tasks as they ended, kept (and journaled) until the retention forgets the job.
   job.final_tasks.clear();
   for (auto* tasks : {&job.maps, &job.reduces}) {
     for (const Task& t : *tasks) job.final_tasks.push_back(MakeTaskInfo(t, now_ms));
   }
-  if (!job.final_tasks.empty()) {
-    jobs_with_final_tasks_.push_back(job.status.job_id());
-    while (jobs_with_final_tasks_.size() > kFinishedJobsWithTasks) {
-      auto old = jobs_.find(jobs_with_final_tasks_.front());
-      if (old != jobs_.end()) old->second.final_tasks = {};
-      jobs_with_final_tasks_.pop_front();
-    }
-  }
+  fx->histories.push_back(HistoryRecord(job.status.job_id(), job.final_tasks));
   totals_.jobs_finished++;
   // Counters are kept in the journal; the task tables are not needed any more.
   *job.status.mutable_counters() = BuildStatus(job).counters();

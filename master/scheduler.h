@@ -32,10 +32,13 @@
 //    redoing committed reduces or reusing attempt numbers.
 //
 // For observability (DESIGN §7) it also keeps, without letting them influence any decision: a
-// bounded history of each task's attempts (worker, start, end, outcome, error), the last failed
-// attempts of each job (in JobStatus.failed_attempts), the task tables of the last finished jobs,
-// the workers recently lost, and process-wide totals. Read them with Tasks(), LostWorkers() and
-// totals().
+// bounded history of each task's attempts (worker, start, end, outcome, error, records and bytes
+// in and out), the last failed attempts of each job (in JobStatus.failed_attempts), the task
+// tables of finished jobs (returned for journaling in Effects.histories, put back with
+// RestoreHistory after a restart), the workers recently lost, and process-wide totals. Read them
+// with Tasks(), LostWorkers() and totals(). Finished jobs are retained by count and age
+// (SchedulerOptions.history_jobs, history_age_ms): Tick forgets the oldest beyond either, whole
+// (status and tasks), and returns them in Effects.forgotten_jobs.
 //
 // The implementation is in four files: scheduler.cc (jobs, tasks and the scheduling pass),
 // scheduler_workers.cc (workers joining, coming back and leaving), scheduler_reports.cc (what an
@@ -75,7 +78,6 @@ constexpr int64_t kMinBackupMs = 1000;
 constexpr size_t kAttemptHistory = 16;          // attempts remembered per task (the newest)
 constexpr size_t kFailedAttemptsKept = 16;      // per job, in JobStatus.failed_attempts
 constexpr size_t kFailedAttemptErrorBytes = 2048;
-constexpr size_t kFinishedJobsWithTasks = 20;   // finished jobs whose task tables are kept
 constexpr size_t kLostWorkersKept = 32;
 
 // How an attempt ended, for the dashboard's timeline.
@@ -97,6 +99,12 @@ struct AttemptInfo {
   AttemptOutcome outcome = AttemptOutcome::kRunning;
   bool backup = false;
   std::string error;
+  // From the attempt's report (0 when it sent none): map input records and bytes, map output
+  // records; reduce input records, shuffled bytes, output records and bytes.
+  int64_t records_in = 0;
+  int64_t records_out = 0;
+  int64_t bytes_in = 0;
+  int64_t bytes_out = 0;
 };
 
 // A read-only view of one task, for the HTTP API.
@@ -115,9 +123,16 @@ struct TaskInfo {
   std::vector<AttemptInfo> history;  // oldest first, at most kAttemptHistory
 };
 
+// A finished job's tasks as the journal keeps them (proto JobHistory), and back.
+proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks);
+std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history);
+
 struct LostWorker {
   std::string id;
   std::string address;
+  std::string host;
+  uint32_t pid = 0;
+  int64_t registered_ms = 0;
   std::string reason;
   int64_t lost_ms = 0;
   uint64_t tasks_succeeded = 0;
@@ -141,12 +156,14 @@ struct SchedulerTotals {
 
 // A worker's registration (proto RegisterWorker, with the name the master gave its identity).
 struct WorkerRegistration {
-  std::string id;                // the master's name for the worker ("w3")
+  std::string id;                // the master's name for the worker (its --name, or host:port)
   uint64_t incarnation = 0;      // same id and incarnation = the same process reconnecting
   std::string address;           // its shuffle server, reachable by other hosts
   uint32_t slots = 1;
   std::vector<proto::HeldMapOutput> held;  // complete map outputs in its store
   std::vector<uint64_t> jobs_with_data;    // every job it holds any data of
+  std::string host;                        // for display
+  uint32_t pid = 0;
 };
 
 struct SchedulerOptions {
@@ -155,6 +172,10 @@ struct SchedulerOptions {
   // How long a lost worker's finished map outputs wait for it to come back before they run again
   // (counted while at least one worker is alive).
   int64_t recovery_grace_ms = 10000;
+  // Finished jobs kept (status, tasks and attempts): at most history_jobs of them, none that ended
+  // more than history_age_ms ago (0: no age limit). The oldest go first.
+  size_t history_jobs = 200;
+  int64_t history_age_ms = 7 * 24 * 3600 * 1000LL;
 };
 
 struct Effects {
@@ -162,6 +183,8 @@ struct Effects {
   std::vector<uint64_t> ended_jobs;
   std::vector<uint64_t> changed_jobs;
   std::vector<proto::TaskRecord> changed_tasks;
+  std::vector<proto::JobHistory> histories;   // finished jobs' tasks and attempts, to journal
+  std::vector<uint64_t> forgotten_jobs;       // finished jobs past the retention: drop from the journal
 };
 
 class Scheduler {
@@ -178,6 +201,9 @@ class Scheduler {
   void Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
                Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx);
   Status Kill(uint64_t job_id, int64_t now_ms, Effects* fx);
+  // Puts back a finished job's journaled tasks and attempts (after Restore of its status), so
+  // Tasks() shows them as they were. Ignored for an unknown or unfinished job.
+  void RestoreHistory(const proto::JobHistory& history);
 
   // A worker registered, or re-registered. Returns the jobs of its held outputs that are over (the
   // worker drops their data).
@@ -205,12 +231,13 @@ class Scheduler {
 
   Result<proto::JobStatus> JobStatus(uint64_t id) const;
   std::vector<proto::JobStatus> AllJobs() const;
-  std::vector<proto::WorkerInfo> Workers(int64_t now_ms) const;
+  // The live workers; with all, then the recently lost ones (lost = true), newest first.
+  std::vector<proto::WorkerInfo> Workers(int64_t now_ms, bool all = false) const;
 
   // Observability (read-only; none of it influences scheduling).
-  // The job's tasks, maps first: live for a running job, as they were at the end for one of the
-  // last kFinishedJobsWithTasks finished jobs, empty otherwise (queued, older, or finished before a
-  // master restart). NotFound for an unknown job.
+  // The job's tasks, maps first: live for a running job, as they were at the end for a finished
+  // one (empty when queued, or when its history was not journaled). NotFound for an unknown job
+  // (or one forgotten by the retention).
   Result<std::vector<TaskInfo>> Tasks(uint64_t job_id, int64_t now_ms) const;
   // Tasks by kind and state ("idle", "running", "done"; every pair, zeros too), over the unfinished
   // jobs, or over one job (nothing for a job that is not running).
@@ -283,6 +310,8 @@ class Scheduler {
     uint64_t failed = 0;
     int64_t registered_ms = 0;
     uint64_t incarnation = 0;
+    std::string host;
+    uint32_t pid = 0;
   };
 
   Status StartJob(Job& job, int64_t now_ms);
@@ -315,13 +344,16 @@ class Scheduler {
   void EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
                   const std::string& error = "");
   TaskInfo MakeTaskInfo(const Task& task, int64_t now_ms) const;
+  // Records and bytes in and out of a reported attempt, from its counters.
+  void RecordAttemptCounters(Task& task, const proto::TaskReport& r);
+  // Forgets the finished jobs beyond the retention (count and age).
+  void PruneHistory(int64_t now_ms, Effects* fx);
 
   SchedulerOptions options_;
   OutputCommitter committer_;
   int64_t live_since_ms_ = 0;                  // when the set of live workers last became non-empty
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   std::map<std::string, Worker> workers_;
-  std::deque<uint64_t> jobs_with_final_tasks_;  // finished jobs holding final_tasks, oldest first
   std::deque<LostWorker> lost_workers_;
   SchedulerTotals totals_;
 };

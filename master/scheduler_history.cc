@@ -134,7 +134,7 @@ int64_t Scheduler::WorkerRegisteredMs(const std::string& id) const {
   return it == workers_.end() ? 0 : it->second.registered_ms;
 }
 
-std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms) const {
+std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, bool all) const {
   std::vector<proto::WorkerInfo> out;
   for (auto& [id, w] : workers_) {
     proto::WorkerInfo i;
@@ -145,7 +145,154 @@ std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms) const {
     i.set_heartbeat_age_ms(now_ms - w.last_heartbeat_ms);
     i.set_tasks_succeeded(w.succeeded);
     i.set_tasks_failed(w.failed);
+    i.set_host(w.host);
+    i.set_pid(w.pid);
+    i.set_registered_ms(w.registered_ms);
     out.push_back(i);
+  }
+  if (!all) return out;
+  for (auto it = lost_workers_.rbegin(); it != lost_workers_.rend(); ++it) {
+    proto::WorkerInfo i;
+    i.set_worker_id(it->id);
+    i.set_shuffle_address(it->address);
+    i.set_host(it->host);
+    i.set_pid(it->pid);
+    i.set_registered_ms(it->registered_ms);
+    i.set_tasks_succeeded(it->tasks_succeeded);
+    i.set_tasks_failed(it->tasks_failed);
+    i.set_lost(true);
+    i.set_lost_reason(it->reason);
+    i.set_lost_ms(it->lost_ms);
+    out.push_back(i);
+  }
+  return out;
+}
+
+void Scheduler::RecordAttemptCounters(Task& task, const proto::TaskReport& r) {
+  AttemptInfo* h = History(task, r.attempt());
+  if (h == nullptr) return;
+  auto get = [&](const char* name) -> int64_t {
+    auto it = r.counters().find(name);
+    return it == r.counters().end() ? 0 : it->second;
+  };
+  if (task.kind == proto::TASK_MAP) {
+    h->records_in = get("map.input.records");
+    h->bytes_in = get("map.input.bytes");
+    h->records_out = get("map.output.records");
+    h->bytes_out = get("spill.bytes");
+  } else {
+    h->records_in = get("reduce.input.records");
+    h->bytes_in = get("shuffle.bytes");
+    h->records_out = get("reduce.output.records");
+    h->bytes_out = get("reduce.output.bytes");
+  }
+}
+
+void Scheduler::PruneHistory(int64_t now_ms, Effects* fx) {
+  std::vector<std::pair<int64_t, uint64_t>> finished;  // (end, id)
+  for (auto& [id, job] : jobs_) {
+    if (Finished(job.status)) finished.emplace_back(job.status.end_time_ms(), id);
+  }
+  bool too_old = options_.history_age_ms > 0 &&
+                 std::any_of(finished.begin(), finished.end(),
+                             [&](const auto& f) { return now_ms - f.first > options_.history_age_ms; });
+  if (finished.size() <= options_.history_jobs && !too_old) return;
+  std::sort(finished.begin(), finished.end());
+  size_t excess = finished.size() > options_.history_jobs ? finished.size() - options_.history_jobs : 0;
+  for (size_t i = 0; i < finished.size(); i++) {
+    auto [end_ms, id] = finished[i];
+    bool old = options_.history_age_ms > 0 && now_ms - end_ms > options_.history_age_ms;
+    if (i >= excess && !old) continue;
+    spdlog::info("job {} is forgotten ({})", id, old ? "past --history-age" : "beyond --history-jobs");
+    jobs_.erase(id);
+    fx->forgotten_jobs.push_back(id);
+  }
+}
+
+void Scheduler::RestoreHistory(const proto::JobHistory& history) {
+  auto it = jobs_.find(history.job_id());
+  if (it == jobs_.end() || !Finished(it->second.status)) return;
+  it->second.final_tasks = TaskInfosFromHistory(history);
+}
+
+namespace {
+
+AttemptOutcome OutcomeFromName(const std::string& name) {
+  for (AttemptOutcome o : {AttemptOutcome::kRunning, AttemptOutcome::kSucceeded, AttemptOutcome::kFailed,
+                           AttemptOutcome::kLost, AttemptOutcome::kSuperseded, AttemptOutcome::kKilled}) {
+    if (name == AttemptOutcomeName(o)) return o;
+  }
+  return AttemptOutcome::kKilled;
+}
+
+}  // namespace
+
+proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks) {
+  proto::JobHistory h;
+  h.set_job_id(job_id);
+  for (const TaskInfo& t : tasks) {
+    proto::TaskHistory* p = h.add_tasks();
+    p->set_kind(t.kind);
+    p->set_index(t.index);
+    p->set_state(t.state);
+    p->set_attempts(t.attempts);
+    p->set_failures(t.failures);
+    p->set_backups(t.backups);
+    p->set_worker(t.worker);
+    p->set_start_ms(t.start_ms);
+    p->set_duration_ms(t.duration_ms);
+    p->set_last_error(t.last_error);
+    if (t.kind == proto::TASK_MAP) *p->mutable_split() = t.split;
+    for (const AttemptInfo& a : t.history) {
+      proto::AttemptRecord* r = p->add_history();
+      r->set_attempt(a.attempt);
+      r->set_worker(a.worker);
+      r->set_start_ms(a.start_ms);
+      r->set_end_ms(a.end_ms);
+      r->set_outcome(AttemptOutcomeName(a.outcome));
+      r->set_backup(a.backup);
+      r->set_error(a.error);
+      r->set_records_in(a.records_in);
+      r->set_records_out(a.records_out);
+      r->set_bytes_in(a.bytes_in);
+      r->set_bytes_out(a.bytes_out);
+    }
+  }
+  return h;
+}
+
+std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history) {
+  std::vector<TaskInfo> out;
+  out.reserve(history.tasks_size());
+  for (const proto::TaskHistory& p : history.tasks()) {
+    TaskInfo t;
+    t.kind = p.kind();
+    t.index = p.index();
+    t.state = p.state();
+    t.attempts = p.attempts();
+    t.failures = p.failures();
+    t.backups = p.backups();
+    t.worker = p.worker();
+    t.start_ms = p.start_ms();
+    t.duration_ms = p.duration_ms();
+    t.last_error = p.last_error();
+    t.split = p.split();
+    for (const proto::AttemptRecord& r : p.history()) {
+      AttemptInfo a;
+      a.attempt = r.attempt();
+      a.worker = r.worker();
+      a.start_ms = r.start_ms();
+      a.end_ms = r.end_ms();
+      a.outcome = OutcomeFromName(r.outcome());
+      a.backup = r.backup();
+      a.error = r.error();
+      a.records_in = r.records_in();
+      a.records_out = r.records_out();
+      a.bytes_in = r.bytes_in();
+      a.bytes_out = r.bytes_out();
+      t.history.push_back(std::move(a));
+    }
+    out.push_back(std::move(t));
   }
   return out;
 }

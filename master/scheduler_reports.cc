@@ -64,6 +64,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     return;
   }
   auto w = workers_.find(worker_id);
+  RecordAttemptCounters(*task, r);
   Status failure = r.ok() ? Status::OK() : Status::Aborted(r.error());
   bool succeeded = false;
   if (r.ok() && task->state != TaskState::kDone) {

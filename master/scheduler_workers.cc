@@ -42,6 +42,8 @@ std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_
   w.slots = std::max<uint32_t>(1, reg.slots);
   w.last_heartbeat_ms = now_ms;
   w.incarnation = reg.incarnation;
+  w.host = reg.host;
+  w.pid = reg.pid;
   if (!returning) {
     w.registered_ms = now_ms;
     totals_.workers_registered++;
@@ -181,7 +183,8 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
                              Loss loss) {
   auto gone = workers_.find(id);
   if (gone == workers_.end()) return;
-  lost_workers_.push_back({id, gone->second.address, reason, now_ms, gone->second.succeeded, gone->second.failed});
+  const Worker& g = gone->second;
+  lost_workers_.push_back({id, g.address, g.host, g.pid, g.registered_ms, reason, now_ms, g.succeeded, g.failed});
   if (lost_workers_.size() > kLostWorkersKept) lost_workers_.pop_front();
   totals_.workers_lost++;
   workers_.erase(gone);
@@ -235,6 +238,7 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
 }
 
 void Scheduler::Tick(int64_t now_ms, Effects* fx) {
+  PruneHistory(now_ms, fx);
   if (!workers_.empty()) {
     for (auto& [job_id, job] : jobs_) {
       if (job.orphans == 0 || job.status.state() != proto::JOB_RUNNING) continue;

@@ -56,7 +56,7 @@ http=$(awk '$1 == "http" {print $2}' "$work/master/ADDRESS")
 
 slow='map.after_read=delay(400ms);reduce.after_fetch=delay(300ms)'
 start_worker() {  # NAME [FAILPOINTS]
-  MR_FAILPOINTS="$2" "$mr" worker --master "$rpc" --data-dir "$work/$1" --slots 2 --log-file "$work/$1.log" 2>/dev/null &
+  MR_FAILPOINTS="$2" "$mr" worker --master "$rpc" --name "$1" --data-dir "$work/$1" --slots 2 --log-file "$work/$1.log" 2>/dev/null &
   pids+=($!)
 }
 
@@ -95,7 +95,7 @@ if grep -h ":CONSOLE" "$work/chrome-shot.log" "$work/chrome-dom.log"; then
   echo "dashboard_screenshot: the page logged to the browser console (above)" >&2
   status=1
 fi
-for want in "Job 2 · wordcount" "<svg" "Timeline" "map 0" "reduce 0" "127.0.0.1" ">w1<" ">w2<" "Failed attempts" \
+for want in "Job 2 · wordcount" "<svg" "Timeline" "map 0" "reduce 0" "127.0.0.1" ">w1<" ">w2<" "Failed attempts" "Phases" \
             "map.input.bytes"; do
   if ! grep -qF "$want" "$work/dom.html"; then
     echo "dashboard_screenshot: the rendered page lacks '$want'" >&2

@@ -109,9 +109,9 @@ TEST_F(ObservabilityTest, ApiAndMetricsFollowARealJobWhileItRunsAndAfter) {
   ASSERT_FALSE(cluster.http_address().empty()) << "the master wrote no http line into ADDRESS";
   const std::string http = cluster.http_address();
   // Maps are slowed so the job can be watched; the first map on the first worker fails once.
-  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms);map.start=1*error"}).ok());
-  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());  // so this one is w1
-  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms)"}).ok());
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2", "--name", "w1"}, {"MR_FAILPOINTS=map.after_read=delay(200ms);map.start=1*error"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());  // the first to register
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2", "--name", "w2"}, {"MR_FAILPOINTS=map.after_read=delay(200ms)"}).ok());
   ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
 
   // Before any job.
@@ -425,6 +425,142 @@ TEST_F(ObservabilityTest, MrRunDrawsABarInATerminalAndLinesInAPipe) {
   EXPECT_GE(lines, 2) << piped.out;
   EXPECT_EQ(last_done, 20) << piped.out;
   EXPECT_LE(lines, 30) << "one line per change at most once a second, not one per poll:\n" << piped.out;
+}
+
+
+// ---------------------------------------------------------------- history, logs, worker names
+
+// `mr ARGS... --master ADDR`, which must succeed.
+std::string MrOk(const Cluster& cluster, std::vector<std::string> args) {
+  args.insert(args.end(), {"--master", cluster.master_address()});
+  CommandResult r = RunMr(args);
+  EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.out << r.err;
+  return r.out;
+}
+
+// The tasks of /api/jobs/ID with the fields that must survive a master restart.
+json TasksOf(const std::string& http, uint64_t id) { return GetJson(http, fmt::format("/api/jobs/{}", id))["tasks"]; }
+
+TEST_F(ObservabilityTest, HistoryAndLogsSurviveAMasterRestartAndTheRetentionDropsTheOldest) {
+  std::string input = tmp_ / "in.txt";
+  WriteFile(input, Text(64, 7));
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster({"--history-jobs", "2", "--allow-user-code"}).ok());
+  // alpha fails its first map attempt once; the other worker is named by its address.
+  ASSERT_TRUE(cluster.StartWorker({"--name", "alpha", "--slots", "2"}, {"MR_FAILPOINTS=map.start=1*error"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+
+  json workers = json::parse(MrOk(cluster, {"workers", "--json"}));
+  ASSERT_EQ(workers.size(), 2u);
+  std::string other;
+  for (const json& w : workers) {
+    EXPECT_FALSE(w["host"].get<std::string>().empty()) << w.dump();
+    EXPECT_GT(w["pid"].get<int>(), 0) << w.dump();
+    if (w["id"] != "alpha") other = w["id"];
+  }
+  EXPECT_EQ(other, workers[0]["id"] == "alpha" ? workers[1]["shuffle_address"] : workers[0]["shuffle_address"]);
+
+  MrOk(cluster, {"submit", "--mapper", "echo from-the-mapper >&2; cat", "--input", input, "--output",
+                 tmp_ / "out1", "--split-size", "16k", "--reducers", "2", "--wait"});
+  json before = TasksOf(cluster.http_address(), 1);
+  ASSERT_EQ(before.size(), 6u) << before.dump();
+  std::set<std::string> seen;
+  int failed = 0;
+  for (const json& t : before) {
+    for (const json& a : t["history"]) {
+      seen.insert(a["worker"]);
+      if (a["outcome"] == "failed") {
+        failed++;
+        EXPECT_EQ(a["worker"], "alpha");
+      }
+      if (a["outcome"] == "succeeded") EXPECT_GT(a["records_in"].get<int64_t>(), 0) << a.dump();
+    }
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_TRUE(seen.contains("alpha") && seen.contains(other)) << before.dump();
+  json job = GetJson(cluster.http_address(), "/api/jobs/1");
+  EXPECT_EQ(job["phases"]["map"]["tasks_done"], 4) << job["phases"].dump();
+  ASSERT_EQ(job["output_preview"]["lines"].size(), 10u) << job["output_preview"].dump();
+
+  std::string logs = MrOk(cluster, {"logs", "1", "--task", "map/0"});
+  EXPECT_NE(logs.find("from-the-mapper"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("job-1/m0/a"), std::string::npos) << logs;
+  std::string all_logs = MrOk(cluster, {"logs", "1"});
+  EXPECT_NE(all_logs.find("failed after"), std::string::npos) << "the failed attempt's log: " << all_logs;
+  EXPECT_NE(all_logs.find("map.start"), std::string::npos) << "the failed attempt's error: " << all_logs;
+
+  cluster.KillMaster();
+  ASSERT_TRUE(cluster.RestartMaster().ok());
+  EXPECT_EQ(TasksOf(cluster.http_address(), 1), before) << "the tasks changed across the restart";
+  EXPECT_EQ(MrOk(cluster, {"logs", "1", "--task", "map/0"}), logs);
+
+  // Two more jobs: with --history-jobs 2 the first is forgotten, journal and all.
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  for (int j = 2; j <= 3; j++) {
+    MrOk(cluster, {"submit", "--job", "wordcount", "--input", input, "--output", tmp_ / fmt::format("out{}", j),
+                   "--wait"});
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Http(cluster.http_address(), "/api/jobs/1").status != 404 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(50));
+  }
+  EXPECT_EQ(Http(cluster.http_address(), "/api/jobs/1").status, 404);
+  EXPECT_EQ(GetJson(cluster.http_address(), "/api/jobs")["jobs"].size(), 2u);
+  cluster.KillMaster();
+  ASSERT_TRUE(cluster.RestartMaster().ok());
+  EXPECT_EQ(Http(cluster.http_address(), "/api/jobs/1").status, 404) << "the forgotten job came back";
+  EXPECT_EQ(TasksOf(cluster.http_address(), 3).size(), 2u);
+
+  // A lost worker is listed with --all, under the same name.
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  cluster.SignalWorker(0, SIGKILL);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  json all;
+  while (std::chrono::steady_clock::now() < deadline) {
+    all = json::parse(MrOk(cluster, {"workers", "--all", "--json"}));
+    if (all.size() == 2 && all[1]["lost"] == true) break;
+    std::this_thread::sleep_for(Millis(50));
+  }
+  ASSERT_EQ(all.size(), 2u) << all.dump();
+  EXPECT_EQ(all[1]["id"], "alpha");
+  EXPECT_EQ(all[1]["lost"], true);
+  EXPECT_EQ(json::parse(MrOk(cluster, {"workers", "--json"})).size(), 1u);
+}
+
+
+// The dashboard in a real browser, after a job with a failed attempt and a straggler: the DOM
+// Chromium renders (scripts run) shows the tasks, the failure, the straggler and the output.
+TEST_F(ObservabilityTest, DashboardRendersTasksFailureAndStragglerInHeadlessChromium) {
+  if (RunCommand({"/bin/sh", "-c", "command -v chromium"}).exit_code != 0) GTEST_SKIP() << "chromium is not installed";
+  std::string input = tmp_ / "in";
+  fs::create_directories(input);
+  for (int i = 0; i < 4; i++) WriteFile(fmt::format("{}/part-{}.txt", input, i), Text(16, i));
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  // Four maps, one slot each: the slow worker's map is a straggler, the other's first map fails.
+  ASSERT_TRUE(cluster.StartWorker({"--name", "fast", "--slots", "1"}, {"MR_FAILPOINTS=map.start=1*error"}).ok());
+  ASSERT_TRUE(cluster.StartWorker({"--name", "slow", "--slots", "1"}, {"MR_FAILPOINTS=map.after_read=1*delay(2500ms)"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  MrOk(cluster, {"submit", "--job", "wordcount", "--input", input, "--output", tmp_ / "out", "--reducers", "1", "--wait"});
+  json job = GetJson(cluster.http_address(), "/api/jobs/1");
+  ASSERT_EQ(job["state"], "succeeded");
+  ASSERT_EQ(job["phases"]["map"]["stragglers"].size(), 1u) << job["phases"].dump();
+
+  std::string profile = tmp_ / "chrome";
+  CommandResult dom = RunCommand({"/usr/bin/env", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                                  "--disable-sync", "--user-data-dir=" + profile, "--window-size=1400,1000",
+                                  "--virtual-time-budget=3000", "--dump-dom",
+                                  "http://" + cluster.http_address() + "/#job=1"},
+                                 std::chrono::seconds(90));
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  for (const char* want : {"Job 1 · wordcount", "succeeded", "Phases", "Timeline", "<svg", "map 0", "map 3",
+                           "reduce 0", "Failed attempts", "failpoint map.start", ">fast<", ">slow<", "straggler m",
+                           "first lines", "heartbeat"}) {
+    EXPECT_NE(dom.out.find(want), std::string::npos) << "the rendered page lacks '" << want << "'";
+  }
 }
 
 }  // namespace

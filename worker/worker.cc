@@ -205,6 +205,7 @@ class Worker::Impl {
     rw->set_shuffle_address(AdvertisedAddress());
     rw->set_slots(opts_.slots);
     rw->set_identity(identity_.id);
+    rw->set_name(opts_.name);
     rw->set_incarnation(identity_.incarnation);
     char host[256] = {0};
     if (::gethostname(host, sizeof(host) - 1) == 0) rw->set_host(host);
@@ -330,8 +331,16 @@ class Worker::Impl {
     rep->set_kind(t.kind());
     rep->set_index(t.index());
     rep->set_attempt(t.attempt());
+    AttemptLog log;
     JobDefinition def{t.job_name(), JobArgs(t.args().begin(), t.args().end()), t.job_lib(), t.mapper(),
-                      t.reducer(), t.combiner()};
+                      t.reducer(), t.combiner(), &log};
+    if (t.kind() == proto::TASK_MAP) {
+      log.Line(fmt::format("{} started: {} bytes at {} of {}", AttemptName(t),
+                           t.split().length(), t.split().offset(), t.split().path()));
+    } else {
+      log.Line(fmt::format("{} started: {} map outputs to fetch, output {}", AttemptName(t),
+                           t.map_outputs_size(), t.output_dir()));
+    }
     Status status;
     CounterSet counters;
     auto job = MakeJob(def);
@@ -361,10 +370,17 @@ class Worker::Impl {
     if (status.ok()) {
       for (auto& [k, v] : counters.values()) (*rep->mutable_counters())[k] = v;
       spdlog::info("{} succeeded in {} ms", AttemptName(t), ms);
+      std::string summary;
+      for (auto& [k, v] : counters.values()) summary += fmt::format(" {}={}", k, v);
+      log.Line(fmt::format("{} succeeded in {} ms;{}", AttemptName(t), ms, summary));
     } else {
       rep->set_error(status.message());
       spdlog::warn("{} failed after {} ms: {}", AttemptName(t), ms, status.message());
+      log.Line(fmt::format("{} failed after {} ms: {}", AttemptName(t), ms, status.message()));
     }
+    rep->set_log(log.log());
+    rep->set_user_stderr(log.user_stderr());
+    rep->set_stderr_truncated(log.stderr_truncated());
     return e;
   }
 

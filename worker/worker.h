@@ -46,6 +46,8 @@ struct WorkerOptions {
   // The cluster token (DESIGN §6), for the master connection, the shuffle server and fetches; ""
   // = none, and then the shuffle server may only listen on loopback.
   std::string token;
+  // The name the master shows this worker by; "" = its shuffle address (host:port).
+  std::string name;
 };
 
 class Worker {
