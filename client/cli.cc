@@ -11,6 +11,7 @@
 #include "client/tera.h"
 #include "common/auth.h"
 #include "common/failpoint.h"
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "jobs/job.h"
 #include "master/master.h"
@@ -202,6 +203,7 @@ int RunCli(int argc, char** argv) {
     Status s = InitLogging("master", log_level, log_file);
     if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
+    spdlog::info("{}", FdLimitText());
     s = RunMaster(mo);
     if (!s.ok()) {
       spdlog::error("{}", s.message());
@@ -235,6 +237,7 @@ int RunCli(int argc, char** argv) {
     Status s = InitLogging("worker", log_level, log_file);
     if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
+    spdlog::info("{}", FdLimitText());
     s = RunWorker(wo);
     if (!s.ok()) {
       spdlog::error("{}", s.message());

@@ -352,7 +352,7 @@ void PrintCounters(const proto::JobStatus& s) {
 
 void PrintSummary(const proto::JobStatus& s, bool as_json) {
   if (as_json) {
-    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
+    std::printf("%s\n", JsonText(JobStatusJson(s, NowMs()), 2).c_str());
     return;
   }
   std::printf("job %lu %s in %s: %u maps, %u reduces, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
@@ -398,7 +398,7 @@ int CmdStatus(const ClientOptions& c, const std::string& job) {
   if (!reply.ok()) return code;
   const auto& s = reply->job_status().status();
   if (c.json) {
-    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
+    std::printf("%s\n", JsonText(JobStatusJson(s, NowMs()), 2).c_str());
     return kExitOk;
   }
   std::printf("job %lu (%s): %s\n", static_cast<unsigned long>(s.job_id()), s.spec().job().c_str(),
@@ -427,7 +427,7 @@ int CmdJobs(const ClientOptions& c) {
   if (c.json) {
     json arr = json::array();
     for (auto& s : reply->job_list().jobs()) arr.push_back(JobStatusJson(s, NowMs()));
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", JsonText(arr, 2).c_str());
     return kExitOk;
   }
   Table t({"ID", "JOB", "STATE", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT"}, "rllrrrrrl");
@@ -455,7 +455,7 @@ int CmdWorkers(const ClientOptions& c) {
                      {"running", w.running()}, {"heartbeat_age_ms", w.heartbeat_age_ms()},
                      {"tasks_succeeded", w.tasks_succeeded()}, {"tasks_failed", w.tasks_failed()}});
     }
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", JsonText(arr, 2).c_str());
     return kExitOk;
   }
   Table t({"ID", "SHUFFLE", "SLOTS", "RUNNING", "HEARTBEAT", "TASKS OK", "FAILED"}, "llrrrrr");

@@ -89,6 +89,7 @@ bool HelloGate::Handle(Channel& ch, ServerHandshake& hs, const proto::Envelope& 
   }
   if (hs.done()) {
     Forget(&ch);
+    ch.MarkAuthenticated();
     return true;
   }
   return false;

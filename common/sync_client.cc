@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <system_error>
+
 #include <boost/asio/connect.hpp>
 #include <fmt/format.h>
 
@@ -24,7 +26,12 @@ Status SyncClient::RunUntil(const bool& done, Millis timeout, const char* what) 
 Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, proto::Role role,
                                                         const std::string& token, Millis timeout,
                                                         uint32_t max_frame) {
-  std::unique_ptr<SyncClient> c(new SyncClient(max_frame));
+  std::unique_ptr<SyncClient> c;
+  try {
+    c.reset(new SyncClient(max_frame));  // its io_context needs descriptors (epoll, eventfd)
+  } catch (const std::system_error& e) {
+    return Status::Unavailable(fmt::format("cannot connect to {}: {}", addr.ToString(), e.what()));
+  }
   c->address_ = addr.ToString();
   error_code ec;
   tcp::resolver resolver(c->io_);
@@ -67,6 +74,8 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, pr
 
 Status SyncClient::Send(const proto::Envelope& msg, Millis timeout) {
   if (broken_) return Status::Unavailable("connection to " + address_ + " is closed");
+  // Refused here, with the field named, rather than sent for the peer to fail parsing.
+  MR_RETURN_IF_ERROR(CheckSendable(msg));
   std::string frame = EncodeFrame(msg);
   bool done = false;
   error_code ec;
