@@ -65,7 +65,9 @@ Result<proto::Envelope> Ask(const ClientOptions& c, const proto::Envelope& req, 
   auto reply = (*client)->Call(req, kCallTimeout);
   if (!reply.ok()) {
     Fail(reply.status().message());
-    *exit_code = reply.status().code() == Status::Code::kAborted ? kExitFailed : kExitUnreachable;
+    // Refused by the master (Aborted) or not sendable at all (InvalidArgument): the request failed.
+    const auto code = reply.status().code();
+    *exit_code = code == Status::Code::kAborted || code == Status::Code::kInvalidArgument ? kExitFailed : kExitUnreachable;
   }
   return reply;
 }

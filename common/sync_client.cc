@@ -2,7 +2,7 @@
 
 #include <sys/socket.h>
 
-#include <system_error>
+#include <exception>
 
 #include <boost/asio/connect.hpp>
 #include <fmt/format.h>
@@ -29,7 +29,7 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, pr
   std::unique_ptr<SyncClient> c;
   try {
     c.reset(new SyncClient(max_frame));  // its io_context needs descriptors (epoll, eventfd)
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) {  // boost::system::system_error, e.g. EMFILE
     return Status::Unavailable(fmt::format("cannot connect to {}: {}", addr.ToString(), e.what()));
   }
   c->address_ = addr.ToString();
