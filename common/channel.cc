@@ -29,9 +29,6 @@ std::chrono::milliseconds EnvMillis(const char* name, std::chrono::milliseconds 
   return end && *end == 0 && n >= 0 ? std::chrono::milliseconds(n) : def;
 }
 
-// Frames grow their buffer by at most this much, or by what they hold already, per step.
-constexpr size_t kFrameGrowth = 64u << 10;
-
 }  // namespace
 
 ChannelLimits ChannelLimits::Server() {
@@ -195,7 +192,7 @@ asio::awaitable<void> Channel::ReadLoop() {
     std::string body;
     size_t have = 0;
     while (have < len) {
-      size_t step = std::min<size_t>(len - have, std::max(have, kFrameGrowth));
+      size_t step = NextFrameStep(have, len);
       body.resize(have + step);
       ec = co_await ReadSome(body.data() + have, step, &n);
       have += n;
@@ -280,8 +277,8 @@ bool Listener::CloseOldestUnauthenticated(std::chrono::milliseconds min_age, con
   waiting_.pop_front();
   // Logged sparingly: a flood would otherwise flood the log too.
   if (evicted_++ % 100 == 0) {
-    spdlog::warn("port {}: {}: closing the oldest connection waiting for its hello ({}) ({} so far)", port_, why,
-                 ch->peer(), evicted_);
+    spdlog::warn("port {}: {} connections are waiting for their hello; closing the oldest ({}): {} ({} so far)",
+                 port_, waiting_.size() + 1, ch->peer(), why, evicted_);
   }
   ch->Close(why);
   return true;

@@ -15,6 +15,14 @@ namespace mr {
 constexpr uint32_t kProtocolVersion = 1;
 constexpr uint32_t kDefaultMaxFrame = 64u << 20;
 constexpr size_t kFrameHeaderSize = 4;
+// A reader grows a frame's buffer by at most this, or by what it holds already, per step, so a
+// header that declares a big frame costs only what actually arrives.
+constexpr size_t kFrameGrowthStep = 64u << 10;
+// The size of the next step when `have` of `len` bytes arrived.
+inline size_t NextFrameStep(size_t have, size_t len) {
+  size_t step = have > kFrameGrowthStep ? have : kFrameGrowthStep;
+  return len - have < step ? len - have : step;
+}
 
 // The frame for `msg`: header and body.
 std::string EncodeFrame(const proto::Envelope& msg);

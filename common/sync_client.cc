@@ -115,16 +115,21 @@ Result<proto::Envelope> SyncClient::Receive(Millis timeout) {
     broken_ = true;
     return Status::Protocol(fmt::format("frame of {} bytes from {} exceeds the limit", len, address_));
   }
-  std::string body(len, '\0');
-  done = false;
-  asio::async_read(socket_, asio::buffer(body), [&](const error_code& e, size_t) {
-    ec = e;
-    done = true;
-  });
-  MR_RETURN_IF_ERROR(RunUntil(done, left(), "reading from"));
-  if (ec) {
-    broken_ = true;
-    return Status::Unavailable(fmt::format("truncated frame from {}: {}", address_, ec.message()));
+  std::string body;  // grows as the bytes arrive (common/frame.h)
+  for (size_t have = 0; have < len;) {
+    const size_t step = NextFrameStep(have, len);
+    body.resize(have + step);
+    done = false;
+    asio::async_read(socket_, asio::buffer(body.data() + have, step), [&](const error_code& e, size_t) {
+      ec = e;
+      done = true;
+    });
+    MR_RETURN_IF_ERROR(RunUntil(done, left(), "reading from"));
+    if (ec) {
+      broken_ = true;
+      return Status::Unavailable(fmt::format("truncated frame from {}: {}", address_, ec.message()));
+    }
+    have += step;
   }
   auto msg = DecodeFrameBody(body);
   if (!msg.ok()) broken_ = true;
