@@ -175,6 +175,8 @@ TEST_F(HostileWireTest, StalledBigFramesCostWhatArrivedAndTimeOut) {
     std::this_thread::sleep_for(Millis(50));
   }
   EXPECT_LT(peak, before + (32u << 20)) << "before " << before << " peak " << peak;
+  RecordProperty("master_rss_before_bytes", std::to_string(before));
+  RecordProperty("master_rss_peak_bytes", std::to_string(peak));
   for (int fd : fds) {
     EXPECT_TRUE(ClosedByPeer(fd, std::chrono::seconds(15)));
     ::close(fd);
@@ -239,7 +241,8 @@ TEST_F(HostileWireTest, HandshakeBurstBeyondThePendingBudgetIsServedInOrder) {
     ASSERT_EQ(::poll(&p, 1, 10000), 1);
     MakeBlocking(fd);
     RawHandshake(fd, proto::ROLE_CLIENT);
-    if (!::testing::Test::HasFailure()) ok++;
+    if (HasFailure()) break;  // one evicted handshake is enough to know (each costs a 5 s read)
+    ok++;
   }
   EXPECT_EQ(ok, 300);
   for (int fd : fds) ::close(fd);
