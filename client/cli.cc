@@ -17,6 +17,7 @@
 #include "common/address.h"
 #include "common/auth.h"
 #include "common/failpoint.h"
+#include "common/fd_limit.h"
 #include "common/log.h"
 #include "jobs/job.h"
 #include "jobs/job_args.h"
@@ -78,6 +79,7 @@ int RunServer(const char* role, const Shared& shared, const std::function<Status
   Status s = InitLogging(role, shared.log_level, shared.log_file);
   if (s.ok()) s = ConfigureFailpointsFromEnv();
   if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
+  spdlog::info("{}", FdLimitText());
   s = run();
   if (!s.ok()) {
     spdlog::error("{}", s.message());

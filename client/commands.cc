@@ -61,7 +61,10 @@ std::optional<uint64_t> JobIdArgument(const std::string& text) {
 // A refusal (wrong token, unknown job, bad request) is the request's fault: 1; anything else means
 // the master could not be reached: 3.
 int ExitCodeOf(const Status& s) {
-  return s.code() == Status::Code::kAborted ? kExitFailed : kExitUnreachable;
+  // Refused by the master (Aborted), or a request that cannot be sent at all (InvalidArgument: e.g. an
+  // argument name that is not UTF-8): the request failed. Anything else: the master was not reached.
+  const auto code = s.code();
+  return code == Status::Code::kAborted || code == Status::Code::kInvalidArgument ? kExitFailed : kExitUnreachable;
 }
 
 // " --master H:P" when the client talks to another master than the default, for commands it prints.
@@ -394,7 +397,7 @@ void PrintCounters(const proto::JobStatus& s) {
 
 void PrintSummary(const proto::JobStatus& s, bool as_json) {
   if (as_json) {
-    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
+    std::printf("%s\n", JsonText(JobStatusJson(s, NowMs()), 2).c_str());
     return;
   }
   std::printf("job %lu %s in %s: %u maps, %u reduces, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
@@ -502,7 +505,7 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   if (!reply.ok()) return code;
   const auto& s = reply->job_status().status();
   if (c.json) {
-    std::printf("%s\n", JobStatusJson(s, NowMs()).dump(2).c_str());
+    std::printf("%s\n", JsonText(JobStatusJson(s, NowMs()), 2).c_str());
     return kExitOk;
   }
   std::printf("job %lu (%s): %s\n", static_cast<unsigned long>(s.job_id()), s.spec().job().c_str(),
@@ -533,7 +536,7 @@ int CmdJobs(const ClientOptions& c) {
   if (c.json) {
     json arr = json::array();
     for (auto& s : reply->job_list().jobs()) arr.push_back(JobStatusJson(s, NowMs()));
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", JsonText(arr, 2).c_str());
     return kExitOk;
   }
   Table t({"ID", "JOB", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT", "ARGS"},
@@ -568,7 +571,7 @@ int CmdWorkers(const ClientOptions& c, bool all) {
       }
       arr.push_back(std::move(j));
     }
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", JsonText(arr, 2).c_str());
     return kExitOk;
   }
   Table t({"ID", "HOST", "PID", "SHUFFLE", "SLOTS", "RUNNING", "HEARTBEAT", "TASKS OK", "FAILED"}, "lllrrrrrr");

@@ -1,7 +1,11 @@
 #include "common/acceptor.h"
 
 #include <fmt/format.h>
+
+#include <cerrno>
 #include <string>
+
+#include "common/log.h"
 
 namespace mr {
 
@@ -24,12 +28,27 @@ Result<tcp::acceptor> Listen(asio::io_context& io, const HostPort& addr) {
   return acceptor;
 }
 
-asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> on_socket) {
+asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> on_socket,
+                                 AcceptOptions options) {
+  std::chrono::steady_clock::time_point last_log{};
+  uint64_t errors = 0;
   while (acceptor.is_open()) {
+    if (options.wait_for_room) co_await options.wait_for_room();
+    if (!acceptor.is_open()) co_return;
     error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      ++errors;
+      const bool out_of_fds = ec.value() == EMFILE || ec.value() == ENFILE;
+      if (out_of_fds && options.free_descriptor && options.free_descriptor()) continue;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_log >= std::chrono::seconds(1)) {
+        last_log = now;
+        error_code ignored;
+        spdlog::warn("accepting on port {}: {}; retrying in {} ms ({} errors so far)",
+                     acceptor.local_endpoint(ignored).port(), ec.message(), kAcceptBackoff.count(), errors);
+      }
       asio::steady_timer t(acceptor.get_executor(), kAcceptBackoff);
       co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;

@@ -24,8 +24,17 @@ inline constexpr std::chrono::milliseconds kAcceptBackoff{50};
 // cannot be bound.
 Result<tcp::acceptor> Listen(asio::io_context& io, const HostPort& addr);
 
-// Accepts connections and hands each socket to on_socket until the acceptor is closed. Other
-// errors back off for kAcceptBackoff and retry.
-asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> on_socket);
+struct AcceptOptions {
+  // Awaited before each accept: a server over its connection budget waits here for room.
+  std::function<asio::awaitable<void>()> wait_for_room;
+  // Out of file descriptors (EMFILE, ENFILE): frees one if it can (true: accept again at once).
+  std::function<bool()> free_descriptor;
+};
+
+// Accepts connections and hands each socket to on_socket until the acceptor is closed. Out of
+// descriptors, it asks free_descriptor; other errors, and that one when nothing could be freed,
+// back off for kAcceptBackoff and retry (logged at most once a second): the server keeps serving.
+asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> on_socket,
+                                 AcceptOptions options = {});
 
 }  // namespace mr

@@ -4,9 +4,13 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "common/acceptor.h"
+#include "common/fd_limit.h"
+#include "common/log.h"
 
 namespace mr {
 namespace {
@@ -17,10 +21,35 @@ std::string HostText(const asio::ip::address& a) {
   return a.to_string();
 }
 
+std::chrono::milliseconds EnvMillis(const char* name, std::chrono::milliseconds def) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return def;
+  char* end = nullptr;
+  long long n = std::strtoll(v, &end, 10);
+  return end && *end == 0 && n >= 0 ? std::chrono::milliseconds(n) : def;
+}
+
 }  // namespace
 
-Channel::Channel(tcp::socket socket, uint32_t max_frame)
-    : socket_(std::move(socket)), wake_writer_(socket_.get_executor()), max_frame_(max_frame) {
+ChannelLimits ChannelLimits::Server() {
+  ChannelLimits l;
+  l.frame_timeout = EnvMillis("MR_FRAME_TIMEOUT_MS", l.frame_timeout);
+  l.idle_timeout = EnvMillis("MR_IDLE_TIMEOUT_MS", std::chrono::minutes(5));
+  return l;
+}
+
+ChannelLimits ChannelLimits::Client() {
+  ChannelLimits l;
+  l.unauthenticated_max_frame = l.max_frame;
+  l.frame_timeout = EnvMillis("MR_FRAME_TIMEOUT_MS", l.frame_timeout);
+  return l;
+}
+
+Channel::Channel(tcp::socket socket, ChannelLimits limits)
+    : socket_(std::move(socket)),
+      wake_writer_(socket_.get_executor()),
+      watchdog_(socket_.get_executor()),
+      limits_(limits) {
   error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? "?" : HostPort{HostText(ep.address()), ep.port()}.ToString();
@@ -36,6 +65,56 @@ void Channel::Start(MessageFn on_message, CloseFn on_close) {
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self] { return self->ReadLoop(); }, asio::detached);
   asio::co_spawn(socket_.get_executor(), [self] { return self->WriteLoop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self] { return self->Watchdog(); }, asio::detached);
+}
+
+void Channel::MarkAuthenticated() {
+  if (authenticated_) return;
+  authenticated_ = true;
+  if (!in_frame_) SetTimeout(limits_.idle_timeout, "idle");
+}
+
+void Channel::SetTimeout(std::chrono::milliseconds timeout, const char* what) {
+  timeout_ = timeout;
+  timeout_what_ = what;
+  last_progress_ = std::chrono::steady_clock::now();
+  // The watchdog sleeps until the old deadline; wake it when the new one comes sooner.
+  if (timeout.count() > 0 && last_progress_ + timeout < watchdog_.expiry()) watchdog_.cancel();
+}
+
+asio::awaitable<void> Channel::Watchdog() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (timeout_.count() > 0 && now - last_progress_ >= timeout_) {
+      Close(std::string(timeout_what_) == "idle"
+                ? fmt::format("idle for {} ms", timeout_.count())
+                : fmt::format("{} stalled for {} ms", timeout_what_, timeout_.count()));
+      co_return;
+    }
+    watchdog_.expires_at(timeout_.count() > 0 ? last_progress_ + timeout_
+                                              : asio::steady_timer::time_point::max());
+    error_code ec;
+    co_await watchdog_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<error_code> Channel::ReadSome(char* data, size_t size, size_t* got) {
+  *got = 0;
+  while (*got < size) {
+    error_code ec;
+    size_t n = co_await socket_.async_read_some(asio::buffer(data + *got, size - *got),
+                                                asio::redirect_error(asio::use_awaitable, ec));
+    *got += n;
+    if (ec) co_return ec;
+    if (!in_frame_) {
+      in_frame_ = true;
+      SetTimeout(limits_.frame_timeout, "frame");
+    } else {
+      last_progress_ = std::chrono::steady_clock::now();
+    }
+  }
+  co_return error_code{};
 }
 
 void Channel::SetUserTimeout(std::chrono::milliseconds timeout) {
@@ -43,7 +122,16 @@ void Channel::SetUserTimeout(std::chrono::milliseconds timeout) {
   ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
 }
 
-void Channel::Send(const proto::Envelope& msg) { Send(EncodeFrame(msg)); }
+void Channel::Send(const proto::Envelope& msg) {
+  if (Status st = CheckSendable(msg); !st.ok()) {
+    spdlog::warn("sending {} to {} with invalid UTF-8 replaced: {}", MessageName(msg), peer_, st.message());
+    proto::Envelope fixed = msg;
+    MakeSendable(&fixed);
+    Send(EncodeFrame(fixed));
+    return;
+  }
+  Send(EncodeFrame(msg));
+}
 
 void Channel::Send(std::string frame) {
   if (closed_ || close_after_flush_) return;
@@ -59,6 +147,7 @@ void Channel::Close(const std::string& reason) {
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   wake_writer_.cancel();
+  watchdog_.cancel();
   // The queue is left alone: a write of its front may still be completing. It goes with the
   // channel.
   // The callbacks run later, never inside the caller's frame, and are dropped after that so that
@@ -81,32 +170,47 @@ void Channel::CloseAfterFlush(const std::string& reason) {
 asio::awaitable<void> Channel::ReadLoop() {
   auto self = shared_from_this();
   char header[kFrameHeaderSize];
-  std::string body;
+  SetTimeout(authenticated_ ? limits_.idle_timeout : std::chrono::milliseconds(0), "idle");
   while (!closed_) {
-    error_code ec;
-    size_t n = co_await asio::async_read(socket_, asio::buffer(header, kFrameHeaderSize),
-                                         asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = 0;
+    error_code ec = co_await ReadSome(header, kFrameHeaderSize, &n);
     if (ec) {
       if (ec == asio::error::eof && n == 0) Close("peer closed the connection");
       else if (ec == asio::error::eof) Close("truncated frame header");
       else Close(ec.message());
       co_return;
     }
-    uint32_t len = DecodeFrameLength(header);
-    if (len > max_frame_) {
-      Close(fmt::format("frame of {} bytes exceeds the limit of {} bytes", len, max_frame_));
+    const uint32_t len = DecodeFrameLength(header);
+    const uint32_t limit = authenticated_ ? limits_.max_frame : limits_.unauthenticated_max_frame;
+    if (len > limit) {
+      Close(fmt::format("frame of {} bytes exceeds the limit of {} bytes{}", len, limit,
+                        authenticated_ ? "" : " before authentication"));
       co_return;
     }
-    body.resize(len);
-    co_await asio::async_read(socket_, asio::buffer(body),
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      Close(fmt::format("truncated frame ({} of {} bytes): {}", body.size(), len, ec.message()));
-      co_return;
+    // The buffer grows with what arrived: a peer that declares a big frame and stalls holds only
+    // what it sent (at most twice that), until the frame timeout closes it.
+    std::string body;
+    size_t have = 0;
+    while (have < len) {
+      size_t step = NextFrameStep(have, len);
+      body.resize(have + step);
+      ec = co_await ReadSome(body.data() + have, step, &n);
+      have += n;
+      if (ec) {
+        Close(fmt::format("truncated frame ({} of {} bytes): {}", have, len, ec.message()));
+        co_return;
+      }
     }
+    in_frame_ = false;
+    SetTimeout(authenticated_ ? limits_.idle_timeout : std::chrono::milliseconds(0), "idle");
     auto msg = DecodeFrameBody(body);
+    body = std::string();
     if (!msg.ok()) {
-      Close(msg.status().message());
+      // Tell the peer why before closing: a client then prints the reason, not "closed".
+      proto::Envelope error;
+      error.mutable_error()->set_message(msg.status().message());
+      Send(error);
+      CloseAfterFlush(msg.status().message());
       co_return;
     }
     if (closed_ || close_after_flush_) co_return;
@@ -140,28 +244,76 @@ asio::awaitable<void> Channel::WriteLoop() {
   }
 }
 
-Listener::Listener(tcp::acceptor acceptor, uint32_t max_frame)
-    : acceptor_(std::move(acceptor)), max_frame_(max_frame) {
+Listener::Listener(tcp::acceptor acceptor, ChannelLimits limits)
+    : acceptor_(std::move(acceptor)), limits_(limits) {
   auto ep = acceptor_.local_endpoint();
   host_ = ep.address().to_string();
   port_ = ep.port();
+  const char* env = std::getenv("MR_MAX_PENDING_CONNECTIONS");
+  long long configured = env && *env ? std::atoll(env) : 1024;
+  if (configured <= 0) configured = 1024;
+  max_unauthenticated_ = std::clamp<size_t>(SoftFdLimit() / 4, 16, static_cast<size_t>(configured));
 }
 
 Result<std::shared_ptr<Listener>> Listener::Bind(asio::io_context& io, const HostPort& addr,
-                                                 uint32_t max_frame) {
+                                                 ChannelLimits limits) {
   auto acceptor = Listen(io, addr);
   if (!acceptor.ok()) return acceptor.status();
-  return std::shared_ptr<Listener>(new Listener(std::move(*acceptor), max_frame));
+  return std::shared_ptr<Listener>(new Listener(std::move(*acceptor), limits));
+}
+
+size_t Listener::unauthenticated() {
+  std::erase_if(waiting_, [](const Waiting& w) {
+    auto ch = w.channel.lock();
+    return !ch || ch->closed() || ch->authenticated();
+  });
+  return waiting_.size();
+}
+
+bool Listener::CloseOldestUnauthenticated(std::chrono::milliseconds min_age, const char* why) {
+  if (unauthenticated() == 0) return false;
+  if (std::chrono::steady_clock::now() - waiting_.front().since < min_age) return false;
+  auto ch = waiting_.front().channel.lock();
+  waiting_.pop_front();
+  // Logged sparingly: a flood would otherwise flood the log too.
+  if (evicted_++ % 100 == 0) {
+    spdlog::warn("port {}: {} connections are waiting for their hello; closing the oldest ({}): {} ({} so far)",
+                 port_, waiting_.size() + 1, ch->peer(), why, evicted_);
+  }
+  ch->Close(why);
+  return true;
 }
 
 void Listener::Start(AcceptFn on_accept) {
   on_accept_ = std::move(on_accept);
   auto self = shared_from_this();
-  asio::co_spawn(acceptor_.get_executor(),
-                 AcceptLoop(acceptor_, [self](tcp::socket socket) {
-                   self->on_accept_(std::make_shared<Channel>(std::move(socket), self->max_frame_));
-                 }),
-                 asio::detached);
+  asio::co_spawn(acceptor_.get_executor(), [self] { return self->Run(); }, asio::detached);
+}
+
+asio::awaitable<void> Listener::Run() {
+  auto self = shared_from_this();
+  AcceptOptions options;
+  options.wait_for_room = [this]() -> asio::awaitable<void> {
+    asio::steady_timer pause(acceptor_.get_executor());
+    while (acceptor_.is_open() && unauthenticated() >= max_unauthenticated_ &&
+           !CloseOldestUnauthenticated(kHelloGrace, "too many connections without a hello")) {
+      // Room comes when a waiting connection authenticates, closes, or has waited kHelloGrace.
+      pause.expires_after(std::chrono::milliseconds(10));
+      error_code ec;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  };
+  options.free_descriptor = [this] {
+    return CloseOldestUnauthenticated(kFdGrace, "out of file descriptors");
+  };
+  co_await AcceptLoop(
+      acceptor_,
+      [this](tcp::socket socket) {
+        auto ch = std::make_shared<Channel>(std::move(socket), limits_);
+        waiting_.push_back({ch, std::chrono::steady_clock::now()});
+        on_accept_(ch);
+      },
+      std::move(options));
 }
 
 void Listener::Stop() {

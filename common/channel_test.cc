@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "common/acceptor.h"
 #include "common/address.h"
 #include "common/auth.h"
 #include "common/handshake.h"
@@ -24,11 +25,19 @@ namespace {
 
 using Millis = std::chrono::milliseconds;
 
+ChannelLimits SmallFrames(uint32_t max_frame) {
+  ChannelLimits limits = ChannelLimits::Server();
+  limits.max_frame = limits.unauthenticated_max_frame = max_frame;
+  return limits;
+}
+
 // An echo server: answers a hello, then sends every message back.
 class EchoServer {
  public:
-  explicit EchoServer(uint32_t max_frame = 1024, std::string token = "") : token_(std::move(token)) {
-    auto l = Listener::Bind(io_, {"127.0.0.1", 0}, max_frame);
+  explicit EchoServer(uint32_t max_frame = 1024, std::string token = "")
+      : EchoServer(SmallFrames(max_frame), std::move(token)) {}
+  explicit EchoServer(ChannelLimits limits, std::string token = "") : token_(std::move(token)) {
+    auto l = Listener::Bind(io_, {"127.0.0.1", 0}, limits);
     EXPECT_TRUE(l.ok());
     listener_ = *l;
     listener_->Start([this](std::shared_ptr<Channel> ch) {
@@ -41,6 +50,7 @@ class EchoServer {
               Status st = hs->OnMessage(m, &reply);
               raw->Send(reply);
               if (!st.ok()) raw->CloseAfterFlush(st.message());
+              if (hs->done()) raw->MarkAuthenticated();
               return;
             }
             raw->Send(m);
@@ -297,6 +307,130 @@ TEST(ChannelTest, ConnectToClosedPortFailsClearly) {
   }
   auto c = SyncClient::Connect({"127.0.0.1", port}, proto::ROLE_CLIENT, "", Millis(2000));
   EXPECT_FALSE(c.ok());
+}
+
+TEST(FrameTest, OnlyValidUtf8GoesIntoStringFields) {
+  proto::Envelope e;
+  auto* spec = e.mutable_submit_job()->mutable_spec();
+  spec->add_inputs("/in/caf\xe9");   // bytes: anything goes
+  (*spec->mutable_args())["pattern"] = "\xff\xfe";
+  EXPECT_TRUE(CheckSendable(e).ok());
+  (*spec->mutable_args())["ke\xffy"] = "1";
+  Status st = CheckSendable(e);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("JobSpec.args key \"ke\\xffy\" is not valid UTF-8"), std::string::npos) << st.message();
+  EXPECT_EQ(MakeSendable(&e), 1);
+  EXPECT_TRUE(CheckSendable(e).ok());
+  EXPECT_EQ(e.submit_job().spec().args().count("ke\xEF\xBF\xBDy"), 1u);
+  EXPECT_EQ(e.submit_job().spec().args().at("pattern"), "\xff\xfe");  // values untouched
+  EXPECT_EQ(e.submit_job().spec().inputs(0), "/in/caf\xe9");
+  EXPECT_EQ(ValidUtf8("a\xc3\xa9\xe9z"), "a\xc3\xa9\xEF\xBF\xBDz");
+  // What a parser makes of it: a string field holding invalid UTF-8 fails to parse, so the check
+  // above is what keeps a peer from dropping the connection.
+  proto::Envelope bad;
+  (*bad.mutable_task_report()->mutable_counters())["n\xff"] = 1;
+  std::string frame = EncodeFrame(bad);
+  EXPECT_FALSE(DecodeFrameBody(frame.substr(kFrameHeaderSize)).ok());
+}
+
+// Bytes fields carry any bytes end to end; an unparsable frame is answered with an ErrorReply
+// naming it before the connection closes; a message the server sends with an invalid key arrives
+// with it replaced.
+TEST(ChannelTest, NonUtf8BytesTravelAndUnparsableFramesAreAnswered) {
+  EchoServer server;
+  int fd = RawConnect(server.port(), Millis(5000));
+  RawHandshake(fd, proto::ROLE_CLIENT);
+  proto::Envelope m;
+  m.mutable_task_report()->set_error("mapper failed: \xff\xfe\x80");
+  SendAll(fd, EncodeFrame(m));
+  auto echo = ReadFrame(fd);
+  ASSERT_TRUE(echo.ok()) << echo.status().ToString();
+  EXPECT_EQ(echo->task_report().error(), "mapper failed: \xff\xfe\x80");
+  proto::Envelope bad;
+  (*bad.mutable_task_report()->mutable_counters())["n\xff"] = 1;
+  SendAll(fd, EncodeFrame(bad));
+  auto answer = ReadFrame(fd);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  ASSERT_TRUE(answer->has_error());
+  EXPECT_EQ(answer->error().message(), "unparsable frame");
+  EXPECT_TRUE(ClosedByPeer(fd));
+  ::close(fd);
+
+  asio::io_context io;
+  auto acceptor = Listen(io, {"127.0.0.1", 0});
+  ASSERT_TRUE(acceptor.ok());
+  int raw = RawConnect(acceptor->local_endpoint().port(), Millis(5000));
+  auto ch = std::make_shared<Channel>(acceptor->accept());
+  ch->Start([](proto::Envelope&) {}, [](const std::string&) {});
+  ch->Send(bad);
+  io.run_for(Millis(200));
+  auto got = ReadFrame(raw);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->task_report().counters().count("n\xEF\xBF\xBD"), 1u);
+  ch->Close("done");
+  io.run_for(Millis(50));
+  ::close(raw);
+}
+
+// Before the hello exchange a frame may be small; after it, a frame's buffer grows only as its
+// bytes arrive, and a frame that stops arriving is closed after frame_timeout.
+TEST(ChannelTest, BigFramesWaitForAuthenticationAndStalledFramesTimeOut) {
+  ChannelLimits limits = ChannelLimits::Server();
+  limits.frame_timeout = Millis(300);
+  EchoServer server(limits);
+  int early = RawConnect(server.port());
+  std::string header;
+  PutFixed32BE(&header, 64u << 20);
+  SendAll(early, header);
+  EXPECT_TRUE(ClosedByPeer(early));
+  ::close(early);
+  auto reasons = server.WaitForCloses(1);
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_NE(reasons[0].find("before authentication"), std::string::npos) << reasons[0];
+
+  int fd = RawConnect(server.port(), Millis(5000));
+  RawHandshake(fd, proto::ROLE_CLIENT);
+  SendAll(fd, header + std::string(1000, 'x'));  // 64 MiB announced, 1000 bytes sent, then silence
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ClosedByPeer(fd, std::chrono::seconds(10)));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, Millis(250));
+  ::close(fd);
+  reasons = server.WaitForCloses(2);
+  ASSERT_EQ(reasons.size(), 2u);
+  EXPECT_EQ(reasons[1], "frame stalled for 300 ms");
+
+  // A half-sent header stalls the same way.
+  int half = RawConnect(server.port(), Millis(5000));
+  RawHandshake(half, proto::ROLE_CLIENT);
+  SendAll(half, header.substr(0, 2));
+  EXPECT_TRUE(ClosedByPeer(half));
+  ::close(half);
+  EXPECT_EQ(server.WaitForCloses(3).back(), "frame stalled for 300 ms");
+  ExpectServing(server.port());
+}
+
+TEST(ChannelTest, IdleAuthenticatedConnectionsAreReaped) {
+  ChannelLimits limits = SmallFrames(1024);
+  limits.idle_timeout = Millis(400);
+  EchoServer server(limits);
+  int idle = RawConnect(server.port(), Millis(5000));
+  RawHandshake(idle, proto::ROLE_CLIENT);
+  EXPECT_TRUE(ClosedByPeer(idle, std::chrono::seconds(10)));
+  ::close(idle);
+  EXPECT_EQ(server.WaitForCloses(1).at(0), "idle for 400 ms");
+  // A connection that keeps talking is never idle, however long it lives.
+  int busy = RawConnect(server.port(), Millis(5000));
+  RawHandshake(busy, proto::ROLE_CLIENT);
+  proto::Envelope ping;
+  ping.mutable_get_job()->set_job_id(7);
+  for (int i = 0; i < 10; i++) {
+    SendAll(busy, EncodeFrame(ping));
+    auto echo = ReadFrame(busy);
+    ASSERT_TRUE(echo.ok()) << "round " << i << ": " << echo.status().ToString();
+    std::this_thread::sleep_for(Millis(100));
+  }
+  ::close(busy);
 }
 
 }  // namespace

@@ -97,6 +97,7 @@ void HelloGate::OnMessage(Channel& ch, Connection& c, proto::Envelope& m) {
   }
   if (!c.hs.done()) return;
   Forget(&ch);
+  ch.MarkAuthenticated();
   c.handlers = on_ready_(ch.shared_from_this(), c.hs.role());
   c.ready = true;
 }

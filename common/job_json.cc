@@ -52,4 +52,8 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   return j;
 }
 
+std::string JsonText(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace mr

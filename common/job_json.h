@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "mr.pb.h"
@@ -15,5 +16,9 @@ namespace mr {
 // input_bytes_per_s, counters, failed_attempts ({kind, index, attempt, worker, error, time_ms,
 // lost}).
 nlohmann::json JobStatusJson(const proto::JobStatus& s, int64_t now_ms);
+
+// The text of `j` (indent < 0: one line). Strings hold bytes from the wire (paths, error texts) that
+// need not be UTF-8: each invalid byte becomes U+FFFD, so the text is always valid JSON.
+std::string JsonText(const nlohmann::json& j, int indent = -1);
 
 }  // namespace mr

@@ -11,7 +11,10 @@
 
 #include <cerrno>
 
+#include <fstream>
+
 #include "common/frame.h"
+#include "common/handshake.h"
 
 namespace mr {
 namespace {
@@ -103,6 +106,28 @@ std::string ReadToEnd(int fd, bool* closed) {
     }
     out.append(buf, n);
   }
+}
+
+void RawHandshake(int fd, proto::Role role, const std::string& token) {
+  ClientHandshake hs(token, role);
+  SendAll(fd, EncodeFrame(hs.Hello()));
+  auto challenge = ReadFrame(fd);
+  ASSERT_TRUE(challenge.ok()) << challenge.status().ToString();
+  auto response = hs.OnChallenge(*challenge);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  SendAll(fd, EncodeFrame(*response));
+  auto reply = ReadFrame(fd);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_TRUE(hs.OnReply(*reply).ok());
+}
+
+uint64_t ResidentBytes(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // "VmRSS:  1234 kB"
+  }
+  return 0;
 }
 
 }  // namespace mr

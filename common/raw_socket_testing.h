@@ -32,5 +32,10 @@ Result<proto::Envelope> ReadFrame(int fd);
 bool ClosedByPeer(int fd, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // Everything until the peer closes or a read times out; *closed says which.
 std::string ReadToEnd(int fd, bool* closed = nullptr);
+// Completes the hello exchange (common/handshake.h) as `role` with `token` ("" for none); fails the
+// test if the server does not accept.
+void RawHandshake(int fd, proto::Role role, const std::string& token = "");
+// The resident memory of process `pid` in bytes (VmRSS in /proc/PID/status); 0 if unknown.
+uint64_t ResidentBytes(int pid);
 
 }  // namespace mr

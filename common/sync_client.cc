@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <exception>
+
 #include <boost/asio/connect.hpp>
 #include <fmt/format.h>
 
@@ -24,7 +26,12 @@ Status SyncClient::RunUntil(const bool& done, Millis timeout, const char* what) 
 Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, proto::Role role,
                                                         const std::string& token, Millis timeout,
                                                         uint32_t max_frame) {
-  std::unique_ptr<SyncClient> c(new SyncClient(max_frame));
+  std::unique_ptr<SyncClient> c;
+  try {
+    c.reset(new SyncClient(max_frame));  // its io_context needs descriptors (epoll, eventfd)
+  } catch (const std::exception& e) {  // boost::system::system_error, e.g. EMFILE
+    return Status::Unavailable(fmt::format("cannot connect to {}: {}", addr.ToString(), e.what()));
+  }
   c->address_ = addr.ToString();
   error_code ec;
   tcp::resolver resolver(c->io_);
@@ -67,6 +74,8 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, pr
 
 Status SyncClient::Send(const proto::Envelope& msg, Millis timeout) {
   if (broken_) return Status::Unavailable("connection to " + address_ + " is closed");
+  // Refused here, with the field named, rather than sent for the peer to fail parsing.
+  MR_RETURN_IF_ERROR(CheckSendable(msg));
   std::string frame = EncodeFrame(msg);
   bool done = false;
   error_code ec;
@@ -112,16 +121,21 @@ Result<proto::Envelope> SyncClient::Receive(Millis timeout) {
     broken_ = true;
     return Status::Protocol(fmt::format("frame of {} bytes from {} exceeds the limit", len, address_));
   }
-  std::string body(len, '\0');
-  done = false;
-  asio::async_read(socket_, asio::buffer(body), [&](const error_code& e, size_t) {
-    ec = e;
-    done = true;
-  });
-  MR_RETURN_IF_ERROR(RunUntil(done, left(), "reading from"));
-  if (ec) {
-    broken_ = true;
-    return Status::Unavailable(fmt::format("truncated frame from {}: {}", address_, ec.message()));
+  std::string body;  // grows as the bytes arrive (common/frame.h)
+  for (size_t have = 0; have < len;) {
+    const size_t step = NextFrameStep(have, len);
+    body.resize(have + step);
+    done = false;
+    asio::async_read(socket_, asio::buffer(body.data() + have, step), [&](const error_code& e, size_t) {
+      ec = e;
+      done = true;
+    });
+    MR_RETURN_IF_ERROR(RunUntil(done, left(), "reading from"));
+    if (ec) {
+      broken_ = true;
+      return Status::Unavailable(fmt::format("truncated frame from {}: {}", address_, ec.message()));
+    }
+    have += step;
   }
   auto msg = DecodeFrameBody(body);
   if (!msg.ok()) broken_ = true;

@@ -23,7 +23,7 @@ HttpResponse Json(const json& j, unsigned status = 200) {
   r.status = status;
   r.content_type = "application/json";
   // Invalid UTF-8 in user-supplied text (paths, errors) is replaced rather than failing the page.
-  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  r.body = JsonText(j) + "\n";
   return r;
 }
 

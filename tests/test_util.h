@@ -81,6 +81,7 @@ class Cluster {
   // Waits until the master lists `n` live workers.
   Status WaitForWorkers(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   const std::string& master_address() const { return master_address_; }
+  pid_t master_pid() const { return master_; }  // -1 when not running
   // The master's dashboard/API/metrics address (the "http" line of its ADDRESS file). The master
   // gets --http 127.0.0.1:0 unless its flags name another.
   const std::string& http_address() const { return http_address_; }
