@@ -44,13 +44,15 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
 void Scheduler::BuildTasks(Job& job) {
   job.maps.clear();
   job.reduces.clear();
+  job.maps.reserve(job.plan.splits_size());
   for (int i = 0; i < job.plan.splits_size(); i++) {
     Task t;
     t.kind = proto::TASK_MAP;
     t.index = static_cast<uint32_t>(i);
-    t.split = job.plan.splits(i);
+    t.split = std::move(*job.plan.mutable_splits(i));
     job.maps.push_back(std::move(t));
   }
+  job.plan.Clear();  // the splits now live in the tasks (and in the journal, for a restart)
   for (uint32_t i = 0; i < job.status.spec().reducers(); i++) {
     Task t;
     t.kind = proto::TASK_REDUCE;

@@ -106,6 +106,14 @@ struct AttemptInfo {
   std::string error;
 };
 
+// A task's newest attempts, oldest first, at most kAttemptHistory. A vector trimmed at the front:
+// an empty one costs no allocation (a std::deque allocates ~600 bytes at once, which for 200,000
+// tasks was most of the master's memory).
+class AttemptHistory : public std::vector<AttemptInfo> {
+ public:
+  void pop_front() { erase(begin()); }
+};
+
 // A read-only view of one task, for the HTTP API.
 struct TaskInfo {
   proto::TaskKind kind = proto::TASK_MAP;
@@ -220,6 +228,8 @@ class Scheduler {
   // Slots over every live worker, and those running an attempt (kept as they change).
   uint64_t TotalSlots() const { return total_slots_; }
   uint64_t BusySlots() const { return busy_slots_; }
+  // The oldest last heartbeat of a live worker (a scan: for metrics, not per event).
+  int64_t OldestHeartbeatMs() const;
 
   // Observability (read-only; none of it influences scheduling).
   // The job's tasks, maps first: live for a running job, as they were at the end for one of the
@@ -270,7 +280,7 @@ class Scheduler {
     uint32_t done_attempt = 0;
     std::map<std::string, int64_t> counters;    // of the attempt that succeeded
     std::string last_error;
-    std::deque<AttemptInfo> history;            // observability only (kAttemptHistory newest)
+    AttemptHistory history;                     // observability only (kAttemptHistory newest)
   };
   struct Job {
     proto::JobStatus status;                    // spec, state, times, error
@@ -293,7 +303,7 @@ class Scheduler {
     std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
     std::set<uint32_t> orphans;                 // done maps whose worker is lost
     std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
-    proto::JobPlan plan;                        // the splits, until the job ends
+    proto::JobPlan plan;                        // the splits, until the job starts (then in maps)
   };
   struct Worker {
     std::string id;
