@@ -7,7 +7,8 @@
 #       MEASURE_S seconds: the master's CPU (utime+stime from /proc/PID/stat), RSS, the oldest
 #       heartbeat age, workers declared dead, and the latency of `mr workers`, /api/workers and
 #       /metrics; then 2 real workers join and a real word count over a CORPUS_SIZE corpus (default
-#       32m) runs on them with `mr submit --wait`: its wall time. N=0 gives the unloaded time.
+#       32m, in SPLIT=4m splits) runs on them with `mr submit --wait`: its wall time. N=0 gives the
+#       unloaded time.
 #   scale.sh tasks M [SIMS]
 #       a job of M tiny map tasks (4 KiB splits of a sparse file; 4 reducers) on SIMS simulated
 #       workers (default 200, 4 slots each) that report every task a success at once: the master
@@ -45,7 +46,7 @@ trap cleanup EXIT
 head -c 32 /dev/urandom | base64 > "$work/token"
 chmod 600 "$work/token"
 "$mr" master --listen 127.0.0.1:0 --http 127.0.0.1:0 --data-dir "$work/master" --token-file "$work/token" \
-  --log-file "$work/master.log" &
+  --log-file "$work/master.log" 2> /dev/null &
 master_pid=$!
 pids+=("$master_pid")
 for _ in $(seq 100); do [[ -s $work/master/ADDRESS ]] && break; sleep 0.1; done
@@ -119,12 +120,13 @@ if [[ $mode == workers ]]; then
   fi
   for i in 1 2; do
     "$mr" worker --master "$rpc" --token-file "$work/token" --data-dir "$work/worker$i" --listen 127.0.0.1:0 \
-      --slots 2 --threads 1 --log-file "$work/worker$i.log" &
+      --slots 2 --threads 1 --log-file "$work/worker$i.log" 2> /dev/null &
     pids+=("$!")
   done
   wait_metric mr_workers_alive $(( n + 2 )) 60
   c0=$(cpu_ticks); t0=$(date +%s%N)
-  "$mr" submit "${client[@]}" --job wordcount --input "$corpus" --output "$work/out" --reducers 4 --wait > /dev/null
+  "$mr" submit "${client[@]}" --job wordcount --input "$corpus" --output "$work/out" --reducers 4 \
+    --split-size "${SPLIT:-4m}" --wait > /dev/null
   t1=$(date +%s%N); c1=$(cpu_ticks)
   echo "sims=$n real_job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
     "master_cpu_during_job=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')%" \
@@ -141,14 +143,15 @@ elif [[ $mode == tasks ]]; then
     --reducers 4)
   job=${job//[!0-9]/}
   t0=$(date +%s%N)
-  # maps_done over time, every second, from the job's status.
+  # The job's state and the master's peak RSS, every second.
   : > "$work/progress"
   rss_peak=0
   while :; do
-    st=$(curl -s "http://$http/api/jobs/$job" | python3 -c '
+    # /api/jobs, not /api/jobs/ID: the latter lists every task, which would weigh on the master.
+    st=$(curl -s "http://$http/api/jobs" | python3 -c '
 import json, sys
-j = json.load(sys.stdin)
-print(j["state"], j["maps"]["done"])' 2>/dev/null || echo "? 0")
+j = [j for j in json.load(sys.stdin)["jobs"] if j["id"] == int(sys.argv[1])][0]
+print(j["state"], j["maps"]["done"])' "$job" 2>/dev/null || echo "? 0")
     now=$(date +%s%N)
     echo "$(( (now - t0) / 1000000 )) ${st#* }" >> "$work/progress"
     r=$(rss_kb); (( r > rss_peak )) && rss_peak=$r
@@ -156,14 +159,14 @@ print(j["state"], j["maps"]["done"])' 2>/dev/null || echo "? 0")
     sleep 1
   done
   t1=$(date +%s%N); c1=$(cpu_ticks)
-  # The rate over the first and the last tenth of the maps.
-  awk -v m="$n" '
-    { t[NR] = $1; d[NR] = $2 }
-    END {
-      lo = m / 10; hi = m - m / 10
-      for (i = 1; i <= NR; i++) { if (!a && d[i] >= lo) { a = i } if (!b && d[i] >= hi) { b = i } if (!c && d[i] >= m) { c = i } }
-      printf "maps=%d rate_first10%%=%.0f/s rate_last10%%=%.0f/s ", m, d[a] / (t[a] / 1000), (d[c] - d[b]) / ((t[c] - t[b]) / 1000)
-    }' "$work/progress"
+  # The rate over the first and the last tenth of the maps, from the master's log of each success.
+  grep -E "job $job map [0-9]+ attempt [0-9]+ on worker [^ ]+ succeeded" "$work/master.log" |
+    awk -v m="$n" '
+      { split(substr($1, 12), hms, ":"); t[NR] = hms[1] * 3600 + hms[2] * 60 + hms[3] }
+      END {
+        k = int(NR / 10)
+        printf "maps=%d rate_first10%%=%.0f/s rate_last10%%=%.0f/s ", NR, k / (t[k] - t[1]), k / (t[NR] - t[NR - k])
+      }'
   echo "job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
     "master_cpu=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')%" \
     "rss_peak=$(( rss_peak / 1024 ))MiB per_task=$(( (rss_peak - rss0) * 1024 / n ))B"
