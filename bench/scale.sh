@@ -12,8 +12,8 @@
 #   scale.sh tasks M [SIMS]
 #       a job of M tiny map tasks (4 KiB splits of a sparse file; 4 reducers) on SIMS simulated
 #       workers (default 200, 4 slots each) that report every task a success at once: the master
-#       alone. Prints the map rate in the first and the last 10% of the maps, and the master's RSS
-#       growth per task.
+#       alone. Prints the map rate in each tenth of the maps (from the master's log), and the
+#       master's peak RSS growth per task.
 #
 # Environment: BUILD_DIR (default <repo>/build), BENCH_DIR (default /tmp/mr-bench), MEASURE_S (30),
 # PROCS (loadgen processes, default 4).
@@ -159,13 +159,15 @@ print(j["state"], j["maps"]["done"])' "$job" 2>/dev/null || echo "? 0")
     sleep 1
   done
   t1=$(date +%s%N); c1=$(cpu_ticks)
-  # The rate over the first and the last tenth of the maps, from the master's log of each success.
+  # The map rate in each tenth of the maps, from the master's log of each success.
   grep -E "job $job map [0-9]+ attempt [0-9]+ on worker [^ ]+ succeeded" "$work/master.log" |
-    awk -v m="$n" '
+    awk '
       { split(substr($1, 12), hms, ":"); t[NR] = hms[1] * 3600 + hms[2] * 60 + hms[3] }
       END {
         k = int(NR / 10)
-        printf "maps=%d rate_first10%%=%.0f/s rate_last10%%=%.0f/s ", NR, k / (t[k] - t[1]), k / (t[NR] - t[NR - k])
+        printf "maps=%d rate_per_tenth/s=", NR
+        for (i = 0; i < 10; i++) printf "%s%.0f", (i ? "," : ""), k / (t[(i + 1) * k] - t[i * k + 1])
+        printf " "
       }'
   echo "job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
     "master_cpu=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')%" \
