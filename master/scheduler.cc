@@ -104,11 +104,8 @@ void Scheduler::Reindex(Job& job, Task& t) {
 }
 
 void Scheduler::AddCounters(Job& job, const Task& t, int sign) {
-  for (auto& [k, v] : t.counters) {
-    int64_t& sum = job.counter_sums[k];
-    sum += sign * v;
-    if (sum == 0 && sign < 0) job.counter_sums.erase(k);
-  }
+  // A counter stays listed once a task reported it, even if the task's output is lost later.
+  for (auto& [k, v] : t.counters) job.counter_sums[k] += sign * v;
 }
 
 void Scheduler::SetOrphaned(Job& job, Task& t, int64_t since_ms) {

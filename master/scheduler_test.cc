@@ -420,6 +420,34 @@ TEST_F(SchedulerTest, WorkerPagesCoverEveryWorkerOnce) {
   EXPECT_EQ(s_.WorkerCount(), 25u);
 }
 
+// Job counters are summed as tasks finish and taken back when a finished map's output is lost.
+TEST_F(SchedulerTest, JobCountersFollowLostAndRerunMaps) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 3), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+  for (int i = 0; i < 2; i++) {
+    Effects f;
+    s_.OnReport("w1", Success(fx.assignments[i].second), now_ + 10, &f);
+  }
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 2);
+  s_.AddWorker("w2", "127.0.0.1:2", 3, now_ + 20);
+  Effects f2;
+  s_.RemoveWorker("w1", "gone", now_ + 30, &f2, Scheduler::Loss::kDisconnected);
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 0);  // both outputs lost with w1
+  ASSERT_EQ(f2.assignments.size(), 3u);                               // every map again, on w2
+  for (auto& [w, a] : f2.assignments) {
+    Effects f;
+    s_.OnReport(w, Success(a), now_ + 40, &f);
+  }
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 3);
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.launched"), 7);  // 3 + 3 maps + the reduce
+  auto counts = s_.TaskCounts(1);
+  EXPECT_EQ(counts[2].count, 3u);  // maps done
+  EXPECT_EQ(counts[4].count, 1u);  // the reduce running
+}
+
 // Backups go to the oldest stragglers only, and only once there is no idle task left.
 TEST_F(SchedulerTest, BackupsStartForTheOldestStragglersOnly) {
   Effects fx;
