@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -223,6 +225,32 @@ json OutputPreviewJson(const std::string& output, size_t max_lines, size_t max_b
 
 namespace {
 
+// ?limit=N&offset=M of a list (other parameters are ignored): limit 1..kMaxPageLimit, default
+// kDefaultPageLimit.
+Result<std::pair<size_t, size_t>> ParsePage(std::string_view query) {
+  size_t offset = 0, limit = kDefaultPageLimit;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = kv.find('=');
+    std::string_view key = kv.substr(0, eq), value = eq == std::string_view::npos ? "" : kv.substr(eq + 1);
+    if (key != "limit" && key != "offset") continue;
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || end != value.data() + value.size() || value.empty()) {
+      return Status::InvalidArgument(fmt::format("{} must be a number, not '{}'", key, value));
+    }
+    if (key == "offset") offset = n;
+    else if (n < 1 || n > kMaxPageLimit) {
+      return Status::InvalidArgument(fmt::format("limit must be 1 to {}, not {}", kMaxPageLimit, n));
+    } else {
+      limit = n;
+    }
+  }
+  return std::pair{offset, limit};
+}
+
 }  // namespace
 
 json HttpApi::JobSummary(const proto::JobStatus& s, int64_t now_ms) const {
@@ -273,9 +301,9 @@ Result<json> HttpApi::JobJson(uint64_t job_id, int64_t now_ms) const {
   return j;
 }
 
-json HttpApi::WorkersJson(int64_t now_ms) const {
+json HttpApi::WorkersJson(int64_t now_ms, size_t offset, size_t limit) const {
   json workers = json::array();
-  for (const proto::WorkerInfo& w : scheduler_.Workers(now_ms)) {
+  for (const proto::WorkerInfo& w : scheduler_.Workers(now_ms, offset, limit)) {
     workers.push_back({{"id", w.worker_id()},
                        {"host", w.host()},
                        {"pid", w.pid()},
@@ -300,7 +328,14 @@ json HttpApi::WorkersJson(int64_t now_ms) const {
                     {"tasks_succeeded", w.tasks_succeeded},
                     {"tasks_failed", w.tasks_failed}});
   }
-  return {{"now_ms", now_ms}, {"workers", std::move(workers)}, {"lost", std::move(lost)}};
+  return {{"now_ms", now_ms},
+          {"total", scheduler_.WorkerCount()},
+          {"offset", offset},
+          {"limit", limit},
+          {"slots", scheduler_.TotalSlots()},
+          {"slots_busy", scheduler_.BusySlots()},
+          {"workers", std::move(workers)},
+          {"lost", std::move(lost)}};
 }
 
 std::string HttpApi::Metrics(int64_t now_ms) const {
@@ -333,15 +368,15 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
     m.Sample("mr_tasks", static_cast<double>(c.count), {{"kind", TaskKindName(c.kind)}, {"state", c.state}});
   }
 
-  std::vector<proto::WorkerInfo> workers = scheduler_.Workers(now_ms);
-  m.One("mr_workers_alive", "gauge", "Workers registered and heartbeating.", static_cast<double>(workers.size()));
-  uint64_t slots = 0, busy = 0;
-  for (auto& w : workers) {
-    slots += w.slots();
-    busy += w.running();
-  }
-  m.One("mr_slots", "gauge", "Task slots of the live workers.", static_cast<double>(slots));
-  m.One("mr_slots_busy", "gauge", "Task slots running an attempt.", static_cast<double>(busy));
+  // Per-worker series for the first kMetricsWorkers workers only: a scrape stays small and quick
+  // with thousands of workers (the totals and the oldest heartbeat cover them all).
+  std::vector<proto::WorkerInfo> workers = scheduler_.Workers(now_ms, 0, kMetricsWorkers);
+  m.One("mr_workers_alive", "gauge", "Workers registered and heartbeating.",
+        static_cast<double>(scheduler_.WorkerCount()));
+  m.One("mr_slots", "gauge", "Task slots of the live workers.", static_cast<double>(scheduler_.TotalSlots()));
+  m.One("mr_slots_busy", "gauge", "Task slots running an attempt.", static_cast<double>(scheduler_.BusySlots()));
+  m.One("mr_worker_heartbeat_age_max_seconds", "gauge", "Seconds since the oldest last heartbeat of a live worker.",
+        scheduler_.WorkerCount() ? (now_ms - scheduler_.OldestHeartbeatMs()) / 1000.0 : 0.0);
   m.One("mr_workers_registered_total", "counter", "Worker registrations since the master started.",
         t.workers_registered);
   m.One("mr_workers_lost_total", "counter", "Workers declared dead (no heartbeat, or connection lost).", t.workers_lost);
@@ -429,7 +464,11 @@ HttpResponse HttpApi::Handle(const HttpRequest& req) const {
   }
   if (p == "/api/master") return Json(MasterJson(now));
   if (p == "/api/jobs" || p == "/api/jobs/") return Json(JobsJson(now));
-  if (p == "/api/workers" || p == "/api/workers/") return Json(WorkersJson(now));
+  if (p == "/api/workers" || p == "/api/workers/") {
+    auto page = ParsePage(req.query);
+    if (!page.ok()) return JsonError(400, page.status().message());
+    return Json(WorkersJson(now, page->first, page->second));
+  }
   if (p.starts_with("/api/jobs/")) {
     std::string_view id = std::string_view(p).substr(10);
     if (id.ends_with('/')) id.remove_suffix(1);

@@ -4,8 +4,9 @@
 //   /api/master       the master's addresses, start time, worker timeout
 //   /api/jobs         every job: state, progress, times, counters, latest failed attempts
 //   /api/jobs/ID      one job, with its tasks and each task's recent attempts (the timeline's data)
-//   /api/workers      live workers (slots, running, last heartbeat, tasks run and failed), and the
-//                     workers lost recently
+//   /api/workers      live workers (slots, running, last heartbeat, tasks run and failed), a page
+//                     of them in id order (?limit=, default 1000, at most 10000; ?offset=), their
+//                     total and slot counts, and the workers lost recently
 //   /metrics          Prometheus text format 0.0.4
 //   /healthz          "ok" while the process serves HTTP (liveness)
 //   /readyz           200 "ready" once the journal is loaded and the RPC port accepts clients,
@@ -25,6 +26,10 @@
 #include "master/scheduler.h"
 
 namespace mr {
+
+constexpr size_t kDefaultPageLimit = 1000;  // of /api/workers
+constexpr size_t kMaxPageLimit = 10000;
+constexpr size_t kMetricsWorkers = 1000;    // workers with their own series in /metrics
 
 struct MasterInfo {
   // Addresses to connect to: a wildcard bind is shown as the loopback address (never 0.0.0.0);
@@ -51,7 +56,7 @@ class HttpApi {
   nlohmann::json JobsJson(int64_t now_ms) const;
   // NotFound for an unknown job.
   Result<nlohmann::json> JobJson(uint64_t job_id, int64_t now_ms) const;
-  nlohmann::json WorkersJson(int64_t now_ms) const;
+  nlohmann::json WorkersJson(int64_t now_ms, size_t offset = 0, size_t limit = kDefaultPageLimit) const;
   std::string Metrics(int64_t now_ms) const;
 
   MasterInfo& info() { return info_; }

@@ -40,7 +40,8 @@ class ObservabilityTest : public ::testing::Test {
   json Get(const std::string& path, unsigned expect_status = 200) {
     HttpRequest req;
     req.method = "GET";
-    req.path = path;
+    req.path = path.substr(0, path.find('?'));
+    if (path.find('?') != std::string::npos) req.query = path.substr(path.find('?') + 1);
     HttpResponse r = api_.Handle(req);
     EXPECT_EQ(r.status, expect_status) << path << ": " << r.body;
     if (r.content_type != "application/json") return json();
@@ -234,6 +235,26 @@ TEST_F(ObservabilityTest, LostWorkersAndKilledJobsShowInTheHistory) {
   EXPECT_NE(metrics.find("mr_attempts_lost_total 2\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("mr_maps_rerun_total 1\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("mr_jobs{state=\"killed\"} 1\n"), std::string::npos) << metrics;
+}
+
+TEST_F(ObservabilityTest, WorkersComeInPagesWithTheirTotals) {
+  for (int i = 0; i < 12; i++) s_.AddWorker("w" + std::to_string(10 + i), "127.0.0.1:1", 2, now_);
+  json all = Get("/api/workers");
+  EXPECT_EQ(all["workers"].size(), 12u);
+  EXPECT_EQ(all["total"], 12);
+  EXPECT_EQ(all["slots"], 24);
+  EXPECT_EQ(all["slots_busy"], 0);
+  json page = Get("/api/workers?limit=5&offset=10");
+  ASSERT_EQ(page["workers"].size(), 2u);
+  EXPECT_EQ(page["workers"][0]["id"], "w20");
+  EXPECT_EQ(page["total"], 12);
+  EXPECT_EQ(Get("/api/workers?offset=99")["workers"].size(), 0u);
+  EXPECT_NE(Get("/api/workers?limit=0", 400)["error"].get<std::string>().find("limit must be 1 to"), std::string::npos);
+  EXPECT_NE(Get("/api/workers?offset=x", 400)["error"].get<std::string>().find("offset must be a number"),
+            std::string::npos);
+  std::string metrics = api_.Metrics(now_ + 2000);
+  EXPECT_NE(metrics.find("mr_slots 24\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mr_worker_heartbeat_age_max_seconds 2\n"), std::string::npos) << metrics;
 }
 
 TEST_F(ObservabilityTest, BackupAttemptsAndTheAttemptTheyBeatAreMarked) {

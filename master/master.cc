@@ -261,10 +261,12 @@ class Master::Impl {
         break;
       }
       case proto::Envelope::kListWorkers:
-        for (auto& w : scheduler_.Workers(now, m.list_workers().all())) {
+        for (auto& w : scheduler_.Workers(now, m.list_workers().offset(),
+                                          m.list_workers().limit() ? m.list_workers().limit() : SIZE_MAX,
+                                          m.list_workers().all())) {
           *reply.mutable_worker_list()->add_workers() = w;
         }
-        reply.mutable_worker_list();
+        reply.mutable_worker_list()->set_total(scheduler_.WorkerCount());
         break;
       case proto::Envelope::kKillJob: {
         spdlog::info("job {}: kill requested by {}", m.kill_job().job_id(), s.channel->peer());

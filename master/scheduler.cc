@@ -17,13 +17,16 @@ using scheduler_internal::Finished;
 
 Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t now_ms, Effects* fx) {
   const std::string& output = admitted.spec.output();
-  for (const auto& [other_id, other] : jobs_) {
-    if (!Finished(other.status) && other.status.spec().output() == output) {
+  for (uint64_t other_id : active_jobs_) {
+    const Job& other = jobs_.at(other_id);
+    if (other.status.spec().output() == output) {
       return Status::AlreadyExists(fmt::format("output {} is the output of job {}, still unfinished", output,
                                                other_id));
     }
   }
   Job& j = jobs_[id];
+  active_jobs_.insert(id);
+  dirty_ = true;
   j.status.set_job_id(id);
   *j.status.mutable_spec() = std::move(admitted.spec);
   j.status.set_state(proto::JOB_QUEUED);
@@ -41,13 +44,15 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
 void Scheduler::BuildTasks(Job& job) {
   job.maps.clear();
   job.reduces.clear();
+  job.maps.reserve(job.plan.splits_size());
   for (int i = 0; i < job.plan.splits_size(); i++) {
     Task t;
     t.kind = proto::TASK_MAP;
     t.index = static_cast<uint32_t>(i);
-    t.split = job.plan.splits(i);
+    t.split = std::move(*job.plan.mutable_splits(i));
     job.maps.push_back(std::move(t));
   }
+  job.plan.Clear();  // the splits now live in the tasks (and in the journal, for a restart)
   for (uint32_t i = 0; i < job.status.spec().reducers(); i++) {
     Task t;
     t.kind = proto::TASK_REDUCE;
@@ -55,6 +60,59 @@ void Scheduler::BuildTasks(Job& job) {
     job.reduces.push_back(std::move(t));
   }
   job.maps_done = job.reduces_done = 0;
+  for (int k = 0; k < 2; k++) {
+    uint32_t n = static_cast<uint32_t>(k == 0 ? job.maps.size() : job.reduces.size());
+    job.idle[k].Reset(n);
+    job.state_count[k][static_cast<int>(TaskState::kIdle)] = n;
+    job.state_count[k][static_cast<int>(TaskState::kRunning)] = 0;
+    job.state_count[k][static_cast<int>(TaskState::kDone)] = 0;
+    job.done_durations[k] = {};
+    job.solo[k].clear();
+  }
+  job.counter_sums.clear();
+  job.orphans.clear();
+  job.attempts_launched = job.attempts_failed = job.attempts_backup = 0;
+}
+
+void Scheduler::SetState(Job& job, Task& t, TaskState state) {
+  if (t.state == state) return;
+  int k = t.kind == proto::TASK_MAP ? 0 : 1;
+  job.state_count[k][static_cast<int>(t.state)]--;
+  job.state_count[k][static_cast<int>(state)]++;
+  if (t.state == TaskState::kIdle) job.idle[k].MarkBusy(t.index);
+  if (t.state == TaskState::kDone) {
+    job.done_durations[k].Erase(t.duration_ms);
+    AddCounters(job, t, -1);
+  }
+  t.state = state;
+  if (state == TaskState::kIdle) job.idle[k].MarkIdle(t.index);
+  if (state == TaskState::kDone) {
+    job.done_durations[k].Insert(t.duration_ms);
+    AddCounters(job, t, +1);
+  }
+  dirty_ = true;
+}
+
+void Scheduler::Reindex(Job& job, Task& t) {
+  auto& solo = job.solo[t.kind == proto::TASK_MAP ? 0 : 1];
+  if (t.solo_start_ms >= 0) solo.erase({t.solo_start_ms, t.index});
+  t.solo_start_ms = -1;
+  if (t.running.size() == 1) {
+    t.solo_start_ms = t.running.begin()->second.start_ms;
+    solo.insert({t.solo_start_ms, t.index});
+  }
+}
+
+void Scheduler::AddCounters(Job& job, const Task& t, int sign) {
+  // A counter stays listed once a task reported it, even if the task's output is lost later.
+  for (auto& [k, v] : t.counters) job.counter_sums[k] += sign * v;
+}
+
+void Scheduler::SetOrphaned(Job& job, Task& t, int64_t since_ms) {
+  t.orphaned_ms = since_ms;
+  if (since_ms != 0) job.orphans.insert(t.index);
+  else job.orphans.erase(t.index);
+  dirty_ = true;
 }
 
 void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
@@ -62,6 +120,8 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
   Job& j = jobs_[status.job_id()];
   j.status = status;
   if (Finished(status)) return;
+  active_jobs_.insert(status.job_id());
+  dirty_ = true;
   Status s = plan.status();
   if (s.ok()) j.plan = std::move(*plan);
   if (s.ok() && status.state() == proto::JOB_RUNNING) s = committer_.Resume(status.spec().output());
@@ -77,20 +137,19 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     if (t == nullptr) continue;
     t->attempts = r.attempts();
     t->failures = r.failures();
+    j.attempts_launched += r.attempts();
+    j.attempts_failed += r.failures();
     if (!r.done()) continue;
     // A map's output is still on its worker if that worker is alive; who it is will be learned
     // from the first failed fetch. A reduce is done only if its commit reached the output.
     if (t->kind == proto::TASK_REDUCE && !committer_.IsCommitted(status.spec().output(), t->index)) continue;
-    t->state = TaskState::kDone;
-    if (t->kind == proto::TASK_MAP) {
-      // Its worker is unknown until it re-registers with the output (or a fetch fails).
-      t->orphaned_ms = now_ms;
-      j.orphans++;
-    }
     t->done_address = r.done_address();
     t->done_attempt = r.done_attempt();
     t->duration_ms = r.duration_ms();
     for (auto& [k, v] : r.counters()) t->counters[k] = v;
+    SetState(j, *t, TaskState::kDone);
+    // A map's worker is unknown until it re-registers with the output (or a fetch fails).
+    if (t->kind == proto::TASK_MAP) SetOrphaned(j, *t, now_ms);
     (t->kind == proto::TASK_MAP ? j.maps_done : j.reduces_done)++;
     resumed++;
   }
@@ -115,11 +174,12 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_state(state);
   job.status.set_error(error);
   job.status.set_end_time_ms(now_ms);
+  active_jobs_.erase(job.status.job_id());
+  dirty_ = true;  // the next job may use the slots
   for (auto* tasks : {&job.maps, &job.reduces}) {
     for (Task& t : *tasks) {
       for (auto& [attempt, run] : t.running) {
-        auto w = workers_.find(run.worker);
-        if (w != workers_.end() && w->second.running > 0) w->second.running--;
+        ReleaseSlot(run.worker);
         EndAttempt(job, t, attempt, AttemptOutcome::kKilled, now_ms,
                    state == proto::JOB_KILLED ? "the job was killed" : "the job ended");
       }
@@ -142,6 +202,13 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.maps.clear();
   job.reduces.clear();
   job.plan.Clear();
+  for (int k = 0; k < 2; k++) {
+    job.idle[k] = {};
+    job.done_durations[k] = {};
+    job.solo[k].clear();
+  }
+  job.orphans.clear();
+  job.counter_sums.clear();
   if (!job.status.spec().output().empty() && job.status.start_time_ms() != 0) {
     Status s = committer_.Cleanup(job.status.spec().output());
     if (!s.ok()) spdlog::warn("job {}: {}", job.status.job_id(), s.message());
@@ -175,14 +242,10 @@ Scheduler::Task* Scheduler::FindTask(Job& job, proto::TaskKind kind, uint32_t in
 }
 
 Scheduler::Task* Scheduler::NextIdleTask(Job& job) {
-  for (Task& t : job.maps) {
-    if (t.state == TaskState::kIdle) return &t;
-  }
+  if (auto i = job.idle[0].Next()) return &job.maps[*i];
   // New reduce attempts wait while an output's worker is lost: they would only fail to fetch it.
-  if (job.maps_done < job.maps.size() || job.orphans > 0) return nullptr;
-  for (Task& t : job.reduces) {
-    if (t.state == TaskState::kIdle) return &t;
-  }
+  if (job.maps_done < job.maps.size() || !job.orphans.empty()) return nullptr;
+  if (auto i = job.idle[1].Next()) return &job.reduces[*i];
   return nullptr;
 }
 
@@ -216,22 +279,21 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
 }
 
 Scheduler::Worker* Scheduler::FreeWorker(const Job& job, const std::string& not_this) {
-  auto blacklisted = [&](const Worker& w) {
-    auto it = job.worker_failures.find(w.id);
+  if (free_slots_.empty()) return nullptr;
+  auto blacklisted = [&](const std::string& id) {
+    auto it = job.worker_failures.find(id);
     return it != job.worker_failures.end() && it->second >= kBlacklistFailures;
   };
   // The blacklist yields when it would leave the job without any worker.
-  bool all_blacklisted = std::all_of(workers_.begin(), workers_.end(),
-                                     [&](const auto& kv) { return blacklisted(kv.second); });
-  Worker* best = nullptr;
-  for (auto& [id, w] : workers_) {
-    if (w.running >= w.slots || id == not_this || (blacklisted(w) && !all_blacklisted) ||
-        job.excluded.contains(id)) {
-      continue;
-    }
-    if (!best || w.slots - w.running > best->slots - best->running) best = &w;
+  size_t live_blacklisted = 0;
+  for (const auto& [id, failures] : job.worker_failures) {
+    live_blacklisted += failures >= kBlacklistFailures && workers_.contains(id);
   }
-  return best;
+  bool all_blacklisted = live_blacklisted == workers_.size();
+  const std::string* best = free_slots_.Find([&](const std::string& id) {
+    return id != not_this && (all_blacklisted || !blacklisted(id)) && !job.excluded.contains(id);
+  });
+  return best ? &workers_.at(*best) : nullptr;
 }
 
 void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx) {
@@ -241,8 +303,10 @@ void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx
     totals_.maps_rerun++;
   }
   t.running[attempt] = {w.id, now_ms};
-  t.state = TaskState::kRunning;
-  w.running++;
+  SetState(job, t, TaskState::kRunning);
+  Reindex(job, t);
+  SetRunning(w, w.running + 1);
+  job.attempts_launched++;
   AttemptInfo h;
   h.attempt = attempt;
   h.worker = w.id;
@@ -257,30 +321,19 @@ void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx
 }
 
 void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
-  bool map_phase = job.maps_done < job.maps.size();
-  std::vector<Task>& phase = map_phase ? job.maps : job.reduces;
-  std::vector<int64_t> durations;
-  for (const Task& t : phase) {
-    if (t.state == TaskState::kIdle) return;  // not near the end yet
-    if (t.state == TaskState::kDone) durations.push_back(t.duration_ms);
-  }
-  if (durations.empty()) return;
-  std::nth_element(durations.begin(), durations.begin() + durations.size() / 2, durations.end());
-  int64_t threshold = std::max<int64_t>(kMinBackupMs, 3 * durations[durations.size() / 2]);
-  std::vector<Task*> slow;
-  for (Task& t : phase) {
-    if (t.state == TaskState::kRunning && t.running.size() == 1 &&
-        now_ms - t.running.begin()->second.start_ms > threshold) {
-      slow.push_back(&t);
-    }
-  }
-  std::sort(slow.begin(), slow.end(), [](const Task* a, const Task* b) {
-    return a->running.begin()->second.start_ms < b->running.begin()->second.start_ms;
-  });
-  for (Task* t : slow) {
+  int k = job.maps_done < job.maps.size() ? 0 : 1;
+  std::vector<Task>& phase = k == 0 ? job.maps : job.reduces;
+  // Near the end of the phase only: no idle task left, and a median to compare with.
+  if (job.idle[k].count() > 0 || job.done_durations[k].empty() || free_slots_.empty()) return;
+  int64_t threshold = std::max<int64_t>(kMinBackupMs, 3 * job.done_durations[k].Median());
+  // Tasks running one attempt, oldest first: only those past the threshold are looked at.
+  for (auto it = job.solo[k].begin(); it != job.solo[k].end() && now_ms - it->first > threshold;) {
+    Task* t = &phase[it->second];
+    ++it;  // launching a backup drops t from the index
     Worker* w = FreeWorker(job, t->running.begin()->second.worker);
     if (w == nullptr) return;
     t->backups++;
+    job.attempts_backup++;
     spdlog::info("job {} {} {} attempt {} on worker {} is slow ({} ms, threshold {} ms): starting a backup attempt",
                  job.status.job_id(), TaskKindName(t->kind), t->index, t->running.begin()->first,
                  t->running.begin()->second.worker, now_ms - t->running.begin()->second.start_ms, threshold);
@@ -291,24 +344,33 @@ void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
 }
 
 void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
-  for (auto& [id, job] : jobs_) {
+  bool assign = std::exchange(dirty_, false);
+  if (free_slots_.empty()) return;
+  // A copy: a job that fails to start finishes (and leaves the set) inside the loop.
+  std::vector<uint64_t> active(active_jobs_.begin(), active_jobs_.end());
+  for (uint64_t id : active) {
+    Job& job = jobs_.at(id);
     if (Finished(job.status)) continue;
-    if (FreeWorker(job) == nullptr) continue;
-    if (job.status.state() == proto::JOB_QUEUED) {
-      Status s = StartJob(job, now_ms);
-      fx->changed_jobs.push_back(id);
-      if (!s.ok()) {
-        FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
-        continue;
+    if (assign) {
+      if (FreeWorker(job) == nullptr) continue;
+      if (job.status.state() == proto::JOB_QUEUED) {
+        Status s = StartJob(job, now_ms);
+        fx->changed_jobs.push_back(id);
+        if (!s.ok()) {
+          FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
+          continue;
+        }
+      }
+      while (Worker* w = FreeWorker(job)) {
+        Task* t = NextIdleTask(job);
+        if (t == nullptr) break;
+        Launch(job, *t, *w, now_ms, fx);
       }
     }
-    while (Worker* w = FreeWorker(job)) {
-      Task* t = NextIdleTask(job);
-      if (t == nullptr) break;
-      Launch(job, *t, *w, now_ms, fx);
-    }
-    LaunchBackups(job, now_ms, fx);
+    if (job.status.state() == proto::JOB_RUNNING) LaunchBackups(job, now_ms, fx);
+    if (free_slots_.empty()) break;
   }
+  dirty_ = false;  // whatever the pass itself changed is accounted for
 }
 
 Status Scheduler::CommitReduce(Job& job, Task& task, const std::string& file) {
@@ -346,19 +408,10 @@ proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   s.set_reduces_done(job.reduces_done);
   auto& counters = *s.mutable_counters();
   counters.clear();
-  int64_t attempts = 0, failed = 0, backups = 0;
-  for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (const Task& t : *tasks) {
-      attempts += t.attempts;
-      failed += t.failures;
-      backups += t.backups;
-      if (t.state != TaskState::kDone) continue;
-      for (auto& [k, v] : t.counters) counters[k] += v;
-    }
-  }
-  counters["attempts.launched"] = attempts;
-  counters["attempts.failed"] = failed;
-  counters["attempts.backup"] = backups;
+  for (auto& [k, v] : job.counter_sums) counters[k] = v;  // summed as tasks finish (SetState)
+  counters["attempts.launched"] = job.attempts_launched;
+  counters["attempts.failed"] = job.attempts_failed;
+  counters["attempts.backup"] = job.attempts_backup;
   return s;
 }
 

@@ -45,6 +45,12 @@
 // attempt's report does, fetch-failure evidence and exclusion) and scheduler_history.cc (the
 // attempt history and read-only views).
 //
+// Every event costs O(log n) in the number of workers and tasks (docs/scale.md): free slots, idle
+// tasks, running attempts by start time, task states, orphaned outputs and job counters are kept in
+// indexes and sums updated as they change. Heartbeats only refresh liveness; a scheduling pass runs
+// only after an event that may allow an assignment (a slot freed, a task idle again, a job queued),
+// and a backup check is a look at the oldest running attempt.
+//
 // It does no network I/O: calls return their effects (assignments to send, jobs whose end to
 // announce, jobs to journal) in an Effects value. Time is passed in (now_ms), so tests drive it.
 // Thread-safety: not thread-safe; the master calls it from its io thread only.
@@ -63,6 +69,7 @@
 #include "common/file_system.h"
 #include "master/admission.h"
 #include "master/output_committer.h"
+#include "master/scheduler_index.h"
 #include "mr.pb.h"
 
 namespace mr {
@@ -105,6 +112,14 @@ struct AttemptInfo {
   int64_t records_out = 0;
   int64_t bytes_in = 0;
   int64_t bytes_out = 0;
+};
+
+// A task's newest attempts, oldest first, at most kAttemptHistory. A vector trimmed at the front:
+// an empty one costs no allocation (a std::deque allocates ~600 bytes at once, which for 200,000
+// tasks was most of the master's memory).
+class AttemptHistory : public std::vector<AttemptInfo> {
+ public:
+  void pop_front() { erase(begin()); }
 };
 
 // A read-only view of one task, for the HTTP API.
@@ -223,7 +238,8 @@ class Scheduler {
   std::vector<std::string> SilentWorkers(int64_t now_ms, int64_t timeout_ms) const;
 
   void OnReport(const std::string& worker_id, const proto::TaskReport& report, int64_t now_ms, Effects* fx);
-  // Starts queued jobs and hands idle tasks to free slots.
+  // Starts queued jobs and hands idle tasks to free slots (a no-op for assignments when nothing
+  // changed since the last pass), and starts backups for stragglers.
   void Schedule(int64_t now_ms, Effects* fx);
   // Decisions that depend on time passing: orphaned map outputs past their recovery grace run
   // again, backups for stragglers. The master calls it periodically.
@@ -231,8 +247,16 @@ class Scheduler {
 
   Result<proto::JobStatus> JobStatus(uint64_t id) const;
   std::vector<proto::JobStatus> AllJobs() const;
-  // The live workers; with all, then the recently lost ones (lost = true), newest first.
-  std::vector<proto::WorkerInfo> Workers(int64_t now_ms, bool all = false) const;
+  // A page of the live workers in id order: at most `limit` from the `offset`-th on; with all, then
+  // every recently lost one (lost = true), newest first.
+  std::vector<proto::WorkerInfo> Workers(int64_t now_ms, size_t offset = 0, size_t limit = SIZE_MAX,
+                                         bool all = false) const;
+  size_t WorkerCount() const { return workers_.size(); }
+  // Slots over every live worker, and those running an attempt (kept as they change).
+  uint64_t TotalSlots() const { return total_slots_; }
+  uint64_t BusySlots() const { return busy_slots_; }
+  // The oldest last heartbeat of a live worker (a scan: for metrics, not per event).
+  int64_t OldestHeartbeatMs() const;
 
   // Observability (read-only; none of it influences scheduling).
   // The job's tasks, maps first: live for a running job, as they were at the end for a finished
@@ -275,6 +299,7 @@ class Scheduler {
     std::map<std::string, int64_t> stashed_counters;
     int64_t duration_ms = 0;                    // of the attempt that succeeded
     std::map<uint32_t, Running> running;        // attempt -> where and since when
+    int64_t solo_start_ms = -1;                 // its key in Job::solo while one attempt runs
     proto::InputSplit split;                    // map tasks
     std::string done_worker;                    // the worker holding a done map's output ("" =
                                                 // unknown, since a master restart)
@@ -282,7 +307,7 @@ class Scheduler {
     uint32_t done_attempt = 0;
     std::map<std::string, int64_t> counters;    // of the attempt that succeeded
     std::string last_error;
-    std::deque<AttemptInfo> history;            // observability only (kAttemptHistory newest)
+    AttemptHistory history;                     // observability only (kAttemptHistory newest)
   };
   struct Job {
     proto::JobStatus status;                    // spec, state, times, error
@@ -290,15 +315,22 @@ class Scheduler {
     std::vector<Task> reduces;
     uint32_t maps_done = 0;
     uint32_t reduces_done = 0;
+    // Indexes by kind (0: maps, 1: reduces), kept by SetState and Reindex.
+    IdleQueue idle[2];
+    uint64_t state_count[2][3] = {};            // tasks per TaskState
+    MedianTracker done_durations[2];            // of the done tasks
+    std::set<std::pair<int64_t, uint32_t>> solo[2];  // (start, index) of tasks running one attempt
+    std::map<std::string, int64_t> counter_sums;     // over the done tasks
+    int64_t attempts_launched = 0, attempts_failed = 0, attempts_backup = 0;
     std::map<std::string, uint32_t> worker_failures;  // failed attempts of this job per worker
     // Fetch-failure evidence: holder -> reducer workers that could not fetch from it, and reducer
     // worker -> holders it could not fetch from.
     std::map<std::string, std::set<std::string>> unreachable_from;
     std::map<std::string, std::set<std::string>> could_not_reach;
     std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
-    uint32_t orphans = 0;                       // done maps whose worker is lost
+    std::set<uint32_t> orphans;                 // done maps whose worker is lost
     std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
-    proto::JobPlan plan;                        // the splits, until the job ends
+    proto::JobPlan plan;                        // the splits, until the job starts (then in maps)
   };
   struct Worker {
     std::string id;
@@ -314,6 +346,14 @@ class Scheduler {
     uint32_t pid = 0;
   };
 
+  // Index upkeep: every change of a task's state, of its running attempts, and of a worker's
+  // running count goes through these.
+  void SetState(Job& job, Task& t, TaskState state);
+  void Reindex(Job& job, Task& t);
+  void AddCounters(Job& job, const Task& t, int sign);
+  void SetRunning(Worker& w, uint32_t running);
+  void ReleaseSlot(const std::string& worker);
+  void SetOrphaned(Job& job, Task& t, int64_t since_ms);
   Status StartJob(Job& job, int64_t now_ms);
   void BuildTasks(Job& job);
   Worker* FreeWorker(const Job& job, const std::string& not_this = "");
@@ -354,6 +394,10 @@ class Scheduler {
   int64_t live_since_ms_ = 0;                  // when the set of live workers last became non-empty
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   std::map<std::string, Worker> workers_;
+  std::set<uint64_t> active_jobs_;              // unfinished jobs (queued or running)
+  FreeSlots free_slots_;
+  uint64_t total_slots_ = 0, busy_slots_ = 0;
+  bool dirty_ = true;                           // something changed since the last scheduling pass
   std::deque<LostWorker> lost_workers_;
   SchedulerTotals totals_;
 };

@@ -118,9 +118,12 @@ std::vector<Scheduler::TaskCount> Scheduler::TaskCounts(std::optional<uint64_t> 
   std::vector<TaskCount> out;
   for (proto::TaskKind kind : {proto::TASK_MAP, proto::TASK_REDUCE}) {
     uint64_t n[3] = {0, 0, 0};
-    for (auto& [id, job] : jobs_) {
-      if (Finished(job.status) || (job_id && id != *job_id)) continue;
-      for (const Task& t : kind == proto::TASK_MAP ? job.maps : job.reduces) n[static_cast<int>(t.state)]++;
+    int k = kind == proto::TASK_MAP ? 0 : 1;
+    for (uint64_t id : active_jobs_) {
+      if (job_id && id != *job_id) continue;
+      const Job& job = jobs_.at(id);
+      if (job.maps.empty() && job.reduces.empty()) continue;  // queued
+      for (int st = 0; st < 3; st++) n[st] += job.state_count[k][st];
     }
     out.push_back({kind, "idle", n[static_cast<int>(TaskState::kIdle)]});
     out.push_back({kind, "running", n[static_cast<int>(TaskState::kRunning)]});
@@ -129,14 +132,25 @@ std::vector<Scheduler::TaskCount> Scheduler::TaskCounts(std::optional<uint64_t> 
   return out;
 }
 
+int64_t Scheduler::OldestHeartbeatMs() const {
+  int64_t oldest = INT64_MAX;
+  for (const auto& [id, w] : workers_) oldest = std::min(oldest, w.last_heartbeat_ms);
+  return workers_.empty() ? 0 : oldest;
+}
+
 int64_t Scheduler::WorkerRegisteredMs(const std::string& id) const {
   auto it = workers_.find(id);
   return it == workers_.end() ? 0 : it->second.registered_ms;
 }
 
-std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, bool all) const {
+std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset, size_t limit, bool all) const {
   std::vector<proto::WorkerInfo> out;
-  for (auto& [id, w] : workers_) {
+  if (offset >= workers_.size()) return out;
+  out.reserve(std::min(limit, workers_.size() - offset));
+  // std::map has no random access: a page costs O(offset + limit).
+  auto it = std::next(workers_.begin(), static_cast<std::ptrdiff_t>(offset));
+  for (; it != workers_.end() && out.size() < limit; ++it) {
+    const auto& [id, w] = *it;
     proto::WorkerInfo i;
     i.set_worker_id(id);
     i.set_shuffle_address(w.address);

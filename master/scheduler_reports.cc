@@ -17,8 +17,7 @@ using scheduler_internal::Finished;
 
 void Scheduler::AttemptEnded(Task& task, uint32_t attempt) {
   auto it = task.running.find(attempt);
-  auto w = workers_.find(it->second.worker);
-  if (w != workers_.end() && w->second.running > 0) w->second.running--;
+  ReleaseSlot(it->second.worker);
   task.running.erase(it);
 }
 
@@ -45,6 +44,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   if (att != task->running.end() && att->second.worker == worker_id) {
     started = att->second.start_ms;
     AttemptEnded(*task, r.attempt());
+    Reindex(job, *task);
     task->lost_attempts = 0;  // it ended without taking its worker down
   } else if (AcceptLateReport(job, *task, worker_id, r)) {
     started = History(*task, r.attempt())->start_ms;
@@ -56,6 +56,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       // The report of an output that was re-adopted before its report arrived: only its counters.
       for (auto& [k, v] : r.counters()) task->counters[k] = v;
       for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
+      AddCounters(job, *task, +1);
       fx->changed_tasks.push_back(Record(job, *task));
       return;
     }
@@ -71,10 +72,10 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     if (task->kind == proto::TASK_REDUCE) failure = CommitReduce(job, *task, r.output_file());
     if (failure.ok()) {
       succeeded = true;
-      task->state = TaskState::kDone;
       task->duration_ms = now_ms - started;
       task->counters.clear();
       for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      SetState(job, *task, TaskState::kDone);
       for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
       if (w != workers_.end()) w->second.succeeded++;
       spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), TaskKindName(r.kind()),
@@ -82,14 +83,14 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSucceeded, now_ms);
       // Other attempts of the task (backups) lost the race: forget them.
       for (auto& [attempt, run] : task->running) {
-        auto lw = workers_.find(run.worker);
-        if (lw != workers_.end() && lw->second.running > 0) lw->second.running--;
+        ReleaseSlot(run.worker);
         spdlog::info("job {} {} {} attempt {} on worker {} is superseded by attempt {}", r.job_id(),
                      TaskKindName(r.kind()), r.index(), attempt, run.worker, r.attempt());
         EndAttempt(job, *task, attempt, AttemptOutcome::kSuperseded, now_ms,
                    fmt::format("attempt {} finished first", r.attempt()));
       }
       task->running.clear();
+      Reindex(job, *task);
       task->rerun_pending = false;
       task->stashed_counters.clear();
       if (task->kind == proto::TASK_MAP) {
@@ -118,6 +119,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       }
     } else if (task->state != TaskState::kDone) {
       task->failures++;
+      job.attempts_failed++;
       job.worker_failures[worker_id]++;
       fx->changed_tasks.push_back(Record(job, *task));
       if (ChargeTask(job, *task, now_ms, fx)) {
@@ -125,7 +127,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
         return;
       }
     }
-    if (task->state == TaskState::kRunning && task->running.empty()) task->state = TaskState::kIdle;
+    if (task->state == TaskState::kRunning && task->running.empty()) SetState(job, *task, TaskState::kIdle);
   } else if (!succeeded) {
     EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSuperseded, now_ms, "the task was already done");
   }
@@ -205,6 +207,7 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
   // ends the job.
   if (against_live && ++reduce.fetch_failed_attempts > kMaxFetchFailedReduces) {
     reduce.failures++;
+    job.attempts_failed++;
     fx->changed_tasks.push_back(Record(job, reduce));
     ChargeTask(job, reduce, now_ms, fx);
   }

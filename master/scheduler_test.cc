@@ -352,3 +352,137 @@ TEST_F(SchedulerTest, AReduceThatCanNeverFetchFailsTheJobInBoundedSteps) {
 
 }  // namespace
 }  // namespace mr
+
+namespace mr {
+namespace {
+
+// Many workers and tasks: the indexes keep the same decisions a scan would (lowest idle task first,
+// the worker with the most free slots), and the incremental counts match the tasks.
+TEST_F(SchedulerTest, ManyWorkersAndTasksRunToCompletionWithIncrementalCounts) {
+  constexpr uint32_t kWorkers = 300, kMaps = 2000, kReduces = 7;
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(kReduces, kMaps), now_, &fx).ok());
+  for (uint32_t i = 0; i < kWorkers; i++) s_.AddWorker("w" + std::to_string(1000 + i), "127.0.0.1:1", 2, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 2 * kWorkers);
+  for (uint32_t i = 0; i < fx.assignments.size(); i++) EXPECT_EQ(fx.assignments[i].second.index(), i);
+  // Every worker got one task before any got its second (most free slots first).
+  EXPECT_EQ(fx.assignments[0].first, "w1000");
+  EXPECT_EQ(fx.assignments[1].first, "w1001");
+  EXPECT_EQ(fx.assignments[kWorkers].first, "w1000");
+  EXPECT_EQ(s_.BusySlots(), 2 * kWorkers);
+  EXPECT_EQ(s_.TotalSlots(), 2 * kWorkers);
+  auto counts = s_.TaskCounts(1);
+  EXPECT_EQ(counts[0].state, "idle");
+  EXPECT_EQ(counts[0].count, kMaps - 2 * kWorkers);
+  EXPECT_EQ(counts[1].count, 2 * kWorkers);
+  // A heartbeat changes nothing, so a pass after it assigns nothing.
+  Effects hb;
+  s_.Heartbeat("w1000", now_ + 1);
+  s_.Schedule(now_ + 1, &hb);
+  EXPECT_TRUE(hb.assignments.empty());
+
+  std::deque<std::pair<std::string, proto::AssignTask>> pending(fx.assignments.begin(), fx.assignments.end());
+  uint32_t reports = 0, next_map = 2 * kWorkers;
+  while (!pending.empty()) {
+    auto [w, a] = pending.front();
+    pending.pop_front();
+    Effects f;
+    s_.OnReport(w, Success(a), now_ + 10, &f);
+    reports++;
+    for (auto& next : f.assignments) {
+      // A freed slot takes the lowest idle map at once; reduces only after the last map.
+      if (next.second.kind() == proto::TASK_MAP) EXPECT_EQ(next.second.index(), next_map++);
+      pending.push_back(next);
+    }
+  }
+  EXPECT_EQ(reports, kMaps + kReduces);
+  auto st = s_.JobStatus(1);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state(), proto::JOB_SUCCEEDED);
+  EXPECT_EQ(st->counters().at("map.input.records"), kMaps + kReduces);
+  EXPECT_EQ(st->counters().at("attempts.launched"), kMaps + kReduces);
+  EXPECT_EQ(s_.BusySlots(), 0u);
+}
+
+TEST_F(SchedulerTest, WorkerPagesCoverEveryWorkerOnce) {
+  for (int i = 0; i < 25; i++) s_.AddWorker("w" + std::to_string(100 + i), "127.0.0.1:1", 1, now_);
+  std::vector<std::string> seen;
+  for (size_t offset = 0;; offset += 10) {
+    auto page = s_.Workers(now_, offset, 10);
+    if (page.empty()) break;
+    EXPECT_LE(page.size(), 10u);
+    for (auto& w : page) seen.push_back(w.worker_id());
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 25u);
+  EXPECT_EQ(s_.WorkerCount(), 25u);
+}
+
+// Job counters are summed as tasks finish and taken back when a finished map's output is lost.
+TEST_F(SchedulerTest, JobCountersFollowLostAndRerunMaps) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 3), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+  for (int i = 0; i < 2; i++) {
+    Effects f;
+    s_.OnReport("w1", Success(fx.assignments[i].second), now_ + 10, &f);
+  }
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 2);
+  s_.AddWorker("w2", "127.0.0.1:2", 3, now_ + 20);
+  Effects f2;
+  s_.RemoveWorker("w1", "gone", now_ + 30, &f2, Scheduler::Loss::kDisconnected);
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 0);  // both outputs lost with w1
+  ASSERT_EQ(f2.assignments.size(), 3u);                               // every map again, on w2
+  for (auto& [w, a] : f2.assignments) {
+    Effects f;
+    s_.OnReport(w, Success(a), now_ + 40, &f);
+  }
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 3);
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.launched"), 7);  // 3 + 3 maps + the reduce
+  auto counts = s_.TaskCounts(1);
+  EXPECT_EQ(counts[2].count, 3u);  // maps done
+  EXPECT_EQ(counts[4].count, 1u);  // the reduce running
+}
+
+// Backups go to the oldest stragglers only, and only once there is no idle task left.
+TEST_F(SchedulerTest, BackupsStartForTheOldestStragglersOnly) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 6), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 6, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 6u);
+  s_.AddWorker("w2", "127.0.0.1:2", 6, now_ + 1);
+  // Maps 0-2 finish in 100 ms; 3 and 4 straggle; 5 started late (re-run after a failure).
+  for (int i = 0; i < 3; i++) {
+    Effects f;
+    s_.OnReport("w1", Success(fx.assignments[i].second), now_ + 100, &f);
+  }
+  Effects ff;
+  s_.OnReport("w1", Failure(fx.assignments[5].second, "boom"), now_ + 500, &ff);
+  ASSERT_EQ(ff.assignments.size(), 1u);  // map 5 again, on w2 (most free slots)
+  EXPECT_EQ(ff.assignments[0].first, "w2");
+  Effects f2;
+  s_.Schedule(now_ + 900, &f2);  // under the 1 s minimum: nothing
+  EXPECT_TRUE(f2.assignments.empty());
+  s_.Schedule(now_ + 1200, &f2);  // maps 3 and 4 are 1.2 s old; map 5's new attempt 0.7 s
+  ASSERT_EQ(f2.assignments.size(), 2u);
+  EXPECT_EQ(f2.assignments[0].second.index(), 3u);
+  EXPECT_EQ(f2.assignments[1].second.index(), 4u);
+  for (auto& [w, a] : f2.assignments) EXPECT_EQ(w, "w2");
+  Effects f3;
+  s_.Schedule(now_ + 1600, &f3);  // 3 and 4 have theirs; map 5's attempt is 1.1 s old, on w2
+  ASSERT_EQ(f3.assignments.size(), 1u);
+  EXPECT_EQ(f3.assignments[0].second.index(), 5u);
+  EXPECT_EQ(f3.assignments[0].first, "w1");
+  Effects f4;
+  s_.Schedule(now_ + 60000, &f4);  // one backup per task
+  EXPECT_TRUE(f4.assignments.empty());
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.backup"), 3);
+}
+
+}  // namespace
+}  // namespace mr

@@ -39,7 +39,11 @@ std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_
   Worker& w = workers_[reg.id];
   w.id = reg.id;
   w.address = reg.address;
+  total_slots_ -= w.slots;
   w.slots = std::max<uint32_t>(1, reg.slots);
+  total_slots_ += w.slots;
+  SetRunning(w, w.running);
+  dirty_ = true;
   w.last_heartbeat_ms = now_ms;
   w.incarnation = reg.incarnation;
   w.host = reg.host;
@@ -72,38 +76,43 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
     }
     have.insert({h.job_id(), h.map_index(), h.attempt()});
   }
-  for (auto& [job_id, job] : jobs_) {
+  // Costs O(held outputs + the job's orphaned outputs), not a look at every task.
+  for (uint64_t job_id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
+    Job& job = jobs_.at(job_id);
     if (job.status.state() != proto::JOB_RUNNING || job.excluded.contains(w.id)) continue;
-    for (Task& t : job.maps) {
+    // Its orphaned outputs that it came back without run again.
+    std::vector<uint32_t> orphans(job.orphans.begin(), job.orphans.end());
+    for (uint32_t i : orphans) {
+      Task& t = job.maps[i];
+      if (t.done_worker == w.id && !have.contains({job_id, t.index, t.done_attempt})) {
+        RevertMap(job, t, fmt::format("worker {} came back without its output", w.id), fx);
+      }
+    }
+    for (auto lo = have.lower_bound({job_id, 0, 0}); lo != have.end() && std::get<0>(*lo) == job_id; ++lo) {
+      auto [unused, index, attempt] = *lo;
+      if (index >= job.maps.size()) continue;
+      Task& t = job.maps[index];
       if (t.state == TaskState::kDone) {
-        bool holds = have.contains({job_id, t.index, t.done_attempt});
-        if (holds && (t.done_worker == w.id || t.done_worker.empty() || t.orphaned_ms != 0)) {
+        if (attempt == t.done_attempt && (t.done_worker == w.id || t.done_worker.empty() || t.orphaned_ms != 0)) {
           // Its output is where it was (or has moved with the worker's new address).
           if (t.orphaned_ms != 0) {
-            t.orphaned_ms = 0;
-            job.orphans--;
+            SetOrphaned(job, t, 0);
             spdlog::info("job {} map {}: worker {} is back with its output", job_id, t.index, w.id);
           }
           t.done_worker = w.id;
           t.done_address = w.address;
           fx->changed_tasks.push_back(Record(job, t));
-        } else if (!holds && t.done_worker == w.id && t.orphaned_ms != 0) {
-          RevertMap(job, t, fmt::format("worker {} came back without its output", w.id), fx);
         }
         continue;
       }
-      // Not done (lost, or re-running): any complete output of the map will do.
-      auto lo = have.lower_bound({job_id, t.index, 0});
-      if (lo == have.end() || std::get<0>(*lo) != job_id || std::get<1>(*lo) != t.index) continue;
-      uint32_t attempt = std::get<2>(*lo);
+      // Not done (lost, or re-running): any complete output of the map will do (the lowest attempt).
       for (auto& [a, run] : t.running) {
-        auto rw = workers_.find(run.worker);
-        if (rw != workers_.end() && rw->second.running > 0) rw->second.running--;
+        ReleaseSlot(run.worker);
         EndAttempt(job, t, a, AttemptOutcome::kSuperseded, now_ms,
                    fmt::format("worker {} came back with the output of attempt {}", w.id, attempt));
       }
       t.running.clear();
-      t.state = TaskState::kDone;
+      Reindex(job, t);
       t.rerun_pending = false;
       t.fetch_failures = 0;
       t.done_worker = w.id;
@@ -111,6 +120,7 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
       t.done_attempt = attempt;
       if (t.stashed_attempt == attempt) t.counters = std::move(t.stashed_counters);
       t.stashed_counters.clear();
+      SetState(job, t, TaskState::kDone);
       if (AttemptInfo* h = History(t, attempt)) {
         h->outcome = AttemptOutcome::kSucceeded;
         h->error.clear();
@@ -123,13 +133,26 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
   }
 }
 
+void Scheduler::SetRunning(Worker& w, uint32_t running) {
+  busy_slots_ = busy_slots_ - w.running + running;
+  w.running = running;
+  free_slots_.Set(w.id, w.slots > running ? w.slots - running : 0);
+}
+
+void Scheduler::ReleaseSlot(const std::string& worker) {
+  auto w = workers_.find(worker);
+  if (w == workers_.end() || w->second.running == 0) return;
+  SetRunning(w->second, w->second.running - 1);
+  dirty_ = true;
+}
+
 void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
   auto it = workers_.find(id);
   if (it != workers_.end()) it->second.last_heartbeat_ms = now_ms;
 }
 
 void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
-  t.state = TaskState::kIdle;
+  SetState(job, t, TaskState::kIdle);
   t.stashed_attempt = t.done_attempt;
   t.stashed_counters = std::move(t.counters);
   t.counters.clear();
@@ -137,10 +160,7 @@ void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx
   t.done_worker.clear();
   t.done_address.clear();
   t.rerun_pending = true;
-  if (t.orphaned_ms != 0) {
-    t.orphaned_ms = 0;
-    job.orphans--;
-  }
+  if (t.orphaned_ms != 0) SetOrphaned(job, t, 0);
   job.maps_done--;
   // The successful attempt's work is lost: the timeline shows it so.
   if (AttemptInfo* h = History(t, t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
@@ -156,11 +176,11 @@ void Scheduler::LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::stri
   if (it == t.running.end()) return;
   spdlog::info("job {} {} {} attempt {} on worker {} is lost: {}", job.status.job_id(), TaskKindName(t.kind), t.index,
                attempt, it->second.worker, why);
-  auto w = workers_.find(it->second.worker);
-  if (w != workers_.end() && w->second.running > 0) w->second.running--;
+  ReleaseSlot(it->second.worker);
   EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, why);
   t.running.erase(it);
-  if (t.state == TaskState::kRunning && t.running.empty()) t.state = TaskState::kIdle;
+  Reindex(job, t);
+  if (t.state == TaskState::kRunning && t.running.empty()) SetState(job, t, TaskState::kIdle);
 }
 
 bool Scheduler::ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx) {
@@ -187,13 +207,19 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
   lost_workers_.push_back({id, g.address, g.host, g.pid, g.registered_ms, reason, now_ms, g.succeeded, g.failed});
   if (lost_workers_.size() > kLostWorkersKept) lost_workers_.pop_front();
   totals_.workers_lost++;
+  SetRunning(gone->second, 0);
+  total_slots_ -= gone->second.slots;
+  free_slots_.Erase(id);
   workers_.erase(gone);
+  dirty_ = true;
   spdlog::warn("worker {} is gone ({}); its running attempts are rescheduled", id, reason);
   std::string why = fmt::format("worker {} lost: {}", id, reason);
   // An attempt that was alone on the worker when it died is charged for it (it may be what kills
   // or cuts off its workers); attempts that shared the worker are not.
+  // A scan of the running jobs' tasks: a worker's loss is rare next to its heartbeats and reports.
   size_t attempts_on_worker = 0;
-  for (auto& [job_id, job] : jobs_) {
+  for (uint64_t job_id : active_jobs_) {
+    Job& job = jobs_.at(job_id);
     if (job.status.state() != proto::JOB_RUNNING) continue;
     for (auto* tasks : {&job.maps, &job.reduces}) {
       for (Task& t : *tasks) {
@@ -201,7 +227,8 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
       }
     }
   }
-  for (auto& [job_id, job] : jobs_) {
+  for (uint64_t job_id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
+    Job& job = jobs_.at(job_id);
     if (job.status.state() != proto::JOB_RUNNING) continue;
     bool reduces_left = job.reduces_done < job.reduces.size();
     Task* exhausted = nullptr;
@@ -227,8 +254,7 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
         if (loss == Loss::kDisconnected) {
           RevertMap(job, t, fmt::format("its output was lost with worker {}", id), fx);
         } else if (t.orphaned_ms == 0) {
-          t.orphaned_ms = now_ms;
-          job.orphans++;
+          SetOrphaned(job, t, now_ms);
         }
       }
     }
@@ -239,11 +265,14 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
 
 void Scheduler::Tick(int64_t now_ms, Effects* fx) {
   PruneHistory(now_ms, fx);
+  dirty_ = true;  // a safety net: one full pass per tick whatever the events said
   if (!workers_.empty()) {
-    for (auto& [job_id, job] : jobs_) {
-      if (job.orphans == 0 || job.status.state() != proto::JOB_RUNNING) continue;
-      for (Task& t : job.maps) {
-        if (t.orphaned_ms == 0) continue;
+    for (uint64_t job_id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
+      Job& job = jobs_.at(job_id);
+      if (job.orphans.empty() || job.status.state() != proto::JOB_RUNNING) continue;
+      std::vector<uint32_t> orphans(job.orphans.begin(), job.orphans.end());
+      for (uint32_t i : orphans) {
+        Task& t = job.maps[i];
         int64_t since = std::max(t.orphaned_ms, live_since_ms_);
         if (now_ms - since < options_.recovery_grace_ms) continue;
         RevertMap(job, t,

@@ -5,6 +5,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 #include <rocksdb/sst_file_writer.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -147,6 +148,17 @@ Status RunWriter::AddRecord(uint32_t partition, std::string_view key, std::strin
 
 Status RunWriter::FlushBlob() {
   if (blob_.empty()) return Status::OK();
+  key_buf_ = DataPrefix(id_, blob_partition_);
+  PutFixed32BE(&key_buf_, spill_);
+  PutFixed32BE(&key_buf_, blob_seq_++);
+  entries_++;
+  if (!opened_ && small_bytes_ + blob_.size() <= kSmallSpillBytes) {
+    // A small spill stays in memory until Finish writes it in one batch.
+    small_bytes_ += key_buf_.size() + blob_.size();
+    small_.emplace_back(key_buf_, blob_);
+    blob_.clear();
+    return Status::OK();
+  }
   if (!opened_) {
     rocksdb::Options options;
     // Map output is read once, soon, from the page cache: compressing it costs more than it saves.
@@ -155,11 +167,13 @@ Status RunWriter::FlushBlob() {
     writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options);
     MR_RETURN_IF_ERROR(FromRocks(writer_->Open(path_), "cannot create spill " + path_));
     opened_ = true;
+    // Too big for a batch after all: what was held goes first (it precedes in key order).
+    for (auto& [k, v] : small_) {
+      MR_RETURN_IF_ERROR(FromRocks(writer_->Put(k, v), "cannot write spill " + path_));
+    }
+    small_.clear();
+    small_bytes_ = 0;
   }
-  key_buf_ = DataPrefix(id_, blob_partition_);
-  PutFixed32BE(&key_buf_, spill_);
-  PutFixed32BE(&key_buf_, blob_seq_++);
-  entries_++;
   Status s = FromRocks(writer_->Put(key_buf_, rocksdb::Slice(blob_.data(), blob_.size())),
                        "cannot write spill " + path_);
   blob_.clear();
@@ -169,6 +183,18 @@ Status RunWriter::FlushBlob() {
 Result<uint64_t> RunWriter::Finish() {
   MR_RETURN_IF_ERROR(FlushBlob());
   if (entries_ == 0) return uint64_t{0};
+  if (!opened_) {
+    // A small spill: one write batch through the memtable and the (unsynced) WAL, which survives
+    // a crash of the process as an ingested file does. One SST file per small spill would pile up
+    // files, and with them the cost of each ingest and of every lookup.
+    rocksdb::WriteBatch batch;
+    for (auto& [k, v] : small_) batch.Put(k, v);
+    uint64_t bytes = small_bytes_;
+    small_.clear();
+    small_bytes_ = 0;
+    MR_RETURN_IF_ERROR(FromRocks(store_->db_->Write(rocksdb::WriteOptions(), &batch), "cannot write spill"));
+    return bytes;
+  }
   rocksdb::ExternalSstFileInfo info;
   MR_RETURN_IF_ERROR(FromRocks(writer_->Finish(&info), "cannot finish spill " + path_));
   rocksdb::IngestExternalFileOptions opts;

@@ -11,7 +11,10 @@
 // run at the speed of sequential file I/O.
 //
 // Spills are written as SST files and bulk-loaded (SstFileWriter + IngestExternalFile): no WAL, no
-// memtable, since intermediate data can always be recomputed. Ingested files and the completion
+// memtable, since intermediate data can always be recomputed. A small spill (up to
+// kSmallSpillBytes: a tiny map's whole output) is instead written as one batch through the
+// memtable and the unsynced WAL: an SST file per tiny map would pile up thousands of files, and
+// each ingest, lookup and drop costs more with every file (DESIGN §8; docs/scale.md). Ingested files and the completion
 // markers (written through the WAL) survive a crash of the process, so a worker restarted on its
 // data dir still holds its finished map outputs and offers them to the master (DESIGN §5); the
 // master says which jobs are over, and their data is dropped.
@@ -45,6 +48,7 @@ struct MapOutputId {
 class IntermediateStore;
 
 constexpr size_t kBlobBytes = 256 << 10;
+constexpr size_t kSmallSpillBytes = 1 << 20;
 
 // Writes one sorted spill. Add records in increasing (partition, key) order, then Finish.
 class RunWriter {
@@ -68,6 +72,8 @@ class RunWriter {
   std::unique_ptr<rocksdb::SstFileWriter> writer_;
   std::string key_buf_;
   std::string blob_;            // records of blob_partition_ not yet written
+  std::vector<std::pair<std::string, std::string>> small_;  // blobs held while the spill is small
+  size_t small_bytes_ = 0;
   uint32_t blob_partition_ = 0;
   uint32_t blob_seq_ = 0;       // per partition
   uint64_t entries_ = 0;

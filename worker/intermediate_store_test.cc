@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/record.h"
@@ -65,6 +67,54 @@ TEST(IntermediateStoreTest, SpillsMergeInKeyOrderPerPartition) {
 
   ASSERT_TRUE((*store)->DropJob(7).ok());
   EXPECT_FALSE((*store)->HasMapOutput(id));
+  store->reset();
+  fs::remove_all(dir);
+}
+
+// Small spills go through a write batch, large ones through an ingested file, and one that grows
+// past the threshold mid-way moves what it held into its file: all read back the same, also after
+// the store is reopened (a restarted worker), and a job's drop removes them all.
+TEST(IntermediateStoreTest, SmallAndLargeSpillsReadBackAndSurviveAReopen) {
+  fs::path dir = fs::temp_directory_path() / ("mr-store-sizes-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = IntermediateStore::Open(dir.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::string big(64 << 10, 'x');
+  const uint32_t records[] = {3, 40};  // 3 x 64 KiB: a batch; 40 x 64 KiB (over 1 MiB): a file
+  for (uint32_t m = 0; m < 2; m++) {
+    auto w = (*store)->NewRun({9, m, 1}, 0);
+    for (uint32_t i = 0; i < records[m]; i++) {
+      char key[8];
+      std::snprintf(key, sizeof key, "k%04u", i);
+      ASSERT_TRUE(w->AddRecord(2 * i >= records[m] ? 1 : 0, key, big).ok());  // partition 0, then 1
+    }
+    auto bytes = w->Finish();
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    EXPECT_GE(*bytes, records[m] * big.size());
+    ASSERT_TRUE((*store)->MarkMapOutputComplete({9, m, 1}).ok());
+  }
+  for (int round = 0; round < 2; round++) {
+    for (uint32_t m = 0; m < 2; m++) {
+      auto p0 = ReadAll(store->get(), {9, m, 1}, 0);
+      auto p1 = ReadAll(store->get(), {9, m, 1}, 1);
+      EXPECT_EQ(p0.size() + p1.size(), records[m]) << "map " << m << " round " << round;
+      ASSERT_FALSE(p1.empty());
+      EXPECT_EQ(p1.back().second, big);
+      EXPECT_TRUE(std::is_sorted(p0.begin(), p0.end()));
+    }
+    store->reset();
+    store = IntermediateStore::Open(dir.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+  }
+  auto held = (*store)->ListMapOutputs();
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(held->size(), 2u);
+  ASSERT_TRUE((*store)->DropJob(9).ok());
+  auto jobs = (*store)->ListJobs();
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_TRUE(jobs->empty());
+  EXPECT_FALSE((*store)->HasMapOutput({9, 0, 1}));
+  EXPECT_FALSE((*store)->ReadPartition({9, 1, 1}, 1).ok());
   store->reset();
   fs::remove_all(dir);
 }
