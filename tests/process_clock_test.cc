@@ -124,6 +124,7 @@ class MasterClockTest : public ::testing::Test {
     rw->set_shuffle_address("127.0.0.1:9");
     rw->set_slots(1);
     rw->set_identity(identity);
+    rw->set_name(identity);  // both fake workers share a shuffle address, so they need names
     rw->set_incarnation(1);
     proto::Envelope reply = Call(*w, e);
     EXPECT_TRUE(reply.has_register_reply()) << reply.ShortDebugString();
@@ -277,6 +278,7 @@ TEST_F(MasterClockTest, AWorkerHeartbeatsOnItsTimersAndRegistersAgainAfterBeingD
   o.listen = {"127.0.0.1", 0};
   o.slots = 1;
   o.heartbeat = Millis(300);
+  o.name = "w1";
   auto worker = std::make_unique<Worker>(io_, o, &worker_clock);
   Status st = worker->Start();
   ASSERT_TRUE(st.ok()) << st.ToString();
