@@ -107,9 +107,12 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     auto src = OpenSource(*parts[0], rsize);
     if (!src.ok()) return src.status();
     shared = std::move(*src);
-    // Thread t reads the lines (records) that start in its share of the owned bytes.
+    // Thread t reads the lines (records) that start in its share of the owned bytes (for a .gz
+    // file, of its decompressed bytes).
     const ByteRange owned = shared->owned;
     uint64_t span = owned.end - owned.begin;
+    threads = span < (1u << 20) ? 1 : std::max(1, options.threads);
+    shares.assign(threads, {});
     for (int t = 0; t < threads; t++) {
       uint64_t b = owned.begin + span * t / threads;
       uint64_t e = owned.begin + span * (t + 1) / threads;
