@@ -101,5 +101,43 @@ TEST_F(DiskFullTest, ASubmissionThatCannotBeJournaledIsRefusedAndTheMasterKeepsS
   EXPECT_TRUE(cluster_->MasterAlive());
 }
 
+// The disk fills while a job runs: what cannot be journaled is held back (the master keeps
+// running), and once space is freed the job finishes with the exact output.
+TEST_F(DiskFullTest, AJobRunningWhenTheDiskFillsFinishesOnceSpaceIsFreed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
+  mount_ = std::make_unique<TmpfsMount>(tmp_ / "cluster/master", "8m");
+  if (!mount_->mounted()) GTEST_SKIP() << "cannot mount a tmpfs here";
+  std::string text;
+  for (int i = 0; i < 4000; i++) text += "alpha beta gamma\n";
+  WriteFile(tmp_ / "in.txt", text);
+  cluster_ = std::make_unique<Cluster>(tmp_ / "cluster");
+  ASSERT_TRUE(cluster_->StartMaster().ok());
+  ASSERT_TRUE(cluster_->StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(300ms)"}).ok());
+  ASSERT_TRUE(cluster_->WaitForWorkers(1).ok());
+  CommandResult submit = RunMr({"submit", "--master", cluster_->master_address(), "--job", "wordcount", "--input",
+                                tmp_ / "in.txt", "--output", tmp_ / "out", "--split-size", "4k"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  uint64_t id = std::stoull(submit.out);
+  bool filled = false, freed = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  JobState js = cluster_->WaitForJob(id, std::chrono::seconds(120), [&](const JobState& s) {
+    if (!filled && s.maps_done >= 2) {
+      filled = Fill(tmp_ / "cluster/master/filler") > 0;
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    } else if (filled && !freed && std::chrono::steady_clock::now() > deadline) {
+      EXPECT_TRUE(cluster_->MasterAlive());
+      fs::remove(tmp_ / "cluster/master/filler");
+      freed = true;
+    }
+  });
+  EXPECT_TRUE(filled);
+  EXPECT_EQ(js.state, "succeeded") << js.json;
+  // The full disk was noticed, and what it protected was held back rather than sent.
+  std::string log = ReadFile(tmp_ / "cluster/master.log");
+  EXPECT_NE(log.find("wait until the journal can be written"), std::string::npos) << log;
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "out", 1)), "alpha\t4000\nbeta\t4000\ngamma\t4000\n");
+  EXPECT_TRUE(cluster_->MasterAlive());
+}
+
 }  // namespace
 }  // namespace mr::testing
