@@ -403,7 +403,10 @@ void PrintSummary(const proto::JobStatus& s, bool as_json) {
   std::printf("job %lu %s in %s: %u maps, %u reduces, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
               JobStateName(s.state()).c_str(), Elapsed(s).c_str(), s.maps_total(), s.reduces_total(),
               FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
-  if (!s.error().empty()) std::printf("error: %s\n", s.error().c_str());
+  if (!s.error().empty()) {  // errors go to stderr, after the summary line that names the job
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", s.error().c_str());
+  }
   if (s.state() == proto::JOB_SUCCEEDED) std::printf("output: %s\n", s.spec().output().c_str());
   if (s.state() != proto::JOB_SUCCEEDED) PrintFailedAttempts(s, "");
   PrintCounters(s);

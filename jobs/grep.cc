@@ -40,7 +40,8 @@ class Grep : public Job {
 }  // namespace
 
 void GrepKey(std::string_view file, uint64_t offset, std::string* key) {
-  key->assign(file);
+  key->clear();
+  AppendEscapedName(file, key);
   key->push_back(':');
   fmt::format_to(std::back_inserter(*key), "{:012}", offset);
 }

@@ -23,6 +23,9 @@ TEST(GrepTest, KeyIsFileColonZeroPaddedOffset) {
   EXPECT_EQ(key, "/x:1000000000000");
   GrepKey("/odd:name", 5, &key);
   EXPECT_EQ(key, "/odd:name:000000000005");
+  // A name can never break the output line: TAB, LF and backslash are escaped; nothing else is.
+  GrepKey("/d/tab\there\nnew\\back \r\xff", 7, &key);
+  EXPECT_EQ(key, "/d/tab\\there\\nnew\\\\back \r\xff:000000000007");
 }
 
 TEST(GrepTest, PatternIsRequiredAndChecked) {

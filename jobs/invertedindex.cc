@@ -47,7 +47,7 @@ std::string FormatPostings(const std::vector<std::string>& paths) {
   out.push_back(' ');
   for (size_t i = 0; i < names.size(); i++) {
     if (i > 0) out.push_back(',');
-    out += names[i];
+    AppendEscapedName(names[i], &out);
   }
   return out;
 }

@@ -4,8 +4,9 @@
 // Output: WORD<TAB>N NAMES, where N is the number of input files containing the word and NAMES
 // their base names (the path after the last '/'), sorted bytewise and joined with ','. Two files
 // with the same base name in different directories are two files: N counts both and the name is
-// listed twice, so N is always the length of the list. (Names are written as they are: a base name
-// that contains ',' makes the list ambiguous to a reader that splits on ','.)
+// listed twice, so N is always the length of the list. TAB, LF and backslash in a name are
+// escaped (\t, \n, \\, DESIGN §3); other bytes are written as they are: a base name that contains
+// ',' makes the list ambiguous to a reader that splits on ','.
 //
 // Intermediate values are lists of input paths joined with '\0' (a byte no path contains): a
 // mapper emits one path, the combiner merges the lists of one spill into one sorted duplicate-free

@@ -30,6 +30,8 @@ TEST(InvertedIndexTest, SameBaseNameInTwoDirectoriesIsTwoFiles) {
   EXPECT_EQ(invertedindex::FormatPostings({"/only"}), "1 only");
   // Base names sort bytewise: uppercase before lowercase, UTF-8 after ASCII.
   EXPECT_EQ(invertedindex::FormatPostings({"/d/b", "/d/B", "/d/\xc3\xa9", "/d/a,b"}), "4 B,a,b,b,\xc3\xa9");
+  // TAB, LF and backslash in a name are escaped, so the line stays one line.
+  EXPECT_EQ(invertedindex::FormatPostings({"/d/a\tb", "/d/c\nd", "/d/e\\f"}), "3 a\\tb,c\\nd,e\\\\f");
 }
 
 TEST(InvertedIndexTest, EndToEndInProcess) {

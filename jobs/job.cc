@@ -106,4 +106,15 @@ Status CheckKnownArgs(const std::string& job, const JobArgs& args,
   return Status::OK();
 }
 
+void AppendEscapedName(std::string_view name, std::string* out) {
+  for (char c : name) {
+    switch (c) {
+      case '\t': out->append("\\t"); break;
+      case '\n': out->append("\\n"); break;
+      case '\\': out->append("\\\\"); break;
+      default: out->push_back(c);
+    }
+  }
+}
+
 }  // namespace mr

@@ -52,4 +52,8 @@ Result<bool> GetBoolArg(const JobArgs& args, const std::string& key, bool defaul
 // Fails with InvalidArgument naming the first argument not in `known`.
 Status CheckKnownArgs(const std::string& job, const JobArgs& args, const std::vector<std::string>& known);
 
+// Appends an input file name as it appears in a job's text output (DESIGN §3): TAB, LF and
+// backslash escaped as \t, \n and \\, so a name can never break a key<TAB>value line.
+void AppendEscapedName(std::string_view name, std::string* out);
+
 }  // namespace mr

@@ -63,9 +63,10 @@ inline std::map<std::string, std::vector<std::string>> Group(const KeyValues& kv
 
 // Runs `job` over `pieces` (one mapper each) and returns the reducer's output lines, "key\tvalue\n",
 // in emission order. Uses the combiner when the job has one (also when it declares SumCombiner).
+// `error` receives what the job reported through TaskContext::Fail (the first failure).
 inline std::string RunInProcess(const Job& job, const std::vector<Piece>& pieces, MapCounters* counters,
-                                const JobArgs& args = {}) {
-  TaskContext ctx{&args, 1, counters};
+                                const JobArgs& args = {}, std::string* error = nullptr) {
+  TaskContext ctx{&args, 1, counters, error};
   KeyValues shuffled;
   for (const Piece& piece : pieces) {
     std::unique_ptr<Mapper> mapper = job.NewMapper(ctx);

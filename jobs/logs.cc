@@ -179,11 +179,11 @@ class Logs : public Job {
   std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
     return std::make_unique<LogsMapper>(o_, ctx.counters);
   }
-  std::unique_ptr<Reducer> NewReducer(const TaskContext&) const override {
+  std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
     if (o_.by == By::kVisitors) return std::make_unique<VisitorCountReducer>();
-    return NewSumReducer();
+    return NewSumReducer(ctx);
   }
-  std::unique_ptr<Reducer> NewCombiner(const TaskContext&) const override { return NewSumReducer(); }
+  std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const override { return NewSumReducer(ctx); }
   bool SumCombiner() const override { return true; }
   std::unique_ptr<Partitioner> NewPartitioner() const override {
     if (o_.by == By::kVisitors) return std::make_unique<DayPartitioner>();

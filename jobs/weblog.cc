@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +16,7 @@
 #include "jobs/log_format.h"
 #include "jobs/log_line.h"
 #include "jobs/logs.h"
+#include "jobs/sum_reducer.h"
 #include "jobs/user_agent.h"
 
 namespace mr {
@@ -44,9 +46,13 @@ const Panel* FindPanel(char code) {
   return nullptr;
 }
 
+// Adds n to *sum; false when the sum leaves the signed 64-bit range (sums never wrap unnoticed).
+bool AddChecked(int64_t* sum, int64_t n) { return !__builtin_add_overflow(*sum, n, sum); }
+
 struct Entry {
   int64_t hits = 0;
   int64_t bytes = 0;
+  bool overflow = false;  // a sum left the signed 64-bit range
   DistinctSketch visitors;
   uint64_t last_visitor = 0;  // map side: the visitor added last (a repeat is skipped cheaply)
 
@@ -62,8 +68,10 @@ struct Entry {
     if (!GetVarint64(&in, &h) || !GetVarint64(&in, &b) || !DistinctSketch::Decode(&in, &s) || !in.empty()) {
       return false;
     }
-    hits += static_cast<int64_t>(h);
-    bytes += static_cast<int64_t>(b);
+    if (h > INT64_MAX || b > INT64_MAX || !AddChecked(&hits, static_cast<int64_t>(h)) ||
+        !AddChecked(&bytes, static_cast<int64_t>(b))) {
+      overflow = true;
+    }
     visitors.Merge(s);
     return true;
   }
@@ -289,8 +297,8 @@ class VisitorSet {
 
 class WeblogMapper : public Mapper {
  public:
-  WeblogMapper(bool log_time, const LogFormat& format, Counters* counters)
-      : log_time_(log_time), format_(format), counters_(counters), hours_(24), statuses_(1000) {}
+  WeblogMapper(bool log_time, const LogFormat& format, const TaskContext& ctx)
+      : log_time_(log_time), format_(format), ctx_(ctx), counters_(ctx.counters), hours_(24), statuses_(1000) {}
 
   void Map(const InputRecord& record, Emitter& out) override {
     std::optional<LogLine> line = format_.Parse(record.line);
@@ -300,7 +308,7 @@ class WeblogMapper : public Mapper {
       return;
     }
     valid_++;
-    bandwidth_ += line->bytes;
+    if (!AddChecked(&bandwidth_, line->bytes)) return ctx_.Fail(SumOverflowError("bandwidth"));
     const CivilTime& t = log_time_ ? line->local : line->utc;
     char day[16];
     char* p = PutDigits(day, t.year, 4);
@@ -324,7 +332,7 @@ class WeblogMapper : public Mapper {
     }
     auto add = [&](Entry& e) {
       e.hits++;
-      e.bytes += bytes;
+      if (!AddChecked(&e.bytes, bytes)) overflow_ = true;
       if (counts_visitor && e.last_visitor != visitor) {
         e.last_visitor = visitor;
         bool was_exact = e.visitors.exact();
@@ -361,8 +369,9 @@ class WeblogMapper : public Mapper {
     add(statuses_[line->status]);
     Entry& day_entry = days_.Get(day_only, &memory_);  // its visitors are counted exactly ('V')
     day_entry.hits++;
-    day_entry.bytes += bytes;
+    if (!AddChecked(&day_entry.bytes, bytes)) overflow_ = true;
     add(hourly_.Get(day_hour, &memory_));
+    if (overflow_) return ctx_.Fail(SumOverflowError(request));
     if (memory_ > kFlushBytes) Flush(out);
   }
 
@@ -442,7 +451,9 @@ class WeblogMapper : public Mapper {
 
   const bool log_time_;
   const LogFormat format_;
+  const TaskContext ctx_;
   Counters* const counters_;
+  bool overflow_ = false;  // a bytes sum left the signed 64-bit range
   ItemTable requests_[3];  // requests, static_requests, not_found
   ItemTable hosts_, sites_, days_, hourly_;
   FamilyTable os_, browsers_;
@@ -476,6 +487,7 @@ class WeblogCombiner : public Reducer {
     while (values.Next(&v)) {
       if (!e.MergeEncoded(v)) return ctx_.Fail("weblog: a corrupt intermediate value");
     }
+    if (e.overflow) return ctx_.Fail(SumOverflowError(key.substr(1)));
     value_.clear();
     e.Encode(&value_);
     out.Emit(key, value_);
@@ -512,12 +524,14 @@ class WeblogReducer : public Reducer {
     while (values.Next(&v)) {
       if (!e.MergeEncoded(v)) return ctx_.Fail("weblog: a corrupt intermediate value");
     }
+    if (e.overflow) return ctx_.Fail(SumOverflowError(key.substr(1)));
     if (code == kTotalCode) {
       if (key == "#valid") {
-        valid_ += e.hits;
-        bandwidth_ += e.bytes;
-      } else {
-        failed_ += e.hits;
+        if (!AddChecked(&valid_, e.hits) || !AddChecked(&bandwidth_, e.bytes)) {
+          return ctx_.Fail(SumOverflowError("bandwidth"));
+        }
+      } else if (!AddChecked(&failed_, e.hits)) {
+        return ctx_.Fail(SumOverflowError("failed_requests"));
       }
       return;
     }
@@ -573,7 +587,7 @@ class Weblog : public Job {
  public:
   Weblog(bool log_time, size_t top, LogFormat format) : log_time_(log_time), top_(top), format_(std::move(format)) {}
   std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
-    return std::make_unique<WeblogMapper>(log_time_, format_, ctx.counters);
+    return std::make_unique<WeblogMapper>(log_time_, format_, ctx);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
     return std::make_unique<WeblogReducer>(ctx, top_);

@@ -61,6 +61,26 @@ TEST(WeblogTest, EveryPanelInOnePass) {
             "visitors:00000:2024-03-01\t2\t0\t20\n");
 }
 
+// Byte sums never wrap: past the signed 64-bit range the task fails, naming what overflowed, in
+// one mapper (two lines) or when partial sums merge (one line in each of two mappers).
+TEST(WeblogTest, ByteSumsBeyondSixtyFourBitsFailTheTask) {
+  auto job = MakeJob("weblog", {});
+  ASSERT_TRUE(job.ok());
+  const std::string line = "1.2.3.4 - - [29/Feb/2024:23:30:00 -0800] \"GET /big HTTP/1.1\" 200 9223372036854775807\n";
+  for (auto pieces : {std::vector<Piece>{Piece{"/l", line + line}},
+                      std::vector<Piece>{Piece{"/l1", line}, Piece{"/l2", line}}}) {
+    MapCounters c;
+    std::string error;
+    RunInProcess(**job, pieces, &c, {}, &error);
+    EXPECT_NE(error.find("does not fit in a signed 64-bit integer"), std::string::npos) << error;
+  }
+  MapCounters c;
+  std::string error;
+  std::string out = RunInProcess(**job, {Piece{"/l", line}}, &c, {}, &error);
+  EXPECT_EQ(error, "");
+  EXPECT_NE(out.find("general:00000:bandwidth\t9223372036854775807\n"), std::string::npos) << out;
+}
+
 TEST(WeblogTest, TopKeepsTheMostHitEntries) {
   auto job = MakeJob("weblog", {{"top", "1"}, {"time", "utc"}});
   ASSERT_TRUE(job.ok());

@@ -39,11 +39,11 @@ class WordCount : public Job {
   std::unique_ptr<Mapper> NewMapper(const TaskContext&) const override {
     return std::make_unique<WordCountMapper>(lowercase_);
   }
-  std::unique_ptr<Reducer> NewReducer(const TaskContext&) const override {
-    return NewSumReducer();
+  std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
+    return NewSumReducer(ctx);
   }
-  std::unique_ptr<Reducer> NewCombiner(const TaskContext&) const override {
-    return NewSumReducer();
+  std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const override {
+    return NewSumReducer(ctx);
   }
   bool SumCombiner() const override { return true; }
 

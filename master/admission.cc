@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <vector>
 
+#include "common/units.h"
 #include "jobs/job.h"
 #include "master/inputs.h"
 #include "master/job_plan.h"
@@ -20,7 +21,8 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
   if (spec.reducers() == 0) spec.set_reducers(1);
   if (spec.reducers() > kMaxReducers) {
-    return Status::InvalidArgument(fmt::format("--reducers must be at most {}", kMaxReducers));
+    return Status::InvalidArgument(
+        fmt::format("--reducers {} is too many: at most {}", spec.reducers(), kMaxReducers));
   }
   if (spec.split_size() == 0) spec.set_split_size(kDefaultSplitSize);
   if (spec.split_size() < kMinSplitSize) return Status::InvalidArgument("--split-size must be at least 4k");
@@ -50,11 +52,25 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   AdmittedJob job;
   for (const InputFile& f : *files) job.input_bytes += f.size;
   job.input_files = files->size();
-  for (const Split& s : MakeSplits(*files, spec.split_size(), RecordSizeOf(spec))) {
+  auto groups = CombineSplits(MakeSplits(*files, spec.split_size(), RecordSizeOf(spec)), spec.split_size());
+  if (groups.size() > kMaxMapTasks) {
+    return Status::InvalidArgument(fmt::format(
+        "the input makes {} map tasks, more than the {} a job may have: raise --split-size (now {})",
+        groups.size(), kMaxMapTasks, FormatBytes(spec.split_size())));
+  }
+  auto fill = [](proto::InputSplit* p, const Split& s) {
+    p->set_path(s.path);
+    p->set_offset(s.offset);
+    p->set_length(s.length);
+    p->set_file_size(s.file_size);
+  };
+  for (const SplitGroup& g : groups) {
     proto::InputSplit* split = job.plan.add_splits();
-    split->set_path(s.path);
-    split->set_offset(s.offset);
-    split->set_length(s.length);
+    if (g.size() == 1) {
+      fill(split, g[0]);
+    } else {
+      for (const Split& s : g) fill(split->add_parts(), s);
+    }
   }
   job.spec = std::move(spec);
   return job;

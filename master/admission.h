@@ -18,11 +18,13 @@ namespace mr {
 
 constexpr uint64_t kDefaultSplitSize = 64ull << 20;
 constexpr uint64_t kMinSplitSize = 4096;
-constexpr uint32_t kMaxReducers = 100000;
+// Upper bounds on a job's tasks (README "Limits"): past them a job is refused at submission.
+constexpr uint32_t kMaxReducers = 10000;
+constexpr size_t kMaxMapTasks = 100000;
 
 struct AdmittedJob {
   proto::JobSpec spec;   // normalized: job name, absolute paths, defaults filled in
-  proto::JobPlan plan;   // the splits, in map task order
+  proto::JobPlan plan;   // the splits, in map task order (combined splits hold their parts)
   uint64_t input_bytes = 0;
   size_t input_files = 0;
 };

@@ -1,11 +1,13 @@
 // Job admission against real files: what is refused, and the split plan made at submission.
 #include "master/admission.h"
+#include "master/inputs.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <fmt/format.h>
 
 namespace mr {
 namespace {
@@ -50,8 +52,13 @@ TEST_F(AdmissionTest, SubmitValidates) {
   missing.add_inputs((dir_ / "nothing-here").string());
   EXPECT_EQ(AdmitJob(missing, committer_).status().code(), Status::Code::kNotFound);
   proto::JobSpec many = over;
-  many.set_reducers(kMaxReducers + 1);
-  EXPECT_EQ(AdmitJob(many, committer_).status().code(), Status::Code::kInvalidArgument);
+  many.set_reducers(100000);
+  auto refused = AdmitJob(many, committer_);
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("--reducers 100000 is too many: at most 10000"), std::string::npos)
+      << refused.status().message();
+  many.set_reducers(kMaxReducers);
+  EXPECT_TRUE(AdmitJob(many, committer_).ok());
   proto::JobSpec tiny = over;
   tiny.set_split_size(100);
   EXPECT_EQ(AdmitJob(tiny, committer_).status().code(), Status::Code::kInvalidArgument);
@@ -84,6 +91,32 @@ TEST_F(AdmissionTest, PlansTheSplitsOnceAtSubmission) {
   std::ofstream(dir_ / "in/a.txt", std::ios::app) << std::string(5000, 'b');
   EXPECT_EQ(job->plan.splits(2).length(), 10001u - 8192u);
   EXPECT_TRUE(fs::path(job->spec.output()).is_absolute());
+}
+
+TEST_F(AdmissionTest, ManySmallFilesMakeFewCombinedSplits) {
+  for (int i = 0; i < 2500; i++) std::ofstream(dir_ / "in" / fmt::format("f{:05}.txt", i)) << "line " << i << "\n";
+  proto::JobSpec spec = Spec();
+  spec.set_split_size(64 << 20);
+  auto job = AdmitJob(spec, committer_);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->input_files, 2501u);
+  ASSERT_EQ(job->plan.splits_size(), 3);  // 1024 + 1024 + 453 files
+  const proto::InputSplit& first = job->plan.splits(0);
+  EXPECT_TRUE(first.path().empty());
+  ASSERT_EQ(first.parts_size(), static_cast<int>(kMaxSplitParts));
+  EXPECT_EQ(first.parts(0).path(), (dir_ / "in/a.txt").string());
+  EXPECT_EQ(first.parts(0).file_size(), 10001u);
+  EXPECT_EQ(first.parts(1).path(), (dir_ / "in/f00000.txt").string());
+  EXPECT_EQ(job->plan.splits(2).parts_size(), 2501 - 2 * static_cast<int>(kMaxSplitParts));
+}
+
+TEST_F(AdmissionTest, TooManyMapTasksIsRefusedNamingTheFix) {
+  // A sparse file cut into more 4 KiB splits than a job may have.
+  fs::path big = dir_ / "in/a.txt";
+  fs::resize_file(big, (kMaxMapTasks + 1) * 4096);
+  auto job = AdmitJob(Spec(), committer_);
+  EXPECT_EQ(job.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(job.status().message().find("raise --split-size"), std::string::npos) << job.status().message();
 }
 
 }  // namespace

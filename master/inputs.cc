@@ -94,14 +94,37 @@ std::vector<Split> MakeSplits(const std::vector<InputFile>& files, uint64_t spli
   std::vector<Split> splits;
   for (const auto& f : files) {
     if (IsGzipPath(f.path) && f.size > 0) {  // gzip cannot be entered in the middle: one split
-      splits.push_back({f.path, 0, f.size});
+      splits.push_back({f.path, 0, f.size, f.size});
       continue;
     }
     for (uint64_t off = 0; off < f.size; off += split_size) {
-      splits.push_back({f.path, off, std::min(split_size, f.size - off)});
+      splits.push_back({f.path, off, std::min(split_size, f.size - off), f.size});
     }
   }
   return splits;
+}
+
+std::vector<SplitGroup> CombineSplits(const std::vector<Split>& ranges, uint64_t split_size, size_t max_parts) {
+  std::vector<SplitGroup> groups;
+  SplitGroup pack;
+  uint64_t packed = 0;
+  auto close = [&] {
+    if (!pack.empty()) groups.push_back(std::move(pack));
+    pack.clear();
+    packed = 0;
+  };
+  for (const Split& r : ranges) {
+    if (r.length >= split_size) {  // a full split stays alone
+      close();
+      groups.push_back({r});
+      continue;
+    }
+    if (packed + r.length > split_size || pack.size() >= max_parts) close();
+    pack.push_back(r);
+    packed += r.length;
+  }
+  close();
+  return groups;
 }
 
 Status CheckWholeRecords(const std::vector<InputFile>& files, uint32_t record_size) {

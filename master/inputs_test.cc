@@ -84,6 +84,36 @@ TEST(SplitsTest, CutAtSplitSizeAndSkipEmptyFiles) {
   EXPECT_EQ(splits[3].length, 4u);
 }
 
+// Small ranges are packed in order into combined splits of at most the split size and
+// kMaxSplitParts ranges; a full-size range stays alone; every range lands in exactly one split.
+TEST(CombineSplitsTest, PacksSmallRangesAndKeepsFullOnesAlone) {
+  std::vector<InputFile> files = {{"/big", 25}, {"/s1", 3}, {"/s2", 4}, {"/s3", 2}, {"/s4", 10}};
+  auto groups = CombineSplits(MakeSplits(files, 10), 10);
+  // /big: 10, 10, then its tail of 5 packs with /s1 (3) and /s3 does not fit after /s2.
+  ASSERT_EQ(groups.size(), 5u);
+  EXPECT_EQ(groups[0].size(), 1u);
+  EXPECT_EQ(groups[1].size(), 1u);
+  ASSERT_EQ(groups[2].size(), 2u);
+  EXPECT_EQ(groups[2][0].path, "/big");
+  EXPECT_EQ(groups[2][0].offset, 20u);
+  EXPECT_EQ(groups[2][0].file_size, 25u);
+  EXPECT_EQ(groups[2][1].path, "/s1");
+  ASSERT_EQ(groups[3].size(), 2u);  // /s2 + /s3 = 6
+  EXPECT_EQ(groups[3][1].path, "/s3");
+  EXPECT_EQ(groups[4].size(), 1u);  // /s4 is a full split
+  EXPECT_EQ(groups[4][0].path, "/s4");
+
+  std::vector<InputFile> many;
+  for (int i = 0; i < 3000; i++) many.push_back({"/m" + std::to_string(i), 20});
+  auto packed = CombineSplits(MakeSplits(many, 64 << 20), 64 << 20);
+  ASSERT_EQ(packed.size(), 3u);
+  EXPECT_EQ(packed[0].size(), kMaxSplitParts);
+  size_t total = 0;
+  for (auto& g : packed) total += g.size();
+  EXPECT_EQ(total, many.size());
+  EXPECT_EQ(packed[2].back().path, "/m2999");
+}
+
 // Record splits tile each file exactly, on record boundaries, whatever the split size.
 TEST(RecordSplitsTest, WholeRecordsForRandomSplitSizes) {
   std::mt19937_64 rng(7);

@@ -2,6 +2,9 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdarg>
 
 #include <fmt/format.h>
 
@@ -34,14 +37,33 @@ std::string TaskKey(const proto::TaskRecord& t) {
   return k;
 }
 
+// RocksDB's own log goes to the master's log, not to a LOG file in the journal: a LOG write that
+// fails on a full disk makes RocksDB's next one abort the process.
+class JournalLogger : public rocksdb::Logger {
+ public:
+  JournalLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char buf[1024];
+    std::vsnprintf(buf, sizeof(buf), format, ap);
+    spdlog::warn("journal: {}", buf);
+  }
+};
+
+rocksdb::Options JournalOptions() {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.info_log = std::make_shared<JournalLogger>();
+  return options;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   std::unique_ptr<Journal> j(new Journal());
-  rocksdb::Options options;
-  options.create_if_missing = true;
+  j->dir_ = dir + "/journal";
   rocksdb::DB* db = nullptr;
-  MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir + "/journal", &db), "cannot open"));
+  MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(JournalOptions(), j->dir_, &db), "cannot open"));
   j->db_.reset(db);
   std::string v;
   auto s = db->Get(rocksdb::ReadOptions(), "meta/next_job_id", &v);
@@ -56,14 +78,36 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   return j;
 }
 
+Status Journal::ReopenLocked() {
+  db_.reset();  // closes the log that failed
+  rocksdb::DB* db = nullptr;
+  MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(JournalOptions(), dir_, &db), "cannot reopen after a failed write"));
+  db_.reset(db);
+  failed_ = false;
+  return Status::OK();
+}
+
+Status Journal::WriteLocked(rocksdb::WriteBatch* batch, const char* what) {
+  if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
+  rocksdb::WriteOptions options;
+  options.sync = true;  // what the master acts on must survive a crash
+  rocksdb::Status s = db_->Write(options, batch);
+  if (!s.ok()) failed_ = true;
+  return FromRocks(s, what);
+}
+
 Journal::~Journal() = default;
 
 Status Journal::PutJob(const proto::JobStatus& job) {
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), JobKey(job.job_id()), job.SerializeAsString()),
-                   "cannot write");
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  b.Put(JobKey(job.job_id()), job.SerializeAsString());
+  return WriteLocked(&b, "cannot write");
 }
 
 Result<std::vector<proto::JobStatus>> Journal::LoadJobs() {
+  std::lock_guard lock(mu_);
+  if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
   std::vector<proto::JobStatus> jobs;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("job/"); it->Valid() && it->key().starts_with("job/"); it->Next()) {
@@ -78,10 +122,15 @@ Result<std::vector<proto::JobStatus>> Journal::LoadJobs() {
 }
 
 Status Journal::PutTask(const proto::TaskRecord& task) {
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), TaskKey(task), task.SerializeAsString()), "cannot write");
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  b.Put(TaskKey(task), task.SerializeAsString());
+  return WriteLocked(&b, "cannot write");
 }
 
 Result<std::vector<proto::TaskRecord>> Journal::LoadTasks(uint64_t job_id) {
+  std::lock_guard lock(mu_);
+  if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
   std::vector<proto::TaskRecord> tasks;
   std::string prefix = TaskPrefix(job_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -103,18 +152,23 @@ std::string PlanKey(uint64_t id) {
 }
 
 Status Journal::DropTasks(uint64_t job_id) {
-  std::string begin = TaskPrefix(job_id);
-  std::string end = TaskPrefix(job_id + 1);
-  MR_RETURN_IF_ERROR(FromRocks(db_->DeleteRange(rocksdb::WriteOptions(), db_->DefaultColumnFamily(), begin, end),
-                               "cannot delete"));
-  return FromRocks(db_->Delete(rocksdb::WriteOptions(), PlanKey(job_id)), "cannot delete");
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  b.DeleteRange(TaskPrefix(job_id), TaskPrefix(job_id + 1));
+  b.Delete(PlanKey(job_id));
+  return WriteLocked(&b, "cannot delete");
 }
 
 Status Journal::PutPlan(uint64_t job_id, const proto::JobPlan& plan) {
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), PlanKey(job_id), plan.SerializeAsString()), "cannot write");
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  b.Put(PlanKey(job_id), plan.SerializeAsString());
+  return WriteLocked(&b, "cannot write the split plan");
 }
 
 Result<proto::JobPlan> Journal::LoadPlan(uint64_t job_id) {
+  std::lock_guard lock(mu_);
+  if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), PlanKey(job_id), &v);
   if (s.IsNotFound()) return Status::NotFound(fmt::format("journal: no split plan for job {}", job_id));
@@ -125,10 +179,11 @@ Result<proto::JobPlan> Journal::LoadPlan(uint64_t job_id) {
 }
 
 Result<uint64_t> Journal::NextJobId() {
-  uint64_t id = next_id_++;
-  MR_RETURN_IF_ERROR(FromRocks(db_->Put(rocksdb::WriteOptions(), "meta/next_job_id", std::to_string(next_id_)),
-                               "cannot write"));
-  return id;
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  b.Put("meta/next_job_id", std::to_string(next_id_ + 1));
+  MR_RETURN_IF_ERROR(WriteLocked(&b, "cannot write"));
+  return next_id_++;  // an id is used only once its successor is durable
 }
 
 namespace {
@@ -148,11 +203,15 @@ std::string LogPrefix(uint64_t job) {
 }  // namespace
 
 Status Journal::PutHistory(const proto::JobHistory& history) {
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), HistoryKey(history.job_id()), history.SerializeAsString()),
-                   "cannot write");
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  b.Put(HistoryKey(history.job_id()), history.SerializeAsString());
+  return WriteLocked(&b, "cannot write");
 }
 
 Result<proto::JobHistory> Journal::LoadHistory(uint64_t job_id) {
+  std::lock_guard lock(mu_);
+  if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
   std::string v;
   auto s = db_->Get(rocksdb::ReadOptions(), HistoryKey(job_id), &v);
   if (s.IsNotFound()) return Status::NotFound(fmt::format("journal: no history of job {}", job_id));
@@ -167,10 +226,15 @@ Status Journal::PutAttemptLog(uint64_t job_id, const proto::AttemptLog& log) {
   k.push_back(log.kind() == proto::TASK_MAP ? 'm' : 'r');
   PutFixed32BE(&k, log.index());
   PutFixed32BE(&k, log.attempt());
-  return FromRocks(db_->Put(rocksdb::WriteOptions(), k, log.SerializeAsString()), "cannot write");
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  b.Put(k, log.SerializeAsString());
+  return WriteLocked(&b, "cannot write");
 }
 
 Result<std::vector<proto::AttemptLog>> Journal::LoadAttemptLogs(uint64_t job_id) {
+  std::lock_guard lock(mu_);
+  if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
   std::vector<proto::AttemptLog> logs;
   std::string prefix = LogPrefix(job_id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -187,11 +251,12 @@ Result<std::vector<proto::AttemptLog>> Journal::LoadAttemptLogs(uint64_t job_id)
 
 Status Journal::DropJob(uint64_t job_id) {
   MR_RETURN_IF_ERROR(DropTasks(job_id));
+  std::lock_guard lock(mu_);
   rocksdb::WriteBatch batch;
   batch.Delete(JobKey(job_id));
   batch.Delete(HistoryKey(job_id));
   batch.DeleteRange(LogPrefix(job_id), LogPrefix(job_id + 1));
-  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "cannot delete");
+  return WriteLocked(&batch, "cannot delete");
 }
 
 }  // namespace mr

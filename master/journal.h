@@ -1,9 +1,14 @@
 // Journal: the master's durable job table, in RocksDB under DIR/journal (DESIGN §2, §5). Every
 // change of a job's state is written through before it is acted on; on start the master reads the
-// jobs back and resumes the unfinished ones. Thread-safety: thread-safe (RocksDB is).
+// jobs back and resumes the unfinished ones. Every write is synced (it survives a crash of the
+// machine) before it returns OK. A write that fails (a full disk) returns IoError and leaves the
+// journal as it was; the next write first reopens the database, so the journal works again once
+// space is freed. Thread-safety: thread-safe (one mutex).
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -11,6 +16,7 @@
 
 namespace rocksdb {
 class DB;
+class WriteBatch;
 }
 
 namespace mr {
@@ -46,7 +52,15 @@ class Journal {
 
  private:
   Journal() = default;
+  // Applies `batch`, synced; on failure marks the database for reopening. REQUIRES: mu_ held.
+  Status WriteLocked(rocksdb::WriteBatch* batch, const char* what);
+  // Reopens the database after a failed write (RocksDB does not write to a log that failed).
+  Status ReopenLocked();
+
+  std::mutex mu_;
+  std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
+  bool failed_ = false;  // a write failed: reopen before the next one
   uint64_t next_id_ = 0;
 };
 

@@ -355,25 +355,36 @@ class Master::Impl {
     return scheduler_.Submit(*id, std::move(*admitted), now, fx);
   }
 
-  // Carries out a Scheduler call's effects: journal first, then tell the workers.
-  void Apply(const Effects& fx) {
+  // Carries out a Scheduler call's effects: journal first, then tell the workers. When a journal
+  // write fails (a full disk), nothing it protects is sent: the effects are held, and journaled
+  // and sent with the next call (the sweep makes one every period) once the journal works again.
+  void Apply(const Effects& step) {
+    Effects fx = std::move(held_);
+    held_ = Effects{};
+    fx.assignments.insert(fx.assignments.end(), step.assignments.begin(), step.assignments.end());
+    fx.ended_jobs.insert(fx.ended_jobs.end(), step.ended_jobs.begin(), step.ended_jobs.end());
+    fx.changed_jobs.insert(fx.changed_jobs.end(), step.changed_jobs.begin(), step.changed_jobs.end());
+    fx.changed_tasks.insert(fx.changed_tasks.end(), step.changed_tasks.begin(), step.changed_tasks.end());
+    Status journaled = Status::OK();
     for (const proto::TaskRecord& t : fx.changed_tasks) {
-      Status s = journal_->PutTask(t);
-      if (!s.ok()) spdlog::error("{}", s.message());
+      if (journaled.ok()) journaled = journal_->PutTask(t);
     }
     for (uint64_t id : fx.changed_jobs) {
       auto st = scheduler_.JobStatus(id);
-      if (!st.ok()) continue;
-      Status s = journal_->PutJob(*st);
-      if (!s.ok()) spdlog::error("{}", s.message());
+      if (st.ok() && journaled.ok()) journaled = journal_->PutJob(*st);
     }
     for (const proto::JobHistory& h : fx.histories) {
       Status s = journal_->PutHistory(h);
       if (!s.ok()) spdlog::error("{}", s.message());
     }
     for (uint64_t id : fx.ended_jobs) {
-      Status s = journal_->DropTasks(id);
-      if (!s.ok()) spdlog::error("{}", s.message());
+      if (journaled.ok()) journaled = journal_->DropTasks(id);
+    }
+    if (!journaled.ok()) {
+      spdlog::error("{}; {} assignments and {} job ends wait until the journal can be written", journaled.message(),
+                    fx.assignments.size(), fx.ended_jobs.size());
+      held_ = std::move(fx);
+      return;
     }
     for (uint64_t id : fx.forgotten_jobs) {
       Status s = journal_->DropJob(id);
@@ -407,6 +418,7 @@ class Master::Impl {
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<HttpServer> http_;
   std::unique_ptr<Journal> journal_;
+  Effects held_;  // effects whose journal write failed: retried, then sent, by the next Apply
   OutputCommitter committer_{FileSystem::Default()};
   Scheduler scheduler_;
   HttpApi http_api_;

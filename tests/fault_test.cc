@@ -282,9 +282,10 @@ TEST_F(FaultTest, TaskThatAlwaysFailsFailsTheJobCleanly) {
   CommandResult r = RunMr({"submit", "--master", cluster_.master_address(), "--job", "wordcount", "--input", input_,
                            "--output", tmp_ / "out", "--reducers", "1", "--wait"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("reduce task 0 failed 4 times; last error: failpoint reduce.start injected an error"),
+  EXPECT_NE(r.err.find("reduce task 0 failed 4 times; last error: failpoint reduce.start injected an error"),
             std::string::npos)
       << r.out << r.err;
+  EXPECT_EQ(r.out.find("failed 4 times"), std::string::npos) << r.out;
   JobState js = cluster_.Job(1);
   EXPECT_EQ(js.state, "failed");
   EXPECT_NE(js.error.find("failed 4 times"), std::string::npos);

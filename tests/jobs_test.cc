@@ -474,5 +474,63 @@ TEST_F(JobsTest, BadArgumentsAreRefused) {
   EXPECT_FALSE(fs::exists(Out("refused")));
 }
 
+// Input file names with TAB, LF and backslash reach grep keys and invertedindex values escaped,
+// so every output line is still one key<TAB>value line; the lines themselves are left as written.
+TEST_F(JobsTest, FileNamesInOutputAreEscaped) {
+  fs::path dir = out_ / "odd-names";
+  fs::create_directories(dir);
+  WriteFile(dir / "tab\there.txt", "needle one\\x\n");
+  WriteFile(dir / "new\nline.txt", "needle two\n");
+  WriteFile(dir / "back\\slash.txt", "needle\tthree\n");
+  RunJob("grep", {dir}, Out("grep"), {"pattern=needle"}, {1, "", 1});
+  const std::string d = dir.string();
+  EXPECT_EQ(ReadJobOutput(Out("grep"), 1),
+            d + "/back\\\\slash.txt:000000000000\tneedle\tthree\n" +  //
+            d + "/new\\nline.txt:000000000000\tneedle two\n" +        //
+            d + "/tab\\there.txt:000000000000\tneedle one\\x\n");
+  RunJob("invertedindex", {dir}, Out("index"), {}, {1, "", 1});
+  std::string index = ReadJobOutput(Out("index"), 1);
+  EXPECT_NE(index.find("needle\t3 back\\\\slash.txt,new\\nline.txt,tab\\there.txt\n"), std::string::npos) << index;
+  EXPECT_EQ(std::count(index.begin(), index.end(), '\n'), 5) << index;  // needle one three two x
+}
+
+// Many small files are packed into a few combined splits, and read exactly once each.
+TEST_F(JobsTest, ManySmallFilesRunAsFewMapTasks) {
+  fs::path dir = out_ / "small";
+  fs::create_directories(dir);
+  for (int i = 0; i < 3000; i++) WriteFile(dir / fmt::format("f{:04}.txt", i), i % 2 ? "odd line\n" : "even");
+  CommandResult run = RunJob("wordcount", {dir}, Out("small-count"), {}, {2, "", 1});
+  EXPECT_EQ(SortLines(ReadJobOutput(Out("small-count"), 2)), "even\t1500\nline\t1500\nodd\t1500\n");
+  EXPECT_NE(run.out.find(": 3 maps, 2 reduces"), std::string::npos) << run.out;
+  EXPECT_EQ(CounterValue(run.out, "map.input.records"), 3000);
+}
+
+// A sum past the signed 64-bit range fails the job with one clear error on stderr; it never wraps.
+TEST_F(JobsTest, SumOverflowFailsTheJobWithAClearError) {
+  const std::string line = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /big HTTP/1.0\" 200 9223372036854775807\n";
+  WriteFile(out_ / "huge.log", line + line);
+  CommandResult r = RunMr({"run", "--job", "logs", "--arg", "by=path", "--arg", "metric=bytes", "--input",
+                           out_ / "huge.log", "--output", Out("huge"), "--workers", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the sum for key '/big' does not fit in a signed 64-bit integer"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("-2\n"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(Out("huge") + "/_SUCCESS"));
+  // One line of it sums exactly.
+  WriteFile(out_ / "one.log", line);
+  RunJob("logs", {out_ / "one.log"}, Out("one"), {"by=path", "metric=bytes"}, {1, "", 1});
+  EXPECT_EQ(ReadJobOutput(Out("one"), 1), "/big\t9223372036854775807\n");
+}
+
+TEST_F(JobsTest, TooManyReducersAreRefused) {
+  Cluster cluster(out_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--job", "wordcount", "--input",
+                           In("numbers/hand.txt"), "--output", Out("refused"), "--reducers", "100000"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--reducers 100000 is too many: at most 10000"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(Out("refused")));
+}
+
 }  // namespace
 }  // namespace mr::testing

@@ -133,7 +133,7 @@ TEST_F(UserJobsTest, CrashingMapperFailsTheJobWithItsStderr) {
       R"(while read -r l; do case "$l" in *CRASH*) echo "bad record: $l" >&2; exit 3;; esac; printf '%s\t1\n' "$l"; done)";
   CommandResult r = Run({"--mapper", mapper}, "crash");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("failed 4 times"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("failed 4 times"), std::string::npos) << r.err;  // the error, on stderr
   EXPECT_NE(r.out.find("streaming mapper"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("exited with code 3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bad record: this one will CRASH it"), std::string::npos) << r.out;

@@ -12,6 +12,7 @@
 #include "common/failpoint.h"
 #include "common/hash.h"
 #include "common/record.h"
+#include "jobs/sum_reducer.h"
 
 namespace mr {
 namespace {
@@ -130,6 +131,10 @@ class SumBuffer : public MapOutputBuffer {
       n = value[0] - '0';
     } else {
       auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (r.ec == std::errc::result_out_of_range && status_.ok()) {
+        status_ = Status::InvalidArgument(SumOverflowError(key));
+        return;
+      }
       if (r.ec != std::errc() || r.ptr != value.data() + value.size()) {
         if (status_.ok()) {
           status_ = Status::InvalidArgument(fmt::format(
@@ -212,7 +217,9 @@ class SumBuffer : public MapOutputBuffer {
         return;
       }
       if (s.hash == hash && s.len == key.size() && KeysEqual(s.key, key.data(), key.size())) {
-        s.sum += n;
+        if (__builtin_add_overflow(s.sum, n, &s.sum) && status_.ok()) {  // never wraps
+          status_ = Status::InvalidArgument(SumOverflowError(key));
+        }
         return;
       }
     }

@@ -1,7 +1,8 @@
 // Map-side output buffers. Each map thread owns one; it takes the mapper's (key, value) pairs and
 // turns them into sorted spills in the IntermediateStore whenever its memory budget is used up.
 //  - SumBuffer: for jobs whose combiner sums integers; an open-addressing hash table from key to
-//    running sum, keys copied once into an arena. No per-record allocation.
+//    running sum, keys copied once into an arena. No per-record allocation. A sum beyond the
+//    signed 64-bit range makes status() an error naming the key (sums never wrap).
 //  - SortBuffer: any job; records appended to an arena, sorted by (partition, key) at spill time,
 //    then, if the job has a combiner, run through a fresh one per spill whose output is collected,
 //    sorted and spilled (so a combiner may emit late, as a streaming command does).

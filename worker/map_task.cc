@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -21,39 +22,37 @@ struct ThreadState {
   Status status;
 };
 
-}  // namespace
-
-Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
-                              IntermediateStore* store, const MapOptions& options) {
-  MR_FAILPOINT("map.start");
-  const proto::InputSplit& split = task.split();
-  auto record_size = ParseInputFormat(task.input_format());
-  if (!record_size.ok()) return record_size.status();
-  const uint64_t rsize = *record_size;  // 0: lines
-  if (rsize == 0 && !task.job_lib().empty() && job.InputFormat() != "lines") {
-    return Status::InvalidArgument(fmt::format("job reads {}, but was submitted with lines: pass --input-format {}",
-                                               job.InputFormat(), job.InputFormat()));
-  }
-  std::string_view data;
+// One input range opened for reading: its bytes (mapped, or a .gz inflated) and the bytes it owns.
+struct Source {
   std::unique_ptr<MappedFile> mapped;
-  std::string inflated;  // a .gz split (the whole file), decompressed
+  std::string inflated;
+  uint64_t size = 0;  // of the file as it was at submission (a mapping may hold appended bytes)
+  ByteRange owned;
+  // Computed, never stored: moving a Source moves a short `inflated` string's bytes.
+  std::string_view data() const {
+    return mapped ? mapped->data().substr(0, size) : std::string_view(inflated);
+  }
+};
+
+Result<Source> OpenSource(const proto::InputSplit& split, uint64_t rsize) {
+  Source src;
   const bool gzipped = IsGzipPath(split.path());
   if (gzipped) {
     auto text = ReadGzipFile(split.path());
     if (!text.ok()) return text.status();
-    inflated = std::move(*text);
-    data = inflated;
+    src.inflated = std::move(*text);
   } else {
     auto file = MappedFile::Open(split.path());
     if (!file.ok()) return file.status();
-    mapped = std::move(*file);
-    data = mapped->data();
-    if (split.offset() + split.length() > data.size()) {
-      return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(),
-                                         data.size()));
+    src.mapped = std::move(*file);
+    const uint64_t now = src.mapped->data().size();
+    if (split.offset() + split.length() > now || split.file_size() > now) {
+      return Status::IoError(fmt::format("{} is {} bytes, shorter than when the job was split", split.path(), now));
     }
+    // Bytes appended after submission are not part of the job, not even to end its last line.
+    src.size = split.file_size() > 0 ? split.file_size() : now;
   }
-  ByteRange owned;
+  const std::string_view data = src.data();
   if (rsize > 0) {
     if (data.size() % rsize != 0) {
       return Status::InvalidArgument(fmt::format("input {} holds {} bytes, not a whole number of {}-byte records",
@@ -63,11 +62,76 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
       return Status::InvalidArgument(fmt::format("split {}+{} of {} is not on {}-byte record boundaries",
                                                  split.offset(), split.length(), split.path(), rsize));
     }
-    owned = gzipped ? ByteRange{0, data.size()} : ByteRange{split.offset(), split.offset() + split.length()};
+    src.owned = gzipped ? ByteRange{0, data.size()} : ByteRange{split.offset(), split.offset() + split.length()};
   } else {
-    owned = gzipped ? ByteRange{0, data.size()} : OwnedRange(data, split.offset(), split.offset() + split.length());
+    src.owned = gzipped ? ByteRange{0, data.size()} : OwnedRange(data, split.offset(), split.offset() + split.length());
   }
-  if (mapped) mapped->AdviseSequential(owned.begin, owned.end - owned.begin);
+  if (src.mapped) src.mapped->AdviseSequential(src.owned.begin, src.owned.end - src.owned.begin);
+  return src;
+}
+
+// A thread's share of the task: bytes [begin, end) of one source.
+struct Share {
+  size_t part = 0;
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
+}  // namespace
+
+Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
+                              IntermediateStore* store, const MapOptions& options) {
+  MR_FAILPOINT("map.start");
+  auto record_size = ParseInputFormat(task.input_format());
+  if (!record_size.ok()) return record_size.status();
+  const uint64_t rsize = *record_size;  // 0: lines
+  if (rsize == 0 && !task.job_lib().empty() && job.InputFormat() != "lines") {
+    return Status::InvalidArgument(fmt::format("job reads {}, but was submitted with lines: pass --input-format {}",
+                                               job.InputFormat(), job.InputFormat()));
+  }
+  // A combined split's parts are read in order, each opened when its turn comes; a single range is
+  // opened once and shared by the threads.
+  std::vector<const proto::InputSplit*> parts;
+  for (const proto::InputSplit& p : task.split().parts()) parts.push_back(&p);
+  if (parts.empty()) parts.push_back(&task.split());
+  uint64_t split_bytes = 0;
+  for (const proto::InputSplit* p : parts) split_bytes += p->length();
+
+  int threads = std::max(1, options.threads);
+  // Small splits are not worth a thread each.
+  if (split_bytes < (1u << 20)) threads = 1;
+  if (parts.size() > 1) threads = static_cast<int>(std::min<size_t>(threads, parts.size()));
+  std::optional<Source> shared;
+  std::vector<std::vector<Share>> shares(threads);
+  if (parts.size() == 1) {
+    auto src = OpenSource(*parts[0], rsize);
+    if (!src.ok()) return src.status();
+    shared = std::move(*src);
+    // Thread t reads the lines (records) that start in its share of the owned bytes (for a .gz
+    // file, of its decompressed bytes).
+    const ByteRange owned = shared->owned;
+    uint64_t span = owned.end - owned.begin;
+    threads = span < (1u << 20) ? 1 : std::max(1, options.threads);
+    shares.assign(threads, {});
+    for (int t = 0; t < threads; t++) {
+      uint64_t b = owned.begin + span * t / threads;
+      uint64_t e = owned.begin + span * (t + 1) / threads;
+      if (rsize > 0) {
+        b = owned.begin + (span / rsize) * t / threads * rsize;
+        e = owned.begin + (span / rsize) * (t + 1) / threads * rsize;
+      }
+      shares[t].push_back({0, b, e});
+    }
+  } else {
+    // Whole parts to threads, in runs of about equal bytes; a part's range is its own (begin/end
+    // are filled in when it is opened).
+    uint64_t before = 0;
+    for (size_t i = 0; i < parts.size(); i++) {
+      int t = static_cast<int>(split_bytes == 0 ? 0 : std::min<uint64_t>(threads - 1, before * threads / split_bytes));
+      shares[t].push_back({i, 0, 0});
+      before += parts[i]->length();
+    }
+  }
 
   MapOutputId id{task.job_id(), task.index(), task.attempt()};
   std::atomic<uint32_t> next_spill{0};
@@ -75,12 +139,10 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   SpillTarget target{store, id, &next_spill, task.reducers(), partitioner.get()};
   JobArgs args(task.args().begin(), task.args().end());
 
-  int threads = std::max(1, options.threads);
-  // Small splits are not worth a thread each.
-  if (owned.end - owned.begin < (1u << 20)) threads = 1;
   uint64_t budget = std::max<uint64_t>(options.buffer_bytes / threads, 1 << 20);
   std::vector<ThreadState> states(threads);
   std::atomic<bool> failed{false};
+  std::atomic<uint64_t> owned_bytes{0};
 
   auto work = [&](int t) {
     ThreadState& st = states[t];
@@ -93,17 +155,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
       if (job.NewCombiner(ctx) != nullptr) new_combiner = [&job, ctx] { return job.NewCombiner(ctx); };
       st.buffer = NewSortBuffer(target, budget, std::move(new_combiner), &st.counters);
     }
-    // Thread t reads the lines (records) that start in its share of the owned bytes.
-    uint64_t span = owned.end - owned.begin;
-    uint64_t b = owned.begin + span * t / threads;
-    uint64_t e = owned.begin + span * (t + 1) / threads;
-    if (rsize > 0) {
-      b = owned.begin + (span / rsize) * t / threads * rsize;
-      e = owned.begin + (span / rsize) * (t + 1) / threads * rsize;
-    }
     int64_t lines = 0;
-    InputRecord rec;
-    rec.file = split.path();
     auto abandoned = [&] {
       return failed.load(std::memory_order_relaxed) || !st.error.empty() ||
              (options.cancel && options.cancel->load(std::memory_order_relaxed));
@@ -112,34 +164,55 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     // its lines go to Map() one by one. Between blocks the attempt checks whether to give up.
     const uint64_t kBlock = rsize > 0 ? std::max<uint64_t>(rsize, (4u << 20) / rsize * rsize) : 4u << 20;
     bool blocks = true;
-    for (uint64_t cb = b; cb < e && !abandoned() && rsize > 0; cb += kBlock) {
-      // Fixed-length records: a block is whole records, so no search for boundaries.
-      uint64_t ce = std::min(e, cb + kBlock);
-      std::string_view text = data.substr(cb, ce - cb);
-      lines += static_cast<int64_t>(text.size() / rsize);
-      if (blocks && mapper->MapBlock({split.path(), cb, text}, *st.buffer)) continue;
-      blocks = false;
-      for (uint64_t off = 0; off < text.size(); off += rsize) {
-        rec.offset = cb + off;
-        rec.line = text.substr(off, rsize);
-        mapper->Map(rec, *st.buffer);
+    for (Share share : shares[t]) {
+      if (abandoned()) break;
+      std::optional<Source> own;
+      if (!shared) {
+        auto src = OpenSource(*parts[share.part], rsize);
+        if (!src.ok()) {
+          st.status = src.status();
+          failed = true;
+          return;
+        }
+        own = std::move(*src);
+        share.begin = own->owned.begin;
+        share.end = own->owned.end;
+        owned_bytes += share.end - share.begin;
       }
-    }
-    for (uint64_t cb = b; cb < e && !abandoned() && rsize == 0; cb += kBlock) {
-      ByteRange r = OwnedRange(data, cb, std::min(e, cb + kBlock));
-      if (r.empty()) continue;
-      std::string_view text = data.substr(r.begin, r.end - r.begin);
-      if (blocks && mapper->MapBlock({split.path(), r.begin, text}, *st.buffer)) {
-        lines += std::count(text.begin(), text.end(), '\n') + (text.back() != '\n');
-        continue;
+      const std::string_view data = shared ? shared->data() : own->data();
+      const std::string& path = parts[share.part]->path();
+      const uint64_t b = share.begin, e = share.end;
+      InputRecord rec;
+      rec.file = path;
+      for (uint64_t cb = b; cb < e && !abandoned() && rsize > 0; cb += kBlock) {
+        // Fixed-length records: a block is whole records, so no search for boundaries.
+        uint64_t ce = std::min(e, cb + kBlock);
+        std::string_view text = data.substr(cb, ce - cb);
+        lines += static_cast<int64_t>(text.size() / rsize);
+        if (blocks && mapper->MapBlock({path, cb, text}, *st.buffer)) continue;
+        blocks = false;
+        for (uint64_t off = 0; off < text.size(); off += rsize) {
+          rec.offset = cb + off;
+          rec.line = text.substr(off, rsize);
+          mapper->Map(rec, *st.buffer);
+        }
       }
-      blocks = false;
-      ForEachOwnedLine(data, r.begin, r.end, [&](uint64_t offset, std::string_view line) {
-        lines++;
-        rec.offset = offset;
-        rec.line = line;
-        mapper->Map(rec, *st.buffer);
-      });
+      for (uint64_t cb = b; cb < e && !abandoned() && rsize == 0; cb += kBlock) {
+        ByteRange r = OwnedRange(data, cb, std::min(e, cb + kBlock));
+        if (r.empty()) continue;
+        std::string_view text = data.substr(r.begin, r.end - r.begin);
+        if (blocks && mapper->MapBlock({path, r.begin, text}, *st.buffer)) {
+          lines += std::count(text.begin(), text.end(), '\n') + (text.back() != '\n');
+          continue;
+        }
+        blocks = false;
+        ForEachOwnedLine(data, r.begin, r.end, [&](uint64_t offset, std::string_view line) {
+          lines++;
+          rec.offset = offset;
+          rec.line = line;
+          mapper->Map(rec, *st.buffer);
+        });
+      }
     }
     mapper->Finish(*st.buffer);
     st.counters.Add(counter::kMapInputRecords, lines);
@@ -167,7 +240,8 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     if (!s.ok()) return s;
     total.Merge(st.counters);
   }
-  total.Add(counter::kMapInputBytes, static_cast<int64_t>(owned.end - owned.begin));
+  if (shared) owned_bytes = shared->owned.end - shared->owned.begin;
+  total.Add(counter::kMapInputBytes, static_cast<int64_t>(owned_bytes.load()));
   MR_RETURN_IF_ERROR(store->MarkMapOutputComplete(id));
   return total;
 }

@@ -1,5 +1,6 @@
 // RunMapTask: one map attempt (DESIGN §3). Reads the split's owned lines from a memory-mapped file
-// on `threads` threads, runs the job's mapper, combines (natively for sum combiners, else by
+// on `threads` threads (a combined split: its parts in order, each part with its own line
+// ownership, whole parts spread over the threads; only the bytes a file had at submission), runs the job's mapper, combines (natively for sum combiners, else by
 // sorting and calling the job's combiner), partitions with the job's partitioner or the stable
 // hash, sorts and spills into the IntermediateStore. Memory is bounded by `buffer_bytes` (shared by
 // the threads): a thread spills whenever its share fills up. The output is visible to the shuffle

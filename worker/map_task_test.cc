@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "common/hash.h"
@@ -16,6 +17,8 @@ namespace mr {
 namespace {
 
 namespace fs = std::filesystem;
+
+std::map<std::pair<uint32_t, std::string>, int64_t> ReadCounts(IntermediateStore* store);
 
 // (partition, key) -> summed value read back from the store.
 std::map<std::pair<uint32_t, std::string>, int64_t> RunAndRead(const fs::path& file, uint64_t size, int threads,
@@ -37,9 +40,14 @@ std::map<std::pair<uint32_t, std::string>, int64_t> RunAndRead(const fs::path& f
   auto r = RunMapTask(t, **job, store->get(), {threads, buffer, nullptr});
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   if (r.ok()) *counters = *r;
+  return ReadCounts(store->get());
+}
+
+// (partition, key) -> summed value of map task 0 of job 1 (attempt 1), 3 reducers.
+std::map<std::pair<uint32_t, std::string>, int64_t> ReadCounts(IntermediateStore* store) {
   std::map<std::pair<uint32_t, std::string>, int64_t> out;
   for (uint32_t p = 0; p < 3; p++) {
-    auto reader = (*store)->ReadPartition({1, 0, 1}, p);
+    auto reader = store->ReadPartition({1, 0, 1}, p);
     EXPECT_TRUE(reader.ok());
     bool more = true;
     std::string prev;
@@ -153,6 +161,58 @@ TEST(MapTaskTest, RecordsInputFormat) {
   auto bad = RunMapTask(t, **job, store->get(), {});
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad.bin"), std::string::npos) << bad.status().message();
+  fs::remove_all(dir);
+}
+
+// A combined split: whole small files, a range of a larger one (its own line ownership), a
+// .gz file and a file appended to after submission, read in order by one attempt.
+TEST(MapTaskTest, CombinedSplitReadsEachPartWithItsOwnLineOwnership) {
+  fs::path dir = fs::temp_directory_path() / ("mr-map4-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.txt") << "alpha beta\n";
+  std::ofstream(dir / "b.txt") << "gamma";  // no final newline
+  std::ofstream(dir / "big.txt") << "skipme tail\ndelta epsilon\nzeta\nafter range\n";
+  std::ofstream(dir / "grow.txt") << "eta\ntheta";
+  ASSERT_EQ(std::system(("printf 'iota kappa\\n' | gzip -c > " + (dir / "c.txt.gz").string()).c_str()), 0);
+  proto::AssignTask t;
+  t.set_job_id(1);
+  t.set_attempt(1);
+  t.set_reducers(3);
+  auto add = [&](const fs::path& p, uint64_t off, uint64_t len) {
+    proto::InputSplit* part = t.mutable_split()->add_parts();
+    part->set_path(p.string());
+    part->set_offset(off);
+    part->set_length(len);
+    part->set_file_size(fs::file_size(p));
+  };
+  add(dir / "a.txt", 0, 11);
+  add(dir / "b.txt", 0, 5);
+  add(dir / "big.txt", 5, 22);  // owns the lines starting in [5, 27): "delta epsilon" (12) and "zeta" (26)
+  add(dir / "c.txt.gz", 0, fs::file_size(dir / "c.txt.gz"));
+  add(dir / "grow.txt", 0, 9);
+  std::ofstream(dir / "grow.txt", std::ios::app) << "late\nmore words\n";  // after submission
+  auto job = MakeJob("wordcount", {});
+  for (int threads : {1, 3}) {
+    auto store = IntermediateStore::Open((dir / ("s" + std::to_string(threads))).string());
+    ASSERT_TRUE(store.ok());
+    auto r = RunMapTask(t, **job, store->get(), {threads, 1 << 20, nullptr});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::map<std::string, int64_t> words;
+    for (auto& [pk, n] : ReadCounts(store->get())) words[pk.second] += n;
+    EXPECT_EQ(words, (std::map<std::string, int64_t>{{"alpha", 1}, {"beta", 1}, {"gamma", 1}, {"delta", 1},
+                                                      {"epsilon", 1}, {"zeta", 1}, {"iota", 1}, {"kappa", 1},
+                                                      {"eta", 1}, {"theta", 1}}))
+        << threads << " threads";
+    EXPECT_EQ(r->values().at("map.input.records"), 7);
+  }
+  // A part that cannot be read fails the attempt, naming it.
+  t.mutable_split()->mutable_parts(1)->set_path((dir / "gone.txt").string());
+  auto store = IntermediateStore::Open((dir / "s-bad").string());
+  ASSERT_TRUE(store.ok());
+  auto bad = RunMapTask(t, **job, store->get(), {});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("gone.txt"), std::string::npos) << bad.status().message();
   fs::remove_all(dir);
 }
 
