@@ -90,6 +90,7 @@ int RunCli(int argc, char** argv) {
   auto* worker_cmd = app.add_subcommand("worker", "run a worker");
   std::string w_master = "127.0.0.1:7070", w_dir, w_listen = "127.0.0.1:0", w_hb = "1s", w_buffer = "256m";
   int w_slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), w_threads = 1;
+  int w_merge_factor = 0;
   worker_cmd->add_option("--master", w_master, "master address HOST:PORT")->capture_default_str();
   worker_cmd->add_option("--data-dir", w_dir, "where intermediate data lives")->required();
   worker_cmd->add_option("--listen", w_listen, "shuffle server address (port 0 = any)")->capture_default_str();
@@ -101,6 +102,10 @@ int RunCli(int argc, char** argv) {
   worker_cmd->add_option("--threads", w_threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
   worker_cmd->add_option("--heartbeat", w_hb, "heartbeat period")->capture_default_str();
   worker_cmd->add_option("--map-buffer", w_buffer, "map output memory per task before spilling")->capture_default_str();
+  worker_cmd->add_option("--merge-factor", w_merge_factor,
+                         "most map outputs a reduce task merges at once; more are merged in passes "
+                         "(0 = the open-file limit / 16, within 8..128)")
+      ->capture_default_str()->check(CLI::Range(0, 100000));
   worker_cmd->add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   worker_cmd->add_option("--log-file", log_file, "also append the log to this file");
   add_token_flag(worker_cmd);
@@ -232,6 +237,7 @@ int RunCli(int argc, char** argv) {
     wo.slots = w_slots;
     wo.threads = w_threads;
     wo.map_buffer_bytes = buffer;
+    wo.merge_factor = w_merge_factor;
     Status s = InitLogging("worker", log_level, log_file);
     if (s.ok()) s = ConfigureFailpointsFromEnv();
     if (!s.ok()) return std::fprintf(stderr, "mr: %s\n", s.message().c_str()), kExitUsage;
