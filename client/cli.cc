@@ -150,6 +150,7 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
   struct Flags {
     std::string master = "127.0.0.1:7070", dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise, name;
     int slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), threads = 1;
+    int merge_factor = 0;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--master", f->master, "master address HOST:PORT")->capture_default_str();
@@ -163,6 +164,11 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
   cmd->add_option("--threads", f->threads, "threads per map task")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--heartbeat", f->heartbeat, "heartbeat period")->capture_default_str();
   cmd->add_option("--map-buffer", f->buffer, "map output memory per task before spilling")->capture_default_str();
+  cmd->add_option("--merge-factor", f->merge_factor,
+                  "most map outputs a reduce task merges at once; more are merged in passes "
+                  "(0 = the open-file limit / 16, within 8..128)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   AddLogFlags(cmd, shared);
   return [f](const Context& ctx) {
     WorkerOptions wo;
@@ -192,6 +198,7 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
     wo.slots = f->slots;
     wo.threads = f->threads;
     wo.map_buffer_bytes = buffer;
+    wo.merge_factor = f->merge_factor;
     return RunServer("worker", *ctx.shared, [&] { return RunWorker(wo); });
   };
 }

@@ -6,7 +6,7 @@
 //
 // Each entry is NAME=[COUNT*]ACTION[@PROBABILITY]; NAME must be one of kFailpointNames
 // (common/failpoints.h), anything else is an error:
-//   crash        _exit(137) at once, like SIGKILL (no destructors, no flush)
+//   crash        exit status 137 at once, like SIGKILL (no destructors, no flush, no exit checks)
 //   hang         block forever (the process stops making progress but stays alive)
 //   delay(D)     sleep for DURATION D (500ms, 2s)
 //   error        the point returns an error Status (the operation fails cleanly)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds mr and runs every test. Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`
 # (labels: unit, integration, fault). MR_SANITIZE=address (ASan+UBSan) or MR_SANITIZE=thread
-# builds with that sanitizer, in build-address/ or build-thread/.
+# builds with that sanitizer, in build-address/ or build-thread/; there a sanitizer report from any
+# process a test started fails the test (cmake/MrTest.cmake; TSan reads tests/tsan.supp). The TSan
+# run of the README: MR_SANITIZE=thread scripts/test.sh -L 'unit|integration|fault'
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sanitize="${MR_SANITIZE:-}"

@@ -1,5 +1,6 @@
 #include "worker/reduce_task.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,9 +28,11 @@ namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
 
 constexpr int kParallelFetches = 4;
-// Up to this many map outputs are merged straight from the network, in chunks that keep all the
-// streams within kStreamMemoryBytes; more are copied to local run files first.
+// Up to this many map outputs (and no more than the merge factor) are merged straight from the
+// network, in chunks that keep all the streams within kStreamMemoryBytes; more are copied to local
+// run files first.
 constexpr int kMaxStreams = 128;
+constexpr int kMinAutoFactor = 8;
 constexpr uint64_t kStreamMemoryBytes = 128ull << 20;
 
 bool Cancelled(const ReduceOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
@@ -88,6 +91,13 @@ class GroupIterator : public ValueIterator {
 
 }  // namespace
 
+int MergeFactorFor(int configured) {
+  if (configured > 0) return std::max(2, configured);
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return kMaxStreams;
+  return static_cast<int>(std::clamp<rlim_t>(lim.rlim_cur / 16, kMinAutoFactor, kMaxStreams));
+}
+
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,
                                    const ReduceOptions& options, ReduceFailure* failure) {
   MR_FAILPOINT("reduce.start");
@@ -111,7 +121,9 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   std::vector<std::unique_ptr<FetchStream>> streams;
   int64_t fetched_bytes = 0;
   const int maps = task.map_outputs_size();
-  if (maps <= kMaxStreams) {
+  const int factor = MergeFactorFor(options.merge_factor);
+  MergePassStats passes;
+  if (maps <= std::min(kMaxStreams, factor)) {
     // Few enough map outputs: merge them while they arrive, one stream each, with no local copy.
     std::map<std::string, Status> open_failures;
     Status first_failure;
@@ -164,7 +176,10 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
       return fetched.status();
     }
     fetched_bytes = fetched->bytes;
-    const std::vector<std::string>& runs = fetched->runs;
+    MergePassOptions mo{factor, scratch, options.merge_buffer_bytes, options.cancel};
+    auto final_runs = MergeToFactor(std::move(fetched->runs), mo, &passes);
+    if (!final_runs.ok()) return final_runs.status();
+    const std::vector<std::string>& runs = *final_runs;
     size_t per_run = runs.empty() ? 0 : std::clamp<uint64_t>(options.merge_buffer_bytes / runs.size(), 16 << 10, 4 << 20);
     for (auto& r : runs) MR_RETURN_IF_ERROR(merger.Add(r, per_run));
   }
@@ -203,9 +218,10 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   for (auto& st : streams) fetched_bytes += static_cast<int64_t>(st->bytes());
   result.counters.Add(counter::kShuffleBytes, fetched_bytes);
   auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
-  spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms, merged and wrote {} bytes in {} ms, "
-               "synced in {} ms", task.index(), task.job_id(), streams.empty() ? "copied" : "opened streams for",
-               fetched_bytes, maps, ms(started, copied), out.bytes(), ms(copied, merged),
+  spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms ({} intermediate merges of {} bytes, "
+               "factor {}), merged and wrote {} bytes in {} ms, synced in {} ms", task.index(), task.job_id(),
+               streams.empty() ? "copied" : "opened streams for", fetched_bytes, maps, ms(started, copied),
+               passes.passes, passes.bytes, factor, out.bytes(), ms(copied, merged),
                ms(merged, std::chrono::steady_clock::now()));
   result.counters.Add(counter::kReduceInputGroups, groups);
   result.counters.Add(counter::kReduceInputRecords, records);

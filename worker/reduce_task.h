@@ -1,9 +1,11 @@
 // RunReduceTask: one reduce attempt (DESIGN §3). Reads its partition of every map output from the
-// shuffle servers that hold them and merges them in key order with a loser tree: up to 128 map
-// outputs are merged straight from the network (one stream each, received ahead of the merge by
-// a thread per stream, all within 128 MiB); more are first copied into local run files
-// (scratch_dir) and merged with `merge_buffer_bytes` of read buffers. Memory is bounded by these
-// constants, not by the data. It runs the job's reducer on each key and writes `key<TAB>value` lines
+// shuffle servers that hold them and merges them in key order with a loser tree: up to the merge
+// factor F (at most 128) map outputs are merged straight from the network (one stream each,
+// received ahead of the merge by a thread per stream, all within 128 MiB); more are first copied
+// into local run files (scratch_dir) and merged F at a time into intermediate runs until at most F
+// are left for the final merge (worker/run_merger.h MergeToFactor), each pass with
+// `merge_buffer_bytes` of read buffers. Memory is bounded by these constants and open files by
+// F (plus a few), not by the data or the number of maps. It runs the job's reducer on each key and writes `key<TAB>value` lines
 // (or raw records, Job::RawOutput) to its attempt's file under OUT/_temporary
 // (common/output_layout.h). The master later commits exactly one attempt's file.
 // Thread-safety: call from one thread.
@@ -25,7 +27,14 @@ struct ReduceOptions {
   uint64_t merge_buffer_bytes = 64ull << 20;
   const std::atomic<bool>* cancel = nullptr;
   std::string token;  // the cluster token for fetches from shuffle servers ("" = none)
+  // F: the most map outputs or runs one merge reads at once; 0 = MergeFactorFor(0).
+  int merge_factor = 0;
 };
+
+// The merge factor a reduce attempt uses: `configured` when it is positive (at least 2), else one
+// sixteenth of this process's open-file limit (RLIMIT_NOFILE, soft), within [8, 128]: 64 at the
+// common limit of 1024, so several reduce attempts, the map tasks and the store fit beside it.
+int MergeFactorFor(int configured);
 
 struct ReduceResult {
   CounterSet counters;

@@ -1,5 +1,6 @@
 #include "worker/run_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
@@ -73,6 +74,44 @@ bool RunFileReader::Next(std::string_view* key, std::string_view* value) {
     }
   }
   return false;
+}
+
+RunFileWriter::~RunFileWriter() {
+  if (file_) std::fclose(file_);
+}
+
+Status RunFileWriter::Open(const std::string& path, size_t buffer_bytes) {
+  path_ = path;
+  file_ = std::fopen(path.c_str(), "wb");
+  if (!file_) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  std::setvbuf(file_, nullptr, _IONBF, 0);  // the buffer is ours
+  buffer_bytes_ = std::max<size_t>(buffer_bytes, 4096);
+  buf_.reserve(buffer_bytes_);
+  return Status::OK();
+}
+
+void RunFileWriter::Append(std::string_view key, std::string_view value) {
+  size_t before = buf_.size();
+  AppendRecord(&buf_, key, value);
+  bytes_ += buf_.size() - before;
+  if (buf_.size() >= buffer_bytes_) Flush();
+}
+
+void RunFileWriter::Flush() {
+  if (status_.ok() && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) {
+    status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+  }
+  buf_.clear();
+}
+
+Status RunFileWriter::Close() {
+  if (!file_) return status_.ok() ? Status::IoError(path_ + " is not open") : status_;
+  Flush();
+  if (std::fclose(file_) != 0 && status_.ok()) {
+    status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+  }
+  file_ = nullptr;
+  return status_;
 }
 
 }  // namespace mr

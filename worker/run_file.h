@@ -1,7 +1,8 @@
-// Record runs on local disk (the reducer's copy of fetched map output): a RunFileReader reads
-// records (common/record.h) sequentially through a fixed-size buffer that grows only for a record
-// larger than it. It reads a stream of chunks the same way (a map output fetched while merged),
-// copying a chunk only when a record spans two. Not thread-safe.
+// Record runs on local disk (the reducer's copy of fetched map output, and the intermediate runs of
+// a multi-pass merge): a RunFileReader reads records (common/record.h) sequentially through a
+// fixed-size buffer that grows only for a record larger than it. It reads a stream of chunks the
+// same way (a map output fetched while merged), copying a chunk only when a record spans two. A
+// RunFileWriter appends records through a buffer of its own. Not thread-safe.
 #pragma once
 
 #include <cstdio>
@@ -38,6 +39,30 @@ class RunFileReader {
   bool eof_ = false;
   ChunkSource source_;
   std::string next_;
+  Status status_;
+};
+
+class RunFileWriter {
+ public:
+  RunFileWriter() = default;
+  ~RunFileWriter();  // closes the file (a run not Close()d is incomplete)
+  RunFileWriter(const RunFileWriter&) = delete;
+  RunFileWriter& operator=(const RunFileWriter&) = delete;
+
+  Status Open(const std::string& path, size_t buffer_bytes);
+  // An error is kept and returned by Close().
+  void Append(std::string_view key, std::string_view value);
+  // Writes what is buffered and closes the file (no fsync: a run lives as long as its attempt).
+  Status Close();
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  void Flush();
+  std::FILE* file_ = nullptr;
+  std::string path_;
+  std::string buf_;
+  size_t buffer_bytes_ = 0;
+  uint64_t bytes_ = 0;
   Status status_;
 };
 

@@ -1,5 +1,9 @@
 #include "worker/run_merger.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+
 namespace mr {
 
 Status RunMerger::Add(const std::string& path, size_t buffer_bytes) {
@@ -69,6 +73,68 @@ Status RunMerger::Pop() {
   }
   winner_ = w;
   return Status::OK();
+}
+
+namespace {
+
+// Merges runs[first, first + n) into `out`.
+Status MergeInto(const std::vector<std::string>& runs, size_t first, size_t n, const std::string& out,
+                 const MergePassOptions& o, uint64_t* written) {
+  const size_t per_run = std::clamp<uint64_t>(o.buffer_bytes / (n + 1), 16 << 10, 4 << 20);
+  RunMerger merger;
+  for (size_t i = first; i < first + n; i++) MR_RETURN_IF_ERROR(merger.Add(runs[i], per_run));
+  RunFileWriter writer;
+  MR_RETURN_IF_ERROR(writer.Open(out, per_run));
+  for (uint64_t records = 0; !merger.empty(); records++) {
+    if ((records & 4095) == 0 && o.cancel && o.cancel->load(std::memory_order_relaxed)) {
+      return Status::Aborted("attempt cancelled");
+    }
+    writer.Append(merger.top_key(), merger.top_value());
+    MR_RETURN_IF_ERROR(merger.Pop());
+  }
+  MR_RETURN_IF_ERROR(writer.Close());
+  *written += writer.bytes();
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> MergeToFactor(std::vector<std::string> runs, const MergePassOptions& options,
+                                               MergePassStats* stats) {
+  if (options.factor < 2) return Status::InvalidArgument(fmt::format("merge factor {} is below 2", options.factor));
+  const size_t f = static_cast<size_t>(options.factor);
+  MergePassStats local;
+  if (!stats) stats = &local;
+  int next_name = 0;
+  while (runs.size() > f) {
+    // One pass from left to right: merge groups of consecutive runs, each at most f and the last
+    // only as large as needed for the pass to end with f runs (or, past f², fewer than before).
+    std::vector<std::string> next;
+    size_t i = 0;
+    while (i < runs.size()) {
+      const size_t left = next.size() + (runs.size() - i);  // runs after this pass if no more merges
+      if (left <= f) {
+        next.insert(next.end(), runs.begin() + static_cast<ptrdiff_t>(i), runs.end());
+        break;
+      }
+      const size_t n = std::min({f, left - f + 1, runs.size() - i});
+      if (n < 2) {  // a lone run left over in this pass
+        next.push_back(runs[i++]);
+        continue;
+      }
+      std::string out = fmt::format("{}/merged-{}", options.dir, next_name++);
+      MR_RETURN_IF_ERROR(MergeInto(runs, i, n, out, options, &stats->bytes));
+      stats->passes++;
+      for (size_t j = i; j < i + n; j++) {
+        std::error_code ec;
+        std::filesystem::remove(runs[j], ec);  // only space: a run left behind goes with the dir
+      }
+      next.push_back(std::move(out));
+      i += n;
+    }
+    runs = std::move(next);
+  }
+  return runs;
 }
 
 }  // namespace mr

@@ -1,5 +1,6 @@
 // The loser-tree merge against std::stable_sort, over many runs (including empty ones and runs
-// of equal keys): same records, ties in run order.
+// of equal keys): same records, ties in run order. The multi-pass merge (MergeToFactor, then a
+// final RunMerger) against the single-pass merge of the same runs, for many runs and small factors.
 #include "worker/run_merger.h"
 
 #include <gtest/gtest.h>
@@ -47,6 +48,70 @@ TEST(RunMergerTest, MergesLikeAStableSort) {
     EXPECT_EQ(got, all) << k << " runs";
   }
   fs::remove_all(dir);
+}
+
+// Writes `k` sorted runs of random records (few distinct keys, so many ties) into dir.
+std::vector<std::string> WriteRandomRuns(const fs::path& dir, int k, std::mt19937_64& rng) {
+  std::vector<std::string> paths;
+  for (int r = 0; r < k; r++) {
+    std::vector<std::string> keys(rng() % 40);
+    for (auto& key : keys) {
+      key.resize(rng() % 4);
+      for (char& c : key) c = static_cast<char>(rng() % 6);  // bytes, NUL included
+    }
+    std::sort(keys.begin(), keys.end());
+    std::string run;
+    for (size_t i = 0; i < keys.size(); i++) AppendRecord(&run, keys[i], std::to_string(r) + ":" + std::to_string(i));
+    std::string path = (dir / ("run-" + std::to_string(r))).string();
+    std::ofstream(path, std::ios::binary) << run;
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+std::vector<std::pair<std::string, std::string>> MergeAll(const std::vector<std::string>& runs) {
+  RunMerger merger;
+  for (auto& r : runs) EXPECT_TRUE(merger.Add(r, 64).ok());
+  std::vector<std::pair<std::string, std::string>> got;
+  while (!merger.empty()) {
+    got.emplace_back(merger.top_key(), merger.top_value());
+    EXPECT_TRUE(merger.Pop().ok());
+  }
+  return got;
+}
+
+TEST(RunMergerTest, MultiPassMergeEqualsSinglePass) {
+  fs::path dir = fs::temp_directory_path() / ("mr-multipass-" + std::to_string(::getpid()));
+  std::mt19937_64 rng(14);
+  // (runs, factor): fewer runs than the factor, just above it, about factor², far beyond factor².
+  for (auto [k, factor] : std::vector<std::pair<int, int>>{{5, 8}, {9, 8}, {64, 8}, {70, 8}, {300, 2}, {600, 3},
+                                                           {1000, 16}, {257, 16}}) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::vector<std::string> runs = WriteRandomRuns(dir, k, rng);
+    auto expected = MergeAll(runs);
+    uint64_t total = 0;
+    for (auto& r : runs) total += fs::file_size(r);
+    MergePassStats stats;
+    auto final_runs = MergeToFactor(runs, {factor, dir.string(), 1 << 20, nullptr}, &stats);
+    ASSERT_TRUE(final_runs.ok()) << final_runs.status().ToString();
+    EXPECT_LE(final_runs->size(), static_cast<size_t>(factor)) << k << " runs, factor " << factor;
+    EXPECT_EQ(MergeAll(*final_runs), expected) << k << " runs, factor " << factor;
+    EXPECT_EQ(stats.passes > 0, k > factor);
+    // The runs that were merged are gone: what is left on disk is the final runs.
+    size_t files = std::distance(fs::directory_iterator(dir), fs::directory_iterator());
+    EXPECT_EQ(files, final_runs->size());
+    // Up to factor² runs, no record is rewritten twice.
+    if (k <= factor * factor) {
+      EXPECT_LE(stats.bytes, total) << k << " runs, factor " << factor;
+    }
+  }
+  fs::remove_all(dir);
+}
+
+TEST(RunMergerTest, MultiPassMergeRefusesAFactorBelowTwo) {
+  auto r = MergeToFactor({"a", "b", "c"}, {1, "/nonexistent", 1 << 20, nullptr});
+  EXPECT_FALSE(r.ok());
 }
 
 }  // namespace

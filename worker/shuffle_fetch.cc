@@ -22,6 +22,9 @@ constexpr Millis kFetchTimeout{30000};
 // Connecting and the hello are quick on any network that works; a host that does not answer (cut
 // off, or gone) must cost seconds, not minutes, before the master hears of it.
 constexpr Millis kConnectTimeout{3000};
+// Connections a fetch thread keeps open for reuse (each costs a socket and an epoll instance): on a
+// large cluster a thread fetches from many hosts, and its open files must not grow with them.
+constexpr size_t kMaxClientsPerThread = 8;
 
 // The request that opens the stream of this reduce task's partition of one map output.
 proto::Envelope FetchRequestFor(const proto::AssignTask& task, const proto::MapOutputLocation& loc,
@@ -93,6 +96,9 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const FetchOp
       bool done = false;
       for (int attempt = 0; attempt < kFetchTries && !done && !stop; attempt++) {
         if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
+        if (!clients.contains(loc.address()) && clients.size() >= kMaxClientsPerThread) {
+          clients.erase(clients.begin());  // any other host's: close it before opening one more
+        }
         auto& client = clients[loc.address()];
         if (!client) {
           auto hp = ParseHostPort(loc.address());

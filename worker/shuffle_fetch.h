@@ -1,6 +1,8 @@
 // FetchMapOutputs: a reduce attempt's copy phase. Copies its partition of every map output from
 // the shuffle servers holding them into local run files, `parallel` map outputs at once (each
 // fetch a stream of large chunks over its own connection), retrying each map kFetchTries times.
+// Each of the `parallel` threads keeps at most a few connections open (to the hosts it fetched
+// from last), so open files do not grow with the size of the cluster.
 // The runs are returned in map order (empty outputs left out), so a merge that breaks ties by run
 // keeps the values of a key in map order.
 // Thread-safety: call from one thread; it starts and joins its own threads.

@@ -352,7 +352,7 @@ class Worker::Impl {
       if (r.ok()) counters = std::move(*r);
       else status = r.status();
     } else {
-      ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel, opts_.token};
+      ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel, opts_.token, opts_.merge_factor};
       ReduceFailure failure;
       auto r = RunReduceTask(t, **job, ro, &failure);
       if (r.ok()) {

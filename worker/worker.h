@@ -43,6 +43,9 @@ struct WorkerOptions {
   int threads = 1;
   std::chrono::milliseconds heartbeat{1000};
   uint64_t map_buffer_bytes = 256ull << 20;
+  // The most map outputs a reduce attempt merges at once (ReduceOptions::merge_factor; 0 = from the
+  // open-file limit).
+  int merge_factor = 0;
   // The cluster token (DESIGN §6), for the master connection, the shuffle server and fetches; ""
   // = none, and then the shuffle server may only listen on loopback.
   std::string token;
