@@ -365,6 +365,8 @@ class Master::Impl {
     fx.ended_jobs.insert(fx.ended_jobs.end(), step.ended_jobs.begin(), step.ended_jobs.end());
     fx.changed_jobs.insert(fx.changed_jobs.end(), step.changed_jobs.begin(), step.changed_jobs.end());
     fx.changed_tasks.insert(fx.changed_tasks.end(), step.changed_tasks.begin(), step.changed_tasks.end());
+    fx.histories.insert(fx.histories.end(), step.histories.begin(), step.histories.end());
+    fx.forgotten_jobs.insert(fx.forgotten_jobs.end(), step.forgotten_jobs.begin(), step.forgotten_jobs.end());
     Status journaled = Status::OK();
     for (const proto::TaskRecord& t : fx.changed_tasks) {
       if (journaled.ok()) journaled = journal_->PutTask(t);
@@ -374,8 +376,7 @@ class Master::Impl {
       if (st.ok() && journaled.ok()) journaled = journal_->PutJob(*st);
     }
     for (const proto::JobHistory& h : fx.histories) {
-      Status s = journal_->PutHistory(h);
-      if (!s.ok()) spdlog::error("{}", s.message());
+      if (journaled.ok()) journaled = journal_->PutHistory(h);
     }
     for (uint64_t id : fx.ended_jobs) {
       if (journaled.ok()) journaled = journal_->DropTasks(id);

@@ -59,7 +59,7 @@ class DiskFullTest : public ::testing::Test {
   }
 
   CommandResult Submit(const std::string& out) {
-    return RunMr({"submit", "--master", cluster_->master_address(), "--job", "wordcount", "--input",
+    return RunMr({"submit", "--quiet", "--master", cluster_->master_address(), "--job", "wordcount", "--input",
                   tmp_ / "in.txt", "--output", tmp_ / out});
   }
 };
@@ -114,8 +114,8 @@ TEST_F(DiskFullTest, AJobRunningWhenTheDiskFillsFinishesOnceSpaceIsFreed) {
   ASSERT_TRUE(cluster_->StartMaster().ok());
   ASSERT_TRUE(cluster_->StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.after_read=delay(300ms)"}).ok());
   ASSERT_TRUE(cluster_->WaitForWorkers(1).ok());
-  CommandResult submit = RunMr({"submit", "--master", cluster_->master_address(), "--job", "wordcount", "--input",
-                                tmp_ / "in.txt", "--output", tmp_ / "out", "--split-size", "4k"});
+  CommandResult submit = RunMr({"submit", "--quiet", "--master", cluster_->master_address(), "--job", "wordcount",
+                                "--input", tmp_ / "in.txt", "--output", tmp_ / "out", "--split-size", "4k"});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
   uint64_t id = std::stoull(submit.out);
   bool filled = false, freed = false;

@@ -543,7 +543,9 @@ TEST_F(ObservabilityTest, DashboardRendersTasksFailureAndStragglerInHeadlessChro
   ASSERT_TRUE(cluster.StartWorker({"--name", "fast", "--slots", "1"}, {"MR_FAILPOINTS=map.start=1*error"}).ok());
   ASSERT_TRUE(cluster.StartWorker({"--name", "slow", "--slots", "1"}, {"MR_FAILPOINTS=map.after_read=1*delay(2500ms)"}).ok());
   ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
-  MrOk(cluster, {"submit", "--job", "wordcount", "--input", input, "--output", tmp_ / "out", "--reducers", "1", "--wait"});
+  // Each 16 KiB file a split of its own (smaller files would be packed into one split).
+  MrOk(cluster, {"submit", "--job", "wordcount", "--input", input, "--output", tmp_ / "out", "--reducers", "1",
+                 "--split-size", "16k", "--wait"});
   json job = GetJson(cluster.http_address(), "/api/jobs/1");
   ASSERT_EQ(job["state"], "succeeded");
   ASSERT_EQ(job["phases"]["map"]["stragglers"].size(), 1u) << job["phases"].dump();

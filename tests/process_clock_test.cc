@@ -212,7 +212,11 @@ TEST_F(MasterClockTest, AConnectionThatNeverSaysHelloIsClosedWhenTheTimersFire) 
 
 TEST_F(MasterClockTest, AStragglerGetsABackupAttemptWhenTheClockAdvances) {
   StartMaster(Millis(60000));  // sweeps every second; no worker is timed out here
-  for (const char* name : {"a.txt", "b.txt"}) std::ofstream(dir_ / name) << "one two three\n";
+  // Two files of exactly one split each (4096 bytes, the smallest split size), so two maps.
+  for (const char* name : {"a.txt", "b.txt"}) {
+    std::ofstream f(dir_ / name);
+    for (int i = 0; i < 256; i++) f << "one two three x\n";
+  }
   auto fast = RegisterWorker("fast");
   auto slow = RegisterWorker("slow");
   auto client = Connect(proto::ROLE_CLIENT);
@@ -224,6 +228,7 @@ TEST_F(MasterClockTest, AStragglerGetsABackupAttemptWhenTheClockAdvances) {
   spec->add_inputs(dir_ / "b.txt");
   spec->set_output(dir_ / "out");
   spec->set_reducers(1);
+  spec->set_split_size(4096);
   proto::Envelope submitted = Call(*client, submit);
   ASSERT_TRUE(submitted.has_submit_reply()) << submitted.ShortDebugString();
   const uint64_t job = submitted.submit_reply().job_id();
