@@ -121,13 +121,6 @@ Result<std::vector<proto::JobStatus>> Journal::LoadJobs() {
   return jobs;
 }
 
-Status Journal::PutTask(const proto::TaskRecord& task) {
-  std::lock_guard lock(mu_);
-  rocksdb::WriteBatch b;
-  b.Put(TaskKey(task), task.SerializeAsString());
-  return WriteLocked(&b, "cannot write");
-}
-
 Result<std::vector<proto::TaskRecord>> Journal::LoadTasks(uint64_t job_id) {
   std::lock_guard lock(mu_);
   if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
@@ -200,6 +193,14 @@ std::string LogPrefix(uint64_t job) {
   return k;
 }
 
+std::string AttemptLogKey(uint64_t job_id, const proto::AttemptLog& log) {
+  std::string k = LogPrefix(job_id);
+  k.push_back(log.kind() == proto::TASK_MAP ? 'm' : 'r');
+  PutFixed32BE(&k, log.index());
+  PutFixed32BE(&k, log.attempt());
+  return k;
+}
+
 }  // namespace
 
 Status Journal::PutHistory(const proto::JobHistory& history) {
@@ -219,17 +220,6 @@ Result<proto::JobHistory> Journal::LoadHistory(uint64_t job_id) {
   proto::JobHistory h;
   if (!h.ParseFromString(v)) return Status::Corruption("journal: unreadable job history");
   return h;
-}
-
-Status Journal::PutAttemptLog(uint64_t job_id, const proto::AttemptLog& log) {
-  std::string k = LogPrefix(job_id);
-  k.push_back(log.kind() == proto::TASK_MAP ? 'm' : 'r');
-  PutFixed32BE(&k, log.index());
-  PutFixed32BE(&k, log.attempt());
-  std::lock_guard lock(mu_);
-  rocksdb::WriteBatch b;
-  b.Put(k, log.SerializeAsString());
-  return WriteLocked(&b, "cannot write");
 }
 
 Result<std::vector<proto::AttemptLog>> Journal::LoadAttemptLogs(uint64_t job_id) {
@@ -257,6 +247,23 @@ Status Journal::DropJob(uint64_t job_id) {
   batch.Delete(HistoryKey(job_id));
   batch.DeleteRange(LogPrefix(job_id), LogPrefix(job_id + 1));
   return WriteLocked(&batch, "cannot delete");
+}
+
+Status Journal::Commit(const std::vector<proto::TaskRecord>& tasks, const std::vector<proto::JobStatus>& jobs,
+                       const std::vector<proto::JobHistory>& histories, const std::vector<uint64_t>& ended,
+                       const std::vector<std::pair<uint64_t, proto::AttemptLog>>& logs) {
+  if (tasks.empty() && jobs.empty() && histories.empty() && ended.empty() && logs.empty()) return Status::OK();
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch b;
+  for (const proto::TaskRecord& t : tasks) b.Put(TaskKey(t), t.SerializeAsString());
+  for (const proto::JobStatus& j : jobs) b.Put(JobKey(j.job_id()), j.SerializeAsString());
+  for (const proto::JobHistory& h : histories) b.Put(HistoryKey(h.job_id()), h.SerializeAsString());
+  for (const auto& [job_id, log] : logs) b.Put(AttemptLogKey(job_id, log), log.SerializeAsString());
+  for (uint64_t id : ended) {
+    b.DeleteRange(TaskPrefix(id), TaskPrefix(id + 1));
+    b.Delete(PlanKey(id));
+  }
+  return WriteLocked(&b, "cannot write");
 }
 
 }  // namespace mr

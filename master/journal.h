@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -27,7 +28,6 @@ class Journal {
   ~Journal();
   Status PutJob(const proto::JobStatus& job);
   Result<std::vector<proto::JobStatus>> LoadJobs();
-  Status PutTask(const proto::TaskRecord& task);
   Result<std::vector<proto::TaskRecord>> LoadTasks(uint64_t job_id);
   // Drops a finished job's task records and split plan (its JobStatus keeps the totals).
   Status DropTasks(uint64_t job_id);
@@ -35,6 +35,14 @@ class Journal {
   Status PutPlan(uint64_t job_id, const proto::JobPlan& plan);
   // NotFound when the job has none (it finished, or was journaled before plans were kept).
   Result<proto::JobPlan> LoadPlan(uint64_t job_id);
+  // What one event changed, as one atomic synced write (one sync, not one per record): the tasks,
+  // the jobs, finished jobs' histories, attempt logs (job id, log with kind, index and attempt set; replacing an earlier
+  // one of the attempt), and then the
+  // task records and plans of `ended` jobs dropped (as DropTasks). All of it is journaled, or on an
+  // error none of it.
+  Status Commit(const std::vector<proto::TaskRecord>& tasks, const std::vector<proto::JobStatus>& jobs,
+                const std::vector<proto::JobHistory>& histories, const std::vector<uint64_t>& ended,
+                const std::vector<std::pair<uint64_t, proto::AttemptLog>>& logs = {});
   // Job ids are never reused, across restarts too.
   Result<uint64_t> NextJobId();
 
@@ -43,8 +51,6 @@ class Journal {
   Status PutHistory(const proto::JobHistory& history);
   // NotFound when the job has none (unfinished, or finished before histories were kept).
   Result<proto::JobHistory> LoadHistory(uint64_t job_id);
-  // The log of one attempt (kind, index and attempt set), replacing an earlier one of it.
-  Status PutAttemptLog(uint64_t job_id, const proto::AttemptLog& log);
   // The job's attempt logs, maps first, then by index and attempt.
   Result<std::vector<proto::AttemptLog>> LoadAttemptLogs(uint64_t job_id);
   // Forgets a job entirely: its status, tasks, plan, history and attempt logs.

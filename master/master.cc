@@ -333,9 +333,8 @@ class Master::Impl {
     } else if (m.has_task_report()) {
       scheduler_.Heartbeat(s.worker_id, now);
       if (scheduler_.JobStatus(m.task_report().job_id()).ok()) {
-        Status logged = journal_->PutAttemptLog(m.task_report().job_id(),
-                                                AttemptLogFromReport(s.worker_id, m.task_report()));
-        if (!logged.ok()) spdlog::error("{}", logged.message());
+        // Journaled with the report's effects, in the same write.
+        logs_.emplace_back(m.task_report().job_id(), AttemptLogFromReport(s.worker_id, m.task_report()));
       }
       scheduler_.OnReport(s.worker_id, m.task_report(), now, &fx);
     } else {
@@ -367,20 +366,12 @@ class Master::Impl {
     fx.changed_tasks.insert(fx.changed_tasks.end(), step.changed_tasks.begin(), step.changed_tasks.end());
     fx.histories.insert(fx.histories.end(), step.histories.begin(), step.histories.end());
     fx.forgotten_jobs.insert(fx.forgotten_jobs.end(), step.forgotten_jobs.begin(), step.forgotten_jobs.end());
-    Status journaled = Status::OK();
-    for (const proto::TaskRecord& t : fx.changed_tasks) {
-      if (journaled.ok()) journaled = journal_->PutTask(t);
-    }
+    std::vector<proto::JobStatus> jobs;
     for (uint64_t id : fx.changed_jobs) {
-      auto st = scheduler_.JobStatus(id);
-      if (st.ok() && journaled.ok()) journaled = journal_->PutJob(*st);
+      if (auto st = scheduler_.JobStatus(id); st.ok()) jobs.push_back(std::move(*st));
     }
-    for (const proto::JobHistory& h : fx.histories) {
-      if (journaled.ok()) journaled = journal_->PutHistory(h);
-    }
-    for (uint64_t id : fx.ended_jobs) {
-      if (journaled.ok()) journaled = journal_->DropTasks(id);
-    }
+    Status journaled = journal_->Commit(fx.changed_tasks, jobs, fx.histories, fx.ended_jobs, logs_);
+    if (journaled.ok()) logs_.clear();
     if (!journaled.ok()) {
       spdlog::error("{}; {} assignments and {} job ends wait until the journal can be written", journaled.message(),
                     fx.assignments.size(), fx.ended_jobs.size());
@@ -420,6 +411,7 @@ class Master::Impl {
   std::shared_ptr<HttpServer> http_;
   std::unique_ptr<Journal> journal_;
   Effects held_;  // effects whose journal write failed: retried, then sent, by the next Apply
+  std::vector<std::pair<uint64_t, proto::AttemptLog>> logs_;  // attempt logs for the next Apply's write
   OutputCommitter committer_{FileSystem::Default()};
   Scheduler scheduler_;
   HttpApi http_api_;
