@@ -93,6 +93,10 @@ hostile_out() { [ "$1" = existing-output ] && echo "$h/existing-output" || echo 
 hostile_good=0 hostile_jobs=0 hostile_bad=()
 # Judges hostile case $1 (job id $2, or "" when the submission was refused with stderr $3) whose
 # output is $4: exact output when the fault-free run succeeded, else one clear error.
+# True when the job status JSON $1 has an error that is one line (no newline in the decoded text).
+one_line_error() {
+  printf '%s' "$1" | python3 -c 'import json, sys; e = json.load(sys.stdin).get("error", ""); sys.exit(0 if e and "\n" not in e else 1)'
+}
 hostile_judge() {
   local c=$1 id=$2 err=$3 out=$4 verdict="" state="" error=""
   if [ -z "$id" ]; then
@@ -101,12 +105,13 @@ hostile_judge() {
   else
     local json
     json=$("$mr" status "$id" --master "$address" --json 2>/dev/null || true)
-    state=$(echo "$json" | awk -F'"' '/"state"/ {print $4; exit}')
-    error=$(echo "$json" | awk -F'"error": ' 'NF > 1 {print $2; exit}')
+    # (awk may exit before echo has written everything: a SIGPIPE there is not a failure)
+    state=$(echo "$json" | awk -F'"' '/"state"/ {print $4; exit}' || true)
+    error=$(echo "$json" | awk -F'"error": ' 'NF > 1 {print $2; exit}' || true)
     if [ -d "$h/expected-$c" ]; then
       if [ "$state" = succeeded ] && diff -r "$h/expected-$c" "$out" > /dev/null; then verdict=ok
       else verdict="ended $state, not with the fault-free output"; fi
-    elif [ "$state" = failed ] && [ -n "$error" ] && [ "$error" != '""' ] && ! printf '%s' "$error" | grep -q '\\n'; then
+    elif [ "$state" = failed ] && [ -n "$error" ] && [ "$error" != '""' ] && one_line_error "$json"; then
       verdict=ok
       # A task's own failure is charged to the task: it must not cost the workers it ran on.
       if printf '%s' "$error" | grep -q 'lost with its worker'; then verdict="failed by losing its workers"; fi
@@ -183,7 +188,7 @@ while [ $SECONDS -lt $deadline ]; do
     for _ in $(seq 1 100); do   # retried only while the master cannot be reached (exit 3)
       rc=0
       hjob=$("$mr" submit --master "$address" "${hargs[@]}" --output "$hout" --reducers $reducers \
-        --split-size $split 2> "$work/hostile-submit.err") || rc=$?
+        --split-size $split --quiet 2> "$work/hostile-submit.err") || rc=$?
       [ $rc -eq 3 ] || break
       sleep 0.1
     done
@@ -223,7 +228,7 @@ while [ $SECONDS -lt $deadline ]; do
     fi                                  # otherwise: let it run
   done
   json=$("$mr" status "$job" --master "$address" --json 2>/dev/null || true)
-  launched=$(echo "$json" | awk -F'[:,]' '/"attempts.launched"/ {gsub(/ /, "", $2); print $2; exit}')
+  launched=$(echo "$json" | awk -F'[:,]' '/"attempts.launched"/ {gsub(/ /, "", $2); print $2; exit}' || true)
   tasks=$(echo "$json" | awk -F':' '/"total"/ {gsub(/[ },]/, "", $2); s += $2} END {print s}')
   relaunched=$((relaunched + ${launched:-0} - ${tasks:-0}))
   if [ "$state" = succeeded ] && diff -r "$work/expected" "$out" > /dev/null; then
