@@ -122,4 +122,18 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   return fmt::format("{}h{:02}m{:02}s", s / 3600, (s / 60) % 60, s % 60);
 }
 
+std::string FormatOneLine(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto b = static_cast<unsigned char>(c);
+    if (c == '\n') out += " | ";
+    else if (c == '\r') continue;
+    else if ((b < 0x20 && c != '\t') || b == 0x7f) out += fmt::format("\\x{:02x}", b);
+    else out += c;
+  }
+  return out;
+}
+
 }  // namespace mr

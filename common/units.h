@@ -31,5 +31,8 @@ Result<uint64_t> ParseJobId(std::string_view text);
 
 std::string FormatBytes(uint64_t bytes);          // "1.5 GiB"
 std::string FormatDuration(std::chrono::milliseconds d);  // "1m02s", "3.4s"
+// Text as one line, for an error shown on one line: trailing line breaks dropped, inner ones
+// become " | ", other control bytes \xNN (a TAB and bytes >= 0x80 stay as they are).
+std::string FormatOneLine(std::string_view text);
 
 }  // namespace mr

@@ -39,6 +39,13 @@ TEST(UnitsTest, HostPort) {
   EXPECT_FALSE(ParseHostPort("h:").ok());
 }
 
+TEST(UnitsTest, OneLine) {
+  EXPECT_EQ(FormatOneLine("plain text"), "plain text");
+  EXPECT_EQ(FormatOneLine("first\nsecond\r\nthird\n\n"), "first | second | third");
+  EXPECT_EQ(FormatOneLine(std::string("a\tb\x01\x7f\xff", 6)), "a\tb\\x01\\x7f\xff");
+  EXPECT_EQ(FormatOneLine(""), "");
+}
+
 TEST(UnitsTest, JobIds) {
   EXPECT_EQ(ParseJobId("7").value(), 7u);
   EXPECT_EQ(ParseJobId("job-7").value(), 7u);

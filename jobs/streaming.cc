@@ -87,18 +87,8 @@ class Subprocess {
 
  private:
   Status Fail(const std::string& what) {
-    // The error is one line: the stderr's lines are joined with " | ", other control bytes shown
-    // as \xNN (bytes that are not UTF-8 stay; JSON output replaces them).
-    std::string raw = stderr_;
-    while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r')) raw.pop_back();
-    std::string tail;
-    for (char c : raw) {
-      auto b = static_cast<unsigned char>(c);
-      if (c == '\n') tail += " | ";
-      else if (c == '\r') continue;
-      else if ((b < 0x20 && c != '\t') || b == 0x7f) tail += fmt::format("\\x{:02x}", b);
-      else tail += c;
-    }
+    std::string tail = stderr_;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
     status_ = Status::Aborted(fmt::format("'{}' {}{}", command_, what, tail.empty() ? "" : "; stderr: " + tail));
     return status_;
   }

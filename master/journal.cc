@@ -18,6 +18,35 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
   return s.ok() ? Status::OK() : Status::IoError(fmt::format("journal: {}: {}", what, s.ToString()));
 }
 
+// Every record whose key starts with `prefix`, in key order, parsed as M ("what" names one in the
+// error when it cannot be parsed).
+template <typename M>
+Result<std::vector<M>> ScanRecords(rocksdb::DB* db, const std::string& prefix, const char* what) {
+  std::vector<M> out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    M m;
+    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::Corruption(fmt::format("journal: unreadable {}", what));
+    }
+    out.push_back(std::move(m));
+  }
+  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
+  return out;
+}
+
+// The record at `key` parsed as M; NotFound with `missing` when there is none.
+template <typename M>
+Result<M> GetRecord(rocksdb::DB* db, const std::string& key, const std::string& missing, const char* what) {
+  std::string v;
+  auto s = db->Get(rocksdb::ReadOptions(), key, &v);
+  if (s.IsNotFound()) return Status::NotFound(missing);
+  MR_RETURN_IF_ERROR(FromRocks(s, "cannot read"));
+  M m;
+  if (!m.ParseFromString(v)) return Status::Corruption(fmt::format("journal: unreadable {}", what));
+  return m;
+}
+
 std::string JobKey(uint64_t id) {
   std::string k = "job/";
   PutFixed64BE(&k, id);
@@ -108,34 +137,13 @@ Status Journal::PutJob(const proto::JobStatus& job) {
 Result<std::vector<proto::JobStatus>> Journal::LoadJobs() {
   std::lock_guard lock(mu_);
   if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
-  std::vector<proto::JobStatus> jobs;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek("job/"); it->Valid() && it->key().starts_with("job/"); it->Next()) {
-    proto::JobStatus j;
-    if (!j.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::Corruption("journal: unreadable job record");
-    }
-    jobs.push_back(std::move(j));
-  }
-  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
-  return jobs;
+  return ScanRecords<proto::JobStatus>(db_.get(), "job/", "job record");
 }
 
 Result<std::vector<proto::TaskRecord>> Journal::LoadTasks(uint64_t job_id) {
   std::lock_guard lock(mu_);
   if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
-  std::vector<proto::TaskRecord> tasks;
-  std::string prefix = TaskPrefix(job_id);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    proto::TaskRecord t;
-    if (!t.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::Corruption("journal: unreadable task record");
-    }
-    tasks.push_back(std::move(t));
-  }
-  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
-  return tasks;
+  return ScanRecords<proto::TaskRecord>(db_.get(), TaskPrefix(job_id), "task record");
 }
 
 std::string PlanKey(uint64_t id) {
@@ -162,13 +170,8 @@ Status Journal::PutPlan(uint64_t job_id, const proto::JobPlan& plan) {
 Result<proto::JobPlan> Journal::LoadPlan(uint64_t job_id) {
   std::lock_guard lock(mu_);
   if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
-  std::string v;
-  auto s = db_->Get(rocksdb::ReadOptions(), PlanKey(job_id), &v);
-  if (s.IsNotFound()) return Status::NotFound(fmt::format("journal: no split plan for job {}", job_id));
-  MR_RETURN_IF_ERROR(FromRocks(s, "cannot read"));
-  proto::JobPlan plan;
-  if (!plan.ParseFromString(v)) return Status::Corruption("journal: unreadable split plan");
-  return plan;
+  return GetRecord<proto::JobPlan>(db_.get(), PlanKey(job_id), fmt::format("journal: no split plan for job {}", job_id),
+                                   "split plan");
 }
 
 Result<uint64_t> Journal::NextJobId() {
@@ -213,30 +216,14 @@ Status Journal::PutHistory(const proto::JobHistory& history) {
 Result<proto::JobHistory> Journal::LoadHistory(uint64_t job_id) {
   std::lock_guard lock(mu_);
   if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
-  std::string v;
-  auto s = db_->Get(rocksdb::ReadOptions(), HistoryKey(job_id), &v);
-  if (s.IsNotFound()) return Status::NotFound(fmt::format("journal: no history of job {}", job_id));
-  MR_RETURN_IF_ERROR(FromRocks(s, "cannot read"));
-  proto::JobHistory h;
-  if (!h.ParseFromString(v)) return Status::Corruption("journal: unreadable job history");
-  return h;
+  return GetRecord<proto::JobHistory>(db_.get(), HistoryKey(job_id),
+                                      fmt::format("journal: no history of job {}", job_id), "job history");
 }
 
 Result<std::vector<proto::AttemptLog>> Journal::LoadAttemptLogs(uint64_t job_id) {
   std::lock_guard lock(mu_);
   if (failed_ || db_ == nullptr) MR_RETURN_IF_ERROR(ReopenLocked());
-  std::vector<proto::AttemptLog> logs;
-  std::string prefix = LogPrefix(job_id);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    proto::AttemptLog l;
-    if (!l.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::Corruption("journal: unreadable attempt log");
-    }
-    logs.push_back(std::move(l));
-  }
-  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
-  return logs;
+  return ScanRecords<proto::AttemptLog>(db_.get(), LogPrefix(job_id), "attempt log");
 }
 
 Status Journal::DropJob(uint64_t job_id) {

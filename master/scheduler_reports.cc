@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/units.h"
 #include "master/scheduler_internal.h"
 
 namespace mr {
@@ -66,7 +67,8 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   }
   auto w = workers_.find(worker_id);
   RecordAttemptCounters(*task, r);
-  Status failure = r.ok() ? Status::OK() : Status::Aborted(r.error());
+  // A task's error is one line whatever its code wrote (a streaming command's stderr, say).
+  Status failure = r.ok() ? Status::OK() : Status::Aborted(FormatOneLine(r.error()));
   bool succeeded = false;
   if (r.ok() && task->state != TaskState::kDone) {
     if (task->kind == proto::TASK_REDUCE) failure = CommitReduce(job, *task, r.output_file());
@@ -174,7 +176,7 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
       if (++map->fetch_reruns > kMaxFetchReruns) {
         FinishJob(job, proto::JOB_FAILED,
                   fmt::format("the output of map task {} could not be fetched after it ran {} times; last error: {}",
-                              map->index, map->fetch_reruns, r.error()),
+                              map->index, map->fetch_reruns, FormatOneLine(r.error())),
                   now_ms, fx);
         return;
       }
