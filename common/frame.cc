@@ -5,6 +5,8 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/reflection.h>
 
+#include <unordered_map>
+
 #include "common/record.h"
 #include "common/words.h"
 
@@ -38,6 +40,23 @@ std::string Escaped(std::string_view s) {
   return out;
 }
 
+// Whether a message of this type can hold a `string` field value, itself or in a message it holds.
+// Most of our messages cannot (only map keys are strings), so checking them costs nothing however
+// many entries they carry. Cached per thread; a type that refers back to itself counts as yes.
+bool MayHoldStrings(const google::protobuf::Descriptor* d) {
+  thread_local std::unordered_map<const google::protobuf::Descriptor*, bool> cache;
+  if (auto it = cache.find(d); it != cache.end()) return it->second;
+  cache[d] = true;
+  bool any = false;
+  for (int i = 0; i < d->field_count() && !any; ++i) {
+    const FieldDescriptor* f = d->field(i);
+    any = f->type() == FieldDescriptor::TYPE_STRING ||
+          (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && MayHoldStrings(f->message_type()));
+  }
+  cache[d] = any;
+  return any;
+}
+
 // Calls fn(message, field, index) for every string field value (index -1: a singular field) in msg
 // and the messages it holds, map entries included; stops when fn returns false.
 template <typename Msg, typename Fn>
@@ -54,7 +73,7 @@ bool ForEachStringField(Msg& msg, const Fn& fn) {
       } else if (refl->HasField(msg, f) || f->containing_oneof() == nullptr) {
         if (!fn(msg, f, -1)) return false;
       }
-    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && MayHoldStrings(f->message_type())) {
       if (f->is_repeated()) {
         for (int k = 0; k < refl->FieldSize(msg, f); ++k) {
           if constexpr (std::is_const_v<Msg>) {
