@@ -70,6 +70,12 @@ void HelloGate::Accept(const std::shared_ptr<Channel>& ch, Channel::CloseFn on_r
   // The channel owns these callbacks (and so the connection state); it drops them after its
   // close, which breaks the cycle through the owner's handlers.
   Channel* raw = ch.get();
+  ch->OnForeignProtocol([this, alive, raw](std::string_view header) -> std::optional<std::string> {
+    if (alive.expired()) return std::nullopt;
+    auto reply = HttpOnRpcPortReply(header, name_, http_address_);
+    if (reply) spdlog::info("{}: {} sent an HTTP request to the RPC port; answered 400", name_, raw->peer());
+    return reply;
+  });
   ch->Start(
       [this, alive, conn, raw](proto::Envelope& m) {
         if (conn->ready) return conn->handlers.on_message(m);

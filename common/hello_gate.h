@@ -56,6 +56,9 @@ class HelloGate {
   // (optional) is called with the reason if the connection ends before it is handed over
   // (refused, timed out, evicted, or closed by the peer).
   void Accept(const std::shared_ptr<Channel>& ch, Channel::CloseFn on_refused = nullptr);
+  // Where the server's HTTP port is ("host:port"), named in the answer to a peer that sends an
+  // HTTP request to this RPC port (an HTTP 400 whose body says so; common/handshake.h).
+  void set_http_address(std::string address) { http_address_ = std::move(address); }
   // Closes every pending connection (the server is stopping).
   void CloseAll(const std::string& reason);
   size_t pending() const { return order_.size(); }
@@ -74,6 +77,7 @@ class HelloGate {
   std::string name_;
   std::string token_;
   std::vector<proto::Role> roles_;
+  std::string http_address_;
   ReadyFn on_ready_;
   std::chrono::milliseconds hello_timeout_;
   size_t max_pending_;
