@@ -14,7 +14,8 @@
 // blocking peers use SyncClient). It starts the channel, runs the ClientHandshake and reports the
 // outcome once.
 //
-// Defaults: hello timeout 10 s ($MR_HELLO_TIMEOUT_MS), 1024 pending ($MR_MAX_PENDING_CONNECTIONS).
+// Defaults: hello timeout 10 s ($MR_HELLO_TIMEOUT_MS), 1024 pending ($MR_MAX_PENDING_CONNECTIONS),
+// at most a quarter of the open-files limit (ConnectionBudget, common/acceptor.h).
 // Time comes from a TimerSource (common/timer_source.h): the io_context's steady timers unless a
 // test passes a manual one and advances it.
 // Threading: the io_context's thread only. Lifetime: callbacks of connections that outlive the
