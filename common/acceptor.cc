@@ -2,12 +2,34 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 
+#include "common/fd_limit.h"
 #include "common/log.h"
 
 namespace mr {
+
+size_t ConnectionBudget(const char* env, size_t configured) {
+  const char* v = std::getenv(env);
+  if (v && *v) {
+    char* end = nullptr;
+    long long n = std::strtoll(v, &end, 10);
+    if (end && *end == 0 && n > 0) configured = static_cast<size_t>(n);
+  }
+  const uint64_t quarter = std::max<uint64_t>(SoftFdLimit() / 4, 16);
+  return static_cast<size_t>(std::min<uint64_t>(quarter, configured));
+}
+
+std::chrono::milliseconds EnvMillis(const char* env, std::chrono::milliseconds def) {
+  const char* v = std::getenv(env);
+  if (!v || !*v) return def;
+  char* end = nullptr;
+  long long n = std::strtoll(v, &end, 10);
+  return end && *end == 0 && n >= 0 ? std::chrono::milliseconds(n) : def;
+}
 
 Result<tcp::acceptor> Listen(asio::io_context& io, const HostPort& addr) {
   error_code ec;
@@ -26,6 +48,23 @@ Result<tcp::acceptor> Listen(asio::io_context& io, const HostPort& addr) {
     return Status::Unavailable(fmt::format("cannot listen on {}: {}", addr.ToString(), ec.message()));
   }
   return acceptor;
+}
+
+AcceptOptions BudgetedAccept(tcp::acceptor& acceptor, size_t budget, std::function<size_t()> count,
+                             std::function<bool(std::chrono::milliseconds, bool)> close_oldest,
+                             std::chrono::milliseconds grace, std::chrono::milliseconds fd_grace) {
+  AcceptOptions options;
+  options.wait_for_room = [&acceptor, budget, count, close_oldest, grace]() -> asio::awaitable<void> {
+    asio::steady_timer pause(acceptor.get_executor());
+    while (acceptor.is_open() && count() >= budget && !close_oldest(grace, false)) {
+      // Room comes when a connection ends, authenticates, or has waited `grace`.
+      pause.expires_after(std::chrono::milliseconds(10));
+      error_code ec;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  };
+  options.free_descriptor = [close_oldest, fd_grace] { return close_oldest(fd_grace, true); };
+  return options;
 }
 
 asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, std::function<void(tcp::socket)> on_socket,

@@ -21,14 +21,6 @@ std::string HostText(const asio::ip::address& a) {
   return a.to_string();
 }
 
-std::chrono::milliseconds EnvMillis(const char* name, std::chrono::milliseconds def) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return def;
-  char* end = nullptr;
-  long long n = std::strtoll(v, &end, 10);
-  return end && *end == 0 && n >= 0 ? std::chrono::milliseconds(n) : def;
-}
-
 }  // namespace
 
 ChannelLimits ChannelLimits::Server() {
@@ -183,6 +175,13 @@ asio::awaitable<void> Channel::ReadLoop() {
     const uint32_t len = DecodeFrameLength(header);
     const uint32_t limit = authenticated_ ? limits_.max_frame : limits_.unauthenticated_max_frame;
     if (len > limit) {
+      if (!authenticated_ && on_foreign_) {
+        if (auto reply = on_foreign_(std::string_view(header, kFrameHeaderSize))) {
+          Send(std::move(*reply));
+          CloseAfterFlush("not the mr protocol (an HTTP request)");
+          co_return;
+        }
+      }
       Close(fmt::format("frame of {} bytes exceeds the limit of {} bytes{}", len, limit,
                         authenticated_ ? "" : " before authentication"));
       co_return;
@@ -249,10 +248,7 @@ Listener::Listener(tcp::acceptor acceptor, ChannelLimits limits)
   auto ep = acceptor_.local_endpoint();
   host_ = ep.address().to_string();
   port_ = ep.port();
-  const char* env = std::getenv("MR_MAX_PENDING_CONNECTIONS");
-  long long configured = env && *env ? std::atoll(env) : 1024;
-  if (configured <= 0) configured = 1024;
-  max_unauthenticated_ = std::clamp<size_t>(SoftFdLimit() / 4, 16, static_cast<size_t>(configured));
+  max_unauthenticated_ = ConnectionBudget("MR_MAX_PENDING_CONNECTIONS", 1024);
 }
 
 Result<std::shared_ptr<Listener>> Listener::Bind(asio::io_context& io, const HostPort& addr,
@@ -292,20 +288,13 @@ void Listener::Start(AcceptFn on_accept) {
 
 asio::awaitable<void> Listener::Run() {
   auto self = shared_from_this();
-  AcceptOptions options;
-  options.wait_for_room = [this]() -> asio::awaitable<void> {
-    asio::steady_timer pause(acceptor_.get_executor());
-    while (acceptor_.is_open() && unauthenticated() >= max_unauthenticated_ &&
-           !CloseOldestUnauthenticated(kHelloGrace, "too many connections without a hello")) {
-      // Room comes when a waiting connection authenticates, closes, or has waited kHelloGrace.
-      pause.expires_after(std::chrono::milliseconds(10));
-      error_code ec;
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-  };
-  options.free_descriptor = [this] {
-    return CloseOldestUnauthenticated(kFdGrace, "out of file descriptors");
-  };
+  AcceptOptions options = BudgetedAccept(
+      acceptor_, max_unauthenticated_, [this] { return unauthenticated(); },
+      [this](std::chrono::milliseconds min_age, bool out_of_fds) {
+        return CloseOldestUnauthenticated(min_age, out_of_fds ? "out of file descriptors"
+                                                              : "too many connections without a hello");
+      },
+      kHelloGrace, kFdGrace);
   co_await AcceptLoop(
       acceptor_,
       [this](tcp::socket socket) {

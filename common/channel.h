@@ -23,6 +23,8 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <memory>
 #include <string>
 
@@ -68,6 +70,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Sends what is queued, then closes (for a last error reply).
   void CloseAfterFlush(const std::string& reason);
   bool closed() const { return closed_; }
+  // Before authentication, the first bytes of a frame header that declares more than the limit are
+  // shown to `fn` (set before Start); bytes it returns are sent before the connection closes (the
+  // hello gate answers an HTTP request on an RPC port that way).
+  using ForeignFn = std::function<std::optional<std::string>(std::string_view header)>;
+  void OnForeignProtocol(ForeignFn fn) { on_foreign_ = std::move(fn); }
   // The hello exchange succeeded: frames up to max_frame are accepted and the idle clock runs.
   void MarkAuthenticated();
   bool authenticated() const { return authenticated_; }
@@ -105,6 +112,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   size_t queued_bytes_ = 0;
   MessageFn on_message_;
   CloseFn on_close_;
+  ForeignFn on_foreign_;
   bool closed_ = false;
   bool close_after_flush_ = false;
   std::string close_reason_;

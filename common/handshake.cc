@@ -169,4 +169,19 @@ Status ClientHandshake::OnReply(const proto::Envelope& msg) {
   return Status::OK();
 }
 
+std::optional<std::string> HttpOnRpcPortReply(std::string_view first_bytes, const std::string& server,
+                                              const std::string& http_address) {
+  static constexpr std::string_view kMethods[] = {"GET ", "HEAD", "POST", "PUT ", "DELE", "OPTI", "PATC", "CONN", "TRAC"};
+  if (std::find(std::begin(kMethods), std::end(kMethods), first_bytes.substr(0, 4)) == std::end(kMethods)) {
+    return std::nullopt;
+  }
+  std::string body = fmt::format("this is the mr {}'s RPC port, which speaks framed protobuf (docs/protocol.md), not HTTP; ",
+                                 server);
+  body += http_address.empty() ? "HTTP, if it serves any, is on another port\n"
+                               : fmt::format("its dashboard and HTTP API are at http://{}/\n", http_address);
+  return fmt::format("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n"
+                     "Connection: close\r\n\r\n{}",
+                     body.size(), body);
+}
+
 }  // namespace mr

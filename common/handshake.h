@@ -13,7 +13,9 @@
 #pragma once
 
 #include <initializer_list>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/frame.h"
@@ -36,6 +38,14 @@ Status CheckHello(const proto::Envelope& msg, std::initializer_list<proto::Role>
                   proto::Role* role);
 proto::Envelope MakeHelloReply(const Status& status);
 proto::Envelope MakeError(const std::string& message);
+
+// What a server says to a peer that speaks HTTP to its RPC port: when `first_bytes` (the first
+// four bytes of the connection, read as a frame header) begin an HTTP request ("GET ", "POST", ...),
+// a complete "HTTP/1.1 400 Bad Request" response whose one-line body says this is `server`'s RPC
+// port and where its HTTP port is (`http_address`, "" when it has none or it is unknown); else
+// nullopt (not HTTP: the frame is refused as usual).
+std::optional<std::string> HttpOnRpcPortReply(std::string_view first_bytes, const std::string& server,
+                                              const std::string& http_address);
 
 // The server's side. Feed it each message until done() or an error; send what it returns.
 class ServerHandshake {

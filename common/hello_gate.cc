@@ -1,19 +1,16 @@
 #include "common/hello_gate.h"
 
-#include <cstdlib>
 #include <fmt/format.h>
 
+#include "common/acceptor.h"
 #include "common/log.h"
 
 namespace mr {
 namespace {
 
-int64_t EnvInt(const char* name, int64_t def) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return def;
-  char* end = nullptr;
-  long long n = std::strtoll(v, &end, 10);
-  return (end && *end == 0 && n > 0) ? n : def;
+std::chrono::milliseconds HelloTimeout() {
+  auto t = EnvMillis("MR_HELLO_TIMEOUT_MS", std::chrono::milliseconds(10000));
+  return t.count() > 0 ? t : std::chrono::milliseconds(10000);
 }
 
 }  // namespace
@@ -33,8 +30,8 @@ HelloGate::HelloGate(asio::io_context& io, std::string server_name, std::string 
       token_(std::move(token)),
       roles_(std::move(roles)),
       on_ready_(std::move(on_ready)),
-      hello_timeout_(EnvInt("MR_HELLO_TIMEOUT_MS", 10000)),
-      max_pending_(static_cast<size_t>(EnvInt("MR_MAX_PENDING_CONNECTIONS", 1024))),
+      hello_timeout_(HelloTimeout()),
+      max_pending_(ConnectionBudget("MR_MAX_PENDING_CONNECTIONS", 1024)),
       own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
       timers_(timers ? timers : own_timers_.get()) {
   ArmSweep();
@@ -70,6 +67,12 @@ void HelloGate::Accept(const std::shared_ptr<Channel>& ch, Channel::CloseFn on_r
   // The channel owns these callbacks (and so the connection state); it drops them after its
   // close, which breaks the cycle through the owner's handlers.
   Channel* raw = ch.get();
+  ch->OnForeignProtocol([this, alive, raw](std::string_view header) -> std::optional<std::string> {
+    if (alive.expired()) return std::nullopt;
+    auto reply = HttpOnRpcPortReply(header, name_, http_address_);
+    if (reply) spdlog::info("{}: {} sent an HTTP request to the RPC port; answered 400", name_, raw->peer());
+    return reply;
+  });
   ch->Start(
       [this, alive, conn, raw](proto::Envelope& m) {
         if (conn->ready) return conn->handlers.on_message(m);

@@ -14,7 +14,8 @@
 // blocking peers use SyncClient). It starts the channel, runs the ClientHandshake and reports the
 // outcome once.
 //
-// Defaults: hello timeout 10 s ($MR_HELLO_TIMEOUT_MS), 1024 pending ($MR_MAX_PENDING_CONNECTIONS).
+// Defaults: hello timeout 10 s ($MR_HELLO_TIMEOUT_MS), 1024 pending ($MR_MAX_PENDING_CONNECTIONS),
+// at most a quarter of the open-files limit (ConnectionBudget, common/acceptor.h).
 // Time comes from a TimerSource (common/timer_source.h): the io_context's steady timers unless a
 // test passes a manual one and advances it.
 // Threading: the io_context's thread only. Lifetime: callbacks of connections that outlive the
@@ -56,6 +57,9 @@ class HelloGate {
   // (optional) is called with the reason if the connection ends before it is handed over
   // (refused, timed out, evicted, or closed by the peer).
   void Accept(const std::shared_ptr<Channel>& ch, Channel::CloseFn on_refused = nullptr);
+  // Where the server's HTTP port is ("host:port"), named in the answer to a peer that sends an
+  // HTTP request to this RPC port (an HTTP 400 whose body says so; common/handshake.h).
+  void set_http_address(std::string address) { http_address_ = std::move(address); }
   // Closes every pending connection (the server is stopping).
   void CloseAll(const std::string& reason);
   size_t pending() const { return order_.size(); }
@@ -74,6 +78,7 @@ class HelloGate {
   std::string name_;
   std::string token_;
   std::vector<proto::Role> roles_;
+  std::string http_address_;
   ReadyFn on_ready_;
   std::chrono::milliseconds hello_timeout_;
   size_t max_pending_;

@@ -91,6 +91,41 @@ HelloGate::ReadyFn Recording(Handshaken& h) {
   };
 }
 
+// What the client of `gate` reads after sending `bytes` first, until the server closes.
+std::string AnswerTo(asio::io_context& io, HelloGate& gate, const std::string& bytes, std::string* closed) {
+  Accepted c = Accept(io);
+  gate.Accept(c.server, [closed](const std::string& why) { *closed = why; });
+  asio::write(c.client, asio::buffer(bytes));
+  EXPECT_TRUE(RunUntil(io, [&] { return !closed->empty(); }));
+  std::string answer;
+  error_code ec;
+  asio::read(c.client, asio::dynamic_buffer(answer), ec);  // to the server's close
+  return answer;
+}
+
+TEST(HelloGateTest, AnHttpRequestIsAnswered400NamingTheHttpPort) {
+  asio::io_context io;
+  HelloGate gate(io, "master", "", {proto::ROLE_CLIENT},
+                 [](const std::shared_ptr<Channel>&, proto::Role) { return ChannelHandlers{}; });
+  gate.set_http_address("127.0.0.1:7071");
+  std::string closed;
+  std::string answer = AnswerTo(io, gate, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", &closed);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << answer;
+  EXPECT_TRUE(answer.ends_with("this is the mr master's RPC port, which speaks framed protobuf "
+                               "(docs/protocol.md), not HTTP; its dashboard and HTTP API are at "
+                               "http://127.0.0.1:7071/\n"))
+      << answer;
+  EXPECT_EQ(closed, "not the mr protocol (an HTTP request)");
+  // Other oversized headers are refused without a word.
+  closed.clear();
+  answer = AnswerTo(io, gate, std::string("\xff\xff\xff\xff", 4), &closed);
+  EXPECT_EQ(answer, "");
+  EXPECT_NE(closed.find("exceeds the limit"), std::string::npos) << closed;
+  EXPECT_EQ(HttpOnRpcPortReply("\0\0\0\x10", "master", ""), std::nullopt);
+  EXPECT_NE(HttpOnRpcPortReply("POST", "shuffle", "")->find("HTTP, if it serves any, is on another port"),
+            std::string::npos);
+}
+
 TEST(HelloGateTest, AnAuthenticatedChannelIsHandedOverAndItsOwnerSeesOnlyLaterMessages) {
   asio::io_context io;
   Handshaken h;

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -70,6 +71,25 @@ HttpResponse JsonError(unsigned status, const std::string& message) {
   return r;
 }
 
+HttpServerOptions HttpServerOptions::FromEnv() {
+  HttpServerOptions o;
+  o.max_connections = ConnectionBudget("MR_MAX_HTTP_CONNECTIONS", o.max_connections);
+  o.header_timeout = EnvMillis("MR_HTTP_HEADER_TIMEOUT_MS", o.header_timeout);
+  o.idle_timeout = EnvMillis("MR_HTTP_IDLE_TIMEOUT_MS", o.idle_timeout);
+  return o;
+}
+
+// One open connection. `waiting` while it has no complete request to answer (idle or still
+// sending): only such a connection may be closed to make room.
+struct HttpServer::Connection {
+  explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+  beast::tcp_stream stream;
+  bool waiting = true;
+  std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+  bool listed = false;  // in open_ at pos
+  std::list<std::shared_ptr<Connection>>::iterator pos;
+};
+
 HttpServer::HttpServer(tcp::acceptor acceptor, Handler handler, HttpServerOptions options)
     : acceptor_(std::move(acceptor)), handler_(std::move(handler)), options_(options) {
   auto ep = acceptor_.local_endpoint();
@@ -83,8 +103,21 @@ Result<std::shared_ptr<HttpServer>> HttpServer::Start(asio::io_context& io, cons
   auto acceptor = Listen(io, addr);
   if (!acceptor.ok()) return acceptor.status();
   auto server = std::shared_ptr<HttpServer>(new HttpServer(std::move(*acceptor), std::move(handler), options));
-  asio::co_spawn(io, AcceptLoop(server->acceptor_, [server](tcp::socket s) { server->Accept(std::move(s)); }),
-                 asio::detached);
+  HttpServer* raw = server.get();  // the loop's on_socket holds `server` while the loop runs
+  AcceptOptions budget = BudgetedAccept(
+      server->acceptor_, options.max_connections, [raw] { return raw->open_.size(); },
+      [raw](std::chrono::milliseconds min_age, bool out_of_fds) {
+        return raw->CloseOldestWaiting(min_age, out_of_fds ? "out of file descriptors" : "too many connections");
+      },
+      kRequestGrace, kFdGrace);
+  auto on_socket = [server](tcp::socket s) {
+    auto conn = std::make_shared<Connection>(std::move(s));
+    server->open_.push_back(conn);
+    conn->pos = std::prev(server->open_.end());
+    conn->listed = true;
+    asio::co_spawn(server->acceptor_.get_executor(), server->Serve(std::move(conn)), asio::detached);
+  };
+  asio::co_spawn(io, AcceptLoop(server->acceptor_, std::move(on_socket), std::move(budget)), asio::detached);
   return server;
 }
 
@@ -93,16 +126,23 @@ void HttpServer::Stop() {
   acceptor_.close(ec);
 }
 
-void HttpServer::Accept(tcp::socket socket) {
-  if (connections_ >= options_.max_connections) {
-    spdlog::warn("http: {} connections open; refusing one more", connections_);
-    error_code ec;
-    socket.close(ec);
-    return;
+bool HttpServer::CloseOldestWaiting(std::chrono::milliseconds min_age, const char* why) {
+  auto it = std::find_if(open_.begin(), open_.end(), [](const auto& c) { return c->waiting; });
+  if (it == open_.end() || std::chrono::steady_clock::now() - (*it)->since < min_age) return false;
+  std::shared_ptr<Connection> c = *it;
+  open_.erase(it);
+  c->listed = false;
+  error_code ec;
+  auto ep = c->stream.socket().remote_endpoint(ec);
+  // Logged sparingly: a flood would otherwise flood the log too.
+  if (evicted_++ % 100 == 0) {
+    spdlog::warn("http: {} connections open; closing the oldest one waiting for a request ({}): {} ({} so far)",
+                 open_.size() + 1, ec ? "?" : fmt::format("{}:{}", ep.address().to_string(), ep.port()), why,
+                 evicted_);
   }
-  asio::co_spawn(acceptor_.get_executor(),
-                 [self = shared_from_this(), s = std::move(socket)]() mutable { return self->Serve(std::move(s)); },
-                 asio::detached);
+  c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  c->stream.close();
+  return true;
 }
 
 HttpResponse HttpServer::Dispatch(const HttpRequest& req, const std::string& host_header) {
@@ -129,25 +169,35 @@ HttpResponse HttpServer::Dispatch(const HttpRequest& req, const std::string& hos
 // mismatched operator delete: Asio's awaitable frames pair their own operator new and delete.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
+asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> c) {
   auto self = shared_from_this();
-  connections_++;
+  beast::tcp_stream& stream = c->stream;
 
   error_code ec;
   std::string peer;
   {
-    auto ep = socket.remote_endpoint(ec);
+    auto ep = stream.socket().remote_endpoint(ec);
     peer = ec ? "?" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
   }
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer(options_.max_header_bytes + options_.max_body_bytes + 1024);
+  const size_t buffer_limit = options_.max_header_bytes + options_.max_body_bytes + 1024;
+  beast::flat_buffer buffer(buffer_limit);  // the most it may grow to
   std::optional<HttpResponse> bad_request;  // answered once the connection is to be closed
 
-  while (true) {
+  for (bool first = true;; first = false) {
+    c->waiting = true;
+    c->since = std::chrono::steady_clock::now();
+    if (!first && buffer.size() == 0) {
+      // Kept alive: the next request may take idle_timeout to start.
+      stream.expires_after(options_.idle_timeout);
+      size_t n = co_await stream.async_read_some(buffer.prepare(std::min<size_t>(1024, buffer_limit)),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(n);
+      if (ec) break;
+    }
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
-    stream.expires_after(options_.idle_timeout);
+    stream.expires_after(options_.header_timeout);
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       unsigned status = 0;
@@ -157,11 +207,14 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
       if (status != 0) {
         spdlog::warn("http: bad request from {}: {}; closing the connection", peer, ec.message());
         bad_request = JsonError(status, "bad request: " + ec.message());
-      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout) {
+      } else if (ec == beast::error::timeout) {
+        spdlog::debug("http: {}: no complete request within {} ms; closing", peer, options_.header_timeout.count());
+      } else if (ec != http::error::end_of_stream) {
         spdlog::debug("http: {}: {}", peer, ec.message());
       }
       break;
     }
+    c->waiting = false;
     http::request<http::string_body>& req = parser.get();
     HttpRequest r;
     r.method = std::string(req.method_string());
@@ -177,10 +230,14 @@ asio::awaitable<void> HttpServer::Serve(tcp::socket socket) {
                                     options_.write_timeout);
     if (!ok) break;
   }
+  c->waiting = false;
   if (bad_request) co_await WriteResponse(stream, std::move(*bad_request), false, false, 11, peer, options_.write_timeout);
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.close();
-  connections_--;
+  if (c->listed) {
+    open_.erase(c->pos);
+    c->listed = false;
+  }
 }
 
 #pragma GCC diagnostic pop

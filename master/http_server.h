@@ -3,10 +3,15 @@
 // the handler, which maps a request to a response.
 //
 // Robustness: request headers are limited to max_header_bytes (431), bodies to max_body_bytes
-// (413), an unparsable request gets 400; each of these closes that connection only. A connection
-// idle (or too slow sending a request) for idle_timeout, or too slow reading a response for
-// write_timeout, is closed. At most max_connections are served at once; further ones are closed
-// at once. When bound to a loopback address, requests whose Host header names anything but a
+// (413), an unparsable request gets 400; each of these closes that connection only. A request
+// (line, headers and body) must arrive within header_timeout of its first byte (of the connection,
+// for the first request); a kept-alive connection that sends nothing for idle_timeout, or one too
+// slow reading a response for write_timeout, is closed. Connection slots are budgeted as the RPC
+// listener's are (common/acceptor.h): at most max_connections open at once; at the budget,
+// accepting pauses until a connection ends or the oldest one still waiting for a request has
+// waited kRequestGrace, which is then closed; out of descriptors, the oldest waiting one is closed
+// after kFdGrace. A flood of silent or half-sent requests thus cannot lock out real requests, nor
+// use up the descriptors the RPC port needs. When bound to a loopback address, requests whose Host header names anything but a
 // loopback address are refused (403), so a web page cannot read the API through DNS rebinding.
 //
 // Threading: runs on the io_context's thread; the handler is called there (so it may read state
@@ -16,6 +21,7 @@
 
 #include <chrono>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,8 +50,14 @@ struct HttpServerOptions {
   size_t max_header_bytes = 8192;
   size_t max_body_bytes = 4096;
   size_t max_connections = 256;
+  std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{15000};
   std::chrono::milliseconds write_timeout{30000};
+
+  // The defaults, with max_connections from $MR_MAX_HTTP_CONNECTIONS (256) and at most a quarter of
+  // the open-files limit (ConnectionBudget), header_timeout from $MR_HTTP_HEADER_TIMEOUT_MS and
+  // idle_timeout from $MR_HTTP_IDLE_TIMEOUT_MS.
+  static HttpServerOptions FromEnv();
 };
 
 class HttpServer : public std::enable_shared_from_this<HttpServer> {
@@ -54,17 +66,22 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
 
   // Binds (port 0 picks a free port) and starts accepting.
   static Result<std::shared_ptr<HttpServer>> Start(asio::io_context& io, const HostPort& addr, Handler handler,
-                                                   HttpServerOptions options = {});
+                                                   HttpServerOptions options = HttpServerOptions::FromEnv());
   HostPort address() const { return {host_, port_}; }
   void Stop();
-  size_t connections() const { return connections_; }
+  size_t connections() const { return open_.size(); }
+  const HttpServerOptions& options() const { return options_; }
+
+  static constexpr std::chrono::milliseconds kRequestGrace{1000};
+  static constexpr std::chrono::milliseconds kFdGrace{100};
 
  private:
+  struct Connection;
   HttpServer(tcp::acceptor acceptor, Handler handler, HttpServerOptions options);
-  // Serves a new connection, or closes it at once when max_connections are open.
-  void Accept(tcp::socket socket);
-  asio::awaitable<void> Serve(tcp::socket socket);
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
   HttpResponse Dispatch(const HttpRequest& request, const std::string& host_header);
+  // Closes the oldest connection waiting for a request if it has waited at least min_age.
+  bool CloseOldestWaiting(std::chrono::milliseconds min_age, const char* why);
 
   tcp::acceptor acceptor_;
   Handler handler_;
@@ -72,7 +89,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   std::string host_;
   uint16_t port_ = 0;
   bool loopback_ = true;
-  size_t connections_ = 0;
+  std::list<std::shared_ptr<Connection>> open_;  // accept order
+  uint64_t evicted_ = 0;
 };
 
 // A JSON error body: {"error": message}.

@@ -386,7 +386,9 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override {
     HttpServerOptions o;
     o.idle_timeout = std::chrono::milliseconds(300);
+    o.header_timeout = std::chrono::milliseconds(300);
     o.max_header_bytes = 2048;
+    o.max_connections = 8;
     auto s = HttpServer::Start(io_, {"127.0.0.1", 0}, [](const HttpRequest& r) {
       if (r.path == "/boom") throw std::runtime_error("boom");
       HttpResponse res;
@@ -481,6 +483,43 @@ TEST_F(HttpServerTest, IdleAndSlowConnectionsAreClosedWithoutBlockingOthers) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   ::close(idle);
   ::close(slow);
+}
+
+// Beyond the connection budget, accepting waits until the oldest connection still waiting for a
+// request has waited kRequestGrace, then closes it: a real request gets in, and the budget holds.
+TEST(HttpServerBudgetTest, OldestStalledConnectionsMakeRoomForNewOnes) {
+  asio::io_context io;
+  HttpServerOptions o;
+  o.max_connections = 4;
+  o.header_timeout = std::chrono::seconds(60);  // only the budget can close the stalled ones
+  auto s = HttpServer::Start(io, {"127.0.0.1", 0}, [](const HttpRequest& r) {
+    HttpResponse res;
+    res.body = "hello " + r.path;
+    return res;
+  }, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto server = *s;
+  std::thread thread([&] { io.run(); });
+  const uint16_t port = server->address().port;
+  std::vector<int> stalled;
+  for (int i = 0; i < 6; i++) {
+    stalled.push_back(RawConnect(port, std::chrono::seconds(10)));
+    SendBytes(stalled.back(), "GET /stalled HTTP/1.1\r\nHo");
+  }
+  int fd = RawConnect(port, std::chrono::seconds(10));
+  SendBytes(fd, "GET /real HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  std::string r = ReadToEnd(fd);
+  ::close(fd);
+  EXPECT_NE(r.find("hello /real"), std::string::npos) << r;
+  // The three oldest made room (for two stalled ones and the real one); the newest still wait.
+  for (int i = 0; i < 3; i++) EXPECT_TRUE(ClosedByPeer(stalled[i], std::chrono::seconds(5))) << i;
+  EXPECT_FALSE(ClosedByPeer(stalled[5], std::chrono::milliseconds(200)));
+  size_t open = 0;
+  asio::post(io, [&] { open = server->connections(); });
+  asio::post(io, [&] { server->Stop(); io.stop(); });
+  thread.join();
+  EXPECT_LE(open, 4u);
+  for (int f : stalled) ::close(f);
 }
 
 }  // namespace

@@ -101,6 +101,7 @@ class Master::Impl {
     info.http_listen = http_->address().ToString();
     info.rpc_address = ConnectAddress(listener_->address());
     info.http_address = ConnectAddress(http_->address());
+    gate_->set_http_address(info.http_address);
     info.data_dir = opts_.data_dir;
     info.started_ms = NowMs();
     info.worker_timeout_ms = opts_.worker_timeout.count();

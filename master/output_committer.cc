@@ -49,6 +49,15 @@ Status OutputCommitter::CommitJob(const std::string& output) const {
   return fs_->WriteFile(output + "/" + kSuccessFileName, "");
 }
 
-Status OutputCommitter::Cleanup(const std::string& output) const { return fs_->RemoveAll(TemporaryDir(output)); }
+Status OutputCommitter::Cleanup(const std::string& output) const {
+  const std::string temp = TemporaryDir(output);
+  const std::string doomed = temp + ".removing";
+  MR_RETURN_IF_ERROR(fs_->RemoveAll(doomed));  // left by a master that died while removing
+  if (!fs_->Exists(temp)) return Status::OK();
+  // After the rename, no attempt's path leads into the tree being removed (it creates
+  // OUT/_temporary/ATTEMPT with create_directory, which now fails), so nothing can be added to it.
+  if (!fs_->Rename(temp, doomed).ok()) return fs_->RemoveAll(temp);
+  return fs_->RemoveAll(doomed);
+}
 
 }  // namespace mr

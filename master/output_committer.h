@@ -32,7 +32,9 @@ class OutputCommitter {
   bool IsCommitted(const std::string& output, uint32_t partition) const;
   // Writes _SUCCESS, after every task committed.
   Status CommitJob(const std::string& output) const;
-  // Removes OUT/_temporary (the job ended, however); a late attempt then cannot write there.
+  // Removes OUT/_temporary (the job ended, however); a late attempt then cannot write there. It is
+  // renamed out of the way first (OUT/_temporary.removing), so an attempt creating its directory at
+  // that moment cannot make the removal fail (rmdir: not empty) and leave it in the output.
   Status Cleanup(const std::string& output) const;
 
  private:

@@ -344,6 +344,7 @@ void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
 }
 
 void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
+  if (!held_retries_.empty()) ReleaseRetries(now_ms, fx);
   bool assign = std::exchange(dirty_, false);
   if (free_slots_.empty()) return;
   // A copy: a job that fails to start finishes (and leaves the set) inside the loop.

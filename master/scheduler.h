@@ -63,6 +63,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/status.h"
@@ -81,6 +82,11 @@ constexpr size_t kExcludeEvidence = 2;
 constexpr uint32_t kMaxFetchFailedReduces = 8;
 constexpr uint32_t kMaxFetchReruns = 4;
 constexpr uint32_t kMaxLostAttempts = 12;
+// An attempt that failed because its worker ran out of a resource (TaskReport.resource_exhausted)
+// runs again at once on another free worker; with none, after a backoff of 1 s, doubling per
+// failure of the task up to 8 s (then on another worker if one is free). Still charged.
+constexpr int64_t kResourceRetryMs = 1000;
+constexpr int64_t kMaxResourceRetryMs = 8000;
 constexpr int64_t kMinBackupMs = 1000;
 constexpr size_t kAttemptHistory = 16;          // attempts remembered per task (the newest)
 constexpr size_t kFailedAttemptsKept = 16;      // per job, in JobStatus.failed_attempts
@@ -367,6 +373,10 @@ class Scheduler {
   void Exclude(Job& job, const std::string& worker, const std::string& why, int64_t now_ms, Effects* fx);
   // The attempt's worker is gone or excluded: the attempt is lost, and the task idle again.
   void LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::string& why, int64_t now_ms);
+  // The idle task's attempt on `worker` ran out of a resource: runs it on another free worker, or
+  // holds it out of the idle queue until a backoff has passed (ReleaseRetries).
+  void RetryAfterResourceFailure(Job& job, Task& t, const std::string& worker, int64_t now_ms, Effects* fx);
+  void ReleaseRetries(int64_t now_ms, Effects* fx);
   // Fails the job when one of its tasks ran out of chances; true if it did.
   bool ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx);
   bool AcceptLateReport(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r);
@@ -398,6 +408,8 @@ class Scheduler {
   FreeSlots free_slots_;
   uint64_t total_slots_ = 0, busy_slots_ = 0;
   bool dirty_ = true;                           // something changed since the last scheduling pass
+  // Tasks held back after a resource failure: (when, job, phase 0/1, index) -> the worker it failed on.
+  std::map<std::tuple<int64_t, uint64_t, int, uint32_t>, std::string> held_retries_;
   std::deque<LostWorker> lost_workers_;
   SchedulerTotals totals_;
 };

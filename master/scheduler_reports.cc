@@ -130,11 +130,54 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       }
     }
     if (task->state == TaskState::kRunning && task->running.empty()) SetState(job, *task, TaskState::kIdle);
+    if (r.resource_exhausted()) RetryAfterResourceFailure(job, *task, worker_id, now_ms, fx);
   } else if (!succeeded) {
     EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSuperseded, now_ms, "the task was already done");
   }
   MaybeSucceed(job, now_ms, fx);
   Schedule(now_ms, fx);
+}
+
+void Scheduler::RetryAfterResourceFailure(Job& job, Task& t, const std::string& worker, int64_t now_ms,
+                                          Effects* fx) {
+  const int k = t.kind == proto::TASK_MAP ? 0 : 1;
+  if (t.state != TaskState::kIdle || !job.idle[k].IsIdle(t.index) || Finished(job.status)) return;
+  // Another worker with a free slot has its own descriptors and memory: the task runs there now
+  // (a reduce only when reduces may start).
+  const bool may_start = k == 0 || (job.maps_done == job.maps.size() && job.orphans.empty());
+  if (Worker* other = FreeWorker(job, worker); other != nullptr && may_start) {
+    spdlog::info("job {} {} {}: worker {} ran out of a resource; retrying on worker {}", job.status.job_id(),
+                 TaskKindName(t.kind), t.index, worker, other->id);
+    Launch(job, t, *other, now_ms, fx);
+    return;
+  }
+  const int64_t delay = std::min(kMaxResourceRetryMs, kResourceRetryMs << std::min<uint32_t>(t.failures - 1, 10));
+  spdlog::info("job {} {} {}: worker {} ran out of a resource; retrying in {} ms", job.status.job_id(),
+               TaskKindName(t.kind), t.index, worker, delay);
+  job.idle[k].MarkBusy(t.index);  // still idle, but not to be picked before the backoff
+  held_retries_[{now_ms + delay, job.status.job_id(), k, t.index}] = worker;
+}
+
+void Scheduler::ReleaseRetries(int64_t now_ms, Effects* fx) {
+  while (!held_retries_.empty() && std::get<0>(held_retries_.begin()->first) <= now_ms) {
+    auto [key, failed_on] = *held_retries_.begin();
+    held_retries_.erase(held_retries_.begin());
+    auto [when, job_id, k, index] = key;
+    auto jit = jobs_.find(job_id);
+    if (jit == jobs_.end() || Finished(jit->second.status)) continue;
+    Job& job = jit->second;
+    std::vector<Task>& phase = k == 0 ? job.maps : job.reduces;
+    if (index >= phase.size()) continue;
+    Task& t = phase[index];
+    if (t.state != TaskState::kIdle || job.idle[k].IsIdle(index)) continue;  // started or done meanwhile
+    const bool may_start = k == 0 || (job.maps_done == job.maps.size() && job.orphans.empty());
+    if (Worker* other = FreeWorker(job, failed_on); other != nullptr && may_start) {
+      Launch(job, t, *other, now_ms, fx);
+    } else {
+      job.idle[k].MarkIdle(index);  // any worker now, the one it failed on included
+      dirty_ = true;
+    }
+  }
 }
 
 void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reducer, const proto::TaskReport& r,

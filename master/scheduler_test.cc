@@ -97,6 +97,81 @@ TEST_F(SchedulerTest, FailedAttemptsAreRetriedThenFailTheJob) {
       << st->error();
 }
 
+// A worker out of descriptors fails every attempt at once: alone, the retries back off (1, 2, 4 s)
+// instead of burning every attempt in a second, and each failure is still charged.
+TEST_F(SchedulerTest, ResourceFailuresAloneBackOffAndAreStillCharged) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 1), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
+  s_.Schedule(now_, &fx);
+  int64_t backoff = kResourceRetryMs;
+  for (uint32_t attempt = 1; attempt <= kMaxAttempts; attempt++) {
+    ASSERT_EQ(fx.assignments.size(), 1u) << attempt;
+    auto [w, a] = fx.assignments[0];
+    EXPECT_EQ(w, "w1");
+    EXPECT_EQ(a.attempt(), attempt);
+    fx = Effects();
+    proto::TaskReport r = Failure(a, "cannot open /d/x: Too many open files");
+    r.set_resource_exhausted(true);
+    s_.OnReport(w, r, now_, &fx);
+    if (attempt == kMaxAttempts) break;
+    EXPECT_TRUE(fx.assignments.empty()) << "retried at once, attempt " << attempt;
+    s_.Tick(now_ + backoff - 1, &fx);
+    EXPECT_TRUE(fx.assignments.empty()) << "retried before the backoff, attempt " << attempt;
+    now_ += backoff;
+    s_.Tick(now_, &fx);
+    backoff = std::min(backoff * 2, kMaxResourceRetryMs);
+  }
+  EXPECT_TRUE(fx.assignments.empty());
+  auto st = s_.JobStatus(1);
+  EXPECT_EQ(st->state(), proto::JOB_FAILED);
+  EXPECT_NE(st->error().find("map task 0 failed 4 times; last error: cannot open /d/x: Too many open files"),
+            std::string::npos)
+      << st->error();
+}
+
+// With another worker free, the task runs there at once; with it busy, it waits for the backoff
+// and then goes to the other worker rather than back to the starved one.
+TEST_F(SchedulerTest, ResourceFailuresPreferAnotherWorker) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 3), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
+  s_.AddWorker("w2", "127.0.0.1:2", 1, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 2u);
+  std::map<std::string, proto::AssignTask> on;
+  for (auto& [w, a] : fx.assignments) on[w] = a;
+  // w1 starves while w2 is busy: held back.
+  fx = Effects();
+  proto::TaskReport r = Failure(on["w1"], "Too many open files");
+  r.set_resource_exhausted(true);
+  s_.OnReport("w1", r, now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 1u);  // w1's free slot takes the next idle map, not the failed one
+  EXPECT_NE(fx.assignments[0].second.index(), on["w1"].index());
+  on["w1"] = fx.assignments[0].second;
+  // w2 finishes: its slot does not take the held task before the backoff.
+  fx = Effects();
+  s_.OnReport("w2", Success(on["w2"]), now_ + 10, &fx);
+  EXPECT_TRUE(fx.assignments.empty());
+  // After it, the task goes to w2, not to w1 (busy anyway) -- and w1 failing again with w2 free
+  // sends the next one to w2 at once.
+  fx = Effects();
+  s_.Tick(now_ + kResourceRetryMs, &fx);
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  EXPECT_EQ(fx.assignments[0].first, "w2");
+  auto retried = fx.assignments[0].second;
+  EXPECT_EQ(retried.attempt(), 2u);
+  fx = Effects();
+  s_.OnReport("w2", Success(retried), now_ + kResourceRetryMs, &fx);
+  proto::TaskReport again = Failure(on["w1"], "Cannot allocate memory");
+  again.set_resource_exhausted(true);
+  fx = Effects();
+  s_.OnReport("w1", again, now_ + kResourceRetryMs + 1, &fx);
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  EXPECT_EQ(fx.assignments[0].first, "w2");
+  EXPECT_EQ(fx.assignments[0].second.index(), on["w1"].index());
+}
+
 TEST_F(SchedulerTest, DeadWorkersWorkIsRescheduledAndLateReportsIgnored) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());

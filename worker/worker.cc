@@ -29,6 +29,7 @@
 #include "worker/map_task.h"
 #include "worker/reduce_task.h"
 #include "worker/shuffle_server.h"
+#include "worker/task_report.h"
 
 namespace mr {
 namespace {
@@ -371,16 +372,29 @@ class Worker::Impl {
       for (auto& [k, v] : counters.values()) (*rep->mutable_counters())[k] = v;
       spdlog::info("{} succeeded in {} ms", AttemptName(t), ms);
       std::string summary;
-      for (auto& [k, v] : counters.values()) summary += fmt::format(" {}={}", k, v);
+      for (auto& [k, v] : counters.values()) {
+        if (summary.size() > 2048) {
+          summary += fmt::format(" ... ({} counters in all)", counters.values().size());
+          break;
+        }
+        summary += fmt::format(" {}={}", k, v);
+      }
       log.Line(fmt::format("{} succeeded in {} ms;{}", AttemptName(t), ms, summary));
     } else {
       rep->set_error(status.message());
+      rep->set_resource_exhausted(IsResourceExhaustion(status.message()));
       spdlog::warn("{} failed after {} ms: {}", AttemptName(t), ms, status.message());
       log.Line(fmt::format("{} failed after {} ms: {}", AttemptName(t), ms, status.message()));
     }
     rep->set_log(log.log());
     rep->set_user_stderr(log.user_stderr());
     rep->set_stderr_truncated(log.stderr_truncated());
+    // Whatever the job's code did, the report fits in a frame (a frame too big would cost the
+    // connection and every running attempt, and the re-run would do the same).
+    if (std::string cut = BoundTaskReport(rep); !cut.empty()) {
+      spdlog::warn("{}: {}", AttemptName(t), cut);
+      rep->mutable_log()->append(fmt::format("{}: {}\n", AttemptName(t), cut));
+    }
     return e;
   }
 
