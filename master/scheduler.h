@@ -69,6 +69,7 @@
 #include "common/file_system.h"
 #include "master/admission.h"
 #include "master/output_committer.h"
+#include "master/scheduler_compact.h"
 #include "master/scheduler_index.h"
 #include "mr.pb.h"
 
@@ -277,15 +278,35 @@ class Scheduler {
   const SchedulerTotals& totals() const { return totals_; }
 
  private:
-  enum class TaskState { kIdle, kRunning, kDone };
+  enum class TaskState : uint8_t { kIdle, kRunning, kDone };
   struct Running {
     std::string worker;
     int64_t start_ms = 0;
   };
+  // One remembered attempt (AttemptInfo, with the worker as a pooled name).
+  struct Attempt {
+    uint32_t attempt = 0;
+    uint32_t worker = 0;                        // names_
+    int64_t start_ms = 0;
+    int64_t end_ms = 0;
+    AttemptOutcome outcome = AttemptOutcome::kRunning;
+    bool backup = false;
+    std::unique_ptr<std::string> error;         // null: none (most attempts)
+    int64_t records_in = 0, records_out = 0, bytes_in = 0, bytes_out = 0;
+    void SetError(const std::string& e) { error = e.empty() ? nullptr : std::make_unique<std::string>(e); }
+  };
+  // What few tasks ever need: allocated on first use.
+  struct TaskExtra {
+    std::string last_error;
+    CounterList stashed_counters;               // of the lost output, for a re-adoption
+  };
+  // A task in a few hundred bytes (docs/scale.md): names pooled, a map's split in Job::splits,
+  // the rarely used fields in `extra`.
   struct Task {
     proto::TaskKind kind = proto::TASK_MAP;
     uint32_t index = 0;
     TaskState state = TaskState::kIdle;
+    bool rerun_pending = false;                 // a done map that lost its output and must run again
     uint32_t attempts = 0;                      // attempts started
     uint32_t failures = 0;
     uint32_t backups = 0;
@@ -293,21 +314,24 @@ class Scheduler {
     uint32_t fetch_reruns = 0;                  // map: runs again because its output could not be fetched
     uint32_t fetch_failed_attempts = 0;         // reduce: attempts that ended on a failed fetch
     uint32_t lost_attempts = 0;                 // attempts lost in a row with a worker they ran on alone
-    int64_t orphaned_ms = 0;                    // done map whose worker was lost at this time (0: not)
-    bool rerun_pending = false;                 // a done map that lost its output and must run again
-    uint32_t stashed_attempt = 0;               // counters of the lost output, for a re-adoption
-    std::map<std::string, int64_t> stashed_counters;
-    int64_t duration_ms = 0;                    // of the attempt that succeeded
-    std::map<uint32_t, Running> running;        // attempt -> where and since when
-    int64_t solo_start_ms = -1;                 // its key in Job::solo while one attempt runs
-    proto::InputSplit split;                    // map tasks
-    std::string done_worker;                    // the worker holding a done map's output ("" =
-                                                // unknown, since a master restart)
-    std::string done_address;
+    uint32_t stashed_attempt = 0;               // attempt of extra->stashed_counters
+    uint32_t done_worker = 0;                   // names_: the worker holding a done map's output
+                                                // (0 = unknown, since a master restart)
+    uint32_t done_address = 0;                  // names_
     uint32_t done_attempt = 0;
-    std::map<std::string, int64_t> counters;    // of the attempt that succeeded
-    std::string last_error;
-    AttemptHistory history;                     // observability only (kAttemptHistory newest)
+    int64_t orphaned_ms = 0;                    // done map whose worker was lost at this time (0: not)
+    int64_t duration_ms = 0;                    // of the attempt that succeeded
+    int64_t solo_start_ms = -1;                 // its key in Job::solo while one attempt runs
+    std::map<uint32_t, Running> running;        // attempt -> where and since when
+    CounterList counters;                       // of the attempt that succeeded
+    std::vector<Attempt> history;               // observability only (kAttemptHistory newest)
+    std::unique_ptr<TaskExtra> extra;
+
+    TaskExtra& Extra() {
+      if (!extra) extra = std::make_unique<TaskExtra>();
+      return *extra;
+    }
+    const std::string& LastError() const;
   };
   struct Job {
     proto::JobStatus status;                    // spec, state, times, error
@@ -330,7 +354,7 @@ class Scheduler {
     std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
     std::set<uint32_t> orphans;                 // done maps whose worker is lost
     std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
-    proto::JobPlan plan;                        // the splits, until the job starts (then in maps)
+    SplitTable splits;                          // its maps' splits (the plan, in the journal)
   };
   struct Worker {
     std::string id;
@@ -380,10 +404,13 @@ class Scheduler {
   Status CommitReduce(Job& job, Task& task, const std::string& file);
   proto::JobStatus BuildStatus(const Job& job) const;
   // Observability bookkeeping (never read by scheduling decisions).
-  AttemptInfo* History(Task& task, uint32_t attempt);
+  Attempt* History(Task& task, uint32_t attempt);
+  AttemptInfo Expand(const Attempt& a) const;
+  const std::string& Name(uint32_t id) const { return names_[id]; }
+  void SetCounters(CounterList* out, const google::protobuf::Map<std::string, int64_t>& in);
   void EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
                   const std::string& error = "");
-  TaskInfo MakeTaskInfo(const Task& task, int64_t now_ms) const;
+  TaskInfo MakeTaskInfo(const Job& job, const Task& task, int64_t now_ms) const;
   // Records and bytes in and out of a reported attempt, from its counters.
   void RecordAttemptCounters(Task& task, const proto::TaskReport& r);
   // Forgets the finished jobs beyond the retention (count and age).
@@ -391,6 +418,7 @@ class Scheduler {
 
   SchedulerOptions options_;
   OutputCommitter committer_;
+  NamePool names_;                             // worker ids, addresses and counter names of tasks
   int64_t live_since_ms_ = 0;                  // when the set of live workers last became non-empty
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   std::map<std::string, Worker> workers_;
