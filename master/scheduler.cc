@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_map>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -261,11 +262,16 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
     a.set_input_format(spec.input_format());
   } else {
     a.set_output_dir(spec.output());
+    // One group per address: the message is O(maps + workers), not O(maps x address length).
+    std::unordered_map<uint32_t, proto::MapOutputGroup*> groups;
     for (const Task& m : job.maps) {
-      auto* loc = a.add_map_outputs();
-      loc->set_map_index(m.index);
-      loc->set_address(Name(m.done_address));
-      loc->set_attempt(m.done_attempt);
+      proto::MapOutputGroup*& g = groups[m.done_address];
+      if (g == nullptr) {
+        g = a.add_map_output_groups();
+        g->set_address(Name(m.done_address));
+      }
+      g->add_map_indexes(m.index);
+      g->add_attempts(m.done_attempt);
     }
   }
   return a;
