@@ -165,6 +165,7 @@ Status Scheduler::StartJob(Job& job, int64_t now_ms) {
 
 void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& error, int64_t now_ms,
                           Effects* fx) {
+  proto::JobStatus summed = BuildStatus(job);  // its counters and counts, kept in the status from now on
   job.status.set_state(state);
   job.status.set_error(error);
   job.status.set_end_time_ms(now_ms);
@@ -180,22 +181,28 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
       t.running.clear();
     }
   }
-  // The tasks as they ended, kept (and journaled) until the retention forgets the job.
-  job.final_tasks.clear();
+  // The tasks as they ended, journaled; kept (compact) for Tasks() until the retention forgets the job.
+  // Serialized messages concatenated parse as one whose repeated fields are concatenated: the
+  // JobHistory is written a task at a time.
+  proto::JobHistory history;
+  history.set_job_id(job.status.job_id());
+  std::string bytes = history.SerializeAsString();
+  history.clear_job_id();
   for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (const Task& t : *tasks) job.final_tasks.push_back(MakeTaskInfo(job, t, now_ms));
+    for (Task& t : *tasks) {
+      history.clear_tasks();
+      AppendTaskHistory(&history, MakeTaskInfo(job, t, now_ms));
+      history.AppendToString(&bytes);
+      t.counters = CounterList();  // summed into the status
+    }
   }
-  fx->histories.push_back(HistoryRecord(job.status.job_id(), job.final_tasks));
+  fx->histories.emplace_back(job.status.job_id(), std::move(bytes));
   totals_.jobs_finished++;
-  // Counters are kept in the journal; the task tables are not needed any more.
-  *job.status.mutable_counters() = BuildStatus(job).counters();
+  *job.status.mutable_counters() = summed.counters();
   job.status.set_maps_total(job.maps.size());
   job.status.set_maps_done(job.maps_done);
   job.status.set_reduces_total(job.reduces.size());
   job.status.set_reduces_done(job.reduces_done);
-  job.maps = std::vector<Task>();  // clear() would keep the capacity
-  job.reduces = std::vector<Task>();
-  job.splits = {};
   for (int k = 0; k < 2; k++) {
     job.idle[k] = {};
     job.done_durations[k] = {};
@@ -411,7 +418,7 @@ proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
 
 proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   proto::JobStatus s = job.status;
-  if (job.maps.empty() && job.reduces.empty()) return s;  // not started, or finished (kept as is)
+  if (Finished(s) || (job.maps.empty() && job.reduces.empty())) return s;  // finished (kept as is), or not started
   s.set_maps_total(job.maps.size());
   s.set_maps_done(job.maps_done);
   s.set_reduces_total(job.reduces.size());

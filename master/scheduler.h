@@ -141,6 +141,7 @@ struct TaskInfo {
 
 // A finished job's tasks as the journal keeps them (proto JobHistory), and back.
 proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks);
+void AppendTaskHistory(proto::JobHistory* history, const TaskInfo& task);
 std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history);
 
 struct LostWorker {
@@ -199,7 +200,9 @@ struct Effects {
   std::vector<uint64_t> ended_jobs;
   std::vector<uint64_t> changed_jobs;
   std::vector<proto::TaskRecord> changed_tasks;
-  std::vector<proto::JobHistory> histories;   // finished jobs' tasks and attempts, to journal
+  // Finished jobs' tasks and attempts to journal: (job id, serialized proto JobHistory), built a task
+  // at a time, so a job of 200,000 tasks is never all in memory as protos at once.
+  std::vector<std::pair<uint64_t, std::string>> histories;
   std::vector<uint64_t> forgotten_jobs;       // finished jobs past the retention: drop from the journal
 };
 
@@ -353,7 +356,8 @@ class Scheduler {
     std::map<std::string, std::set<std::string>> could_not_reach;
     std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
     std::set<uint32_t> orphans;                 // done maps whose worker is lost
-    std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
+    std::vector<TaskInfo> final_tasks;          // observability: a finished job's tasks, as journaled
+                                                // (after a restart; else maps and reduces stay)
     SplitTable splits;                          // its maps' splits (the plan, in the journal)
   };
   struct Worker {

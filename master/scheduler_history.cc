@@ -122,7 +122,9 @@ Result<std::vector<TaskInfo>> Scheduler::Tasks(uint64_t job_id, int64_t now_ms) 
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
   const Job& job = it->second;
-  if (Finished(job.status)) return job.final_tasks;
+  // A finished job's tasks as they were at its end; after a restart, as journaled.
+  if (Finished(job.status) && job.maps.empty() && job.reduces.empty()) return job.final_tasks;
+  if (Finished(job.status)) now_ms = job.status.end_time_ms();
   std::vector<TaskInfo> out;
   out.reserve(job.maps.size() + job.reduces.size());
   for (auto* tasks : {&job.maps, &job.reduces}) {
@@ -261,35 +263,37 @@ AttemptOutcome OutcomeFromName(const std::string& name) {
 proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks) {
   proto::JobHistory h;
   h.set_job_id(job_id);
-  for (const TaskInfo& t : tasks) {
-    proto::TaskHistory* p = h.add_tasks();
-    p->set_kind(t.kind);
-    p->set_index(t.index);
-    p->set_state(t.state);
-    p->set_attempts(t.attempts);
-    p->set_failures(t.failures);
-    p->set_backups(t.backups);
-    p->set_worker(t.worker);
-    p->set_start_ms(t.start_ms);
-    p->set_duration_ms(t.duration_ms);
-    p->set_last_error(t.last_error);
-    if (t.kind == proto::TASK_MAP) *p->mutable_split() = t.split;
-    for (const AttemptInfo& a : t.history) {
-      proto::AttemptRecord* r = p->add_history();
-      r->set_attempt(a.attempt);
-      r->set_worker(a.worker);
-      r->set_start_ms(a.start_ms);
-      r->set_end_ms(a.end_ms);
-      r->set_outcome(AttemptOutcomeName(a.outcome));
-      r->set_backup(a.backup);
-      r->set_error(a.error);
-      r->set_records_in(a.records_in);
-      r->set_records_out(a.records_out);
-      r->set_bytes_in(a.bytes_in);
-      r->set_bytes_out(a.bytes_out);
-    }
-  }
+  for (const TaskInfo& t : tasks) AppendTaskHistory(&h, t);
   return h;
+}
+
+void AppendTaskHistory(proto::JobHistory* h, const TaskInfo& t) {
+  proto::TaskHistory* p = h->add_tasks();
+  p->set_kind(t.kind);
+  p->set_index(t.index);
+  p->set_state(t.state);
+  p->set_attempts(t.attempts);
+  p->set_failures(t.failures);
+  p->set_backups(t.backups);
+  p->set_worker(t.worker);
+  p->set_start_ms(t.start_ms);
+  p->set_duration_ms(t.duration_ms);
+  p->set_last_error(t.last_error);
+  if (t.kind == proto::TASK_MAP) *p->mutable_split() = t.split;
+  for (const AttemptInfo& a : t.history) {
+    proto::AttemptRecord* r = p->add_history();
+    r->set_attempt(a.attempt);
+    r->set_worker(a.worker);
+    r->set_start_ms(a.start_ms);
+    r->set_end_ms(a.end_ms);
+    r->set_outcome(AttemptOutcomeName(a.outcome));
+    r->set_backup(a.backup);
+    r->set_error(a.error);
+    r->set_records_in(a.records_in);
+    r->set_records_out(a.records_out);
+    r->set_bytes_in(a.bytes_in);
+    r->set_bytes_out(a.bytes_out);
+  }
 }
 
 std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history) {
