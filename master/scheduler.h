@@ -45,6 +45,9 @@
 // attempt's report does, fetch-failure evidence and exclusion) and scheduler_history.cc (the
 // attempt history and read-only views).
 //
+// A task is kept in a few hundred bytes (master/scheduler_compact.h, docs/scale.md "State"): names
+// are pooled, a map's split is a row of its job's split table, rare fields are allocated on use.
+//
 // Every event costs O(log n) in the number of workers and tasks (docs/scale.md): free slots, idle
 // tasks, running attempts by start time, task states, orphaned outputs and job counters are kept in
 // indexes and sums updated as they change. Heartbeats only refresh liveness; a scheduling pass runs
@@ -113,14 +116,6 @@ struct AttemptInfo {
   int64_t records_out = 0;
   int64_t bytes_in = 0;
   int64_t bytes_out = 0;
-};
-
-// A task's newest attempts, oldest first, at most kAttemptHistory. A vector trimmed at the front:
-// an empty one costs no allocation (a std::deque allocates ~600 bytes at once, which for 200,000
-// tasks was most of the master's memory).
-class AttemptHistory : public std::vector<AttemptInfo> {
- public:
-  void pop_front() { erase(begin()); }
 };
 
 // A read-only view of one task, for the HTTP API.
@@ -327,7 +322,9 @@ class Scheduler {
     int64_t solo_start_ms = -1;                 // its key in Job::solo while one attempt runs
     std::map<uint32_t, Running> running;        // attempt -> where and since when
     CounterList counters;                       // of the attempt that succeeded
-    std::vector<Attempt> history;               // observability only (kAttemptHistory newest)
+    // Observability only: the kAttemptHistory newest, oldest first. A vector: an empty one costs no
+    // allocation (a std::deque allocates ~600 bytes at once).
+    std::vector<Attempt> history;
     std::unique_ptr<TaskExtra> extra;
 
     TaskExtra& Extra() {
