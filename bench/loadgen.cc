@@ -107,6 +107,7 @@ class SimWorker : public std::enable_shared_from_this<SimWorker> {
     r->set_shuffle_address("127.0.0.1:9");  // never fetched from: the tasks it runs have no output
     r->set_slots(o_.slots);
     r->set_identity(o_.name + "-" + std::to_string(::getpid()) + "-" + std::to_string(index_));
+    r->set_name(r->identity());  // they share one shuffle address, the master's default name
     r->set_incarnation(1);
     r->set_host("loadgen");
     channel_->Send(e);

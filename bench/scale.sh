@@ -140,8 +140,7 @@ elif [[ $mode == tasks ]]; then
   truncate -s $(( n * 4096 )) "$work/tiny"
   c0=$(cpu_ticks)
   job=$("$mr" submit "${client[@]}" --job wordcount --input "$work/tiny" --output "$work/out" --split-size 4k \
-    --reducers 4)
-  job=${job//[!0-9]/}
+    --reducers 4 --quiet)
   t0=$(date +%s%N)
   # The job's state and the master's peak RSS, every second.
   : > "$work/progress"

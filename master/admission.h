@@ -20,7 +20,7 @@ constexpr uint64_t kDefaultSplitSize = 64ull << 20;
 constexpr uint64_t kMinSplitSize = 4096;
 // Upper bounds on a job's tasks (README "Limits"): past them a job is refused at submission.
 constexpr uint32_t kMaxReducers = 10000;
-constexpr size_t kMaxMapTasks = 100000;
+constexpr size_t kMaxMapTasks = 200000;  // the paper's M; ~1 KiB of master memory each (docs/scale.md)
 
 struct AdmittedJob {
   proto::JobSpec spec;   // normalized: job name, absolute paths, defaults filled in

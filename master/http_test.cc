@@ -314,7 +314,9 @@ TEST_F(ObservabilityTest, FinishedJobsAreJournaledRestoredAndForgottenByCountAnd
   s.OnReport("alpha", r, now_ + 10, &f1);
   ASSERT_TRUE(s.Kill(1, now_ + 20, &f1).ok());
   ASSERT_EQ(f1.histories.size(), 1u);
-  const proto::JobHistory& h = f1.histories[0];
+  proto::JobHistory h;
+  ASSERT_TRUE(h.ParseFromString(f1.histories[0].second));
+  EXPECT_EQ(f1.histories[0].first, 1u);
   EXPECT_EQ(h.job_id(), 1u);
   ASSERT_EQ(h.tasks_size(), 4);
   const proto::AttemptRecord& a = h.tasks(static_cast<int>(first.index())).history(0);

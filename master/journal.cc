@@ -83,6 +83,10 @@ rocksdb::Options JournalOptions() {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.info_log = std::make_shared<JournalLogger>();
+  // Small memtables: the journal is written far more than read, and a large job's two records per
+  // attempt would otherwise sit in memory (64 MiB by default, twice) as master state (docs/scale.md).
+  options.write_buffer_size = 8 << 20;
+  options.max_write_buffer_number = 2;
   return options;
 }
 
@@ -237,14 +241,14 @@ Status Journal::DropJob(uint64_t job_id) {
 }
 
 Status Journal::Commit(const std::vector<proto::TaskRecord>& tasks, const std::vector<proto::JobStatus>& jobs,
-                       const std::vector<proto::JobHistory>& histories, const std::vector<uint64_t>& ended,
+                       const std::vector<std::pair<uint64_t, std::string>>& histories, const std::vector<uint64_t>& ended,
                        const std::vector<std::pair<uint64_t, proto::AttemptLog>>& logs) {
   if (tasks.empty() && jobs.empty() && histories.empty() && ended.empty() && logs.empty()) return Status::OK();
   std::lock_guard lock(mu_);
   rocksdb::WriteBatch b;
   for (const proto::TaskRecord& t : tasks) b.Put(TaskKey(t), t.SerializeAsString());
   for (const proto::JobStatus& j : jobs) b.Put(JobKey(j.job_id()), j.SerializeAsString());
-  for (const proto::JobHistory& h : histories) b.Put(HistoryKey(h.job_id()), h.SerializeAsString());
+  for (const auto& [job_id, bytes] : histories) b.Put(HistoryKey(job_id), bytes);
   for (const auto& [job_id, log] : logs) b.Put(AttemptLogKey(job_id, log), log.SerializeAsString());
   for (uint64_t id : ended) {
     b.DeleteRange(TaskPrefix(id), TaskPrefix(id + 1));

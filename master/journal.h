@@ -36,12 +36,12 @@ class Journal {
   // NotFound when the job has none (it finished, or was journaled before plans were kept).
   Result<proto::JobPlan> LoadPlan(uint64_t job_id);
   // What one event changed, as one atomic synced write (one sync, not one per record): the tasks,
-  // the jobs, finished jobs' histories, attempt logs (job id, log with kind, index and attempt set; replacing an earlier
+  // the jobs, finished jobs' histories (job id, serialized proto JobHistory), attempt logs (job id, log with kind, index and attempt set; replacing an earlier
   // one of the attempt), and then the
   // task records and plans of `ended` jobs dropped (as DropTasks). All of it is journaled, or on an
   // error none of it.
   Status Commit(const std::vector<proto::TaskRecord>& tasks, const std::vector<proto::JobStatus>& jobs,
-                const std::vector<proto::JobHistory>& histories, const std::vector<uint64_t>& ended,
+                const std::vector<std::pair<uint64_t, std::string>>& histories, const std::vector<uint64_t>& ended,
                 const std::vector<std::pair<uint64_t, proto::AttemptLog>>& logs = {});
   // Job ids are never reused, across restarts too.
   Result<uint64_t> NextJobId();

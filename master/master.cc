@@ -66,7 +66,7 @@ class Master::Impl {
       scheduler_.Restore(j, *tasks, journal_->LoadPlan(j.job_id()), NowMs(), &fx);
       if (auto history = journal_->LoadHistory(j.job_id()); history.ok()) scheduler_.RestoreHistory(*history);
     }
-    Apply(fx);
+    Apply(std::move(fx));
 
     MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.token, "--listen"));
     MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.http.host, opts_.token, "--http"));
@@ -175,7 +175,7 @@ class Master::Impl {
                                 now, &fx);
       }
       scheduler_.Tick(now, &fx);  // orphaned outputs past their grace, backups for stragglers
-      Apply(fx);
+      Apply(std::move(fx));
       ArmSweep();
     });
   }
@@ -207,7 +207,7 @@ class Master::Impl {
       workers_.erase(s.worker_id);
       scheduler_.RemoveWorker(s.worker_id, "connection closed: " + reason, NowMs(), &fx,
                               Scheduler::Loss::kDisconnected);
-      Apply(fx);
+      Apply(std::move(fx));
     } else if (reason != "peer closed the connection") {
       spdlog::info("connection from {} closed: {}", s.channel->peer(), reason);
     }
@@ -281,7 +281,7 @@ class Master::Impl {
         return;
     }
     scheduler_.Schedule(now, &fx);
-    Apply(fx);
+    Apply(std::move(fx));
     s.channel->Send(reply);
   }
 
@@ -342,7 +342,7 @@ class Master::Impl {
       return Refuse(s, fmt::format("unexpected {} from a worker", MessageName(m)));
     }
     scheduler_.Schedule(now, &fx);
-    Apply(fx);
+    Apply(std::move(fx));
   }
 
   // Admits a submitted job, journals its split plan and queues it.
@@ -358,15 +358,19 @@ class Master::Impl {
   // Carries out a Scheduler call's effects: journal first, then tell the workers. When a journal
   // write fails (a full disk), nothing it protects is sent: the effects are held, and journaled
   // and sent with the next call (the sweep makes one every period) once the journal works again.
-  void Apply(const Effects& step) {
+  // Moves `step` (its histories and assignments may be large).
+  void Apply(Effects&& step) {
     Effects fx = std::move(held_);
     held_ = Effects{};
-    fx.assignments.insert(fx.assignments.end(), step.assignments.begin(), step.assignments.end());
-    fx.ended_jobs.insert(fx.ended_jobs.end(), step.ended_jobs.begin(), step.ended_jobs.end());
-    fx.changed_jobs.insert(fx.changed_jobs.end(), step.changed_jobs.begin(), step.changed_jobs.end());
-    fx.changed_tasks.insert(fx.changed_tasks.end(), step.changed_tasks.begin(), step.changed_tasks.end());
-    fx.histories.insert(fx.histories.end(), step.histories.begin(), step.histories.end());
-    fx.forgotten_jobs.insert(fx.forgotten_jobs.end(), step.forgotten_jobs.begin(), step.forgotten_jobs.end());
+    auto append = [](auto& to, auto& from) {
+      to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    };
+    append(fx.assignments, step.assignments);
+    append(fx.ended_jobs, step.ended_jobs);
+    append(fx.changed_jobs, step.changed_jobs);
+    append(fx.changed_tasks, step.changed_tasks);
+    append(fx.histories, step.histories);
+    append(fx.forgotten_jobs, step.forgotten_jobs);
     std::vector<proto::JobStatus> jobs;
     for (uint64_t id : fx.changed_jobs) {
       if (auto st = scheduler_.JobStatus(id); st.ok()) jobs.push_back(std::move(*st));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_map>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -32,9 +33,9 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
   j.status.set_state(proto::JOB_QUEUED);
   j.status.set_submit_time_ms(now_ms);
   j.status.set_input_bytes(admitted.input_bytes);
-  j.plan = std::move(admitted.plan);
+  j.splits = SplitTable(&admitted.plan);
   spdlog::info("job {} submitted: {} over {} files ({} bytes, {} splits), {} reducers, output {}", id,
-               j.status.spec().job(), admitted.input_files, j.status.input_bytes(), j.plan.splits_size(),
+               j.status.spec().job(), admitted.input_files, j.status.input_bytes(), j.splits.size(),
                j.status.spec().reducers(), j.status.spec().output());
   totals_.jobs_submitted++;
   fx->changed_jobs.push_back(id);
@@ -44,15 +45,8 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
 void Scheduler::BuildTasks(Job& job) {
   job.maps.clear();
   job.reduces.clear();
-  job.maps.reserve(job.plan.splits_size());
-  for (int i = 0; i < job.plan.splits_size(); i++) {
-    Task t;
-    t.kind = proto::TASK_MAP;
-    t.index = static_cast<uint32_t>(i);
-    t.split = std::move(*job.plan.mutable_splits(i));
-    job.maps.push_back(std::move(t));
-  }
-  job.plan.Clear();  // the splits now live in the tasks (and in the journal, for a restart)
+  job.maps.resize(job.splits.size());
+  for (size_t i = 0; i < job.maps.size(); i++) job.maps[i].index = static_cast<uint32_t>(i);
   for (uint32_t i = 0; i < job.status.spec().reducers(); i++) {
     Task t;
     t.kind = proto::TASK_REDUCE;
@@ -105,7 +99,7 @@ void Scheduler::Reindex(Job& job, Task& t) {
 
 void Scheduler::AddCounters(Job& job, const Task& t, int sign) {
   // A counter stays listed once a task reported it, even if the task's output is lost later.
-  for (auto& [k, v] : t.counters) job.counter_sums[k] += sign * v;
+  for (auto& [k, v] : t.counters) job.counter_sums[Name(k)] += sign * v;
 }
 
 void Scheduler::SetOrphaned(Job& job, Task& t, int64_t since_ms) {
@@ -123,7 +117,7 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
   active_jobs_.insert(status.job_id());
   dirty_ = true;
   Status s = plan.status();
-  if (s.ok()) j.plan = std::move(*plan);
+  if (s.ok()) j.splits = SplitTable(&*plan);
   if (s.ok() && status.state() == proto::JOB_RUNNING) s = committer_.Resume(status.spec().output());
   if (!s.ok()) {
     FinishJob(j, proto::JOB_FAILED, "cannot resume after a master restart: " + s.message(), now_ms, fx);
@@ -143,10 +137,10 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     // A map's output is still on its worker if that worker is alive; who it is will be learned
     // from the first failed fetch. A reduce is done only if its commit reached the output.
     if (t->kind == proto::TASK_REDUCE && !committer_.IsCommitted(status.spec().output(), t->index)) continue;
-    t->done_address = r.done_address();
+    t->done_address = names_.Intern(r.done_address());
     t->done_attempt = r.done_attempt();
     t->duration_ms = r.duration_ms();
-    for (auto& [k, v] : r.counters()) t->counters[k] = v;
+    SetCounters(&t->counters, r.counters());
     SetState(j, *t, TaskState::kDone);
     // A map's worker is unknown until it re-registers with the output (or a fetch fails).
     if (t->kind == proto::TASK_MAP) SetOrphaned(j, *t, now_ms);
@@ -171,6 +165,7 @@ Status Scheduler::StartJob(Job& job, int64_t now_ms) {
 
 void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& error, int64_t now_ms,
                           Effects* fx) {
+  proto::JobStatus summed = BuildStatus(job);  // its counters and counts, kept in the status from now on
   job.status.set_state(state);
   job.status.set_error(error);
   job.status.set_end_time_ms(now_ms);
@@ -186,22 +181,28 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
       t.running.clear();
     }
   }
-  // The tasks as they ended, kept (and journaled) until the retention forgets the job.
-  job.final_tasks.clear();
+  // The tasks as they ended, journaled; kept (compact) for Tasks() until the retention forgets the job.
+  // Serialized messages concatenated parse as one whose repeated fields are concatenated: the
+  // JobHistory is written a task at a time.
+  proto::JobHistory history;
+  history.set_job_id(job.status.job_id());
+  std::string bytes = history.SerializeAsString();
+  history.clear_job_id();
   for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (const Task& t : *tasks) job.final_tasks.push_back(MakeTaskInfo(t, now_ms));
+    for (Task& t : *tasks) {
+      history.clear_tasks();
+      AppendTaskHistory(&history, MakeTaskInfo(job, t, now_ms));
+      history.AppendToString(&bytes);
+      t.counters = CounterList();  // summed into the status
+    }
   }
-  fx->histories.push_back(HistoryRecord(job.status.job_id(), job.final_tasks));
+  fx->histories.emplace_back(job.status.job_id(), std::move(bytes));
   totals_.jobs_finished++;
-  // Counters are kept in the journal; the task tables are not needed any more.
-  *job.status.mutable_counters() = BuildStatus(job).counters();
+  *job.status.mutable_counters() = summed.counters();
   job.status.set_maps_total(job.maps.size());
   job.status.set_maps_done(job.maps_done);
   job.status.set_reduces_total(job.reduces.size());
   job.status.set_reduces_done(job.reduces_done);
-  job.maps.clear();
-  job.reduces.clear();
-  job.plan.Clear();
   for (int k = 0; k < 2; k++) {
     job.idle[k] = {};
     job.done_durations[k] = {};
@@ -264,18 +265,34 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_combiner(spec.combiner());
   a.set_reducers(spec.reducers());
   if (task.kind == proto::TASK_MAP) {
-    *a.mutable_split() = task.split;
+    *a.mutable_split() = job.splits.Get(task.index);
     a.set_input_format(spec.input_format());
   } else {
     a.set_output_dir(spec.output());
+    // One group per address: the message is O(maps + workers), not O(maps x address length).
+    std::unordered_map<uint32_t, proto::MapOutputGroup*> groups;
     for (const Task& m : job.maps) {
-      auto* loc = a.add_map_outputs();
-      loc->set_map_index(m.index);
-      loc->set_address(m.done_address);
-      loc->set_attempt(m.done_attempt);
+      proto::MapOutputGroup*& g = groups[m.done_address];
+      if (g == nullptr) {
+        g = a.add_map_output_groups();
+        g->set_address(Name(m.done_address));
+      }
+      g->add_map_indexes(m.index);
+      g->add_attempts(m.done_attempt);
     }
   }
   return a;
+}
+
+const std::string& Scheduler::Task::LastError() const {
+  static const std::string kNone;
+  return extra ? extra->last_error : kNone;
+}
+
+void Scheduler::SetCounters(CounterList* out, const google::protobuf::Map<std::string, int64_t>& in) {
+  out->clear();
+  out->reserve(in.size());
+  for (auto& [k, v] : in) out->emplace_back(names_.Intern(k), v);
 }
 
 Scheduler::Worker* Scheduler::FreeWorker(const Job& job, const std::string& not_this) {
@@ -307,12 +324,12 @@ void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx
   Reindex(job, t);
   SetRunning(w, w.running + 1);
   job.attempts_launched++;
-  AttemptInfo h;
+  Attempt h;
   h.attempt = attempt;
-  h.worker = w.id;
+  h.worker = names_.Intern(w.id);
   h.start_ms = now_ms;
   t.history.push_back(std::move(h));
-  if (t.history.size() > kAttemptHistory) t.history.pop_front();
+  if (t.history.size() > kAttemptHistory) t.history.erase(t.history.begin());
   totals_.attempts_launched++;
   fx->changed_tasks.push_back(Record(job, t));  // journaled before it is sent: attempts never repeat
   fx->assignments.emplace_back(w.id, MakeAssignment(job, t, attempt));
@@ -393,16 +410,16 @@ proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
   r.set_attempts(t.attempts);
   r.set_failures(t.failures);
   r.set_done(t.state == TaskState::kDone);
-  r.set_done_address(t.done_address);
+  r.set_done_address(Name(t.done_address));
   r.set_done_attempt(t.done_attempt);
   r.set_duration_ms(t.duration_ms);
-  for (auto& [k, v] : t.counters) (*r.mutable_counters())[k] = v;
+  for (auto& [k, v] : t.counters) (*r.mutable_counters())[Name(k)] = v;
   return r;
 }
 
 proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   proto::JobStatus s = job.status;
-  if (job.maps.empty() && job.reduces.empty()) return s;  // not started, or finished (kept as is)
+  if (Finished(s) || (job.maps.empty() && job.reduces.empty())) return s;  // finished (kept as is), or not started
   s.set_maps_total(job.maps.size());
   s.set_maps_done(job.maps_done);
   s.set_reduces_total(job.reduces.size());

@@ -45,6 +45,9 @@
 // attempt's report does, fetch-failure evidence and exclusion) and scheduler_history.cc (the
 // attempt history and read-only views).
 //
+// A task is kept in a few hundred bytes (master/scheduler_compact.h, docs/scale.md "State"): names
+// are pooled, a map's split is a row of its job's split table, rare fields are allocated on use.
+//
 // Every event costs O(log n) in the number of workers and tasks (docs/scale.md): free slots, idle
 // tasks, running attempts by start time, task states, orphaned outputs and job counters are kept in
 // indexes and sums updated as they change. Heartbeats only refresh liveness; a scheduling pass runs
@@ -70,6 +73,7 @@
 #include "common/file_system.h"
 #include "master/admission.h"
 #include "master/output_committer.h"
+#include "master/scheduler_compact.h"
 #include "master/scheduler_index.h"
 #include "mr.pb.h"
 
@@ -120,14 +124,6 @@ struct AttemptInfo {
   int64_t bytes_out = 0;
 };
 
-// A task's newest attempts, oldest first, at most kAttemptHistory. A vector trimmed at the front:
-// an empty one costs no allocation (a std::deque allocates ~600 bytes at once, which for 200,000
-// tasks was most of the master's memory).
-class AttemptHistory : public std::vector<AttemptInfo> {
- public:
-  void pop_front() { erase(begin()); }
-};
-
 // A read-only view of one task, for the HTTP API.
 struct TaskInfo {
   proto::TaskKind kind = proto::TASK_MAP;
@@ -146,6 +142,7 @@ struct TaskInfo {
 
 // A finished job's tasks as the journal keeps them (proto JobHistory), and back.
 proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks);
+void AppendTaskHistory(proto::JobHistory* history, const TaskInfo& task);
 std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history);
 
 struct LostWorker {
@@ -204,7 +201,9 @@ struct Effects {
   std::vector<uint64_t> ended_jobs;
   std::vector<uint64_t> changed_jobs;
   std::vector<proto::TaskRecord> changed_tasks;
-  std::vector<proto::JobHistory> histories;   // finished jobs' tasks and attempts, to journal
+  // Finished jobs' tasks and attempts to journal: (job id, serialized proto JobHistory), built a task
+  // at a time, so a job of 200,000 tasks is never all in memory as protos at once.
+  std::vector<std::pair<uint64_t, std::string>> histories;
   std::vector<uint64_t> forgotten_jobs;       // finished jobs past the retention: drop from the journal
 };
 
@@ -283,15 +282,35 @@ class Scheduler {
   const SchedulerTotals& totals() const { return totals_; }
 
  private:
-  enum class TaskState { kIdle, kRunning, kDone };
+  enum class TaskState : uint8_t { kIdle, kRunning, kDone };
   struct Running {
     std::string worker;
     int64_t start_ms = 0;
   };
+  // One remembered attempt (AttemptInfo, with the worker as a pooled name).
+  struct Attempt {
+    uint32_t attempt = 0;
+    uint32_t worker = 0;                        // names_
+    int64_t start_ms = 0;
+    int64_t end_ms = 0;
+    AttemptOutcome outcome = AttemptOutcome::kRunning;
+    bool backup = false;
+    std::unique_ptr<std::string> error;         // null: none (most attempts)
+    int64_t records_in = 0, records_out = 0, bytes_in = 0, bytes_out = 0;
+    void SetError(const std::string& e) { error = e.empty() ? nullptr : std::make_unique<std::string>(e); }
+  };
+  // What few tasks ever need: allocated on first use.
+  struct TaskExtra {
+    std::string last_error;
+    CounterList stashed_counters;               // of the lost output, for a re-adoption
+  };
+  // A task in a few hundred bytes (docs/scale.md): names pooled, a map's split in Job::splits,
+  // the rarely used fields in `extra`.
   struct Task {
     proto::TaskKind kind = proto::TASK_MAP;
     uint32_t index = 0;
     TaskState state = TaskState::kIdle;
+    bool rerun_pending = false;                 // a done map that lost its output and must run again
     uint32_t attempts = 0;                      // attempts started
     uint32_t failures = 0;
     uint32_t backups = 0;
@@ -299,21 +318,26 @@ class Scheduler {
     uint32_t fetch_reruns = 0;                  // map: runs again because its output could not be fetched
     uint32_t fetch_failed_attempts = 0;         // reduce: attempts that ended on a failed fetch
     uint32_t lost_attempts = 0;                 // attempts lost in a row with a worker they ran on alone
-    int64_t orphaned_ms = 0;                    // done map whose worker was lost at this time (0: not)
-    bool rerun_pending = false;                 // a done map that lost its output and must run again
-    uint32_t stashed_attempt = 0;               // counters of the lost output, for a re-adoption
-    std::map<std::string, int64_t> stashed_counters;
-    int64_t duration_ms = 0;                    // of the attempt that succeeded
-    std::map<uint32_t, Running> running;        // attempt -> where and since when
-    int64_t solo_start_ms = -1;                 // its key in Job::solo while one attempt runs
-    proto::InputSplit split;                    // map tasks
-    std::string done_worker;                    // the worker holding a done map's output ("" =
-                                                // unknown, since a master restart)
-    std::string done_address;
+    uint32_t stashed_attempt = 0;               // attempt of extra->stashed_counters
+    uint32_t done_worker = 0;                   // names_: the worker holding a done map's output
+                                                // (0 = unknown, since a master restart)
+    uint32_t done_address = 0;                  // names_
     uint32_t done_attempt = 0;
-    std::map<std::string, int64_t> counters;    // of the attempt that succeeded
-    std::string last_error;
-    AttemptHistory history;                     // observability only (kAttemptHistory newest)
+    int64_t orphaned_ms = 0;                    // done map whose worker was lost at this time (0: not)
+    int64_t duration_ms = 0;                    // of the attempt that succeeded
+    int64_t solo_start_ms = -1;                 // its key in Job::solo while one attempt runs
+    std::map<uint32_t, Running> running;        // attempt -> where and since when
+    CounterList counters;                       // of the attempt that succeeded
+    // Observability only: the kAttemptHistory newest, oldest first. A vector: an empty one costs no
+    // allocation (a std::deque allocates ~600 bytes at once).
+    std::vector<Attempt> history;
+    std::unique_ptr<TaskExtra> extra;
+
+    TaskExtra& Extra() {
+      if (!extra) extra = std::make_unique<TaskExtra>();
+      return *extra;
+    }
+    const std::string& LastError() const;
   };
   struct Job {
     proto::JobStatus status;                    // spec, state, times, error
@@ -335,8 +359,9 @@ class Scheduler {
     std::map<std::string, std::set<std::string>> could_not_reach;
     std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
     std::set<uint32_t> orphans;                 // done maps whose worker is lost
-    std::vector<TaskInfo> final_tasks;          // observability: the tasks as they were at the end
-    proto::JobPlan plan;                        // the splits, until the job starts (then in maps)
+    std::vector<TaskInfo> final_tasks;          // observability: a finished job's tasks, as journaled
+                                                // (after a restart; else maps and reduces stay)
+    SplitTable splits;                          // its maps' splits (the plan, in the journal)
   };
   struct Worker {
     std::string id;
@@ -390,10 +415,13 @@ class Scheduler {
   Status CommitReduce(Job& job, Task& task, const std::string& file);
   proto::JobStatus BuildStatus(const Job& job) const;
   // Observability bookkeeping (never read by scheduling decisions).
-  AttemptInfo* History(Task& task, uint32_t attempt);
+  Attempt* History(Task& task, uint32_t attempt);
+  AttemptInfo Expand(const Attempt& a) const;
+  const std::string& Name(uint32_t id) const { return names_[id]; }
+  void SetCounters(CounterList* out, const google::protobuf::Map<std::string, int64_t>& in);
   void EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
                   const std::string& error = "");
-  TaskInfo MakeTaskInfo(const Task& task, int64_t now_ms) const;
+  TaskInfo MakeTaskInfo(const Job& job, const Task& task, int64_t now_ms) const;
   // Records and bytes in and out of a reported attempt, from its counters.
   void RecordAttemptCounters(Task& task, const proto::TaskReport& r);
   // Forgets the finished jobs beyond the retention (count and age).
@@ -401,6 +429,7 @@ class Scheduler {
 
   SchedulerOptions options_;
   OutputCommitter committer_;
+  NamePool names_;                             // worker ids, addresses and counter names of tasks
   int64_t live_since_ms_ = 0;                  // when the set of live workers last became non-empty
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   std::map<std::string, Worker> workers_;

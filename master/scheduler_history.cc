@@ -28,7 +28,7 @@ const char* AttemptOutcomeName(AttemptOutcome o) {
   return "unknown";
 }
 
-AttemptInfo* Scheduler::History(Task& task, uint32_t attempt) {
+Scheduler::Attempt* Scheduler::History(Task& task, uint32_t attempt) {
   for (auto it = task.history.rbegin(); it != task.history.rend(); ++it) {
     if (it->attempt == attempt) return &*it;
   }
@@ -39,11 +39,11 @@ void Scheduler::EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcom
                            const std::string& error) {
   std::string worker;
   if (auto run = task.running.find(attempt); run != task.running.end()) worker = run->second.worker;
-  if (AttemptInfo* h = History(task, attempt)) {
+  if (Attempt* h = History(task, attempt)) {
     h->end_ms = now_ms;
     h->outcome = outcome;
-    h->error = error;
-    if (worker.empty()) worker = h->worker;
+    h->SetError(error);
+    if (worker.empty()) worker = Name(h->worker);
   }
   switch (outcome) {
     case AttemptOutcome::kSucceeded: totals_.attempts_succeeded++; break;
@@ -64,7 +64,23 @@ void Scheduler::EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcom
   if (static_cast<size_t>(list->size()) > kFailedAttemptsKept) list->DeleteSubrange(0, list->size() - kFailedAttemptsKept);
 }
 
-TaskInfo Scheduler::MakeTaskInfo(const Task& t, int64_t now_ms) const {
+AttemptInfo Scheduler::Expand(const Attempt& a) const {
+  AttemptInfo i;
+  i.attempt = a.attempt;
+  i.worker = Name(a.worker);
+  i.start_ms = a.start_ms;
+  i.end_ms = a.end_ms;
+  i.outcome = a.outcome;
+  i.backup = a.backup;
+  if (a.error) i.error = *a.error;
+  i.records_in = a.records_in;
+  i.records_out = a.records_out;
+  i.bytes_in = a.bytes_in;
+  i.bytes_out = a.bytes_out;
+  return i;
+}
+
+TaskInfo Scheduler::MakeTaskInfo(const Job& job, const Task& t, int64_t now_ms) const {
   TaskInfo i;
   i.kind = t.kind;
   i.index = t.index;
@@ -74,15 +90,16 @@ TaskInfo Scheduler::MakeTaskInfo(const Task& t, int64_t now_ms) const {
   i.attempts = t.attempts;
   i.failures = t.failures;
   i.backups = t.backups;
-  i.last_error = t.last_error;
-  if (t.kind == proto::TASK_MAP) i.split = t.split;
-  i.history.assign(t.history.begin(), t.history.end());
+  i.last_error = t.LastError();
+  if (t.kind == proto::TASK_MAP) i.split = job.splits.Get(t.index);
+  i.history.reserve(t.history.size());
+  for (const Attempt& a : t.history) i.history.push_back(Expand(a));
   if (done) {
-    i.worker = t.done_worker;
+    i.worker = Name(t.done_worker);
     i.duration_ms = t.duration_ms;
     for (auto it = t.history.rbegin(); it != t.history.rend(); ++it) {
       if (it->outcome == AttemptOutcome::kSucceeded) {
-        i.worker = it->worker;
+        i.worker = Name(it->worker);
         i.start_ms = it->start_ms;
         break;
       }
@@ -93,8 +110,8 @@ TaskInfo Scheduler::MakeTaskInfo(const Task& t, int64_t now_ms) const {
     i.start_ms = run.start_ms;
     i.duration_ms = now_ms - run.start_ms;
   } else if (!t.history.empty()) {
-    const AttemptInfo& last = t.history.back();
-    i.worker = last.worker;
+    const Attempt& last = t.history.back();
+    i.worker = Name(last.worker);
     i.start_ms = last.start_ms;
     i.duration_ms = (last.end_ms ? last.end_ms : now_ms) - last.start_ms;
   }
@@ -105,11 +122,13 @@ Result<std::vector<TaskInfo>> Scheduler::Tasks(uint64_t job_id, int64_t now_ms) 
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
   const Job& job = it->second;
-  if (Finished(job.status)) return job.final_tasks;
+  // A finished job's tasks as they were at its end; after a restart, as journaled.
+  if (Finished(job.status) && job.maps.empty() && job.reduces.empty()) return job.final_tasks;
+  if (Finished(job.status)) now_ms = job.status.end_time_ms();
   std::vector<TaskInfo> out;
   out.reserve(job.maps.size() + job.reduces.size());
   for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (const Task& t : *tasks) out.push_back(MakeTaskInfo(t, now_ms));
+    for (const Task& t : *tasks) out.push_back(MakeTaskInfo(job, t, now_ms));
   }
   return out;
 }
@@ -183,7 +202,7 @@ std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset,
 }
 
 void Scheduler::RecordAttemptCounters(Task& task, const proto::TaskReport& r) {
-  AttemptInfo* h = History(task, r.attempt());
+  Attempt* h = History(task, r.attempt());
   if (h == nullptr) return;
   auto get = [&](const char* name) -> int64_t {
     auto it = r.counters().find(name);
@@ -244,35 +263,37 @@ AttemptOutcome OutcomeFromName(const std::string& name) {
 proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks) {
   proto::JobHistory h;
   h.set_job_id(job_id);
-  for (const TaskInfo& t : tasks) {
-    proto::TaskHistory* p = h.add_tasks();
-    p->set_kind(t.kind);
-    p->set_index(t.index);
-    p->set_state(t.state);
-    p->set_attempts(t.attempts);
-    p->set_failures(t.failures);
-    p->set_backups(t.backups);
-    p->set_worker(t.worker);
-    p->set_start_ms(t.start_ms);
-    p->set_duration_ms(t.duration_ms);
-    p->set_last_error(t.last_error);
-    if (t.kind == proto::TASK_MAP) *p->mutable_split() = t.split;
-    for (const AttemptInfo& a : t.history) {
-      proto::AttemptRecord* r = p->add_history();
-      r->set_attempt(a.attempt);
-      r->set_worker(a.worker);
-      r->set_start_ms(a.start_ms);
-      r->set_end_ms(a.end_ms);
-      r->set_outcome(AttemptOutcomeName(a.outcome));
-      r->set_backup(a.backup);
-      r->set_error(a.error);
-      r->set_records_in(a.records_in);
-      r->set_records_out(a.records_out);
-      r->set_bytes_in(a.bytes_in);
-      r->set_bytes_out(a.bytes_out);
-    }
-  }
+  for (const TaskInfo& t : tasks) AppendTaskHistory(&h, t);
   return h;
+}
+
+void AppendTaskHistory(proto::JobHistory* h, const TaskInfo& t) {
+  proto::TaskHistory* p = h->add_tasks();
+  p->set_kind(t.kind);
+  p->set_index(t.index);
+  p->set_state(t.state);
+  p->set_attempts(t.attempts);
+  p->set_failures(t.failures);
+  p->set_backups(t.backups);
+  p->set_worker(t.worker);
+  p->set_start_ms(t.start_ms);
+  p->set_duration_ms(t.duration_ms);
+  p->set_last_error(t.last_error);
+  if (t.kind == proto::TASK_MAP) *p->mutable_split() = t.split;
+  for (const AttemptInfo& a : t.history) {
+    proto::AttemptRecord* r = p->add_history();
+    r->set_attempt(a.attempt);
+    r->set_worker(a.worker);
+    r->set_start_ms(a.start_ms);
+    r->set_end_ms(a.end_ms);
+    r->set_outcome(AttemptOutcomeName(a.outcome));
+    r->set_backup(a.backup);
+    r->set_error(a.error);
+    r->set_records_in(a.records_in);
+    r->set_records_out(a.records_out);
+    r->set_bytes_in(a.bytes_in);
+    r->set_bytes_out(a.bytes_out);
+  }
 }
 
 std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history) {

@@ -29,8 +29,8 @@ bool Scheduler::AcceptLateReport(Job& job, Task& task, const std::string& worker
       !workers_.contains(worker_id)) {
     return false;
   }
-  AttemptInfo* h = History(task, r.attempt());
-  return h != nullptr && h->worker == worker_id && h->outcome == AttemptOutcome::kLost;
+  Attempt* h = History(task, r.attempt());
+  return h != nullptr && Name(h->worker) == worker_id && h->outcome == AttemptOutcome::kLost;
 }
 
 void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& r, int64_t now_ms,
@@ -53,9 +53,9 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
                  "working", r.job_id(), TaskKindName(r.kind()), r.index(), r.attempt(), worker_id);
   } else {
     if (r.ok() && task->kind == proto::TASK_MAP && task->state == TaskState::kDone &&
-        task->done_worker == worker_id && task->done_attempt == r.attempt() && task->counters.empty()) {
+        Name(task->done_worker) == worker_id && task->done_attempt == r.attempt() && task->counters.empty()) {
       // The report of an output that was re-adopted before its report arrived: only its counters.
-      for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      SetCounters(&task->counters, r.counters());
       for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
       AddCounters(job, *task, +1);
       fx->changed_tasks.push_back(Record(job, *task));
@@ -75,8 +75,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     if (failure.ok()) {
       succeeded = true;
       task->duration_ms = now_ms - started;
-      task->counters.clear();
-      for (auto& [k, v] : r.counters()) task->counters[k] = v;
+      SetCounters(&task->counters, r.counters());
       SetState(job, *task, TaskState::kDone);
       for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
       if (w != workers_.end()) w->second.succeeded++;
@@ -94,10 +93,10 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       task->running.clear();
       Reindex(job, *task);
       task->rerun_pending = false;
-      task->stashed_counters.clear();
+      if (task->extra) task->extra->stashed_counters.clear();
       if (task->kind == proto::TASK_MAP) {
-        task->done_worker = worker_id;
-        task->done_address = w != workers_.end() ? w->second.address : "";
+        task->done_worker = names_.Intern(worker_id);
+        task->done_address = names_.Intern(w != workers_.end() ? w->second.address : "");
         task->done_attempt = r.attempt();
         task->fetch_failures = 0;
         job.maps_done++;
@@ -110,7 +109,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   if (!failure.ok()) {
     EndAttempt(job, *task, r.attempt(), AttemptOutcome::kFailed, now_ms, failure.message());
     if (w != workers_.end()) w->second.failed++;
-    task->last_error = failure.message();
+    task->Extra().last_error = failure.message();
     spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), TaskKindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
     if (r.failed_maps_size() > 0 || r.failed_fetches_size() > 0) {
@@ -190,7 +189,7 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
       if (map == nullptr) continue;
       proto::MapOutputLocation loc;
       loc.set_map_index(m);
-      loc.set_address(map->done_address);
+      loc.set_address(Name(map->done_address));
       loc.set_attempt(map->done_attempt);
       locations.push_back(loc);
     }
@@ -200,11 +199,11 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
   for (const proto::MapOutputLocation& loc : locations) {
     Task* map = FindTask(job, proto::TASK_MAP, loc.map_index());
     // A failure against an output that has moved on (re-run, re-adopted elsewhere) says nothing.
-    if (map == nullptr || map->state != TaskState::kDone || map->done_address != loc.address() ||
+    if (map == nullptr || map->state != TaskState::kDone || Name(map->done_address) != loc.address() ||
         map->done_attempt != loc.attempt()) {
       continue;
     }
-    const std::string holder = map->done_worker;
+    const std::string holder = Name(map->done_worker);
     if (holder.empty() || map->orphaned_ms != 0 || !workers_.contains(holder)) {
       RevertMap(job, *map, "its output cannot be fetched and its worker is gone", fx);
       continue;
@@ -269,7 +268,7 @@ void Scheduler::Exclude(Job& job, const std::string& worker, const std::string& 
         if (run.worker == worker) attempts.push_back(attempt);
       }
       for (uint32_t a : attempts) LoseAttempt(job, t, a, lost, now_ms);
-      if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && t.done_worker == worker) {
+      if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && Name(t.done_worker) == worker) {
         RevertMap(job, t, lost, fx);
       }
     }

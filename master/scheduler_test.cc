@@ -2,6 +2,7 @@
 #include "master/scheduler.h"
 
 #include "master/scheduler_testing.h"
+#include "worker/shuffle_fetch.h"
 
 #include <gtest/gtest.h>
 
@@ -60,8 +61,13 @@ TEST_F(SchedulerTest, RunsMapsThenReducesAndCommitsOnce) {
   auto reduces = fx.assignments;
   for (auto& [w, a] : reduces) {
     ASSERT_EQ(a.kind(), proto::TASK_REDUCE);
-    ASSERT_EQ(a.map_outputs_size(), 3);
-    EXPECT_FALSE(a.map_outputs(0).address().empty());
+    auto outputs = MapOutputsOf(a);
+    ASSERT_TRUE(outputs.ok());
+    ASSERT_EQ(outputs->size(), 3u);
+    EXPECT_FALSE((*outputs)[0].address().empty());
+    std::set<std::string> addresses;
+    for (auto& loc : *outputs) addresses.insert(loc.address());
+    EXPECT_EQ(static_cast<size_t>(a.map_output_groups_size()), addresses.size());  // each address once
   }
   Effects f3;
   s_.OnReport(reduces[0].first, Success(reduces[0].second), now_, &f3);
@@ -330,7 +336,7 @@ TEST_F(SchedulerTest, ARestartedWorkerLosesItsAttemptsButKeepsItsOutputs) {
   // Reducers are told the output's new address.
   auto reduces = FinishMaps(s_, f3, [this](const proto::AssignTask& a) { return Success(a); }, now_ + 200);
   ASSERT_EQ(reduces.size(), 1u);
-  EXPECT_EQ(reduces[0].second.map_outputs(0).address(), "10.0.0.1:2");
+  EXPECT_EQ((*MapOutputsOf(reduces[0].second))[0].address(), "10.0.0.1:2");
 }
 
 TEST_F(SchedulerTest, AnAttemptThatRanThroughAPartitionReportsWhenTheLinkHeals) {
@@ -359,12 +365,14 @@ TEST_F(SchedulerTest, ANodeOthersCannotFetchFromIsExcludedAndItsMapsRunElsewhere
   auto reduces = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
   ASSERT_EQ(reduces.size(), 3u);
   std::set<std::string> holders;
-  for (auto& loc : reduces[0].second.map_outputs()) holders.insert(loc.address());
+  auto outputs = MapOutputsOf(reduces[0].second).value();
+  for (auto& loc : outputs) holders.insert(loc.address());
   ASSERT_TRUE(holders.contains("10.0.0.1:1"));
   // w1 is cut off from the data network: the reducers on w2 and w3 cannot fetch from it.
   auto fetch_failed = [&](const proto::AssignTask& a) {
     proto::TaskReport r = Failure(a, "cannot fetch");
-    for (auto& loc : a.map_outputs()) {
+    auto outputs = MapOutputsOf(a).value();
+    for (auto& loc : outputs) {
       if (loc.address() == "10.0.0.1:1") {
         r.add_failed_maps(loc.map_index());
         *r.add_failed_fetches() = loc;
@@ -411,7 +419,8 @@ TEST_F(SchedulerTest, AReduceThatCanNeverFetchFailsTheJobInBoundedSteps) {
       r = Success(a);
     } else {
       r = Failure(a, "connection refused");
-      for (auto& loc : a.map_outputs()) {
+      auto outputs = MapOutputsOf(a).value();
+      for (auto& loc : outputs) {
         r.add_failed_maps(loc.map_index());
         *r.add_failed_fetches() = loc;
       }

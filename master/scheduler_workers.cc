@@ -84,7 +84,7 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
     std::vector<uint32_t> orphans(job.orphans.begin(), job.orphans.end());
     for (uint32_t i : orphans) {
       Task& t = job.maps[i];
-      if (t.done_worker == w.id && !have.contains({job_id, t.index, t.done_attempt})) {
+      if (Name(t.done_worker) == w.id && !have.contains({job_id, t.index, t.done_attempt})) {
         RevertMap(job, t, fmt::format("worker {} came back without its output", w.id), fx);
       }
     }
@@ -93,14 +93,14 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
       if (index >= job.maps.size()) continue;
       Task& t = job.maps[index];
       if (t.state == TaskState::kDone) {
-        if (attempt == t.done_attempt && (t.done_worker == w.id || t.done_worker.empty() || t.orphaned_ms != 0)) {
+        if (attempt == t.done_attempt && (Name(t.done_worker) == w.id || t.done_worker == 0 || t.orphaned_ms != 0)) {
           // Its output is where it was (or has moved with the worker's new address).
           if (t.orphaned_ms != 0) {
             SetOrphaned(job, t, 0);
             spdlog::info("job {} map {}: worker {} is back with its output", job_id, t.index, w.id);
           }
-          t.done_worker = w.id;
-          t.done_address = w.address;
+          t.done_worker = names_.Intern(w.id);
+          t.done_address = names_.Intern(w.address);
           fx->changed_tasks.push_back(Record(job, t));
         }
         continue;
@@ -115,15 +115,17 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
       Reindex(job, t);
       t.rerun_pending = false;
       t.fetch_failures = 0;
-      t.done_worker = w.id;
-      t.done_address = w.address;
+      t.done_worker = names_.Intern(w.id);
+      t.done_address = names_.Intern(w.address);
       t.done_attempt = attempt;
-      if (t.stashed_attempt == attempt) t.counters = std::move(t.stashed_counters);
-      t.stashed_counters.clear();
+      if (t.extra) {
+        if (t.stashed_attempt == attempt) t.counters = std::move(t.extra->stashed_counters);
+        t.extra->stashed_counters.clear();
+      }
       SetState(job, t, TaskState::kDone);
-      if (AttemptInfo* h = History(t, attempt)) {
+      if (Attempt* h = History(t, attempt)) {
         h->outcome = AttemptOutcome::kSucceeded;
-        h->error.clear();
+        h->error.reset();
       }
       job.maps_done++;
       spdlog::info("job {} map {}: re-adopted the output of attempt {} from worker {}", job_id, t.index, attempt,
@@ -154,18 +156,18 @@ void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
 void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
   SetState(job, t, TaskState::kIdle);
   t.stashed_attempt = t.done_attempt;
-  t.stashed_counters = std::move(t.counters);
+  t.Extra().stashed_counters = std::move(t.counters);
   t.counters.clear();
   t.fetch_failures = 0;
-  t.done_worker.clear();
-  t.done_address.clear();
+  t.done_worker = 0;
+  t.done_address = 0;
   t.rerun_pending = true;
   if (t.orphaned_ms != 0) SetOrphaned(job, t, 0);
   job.maps_done--;
   // The successful attempt's work is lost: the timeline shows it so.
-  if (AttemptInfo* h = History(t, t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
+  if (Attempt* h = History(t, t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
     h->outcome = AttemptOutcome::kLost;
-    h->error = "output lost: " + why;
+    h->SetError("output lost: " + why);
   }
   spdlog::info("job {} map {}: {}; it will run again", job.status.job_id(), t.index, why);
   fx->changed_tasks.push_back(Record(job, t));
@@ -187,11 +189,11 @@ bool Scheduler::ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx) {
   std::string error;
   if (t.failures >= kMaxAttempts) {
     error = fmt::format("{} task {} failed {} times; last error: {}", TaskKindName(t.kind), t.index, t.failures,
-                        t.last_error);
+                        t.LastError());
   } else if (t.lost_attempts >= kMaxLostAttempts) {
     error = fmt::format("{} task {} was lost with its worker {} times in a row, each time alone on it (a task "
                         "that kills or cuts off every worker it runs on); last: {}",
-                        TaskKindName(t.kind), t.index, t.lost_attempts, t.last_error);
+                        TaskKindName(t.kind), t.index, t.lost_attempts, t.LastError());
   } else {
     return false;
   }
@@ -241,14 +243,14 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
         for (uint32_t attempt : lost) {
           LoseAttempt(job, t, attempt, why, now_ms);
           if (attempts_on_worker == 1) t.lost_attempts++;
-          t.last_error = why;
+          t.Extra().last_error = why;
           if (t.lost_attempts >= kMaxLostAttempts && !exhausted) exhausted = &t;
         }
         // A finished map's output lives on the worker's disk. A dead worker's runs again now; a
         // silent worker's is orphaned: reducers may still reach it (only the master may have
         // lost it), and the worker may come back with it. It runs again when a fetch fails or the
         // recovery grace ends (Tick).
-        if (t.kind != proto::TASK_MAP || t.state != TaskState::kDone || t.done_worker != id || !reduces_left) {
+        if (t.kind != proto::TASK_MAP || t.state != TaskState::kDone || Name(t.done_worker) != id || !reduces_left) {
           continue;
         }
         if (loss == Loss::kDisconnected) {
@@ -277,7 +279,7 @@ void Scheduler::Tick(int64_t now_ms, Effects* fx) {
         if (now_ms - since < options_.recovery_grace_ms) continue;
         RevertMap(job, t,
                   fmt::format("its worker {} did not come back within {} ms",
-                              t.done_worker.empty() ? "(unknown since a master restart)" : t.done_worker,
+                              t.done_worker == 0 ? "(unknown since a master restart)" : Name(t.done_worker),
                               options_.recovery_grace_ms),
                   fx);
       }

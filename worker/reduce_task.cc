@@ -39,10 +39,10 @@ bool Cancelled(const ReduceOptions& o) { return o.cancel && o.cancel->load(std::
 
 // The locations the failed maps were fetched from, for the master to tell today's location from an
 // old one.
-void NameFailedLocations(const proto::AssignTask& task, ReduceFailure* failure) {
+void NameFailedLocations(const std::vector<proto::MapOutputLocation>& outputs, ReduceFailure* failure) {
   failure->failed_fetches.clear();
   for (uint32_t m : failure->failed_maps) {
-    for (const auto& loc : task.map_outputs()) {
+    for (const auto& loc : outputs) {
       if (loc.map_index() == m) failure->failed_fetches.push_back(loc);
     }
   }
@@ -120,7 +120,9 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   RunMerger merger;
   std::vector<std::unique_ptr<FetchStream>> streams;
   int64_t fetched_bytes = 0;
-  const int maps = task.map_outputs_size();
+  auto outputs = MapOutputsOf(task);
+  if (!outputs.ok()) return outputs.status();
+  const int maps = static_cast<int>(outputs->size());
   const int factor = MergeFactorFor(options.merge_factor);
   MergePassStats passes;
   if (maps <= std::min(kMaxStreams, factor)) {
@@ -128,7 +130,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
     std::map<std::string, Status> open_failures;
     Status first_failure;
     const uint64_t chunk = std::clamp<uint64_t>(kStreamMemoryBytes / (FetchStream::kStreamAhead + 2) / std::max(1, maps), 256 << 10, 4 << 20);
-    for (const auto& loc : task.map_outputs()) {
+    for (const auto& loc : *outputs) {
       if (Cancelled(options)) return Status::Aborted("attempt cancelled");
       // A stream that cannot be opened does not end the attempt at once: the others are tried
       // too (a host that failed once is not tried again), so one report tells the master every
@@ -150,7 +152,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
       }
     }
     if (!first_failure.ok()) {
-      NameFailedLocations(task, failure);
+      NameFailedLocations(*outputs, failure);
       if (failure->failed_maps.size() == 1) return first_failure;
       return Status::Unavailable(fmt::format("{} (and {} more map outputs)", first_failure.message(),
                                              failure->failed_maps.size() - 1));
@@ -170,9 +172,9 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   } else {
     // Copy phase: every map's partition into a local run file, several at once, then merge.
     FetchOptions fetch{scratch, options.token, kParallelFetches, options.cancel};
-    auto fetched = FetchMapOutputs(task, fetch, &failure->failed_maps);
+    auto fetched = FetchMapOutputs(task, *outputs, fetch, &failure->failed_maps);
     if (!fetched.ok()) {
-      NameFailedLocations(task, failure);
+      NameFailedLocations(*outputs, failure);
       return fetched.status();
     }
     fetched_bytes = fetched->bytes;

@@ -70,9 +70,34 @@ Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task, con
 
 }  // namespace
 
-Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const FetchOptions& options,
-                                    std::vector<uint32_t>* failed_maps) {
-  const int n = task.map_outputs_size();
+Result<std::vector<proto::MapOutputLocation>> MapOutputsOf(const proto::AssignTask& task) {
+  std::vector<proto::MapOutputLocation> out;
+  out.reserve(MapOutputCount(task));
+  for (const proto::MapOutputGroup& g : task.map_output_groups()) {
+    if (g.map_indexes_size() != g.attempts_size()) {
+      return Status::Protocol(fmt::format("the map outputs on {} name {} maps and {} attempts", g.address(),
+                                          g.map_indexes_size(), g.attempts_size()));
+    }
+    for (int i = 0; i < g.map_indexes_size(); i++) {
+      proto::MapOutputLocation& loc = out.emplace_back();
+      loc.set_map_index(g.map_indexes(i));
+      loc.set_address(g.address());
+      loc.set_attempt(g.attempts(i));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.map_index() < b.map_index(); });
+  return out;
+}
+
+size_t MapOutputCount(const proto::AssignTask& task) {
+  size_t n = 0;
+  for (const proto::MapOutputGroup& g : task.map_output_groups()) n += g.map_indexes_size();
+  return n;
+}
+
+Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::vector<proto::MapOutputLocation>& outputs,
+                                    const FetchOptions& options, std::vector<uint32_t>* failed_maps) {
+  const int n = static_cast<int>(outputs.size());
   std::vector<std::string> paths(n);
   std::vector<uint64_t> sizes(n, 0);
   std::atomic<int> next{0};
@@ -90,7 +115,7 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const FetchOp
         stop = true;
         return;
       }
-      const auto& loc = task.map_outputs(i);
+      const auto& loc = outputs[i];
       std::string path = fmt::format("{}/map-{:05}.run", options.scratch_dir, loc.map_index());
       Status last;
       bool done = false;

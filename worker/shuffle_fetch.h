@@ -35,9 +35,16 @@ struct FetchedRuns {
   int64_t bytes = 0;
 };
 
-// On a failed fetch, *failed_maps names the map whose output could not be read.
-Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const FetchOptions& options,
-                                    std::vector<uint32_t>* failed_maps);
+// The map outputs of a reduce assignment, one location per map in map order (the assignment lists
+// them grouped by shuffle server, proto MapOutputGroup). Protocol error for a malformed group.
+Result<std::vector<proto::MapOutputLocation>> MapOutputsOf(const proto::AssignTask& task);
+// The number of map outputs a reduce assignment lists.
+size_t MapOutputCount(const proto::AssignTask& task);
+
+// Fetches `task`'s partition of each output in `outputs` (MapOutputsOf(task)). On a failed fetch,
+// *failed_maps names the map whose output could not be read.
+Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::vector<proto::MapOutputLocation>& outputs,
+                                    const FetchOptions& options, std::vector<uint32_t>* failed_maps);
 
 // One map output's partition streamed from its shuffle server while a merge reads it. A thread of
 // its own receives the chunks ahead of the merge, at most kStreamAhead of them, so the copy overlaps

@@ -28,6 +28,7 @@
 #include "worker/intermediate_store.h"
 #include "worker/map_task.h"
 #include "worker/reduce_task.h"
+#include "worker/shuffle_fetch.h"
 #include "worker/shuffle_server.h"
 #include "worker/task_report.h"
 
@@ -340,7 +341,7 @@ class Worker::Impl {
                            t.split().length(), t.split().offset(), t.split().path()));
     } else {
       log.Line(fmt::format("{} started: {} map outputs to fetch, output {}", AttemptName(t),
-                           t.map_outputs_size(), t.output_dir()));
+                           MapOutputCount(t), t.output_dir()));
     }
     Status status;
     CounterSet counters;
