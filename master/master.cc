@@ -1,5 +1,6 @@
 #include "master/master.h"
 
+#include <algorithm>
 #include <boost/asio/signal_set.hpp>
 
 #include <filesystem>
@@ -282,7 +283,7 @@ class Master::Impl {
     }
     scheduler_.Schedule(now, &fx);
     Apply(std::move(fx));
-    s.channel->Send(reply);
+    Reply(s.channel, std::move(reply));
   }
 
   void OnWorkerMessage(Session& s, proto::Envelope& m) {
@@ -355,40 +356,66 @@ class Master::Impl {
     return scheduler_.Submit(*id, std::move(*admitted), now, fx);
   }
 
-  // Carries out a Scheduler call's effects: journal first, then tell the workers. When a journal
-  // write fails (a full disk), nothing it protects is sent: the effects are held, and journaled
-  // and sent with the next call (the sweep makes one every period) once the journal works again.
-  // Moves `step` (its histories and assignments may be large).
+  // Carries out a Scheduler call's effects: journal first, then tell the workers. The effects of
+  // every event the io loop handles in one turn (a burst of reports, say) are journaled together
+  // in one synced write, by a flush posted behind those events: one sync per turn, not per event.
+  // When a journal write fails (a full disk), nothing it protects is sent: the effects are held,
+  // and journaled and sent with a later flush (the sweep makes one every period) once the journal
+  // works again. Moves `step` (its histories and assignments may be large).
   void Apply(Effects&& step) {
-    Effects fx = std::move(held_);
-    held_ = Effects{};
     auto append = [](auto& to, auto& from) {
       to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
     };
-    append(fx.assignments, step.assignments);
-    append(fx.ended_jobs, step.ended_jobs);
-    append(fx.changed_jobs, step.changed_jobs);
-    append(fx.changed_tasks, step.changed_tasks);
-    append(fx.histories, step.histories);
-    append(fx.forgotten_jobs, step.forgotten_jobs);
+    append(pending_.assignments, step.assignments);
+    append(pending_.ended_jobs, step.ended_jobs);
+    append(pending_.changed_jobs, step.changed_jobs);
+    append(pending_.changed_tasks, step.changed_tasks);
+    append(pending_.histories, step.histories);
+    append(pending_.forgotten_jobs, step.forgotten_jobs);
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) Flush();
+    });
+  }
+
+  // A reply that must not overtake the journal write of what was done before it (a submitted
+  // job's id, a kill, a status that may show unjournaled progress): sent by the next flush, or at
+  // once when nothing waits to be journaled.
+  void Reply(const std::shared_ptr<Channel>& channel, proto::Envelope reply) {
+    if (!flush_posted_ && !journal_failing_ && replies_.empty()) {
+      channel->Send(reply);
+      return;
+    }
+    replies_.emplace_back(channel, std::move(reply));
+  }
+
+  void Flush() {
+    flush_posted_ = false;
+    Effects& fx = pending_;
     std::vector<proto::JobStatus> jobs;
+    std::sort(fx.changed_jobs.begin(), fx.changed_jobs.end());
+    fx.changed_jobs.erase(std::unique(fx.changed_jobs.begin(), fx.changed_jobs.end()), fx.changed_jobs.end());
     for (uint64_t id : fx.changed_jobs) {
       if (auto st = scheduler_.JobStatus(id); st.ok()) jobs.push_back(std::move(*st));
     }
     Status journaled = journal_->Commit(fx.changed_tasks, jobs, fx.histories, fx.ended_jobs, logs_);
-    if (journaled.ok()) logs_.clear();
     if (!journaled.ok()) {
       spdlog::error("{}; {} assignments and {} job ends wait until the journal can be written", journaled.message(),
                     fx.assignments.size(), fx.ended_jobs.size());
-      held_ = std::move(fx);
-      return;
+      journal_failing_ = true;
+      return;  // kept in pending_ for the next flush
     }
-    for (uint64_t id : fx.forgotten_jobs) {
+    journal_failing_ = false;
+    logs_.clear();
+    Effects done = std::move(pending_);
+    pending_ = Effects{};
+    for (uint64_t id : done.forgotten_jobs) {
       Status s = journal_->DropJob(id);
       if (!s.ok()) spdlog::error("{}", s.message());
     }
-    if (!fx.changed_tasks.empty() || !fx.changed_jobs.empty()) (void)Failpoint("master.after_journal");
-    for (const auto& [worker, task] : fx.assignments) {
+    if (!done.changed_tasks.empty() || !done.changed_jobs.empty()) (void)Failpoint("master.after_journal");
+    for (const auto& [worker, task] : done.assignments) {
       auto it = workers_.find(worker);
       if (it == workers_.end()) continue;
       proto::Envelope e;
@@ -396,12 +423,14 @@ class Master::Impl {
       it->second->channel->Send(e);
       (void)Failpoint("master.after_assign");
     }
-    for (uint64_t id : fx.ended_jobs) {
+    for (uint64_t id : done.ended_jobs) {
       proto::Envelope e;
       e.mutable_job_ended()->set_job_id(id);
       std::string frame = EncodeFrame(e);
       for (auto& [wid, session] : workers_) session->channel->Send(frame);
     }
+    for (auto& [channel, reply] : replies_) channel->Send(reply);
+    replies_.clear();
   }
 
   MasterOptions opts_;
@@ -415,8 +444,11 @@ class Master::Impl {
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<HttpServer> http_;
   std::unique_ptr<Journal> journal_;
-  Effects held_;  // effects whose journal write failed: retried, then sent, by the next Apply
-  std::vector<std::pair<uint64_t, proto::AttemptLog>> logs_;  // attempt logs for the next Apply's write
+  Effects pending_;            // to journal, then carry out, at the next flush (and after a failed write)
+  bool flush_posted_ = false;
+  bool journal_failing_ = false;  // pending_ holds effects whose write failed
+  std::vector<std::pair<std::shared_ptr<Channel>, proto::Envelope>> replies_;  // sent after the flush
+  std::vector<std::pair<uint64_t, proto::AttemptLog>> logs_;  // attempt logs for the next flush's write
   OutputCommitter committer_{FileSystem::Default()};
   Scheduler scheduler_;
   HttpApi http_api_;
