@@ -132,12 +132,6 @@ std::vector<Scheduler::TaskCount> Scheduler::TaskCounts(std::optional<uint64_t> 
   return out;
 }
 
-int64_t Scheduler::OldestHeartbeatMs() const {
-  int64_t oldest = INT64_MAX;
-  for (const auto& [id, w] : workers_) oldest = std::min(oldest, w.last_heartbeat_ms);
-  return workers_.empty() ? 0 : oldest;
-}
-
 int64_t Scheduler::WorkerRegisteredMs(const std::string& id) const {
   auto it = workers_.find(id);
   return it == workers_.end() ? 0 : it->second.registered_ms;

@@ -3,7 +3,9 @@
 //  - FreeSlots: workers with a free slot, most free slots first (ties: lowest id);
 //  - IdleQueue: a job's idle tasks of one kind, lowest index first, with a forward cursor for the
 //    tasks never started and a small set for those that became idle again below it;
-//  - MedianTracker: the median of a multiset of durations under inserts and erases.
+//  - MedianTracker: the median of a multiset of durations under inserts and erases;
+//  - Liveness: live workers by last heartbeat, oldest first, so the dead-worker sweep costs the
+//    workers it finds silent, not the whole table.
 // Thread-safety: none; the Scheduler's thread only.
 #pragma once
 
@@ -125,6 +127,43 @@ class MedianTracker {
     }
   }
   std::multiset<int64_t> low_, high_;
+};
+
+// Live workers ordered by (last heartbeat, id). A heartbeat moves its worker to the end (O(log n);
+// amortized O(1) when times only grow, as the master's steady clock does); the oldest is the first.
+class Liveness {
+ public:
+  // The worker's last heartbeat is now at_ms (it is added if new).
+  void Touch(const std::string& id, int64_t at_ms) {
+    auto [it, added] = last_.try_emplace(id, at_ms);
+    if (!added) {
+      if (it->second == at_ms) return;
+      order_.erase({it->second, id});
+      it->second = at_ms;
+    }
+    // The common case, a time not older than any other, is an insert at the end.
+    order_.emplace_hint(order_.end(), at_ms, id);
+  }
+  void Erase(const std::string& id) {
+    auto it = last_.find(id);
+    if (it == last_.end()) return;
+    order_.erase({it->second, id});
+    last_.erase(it);
+  }
+  // The workers whose last heartbeat is before before_ms, oldest first: costs what it returns.
+  std::vector<std::string> Before(int64_t before_ms) const {
+    std::vector<std::string> out;
+    for (auto it = order_.begin(); it != order_.end() && it->first < before_ms; ++it) out.push_back(it->second);
+    return out;
+  }
+  // The oldest last heartbeat; requires !empty().
+  int64_t OldestMs() const { return order_.begin()->first; }
+  bool empty() const { return order_.empty(); }
+  size_t size() const { return order_.size(); }
+
+ private:
+  std::set<std::pair<int64_t, std::string>> order_;
+  std::unordered_map<std::string, int64_t> last_;
 };
 
 }  // namespace mr
