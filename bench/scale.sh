@@ -16,8 +16,19 @@
 #       master's peak RSS growth per task.
 #
 # Environment: BUILD_DIR (default <repo>/build), BENCH_DIR (default /tmp/mr-bench), MEASURE_S (30),
-# PROCS (loadgen processes, default 4).
+# PROCS (loadgen processes; default 4, and at least one per 5,000 simulated workers), SPLIT (the
+# real job's split size, default 4m).
+#
+# Open files: the master needs one per connection, so N simulated workers need a hard limit above
+# N (+ the journal's files). When the hard limit is below 65,536 and the script may raise it (root,
+# up to /proc/sys/fs/nr_open), it raises it to 65,536 for the processes it starts (`ulimit -Hn`,
+# this shell and its children only); every process then raises its soft limit to the hard one.
 set -eu
+
+if (( $(ulimit -Hn) < 65536 )) && ulimit -Hn 65536 2> /dev/null; then
+  echo "scale.sh: raised the hard open-file limit to 65536 for the processes it starts" >&2
+fi
+ulimit -Sn "$(ulimit -Hn)" 2> /dev/null || true
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -25,6 +36,7 @@ build=${BUILD_DIR:-$repo/build}
 bench=${BENCH_DIR:-/tmp/mr-bench}
 measure_s=${MEASURE_S:-30}
 procs=${PROCS:-4}
+if [[ ${1:-} == workers ]] && (( ${2:-0} > procs * 5000 )); then procs=$(( (${2} + 4999) / 5000 )); fi
 mr=$build/client/mr
 loadgen=$build/bench/loadgen
 
@@ -65,6 +77,7 @@ ms_of() {  # runs a command, prints its wall time in ms
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 ))
 }
+load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }  # the 1, 5 and 15-minute load averages
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 start_sims() {  # count slots mode
   local per=$(( ($1 + procs - 1) / procs )) left=$1 i=0
@@ -114,7 +127,7 @@ if [[ $mode == workers ]]; then
     c1=$(cpu_ticks); t1=$(date +%s%N)
     lost=$(( $(metric mr_workers_lost_total) - lost0 ))
     cpu=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')
-    echo "sims=$n master_cpu=${cpu}% rss=$(( $(rss_kb) / 1024 ))MiB lost_during=$lost max_heartbeat_age=${max_age}s" \
+    echo "sims=$n load=$(load) master_cpu=${cpu}% rss=$(( $(rss_kb) / 1024 ))MiB lost_during=$lost max_heartbeat_age=${max_age}s" \
       "mr_workers_ms(median/max)=$(printf '%s\n' "${lat_cli[@]}" | median)/$(printf '%s\n' "${lat_cli[@]}" | sort -n | tail -1)" \
       "api_workers_ms=$(printf '%s\n' "${lat_api[@]}" | median) metrics_ms=$(printf '%s\n' "${lat_metrics[@]}" | median)"
   fi
@@ -128,7 +141,7 @@ if [[ $mode == workers ]]; then
   "$mr" submit "${client[@]}" --job wordcount --input "$corpus" --output "$work/out" --reducers 4 \
     --split-size "${SPLIT:-4m}" --wait > /dev/null
   t1=$(date +%s%N); c1=$(cpu_ticks)
-  echo "sims=$n real_job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
+  echo "sims=$n load=$(load) real_job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
     "master_cpu_during_job=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')%" \
     "lost_total=$(metric mr_workers_lost_total) rss=$(( $(rss_kb) / 1024 ))MiB"
 elif [[ $mode == tasks ]]; then
