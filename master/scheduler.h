@@ -338,7 +338,6 @@ class Scheduler {
     std::string address;
     uint32_t slots = 0;
     uint32_t running = 0;
-    int64_t last_heartbeat_ms = 0;
     uint64_t succeeded = 0;
     uint64_t failed = 0;
     int64_t registered_ms = 0;
@@ -397,7 +396,7 @@ class Scheduler {
   std::map<std::string, Worker> workers_;
   std::set<uint64_t> active_jobs_;              // unfinished jobs (queued or running)
   FreeSlots free_slots_;
-  Liveness liveness_;                           // live workers by last heartbeat (the sweep)
+  Liveness liveness_;                           // live workers by last heartbeat (their only record of it)
   uint64_t total_slots_ = 0, busy_slots_ = 0;
   bool dirty_ = true;                           // something changed since the last scheduling pass
   std::deque<LostWorker> lost_workers_;

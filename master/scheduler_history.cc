@@ -150,7 +150,7 @@ std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset,
     i.set_shuffle_address(w.address);
     i.set_slots(w.slots);
     i.set_running(w.running);
-    i.set_heartbeat_age_ms(now_ms - w.last_heartbeat_ms);
+    i.set_heartbeat_age_ms(now_ms - liveness_.LastMs(id));
     i.set_tasks_succeeded(w.succeeded);
     i.set_tasks_failed(w.failed);
     i.set_host(w.host);

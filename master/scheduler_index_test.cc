@@ -111,7 +111,11 @@ TEST(LivenessTest, OldestFirstAndBeforeReturnsOnlyTheExpired) {
   EXPECT_EQ(l.OldestMs(), 50);
   EXPECT_EQ(l.Before(100), (std::vector<std::string>{"c"}));              // strictly before
   EXPECT_EQ(l.Before(101), (std::vector<std::string>{"c", "a", "b"}));    // ties by id
-  l.Touch("c", 200);  // a heartbeat moves it to the end
+  EXPECT_TRUE(l.Refresh("c", 200));  // a heartbeat moves it to the end
+  EXPECT_FALSE(l.Refresh("nobody", 200));  // an unknown worker is not added
+  EXPECT_EQ(l.size(), 3u);
+  EXPECT_EQ(l.LastMs("c"), 200);
+  EXPECT_EQ(l.LastMs("nobody"), 0);
   EXPECT_EQ(l.OldestMs(), 100);
   EXPECT_EQ(l.Before(150), (std::vector<std::string>{"a", "b"}));
   l.Touch("a", 90);   // an older time (not from the master's clock, but allowed) moves it back
@@ -135,9 +139,15 @@ TEST(LivenessTest, AgreesWithAScanUnderRandomChanges) {
       last.erase(id);
     } else {
       int64_t at = now - static_cast<int64_t>(rng() % 5);  // mostly newest, sometimes a little older
-      l.Touch(id, at);
-      last[id] = at;
+      if (rng() % 2) {
+        l.Touch(id, at);
+        last[id] = at;
+      } else {
+        ASSERT_EQ(l.Refresh(id, at), last.contains(id));
+        if (last.contains(id)) last[id] = at;
+      }
     }
+    ASSERT_EQ(l.LastMs(id), last.contains(id) ? last[id] : 0);
     ASSERT_EQ(l.size(), last.size());
     int64_t cutoff = now - static_cast<int64_t>(rng() % 40);
     std::vector<std::pair<int64_t, std::string>> want;

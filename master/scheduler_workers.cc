@@ -44,7 +44,6 @@ std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_
   total_slots_ += w.slots;
   SetRunning(w, w.running);
   dirty_ = true;
-  w.last_heartbeat_ms = now_ms;
   liveness_.Touch(w.id, now_ms);
   w.incarnation = reg.incarnation;
   w.host = reg.host;
@@ -148,10 +147,8 @@ void Scheduler::ReleaseSlot(const std::string& worker) {
 }
 
 void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
-  auto it = workers_.find(id);
-  if (it == workers_.end()) return;
-  it->second.last_heartbeat_ms = now_ms;
-  liveness_.Touch(id, now_ms);
+  // The liveness index is where the time lives: a heartbeat needs no lookup in the worker table.
+  liveness_.Refresh(id, now_ms);
 }
 
 void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
