@@ -181,7 +181,7 @@ elif [[ $mode == tasks ]]; then
   rss0=$(rss_kb)
   truncate -s $(( n * 4096 )) "$work/tiny"
   c0=$(cpu_ticks)
-  job=$("$mr" submit "${client[@]}" --job wordcount --input "$work/tiny" --output "$work/out" --split-size 4k \
+  job=$("$mr" submit "${client[@]}" --quiet --job wordcount --input "$work/tiny" --output "$work/out" --split-size 4k \
     --reducers 4)
   job=${job//[!0-9]/}
   t0=$(date +%s%N)
