@@ -8,6 +8,8 @@
 //         commits it), so a job of many tasks measures the master alone.
 // Connections open at --ramp per second; a closed connection reconnects after 1-2 s (a fresh
 // registration with the same identity and incarnation). Every 5 s it prints one line of counts.
+// Each simulated worker holds one socket: the process raises its soft open-file limit to the hard
+// one, and refuses more workers than that allows (run more processes instead).
 // Usage: loadgen --master HOST:PORT [--token-file F] [--workers N] [--slots S] [--mode hold|ack]
 //                [--ack-delay 0ms] [--heartbeat 1s] [--ramp 500] [--name PREFIX] [--duration 0]
 #include <unistd.h>
@@ -25,6 +27,7 @@
 #include "common/asio.h"
 #include "common/auth.h"
 #include "common/channel.h"
+#include "common/fd_limit.h"
 #include "common/handshake.h"
 #include "common/output_layout.h"
 #include "common/units.h"
@@ -106,8 +109,10 @@ class SimWorker : public std::enable_shared_from_this<SimWorker> {
     proto::RegisterWorker* r = e.mutable_register_worker();
     r->set_shuffle_address("127.0.0.1:9");  // never fetched from: the tasks it runs have no output
     r->set_slots(o_.slots);
-    r->set_identity(o_.name + "-" + std::to_string(::getpid()) + "-" + std::to_string(index_));
-    r->set_name(r->identity());  // they share one shuffle address, the master's default name
+    // Its own name too: the master names a worker by its shuffle address otherwise, shared here.
+    std::string id = o_.name + "-" + std::to_string(::getpid()) + "-" + std::to_string(index_);
+    r->set_identity(id);
+    r->set_name(id);
     r->set_incarnation(1);
     r->set_host("loadgen");
     channel_->Send(e);
@@ -231,6 +236,12 @@ int Main(int argc, char** argv) {
     }
   }
   if (!have_master) return Usage("--master is required");
+  FdLimit lim = RaiseFdLimit();
+  if (o.workers + 64 > lim.soft) {
+    std::fprintf(stderr, "loadgen: %u workers need %u open files; the limit is %lu (raise it, or split the "
+                 "workers over more processes)\n", o.workers, o.workers + 64, static_cast<unsigned long>(lim.soft));
+    return 2;
+  }
 
   asio::io_context io;
   Stats stats;

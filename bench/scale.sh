@@ -16,8 +16,29 @@
 #       master's peak RSS growth per task.
 #
 # Environment: BUILD_DIR (default <repo>/build), BENCH_DIR (default /tmp/mr-bench), MEASURE_S (30),
-# PROCS (loadgen processes, default 4).
+# PROCS (loadgen processes; default 4, and at least one per 5,000 simulated workers), SPLIT (the
+# real job's split size, default 4m), KEEP (set: keep the run's directory, with every log).
+#
+# Open files: the master needs one per connection, so N simulated workers need a hard limit of at
+# least N + 200 (the journal's files, clients, the real workers). When the hard limit is below
+# 65,536 and the script may raise it (CAP_SYS_RESOURCE, up to /proc/sys/fs/nr_open), it raises it
+# to 65,536 for the processes it starts (`ulimit -Hn`: this shell and its children only); every
+# process then raises its soft limit to the hard one. When it may not, N is refused above the
+# hard limit - 200.
 set -eu
+
+if (( $(ulimit -Hn) < 65536 )); then
+  if ulimit -Hn 65536 2> /dev/null; then
+    echo "scale.sh: raised the hard open-file limit to 65536 for the processes it starts" >&2
+  else
+    echo "scale.sh: cannot raise the hard open-file limit (now $(ulimit -Hn)): not permitted" >&2
+  fi
+fi
+ulimit -Sn "$(ulimit -Hn)" 2> /dev/null || true
+if [[ ${1:-} == workers ]] && (( ${2:-0} + 200 > $(ulimit -Hn) )); then
+  echo "scale.sh: $2 simulated workers need the master's open-file limit >= $(( $2 + 200 )); it is $(ulimit -Hn)" >&2
+  exit 2
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -25,6 +46,7 @@ build=${BUILD_DIR:-$repo/build}
 bench=${BENCH_DIR:-/tmp/mr-bench}
 measure_s=${MEASURE_S:-30}
 procs=${PROCS:-4}
+if [[ ${1:-} == workers ]] && (( ${2:-0} > procs * 5000 )); then procs=$(( (${2} + 4999) / 5000 )); fi
 mr=$build/client/mr
 loadgen=$build/bench/loadgen
 
@@ -39,7 +61,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [[ -n ${KEEP:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -57,7 +79,7 @@ client=(--master "$rpc" --token-file "$work/token")
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$master_pid/stat"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$master_pid/status"; }
 hz=$(getconf CLK_TCK)
-metric() { curl -s "http://$http/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+metric() { curl -s --max-time 10 "http://$http/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 ms_of() {  # runs a command, prints its wall time in ms
   local t0 t1
   t0=$(date +%s%N)
@@ -65,6 +87,15 @@ ms_of() {  # runs a command, prints its wall time in ms
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 ))
 }
+# CPU time run and time spent waiting for a CPU (runnable, not running), in seconds, summed over
+# the threads of the given processes (/proc/PID/task/*/schedstat): the second says how much the
+# machine's other load held them back.
+sched_s() {
+  local p
+  for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2> /dev/null; done |
+    awk '{ r += $1; w += $2 } END { printf "%.1f %.1f", r / 1e9, w / 1e9 }'
+}
+load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }  # the 1, 5 and 15-minute load averages
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 start_sims() {  # count slots mode
   local per=$(( ($1 + procs - 1) / procs )) left=$1 i=0
@@ -105,8 +136,8 @@ if [[ $mode == workers ]]; then
     end=$(( $(date +%s) + measure_s ))
     while (( $(date +%s) < end )); do
       lat_cli+=("$(ms_of "$mr" workers "${client[@]}")")
-      lat_api+=("$(ms_of curl -sf "http://$http/api/workers?limit=10000")")
-      lat_metrics+=("$(ms_of curl -sf "http://$http/metrics")")
+      lat_api+=("$(ms_of curl -sf --max-time 60 "http://$http/api/workers?limit=10000")")
+      lat_metrics+=("$(ms_of curl -sf --max-time 60 "http://$http/metrics")")
       age=$(metric mr_worker_heartbeat_age_max_seconds)
       max_age=$(awk -v a="$age" -v m="$max_age" 'BEGIN { print (a > m ? a : m) }')
       sleep 2
@@ -114,23 +145,34 @@ if [[ $mode == workers ]]; then
     c1=$(cpu_ticks); t1=$(date +%s%N)
     lost=$(( $(metric mr_workers_lost_total) - lost0 ))
     cpu=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')
-    echo "sims=$n master_cpu=${cpu}% rss=$(( $(rss_kb) / 1024 ))MiB lost_during=$lost max_heartbeat_age=${max_age}s" \
+    echo "sims=$n load=$(load) master_cpu=${cpu}% rss=$(( $(rss_kb) / 1024 ))MiB lost_during=$lost max_heartbeat_age=${max_age}s" \
       "mr_workers_ms(median/max)=$(printf '%s\n' "${lat_cli[@]}" | median)/$(printf '%s\n' "${lat_cli[@]}" | sort -n | tail -1)" \
       "api_workers_ms=$(printf '%s\n' "${lat_api[@]}" | median) metrics_ms=$(printf '%s\n' "${lat_metrics[@]}" | median)"
   fi
+  real=()
   for i in 1 2; do
     "$mr" worker --master "$rpc" --token-file "$work/token" --data-dir "$work/worker$i" --listen 127.0.0.1:0 \
       --slots 2 --threads 1 --log-file "$work/worker$i.log" 2> /dev/null &
-    pids+=("$!")
+    pids+=("$!"); real+=("$!")
   done
   wait_metric mr_workers_alive $(( n + 2 )) 60
+  read -r wr0 ww0 <<< "$(sched_s "${real[@]}")"; read -r mr0 mw0 <<< "$(sched_s "$master_pid")"
   c0=$(cpu_ticks); t0=$(date +%s%N)
   "$mr" submit "${client[@]}" --job wordcount --input "$corpus" --output "$work/out" --reducers 4 \
     --split-size "${SPLIT:-4m}" --wait > /dev/null
   t1=$(date +%s%N); c1=$(cpu_ticks)
-  echo "sims=$n real_job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
+  echo "sims=$n load=$(load) real_job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
     "master_cpu_during_job=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')%" \
     "lost_total=$(metric mr_workers_lost_total) rss=$(( $(rss_kb) / 1024 ))MiB"
+  # Where the time went: the real workers' CPU time and their wait for a CPU; the master's wait
+  # for a CPU; the maps' mean time from assignment to report, as the master saw it.
+  read -r wr1 ww1 <<< "$(sched_s "${real[@]}")"; read -r mr1 mw1 <<< "$(sched_s "$master_pid")"
+  job_id=$(( n > 0 ? 2 : 1 ))
+  echo "sims=$n workers_cpu_s=$(awk -v a="$wr0" -v b="$wr1" 'BEGIN { printf "%.1f", b - a }')" \
+    "workers_cpu_wait_s=$(awk -v a="$ww0" -v b="$ww1" 'BEGIN { printf "%.1f", b - a }')" \
+    "master_cpu_wait_s=$(awk -v a="$mw0" -v b="$mw1" 'BEGIN { printf "%.1f", b - a }')" \
+    "map_attempt_ms(mean)=$(grep -E "job $job_id map [0-9]+ attempt [0-9]+ on worker .* succeeded in" "$work/master.log" |
+      awk '{ s += $(NF - 1) } END { printf "%.0f", NR ? s / NR : 0 }')"
 elif [[ $mode == tasks ]]; then
   sims=${3:-200}
   start_sims "$sims" 4 ack

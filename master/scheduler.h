@@ -239,7 +239,8 @@ class Scheduler {
   // The worker is gone: its attempts are lost; its finished maps are orphaned or run again.
   void RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms, Effects* fx,
                     Loss loss = Loss::kSilent);
-  // Workers whose last heartbeat is older than timeout_ms.
+  // Workers whose last heartbeat is older than timeout_ms, oldest first (O(log W + found): the
+  // liveness index).
   std::vector<std::string> SilentWorkers(int64_t now_ms, int64_t timeout_ms) const;
 
   void OnReport(const std::string& worker_id, const proto::TaskReport& report, int64_t now_ms, Effects* fx);
@@ -260,7 +261,7 @@ class Scheduler {
   // Slots over every live worker, and those running an attempt (kept as they change).
   uint64_t TotalSlots() const { return total_slots_; }
   uint64_t BusySlots() const { return busy_slots_; }
-  // The oldest last heartbeat of a live worker (a scan: for metrics, not per event).
+  // The oldest last heartbeat of a live worker (0 when none), O(1).
   int64_t OldestHeartbeatMs() const;
 
   // Observability (read-only; none of it influences scheduling).
@@ -368,7 +369,6 @@ class Scheduler {
     std::string address;
     uint32_t slots = 0;
     uint32_t running = 0;
-    int64_t last_heartbeat_ms = 0;
     uint64_t succeeded = 0;
     uint64_t failed = 0;
     int64_t registered_ms = 0;
@@ -435,6 +435,7 @@ class Scheduler {
   std::map<std::string, Worker> workers_;
   std::set<uint64_t> active_jobs_;              // unfinished jobs (queued or running)
   FreeSlots free_slots_;
+  Liveness liveness_;                           // live workers by last heartbeat (their only record of it)
   uint64_t total_slots_ = 0, busy_slots_ = 0;
   bool dirty_ = true;                           // something changed since the last scheduling pass
   // Tasks held back after a resource failure: (when, job, phase 0/1, index) -> the worker it failed on.

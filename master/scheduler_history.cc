@@ -151,12 +151,6 @@ std::vector<Scheduler::TaskCount> Scheduler::TaskCounts(std::optional<uint64_t> 
   return out;
 }
 
-int64_t Scheduler::OldestHeartbeatMs() const {
-  int64_t oldest = INT64_MAX;
-  for (const auto& [id, w] : workers_) oldest = std::min(oldest, w.last_heartbeat_ms);
-  return workers_.empty() ? 0 : oldest;
-}
-
 int64_t Scheduler::WorkerRegisteredMs(const std::string& id) const {
   auto it = workers_.find(id);
   return it == workers_.end() ? 0 : it->second.registered_ms;
@@ -175,7 +169,7 @@ std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset,
     i.set_shuffle_address(w.address);
     i.set_slots(w.slots);
     i.set_running(w.running);
-    i.set_heartbeat_age_ms(now_ms - w.last_heartbeat_ms);
+    i.set_heartbeat_age_ms(now_ms - liveness_.LastMs(id));
     i.set_tasks_succeeded(w.succeeded);
     i.set_tasks_failed(w.failed);
     i.set_host(w.host);

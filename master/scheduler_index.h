@@ -3,7 +3,9 @@
 //  - FreeSlots: workers with a free slot, most free slots first (ties: lowest id);
 //  - IdleQueue: a job's idle tasks of one kind, lowest index first, with a forward cursor for the
 //    tasks never started and a small set for those that became idle again below it;
-//  - MedianTracker: the median of a multiset of durations under inserts and erases.
+//  - MedianTracker: the median of a multiset of durations under inserts and erases;
+//  - Liveness: live workers by last heartbeat, oldest first, so the dead-worker sweep costs the
+//    workers it finds silent, not the whole table.
 // Thread-safety: none; the Scheduler's thread only.
 #pragma once
 
@@ -125,6 +127,59 @@ class MedianTracker {
     }
   }
   std::multiset<int64_t> low_, high_;
+};
+
+// Live workers ordered by (last heartbeat, id): the one home of a worker's last-heartbeat time. A
+// heartbeat moves its worker to the end: a hash lookup, an erase by iterator and an insert at the
+// end (O(1) amortized while times only grow, as the master's steady clock does; O(log n) else), so
+// it costs no walk of the order by name. The oldest is the first.
+class Liveness {
+ public:
+  // The worker's last heartbeat is now at_ms (it is added if new).
+  void Touch(const std::string& id, int64_t at_ms) {
+    auto [it, added] = at_.try_emplace(id);
+    if (!added) {
+      if (it->second->first == at_ms) return;
+      order_.erase(it->second);
+    }
+    it->second = order_.emplace_hint(order_.end(), at_ms, id);
+  }
+  // A known worker's heartbeat; false (and nothing changes) when the worker is not in the index.
+  bool Refresh(const std::string& id, int64_t at_ms) {
+    auto it = at_.find(id);
+    if (it == at_.end()) return false;
+    if (it->second->first != at_ms) {
+      order_.erase(it->second);
+      it->second = order_.emplace_hint(order_.end(), at_ms, id);
+    }
+    return true;
+  }
+  void Erase(const std::string& id) {
+    auto it = at_.find(id);
+    if (it == at_.end()) return;
+    order_.erase(it->second);
+    at_.erase(it);
+  }
+  // The worker's last heartbeat; 0 when it is not in the index.
+  int64_t LastMs(const std::string& id) const {
+    auto it = at_.find(id);
+    return it == at_.end() ? 0 : it->second->first;
+  }
+  // The workers whose last heartbeat is before before_ms, oldest first: costs what it returns.
+  std::vector<std::string> Before(int64_t before_ms) const {
+    std::vector<std::string> out;
+    for (auto it = order_.begin(); it != order_.end() && it->first < before_ms; ++it) out.push_back(it->second);
+    return out;
+  }
+  // The oldest last heartbeat; requires !empty().
+  int64_t OldestMs() const { return order_.begin()->first; }
+  bool empty() const { return order_.empty(); }
+  size_t size() const { return order_.size(); }
+
+ private:
+  using Order = std::set<std::pair<int64_t, std::string>>;
+  Order order_;
+  std::unordered_map<std::string, Order::iterator> at_;
 };
 
 }  // namespace mr

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace mr {
 namespace {
@@ -95,6 +98,71 @@ TEST(MedianTrackerTest, AgreesWithNthElementUnderInsertsAndErases) {
     std::vector<int64_t> sorted = values;
     std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
     ASSERT_EQ(m.Median(), sorted[sorted.size() / 2]) << "step " << step;
+  }
+}
+
+TEST(LivenessTest, OldestFirstAndBeforeReturnsOnlyTheExpired) {
+  Liveness l;
+  EXPECT_TRUE(l.empty());
+  EXPECT_TRUE(l.Before(1000).empty());
+  l.Touch("b", 100);
+  l.Touch("a", 100);
+  l.Touch("c", 50);
+  EXPECT_EQ(l.OldestMs(), 50);
+  EXPECT_EQ(l.Before(100), (std::vector<std::string>{"c"}));              // strictly before
+  EXPECT_EQ(l.Before(101), (std::vector<std::string>{"c", "a", "b"}));    // ties by id
+  EXPECT_TRUE(l.Refresh("c", 200));  // a heartbeat moves it to the end
+  EXPECT_FALSE(l.Refresh("nobody", 200));  // an unknown worker is not added
+  EXPECT_EQ(l.size(), 3u);
+  EXPECT_EQ(l.LastMs("c"), 200);
+  EXPECT_EQ(l.LastMs("nobody"), 0);
+  EXPECT_EQ(l.OldestMs(), 100);
+  EXPECT_EQ(l.Before(150), (std::vector<std::string>{"a", "b"}));
+  l.Touch("a", 90);   // an older time (not from the master's clock, but allowed) moves it back
+  EXPECT_EQ(l.Before(95), (std::vector<std::string>{"a"}));
+  l.Erase("a");
+  l.Erase("nobody");  // ignored
+  EXPECT_EQ(l.size(), 2u);
+  EXPECT_EQ(l.Before(1000), (std::vector<std::string>{"b", "c"}));
+}
+
+TEST(LivenessTest, AgreesWithAScanUnderRandomChanges) {
+  std::mt19937 rng(13);
+  Liveness l;
+  std::map<std::string, int64_t> last;
+  int64_t now = 0;
+  for (int step = 0; step < 20000; step++) {
+    now += rng() % 3;
+    std::string id = "w" + std::to_string(rng() % 200);
+    if (rng() % 10 == 0) {
+      l.Erase(id);
+      last.erase(id);
+    } else {
+      int64_t at = now - static_cast<int64_t>(rng() % 5);  // mostly newest, sometimes a little older
+      if (rng() % 2) {
+        l.Touch(id, at);
+        last[id] = at;
+      } else {
+        ASSERT_EQ(l.Refresh(id, at), last.contains(id));
+        if (last.contains(id)) last[id] = at;
+      }
+    }
+    ASSERT_EQ(l.LastMs(id), last.contains(id) ? last[id] : 0);
+    ASSERT_EQ(l.size(), last.size());
+    int64_t cutoff = now - static_cast<int64_t>(rng() % 40);
+    std::vector<std::pair<int64_t, std::string>> want;
+    for (const auto& [w, t] : last) {
+      if (t < cutoff) want.push_back({t, w});
+    }
+    std::sort(want.begin(), want.end());
+    std::vector<std::string> ids;
+    for (const auto& [t, w] : want) ids.push_back(w);
+    ASSERT_EQ(l.Before(cutoff), ids) << "step " << step;
+    if (!last.empty()) {
+      int64_t oldest = INT64_MAX;
+      for (const auto& [w, t] : last) oldest = std::min(oldest, t);
+      ASSERT_EQ(l.OldestMs(), oldest);
+    }
   }
 }
 

@@ -178,6 +178,31 @@ TEST_F(SchedulerTest, ResourceFailuresPreferAnotherWorker) {
   EXPECT_EQ(fx.assignments[0].second.index(), on["w1"].index());
 }
 
+TEST_F(SchedulerTest, SweepFindsOnlyWorkersSilentPastTheTimeoutOldestFirst) {
+  Effects fx;
+  EXPECT_EQ(s_.OldestHeartbeatMs(), 0);
+  EXPECT_TRUE(s_.SilentWorkers(now_ + 100000, 1000).empty());
+  s_.AddWorker("a", "127.0.0.1:1", 1, now_);
+  s_.AddWorker("b", "127.0.0.1:2", 1, now_ + 10);
+  s_.AddWorker("c", "127.0.0.1:3", 1, now_ + 20);
+  EXPECT_EQ(s_.OldestHeartbeatMs(), now_);
+  // Silent means older than the timeout: "a" at exactly the timeout is still alive.
+  EXPECT_TRUE(s_.SilentWorkers(now_ + 1000, 1000).empty());
+  EXPECT_EQ(s_.SilentWorkers(now_ + 1011, 1000), (std::vector<std::string>{"a", "b"}));
+  // A heartbeat makes a worker the newest; an unknown worker's heartbeat is ignored.
+  s_.Heartbeat("a", now_ + 900);
+  s_.Heartbeat("ghost", now_ + 900);
+  EXPECT_EQ(s_.OldestHeartbeatMs(), now_ + 10);
+  EXPECT_EQ(s_.SilentWorkers(now_ + 1500, 1000), (std::vector<std::string>{"b", "c"}));
+  // A removed worker is no longer swept; a re-registration counts as a heartbeat.
+  s_.RemoveWorker("b", "test", now_ + 1500, &fx);
+  s_.AddWorker("c", "127.0.0.1:3", 1, now_ + 1500);
+  EXPECT_TRUE(s_.SilentWorkers(now_ + 1500, 1000).empty());
+  EXPECT_EQ(s_.OldestHeartbeatMs(), now_ + 900);
+  EXPECT_EQ(s_.SilentWorkers(now_ + 3000, 1000), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(s_.WorkerCount(), 2u);
+}
+
 TEST_F(SchedulerTest, DeadWorkersWorkIsRescheduledAndLateReportsIgnored) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());

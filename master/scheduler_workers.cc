@@ -44,7 +44,7 @@ std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_
   total_slots_ += w.slots;
   SetRunning(w, w.running);
   dirty_ = true;
-  w.last_heartbeat_ms = now_ms;
+  liveness_.Touch(w.id, now_ms);
   w.incarnation = reg.incarnation;
   w.host = reg.host;
   w.pid = reg.pid;
@@ -149,8 +149,8 @@ void Scheduler::ReleaseSlot(const std::string& worker) {
 }
 
 void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
-  auto it = workers_.find(id);
-  if (it != workers_.end()) it->second.last_heartbeat_ms = now_ms;
+  // The liveness index is where the time lives: a heartbeat needs no lookup in the worker table.
+  liveness_.Refresh(id, now_ms);
 }
 
 void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
@@ -212,6 +212,7 @@ void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, i
   SetRunning(gone->second, 0);
   total_slots_ -= gone->second.slots;
   free_slots_.Erase(id);
+  liveness_.Erase(id);
   workers_.erase(gone);
   dirty_ = true;
   spdlog::warn("worker {} is gone ({}); its running attempts are rescheduled", id, reason);
@@ -289,11 +290,10 @@ void Scheduler::Tick(int64_t now_ms, Effects* fx) {
 }
 
 std::vector<std::string> Scheduler::SilentWorkers(int64_t now_ms, int64_t timeout_ms) const {
-  std::vector<std::string> out;
-  for (auto& [id, w] : workers_) {
-    if (now_ms - w.last_heartbeat_ms > timeout_ms) out.push_back(id);
-  }
-  return out;
+  // now - last > timeout, i.e. last < now - timeout: the oldest few of the liveness index.
+  return liveness_.Before(now_ms - timeout_ms);
 }
+
+int64_t Scheduler::OldestHeartbeatMs() const { return liveness_.empty() ? 0 : liveness_.OldestMs(); }
 
 }  // namespace mr
