@@ -302,11 +302,20 @@ class Master::Impl {
       std::string identity = rw.identity().empty() ? fmt::format("anonymous-{}", next_worker_++) : rw.identity();
       std::string& remembered = worker_names_[identity];
       if (!rw.name().empty()) remembered = rw.name();
-      if (remembered.empty()) remembered = rw.shuffle_address();
+      auto taken = [&](const std::string& n) {
+        auto old = workers_.find(n);
+        return old != workers_.end() && old->second->identity != identity;
+      };
+      if (remembered.empty()) {
+        // Named by its shuffle address; workers that advertise the same one (simulated workers,
+        // or hosts behind one address) get it with a suffix rather than being refused.
+        remembered = rw.shuffle_address();
+        for (int n = 2; taken(remembered); n++) remembered = fmt::format("{}#{}", rw.shuffle_address(), n);
+      }
       std::string name = remembered;
-      if (auto old = workers_.find(name); old != workers_.end() && old->second->identity != identity) {
+      if (taken(name)) {
         return Refuse(s, fmt::format("another worker ({}) is registered as {}: give each worker its own --name",
-                                     old->second->channel->peer(), name));
+                                     workers_.find(name)->second->channel->peer(), name));
       }
       if (auto old = workers_.find(name); old != workers_.end()) {
         // An older connection of the same worker that this master has not yet seen break.

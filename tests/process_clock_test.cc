@@ -117,19 +117,23 @@ class MasterClockTest : public ::testing::Test {
     return reply;
   }
 
-  std::shared_ptr<Peer> RegisterWorker(const std::string& identity) {
+  // A fake worker at a shuffle address all of them share, named `name` (empty: by that address).
+  std::shared_ptr<Peer> RegisterWorker(const std::string& identity, const std::string& name,
+                                       proto::Envelope* reply_out = nullptr) {
     auto w = Connect(proto::ROLE_WORKER);
     proto::Envelope e;
     auto* rw = e.mutable_register_worker();
     rw->set_shuffle_address("127.0.0.1:9");
     rw->set_slots(1);
     rw->set_identity(identity);
-    rw->set_name(identity);  // both fake workers share a shuffle address, so they need names
+    rw->set_name(name);
     rw->set_incarnation(1);
     proto::Envelope reply = Call(*w, e);
-    EXPECT_TRUE(reply.has_register_reply()) << reply.ShortDebugString();
+    if (reply_out != nullptr) *reply_out = reply;
+    else EXPECT_TRUE(reply.has_register_reply()) << reply.ShortDebugString();
     return w;
   }
+  std::shared_ptr<Peer> RegisterWorker(const std::string& identity) { return RegisterWorker(identity, identity); }
 
   // The worker list as the master reports it.
   proto::WorkerList Workers(Peer& client) {
@@ -166,6 +170,27 @@ TEST_F(MasterClockTest, AWorkerWithoutHeartbeatsIsDeclaredDeadOnceTheClockPasses
   ASSERT_TRUE(RunUntil([&] { return worker->closed; }));
   EXPECT_EQ(LiveWorkers(*client), 0);
   EXPECT_FALSE(client->closed) << client->close_reason;
+}
+
+// Workers that advertise one shuffle address without a --name (simulated workers, say) are all
+// admitted, the later ones with a suffix; an explicit name held by another worker is refused.
+TEST_F(MasterClockTest, WorkersSharingAShuffleAddressGetDistinctNames) {
+  StartMaster(Millis(1000));
+  std::vector<std::shared_ptr<Peer>> peers;
+  std::vector<std::string> names;
+  for (const char* id : {"sim-1", "sim-2", "sim-3"}) {
+    proto::Envelope reply;
+    peers.push_back(RegisterWorker(id, "", &reply));
+    ASSERT_TRUE(reply.has_register_reply()) << reply.ShortDebugString();
+    names.push_back(reply.register_reply().worker_id());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"127.0.0.1:9", "127.0.0.1:9#2", "127.0.0.1:9#3"}));
+  proto::Envelope refused;
+  peers.push_back(RegisterWorker("sim-4", "127.0.0.1:9#2", &refused));
+  ASSERT_TRUE(refused.has_error()) << refused.ShortDebugString();
+  EXPECT_NE(refused.error().message().find("give each worker its own --name"), std::string::npos);
+  auto client = Connect(proto::ROLE_CLIENT);
+  EXPECT_EQ(LiveWorkers(*client), 3);
 }
 
 TEST_F(MasterClockTest, HeartbeatsKeepAWorkerAliveAsTheClockAdvances) {
