@@ -14,6 +14,9 @@
 #       workers (default 200, 4 slots each) that report every task a success at once: the master
 #       alone. Prints the map rate in each tenth of the maps (from the master's log), and the
 #       master's peak RSS growth per task.
+#   scale.sh restart N
+#       N simulated workers register; the master is killed (SIGKILL) and restarted on the same data
+#       dir and addresses; prints how long until all N are registered again.
 #
 # Environment: BUILD_DIR (default <repo>/build), BENCH_DIR (default /tmp/mr-bench), MEASURE_S (30),
 # PROCS (loadgen processes; default 4, and at least one per 5,000 simulated workers), SPLIT (the
@@ -50,7 +53,7 @@ if [[ ${1:-} == workers ]] && (( ${2:-0} > procs * 5000 )); then procs=$(( (${2}
 mr=$build/client/mr
 loadgen=$build/bench/loadgen
 
-usage() { echo "usage: $0 workers N [CORPUS_SIZE] | tasks M [SIMS]" >&2; exit 2; }
+usage() { echo "usage: $0 workers N [CORPUS_SIZE] | tasks M [SIMS] | restart N" >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 mode=$1
 n=$2
@@ -213,6 +216,29 @@ print(j["state"], j["maps"]["done"])' "$job" 2>/dev/null || echo "? 0")
   echo "job_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
     "master_cpu=$(awk -v c=$(( c1 - c0 )) -v hz="$hz" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')%" \
     "rss_peak=$(( rss_peak / 1024 ))MiB per_task=$(( (rss_peak - rss0) * 1024 / n ))B"
+elif [[ $mode == restart ]]; then
+  # N simulated workers registered, then the master is killed (SIGKILL) and restarted on the same
+  # data dir and addresses: how long until every one of them is registered again (loadgen
+  # reconnects 1-2 s after its connection closes, so they come back in one burst).
+  start_sims "$n" 1 ack
+  wait_metric mr_workers_alive "$n" 300
+  sleep 2
+  kill -9 "$master_pid"; wait "$master_pid" 2>/dev/null || true
+  t0=$(date +%s%N)
+  "$mr" master --listen "$rpc" --http "$http" --data-dir "$work/master" --token-file "$work/token" \
+    --log-file "$work/master.log" 2> /dev/null &
+  master_pid=$!
+  pids+=("$master_pid")
+  alive=0
+  for _ in $(seq 1200); do  # at most ~10 minutes
+    alive=$(metric mr_workers_alive); alive=${alive%.*}
+    [[ -n $alive && $alive -ge $n ]] && break
+    sleep 0.5
+  done
+  t1=$(date +%s%N)
+  echo "sims=$n load=$(load) all_registered_again=$([[ ${alive:-0} -ge $n ]] && echo yes || echo "no (${alive:-0})")" \
+    "after_s=$(awk -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.1f", ns / 1e9 }')" \
+    "lost_during=$(metric mr_workers_lost_total) rss=$(( $(rss_kb) / 1024 ))MiB"
 else
   usage
 fi
