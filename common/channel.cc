@@ -1,5 +1,7 @@
 #include "common/channel.h"
 
+#include <algorithm>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -149,7 +151,15 @@ void Channel::Close(const std::string& reason) {
     if (self->on_close_) self->on_close_(reason);
     self->on_close_ = nullptr;
     self->on_message_ = nullptr;
+    self->on_bad_frame_ = nullptr;
   });
+}
+
+void Channel::BadFrame(const std::string& why) {
+  proto::Envelope error;
+  error.mutable_error()->set_message(why);
+  Send(error);
+  if (on_bad_frame_) on_bad_frame_(why);
 }
 
 void Channel::CloseAfterFlush(const std::string& reason) {
@@ -182,9 +192,28 @@ asio::awaitable<void> Channel::ReadLoop() {
           co_return;
         }
       }
-      Close(fmt::format("frame of {} bytes exceeds the limit of {} bytes{}", len, limit,
-                        authenticated_ ? "" : " before authentication"));
-      co_return;
+      std::string why = fmt::format("frame of {} bytes exceeds the limit of {} bytes{}", len, limit,
+                                    authenticated_ ? "" : " before authentication");
+      if (!authenticated_ || !on_bad_frame_) {
+        Close(why);
+        co_return;
+      }
+      // An authenticated peer keeps its connection: the frame's bytes are read and dropped (in
+      // small steps, under the frame timeout), and its owner decides what the loss means.
+      std::string scratch(64u << 10, '\0');
+      for (size_t left = len; left > 0;) {
+        size_t step = std::min(left, scratch.size());
+        ec = co_await ReadSome(scratch.data(), step, &n);
+        if (ec) {
+          Close(fmt::format("truncated frame ({} of {} bytes): {}", len - left + n, len, ec.message()));
+          co_return;
+        }
+        left -= step;
+      }
+      in_frame_ = false;
+      SetTimeout(limits_.idle_timeout, "idle");
+      BadFrame(why);
+      continue;
     }
     // The buffer grows with what arrived: a peer that declares a big frame and stalls holds only
     // what it sent (at most twice that), until the frame timeout closes it.
@@ -205,6 +234,10 @@ asio::awaitable<void> Channel::ReadLoop() {
     auto msg = DecodeFrameBody(body);
     body = std::string();
     if (!msg.ok()) {
+      if (authenticated_ && on_bad_frame_) {
+        BadFrame(msg.status().message());
+        continue;
+      }
       // Tell the peer why before closing: a client then prints the reason, not "closed".
       proto::Envelope error;
       error.mutable_error()->set_message(msg.status().message());

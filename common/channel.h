@@ -14,7 +14,9 @@
 //
 // Errors: an oversized (checked before reading the body), truncated, stalled or unparsable frame
 // closes this connection only, with the reason passed to the close callback. An unparsable frame is
-// answered with an ErrorReply naming it first, so a peer learns why. A message to send whose
+// answered with an ErrorReply naming it first, so a peer learns why. After authentication, with an
+// OnBadFrame callback, an oversized frame (read and dropped) or an unparsable one is answered with
+// an ErrorReply and given to the callback instead, and the connection stays open. A message to send whose
 // `string` fields are not valid UTF-8 (common/frame.h) is sent with those bytes replaced, and logged:
 // nothing a user or child process supplies can make the peer drop the connection.
 #pragma once
@@ -75,6 +77,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // hello gate answers an HTTP request on an RPC port that way).
   using ForeignFn = std::function<std::optional<std::string>(std::string_view header)>;
   void OnForeignProtocol(ForeignFn fn) { on_foreign_ = std::move(fn); }
+  // After authentication, an oversized or unparsable frame is passed to `fn` (with why) instead of
+  // closing the connection; the peer gets an ErrorReply. Set it from the message callback's thread.
+  using BadFrameFn = std::function<void(const std::string& why)>;
+  void OnBadFrame(BadFrameFn fn) { on_bad_frame_ = std::move(fn); }
   // The hello exchange succeeded: frames up to max_frame are accepted and the idle clock runs.
   void MarkAuthenticated();
   bool authenticated() const { return authenticated_; }
@@ -95,6 +101,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   boost::asio::awaitable<boost::system::error_code> ReadSome(char* data, size_t size, size_t* got);
   // Sets the timeout in force from now on ({} = none), waking the watchdog when it ends sooner.
   void SetTimeout(std::chrono::milliseconds timeout, const char* what);
+  // Answers a dropped frame with an ErrorReply and tells on_bad_frame_.
+  void BadFrame(const std::string& why);
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer wake_writer_;
@@ -113,6 +121,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   MessageFn on_message_;
   CloseFn on_close_;
   ForeignFn on_foreign_;
+  BadFrameFn on_bad_frame_;
   bool closed_ = false;
   bool close_after_flush_ = false;
   std::string close_reason_;

@@ -188,6 +188,11 @@ class Master::Impl {
     session->role = role;
     sessions_.insert(session.get());
     std::weak_ptr<bool> alive = alive_;
+    if (role == proto::ROLE_WORKER) {
+      channel->OnBadFrame([this, alive, raw = session.get()](const std::string& why) {
+        if (!alive.expired()) OnWorkerBadFrame(*raw, why);
+      });
+    }
     // The session holds the channel and the handlers hold the session; the cycle is broken when
     // the channel drops its handlers after closing.
     return {[this, alive, session](proto::Envelope& m) {
@@ -199,6 +204,20 @@ class Master::Impl {
               if (!alive.expired()) OnClosed(*session, reason);
               session->channel.reset();
             }};
+  }
+
+  // A registered worker sent a frame the master cannot read (too big, or unparsable): the attempts
+  // it runs fail, charged, instead of the worker being dropped (which would lose its finished maps
+  // and let the same report be lost again and again). Before registering, it is refused.
+  void OnWorkerBadFrame(Session& s, const std::string& why) {
+    if (s.worker_id.empty()) return Refuse(s, why);
+    spdlog::warn("worker {} sent a frame the master cannot read ({}); failing its running attempts", s.worker_id,
+                 why);
+    Effects fx;
+    int64_t now = NowMs();
+    scheduler_.FailAttemptsOn(s.worker_id, "the worker sent a message the master cannot read: " + why, now, &fx);
+    scheduler_.Schedule(now, &fx);
+    Apply(std::move(fx));
   }
 
   void OnClosed(Session& s, const std::string& reason) {

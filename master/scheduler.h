@@ -244,6 +244,9 @@ class Scheduler {
   std::vector<std::string> SilentWorkers(int64_t now_ms, int64_t timeout_ms) const;
 
   void OnReport(const std::string& worker_id, const proto::TaskReport& report, int64_t now_ms, Effects* fx);
+  // Every attempt running on the worker failed with `error` (charged like a reported failure): the
+  // worker sent something the master cannot read, most likely one of their reports.
+  void FailAttemptsOn(const std::string& worker_id, const std::string& error, int64_t now_ms, Effects* fx);
   // Starts queued jobs and hands idle tasks to free slots (a no-op for assignments when nothing
   // changed since the last pass), and starts backups for stragglers.
   void Schedule(int64_t now_ms, Effects* fx);

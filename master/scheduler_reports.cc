@@ -33,6 +33,30 @@ bool Scheduler::AcceptLateReport(Job& job, Task& task, const std::string& worker
   return h != nullptr && Name(h->worker) == worker_id && h->outcome == AttemptOutcome::kLost;
 }
 
+void Scheduler::FailAttemptsOn(const std::string& worker_id, const std::string& error, int64_t now_ms,
+                               Effects* fx) {
+  // A scan of the running jobs' tasks, as for a worker's loss: rare.
+  std::vector<proto::TaskReport> failed;
+  for (uint64_t job_id : active_jobs_) {
+    Job& job = jobs_.at(job_id);
+    if (job.status.state() != proto::JOB_RUNNING) continue;
+    for (auto* tasks : {&job.maps, &job.reduces}) {
+      for (Task& t : *tasks) {
+        for (auto& [attempt, run] : t.running) {
+          if (run.worker != worker_id) continue;
+          proto::TaskReport& r = failed.emplace_back();
+          r.set_job_id(job_id);
+          r.set_kind(t.kind);
+          r.set_index(t.index);
+          r.set_attempt(attempt);
+          r.set_error(error);
+        }
+      }
+    }
+  }
+  for (const proto::TaskReport& r : failed) OnReport(worker_id, r, now_ms, fx);
+}
+
 void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& r, int64_t now_ms,
                          Effects* fx) {
   auto jit = jobs_.find(r.job_id());

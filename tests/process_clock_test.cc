@@ -17,6 +17,7 @@
 #include "common/channel.h"
 #include "common/hello_gate.h"
 #include "common/timer_source.h"
+#include "master/scheduler.h"
 #include "worker/worker.h"
 
 namespace mr {
@@ -233,6 +234,61 @@ TEST_F(MasterClockTest, AConnectionThatNeverSaysHelloIsClosedWhenTheTimersFire) 
   // The authenticated connection is not subject to the hello timeout.
   EXPECT_EQ(LiveWorkers(*client), 0);
   EXPECT_FALSE(client->closed) << client->close_reason;
+}
+
+// A registered worker that sends a frame the master cannot read (unparsable, then over the frame
+// limit) keeps its connection: it gets an ErrorReply, and the attempt it ran fails, charged, and
+// runs again; after kMaxAttempts such failures the job fails with the reason.
+TEST_F(MasterClockTest, AnUnreadableFrameFromAWorkerFailsItsAttemptNotTheWorker) {
+  StartMaster(Millis(60000));
+  {
+    std::ofstream f(dir_ / "a.txt");
+    f << "one two\n";
+  }
+  auto worker = RegisterWorker("w");
+  auto client = Connect(proto::ROLE_CLIENT);
+  proto::Envelope submit;
+  auto* spec = submit.mutable_submit_job()->mutable_spec();
+  spec->set_job("wordcount");
+  spec->add_inputs(dir_ / "a.txt");
+  spec->set_output(dir_ / "out");
+  spec->set_reducers(1);
+  proto::Envelope submitted = Call(*client, submit);
+  ASSERT_TRUE(submitted.has_submit_reply()) << submitted.ShortDebugString();
+  const uint64_t job = submitted.submit_reply().job_id();
+
+  auto next_assignment = [&]() -> proto::AssignTask {
+    EXPECT_TRUE(RunUntil([&] {
+      while (!worker->inbox.empty() && !worker->inbox.front().has_assign_task()) worker->inbox.pop_front();
+      return !worker->inbox.empty() || worker->closed;
+    }));
+    if (worker->inbox.empty()) return {};
+    proto::AssignTask a = worker->inbox.front().assign_task();
+    worker->inbox.pop_front();
+    return a;
+  };
+  std::string unparsable("\x00\x00\x00\x04\xff\xff\xff\xff", 8);
+  std::string oversized(4 + kDefaultMaxFrame + 1, '\x07');
+  oversized[0] = static_cast<char>((kDefaultMaxFrame + 1) >> 24);
+  oversized[1] = static_cast<char>(((kDefaultMaxFrame + 1) >> 16) & 0xff);
+  oversized[2] = static_cast<char>(((kDefaultMaxFrame + 1) >> 8) & 0xff);
+  oversized[3] = static_cast<char>((kDefaultMaxFrame + 1) & 0xff);
+  for (uint32_t attempt = 1; attempt <= kMaxAttempts; attempt++) {
+    proto::AssignTask a = next_assignment();
+    ASSERT_EQ(a.kind(), proto::TASK_MAP) << "attempt " << attempt;
+    ASSERT_EQ(a.attempt(), attempt);
+    worker->channel->Send(attempt % 2 ? unparsable : oversized);
+  }
+  proto::Envelope get;
+  get.mutable_get_job()->set_job_id(job);
+  proto::JobStatus st;
+  ASSERT_TRUE(RunUntil([&] {
+    st = Call(*client, get).job_status().status();
+    return st.state() == proto::JOB_FAILED;
+  })) << st.ShortDebugString();
+  EXPECT_NE(st.error().find("the worker sent a message the master cannot read"), std::string::npos) << st.error();
+  EXPECT_FALSE(worker->closed) << worker->close_reason;
+  EXPECT_EQ(LiveWorkers(*client), 1);
 }
 
 TEST_F(MasterClockTest, AStragglerGetsABackupAttemptWhenTheClockAdvances) {
