@@ -13,9 +13,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "common/channel.h"
 #include "common/hello_gate.h"
+#include "common/record.h"
 #include "common/timer_source.h"
 #include "master/scheduler.h"
 #include "worker/worker.h"
@@ -136,6 +139,20 @@ class MasterClockTest : public ::testing::Test {
   }
   std::shared_ptr<Peer> RegisterWorker(const std::string& identity) { return RegisterWorker(identity, identity); }
 
+  // Submits a word count over `inputs` (split_size 0: the default), returning its job id.
+  uint64_t SubmitWordCount(Peer& client, const std::vector<std::string>& inputs, uint64_t split_size = 0) {
+    proto::Envelope submit;
+    auto* spec = submit.mutable_submit_job()->mutable_spec();
+    spec->set_job("wordcount");
+    for (const std::string& in : inputs) spec->add_inputs(dir_ / in);
+    spec->set_output(dir_ / "out");
+    spec->set_reducers(1);
+    if (split_size > 0) spec->set_split_size(split_size);
+    proto::Envelope submitted = Call(client, submit);
+    EXPECT_TRUE(submitted.has_submit_reply()) << submitted.ShortDebugString();
+    return submitted.submit_reply().job_id();
+  }
+
   // The worker list as the master reports it.
   proto::WorkerList Workers(Peer& client) {
     proto::Envelope e;
@@ -247,15 +264,8 @@ TEST_F(MasterClockTest, AnUnreadableFrameFromAWorkerFailsItsAttemptNotTheWorker)
   }
   auto worker = RegisterWorker("w");
   auto client = Connect(proto::ROLE_CLIENT);
-  proto::Envelope submit;
-  auto* spec = submit.mutable_submit_job()->mutable_spec();
-  spec->set_job("wordcount");
-  spec->add_inputs(dir_ / "a.txt");
-  spec->set_output(dir_ / "out");
-  spec->set_reducers(1);
-  proto::Envelope submitted = Call(*client, submit);
-  ASSERT_TRUE(submitted.has_submit_reply()) << submitted.ShortDebugString();
-  const uint64_t job = submitted.submit_reply().job_id();
+  const uint64_t job = SubmitWordCount(*client, {"a.txt"});
+  ASSERT_NE(job, 0u);
 
   auto next_assignment = [&]() -> proto::AssignTask {
     EXPECT_TRUE(RunUntil([&] {
@@ -268,11 +278,9 @@ TEST_F(MasterClockTest, AnUnreadableFrameFromAWorkerFailsItsAttemptNotTheWorker)
     return a;
   };
   std::string unparsable("\x00\x00\x00\x04\xff\xff\xff\xff", 8);
-  std::string oversized(4 + kDefaultMaxFrame + 1, '\x07');
-  oversized[0] = static_cast<char>((kDefaultMaxFrame + 1) >> 24);
-  oversized[1] = static_cast<char>(((kDefaultMaxFrame + 1) >> 16) & 0xff);
-  oversized[2] = static_cast<char>(((kDefaultMaxFrame + 1) >> 8) & 0xff);
-  oversized[3] = static_cast<char>((kDefaultMaxFrame + 1) & 0xff);
+  std::string oversized;
+  PutFixed32BE(&oversized, kDefaultMaxFrame + 1);
+  oversized.append(kDefaultMaxFrame + 1, '\x07');
   for (uint32_t attempt = 1; attempt <= kMaxAttempts; attempt++) {
     proto::AssignTask a = next_assignment();
     ASSERT_EQ(a.kind(), proto::TASK_MAP) << "attempt " << attempt;
@@ -301,18 +309,8 @@ TEST_F(MasterClockTest, AStragglerGetsABackupAttemptWhenTheClockAdvances) {
   auto fast = RegisterWorker("fast");
   auto slow = RegisterWorker("slow");
   auto client = Connect(proto::ROLE_CLIENT);
-
-  proto::Envelope submit;
-  auto* spec = submit.mutable_submit_job()->mutable_spec();
-  spec->set_job("wordcount");
-  spec->add_inputs(dir_ / "a.txt");
-  spec->add_inputs(dir_ / "b.txt");
-  spec->set_output(dir_ / "out");
-  spec->set_reducers(1);
-  spec->set_split_size(4096);
-  proto::Envelope submitted = Call(*client, submit);
-  ASSERT_TRUE(submitted.has_submit_reply()) << submitted.ShortDebugString();
-  const uint64_t job = submitted.submit_reply().job_id();
+  const uint64_t job = SubmitWordCount(*client, {"a.txt", "b.txt"}, 4096);
+  ASSERT_NE(job, 0u);
 
   // One map each (one slot each).
   ASSERT_TRUE(RunUntil([&] { return !fast->inbox.empty() && !slow->inbox.empty(); }));
