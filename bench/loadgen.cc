@@ -25,8 +25,10 @@
 #include <vector>
 
 #include "common/asio.h"
-#include "common/auth.h"
 #include "common/channel.h"
+#include "common/credentials.h"
+#include "common/rpc_client.h"
+#include "common/tls.h"
 #include "common/fd_limit.h"
 #include "common/handshake.h"
 #include "common/output_layout.h"
@@ -37,7 +39,7 @@ namespace {
 
 struct Options {
   HostPort master;
-  std::string token;
+  std::shared_ptr<TlsContext> tls;
   uint32_t workers = 1000;
   uint32_t slots = 1;
   bool ack = false;
@@ -59,37 +61,20 @@ class SimWorker : public std::enable_shared_from_this<SimWorker> {
 
   void Connect() {
     auto self = shared_from_this();
-    AsyncConnect(io_, o_.master, [self](Result<std::shared_ptr<Channel>> c) {
-      if (!c.ok()) return self->Retry();
-      self->OnConnected(*c);
+    ConnectRpc(io_, o_.master, o_.tls, proto::ROLE_WORKER, [self](Result<std::shared_ptr<Channel>> c) -> ChannelHandlers {
+      if (!c.ok()) {
+        self->Retry();
+        return {};
+      }
+      self->channel_ = *c;
+      self->stats_.connected++;
+      self->Register();
+      return {[self](proto::Envelope& m) { self->OnMessage(m); }, [self](const std::string&) { self->OnClosed(); }};
     });
   }
 
  private:
-  void OnConnected(std::shared_ptr<Channel> ch) {
-    channel_ = ch;
-    hs_.emplace(o_.token, proto::ROLE_WORKER);
-    greeted_ = false;
-    auto self = shared_from_this();
-    ch->Start([self](proto::Envelope& m) { self->OnMessage(m); },
-              [self](const std::string&) { self->OnClosed(); });
-    ch->Send(hs_->Hello());
-    stats_.connected++;
-  }
-
   void OnMessage(proto::Envelope& m) {
-    if (!greeted_) {
-      if (m.has_auth_challenge()) {
-        auto r = hs_->OnChallenge(m);
-        if (!r.ok()) return channel_->Close(r.status().message());
-        channel_->Send(*r);
-      } else if (m.has_hello_reply()) {
-        if (!hs_->OnReply(m).ok()) return channel_->Close("refused");
-        greeted_ = true;
-        Register();
-      }
-      return;
-    }
     if (m.has_register_reply()) {
       stats_.registered++;
       registered_ = true;
@@ -186,8 +171,7 @@ class SimWorker : public std::enable_shared_from_this<SimWorker> {
   uint32_t index_;
   asio::steady_timer heartbeat_, retry_;
   std::shared_ptr<Channel> channel_;
-  std::optional<ClientHandshake> hs_;
-  bool greeted_ = false, registered_ = false;
+  bool registered_ = false;
 };
 
 int Usage(const char* why) {
@@ -201,6 +185,7 @@ int Usage(const char* why) {
 int Main(int argc, char** argv) {
   Options o;
   bool have_master = false;
+  std::string token_file;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (i + 1 >= argc) return Usage(("missing value after " + a).c_str());
@@ -211,9 +196,7 @@ int Main(int argc, char** argv) {
       o.master = *hp;
       have_master = true;
     } else if (a == "--token-file") {
-      auto t = LoadToken(v);
-      if (!t.ok()) return Usage(t.status().message().c_str());
-      o.token = *t;
+      token_file = v;
     } else if (a == "--workers") {
       o.workers = static_cast<uint32_t>(std::stoul(v));
     } else if (a == "--slots") {
@@ -236,6 +219,17 @@ int Main(int argc, char** argv) {
     }
   }
   if (!have_master) return Usage("--master is required");
+  // The token: --token-file, $MR_TOKEN, or the local token of a master this user started without one.
+  auto token = LoadToken(token_file);
+  if (!token.ok()) return Usage(token.status().message().c_str());
+  if (token->empty()) {
+    if (auto local = FindLocalToken(o.master.port)) *token = *local;
+  }
+  TlsOptions to;
+  to.token = *token;
+  auto tls = TlsContext::Make(std::move(to));
+  if (!tls.ok()) return Usage(tls.status().message().c_str());
+  o.tls = *tls;
   FdLimit lim = RaiseFdLimit();
   if (o.workers + 64 > lim.soft) {
     std::fprintf(stderr, "loadgen: %u workers need %u open files; the limit is %lu (raise it, or split the "

@@ -3,6 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -13,9 +18,11 @@
 #include "client/report.h"
 #include "client/run.h"
 #include "client/suggest.h"
+#include "client/tls_setup.h"
 #include "client/tera.h"
 #include "common/address.h"
-#include "common/auth.h"
+#include "common/credentials.h"
+#include "common/tls.h"
 #include "common/failpoint.h"
 #include "common/fd_limit.h"
 #include "common/log.h"
@@ -31,6 +38,7 @@ namespace {
 struct Shared {
   std::string master = "127.0.0.1:7070";
   std::string token_file;
+  std::string tls_cert, tls_key, tls_ca;  // mr master and mr worker
   std::string log_level = "info";
   std::string log_file;
   bool json = false;
@@ -67,6 +75,15 @@ bool Parse(const Result<T>& r, const char* flag, T* out) {
   }
   *out = r.value();
   return true;
+}
+
+TlsFileOptions TlsFiles(const Shared& shared) { return {shared.tls_cert, shared.tls_key, shared.tls_ca}; }
+
+void AddTlsFlags(CLI::App* cmd, Shared* shared) {
+  cmd->add_option("--tls-cert", shared->tls_cert,
+                  "PKI instead of the token for the cluster: this process's certificate (PEM; with --tls-key, --tls-ca)");
+  cmd->add_option("--tls-key", shared->tls_key, "its private key (PEM, mode 600)");
+  cmd->add_option("--tls-ca", shared->tls_ca, "the CA that signs every master's and worker's certificate (PEM)");
 }
 
 void AddLogFlags(CLI::App* cmd, Shared* shared) {
@@ -110,6 +127,8 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
     std::string listen = "127.0.0.1:7070", http = "127.0.0.1:7071", dir, timeout = "10s", history_age = "168h";
     size_t history_jobs = 200;
     bool allow_user_code = false;
+    std::vector<std::string> allow_input, allow_output;
+    std::string users, http_cert, http_key;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--listen", f->listen, "RPC address HOST:PORT (port 0 = any)")->capture_default_str();
@@ -125,6 +144,16 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
   AddLogFlags(cmd, shared);
   cmd->add_flag("--allow-user-code", f->allow_user_code,
                 "accept streaming (--mapper) and plugin (--job-lib) jobs: they run arbitrary code on the workers");
+  cmd->add_option("--allow-input", f->allow_input,
+                  "jobs may read only files under this directory (repeatable; default: anywhere the master can read)");
+  cmd->add_option("--allow-output", f->allow_output,
+                  "jobs may write outputs only under this directory (repeatable; default: anywhere)");
+  cmd->add_option("--users", f->users,
+                  "the users' tokens it accepts: NAME<TAB>KEY[<TAB>admin] lines, as `mr token new --user NAME FILE` "
+                  "prints (mode 600; reloaded on SIGHUP)");
+  cmd->add_option("--http-cert", f->http_cert, "serve the dashboard and API over HTTPS with this certificate (PEM)");
+  cmd->add_option("--http-key", f->http_key, "the HTTPS certificate's private key (PEM, mode 600)");
+  AddTlsFlags(cmd, shared);
   return [f](const Context& ctx) {
     MasterOptions mo;
     std::chrono::milliseconds timeout;
@@ -136,11 +165,40 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
     mo.worker_timeout = timeout;
     mo.history_jobs = f->history_jobs;
     mo.data_dir = f->dir;
-    mo.token = ctx.client.token;
     mo.allow_user_code = f->allow_user_code;
+    mo.allow_input = f->allow_input;
+    mo.allow_output = f->allow_output;
+    mo.http_cert = f->http_cert;
+    mo.http_key = f->http_key;
+    mo.rpc = RpcServerOptions::FromEnv();
+    auto fail = [](const std::string& m) { return std::fprintf(stderr, "mr master: %s\n", m.c_str()), kExitUsage; };
+    auto token = LoadToken(ctx.shared->token_file);
+    if (!token.ok()) return fail(token.status().message());
+    if (token->kind == Token::Kind::kUser) {
+      return fail("the token is a user's (NAME:SECRET): a master needs the cluster token");
+    }
+    if (token->empty() && ctx.shared->tls_cert.empty()) {
+      // No token: one of its own, kept in its data dir (a restart keeps it) and left where only
+      // this user's mr finds it; loopback only.
+      token = LoadOrCreateToken(f->dir + "/LOCAL_TOKEN");
+      if (!token.ok()) return fail(token.status().message());
+      auto dir = LocalTokenDir();
+      if (!dir.ok()) return fail(dir.status().message());
+      mo.local_token = true;
+      mo.local_token_dir = *dir;
+    }
+    std::shared_ptr<UserDirectory> users;
+    if (!f->users.empty()) {
+      auto u = UserDirectory::Load(f->users);
+      if (!u.ok()) return fail(u.status().message());
+      users = *u;
+    }
+    auto tls = MakeTls(std::move(*token), TlsFiles(*ctx.shared), users);
+    if (!tls.ok()) return fail(tls.status().message());
+    mo.tls = *tls;
     for (auto [host, flag] : {std::pair{mo.listen.host, "--listen"}, std::pair{mo.http.host, "--http"}}) {
-      Status bind = CheckBindAllowed(host, mo.token, flag);
-      if (!bind.ok()) return std::fprintf(stderr, "mr master: %s\n", bind.message().c_str()), kExitUsage;
+      Status bind = CheckBindAllowed(host, mo.local_token || mo.tls->plaintext(), flag);
+      if (!bind.ok()) return fail(bind.message());
     }
     return RunServer("master", *ctx.shared, [&] { return RunMaster(mo); });
   };
@@ -151,6 +209,7 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
     std::string master = "127.0.0.1:7070", dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise, name;
     int slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), threads = 1;
     int merge_factor = 0;
+    bool allow_user_code = false;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--master", f->master, "master address HOST:PORT")->capture_default_str();
@@ -169,6 +228,10 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
                   "(0 = the open-file limit / 16, within 8..128)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  cmd->add_flag("--allow-user-code", f->allow_user_code,
+                "run streaming (--mapper) and plugin (--job-lib) tasks; without it the worker refuses them, "
+                "whatever it is sent");
+  AddTlsFlags(cmd, shared);
   AddLogFlags(cmd, shared);
   return [f](const Context& ctx) {
     WorkerOptions wo;
@@ -180,8 +243,30 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
       return kExitUsage;
     }
     wo.data_dir = f->dir;
-    wo.token = ctx.client.token;
     wo.advertise = f->advertise;
+    wo.allow_user_code = f->allow_user_code;
+    wo.rpc = RpcServerOptions::FromEnv();
+    auto fail = [](const std::string& m) { return std::fprintf(stderr, "mr worker: %s\n", m.c_str()), kExitUsage; };
+    auto token = LoadToken(ctx.shared->token_file);
+    if (!token.ok()) return fail(token.status().message());
+    if (token->kind == Token::Kind::kUser) {
+      return fail("the token is a user's (NAME:SECRET): a worker needs the cluster token");
+    }
+    if (token->empty() && ctx.shared->tls_cert.empty()) {
+      auto local = IsLoopbackHost(wo.master.host) ? FindLocalToken(wo.master.port) : std::nullopt;
+      if (!local) {
+        return fail(fmt::format("no cluster token: give --token-file FILE or MR_TOKEN{}",
+                                IsLoopbackHost(wo.master.host)
+                                    ? fmt::format(" (no master started by this user without a token listens on port {})",
+                                                  wo.master.port)
+                                    : ""));
+      }
+      *token = *local;
+      wo.local_only = true;
+    }
+    auto tls = MakeTls(std::move(*token), TlsFiles(*ctx.shared));
+    if (!tls.ok()) return fail(tls.status().message());
+    wo.tls = *tls;
     wo.name = f->name;
     if (!wo.advertise.empty()) {
       // A bare IPv6 address or a name; brackets are accepted and dropped.
@@ -193,8 +278,8 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
                             f->advertise.c_str()), kExitUsage;
       }
     }
-    Status bind = CheckBindAllowed(wo.listen.host, wo.token, "--listen");
-    if (!bind.ok()) return std::fprintf(stderr, "mr worker: %s\n", bind.message().c_str()), kExitUsage;
+    Status bind = CheckBindAllowed(wo.listen.host, wo.local_only || wo.tls->plaintext(), "--listen");
+    if (!bind.ok()) return fail(bind.message());
     wo.slots = f->slots;
     wo.threads = f->threads;
     wo.map_buffer_bytes = buffer;
@@ -332,6 +417,40 @@ Action DefineReport(CLI::App* cmd, Shared*) {
   return [report](const Context&) { return CmdReport(*report); };
 }
 
+// `mr token new FILE [--user NAME]`: a new random token in FILE (mode 600; never replacing a file).
+Action DefineToken(CLI::App* cmd, Shared*) {
+  struct Flags {
+    std::string verb, file, user;
+  };
+  auto f = std::make_shared<Flags>();
+  cmd->add_option("VERB", f->verb, "new: make a token")->required()->check(CLI::IsMember({"new"}));
+  cmd->add_option("FILE", f->file, "where to write it (must not exist)")->required();
+  cmd->add_option("--user", f->user,
+                  "a user's token (NAME:SECRET) for clients, instead of the cluster token; prints the line for "
+                  "the master's --users file");
+  return [f](const Context&) {
+    auto t = NewToken(f->user);
+    if (!t.ok()) return std::fprintf(stderr, "mr token: %s\n", t.status().message().c_str()), kExitUsage;
+    int fd = ::open(f->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return std::fprintf(stderr, "mr token: cannot create %s: %s\n", f->file.c_str(), std::strerror(errno)),
+             kExitFailed;
+    }
+    std::string text = TokenText(*t) + "\n";
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ok = ::close(fd) == 0 && ok;
+    if (!ok) return std::fprintf(stderr, "mr token: cannot write %s\n", f->file.c_str()), kExitFailed;
+    if (t->kind == Token::Kind::kUser) {
+      std::printf("%s\n", UsersFileLine(*t).c_str());
+      std::fprintf(stderr, "mr token: wrote %s's token to %s; add the line above to the master's --users file "
+                           "(then SIGHUP the master)\n", f->user.c_str(), f->file.c_str());
+    } else {
+      std::fprintf(stderr, "mr token: wrote a cluster token to %s\n", f->file.c_str());
+    }
+    return kExitOk;
+  };
+}
+
 // Every command, in the order `mr --help` lists them.
 const Command kCommands[] = {
     {"master", "run the master", Takes::kToken, DefineMaster},
@@ -349,6 +468,7 @@ const Command kCommands[] = {
     {"teragen", "write TeraSort input (gensort layout) on a local cluster", Takes::kToken, DefineTeraGen},
     {"teravalidate", "check the order and checksum of a terasort output", Takes::kNothing, DefineTeraValidate},
     {"report", "render a weblog job's output: terminal summary, JSON or HTML", Takes::kNothing, DefineReport},
+    {"token", "make a token: mr token new FILE [--user NAME]", Takes::kNothing, DefineToken},
     {"version", "print the version", Takes::kNothing, DefineVersion},
     // "help" is added by RunCli: it needs the whole command line.
 };
@@ -359,7 +479,8 @@ void AddSharedFlags(CLI::App* cmd, Takes takes, Shared* shared) {
     cmd->add_option("--master", shared->master, "master address HOST:PORT")->capture_default_str();
   }
   cmd->add_option("--token-file", shared->token_file,
-                  "file holding the cluster token (mode 600; default: $MR_TOKEN; none: loopback only)");
+                  "file holding the cluster token or a user's token (mode 600; default: $MR_TOKEN; none: a master "
+                  "on this machine started by you without one)");
   if (takes == Takes::kClient) cmd->add_flag("--json", shared->json, "machine-readable output");
 }
 
@@ -517,12 +638,16 @@ int RunCli(int argc, char** argv) {
 
   Context ctx{ClientOptions{}, shared.token_file, &shared};
   if (!Parse(ParseHostPort(shared.master), "--master", &ctx.client.master)) return kExitUsage;
-  auto token = LoadToken(shared.token_file);
-  if (!token.ok()) return std::fprintf(stderr, "mr: %s\n", token.status().message().c_str()), kExitUsage;
-  ctx.client.token = *token;
   ctx.client.json = shared.json;
-  for (auto& [cmd, action] : actions) {
-    if (cmd->parsed()) return action(ctx);
+  for (size_t i = 0; i < actions.size(); i++) {
+    auto& [cmd, action] = actions[i];
+    if (!cmd->parsed()) continue;
+    if (kCommands[i].takes == Takes::kClient) {
+      auto tls = ClientTls(shared.token_file, ctx.client.master, &ctx.client.token_flag);
+      if (!tls.ok()) return std::fprintf(stderr, "mr: %s\n", tls.status().message().c_str()), kExitUsage;
+      ctx.client.tls = *tls;
+    }
+    return action(ctx);
   }
   return kExitUsage;
 }

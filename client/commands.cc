@@ -16,7 +16,10 @@
 
 #include "client/interrupt.h"
 #include "client/output.h"
+#include "common/address.h"
 #include "common/clock.h"
+#include "common/handshake.h"
+#include "common/tls.h"
 #include "common/job_json.h"
 #include "common/job_state.h"
 #include "common/sync_client.h"
@@ -32,13 +35,19 @@ constexpr Millis kCallTimeout{10000};
 void Fail(const std::string& message) { std::fprintf(stderr, "mr: %s\n", message.c_str()); }
 
 Result<std::unique_ptr<SyncClient>> ConnectMaster(const ClientOptions& c) {
-  auto client = SyncClient::Connect(c.master, proto::ROLE_CLIENT, c.token, Millis(5000));
+  auto client = SyncClient::Connect(c.master, proto::ROLE_CLIENT, c.tls, Millis(5000));
   if (!client.ok() && client.status().code() == Status::Code::kAborted) {
     // Refused by the master (e.g. authentication failed), or the peer failed to prove it holds the
     // token: the message says which.
     std::string m = client.status().message();
     auto pos = m.find(" refused the connection: ");
     if (pos != std::string::npos) m = "the master refused the connection: " + m.substr(pos + 25);
+    if (c.tls && c.tls->options().token.empty() && m.find(kAuthFailed) != std::string::npos) {
+      m += IsLoopbackHost(c.master.host)
+               ? "; no token given, and this user has no local token for that port (a master started by "
+                 "another user, or not running): give --token-file FILE or MR_TOKEN"
+               : "; no token given: give --token-file FILE or MR_TOKEN";
+    }
     return Status::Aborted(m);
   }
   if (!client.ok()) {
@@ -67,9 +76,11 @@ int ExitCodeOf(const Status& s) {
   return code == Status::Code::kAborted || code == Status::Code::kInvalidArgument ? kExitFailed : kExitUnreachable;
 }
 
-// " --master H:P" when the client talks to another master than the default, for commands it prints.
+// " --master H:P" when the client talks to another master than the default, and the token flag it
+// was given, for the commands it prints.
 std::string MasterFlag(const ClientOptions& c) {
-  return c.master.ToString() == ClientOptions{}.master.ToString() ? "" : " --master " + c.master.ToString();
+  return (c.master.ToString() == ClientOptions{}.master.ToString() ? "" : " --master " + c.master.ToString()) +
+         c.token_flag;
 }
 
 // One request/response to the master; prints the error and sets *exit_code on failure.

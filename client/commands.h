@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "mr.pb.h"
 
 namespace mr {
+
+class TlsContext;
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
@@ -27,7 +30,11 @@ constexpr int kDefaultShowLines = 10;
 struct ClientOptions {
   HostPort master{"127.0.0.1", 7070};
   bool json = false;
-  std::string token;  // the cluster token ("" = none)
+  // The client's credential and TLS settings (common/tls.h); its token may be empty (refused).
+  std::shared_ptr<TlsContext> tls;
+  // How the command line gave the token, for the follow-up commands it prints ("" when it was
+  // $MR_TOKEN or a local master's own): " --token-file FILE".
+  std::string token_flag;
 };
 
 struct SubmitOptions {

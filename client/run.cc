@@ -1,9 +1,12 @@
 #include "client/run.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -12,7 +15,8 @@
 
 #include "client/interrupt.h"
 #include "client/output.h"
-#include "common/auth.h"
+#include "client/tls_setup.h"
+#include "common/credentials.h"
 #include "jobs/job.h"
 #include "common/process.h"
 
@@ -134,15 +138,33 @@ int CmdRun(const RunOptions& o) {
   bool have_status = false;
   bool submitted = false;
   bool refused = false;
-  // The cluster is the user's own, on this machine, run as the user: user code is allowed.
+  // The cluster is the user's own, on this machine, run as the user: user code is allowed, and it
+  // serves no one else: without a token of the user's, one is made for this run and kept in the
+  // run's directory (mode 0700, like every mkdtemp directory).
+  std::string token_file = o.token_file;
+  if (token_file.empty() && std::getenv("MR_TOKEN") == nullptr) {
+    token_file = dir + "/token";
+    auto t = NewToken("");
+    int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    std::string text = t.ok() ? TokenText(*t) + "\n" : "";
+    if (!t.ok() || fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      std::fprintf(stderr, "mr: cannot write %s: %s\n", token_file.c_str(), std::strerror(errno));
+      if (fd >= 0) ::close(fd);
+      fs::remove_all(dir, exists_ec);
+      return kExitFailed;
+    }
+    ::close(fd);
+  }
   std::vector<std::string> token_flags;
-  if (!o.token_file.empty()) token_flags = {"--token-file", o.token_file};
+  if (!token_file.empty()) token_flags = {"--token-file", token_file};
   auto with_token = [&](std::vector<std::string> argv) {
     argv.insert(argv.end(), token_flags.begin(), token_flags.end());
     return argv;
   };
   Status st = spawn("master", with_token({"master", "--listen", "127.0.0.1:0", "--http", o.http, "--data-dir",
                                           dir + "/master", "--allow-user-code"}));
+  std::string dashboard;       // its address, as printed
+  std::string kept_dashboard;  // with --keep-dashboard: with the run's token, for the job's output
   Result<MasterAddresses> addr =
       st.ok() ? WaitForMasterAddress(dir + "/master", children[0]) : Result<MasterAddresses>(st);
   if (!addr.ok()) {
@@ -152,13 +174,24 @@ int CmdRun(const RunOptions& o) {
       st = spawn(fmt::format("worker-{}", i),
                  with_token({"worker", "--master", addr->rpc, "--data-dir", fmt::format("{}/worker-{}", dir, i),
                              "--listen", "127.0.0.1:0", "--slots", std::to_string(slots), "--threads",
-                             std::to_string(o.threads)}));
+                             std::to_string(o.threads), "--allow-user-code"}));
     }
     ClientOptions c;
     c.master = *ParseHostPort(addr->rpc);
     c.json = o.json;
-    auto token = LoadToken(o.token_file);
-    if (token.ok()) c.token = *token;
+    std::string ignored;
+    auto tls = ClientTls(token_file, c.master, &ignored);
+    // The run's own token rides in the address's fragment (never sent to the server; the page keeps
+    // it in the tab), so its dashboard shows the job's output to the user who started it.
+    if (!addr->http.empty()) {
+      dashboard = fmt::format("http://{}/", addr->http);
+      kept_dashboard = dashboard;
+      if (tls.ok() && token_file != o.token_file && !(*tls)->options().token.empty()) {
+        kept_dashboard += "#token=" + TokenText((*tls)->options().token);
+      }
+    }
+    if (tls.ok()) c.tls = *tls;
+    if (!o.token_file.empty()) c.token_flag = " --token-file " + o.token_file;
     if (!st.ok()) std::fprintf(stderr, "mr: %s\n", st.message().c_str());
     for (size_t i = 0; st.ok() && i < steps->size(); i++) {
       const proto::JobSpec& step = (*steps)[i];
@@ -174,7 +207,7 @@ int CmdRun(const RunOptions& o) {
         std::string which = steps->size() > 1 ? fmt::format("step {}/{}: ", i + 1, steps->size()) : "";
         std::printf("%srunning %s with %d workers (%d slots, %d threads each)%s\n", which.c_str(), step.job().c_str(),
                     o.workers, slots, o.threads,
-                    addr->http.empty() ? "" : fmt::format("; dashboard http://{}/", addr->http).c_str());
+                    addr->http.empty() ? "" : fmt::format("; dashboard {}", dashboard).c_str());
         std::fflush(stdout);
       }
       auto s = WaitForJob(c, *id, interrupted);
@@ -198,7 +231,7 @@ int CmdRun(const RunOptions& o) {
   if (o.keep_dashboard && have_status && !*interrupted && addr.ok() && !addr->http.empty()) {
     PrintSummary(final_status, o.json);
     have_status = false;
-    std::fprintf(stderr, "mr: the dashboard stays at http://%s/ until Ctrl-C\n", addr->http.c_str());
+    std::fprintf(stderr, "mr: the dashboard stays at %s until Ctrl-C\n", kept_dashboard.c_str());
     while (!*interrupted) std::this_thread::sleep_for(Millis(200));
   }
   // Workers first, then the master, each reaped with its peak memory.

@@ -19,6 +19,10 @@ size_t ConnectionBudget(const char* env, size_t configured) {
     long long n = std::strtoll(v, &end, 10);
     if (end && *end == 0 && n > 0) configured = static_cast<size_t>(n);
   }
+  return CapToFdBudget(configured);
+}
+
+size_t CapToFdBudget(size_t configured) {
   const uint64_t quarter = std::max<uint64_t>(SoftFdLimit() / 4, 16);
   return static_cast<size_t>(std::min<uint64_t>(quarter, configured));
 }

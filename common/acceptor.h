@@ -24,6 +24,8 @@ inline constexpr std::chrono::milliseconds kAcceptBackoff{50};
 // open-files limit (common/fd_limit.h; at least 16), so that a flood of silent connections cannot
 // use up the descriptors that real peers, files and the other servers need.
 size_t ConnectionBudget(const char* env, size_t configured);
+// `configured`, at most a quarter of the open-files limit (at least 16).
+size_t CapToFdBudget(size_t configured);
 // A duration in milliseconds from environment variable `env` (a number >= 0), else `def`.
 std::chrono::milliseconds EnvMillis(const char* env, std::chrono::milliseconds def);
 

@@ -33,12 +33,12 @@ bool IsWildcardHost(std::string_view host) {
   return !ec && addr.is_unspecified();
 }
 
-Status CheckBindAllowed(const std::string& host, const std::string& token, const std::string& what) {
-  if (!token.empty() || IsLoopbackHost(host)) return Status::OK();
+Status CheckBindAllowed(const std::string& host, bool loopback_only, const std::string& what) {
+  if (!loopback_only || IsLoopbackHost(host)) return Status::OK();
   return Status::InvalidArgument(fmt::format(
-      "{} {} is not a loopback address, and there is no cluster token: anyone who can reach it could "
-      "run code here. Give every process the same token (--token-file FILE, mode 600, or MR_TOKEN), "
-      "or listen on 127.0.0.1",
+      "{} {} is not a loopback address, and there is no cluster token: without one, mr serves only "
+      "this machine's user who started it. Give every process the same token (--token-file FILE, mode "
+      "600, or MR_TOKEN), or listen on 127.0.0.1",
       what, host));
 }
 

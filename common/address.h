@@ -16,8 +16,9 @@ bool IsLoopbackHost(std::string_view host);
 // True for the addresses that mean "every interface": "", "0.0.0.0", "::" (also in brackets).
 bool IsWildcardHost(std::string_view host);
 
-// Refuses a server address that is not loopback when there is no token; `what` names the server.
-Status CheckBindAllowed(const std::string& host, const std::string& token, const std::string& what);
+// Refuses a server address that is not loopback for a server that may only serve loopback (one
+// without a cluster token); `what` names the server.
+Status CheckBindAllowed(const std::string& host, bool loopback_only, const std::string& what);
 
 // Checks an address a peer (connected from `peer_host`) advertises for other hosts to reach it
 // ("HOST:PORT"): never a wildcard, and loopback only from a loopback peer. The error names `what`

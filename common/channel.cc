@@ -6,15 +6,16 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <cstdlib>
-
+#include <boost/asio/ssl.hpp>
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
-#include "common/acceptor.h"
-#include "common/fd_limit.h"
 #include "common/log.h"
+#include "common/tls.h"
 
 namespace mr {
+namespace ssl = boost::asio::ssl;
 namespace {
 
 // "::ffff:10.0.0.7" (an IPv4 peer of a dual-stack socket) is shown and advertised as 10.0.0.7.
@@ -23,43 +24,129 @@ std::string HostText(const asio::ip::address& a) {
   return a.to_string();
 }
 
+// The first byte of a TLS handshake record (RFC 8446 §5.1: ContentType handshake).
+constexpr unsigned char kTlsHandshakeRecord = 0x16;
+
 }  // namespace
 
 ChannelLimits ChannelLimits::Server() {
   ChannelLimits l;
-  l.frame_timeout = EnvMillis("MR_FRAME_TIMEOUT_MS", l.frame_timeout);
-  l.idle_timeout = EnvMillis("MR_IDLE_TIMEOUT_MS", std::chrono::minutes(5));
+  l.idle_timeout = std::chrono::minutes(5);
   return l;
 }
 
 ChannelLimits ChannelLimits::Client() {
   ChannelLimits l;
   l.unauthenticated_max_frame = l.max_frame;
-  l.frame_timeout = EnvMillis("MR_FRAME_TIMEOUT_MS", l.frame_timeout);
   return l;
 }
 
-Channel::Channel(tcp::socket socket, ChannelLimits limits)
-    : socket_(std::move(socket)),
-      wake_writer_(socket_.get_executor()),
-      watchdog_(socket_.get_executor()),
+Channel::Channel(tcp::socket socket, std::shared_ptr<TlsContext> tls, TlsSide side, ChannelLimits limits,
+                 TimerSource* timers)
+    : stream_(std::move(socket), side == TlsSide::kServer ? tls->server() : tls->client()),
+      tls_(std::move(tls)),
+      side_(side),
+      plaintext_(tls_->plaintext()),
+      wake_writer_(stream_.get_executor()),
       limits_(limits) {
+  if (timers == nullptr) {
+    own_timers_ = std::make_unique<AsioTimerSource>(stream_.get_executor());
+    timers = own_timers_.get();
+  }
+  timers_ = timers;
+  tcp::socket& s = stream_.next_layer();
   error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
+  auto ep = s.remote_endpoint(ec);
   peer_ = ec ? "?" : HostPort{HostText(ep.address()), ep.port()}.ToString();
   if (!ec) remote_host_ = HostText(ep.address());
-  auto local = socket_.local_endpoint(ec);
+  auto local = s.local_endpoint(ec);
   if (!ec) local_host_ = HostText(local.address());
-  socket_.set_option(tcp::no_delay(true), ec);
+  s.set_option(tcp::no_delay(true), ec);
 }
+
+Channel::~Channel() = default;
 
 void Channel::Start(MessageFn on_message, CloseFn on_close) {
   on_message_ = std::move(on_message);
   on_close_ = std::move(on_close);
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self] { return self->ReadLoop(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self] { return self->WriteLoop(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self] { return self->Watchdog(); }, asio::detached);
+  asio::co_spawn(stream_.get_executor(), [self] { return self->Run(); }, asio::detached);
+}
+
+asio::awaitable<void> Channel::Run() {
+  auto self = shared_from_this();
+  if (!plaintext_) {
+    if (side_ == TlsSide::kServer && !co_await SniffTls()) co_return;
+    if (!co_await Handshake()) co_return;
+  } else {
+    credential_ = tls_->ServerSidePeer(nullptr);
+  }
+  secured_ = true;
+  asio::co_spawn(stream_.get_executor(), [self] { return self->WriteLoop(); }, asio::detached);
+  co_await ReadLoop();
+}
+
+asio::awaitable<bool> Channel::SniffTls() {
+  SetTimeout(limits_.frame_timeout, "TLS handshake");
+  tcp::socket& s = stream_.next_layer();
+  error_code ec;
+  co_await s.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  if (closed_) co_return false;
+  unsigned char first = 0;
+  ssize_t n = ec ? -1 : ::recv(s.native_handle(), &first, 1, MSG_PEEK);
+  if (n <= 0) {
+    Close(n == 0 ? "peer closed the connection" : "connection failed before the TLS handshake");
+    co_return false;
+  }
+  if (first == kTlsHandshakeRecord) co_return true;
+  // Not TLS: read the first bytes in the clear to say what it was.
+  char head[kFrameHeaderSize];
+  size_t got = 0;
+  ec = co_await ReadSome(head, sizeof(head), &got);
+  std::string_view bytes(head, got);
+  if (on_foreign_) {
+    if (auto reply = on_foreign_(bytes)) {
+      co_await asio::async_write(s, asio::buffer(*reply), asio::redirect_error(asio::use_awaitable, ec));
+      Close("not the mr protocol (an HTTP request)");
+      co_return false;
+    }
+  }
+  refused_ = true;
+  Close("not a TLS connection (an mr of another version, or not mr at all)");
+  co_return false;
+}
+
+asio::awaitable<bool> Channel::Handshake() {
+  SetTimeout(limits_.frame_timeout, "TLS handshake");
+  error_code ec;
+  co_await stream_.async_handshake(side_ == TlsSide::kServer ? ssl::stream_base::server : ssl::stream_base::client,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (closed_) co_return false;
+  if (ec) {
+    if (side_ == TlsSide::kClient && ec.category() == asio::error::get_ssl_category() &&
+        (ERR_GET_REASON(ec.value()) == SSL_R_WRONG_VERSION_NUMBER ||
+         ERR_GET_REASON(ec.value()) == SSL_R_PACKET_LENGTH_TOO_LONG)) {
+      peer_not_tls_ = true;
+      ERR_clear_error();
+      Close("the peer does not speak TLS");
+      co_return false;
+    }
+    refused_ = IsTlsError(ec);
+    std::string why = ErrorText(ec);
+    if (!refused_) Close(fmt::format("connection failed during the TLS handshake: {}", why));
+    else if (side_ == TlsSide::kServer) Close(fmt::format("TLS handshake failed: {} (a missing or wrong token or certificate?)", why));
+    else Close(fmt::format("TLS handshake failed: {}", why));
+    co_return false;
+  }
+  if (side_ == TlsSide::kServer) {
+    credential_ = tls_->ServerSidePeer(stream_.native_handle());
+  } else if (Status st = tls_->CheckServer(stream_.native_handle()); !st.ok()) {
+    refused_ = true;
+    Close(st.message());
+    co_return false;
+  }
+  SetTimeout(std::chrono::milliseconds(0), "idle");
+  co_return true;
 }
 
 void Channel::MarkAuthenticated() {
@@ -71,25 +158,55 @@ void Channel::MarkAuthenticated() {
 void Channel::SetTimeout(std::chrono::milliseconds timeout, const char* what) {
   timeout_ = timeout;
   timeout_what_ = what;
-  last_progress_ = std::chrono::steady_clock::now();
-  // The watchdog sleeps until the old deadline; wake it when the new one comes sooner.
-  if (timeout.count() > 0 && last_progress_ + timeout < watchdog_.expiry()) watchdog_.cancel();
+  last_progress_ms_ = timers_->NowMs();
+  if (timeout.count() <= 0 || closed_) return;
+  // One check is due by the deadline: arm one only when none in flight comes first.
+  const int64_t due = last_progress_ms_ + timeout.count();
+  if (armed_.empty() || *armed_.begin() > due) ArmWatchdog(due);
 }
 
-asio::awaitable<void> Channel::Watchdog() {
-  auto self = shared_from_this();
-  while (!closed_) {
-    const auto now = std::chrono::steady_clock::now();
-    if (timeout_.count() > 0 && now - last_progress_ >= timeout_) {
-      Close(std::string(timeout_what_) == "idle"
-                ? fmt::format("idle for {} ms", timeout_.count())
-                : fmt::format("{} stalled for {} ms", timeout_what_, timeout_.count()));
-      co_return;
-    }
-    watchdog_.expires_at(timeout_.count() > 0 ? last_progress_ + timeout_
-                                              : asio::steady_timer::time_point::max());
-    error_code ec;
-    co_await watchdog_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+void Channel::ArmWatchdog(int64_t at_ms) {
+  armed_.insert(at_ms);
+  std::weak_ptr<Channel> weak = weak_from_this();
+  timers_->After(std::chrono::milliseconds(std::max<int64_t>(0, at_ms - timers_->NowMs())), [weak, at_ms] {
+    if (auto self = weak.lock()) self->OnWatchdog(at_ms);
+  });
+}
+
+void Channel::OnWatchdog(int64_t at_ms) {
+  if (auto it = armed_.find(at_ms); it != armed_.end()) armed_.erase(it);
+  if (closed_ || timeout_.count() <= 0) return;
+  const int64_t due = last_progress_ms_ + timeout_.count();
+  if (timers_->NowMs() >= due) {
+    Close(std::string_view(timeout_what_) == "idle"
+              ? fmt::format("idle for {} ms", timeout_.count())
+              : fmt::format("{} stalled for {} ms", timeout_what_, timeout_.count()));
+    return;
+  }
+  if (armed_.empty() || *armed_.begin() > due) ArmWatchdog(due);
+}
+
+std::string Channel::ErrorText(const error_code& ec) {
+  if (ec == ssl::error::stream_truncated || ec == asio::error::eof) return "peer closed the connection";
+  if (!IsTlsError(ec)) return ec.message();
+  if (secured_) integrity_failed_ = true;
+  std::string text = TlsErrorText(ec);
+  return secured_ ? fmt::format("TLS integrity error: {} (bytes injected or altered on the way?)", text) : text;
+}
+
+asio::awaitable<size_t> Channel::ReadAny(char* data, size_t size, error_code& ec) {
+  if (plaintext_ || !secured_) {
+    co_return co_await stream_.next_layer().async_read_some(asio::buffer(data, size),
+                                                             asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return co_await stream_.async_read_some(asio::buffer(data, size), asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Channel::WriteAll(const std::string& bytes, error_code& ec) {
+  if (plaintext_) {
+    co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    co_await asio::async_write(stream_, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
@@ -97,15 +214,14 @@ asio::awaitable<error_code> Channel::ReadSome(char* data, size_t size, size_t* g
   *got = 0;
   while (*got < size) {
     error_code ec;
-    size_t n = co_await socket_.async_read_some(asio::buffer(data + *got, size - *got),
-                                                asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = co_await ReadAny(data + *got, size - *got, ec);
     *got += n;
     if (ec) co_return ec;
-    if (!in_frame_) {
+    if (secured_ && !in_frame_) {
       in_frame_ = true;
       SetTimeout(limits_.frame_timeout, "frame");
     } else {
-      last_progress_ = std::chrono::steady_clock::now();
+      last_progress_ms_ = timers_->NowMs();
     }
   }
   co_return error_code{};
@@ -113,7 +229,7 @@ asio::awaitable<error_code> Channel::ReadSome(char* data, size_t size, size_t* g
 
 void Channel::SetUserTimeout(std::chrono::milliseconds timeout) {
   unsigned int ms = static_cast<unsigned int>(timeout.count());
-  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+  ::setsockopt(stream_.next_layer().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
 }
 
 void Channel::Send(const proto::Envelope& msg) {
@@ -138,20 +254,20 @@ void Channel::Close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.next_layer().close(ec);
   wake_writer_.cancel();
-  watchdog_.cancel();
   // The queue is left alone: a write of its front may still be completing. It goes with the
   // channel.
   // The callbacks run later, never inside the caller's frame, and are dropped after that so that
   // captures which point back at this channel are released.
   auto self = shared_from_this();
-  asio::post(socket_.get_executor(), [self, reason] {
+  asio::post(stream_.get_executor(), [self, reason] {
     if (self->on_close_) self->on_close_(reason);
     self->on_close_ = nullptr;
     self->on_message_ = nullptr;
     self->on_bad_frame_ = nullptr;
+    self->on_foreign_ = nullptr;
   });
 }
 
@@ -164,6 +280,10 @@ void Channel::BadFrame(const std::string& why) {
 
 void Channel::CloseAfterFlush(const std::string& reason) {
   if (closed_) return;
+  if (!secured_) {  // nothing can be sent before the handshake
+    Close(reason);
+    return;
+  }
   close_after_flush_ = true;
   close_reason_ = reason;
   wake_writer_.cancel();
@@ -176,16 +296,16 @@ asio::awaitable<void> Channel::ReadLoop() {
   while (!closed_) {
     size_t n = 0;
     error_code ec = co_await ReadSome(header, kFrameHeaderSize, &n);
+    if (closed_) co_return;
     if (ec) {
-      if (ec == asio::error::eof && n == 0) Close("peer closed the connection");
-      else if (ec == asio::error::eof) Close("truncated frame header");
-      else Close(ec.message());
+      std::string why = ErrorText(ec);
+      Close(n > 0 && why == "peer closed the connection" ? "truncated frame header" : why);
       co_return;
     }
     const uint32_t len = DecodeFrameLength(header);
     const uint32_t limit = authenticated_ ? limits_.max_frame : limits_.unauthenticated_max_frame;
     if (len > limit) {
-      if (!authenticated_ && on_foreign_) {
+      if (plaintext_ && !authenticated_ && on_foreign_) {
         if (auto reply = on_foreign_(std::string_view(header, kFrameHeaderSize))) {
           Send(std::move(*reply));
           CloseAfterFlush("not the mr protocol (an HTTP request)");
@@ -204,8 +324,9 @@ asio::awaitable<void> Channel::ReadLoop() {
       for (size_t left = len; left > 0;) {
         size_t step = std::min(left, scratch.size());
         ec = co_await ReadSome(scratch.data(), step, &n);
+        if (closed_) co_return;
         if (ec) {
-          Close(fmt::format("truncated frame ({} of {} bytes): {}", len - left + n, len, ec.message()));
+          Close(fmt::format("truncated frame ({} of {} bytes): {}", len - left + n, len, ErrorText(ec)));
           co_return;
         }
         left -= step;
@@ -224,8 +345,9 @@ asio::awaitable<void> Channel::ReadLoop() {
       body.resize(have + step);
       ec = co_await ReadSome(body.data() + have, step, &n);
       have += n;
+      if (closed_) co_return;
       if (ec) {
-        Close(fmt::format("truncated frame ({} of {} bytes): {}", have, len, ec.message()));
+        Close(fmt::format("truncated frame ({} of {} bytes): {}", have, len, ErrorText(ec)));
         co_return;
       }
     }
@@ -264,119 +386,15 @@ asio::awaitable<void> Channel::WriteLoop() {
       continue;
     }
     error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(queue_.front()),
-                               asio::redirect_error(asio::use_awaitable, ec));
+    co_await WriteAll(queue_.front(), ec);
+    if (closed_) co_return;  // closed while the write completed
     if (ec) {
-      Close("write failed: " + ec.message());
+      Close("write failed: " + ErrorText(ec));
       co_return;
     }
-    if (closed_) co_return;  // closed while the write completed
     queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
   }
-}
-
-Listener::Listener(tcp::acceptor acceptor, ChannelLimits limits)
-    : acceptor_(std::move(acceptor)), limits_(limits) {
-  auto ep = acceptor_.local_endpoint();
-  host_ = ep.address().to_string();
-  port_ = ep.port();
-  max_unauthenticated_ = ConnectionBudget("MR_MAX_PENDING_CONNECTIONS", 1024);
-}
-
-Result<std::shared_ptr<Listener>> Listener::Bind(asio::io_context& io, const HostPort& addr,
-                                                 ChannelLimits limits) {
-  auto acceptor = Listen(io, addr);
-  if (!acceptor.ok()) return acceptor.status();
-  return std::shared_ptr<Listener>(new Listener(std::move(*acceptor), limits));
-}
-
-size_t Listener::unauthenticated() {
-  std::erase_if(waiting_, [](const Waiting& w) {
-    auto ch = w.channel.lock();
-    return !ch || ch->closed() || ch->authenticated();
-  });
-  return waiting_.size();
-}
-
-bool Listener::CloseOldestUnauthenticated(std::chrono::milliseconds min_age, const char* why) {
-  if (unauthenticated() == 0) return false;
-  if (std::chrono::steady_clock::now() - waiting_.front().since < min_age) return false;
-  auto ch = waiting_.front().channel.lock();
-  waiting_.pop_front();
-  // Logged sparingly: a flood would otherwise flood the log too.
-  if (evicted_++ % 100 == 0) {
-    spdlog::warn("port {}: {} connections are waiting for their hello; closing the oldest ({}): {} ({} so far)",
-                 port_, waiting_.size() + 1, ch->peer(), why, evicted_);
-  }
-  ch->Close(why);
-  return true;
-}
-
-void Listener::Start(AcceptFn on_accept) {
-  on_accept_ = std::move(on_accept);
-  auto self = shared_from_this();
-  asio::co_spawn(acceptor_.get_executor(), [self] { return self->Run(); }, asio::detached);
-}
-
-asio::awaitable<void> Listener::Run() {
-  auto self = shared_from_this();
-  AcceptOptions options = BudgetedAccept(
-      acceptor_, max_unauthenticated_, [this] { return unauthenticated(); },
-      [this](std::chrono::milliseconds min_age, bool out_of_fds) {
-        return CloseOldestUnauthenticated(min_age, out_of_fds ? "out of file descriptors"
-                                                              : "too many connections without a hello");
-      },
-      kHelloGrace, kFdGrace);
-  co_await AcceptLoop(
-      acceptor_,
-      [this](tcp::socket socket) {
-        auto ch = std::make_shared<Channel>(std::move(socket), limits_);
-        waiting_.push_back({ch, std::chrono::steady_clock::now()});
-        on_accept_(ch);
-      },
-      std::move(options));
-}
-
-void Listener::Stop() {
-  error_code ec;
-  acceptor_.close(ec);
-}
-
-void AsyncConnect(asio::io_context& io, const HostPort& addr,
-                  std::function<void(Result<std::shared_ptr<Channel>>)> done, std::chrono::milliseconds timeout) {
-  asio::co_spawn(
-      io,
-      [&io, addr, timeout, done = std::move(done)]() -> asio::awaitable<void> {
-        error_code ec;
-        tcp::resolver resolver(io);
-        auto results = co_await resolver.async_resolve(
-            addr.host, std::to_string(addr.port), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) {
-          done(Status::Unavailable(fmt::format("cannot resolve {}: {}", addr.host, ec.message())));
-          co_return;
-        }
-        // A host that does not answer (cut off, or gone) fails after `timeout`, not after the
-        // kernel's minutes of SYN retries.
-        auto socket = std::make_shared<tcp::socket>(io);
-        auto timer = std::make_shared<asio::steady_timer>(io, timeout);
-        auto timed_out = std::make_shared<bool>(false);
-        timer->async_wait([socket, timed_out](const error_code& e) {
-          if (e) return;
-          *timed_out = true;
-          error_code ignored;
-          socket->close(ignored);
-        });
-        co_await asio::async_connect(*socket, results, asio::redirect_error(asio::use_awaitable, ec));
-        timer->cancel();
-        if (*timed_out) ec = asio::error::timed_out;
-        if (ec) {
-          done(Status::Unavailable(fmt::format("cannot connect to {}: {}", addr.ToString(), ec.message())));
-          co_return;
-        }
-        done(std::make_shared<Channel>(std::move(*socket)));
-      },
-      asio::detached);
 }
 
 }  // namespace mr

@@ -1,69 +1,93 @@
-// Channel: one framed, full-duplex TCP connection driven by Boost.Asio coroutines (the session
-// pattern of Asio's chat_server example): a reader coroutine that decodes frames and hands each
-// message to a callback, a writer coroutine fed by a queue, and a watchdog for the timeouts.
+// Channel: one framed, full-duplex connection over TLS (common/tls.h), driven by Boost.Asio
+// coroutines (the session pattern of Asio's chat_server example): the TLS handshake first, then a
+// reader coroutine that decodes frames and hands each message to a callback and a writer coroutine
+// fed by a queue; a watchdog on a TimerSource enforces the timeouts.
 //
 // Threading: a Channel lives on one executor. Start, Send, Close and the callbacks all run on that
 // executor's thread; from another thread, asio::post to it first. The callbacks may call Send and
 // Close. Ownership: shared; the coroutines keep the Channel alive until it is closed.
 //
+// TLS: a server-side channel first looks at the first byte: a TLS record goes on to the handshake;
+// anything else is not an mr peer of this version (an HTTP request is answered by on_foreign, see
+// OnForeignProtocol) and is closed. After the handshake, credential() says what the peer proved (a
+// server side) and the server's proof is checked (a client side: a server that did not prove our
+// key, or a certificate of our CA, is refused). A handshake that fails, and later any record that
+// fails its integrity check (bytes injected or changed on the way), closes the connection, with
+// refused() / integrity_failed() set and the reason passed to the close callback. Messages sent
+// before the handshake completes wait for it.
+//
 // Resources (ChannelLimits, docs/protocol.md): a frame's buffer grows as its bytes arrive, so a
 // header that declares 64 MiB and stalls costs what was sent, not 64 MiB. Until MarkAuthenticated
-// a frame may hold at most `unauthenticated_max_frame` bytes. A frame whose bytes stop arriving for
-// `frame_timeout` closes the connection; so does an authenticated connection that receives no frame
-// for `idle_timeout`.
+// a frame may hold at most `unauthenticated_max_frame` bytes. The TLS handshake, and a frame whose
+// bytes stop arriving, are bounded by `frame_timeout`; an authenticated connection that receives
+// no frame for `idle_timeout` is closed.
 //
 // Errors: an oversized (checked before reading the body), truncated, stalled or unparsable frame
 // closes this connection only, with the reason passed to the close callback. An unparsable frame is
 // answered with an ErrorReply naming it first, so a peer learns why. After authentication, with an
 // OnBadFrame callback, an oversized frame (read and dropped) or an unparsable one is answered with
-// an ErrorReply and given to the callback instead, and the connection stays open. A message to send whose
-// `string` fields are not valid UTF-8 (common/frame.h) is sent with those bytes replaced, and logged:
-// nothing a user or child process supplies can make the peer drop the connection.
+// an ErrorReply and given to the callback instead, and the connection stays open. A message to send
+// whose `string` fields are not valid UTF-8 (common/frame.h) is sent with those bytes replaced, and
+// logged: nothing a user or child process supplies can make the peer drop the connection.
 #pragma once
 
 #include "common/asio.h"
+
+#include <boost/asio/ssl/stream.hpp>
+
 #include <chrono>
 #include <deque>
 #include <functional>
-#include <optional>
-#include <string_view>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 
+#include "common/credentials.h"
 #include "common/frame.h"
 #include "common/status.h"
+#include "common/timer_source.h"
 #include "common/units.h"
 
 namespace mr {
+
+class TlsContext;
 
 struct ChannelLimits {
   uint32_t max_frame = kDefaultMaxFrame;
   // Before MarkAuthenticated: a hello exchange needs well under 1 KiB.
   uint32_t unauthenticated_max_frame = 64u << 10;
-  // A frame (header or body) whose bytes stop arriving for this long closes the connection (0: no limit).
+  // The TLS handshake, and a frame (header or body) whose bytes stop arriving, are bounded by this
+  // (0: no limit).
   std::chrono::milliseconds frame_timeout{30000};
   // An authenticated connection that receives no frame for this long is closed (0: no limit).
   std::chrono::milliseconds idle_timeout{0};
 
-  // What servers accept: an idle timeout of 5 minutes ($MR_IDLE_TIMEOUT_MS; workers heartbeat and a
-  // waiting client polls, so only abandoned connections reach it), frames stalled for 30 s
-  // ($MR_FRAME_TIMEOUT_MS).
+  // What servers accept: an idle timeout of 5 minutes (workers heartbeat and a waiting client
+  // polls, so only abandoned connections reach it), frames stalled for 30 s.
   static ChannelLimits Server();
-  // What a connecting side accepts: no idle limit (a peer may have nothing to say for long), and
-  // no limit before authentication (the server does not authenticate to a client without a token).
+  // What a connecting side accepts: no idle limit (a peer may have nothing to say for long).
   static ChannelLimits Client();
 };
+
+enum class TlsSide { kClient, kServer };
 
 class Channel : public std::enable_shared_from_this<Channel> {
  public:
   using MessageFn = std::function<void(proto::Envelope&)>;
   using CloseFn = std::function<void(const std::string& reason)>;
 
-  explicit Channel(boost::asio::ip::tcp::socket socket, ChannelLimits limits = ChannelLimits::Client());
+  // tls: shared by the process's connections (kept alive by the channel). timers: not owned, must
+  // outlive the channel; nullptr = steady timers on the socket's executor.
+  Channel(tcp::socket socket, std::shared_ptr<TlsContext> tls, TlsSide side,
+          ChannelLimits limits = ChannelLimits::Client(), TimerSource* timers = nullptr);
+  ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  // Starts the reader and writer. on_close is called once, when the connection ends for any reason.
+  // Runs the TLS handshake, then the reader and writer. on_close is called once, when the
+  // connection ends for any reason.
   void Start(MessageFn on_message, CloseFn on_close);
   void Send(const proto::Envelope& msg);
   void Send(std::string frame);  // an already encoded frame
@@ -72,10 +96,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Sends what is queued, then closes (for a last error reply).
   void CloseAfterFlush(const std::string& reason);
   bool closed() const { return closed_; }
-  // Before authentication, the first bytes of a frame header that declares more than the limit are
-  // shown to `fn` (set before Start); bytes it returns are sent before the connection closes (the
-  // hello gate answers an HTTP request on an RPC port that way).
-  using ForeignFn = std::function<std::optional<std::string>(std::string_view header)>;
+  // A server side, before the handshake: a first byte that cannot begin a TLS record means the
+  // peer speaks something else. The first four bytes are shown to `fn` (set before Start); bytes it
+  // returns are sent (in the clear) before the connection closes (the RPC server answers an HTTP
+  // request on its port that way).
+  using ForeignFn = std::function<std::optional<std::string>(std::string_view first_bytes)>;
   void OnForeignProtocol(ForeignFn fn) { on_foreign_ = std::move(fn); }
   // After authentication, an oversized or unparsable frame is passed to `fn` (with why) instead of
   // closing the connection; the peer gets an ErrorReply. Set it from the message callback's thread.
@@ -84,6 +109,16 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // The hello exchange succeeded: frames up to max_frame are accepted and the idle clock runs.
   void MarkAuthenticated();
   bool authenticated() const { return authenticated_; }
+  // The TLS handshake completed (and, on a client side, the server proved itself).
+  bool secured() const { return secured_; }
+  // What the peer proved in the handshake (a server side; meaningful once secured()).
+  const PeerCredential& credential() const { return credential_; }
+  // The handshake failed: a credential was missing, wrong, or not proved.
+  bool refused() const { return refused_; }
+  // A record failed its integrity check after the handshake (bytes injected or altered).
+  bool integrity_failed() const { return integrity_failed_; }
+  // A client side's peer answered the TLS handshake with something else than TLS (an HTTP port).
+  bool peer_not_tls() const { return peer_not_tls_; }
   // Closes the connection when sent data stays unacknowledged for `timeout` (TCP_USER_TIMEOUT), so
   // a peer that vanished without a word (a cut link) is noticed in bounded time.
   void SetUserTimeout(std::chrono::milliseconds timeout);
@@ -94,25 +129,45 @@ class Channel : public std::enable_shared_from_this<Channel> {
   size_t queued_bytes() const { return queued_bytes_; }
 
  private:
+  using Stream = boost::asio::ssl::stream<tcp::socket>;
+  boost::asio::awaitable<void> Run();
+  // A server side's look at the first bytes; false when the connection was closed.
+  boost::asio::awaitable<bool> SniffTls();
+  boost::asio::awaitable<bool> Handshake();
   boost::asio::awaitable<void> ReadLoop();
   boost::asio::awaitable<void> WriteLoop();
-  boost::asio::awaitable<void> Watchdog();
-  // Reads exactly buf.size() bytes, noting progress for the frame timeout.
+  // Reads exactly size bytes, noting progress for the frame timeout.
   boost::asio::awaitable<boost::system::error_code> ReadSome(char* data, size_t size, size_t* got);
-  // Sets the timeout in force from now on ({} = none), waking the watchdog when it ends sooner.
+  boost::asio::awaitable<size_t> ReadAny(char* data, size_t size, boost::system::error_code& ec);
+  boost::asio::awaitable<void> WriteAll(const std::string& bytes, boost::system::error_code& ec);
+  // Sets the timeout in force from now on (0 = none), arming the watchdog when it ends sooner.
   void SetTimeout(std::chrono::milliseconds timeout, const char* what);
+  void ArmWatchdog(int64_t at_ms);
+  void OnWatchdog(int64_t at_ms);
+  // The reason a read or write failed, noting TLS integrity failures.
+  std::string ErrorText(const boost::system::error_code& ec);
   // Answers a dropped frame with an ErrorReply and tells on_bad_frame_.
   void BadFrame(const std::string& why);
 
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
+  std::shared_ptr<TlsContext> tls_;
+  const TlsSide side_;
+  const bool plaintext_;
   boost::asio::steady_timer wake_writer_;
-  boost::asio::steady_timer watchdog_;
   const ChannelLimits limits_;
+  std::unique_ptr<TimerSource> own_timers_;
+  TimerSource* timers_;
   bool authenticated_ = false;
+  bool secured_ = false;
+  bool refused_ = false;
+  bool integrity_failed_ = false;
+  bool peer_not_tls_ = false;
+  PeerCredential credential_;
   bool in_frame_ = false;
   std::chrono::milliseconds timeout_{0};
   const char* timeout_what_ = "";
-  std::chrono::steady_clock::time_point last_progress_;
+  int64_t last_progress_ms_ = 0;
+  std::multiset<int64_t> armed_;  // due times of the watchdog checks in flight
   std::string peer_;
   std::string remote_host_;
   std::string local_host_;
@@ -126,59 +181,5 @@ class Channel : public std::enable_shared_from_this<Channel> {
   bool close_after_flush_ = false;
   std::string close_reason_;
 };
-
-// Listener: accepts connections on an address and hands each, as a started-later Channel, to a
-// callback on the io_context's thread. Bind with port 0 picks a free port; port() reports it.
-//
-// Connection slots are budgeted: at most max_unauthenticated() accepted connections wait for their
-// hello exchange (MarkAuthenticated) at once -- $MR_MAX_PENDING_CONNECTIONS (1024), and at most a
-// quarter of the open-files limit, so that a flood of silent connections cannot use up the
-// descriptors that authenticated peers and files need. At the budget, the oldest waiting connection
-// is closed to make room once it has waited kHelloGrace; until then accepting pauses (new
-// connections wait in the kernel's backlog), so a burst of reconnecting workers is served in order
-// rather than evicted wholesale. Out of descriptors (EMFILE/ENFILE), the oldest waiting connection
-// is closed once it has waited kFdGrace (a real peer's hello takes a round trip) and accepting goes
-// on; with none to close, accepting backs off and retries (common/acceptor.h).
-class Listener : public std::enable_shared_from_this<Listener> {
- public:
-  using AcceptFn = std::function<void(std::shared_ptr<Channel>)>;
-  static constexpr std::chrono::milliseconds kHelloGrace{1000};
-  static constexpr std::chrono::milliseconds kFdGrace{100};
-  static Result<std::shared_ptr<Listener>> Bind(boost::asio::io_context& io, const HostPort& addr,
-                                                ChannelLimits limits = ChannelLimits::Server());
-  void Start(AcceptFn on_accept);
-  void Stop();
-  uint16_t port() const { return port_; }
-  HostPort address() const { return {host_, port_}; }
-  size_t max_unauthenticated() const { return max_unauthenticated_; }
-  // Accepted connections not yet authenticated nor closed.
-  size_t unauthenticated();
-
- private:
-  explicit Listener(boost::asio::ip::tcp::acceptor acceptor, ChannelLimits limits);
-  boost::asio::awaitable<void> Run();
-  // Closes the oldest connection still waiting for its hello if it has waited at least min_age;
-  // true when one was closed.
-  bool CloseOldestUnauthenticated(std::chrono::milliseconds min_age, const char* why);
-
-  struct Waiting {
-    std::weak_ptr<Channel> channel;
-    std::chrono::steady_clock::time_point since;
-  };
-  boost::asio::ip::tcp::acceptor acceptor_;
-  ChannelLimits limits_;
-  size_t max_unauthenticated_;
-  std::deque<Waiting> waiting_;  // accept order
-  uint64_t evicted_ = 0;
-  std::string host_;
-  uint16_t port_ = 0;
-  AcceptFn on_accept_;
-};
-
-// Connects (asynchronously, on io's thread) and calls done(channel or error), an error after
-// `timeout` at the latest. The channel is not started yet.
-void AsyncConnect(boost::asio::io_context& io, const HostPort& addr,
-                  std::function<void(Result<std::shared_ptr<Channel>>)> done,
-                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace mr

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/auth.h"
+#include "common/credentials.h"
 
 namespace mr {
 namespace {

@@ -1,5 +1,7 @@
 #include "common/file_system.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -56,6 +58,18 @@ class RealFileSystem : public FileSystem {
     ok = ::close(fd) == 0 && ok;
     if (!ok) return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
     return Status::OK();
+  }
+  Result<std::vector<std::string>> List(const std::string& dir) override {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string rel = it->path().lexically_relative(dir).string();
+      if (it->is_directory(ec) && !it->is_symlink(ec)) rel += "/";
+      out.push_back(std::move(rel));
+    }
+    if (ec) return Status::IoError(fmt::format("cannot list {}: {}", dir, ec.message()));
+    std::sort(out.begin(), out.end());
+    return out;
   }
 };
 
@@ -119,6 +133,14 @@ Status InMemoryFileSystem::WriteFile(const std::string& path, std::string_view c
   if (!DirExists(Parent(path))) return Status::IoError(fmt::format("cannot write {}: No such file or directory", path));
   files_[path] = std::string(content);
   return Status::OK();
+}
+
+Result<std::vector<std::string>> InMemoryFileSystem::List(const std::string& dir) {
+  std::vector<std::string> out;
+  const size_t skip = dir.size() + (dir.back() == '/' ? 0 : 1);
+  for (const std::string& p : ListUnder(dir)) out.push_back(p.substr(skip) + (DirExists(p) ? "/" : ""));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::set<std::string> InMemoryFileSystem::ListUnder(const std::string& dir) const {

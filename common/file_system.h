@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -26,6 +27,9 @@ class FileSystem {
   virtual Status RemoveAll(const std::string& path) = 0;
   // Writes a file (replacing it), synced to disk before returning; its directory must exist.
   virtual Status WriteFile(const std::string& path, std::string_view content) = 0;
+  // Everything under a directory, at any depth, as paths relative to it; directories end in '/'.
+  // Symbolic links are listed, not followed. Sorted.
+  virtual Result<std::vector<std::string>> List(const std::string& dir) = 0;
 
   // The real filesystem (std::filesystem and POSIX); never deleted.
   static FileSystem* Default();
@@ -40,6 +44,7 @@ class InMemoryFileSystem : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveAll(const std::string& path) override;
   Status WriteFile(const std::string& path, std::string_view content) override;
+  Result<std::vector<std::string>> List(const std::string& dir) override;
 
   const std::map<std::string, std::string>& files() const { return files_; }
   // Paths directly or indirectly under `dir` (files and directories), sorted.

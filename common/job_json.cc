@@ -31,6 +31,7 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
                         : (s.state() == proto::JOB_SUCCEEDED ? 1.0 : 0.0);
   j["inputs"] = std::vector<std::string>(s.spec().inputs().begin(), s.spec().inputs().end());
   j["output"] = s.spec().output();
+  j["owner"] = s.spec().owner();
   j["reducers"] = s.spec().reducers();
   j["split_size"] = s.spec().split_size();
   j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());

@@ -15,6 +15,8 @@ std::string Status::ToString() const {
     case Code::kCorruption: name = "corruption"; break;
     case Code::kAborted: name = "aborted"; break;
     case Code::kInternal: name = "internal error"; break;
+    case Code::kPermissionDenied: name = "permission denied"; break;
+    case Code::kResourceExhausted: name = "resource exhausted"; break;
   }
   return std::string(name) + ": " + message_;
 }

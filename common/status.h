@@ -13,7 +13,7 @@ namespace mr {
 class [[nodiscard]] Status {
  public:
   enum class Code { kOk, kInvalidArgument, kNotFound, kAlreadyExists, kIoError, kUnavailable,
-                    kProtocol, kCorruption, kAborted, kInternal };
+                    kProtocol, kCorruption, kAborted, kInternal, kPermissionDenied, kResourceExhausted };
 
   Status() = default;
   static Status OK() { return Status(); }
@@ -26,6 +26,10 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
   static Status Aborted(std::string m) { return Status(Code::kAborted, std::move(m)); }
   static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
+  // The credential does not allow it (another user's job, a role a user token cannot take).
+  static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
+  // Out of descriptors, memory or processes: worth retrying elsewhere or later.
+  static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

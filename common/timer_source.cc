@@ -7,7 +7,7 @@ int64_t AsioTimerSource::NowMs() const {
 }
 
 void AsioTimerSource::After(Millis delay, std::function<void()> fn) {
-  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+  auto timer = std::make_shared<asio::steady_timer>(executor_, delay);
   timer->async_wait([timer, fn = std::move(fn)](const error_code& e) {
     if (!e) fn();
   });

@@ -34,12 +34,13 @@ class TimerSource {
 
 class AsioTimerSource : public TimerSource {
  public:
-  explicit AsioTimerSource(asio::io_context& io) : io_(io) {}
+  explicit AsioTimerSource(asio::io_context& io) : executor_(io.get_executor()) {}
+  explicit AsioTimerSource(asio::any_io_executor executor) : executor_(std::move(executor)) {}
   int64_t NowMs() const override;
   void After(Millis delay, std::function<void()> fn) override;
 
  private:
-  asio::io_context& io_;
+  asio::any_io_executor executor_;
 };
 
 class ManualTimerSource : public TimerSource {

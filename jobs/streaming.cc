@@ -11,6 +11,10 @@
 #include <fmt/format.h>
 #include <functional>
 
+#include <string>
+#include <vector>
+
+#include "common/credentials.h"
 #include "jobs/identity_reducer.h"
 
 namespace mr {
@@ -42,6 +46,13 @@ class Subprocess {
     if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) {
       return Status::IoError(fmt::format("pipe: {}", std::strerror(errno)));
     }
+    // The child's environment is made before the fork (nothing may allocate after it in a
+    // threaded process): this process's, without any credential (common/credentials.h).
+    std::vector<std::string> env = ScrubbedEnvironment();
+    std::vector<char*> envp;
+    for (std::string& kv : env) envp.push_back(kv.data());
+    envp.push_back(nullptr);
+    const char* argv[] = {"sh", "-c", command_.c_str(), nullptr};
     pid_ = ::fork();
     if (pid_ < 0) return Status::IoError(fmt::format("fork: {}", std::strerror(errno)));
     if (pid_ == 0) {
@@ -49,7 +60,7 @@ class Subprocess {
       ::dup2(out[1], 1);
       ::dup2(err[1], 2);
       ::signal(SIGPIPE, SIG_DFL);
-      ::execl("/bin/sh", "sh", "-c", command_.c_str(), static_cast<char*>(nullptr));
+      ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
       ::_exit(127);
     }
     ::close(in[0]);

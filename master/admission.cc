@@ -1,6 +1,8 @@
 #include "master/admission.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <fmt/ranges.h>
 #include <fmt/format.h>
 #include <vector>
 
@@ -13,7 +15,67 @@ namespace mr {
 
 namespace fs = std::filesystem;
 
-Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer) {
+namespace {
+
+bool Inside(const fs::path& p, const fs::path& dir) {
+  auto rel = p.lexically_relative(dir);
+  return !rel.empty() && !rel.native().starts_with("..");
+}
+
+fs::path Resolved(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+  return ec ? fs::absolute(path).lexically_normal() : p;
+}
+
+bool UnderAny(const fs::path& p, const std::vector<std::string>& dirs) {
+  for (const std::string& d : dirs) {
+    if (Inside(p, Resolved(d))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status CheckPathPolicy(const proto::JobSpec& spec, const std::vector<std::string>& files, const PathPolicy& policy) {
+  if (!policy.allow_input.empty()) {
+    for (const std::string& f : files) {
+      fs::path p = Resolved(f);
+      if (!UnderAny(p, policy.allow_input)) {
+        return Status::PermissionDenied(fmt::format(
+            "input {} is outside the directories this master lets jobs read (--allow-input {})",
+            f == p.string() ? f : fmt::format("{} (that is {})", f, p.string()), fmt::join(policy.allow_input, ", ")));
+      }
+    }
+  }
+  fs::path out = Resolved(spec.output());
+  if (!policy.allow_output.empty() && !UnderAny(out, policy.allow_output)) {
+    return Status::PermissionDenied(fmt::format(
+        "output {} is outside the directories this master lets jobs write (--allow-output {})", spec.output(),
+        fmt::join(policy.allow_output, ", ")));
+  }
+  for (const std::string& d : policy.protected_dirs) {
+    fs::path dir = Resolved(d);
+    if (Inside(out, dir) || Inside(dir, out)) {
+      return Status::PermissionDenied(fmt::format("output {} would {} the master's data directory {}", spec.output(),
+                                                  Inside(out, dir) ? "be inside" : "hold", d));
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckPathPolicy(const proto::JobSpec& spec, const proto::JobPlan& plan, const PathPolicy& policy) {
+  std::vector<std::string> files;
+  for (const proto::InputSplit& s : plan.splits()) {
+    if (!s.path().empty()) files.push_back(s.path());
+    for (const proto::InputSplit& part : s.parts()) files.push_back(part.path());
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return CheckPathPolicy(spec, files, policy);
+}
+
+Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer, const PathPolicy& policy) {
   if (spec.job().empty() && !spec.mapper().empty()) spec.set_job("streaming");
   if (!spec.job_lib().empty()) spec.set_job_lib(fs::absolute(spec.job_lib()).lexically_normal().string());
   JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
@@ -31,13 +93,14 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
   MR_RETURN_IF_ERROR(PlanJob(&spec, *files));
   spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
-  MR_RETURN_IF_ERROR(committer.CheckNew(spec.output(), spec.overwrite()));
+  {
+    std::vector<std::string> paths;
+    for (const InputFile& f : *files) paths.push_back(f.path);
+    MR_RETURN_IF_ERROR(CheckPathPolicy(spec, paths, policy));
+  }
   // The output is replaced when the job starts: never when that would destroy an input.
   const fs::path out = spec.output();
-  auto inside = [](const fs::path& p, const fs::path& dir) {
-    auto rel = p.lexically_relative(dir);
-    return !rel.empty() && !rel.native().starts_with("..");
-  };
+  auto inside = Inside;
   std::vector<fs::path> inputs;
   for (const std::string& in : spec.inputs()) inputs.push_back(fs::absolute(in).lexically_normal());
   for (const InputFile& f : *files) inputs.push_back(fs::path(f.path));
@@ -48,6 +111,8 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
                                                  in.string()));
     }
   }
+
+  MR_RETURN_IF_ERROR(committer.CheckNew(spec.output(), spec.overwrite()));
 
   AdmittedJob job;
   for (const InputFile& f : *files) job.input_bytes += f.size;

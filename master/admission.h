@@ -29,8 +29,23 @@ struct AdmittedJob {
   size_t input_files = 0;
 };
 
-// InvalidArgument, NotFound (a missing input or unknown job) or AlreadyExists (the output), with
-// a message for the user.
-Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer);
+// Where submitters may read and write (DESIGN §11, `mr master --allow-input/--allow-output`):
+// inputs only under allow_input, outputs only under allow_output (empty: anywhere), and never an
+// output inside a protected directory (the master's data dir). Paths are compared after symbolic
+// links are resolved, so a link cannot lead out.
+struct PathPolicy {
+  std::vector<std::string> allow_input;
+  std::vector<std::string> allow_output;
+  std::vector<std::string> protected_dirs;
+};
+// PermissionDenied naming the path and the flag that would allow it. `files`: the input files the
+// inputs expand to (each is checked; a directory under an allowed one may hold a link leading out).
+Status CheckPathPolicy(const proto::JobSpec& spec, const std::vector<std::string>& files, const PathPolicy& policy);
+// The same for a journaled job (its split plan's files), when a restarted master resumes it.
+Status CheckPathPolicy(const proto::JobSpec& spec, const proto::JobPlan& plan, const PathPolicy& policy);
+
+// InvalidArgument, NotFound (a missing input or unknown job), AlreadyExists (the output) or
+// PermissionDenied (a path the policy does not allow), with a message for the user.
+Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer, const PathPolicy& policy = {});
 
 }  // namespace mr

@@ -1,5 +1,7 @@
 #include "master/http_api.h"
 
+#include "common/address.h"
+
 #include <unistd.h>
 
 #include <charconv>
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <map>
 
+#include "common/address.h"
 #include "common/job_json.h"
 #include "common/job_state.h"
 #include "common/units.h"
@@ -284,7 +287,7 @@ json HttpApi::JobsJson(int64_t now_ms) const {
   return {{"now_ms", now_ms}, {"jobs", std::move(jobs)}};
 }
 
-Result<json> HttpApi::JobJson(uint64_t job_id, int64_t now_ms) const {
+Result<json> HttpApi::JobJson(uint64_t job_id, int64_t now_ms, const PeerCredential* viewer) const {
   auto status = scheduler_.JobStatus(job_id);
   if (!status.ok()) return status.status();
   auto tasks = scheduler_.Tasks(job_id, now_ms);
@@ -295,7 +298,13 @@ Result<json> HttpApi::JobJson(uint64_t job_id, int64_t now_ms) const {
   j["tasks"] = std::move(arr);
   j["phases"] = PhaseStatsJson(*tasks, now_ms);
   if (status->state() == proto::JOB_SUCCEEDED && !status->spec().output().empty()) {
-    j["output_preview"] = OutputPreviewJson(status->spec().output(), 10, 4096);
+    if (viewer != nullptr && viewer->MayActOn(status->spec().owner())) {
+      j["output_preview"] = OutputPreviewJson(status->spec().output(), 10, 4096);
+    } else {
+      j["output_preview_hidden"] =
+          fmt::format("a job's output is shown to its owner ({}) or an admin: give the dashboard their token",
+                      status->spec().owner().empty() ? "unknown" : status->spec().owner());
+    }
   }
   j["now_ms"] = now_ms;
   return j;
@@ -424,8 +433,57 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
   return m.Take();
 }
 
+namespace {
+
+// The host part of a Host header value ("127.0.0.1:7071" -> "127.0.0.1", "[::1]:80" -> "::1").
+std::string HostOfHeader(std::string_view v) {
+  if (v.starts_with('[')) {
+    size_t end = v.find(']');
+    return std::string(end == std::string_view::npos ? v : v.substr(1, end - 1));
+  }
+  size_t colon = v.rfind(':');
+  if (colon != std::string_view::npos && v.find(':') == colon) return std::string(v.substr(0, colon));
+  return std::string(v);
+}
+
+bool IsIpAddress(const std::string& host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+}  // namespace
+
 HttpResponse HttpApi::Handle(const HttpRequest& req) const {
   int64_t now = now_();
+  const std::string& p = req.path;
+  if (p != "/healthz" && p != "/readyz") {
+    PeerCredential who;
+    if (req.authorization.starts_with("Bearer ") && access_.check) who = access_.check(req.authorization.substr(7));
+    if (who.kind == PeerCredential::Kind::kNone) {
+      if (!req.authorization.empty()) {
+        HttpResponse r = JsonError(401, "the token is not one this master accepts");
+        r.headers["WWW-Authenticate"] = "Bearer realm=\"mr\"";
+        return r;
+      }
+      const std::string host = HostOfHeader(req.host);
+      if (!host.empty() && !IsLoopbackHost(host) && !IsIpAddress(host) &&
+          std::find(access_.host_names.begin(), access_.host_names.end(), host) == access_.host_names.end()) {
+        return JsonError(403, fmt::format("Host '{}' refused: give the dashboard a token, or use an IP address",
+                                          req.host));
+      }
+      if (!access_.loopback && p != "/" && p != "/index.html") {
+        HttpResponse r = JsonError(401, "this master's HTTP API needs a token (Authorization: Bearer TOKEN)");
+        r.headers["WWW-Authenticate"] = "Bearer realm=\"mr\"";
+        return r;
+      }
+    }
+    return Serve(req, now, who.kind == PeerCredential::Kind::kNone ? nullptr : &who);
+  }
+  return Serve(req, now, nullptr);
+}
+
+HttpResponse HttpApi::Serve(const HttpRequest& req, int64_t now, const PeerCredential* who) const {
   const std::string& p = req.path;
   if (p == "/" || p == "/index.html") {
     HttpResponse r;
@@ -474,7 +532,7 @@ HttpResponse HttpApi::Handle(const HttpRequest& req) const {
     if (id.ends_with('/')) id.remove_suffix(1);
     auto job_id = ParseJobId(id);
     if (!job_id.ok()) return JsonError(404, "no job " + p.substr(10));
-    auto j = JobJson(*job_id, now);
+    auto j = JobJson(*job_id, now, who);
     if (!j.ok()) return JsonError(404, j.status().message());
     return Json(*j);
   }

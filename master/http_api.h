@@ -14,6 +14,13 @@
 // Times are unix epoch milliseconds; every JSON answer carries the master's now_ms, so a browser
 // computes ages and durations with the master's clock.
 //
+// Who may see what (DESIGN §11, HttpAccess): /healthz and /readyz answer everyone. A request with
+// a credential (Authorization: Bearer TOKEN: the cluster token or a user's) sees everything, and a
+// job's output preview when it owns the job or is an admin. Without one, a server bound to
+// loopback answers what it always did but output previews, and only to a Host header that names
+// loopback, an IP address or this machine (a web page cannot read it by DNS rebinding); a server
+// bound elsewhere answers 401 (the dashboard page itself is served, and asks for a token).
+//
 // Threading: call from the master's io thread (it reads the Scheduler, which is single-threaded).
 #pragma once
 
@@ -22,6 +29,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/credentials.h"
 #include "master/http_server.h"
 #include "master/scheduler.h"
 
@@ -44,6 +52,14 @@ struct MasterInfo {
   int64_t worker_timeout_ms = 0;
 };
 
+struct HttpAccess {
+  bool loopback = true;  // the HTTP server is bound to a loopback address only
+  // What a bearer token proves (kNone when wrong); nullptr: none is accepted.
+  std::function<PeerCredential(std::string_view token)> check;
+  // Names a Host header may give besides IP addresses and localhost (this machine's host name).
+  std::vector<std::string> host_names;
+};
+
 class HttpApi {
  public:
   // now() returns the current time in epoch milliseconds (the clock the Scheduler is driven by).
@@ -54,18 +70,22 @@ class HttpApi {
 
   nlohmann::json MasterJson(int64_t now_ms) const;
   nlohmann::json JobsJson(int64_t now_ms) const;
-  // NotFound for an unknown job.
-  Result<nlohmann::json> JobJson(uint64_t job_id, int64_t now_ms) const;
+  // NotFound for an unknown job. The output preview is there when `viewer` may see the job's output.
+  Result<nlohmann::json> JobJson(uint64_t job_id, int64_t now_ms, const PeerCredential* viewer = nullptr) const;
   nlohmann::json WorkersJson(int64_t now_ms, size_t offset = 0, size_t limit = kDefaultPageLimit) const;
   std::string Metrics(int64_t now_ms) const;
 
   MasterInfo& info() { return info_; }
+  HttpAccess& access() { return access_; }
 
  private:
   nlohmann::json JobSummary(const proto::JobStatus& s, int64_t now_ms) const;
+  // Handle's answer once access is settled; `who` is the requester's credential (nullptr: none).
+  HttpResponse Serve(const HttpRequest& req, int64_t now, const PeerCredential* who) const;
 
   const Scheduler& scheduler_;
   MasterInfo info_;
+  HttpAccess access_;
   std::function<int64_t()> now_;
 };
 

@@ -1,8 +1,13 @@
 #include "master/http_server.h"
 
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -11,6 +16,7 @@
 
 #include "common/acceptor.h"
 #include "common/address.h"
+#include "common/credentials.h"
 #include "common/log.h"
 
 namespace mr {
@@ -19,24 +25,14 @@ namespace {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
-// The host part of a Host header value ("127.0.0.1:7071" -> "127.0.0.1", "[::1]:80" -> "[::1]").
-std::string_view HostOfHeader(std::string_view v) {
-  if (v.starts_with('[')) {
-    size_t end = v.find(']');
-    return end == std::string_view::npos ? v : v.substr(0, end + 1);
-  }
-  size_t colon = v.rfind(':');
-  if (colon != std::string_view::npos && v.find(':') == colon) return v.substr(0, colon);
-  return v;
-}
-
 bool IsParseError(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
 // Writes one response; false when the connection must end.
-asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse r, bool head, bool keep_alive,
+template <class Stream>
+asio::awaitable<bool> WriteResponse(Stream& stream, HttpResponse r, bool head, bool keep_alive,
                                     unsigned version, const std::string& peer, std::chrono::milliseconds timeout) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "mr");
@@ -47,7 +43,7 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse r, b
   res.keep_alive(keep_alive);
   size_t length = r.body.size();
   error_code ec;
-  stream.expires_after(timeout);
+  beast::get_lowest_layer(stream).expires_after(timeout);
   if (head) {
     http::response<http::empty_body> h{res.base()};
     h.content_length(length);
@@ -69,6 +65,24 @@ HttpResponse JsonError(unsigned status, const std::string& message) {
   r.content_type = "application/json";
   r.body = nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   return r;
+}
+
+Result<std::shared_ptr<asio::ssl::context>> HttpsContext(const std::string& cert_file, const std::string& key_file) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* c = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(c, cert_file.c_str()) != 1) {
+    return Status::InvalidArgument(fmt::format("--http-cert {}: not a PEM certificate (chain)", cert_file));
+  }
+  auto key = ReadSecretFile(key_file, "--http-key");
+  if (!key.ok()) return key.status();
+  BIO* bio = BIO_new_mem_buf(key->data(), static_cast<int>(key->size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  bool ok = pkey != nullptr && SSL_CTX_use_PrivateKey(c, pkey) == 1 && SSL_CTX_check_private_key(c) == 1;
+  if (pkey) EVP_PKEY_free(pkey);
+  if (!ok) return Status::InvalidArgument(fmt::format("--http-key {} is not the key of --http-cert {}", key_file, cert_file));
+  return ctx;
 }
 
 HttpServerOptions HttpServerOptions::FromEnv() {
@@ -145,18 +159,13 @@ bool HttpServer::CloseOldestWaiting(std::chrono::milliseconds min_age, const cha
   return true;
 }
 
-HttpResponse HttpServer::Dispatch(const HttpRequest& req, const std::string& host_header) {
+HttpResponse HttpServer::Dispatch(const HttpRequest& req) {
   if (req.method != "GET" && req.method != "HEAD") {
     HttpResponse r = JsonError(405, "method " + req.method + " not allowed: this server is read-only");
     r.headers["Allow"] = "GET, HEAD";
     return r;
   }
   if (req.path.empty() || req.path[0] != '/') return JsonError(400, "bad request target");
-  if (loopback_ && !host_header.empty() && !IsLoopbackHost(HostOfHeader(host_header))) {
-    return JsonError(403, fmt::format("Host '{}' refused: this server is bound to loopback "
-                                      "(bind --http to another address to serve other names)",
-                                      host_header));
-  }
   try {
     return handler_(req);
   } catch (const std::exception& e) {
@@ -171,14 +180,34 @@ HttpResponse HttpServer::Dispatch(const HttpRequest& req, const std::string& hos
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> c) {
   auto self = shared_from_this();
-  beast::tcp_stream& stream = c->stream;
-
   error_code ec;
   std::string peer;
   {
-    auto ep = stream.socket().remote_endpoint(ec);
+    auto ep = c->stream.socket().remote_endpoint(ec);
     peer = ec ? "?" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
   }
+  if (!options_.tls) {
+    co_await ServeRequests(c, c->stream, peer);
+  } else {
+    beast::ssl_stream<beast::tcp_stream&> tls(c->stream, *options_.tls);
+    c->stream.expires_after(options_.header_timeout);
+    co_await tls.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) spdlog::debug("http: {}: TLS handshake failed: {}", peer, ec.message());
+    else co_await ServeRequests(c, tls, peer);
+  }
+  c->waiting = false;
+  c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  c->stream.close();
+  if (c->listed) {
+    open_.erase(c->pos);
+    c->listed = false;
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::ServeRequests(std::shared_ptr<Connection> c, Stream& stream, const std::string& peer) {
+  error_code ec;
+  auto& lowest = beast::get_lowest_layer(stream);
   const size_t buffer_limit = options_.max_header_bytes + options_.max_body_bytes + 1024;
   beast::flat_buffer buffer(buffer_limit);  // the most it may grow to
   std::optional<HttpResponse> bad_request;  // answered once the connection is to be closed
@@ -188,7 +217,7 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> c) {
     c->since = std::chrono::steady_clock::now();
     if (!first && buffer.size() == 0) {
       // Kept alive: the next request may take idle_timeout to start.
-      stream.expires_after(options_.idle_timeout);
+      lowest.expires_after(options_.idle_timeout);
       size_t n = co_await stream.async_read_some(buffer.prepare(std::min<size_t>(1024, buffer_limit)),
                                                  asio::redirect_error(asio::use_awaitable, ec));
       buffer.commit(n);
@@ -197,7 +226,7 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> c) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
-    stream.expires_after(options_.header_timeout);
+    lowest.expires_after(options_.header_timeout);
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       unsigned status = 0;
@@ -223,7 +252,9 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> c) {
     r.path = std::string(target.substr(0, q));
     if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
     r.peer = peer;
-    HttpResponse res = Dispatch(r, std::string(req[http::field::host]));
+    r.host = std::string(req[http::field::host]);
+    r.authorization = std::string(req[http::field::authorization]);
+    HttpResponse res = Dispatch(r);
     spdlog::debug("http: {} {} {} -> {}", peer, r.method, target, res.status);
     bool keep = req.keep_alive() && (res.status < 400 || res.status == 404);
     bool ok = co_await WriteResponse(stream, std::move(res), r.method == "HEAD", keep, req.version(), peer,
@@ -232,12 +263,6 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> c) {
   }
   c->waiting = false;
   if (bad_request) co_await WriteResponse(stream, std::move(*bad_request), false, false, 11, peer, options_.write_timeout);
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.close();
-  if (c->listed) {
-    open_.erase(c->pos);
-    c->listed = false;
-  }
 }
 
 #pragma GCC diagnostic pop

@@ -11,8 +11,9 @@
 // accepting pauses until a connection ends or the oldest one still waiting for a request has
 // waited kRequestGrace, which is then closed; out of descriptors, the oldest waiting one is closed
 // after kFdGrace. A flood of silent or half-sent requests thus cannot lock out real requests, nor
-// use up the descriptors the RPC port needs. When bound to a loopback address, requests whose Host header names anything but a
-// loopback address are refused (403), so a web page cannot read the API through DNS rebinding.
+// use up the descriptors the RPC port needs. With options.tls it speaks HTTPS (the TLS handshake
+// within header_timeout). Who may see what (the Host header, a bearer token) is the handler's
+// business: the request carries both.
 //
 // Threading: runs on the io_context's thread; the handler is called there (so it may read state
 // owned by that thread, like the master's Scheduler). Ownership: shared; connections keep the
@@ -27,6 +28,8 @@
 #include <string>
 
 #include "common/asio.h"
+
+#include <boost/asio/ssl/context.hpp>
 #include "common/status.h"
 #include "common/units.h"
 
@@ -37,6 +40,8 @@ struct HttpRequest {
   std::string path;    // without the query
   std::string query;   // after '?', undecoded
   std::string peer;
+  std::string host;           // the Host header ("" when absent)
+  std::string authorization;  // the Authorization header ("" when absent)
 };
 
 struct HttpResponse {
@@ -53,6 +58,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{15000};
   std::chrono::milliseconds write_timeout{30000};
+  // HTTPS with this context (a server certificate and key); nullptr: plain HTTP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 
   // The defaults, with max_connections from $MR_MAX_HTTP_CONNECTIONS (256) and at most a quarter of
   // the open-files limit (ConnectionBudget), header_timeout from $MR_HTTP_HEADER_TIMEOUT_MS and
@@ -68,6 +75,8 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   static Result<std::shared_ptr<HttpServer>> Start(asio::io_context& io, const HostPort& addr, Handler handler,
                                                    HttpServerOptions options = HttpServerOptions::FromEnv());
   HostPort address() const { return {host_, port_}; }
+  bool loopback() const { return loopback_; }
+  bool https() const { return options_.tls != nullptr; }
   void Stop();
   size_t connections() const { return open_.size(); }
   const HttpServerOptions& options() const { return options_; }
@@ -79,7 +88,9 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   struct Connection;
   HttpServer(tcp::acceptor acceptor, Handler handler, HttpServerOptions options);
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
-  HttpResponse Dispatch(const HttpRequest& request, const std::string& host_header);
+  template <class Stream>
+  asio::awaitable<void> ServeRequests(std::shared_ptr<Connection> conn, Stream& stream, const std::string& peer);
+  HttpResponse Dispatch(const HttpRequest& request);
   // Closes the oldest connection waiting for a request if it has waited at least min_age.
   bool CloseOldestWaiting(std::chrono::milliseconds min_age, const char* why);
 
@@ -95,5 +106,10 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
 
 // A JSON error body: {"error": message}.
 HttpResponse JsonError(unsigned status, const std::string& message);
+
+// An HTTPS server context from a certificate chain and its key (PEM files; the key a secret file,
+// mode 0600). TLS 1.2 and 1.3 (what browsers speak).
+Result<std::shared_ptr<boost::asio::ssl::context>> HttpsContext(const std::string& cert_file,
+                                                                const std::string& key_file);
 
 }  // namespace mr

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/asio/signal_set.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -14,10 +16,11 @@
 #include "common/data_dir.h"
 #include "common/failpoint.h"
 #include "common/address.h"
-#include "common/auth.h"
+#include "common/credentials.h"
 #include "common/handshake.h"
-#include "common/hello_gate.h"
 #include "common/log.h"
+#include "common/rpc_server.h"
+#include "common/tls.h"
 #include "master/http_api.h"
 #include "master/http_server.h"
 #include "master/attempt_logs.h"
@@ -31,6 +34,26 @@ namespace fs = std::filesystem;
 
 // Where a local tool connects to a server bound to `bound` (a wildcard becomes loopback).
 std::string ConnectAddress(const HostPort& bound) { return HostPort{DisplayHost(bound.host), bound.port}.ToString(); }
+
+// The key every job's shuffle secret is derived from (JobSecret), made once and kept in the data
+// dir (mode 0600), so a restarted master hands out the same secrets for its journaled jobs.
+Result<std::string> ShuffleKey(const std::string& data_dir) {
+  const std::string path = data_dir + "/SHUFFLE_KEY";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    std::string tmp = path + ".tmp";
+    std::string key = HexOf(RandomBytes(32));
+    {
+      std::ofstream f(tmp, std::ios::trunc);
+      f << key << "\n";
+      if (!f) return Status::IoError("cannot write " + tmp);
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
+    fs::rename(tmp, path, ec);
+    if (ec) return Status::IoError(fmt::format("cannot write {}: {}", path, ec.message()));
+  }
+  return ReadSecretFile(path, "the shuffle key");
+}
 
 }  // namespace
 
@@ -48,13 +71,26 @@ class Master::Impl {
 
   ~Impl() { Stop(); }
 
-  HostPort rpc_address() const { return listener_ ? listener_->address() : HostPort{}; }
+  HostPort rpc_address() const { return rpc_ ? rpc_->address() : HostPort{}; }
   HostPort http_address() const { return http_ ? http_->address() : HostPort{}; }
 
   Status Start() {
     auto dir = DataDir::Lock(opts_.data_dir);
     if (!dir.ok()) return dir.status();
     data_dir_ = std::move(*dir);
+    if (!opts_.tls) {
+      TlsOptions to;
+      to.token = *NewToken("");
+      auto tls = TlsContext::Make(std::move(to));
+      if (!tls.ok()) return tls.status();
+      opts_.tls = *tls;
+    }
+    auto key = ShuffleKey(opts_.data_dir);
+    if (!key.ok()) return key.status();
+    shuffle_key_ = *key;
+    paths_.allow_input = opts_.allow_input;
+    paths_.allow_output = opts_.allow_output;
+    paths_.protected_dirs = {opts_.data_dir};
     auto journal = Journal::Open(opts_.data_dir);
     if (!journal.ok()) return journal.status();
     journal_ = std::move(*journal);
@@ -64,49 +100,79 @@ class Master::Impl {
     for (auto& j : *jobs) {
       auto tasks = journal_->LoadTasks(j.job_id());
       if (!tasks.ok()) return tasks.status();
-      scheduler_.Restore(j, *tasks, journal_->LoadPlan(j.job_id()), NowMs(), &fx);
+      auto plan = journal_->LoadPlan(j.job_id());
+      std::string refused = ResumeRefusal(j.spec(), plan);
+      scheduler_.Restore(j, *tasks, std::move(plan), NowMs(), &fx);
+      if (!refused.empty() && !scheduler_.JobStatus(j.job_id())->end_time_ms()) {
+        spdlog::warn("job {}: not resumed: {}", j.job_id(), refused);
+        (void)scheduler_.Fail(j.job_id(), refused, NowMs(), &fx);
+      }
       if (auto history = journal_->LoadHistory(j.job_id()); history.ok()) scheduler_.RestoreHistory(*history);
     }
     Apply(std::move(fx));
 
-    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.token, "--listen"));
-    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.http.host, opts_.token, "--http"));
-    if (opts_.token.empty()) {
-      spdlog::info("no cluster token configured: serving loopback only, without authentication");
+    const bool local_only = opts_.local_token || opts_.tls->plaintext();
+    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, local_only, "--listen"));
+    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.http.host, local_only, "--http"));
+    if (opts_.tls->plaintext()) {
+      spdlog::warn("MR_BENCH_PLAINTEXT: connections are neither encrypted nor authenticated (a measurement "
+                   "switch; loopback only)");
+    } else if (opts_.local_token) {
+      spdlog::info("no cluster token given: serving loopback only, to this user (uid {}) alone", ::geteuid());
     } else {
-      spdlog::info("cluster token configured: every connection must authenticate");
+      spdlog::info("every connection is TLS 1.3, authenticated by {}{}",
+                   opts_.tls->options().cert_file.empty() ? "the cluster token" : "certificates of --tls-ca",
+                   opts_.tls->options().users ? fmt::format(" and {} user tokens", opts_.tls->options().users->size())
+                                              : "");
     }
     spdlog::info("user code (streaming and plugin jobs) is {}",
                  opts_.allow_user_code ? "allowed (--allow-user-code)" : "refused (no --allow-user-code)");
-    gate_ = std::make_unique<HelloGate>(
-        io_, "master", opts_.token, std::vector<proto::Role>{proto::ROLE_CLIENT, proto::ROLE_WORKER},
-        [this](const std::shared_ptr<Channel>& ch, proto::Role role) { return OnReady(ch, role); }, timers_);
-    auto listener = Listener::Bind(io_, opts_.listen);
-    if (!listener.ok()) return listener.status();
-    listener_ = *listener;
-    listener_->Start([this](std::shared_ptr<Channel> ch) {
-      gate_->Accept(ch, [ch](const std::string& reason) {
-        if (reason != "peer closed the connection") spdlog::info("connection from {} closed: {}", ch->peer(), reason);
-      });
-    });
+    auto rpc = RpcServer::Start(
+        io_, "master", opts_.listen, opts_.tls, {proto::ROLE_CLIENT, proto::ROLE_WORKER},
+        [this](const std::shared_ptr<Channel>& ch, proto::Role role) { return OnReady(ch, role); }, opts_.rpc,
+        timers_);
+    if (!rpc.ok()) return rpc.status();
+    rpc_ = *rpc;
     // The dashboard, JSON API and metrics: read-only, on this same thread (they read the Scheduler).
-    auto http = HttpServer::Start(io_, opts_.http, [this](const HttpRequest& r) { return http_api_.Handle(r); });
+    HttpServerOptions http_options = HttpServerOptions::FromEnv();
+    if (!opts_.http_cert.empty() || !opts_.http_key.empty()) {
+      auto tls = HttpsContext(opts_.http_cert, opts_.http_key);
+      if (!tls.ok()) return tls.status();
+      http_options.tls = *tls;
+    }
+    auto http = HttpServer::Start(io_, opts_.http, [this](const HttpRequest& r) { return http_api_.Handle(r); },
+                                  http_options);
     if (!http.ok()) return Status::Unavailable(fmt::format("--http: {}", http.status().message()));
     http_ = *http;
-    if (!IsLoopbackHost(opts_.http.host)) {
-      spdlog::warn("HTTP dashboard, API and metrics on {}: readable by anyone who can reach it (job names, "
-                   "paths, errors)", http_->address().ToString());
+    HttpAccess& access = http_api_.access();
+    access.loopback = http_->loopback();
+    access.check = [tls = opts_.tls](std::string_view bearer) {
+      return CheckBearer(bearer, tls->cluster_key(), tls->options().users.get());
+    };
+    char host[256] = {0};
+    if (::gethostname(host, sizeof(host) - 1) == 0 && host[0] != 0) access.host_names.push_back(host);
+    if (!http_->loopback()) {
+      spdlog::info("HTTP dashboard, API and metrics on {}{}: a token is needed for all but /healthz and /readyz",
+                   http_->address().ToString(), http_->https() ? " (HTTPS)" : "");
+      if (!http_->https()) {
+        spdlog::warn("HTTP on {} without --http-cert: the tokens that browsers and scrapers send travel in the "
+                     "clear", http_->address().ToString());
+      }
     }
     MasterInfo& info = http_api_.info();
-    info.rpc_listen = listener_->address().ToString();
+    info.rpc_listen = rpc_->address().ToString();
     info.http_listen = http_->address().ToString();
-    info.rpc_address = ConnectAddress(listener_->address());
+    info.rpc_address = ConnectAddress(rpc_->address());
     info.http_address = ConnectAddress(http_->address());
-    gate_->set_http_address(info.http_address);
+    rpc_->set_http_address((http_->https() ? "https://" : "http://") + info.http_address);
     info.data_dir = opts_.data_dir;
     info.started_ms = NowMs();
     info.worker_timeout_ms = opts_.worker_timeout.count();
     MR_RETURN_IF_ERROR(WriteAddressFile());
+    if (opts_.local_token && !opts_.local_token_dir.empty()) {
+      MR_RETURN_IF_ERROR(WriteLocalToken(opts_.local_token_dir, rpc_->address().port, opts_.tls->options().token));
+      local_token_path_ = LocalTokenPath(opts_.local_token_dir, rpc_->address().port);
+    }
     info.ready = true;
     spdlog::info("master listening on {}, dashboard on http://{}/, data in {}, worker timeout {} ms",
                  info.rpc_listen, info.http_address, opts_.data_dir, opts_.worker_timeout.count());
@@ -118,9 +184,12 @@ class Master::Impl {
     if (stopped_) return;
     stopped_ = true;
     alive_.reset();  // every callback holding it now sees it expired
-    if (listener_) listener_->Stop();
+    if (rpc_) rpc_->Stop();
     if (http_) http_->Stop();
-    if (gate_) gate_->CloseAll("master stopping");
+    if (!local_token_path_.empty()) {
+      std::error_code ec;
+      fs::remove(local_token_path_, ec);
+    }
     std::vector<std::shared_ptr<Channel>> open;
     for (Session* s : sessions_) {
       if (s->channel) open.push_back(s->channel);
@@ -148,7 +217,7 @@ class Master::Impl {
     {
       std::ofstream f(tmp, std::ios::trunc);
       // The RPC line stays first: clients read it with `f >> word >> address`.
-      f << "rpc " << ConnectAddress(listener_->address()) << "\n";
+      f << "rpc " << ConnectAddress(rpc_->address()) << "\n";
       f << "http " << ConnectAddress(http_->address()) << "\n";
       if (!f) return Status::IoError("cannot write " + tmp);
     }
@@ -245,7 +314,8 @@ class Master::Impl {
     int64_t now = NowMs();
     switch (m.msg_case()) {
       case proto::Envelope::kSubmitJob: {
-        const proto::JobSpec& spec = m.submit_job().spec();
+        proto::JobSpec& spec = *m.mutable_submit_job()->mutable_spec();
+        spec.set_owner(s.channel->credential().Owner());
         if (!opts_.allow_user_code && (!spec.job_lib().empty() || !spec.mapper().empty())) {
           spdlog::warn("refused a {} job from {}: user code is not allowed on this master", 
                        spec.job_lib().empty() ? "streaming" : "plugin", s.channel->peer());
@@ -255,9 +325,9 @@ class Master::Impl {
               spec.job_lib().empty() ? "streaming" : "plugin"));
           break;
         }
-        Result<uint64_t> r = Admit(m.submit_job().spec(), now, &fx);
+        Result<uint64_t> r = Admit(spec, now, &fx);
         if (!r.ok()) {
-          spdlog::info("refused a {} job from {}: {}", m.submit_job().spec().job(), s.channel->peer(),
+          spdlog::info("refused a {} job from {} ({}): {}", spec.job(), s.channel->peer(), spec.owner(),
                        r.status().message());
           reply = MakeError(r.status().message());
           break;
@@ -276,6 +346,10 @@ class Master::Impl {
         reply.mutable_job_list();
         break;
       case proto::Envelope::kGetLogs: {
+        if (Status may = MayActOn(s, m.get_logs().job_id(), "read the logs of"); !may.ok()) {
+          reply = MakeError(may.message());
+          break;
+        }
         auto logs = CollectLogs(scheduler_, *journal_, m.get_logs(), now);
         if (!logs.ok()) reply = MakeError(logs.status().message());
         else *reply.mutable_logs_reply() = std::move(*logs);
@@ -290,7 +364,12 @@ class Master::Impl {
         reply.mutable_worker_list()->set_total(scheduler_.WorkerCount());
         break;
       case proto::Envelope::kKillJob: {
-        spdlog::info("job {}: kill requested by {}", m.kill_job().job_id(), s.channel->peer());
+        if (Status may = MayActOn(s, m.kill_job().job_id(), "kill"); !may.ok()) {
+          reply = MakeError(may.message());
+          break;
+        }
+        spdlog::info("job {}: kill requested by {} ({})", m.kill_job().job_id(), s.channel->peer(),
+                     s.channel->credential().Owner());
         Status st = scheduler_.Kill(m.kill_job().job_id(), now, &fx);
         if (!st.ok()) reply = MakeError(st.message());
         else reply.mutable_kill_reply()->set_state(proto::JOB_KILLED);
@@ -347,7 +426,8 @@ class Master::Impl {
       workers_[name] = &s;
       WorkerRegistration reg{name, rw.incarnation(), rw.shuffle_address(), rw.slots(),
                              {rw.held_outputs().begin(), rw.held_outputs().end()},
-                             {rw.jobs_with_data().begin(), rw.jobs_with_data().end()}, rw.host(), rw.pid()};
+                             {rw.jobs_with_data().begin(), rw.jobs_with_data().end()}, rw.host(), rw.pid(),
+                             rw.allow_user_code()};
       std::vector<uint64_t> drop = scheduler_.AddWorker(reg, now, &fx);
       spdlog::info("worker {} registered from {}{}: shuffle {}, {} slots, incarnation {}, {} map outputs held",
                    name, s.channel->peer(), rw.host().empty() ? "" : " (" + rw.host() + ")", rw.shuffle_address(),
@@ -374,9 +454,39 @@ class Master::Impl {
     Apply(std::move(fx));
   }
 
+  // Whether the session's credential may act on the job (its owner, or an admin). An unknown job
+  // is left to the request itself to report.
+  Status MayActOn(const Session& s, uint64_t job_id, const char* what) {
+    auto st = scheduler_.JobStatus(job_id);
+    if (!st.ok()) return Status::OK();
+    const PeerCredential& who = s.channel->credential();
+    if (who.MayActOn(st->spec().owner())) return Status::OK();
+    spdlog::warn("job {}: {} ({}) may not {} it (owner {})", job_id, s.channel->peer(), who.Owner(), what,
+                 st->spec().owner());
+    return Status::PermissionDenied(fmt::format("job {} belongs to {}: only its owner or an admin may {} it", job_id,
+                                                st->spec().owner(), what));
+  }
+
+  // Why a journaled job may not be resumed by this master ("" when it may): user code it no longer
+  // allows, or paths outside what it lets jobs read and write.
+  std::string ResumeRefusal(const proto::JobSpec& spec, const Result<proto::JobPlan>& plan) const {
+    if (!opts_.allow_user_code && (!spec.job_lib().empty() || !spec.mapper().empty())) {
+      return "this master was restarted without --allow-user-code, and the job runs user code";
+    }
+    if (plan.ok()) {
+      if (Status st = CheckPathPolicy(spec, plan.value(), paths_); !st.ok()) {
+        return "after a master restart: " + st.message();
+      }
+    }
+    return "";
+  }
+
+  // The job's shuffle secret (AssignTask.shuffle_secret).
+  std::string JobSecret(uint64_t job_id) const { return HmacSha256(shuffle_key_, fmt::format("mr-v2 job {}", job_id)); }
+
   // Admits a submitted job, journals its split plan and queues it.
   Result<uint64_t> Admit(const proto::JobSpec& spec, int64_t now, Effects* fx) {
-    auto admitted = AdmitJob(spec, committer_);
+    auto admitted = AdmitJob(spec, committer_, paths_);
     if (!admitted.ok()) return admitted.status();
     auto id = journal_->NextJobId();
     if (!id.ok()) return id.status();
@@ -443,11 +553,12 @@ class Master::Impl {
       if (!s.ok()) spdlog::error("{}", s.message());
     }
     if (!done.changed_tasks.empty() || !done.changed_jobs.empty()) (void)Failpoint("master.after_journal");
-    for (const auto& [worker, task] : done.assignments) {
+    for (auto& [worker, task] : done.assignments) {
       auto it = workers_.find(worker);
       if (it == workers_.end()) continue;
       proto::Envelope e;
-      *e.mutable_assign_task() = task;
+      task.set_shuffle_secret(JobSecret(task.job_id()));
+      *e.mutable_assign_task() = std::move(task);
       it->second->channel->Send(e);
       (void)Failpoint("master.after_assign");
     }
@@ -468,8 +579,10 @@ class Master::Impl {
   EpochClock clock_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expired for callbacks after Stop
   bool stopped_ = false;
-  std::unique_ptr<HelloGate> gate_;
-  std::shared_ptr<Listener> listener_;
+  std::shared_ptr<RpcServer> rpc_;
+  std::string shuffle_key_;
+  PathPolicy paths_;
+  std::string local_token_path_;  // removed at Stop
   std::shared_ptr<HttpServer> http_;
   std::unique_ptr<Journal> journal_;
   Effects pending_;            // to journal, then carry out, at the next flush (and after a failed write)
@@ -505,6 +618,23 @@ Status RunMaster(const MasterOptions& options) {
     master.Stop();
     io.stop();
   });
+  // SIGHUP: the users file again (a user added, a token rotated or revoked).
+  boost::asio::signal_set hup(io, SIGHUP);
+  std::function<void()> on_hup = [&] {
+    hup.async_wait([&](const error_code& e, int) {
+      if (e) return;
+      if (options.tls && options.tls->options().users) {
+        const auto& users = options.tls->options().users;
+        Status st = users->Reload();
+        if (st.ok()) spdlog::info("SIGHUP: reloaded {}: {} user tokens", users->path(), users->size());
+        else spdlog::error("SIGHUP: {}; the users stay as they were", st.message());
+      } else {
+        spdlog::info("SIGHUP: no --users file to reload");
+      }
+      on_hup();
+    });
+  };
+  on_hup();
   io.run();
   return Status::OK();
 }

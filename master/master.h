@@ -9,17 +9,23 @@
 // runs, and takes its time from a TimerSource (the sweep that declares silent workers dead and
 // launches backups, the hello timeout, and through an EpochClock every "now" the Scheduler sees,
 // so heartbeat ages are on a steady clock); a test passes a ManualTimerSource and advances it.
-// Client and worker connections reach it through a HelloGate (common/hello_gate.h), so it only
-// ever handles authenticated channels. RunMaster is the process: a Master on its own io_context,
-// blocking until SIGINT/SIGTERM.
+// Client and worker connections reach it through an RpcServer (common/rpc_server.h: TLS and the
+// hello), so it only ever handles authenticated channels, each with the credential its peer
+// proved: workers hold the cluster credential; a client is a user (the owner of the jobs it
+// submits, who alone may kill them or read their logs) or the cluster's admin. A tokenless master
+// (local_token) serves loopback only and leaves its generated token where the same user's `mr`
+// finds it. RunMaster is the process: a Master on its own io_context, blocking until
+// SIGINT/SIGTERM; SIGHUP reloads the users file.
 // Threading: one io_context thread owns all state; the HTTP server runs on it too.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/asio.h"
+#include "common/rpc_server.h"
 #include "common/status.h"
 #include "common/timer_source.h"
 #include "common/units.h"
@@ -31,10 +37,25 @@ struct MasterOptions {
   HostPort http{"127.0.0.1", 7071};
   std::string data_dir;
   std::chrono::milliseconds worker_timeout{10000};
-  // The cluster token (DESIGN §6); "" = none, and then only loopback addresses may be bound.
-  std::string token;
-  // Accept streaming (--mapper) and plugin (--job-lib) jobs; built-in jobs always run.
+  // How connections are secured and who is accepted (common/tls.h): the cluster credential and
+  // the users' keys. nullptr: a random cluster token of its own (tests that need no other peer).
+  std::shared_ptr<TlsContext> tls;
+  // A master started without a token: its token was made for it, it binds loopback only, and it
+  // leaves the token for this user's `mr` in local_token_dir (common/credentials.h LocalTokenPath)
+  // while it runs.
+  bool local_token = false;
+  std::string local_token_dir;
+  // Accept streaming (--mapper) and plugin (--job-lib) jobs; built-in jobs always run. A restarted
+  // master without it fails the journaled ones instead of resuming them.
   bool allow_user_code = false;
+  // Where jobs may read and write (--allow-input, --allow-output; empty: anywhere), checked at
+  // submission and again for journaled jobs after a restart.
+  std::vector<std::string> allow_input;
+  std::vector<std::string> allow_output;
+  // HTTPS for the dashboard and API (--http-cert, --http-key); plain HTTP without.
+  std::string http_cert, http_key;
+  // Connection limits and timeouts of the RPC port.
+  RpcServerOptions rpc;
   // Finished jobs kept, with their tasks, attempts and logs: at most history_jobs, and none older
   // than history_age (0: no age limit).
   size_t history_jobs = 200;

@@ -1,5 +1,6 @@
 #include "master/output_committer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -11,15 +12,47 @@ namespace mr {
 namespace fs = std::filesystem;
 
 Status OutputCommitter::CheckNew(const std::string& output, bool overwrite) const {
-  if (!overwrite && fs_->Exists(output)) {
+  if (!fs_->Exists(output)) return Status::OK();
+  if (!overwrite) {
     return Status::AlreadyExists(fmt::format("output {} already exists (use --overwrite to replace it)", output));
+  }
+  Status ours = IsOutput(output);
+  if (!ours.ok()) {
+    return Status::AlreadyExists(
+        fmt::format("output {} exists and is not an mr output ({}): --overwrite replaces only a job's output", output,
+                    ours.message()));
+  }
+  return Status::OK();
+}
+
+Status OutputCommitter::IsOutput(const std::string& dir) const {
+  auto entries = fs_->List(dir);
+  if (!entries.ok()) return entries.status();
+  auto digits = [](std::string_view s) {
+    return s.size() == 5 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  auto part = [&](std::string_view name) {
+    return (name.starts_with("part-r-") || name.starts_with("part-m-")) && digits(name.substr(7));
+  };
+  for (const std::string& e : *entries) {
+    std::string_view p = e;
+    bool ok = p == kSuccessFileName || part(p);
+    for (std::string_view temp : {std::string_view("_temporary/"), std::string_view("_temporary.removing/")}) {
+      if (!p.starts_with(temp)) continue;
+      std::string_view rest = p.substr(temp.size());
+      auto slash = rest.find('/');
+      std::string_view attempt = rest.substr(0, slash);
+      std::string_view file = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+      ok = rest.empty() || (attempt.starts_with("job-") && (file.empty() || (file.find('/') == std::string_view::npos && part(file))));
+    }
+    if (!ok) return Status::InvalidArgument(fmt::format("it holds {}", e));
   }
   return Status::OK();
 }
 
 Status OutputCommitter::Setup(const std::string& output, bool overwrite) const {
   if (fs_->Exists(output)) {
-    if (!overwrite) return Status::AlreadyExists(fmt::format("output {} already exists", output));
+    MR_RETURN_IF_ERROR(CheckNew(output, overwrite));
     MR_RETURN_IF_ERROR(fs_->RemoveAll(output));
   }
   return fs_->CreateDirs(TemporaryDir(output));

@@ -19,9 +19,15 @@ class OutputCommitter {
   // fs: not owned; must outlive the committer.
   explicit OutputCommitter(FileSystem* fs) : fs_(fs) {}
 
-  // At submission: AlreadyExists when the output exists and may not be replaced.
+  // At submission: AlreadyExists when the output exists and may not be replaced. With overwrite,
+  // only an mr output may be replaced (IsOutput): anything else there is refused, so --overwrite
+  // never destroys a data dir or a user's files.
   Status CheckNew(const std::string& output, bool overwrite) const;
-  // At the job's start: removes an output it may replace, and creates OUT/_temporary.
+  // Whether `dir` holds nothing but what a job writes: part files, _SUCCESS, and _temporary with
+  // attempts' directories and part files (an empty directory too). Why not, otherwise.
+  Status IsOutput(const std::string& dir) const;
+  // At the job's start: removes an output it may replace (checked again: it may have changed
+  // since the submission), and creates OUT/_temporary.
   Status Setup(const std::string& output, bool overwrite) const;
   // After a master restart, for a running job: OUT/_temporary exists again.
   Status Resume(const std::string& output) const;

@@ -46,14 +46,41 @@ TEST(OutputCommitterTest, RefusesFilesOutsideTheTemporaryDirectoryOrOfAnotherTas
 TEST(OutputCommitterTest, AnExistingOutputIsReplacedOnlyWithOverwrite) {
   InMemoryFileSystem fs;
   OutputCommitter c(&fs);
-  ASSERT_TRUE(fs.CreateDirs("/out").ok());
-  ASSERT_TRUE(fs.WriteFile("/out/old", "x").ok());
+  ASSERT_TRUE(fs.CreateDirs("/out/_temporary/job-1-r-00000-a2").ok());
+  ASSERT_TRUE(fs.WriteFile("/out/part-r-00000", "x").ok());
+  ASSERT_TRUE(fs.WriteFile("/out/_SUCCESS", "").ok());
+  ASSERT_TRUE(fs.WriteFile("/out/_temporary/job-1-r-00000-a2/part-r-00000", "y").ok());
   EXPECT_EQ(c.CheckNew("/out", false).code(), Status::Code::kAlreadyExists);
   EXPECT_EQ(c.Setup("/out", false).code(), Status::Code::kAlreadyExists);
-  EXPECT_TRUE(fs.Exists("/out/old"));
+  EXPECT_TRUE(fs.Exists("/out/part-r-00000"));
   ASSERT_TRUE(c.Setup("/out", true).ok());
-  EXPECT_FALSE(fs.Exists("/out/old"));
+  EXPECT_FALSE(fs.Exists("/out/part-r-00000"));
   EXPECT_TRUE(fs.Exists("/out/_temporary"));
+  // An empty directory is an output too (a job killed before any commit).
+  ASSERT_TRUE(fs.CreateDirs("/empty").ok());
+  EXPECT_TRUE(c.CheckNew("/empty", true).ok());
+}
+
+// --overwrite replaces only what a job writes: a directory holding anything else (a user's files,
+// a master's or worker's data dir) is refused, at submission and again at the job's start.
+TEST(OutputCommitterTest, OverwriteNeverReplacesWhatIsNotAnOutput) {
+  InMemoryFileSystem fs;
+  OutputCommitter c(&fs);
+  ASSERT_TRUE(fs.CreateDirs("/data/journal").ok());
+  ASSERT_TRUE(fs.WriteFile("/data/LOCK", "").ok());
+  ASSERT_TRUE(fs.WriteFile("/data/journal/CURRENT", "x").ok());
+  ASSERT_TRUE(fs.CreateDirs("/mixed").ok());
+  ASSERT_TRUE(fs.WriteFile("/mixed/part-r-00000", "x").ok());
+  ASSERT_TRUE(fs.CreateDirs("/mixed/keep").ok());
+  ASSERT_TRUE(fs.CreateDirs("/tricky/_temporary/job-1-r-00000-a1/nested").ok());
+  for (const char* dir : {"/data", "/mixed", "/tricky"}) {
+    Status st = c.CheckNew(dir, true);
+    EXPECT_EQ(st.code(), Status::Code::kAlreadyExists) << dir;
+    EXPECT_NE(st.message().find("is not an mr output"), std::string::npos) << st.message();
+    EXPECT_EQ(c.Setup(dir, true).code(), Status::Code::kAlreadyExists) << dir;
+  }
+  EXPECT_TRUE(fs.Exists("/data/journal/CURRENT"));
+  EXPECT_TRUE(fs.Exists("/mixed/part-r-00000"));
 }
 
 }  // namespace

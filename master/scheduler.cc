@@ -34,6 +34,7 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
   j.status.set_submit_time_ms(now_ms);
   j.status.set_input_bytes(admitted.input_bytes);
   j.splits = SplitTable(&admitted.plan);
+  j.user_code = !j.status.spec().job_lib().empty() || !j.status.spec().mapper().empty();
   spdlog::info("job {} submitted: {} over {} files ({} bytes, {} splits), {} reducers, output {}", id,
                j.status.spec().job(), admitted.input_files, j.status.input_bytes(), j.splits.size(),
                j.status.spec().reducers(), j.status.spec().output());
@@ -113,6 +114,7 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
                         Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx) {
   Job& j = jobs_[status.job_id()];
   j.status = status;
+  j.user_code = !status.spec().job_lib().empty() || !status.spec().mapper().empty();
   if (Finished(status)) return;
   active_jobs_.insert(status.job_id());
   dirty_ = true;
@@ -237,6 +239,14 @@ Status Scheduler::Kill(uint64_t job_id, int64_t now_ms, Effects* fx) {
   return Status::OK();
 }
 
+Status Scheduler::Fail(uint64_t job_id, const std::string& error, int64_t now_ms, Effects* fx) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
+  if (Finished(it->second.status)) return Status::OK();
+  FinishJob(it->second, proto::JOB_FAILED, error, now_ms, fx);
+  return Status::OK();
+}
+
 Scheduler::Task* Scheduler::FindTask(Job& job, proto::TaskKind kind, uint32_t index) {
   auto& tasks = kind == proto::TASK_MAP ? job.maps : job.reduces;
   return index < tasks.size() ? &tasks[index] : nullptr;
@@ -308,7 +318,8 @@ Scheduler::Worker* Scheduler::FreeWorker(const Job& job, const std::string& not_
   }
   bool all_blacklisted = live_blacklisted == workers_.size();
   const std::string* best = free_slots_.Find([&](const std::string& id) {
-    return id != not_this && (all_blacklisted || !blacklisted(id)) && !job.excluded.contains(id);
+    return id != not_this && (all_blacklisted || !blacklisted(id)) && !job.excluded.contains(id) &&
+           (!job.user_code || workers_.at(id).allow_user_code);
   });
   return best ? &workers_.at(*best) : nullptr;
 }

@@ -1,4 +1,5 @@
 // Scheduler: the master's job, task and worker tables and every decision about them (DESIGN §3, §5):
+//  - plugin and streaming jobs run only on workers that allow user code;
 //  - jobs run in submission order (a later job uses slots the earlier ones cannot); a job's map
 //    tasks first, its reduce tasks once every map is done;
 //  - a failed attempt is retried, up to kMaxAttempts, on another worker when there is one; a worker
@@ -182,6 +183,7 @@ struct WorkerRegistration {
   std::vector<uint64_t> jobs_with_data;    // every job it holds any data of
   std::string host;                        // for display
   uint32_t pid = 0;
+  bool allow_user_code = false;            // it runs plugin and streaming tasks
 };
 
 struct SchedulerOptions {
@@ -221,6 +223,8 @@ class Scheduler {
   void Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
                Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx);
   Status Kill(uint64_t job_id, int64_t now_ms, Effects* fx);
+  // Fails an unfinished job with `error` (a restarted master that may no longer run it).
+  Status Fail(uint64_t job_id, const std::string& error, int64_t now_ms, Effects* fx);
   // Puts back a finished job's journaled tasks and attempts (after Restore of its status), so
   // Tasks() shows them as they were. Ignored for an unknown or unfinished job.
   void RestoreHistory(const proto::JobHistory& history);
@@ -366,6 +370,7 @@ class Scheduler {
     std::vector<TaskInfo> final_tasks;          // observability: a finished job's tasks, as journaled
                                                 // (after a restart; else maps and reduces stay)
     SplitTable splits;                          // its maps' splits (the plan, in the journal)
+    bool user_code = false;                     // a plugin or streaming job: on allow_user_code workers only
   };
   struct Worker {
     std::string id;
@@ -378,6 +383,7 @@ class Scheduler {
     uint64_t incarnation = 0;
     std::string host;
     uint32_t pid = 0;
+    bool allow_user_code = false;
   };
 
   // Index upkeep: every change of a task's state, of its running attempts, and of a worker's

@@ -48,6 +48,7 @@ std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_
   w.incarnation = reg.incarnation;
   w.host = reg.host;
   w.pid = reg.pid;
+  w.allow_user_code = reg.allow_user_code;
   if (!returning) {
     w.registered_ms = now_ms;
     totals_.workers_registered++;

@@ -255,7 +255,7 @@ TEST(CliAddressTest, OptionsBeforeTheCommandWrongTokenAndTheHttpPort) {
 
   CommandResult http = RunMr({"jobs", "--master", cluster.http_address(), "--token-file", good});
   EXPECT_EQ(http.exit_code, 3);
-  EXPECT_TRUE(Contains(http.err, cluster.http_address() + " answered in HTTP")) << http.err;
+  EXPECT_TRUE(Contains(http.err, cluster.http_address() + " answered without TLS")) << http.err;
   EXPECT_TRUE(Contains(http.err, "not an mr RPC port")) << http.err;
   EXPECT_FALSE(Contains(http.err, "exceeds the limit")) << http.err;
 }

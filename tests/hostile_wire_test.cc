@@ -158,15 +158,15 @@ TEST_F(HostileWireTest, StalledBigFramesCostWhatArrivedAndTimeOut) {
   ExpectServing(cluster_);
   const uint64_t before = ResidentBytes(cluster_.master_pid());
   ASSERT_GT(before, 0u);
-  std::vector<int> fds;
+  std::vector<std::unique_ptr<RawTls>> conns;
   std::string header;
   PutFixed32BE(&header, kDefaultMaxFrame);
   for (int i = 0; i < 10; i++) {
     int fd = RawConnect(cluster_.master_address(), Millis(5000));
     ASSERT_GE(fd, 0);
-    RawHandshake(fd, proto::ROLE_CLIENT);
-    SendAll(fd, header + std::string(64 << 10, 'x'));
-    fds.push_back(fd);
+    auto c = RawHandshake(fd, proto::ROLE_CLIENT);
+    ASSERT_TRUE(c->Send(header + std::string(64 << 10, 'x')));
+    conns.push_back(std::move(c));
   }
   // While they stall (well within the frame timeout), the master's memory stays near where it was.
   uint64_t peak = 0;
@@ -177,16 +177,13 @@ TEST_F(HostileWireTest, StalledBigFramesCostWhatArrivedAndTimeOut) {
   EXPECT_LT(peak, before + (32u << 20)) << "before " << before << " peak " << peak;
   RecordProperty("master_rss_before_bytes", std::to_string(before));
   RecordProperty("master_rss_peak_bytes", std::to_string(peak));
-  for (int fd : fds) {
-    EXPECT_TRUE(ClosedByPeer(fd, std::chrono::seconds(15)));
-    ::close(fd);
-  }
+  for (auto& c : conns) EXPECT_TRUE(c->ClosedByPeer(std::chrono::seconds(15)));
   EXPECT_TRUE(WaitForLog(tmp_ / "master.log", "frame stalled for 3000 ms", 10));
   // Before the hello, even announcing one is refused at once.
-  int early = RawConnect(cluster_.master_address(), Millis(5000));
-  SendAll(early, header);
-  EXPECT_TRUE(ClosedByPeer(early, std::chrono::seconds(5)));
-  ::close(early);
+  RawTls early(RawConnect(cluster_.master_address(), Millis(5000)), "");
+  ASSERT_TRUE(early.ok()) << early.error();
+  early.Send(header);
+  EXPECT_TRUE(early.ClosedByPeer(std::chrono::seconds(5)));
   ExpectServing(cluster_);
 }
 
@@ -196,12 +193,10 @@ TEST_F(HostileWireTest, IdleConnectionsAreReapedButWorkersAndWaitingClientsStay)
   ASSERT_TRUE(cluster_.StartMaster({}, {"MR_IDLE_TIMEOUT_MS=1500"}).ok());
   ASSERT_TRUE(cluster_.StartWorker({"--heartbeat", "200ms"}).ok());
   ASSERT_TRUE(cluster_.WaitForWorkers(1).ok());
-  int idle = RawConnect(cluster_.master_address(), Millis(5000));
-  RawHandshake(idle, proto::ROLE_CLIENT);
+  auto idle = RawHandshake(RawConnect(cluster_.master_address(), Millis(5000)), proto::ROLE_CLIENT);
   auto start = std::chrono::steady_clock::now();
-  EXPECT_TRUE(ClosedByPeer(idle, std::chrono::seconds(15)));
+  EXPECT_TRUE(idle->ClosedByPeer(std::chrono::seconds(15)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, Millis(1400));
-  ::close(idle);
   WriteFile(tmp_ / "in.txt", "p q p\n");
   CommandResult r = Submit({"--job", "wordcount", "--input", tmp_ / "in.txt", "--output", tmp_ / "out",
                             "--reducers", "1", "--wait"});
@@ -236,16 +231,19 @@ TEST_F(HostileWireTest, HandshakeBurstBeyondThePendingBudgetIsServedInOrder) {
   std::vector<int> fds;
   for (int i = 0; i < 300; i++) fds.push_back(ConnectNonBlocking(cluster_.master_address()));
   int ok = 0;
-  for (int fd : fds) {
+  std::vector<std::unique_ptr<RawTls>> done;
+  size_t next = 0;
+  for (; next < fds.size(); next++) {
+    int fd = fds[next];
     pollfd p{fd, POLLOUT, 0};
     ASSERT_EQ(::poll(&p, 1, 10000), 1);
     MakeBlocking(fd);
-    RawHandshake(fd, proto::ROLE_CLIENT);
+    done.push_back(RawHandshake(fd, proto::ROLE_CLIENT));
     if (HasFailure()) break;  // one evicted handshake is enough to know (each costs a 5 s read)
     ok++;
   }
   EXPECT_EQ(ok, 300);
-  for (int fd : fds) ::close(fd);
+  for (size_t i = next + 1; i < fds.size(); i++) ::close(fds[i]);
   EXPECT_EQ(Count(ReadFile(tmp_ / "master.log"), "without a hello"), 0u);
   ExpectServing(cluster_);
 }

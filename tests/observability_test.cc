@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "common/credentials.h"
 #include "common/raw_socket_testing.h"
 #include "tests/test_util.h"
 
@@ -43,11 +44,13 @@ struct HttpResult {
   }
 };
 
-HttpResult Http(const std::string& address, const std::string& path, const std::string& method = "GET") {
+HttpResult Http(const std::string& address, const std::string& path, const std::string& method = "GET",
+                const std::string& bearer = "") {
   HttpResult r;
   int fd = RawConnect(address, std::chrono::seconds(10));
   if (fd < 0) return r;
-  SendBytes(fd, method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
+  SendBytes(fd, method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n" +
+                    (bearer.empty() ? "" : "Authorization: Bearer " + bearer + "\r\n") + "\r\n");
   std::string raw = ReadToEnd(fd);
   ::close(fd);
   size_t split = raw.find("\r\n\r\n");
@@ -58,8 +61,8 @@ HttpResult Http(const std::string& address, const std::string& path, const std::
   return r;
 }
 
-json GetJson(const std::string& address, const std::string& path) {
-  HttpResult r = Http(address, path);
+json GetJson(const std::string& address, const std::string& path, const std::string& bearer = "") {
+  HttpResult r = Http(address, path, "GET", bearer);
   EXPECT_EQ(r.status, 200) << path << "\n" << r.head << r.body;
   EXPECT_EQ(r.Header("Content-Type"), "application/json") << path;
   if (r.status != 200) return json::object();
@@ -482,6 +485,12 @@ TEST_F(ObservabilityTest, HistoryAndLogsSurviveAMasterRestartAndTheRetentionDrop
   EXPECT_TRUE(seen.contains("alpha") && seen.contains(other)) << before.dump();
   json job = GetJson(cluster.http_address(), "/api/jobs/1");
   EXPECT_EQ(job["phases"]["map"]["tasks_done"], 4) << job["phases"].dump();
+  // The output is its owner's: shown with a token (here the master's own, as the admin), not without.
+  EXPECT_FALSE(job.contains("output_preview")) << job.dump();
+  EXPECT_NE(job.value("output_preview_hidden", "").find("owner (admin)"), std::string::npos) << job.dump();
+  auto token = FindLocalToken(static_cast<uint16_t>(std::stoi(cluster.master_address().substr(10))));
+  ASSERT_TRUE(token.has_value());
+  job = GetJson(cluster.http_address(), "/api/jobs/1", TokenText(*token));
   ASSERT_EQ(job["output_preview"]["lines"].size(), 10u) << job["output_preview"].dump();
 
   std::string logs = MrOk(cluster, {"logs", "1", "--task", "map/0"});

@@ -17,7 +17,8 @@
 #include <vector>
 
 #include "common/channel.h"
-#include "common/hello_gate.h"
+#include "common/rpc_client.h"
+#include "common/tls.h"
 #include "common/record.h"
 #include "common/timer_source.h"
 #include "master/scheduler.h"
@@ -47,6 +48,14 @@ class ScratchDir {
   std::string path_;
 };
 
+constexpr const char* kToken = "the-cluster-token-of-the-clock-tests";
+
+std::shared_ptr<TlsContext> Tls() {
+  TlsOptions o;
+  o.token = *Token::Parse(kToken);
+  return *TlsContext::Make(std::move(o));
+}
+
 // One authenticated connection to the master, as a client or a worker.
 struct Peer {
   std::shared_ptr<Channel> channel;
@@ -71,6 +80,7 @@ class MasterClockTest : public ::testing::Test {
     o.http = {"127.0.0.1", 0};
     o.data_dir = dir_ / "master";
     o.worker_timeout = worker_timeout;
+    o.tls = Tls();
     master_ = std::make_unique<Master>(io_, o, &clock_);
     Status st = master_->Start();
     ASSERT_TRUE(st.ok()) << st.ToString();
@@ -89,22 +99,16 @@ class MasterClockTest : public ::testing::Test {
 
   std::shared_ptr<Peer> Connect(proto::Role role) {
     auto p = std::make_shared<Peer>();
-    AsyncConnect(io_, master_->rpc_address(), [p, role](Result<std::shared_ptr<Channel>> r) {
-      if (!r.ok()) {
-        p->hello_done = true;
-        p->hello = r.status();
-        return;
-      }
+    ConnectRpc(io_, master_->rpc_address(), Tls(), role, [p](Result<std::shared_ptr<Channel>> r) {
+      p->hello_done = true;
+      p->hello = r.status();
+      if (!r.ok()) return ChannelHandlers{};
       p->channel = *r;
-      StartClientHandshake(p->channel, "", role, [p](const Status& st) {
-        p->hello_done = true;
-        p->hello = st;
-        return ChannelHandlers{[p](proto::Envelope& m) { p->inbox.push_back(m); },
-                               [p](const std::string& why) {
-                                 p->closed = true;
-                                 p->close_reason = why;
-                               }};
-      });
+      return ChannelHandlers{[p](proto::Envelope& m) { p->inbox.push_back(m); },
+                             [p](const std::string& why) {
+                               p->closed = true;
+                               p->close_reason = why;
+                             }};
     });
     EXPECT_TRUE(RunUntil([&] { return p->hello_done; }));
     EXPECT_TRUE(p->hello.ok()) << p->hello.ToString();
@@ -363,6 +367,7 @@ TEST_F(MasterClockTest, AWorkerHeartbeatsOnItsTimersAndRegistersAgainAfterBeingD
   o.slots = 1;
   o.heartbeat = Millis(300);
   o.name = "w1";
+  o.tls = Tls();
   auto worker = std::make_unique<Worker>(io_, o, &worker_clock);
   Status st = worker->Start();
   ASSERT_TRUE(st.ok()) << st.ToString();

@@ -32,6 +32,19 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+namespace {
+
+// Every process a test starts finds a tokenless master's local token (common/credentials.h) in a
+// runtime directory of this test process's own, removed at exit: tests neither leave tokens in
+// the user's home nor see those of other tests.
+struct PrivateRuntimeDir {
+  PrivateRuntimeDir() { ::setenv("XDG_RUNTIME_DIR", dir.path().c_str(), 1); }
+  TempDir dir;
+};
+const PrivateRuntimeDir kRuntimeDir;
+
+}  // namespace
+
 std::string MrBinary() {
   const char* p = std::getenv("MR_BIN");
   return p ? p : "mr";
@@ -195,6 +208,11 @@ Result<pid_t> Cluster::SpawnWorker(const std::string& dir, const std::string& lo
   std::vector<std::string> argv = wrapper;
   argv.insert(argv.end(), {MrBinary(), "worker", "--master", master_address_, "--data-dir", dir, "--listen",
                            "127.0.0.1:0"});
+  // A master that runs user code gets workers that do (the cluster is the test's own, as mr run's).
+  if (std::find(master_flags_.begin(), master_flags_.end(), "--allow-user-code") != master_flags_.end() &&
+      std::find(flags.begin(), flags.end(), "--allow-user-code") == flags.end()) {
+    argv.push_back("--allow-user-code");
+  }
   argv.insert(argv.end(), flags.begin(), flags.end());
   return Spawn(argv, log, env);
 }

@@ -75,7 +75,8 @@ class Cluster {
                      const std::vector<std::string>& env = {});
   // Starts the master again on the same address and data dir (after KillMaster).
   Status RestartMaster(const std::vector<std::string>& env = {});
-  // `wrapper` goes before the command line (e.g. {"prlimit", "--fsize=65536", "--"}).
+  // `wrapper` goes before the command line (e.g. {"prlimit", "--fsize=65536", "--"}). A worker of
+  // a master started with --allow-user-code gets it too.
   Status StartWorker(const std::vector<std::string>& extra_flags = {},
                      const std::vector<std::string>& env = {}, const std::vector<std::string>& wrapper = {});
   // Waits until the master lists `n` live workers.

@@ -343,10 +343,23 @@ Status IntermediateStore::MarkMapOutputComplete(MapOutputId id) {
   return FromRocks(db_->Put(wo, MarkerKey(id), ""), "cannot mark map output complete");
 }
 
+Status IntermediateStore::PutJobSecret(uint64_t job, const std::string& secret) {
+  rocksdb::WriteOptions wo;  // through the WAL: a restarted worker serves what it still holds
+  return FromRocks(db_->Put(wo, JobPrefix('S', job), secret), "cannot store the job's shuffle secret");
+}
+
+Result<std::string> IntermediateStore::JobSecret(uint64_t job) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), JobPrefix('S', job), &value);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("job {} is unknown here", job));
+  MR_RETURN_IF_ERROR(FromRocks(s, "cannot read the job's shuffle secret"));
+  return value;
+}
+
 Status IntermediateStore::DropJob(uint64_t job) {
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
-  for (char kind : {'C', 'D'}) {
+  for (char kind : {'C', 'D', 'S'}) {
     std::string begin = JobPrefix(kind, job);
     std::string end = PrefixEnd(begin);
     MR_RETURN_IF_ERROR(FromRocks(db_->DeleteRange(wo, db_->DefaultColumnFamily(), begin, end),
@@ -378,7 +391,7 @@ Result<std::vector<MapOutputId>> IntermediateStore::ListMapOutputs() {
 Result<std::vector<uint64_t>> IntermediateStore::ListJobs() {
   std::vector<uint64_t> jobs;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (char kind : {'C', 'D'}) {
+  for (char kind : {'C', 'D', 'S'}) {
     // One seek per job: jump past each job's keys.
     std::string seek(1, kind);
     for (it->Seek(seek); it->Valid() && it->key().size() >= 9 && it->key()[0] == kind;) {

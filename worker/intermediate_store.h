@@ -3,7 +3,7 @@
 // Layout: a spill's records of one partition are stored as record runs (common/record.h) cut into
 // blobs of about kBlobBytes (256 KiB), one RocksDB entry per blob:
 //   "D" job u64 BE | map u32 BE | attempt u32 BE | partition u32 BE | spill u32 BE | blob u32 BE
-// ("C" job map attempt marks a map output complete). Entries of one (job, map, attempt,
+// ("C" job map attempt marks a map output complete; "S" job holds the job's shuffle secret). Entries of one (job, map, attempt,
 // partition) are contiguous, spill by spill, each spill in key order. A partition written by one
 // spill (the usual case) is served blob by blob without decoding; several spills are merged
 // record by record while serving (equal keys in spill order, i.e. emission order). Per-record
@@ -122,7 +122,12 @@ class IntermediateStore {
   bool HasMapOutput(MapOutputId id);
   // Records that a map attempt finished writing all of its spills.
   Status MarkMapOutputComplete(MapOutputId id);
-  // Deletes everything of a job (map outputs and markers).
+  // The job's shuffle secret (AssignTask.shuffle_secret), kept with its data (through the WAL, so
+  // a restarted worker still serves what it holds); a fetch must show it (worker/shuffle_server.h).
+  Status PutJobSecret(uint64_t job, const std::string& secret);
+  // NotFound when this worker was never given the job's secret.
+  Result<std::string> JobSecret(uint64_t job);
+  // Deletes everything of a job (map outputs, markers, its secret).
   Status DropJob(uint64_t job);
   // The complete map outputs in the store, in (job, map, attempt) order.
   Result<std::vector<MapOutputId>> ListMapOutputs();

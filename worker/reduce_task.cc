@@ -137,7 +137,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
       // output this attempt could not get.
       Status failed = open_failures.contains(loc.address()) ? open_failures[loc.address()] : Status::OK();
       if (failed.ok()) {
-        auto s = FetchStream::Open(task, loc, options.token, chunk);
+        auto s = FetchStream::Open(task, loc, options.tls, chunk);
         if (s.ok()) {
           streams.push_back(std::move(*s));
           continue;
@@ -171,7 +171,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
     }
   } else {
     // Copy phase: every map's partition into a local run file, several at once, then merge.
-    FetchOptions fetch{scratch, options.token, kParallelFetches, options.cancel};
+    FetchOptions fetch{scratch, options.tls, kParallelFetches, options.cancel};
     auto fetched = FetchMapOutputs(task, *outputs, fetch, &failure->failed_maps);
     if (!fetched.ok()) {
       NameFailedLocations(*outputs, failure);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,11 +23,13 @@
 
 namespace mr {
 
+class TlsContext;
+
 struct ReduceOptions {
   std::string scratch_dir;
   uint64_t merge_buffer_bytes = 64ull << 20;
   const std::atomic<bool>* cancel = nullptr;
-  std::string token;  // the cluster token for fetches from shuffle servers ("" = none)
+  std::shared_ptr<TlsContext> tls;  // for fetches from shuffle servers (common/tls.h)
   // F: the most map outputs or runs one merge reads at once; 0 = MergeFactorFor(0).
   int merge_factor = 0;
 };

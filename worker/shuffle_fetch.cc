@@ -36,6 +36,7 @@ proto::Envelope FetchRequestFor(const proto::AssignTask& task, const proto::MapO
   r->set_attempt(loc.attempt());
   r->set_partition(task.index());
   r->set_max_chunk_bytes(chunk_bytes);
+  r->set_shuffle_secret(task.shuffle_secret());
   return req;
 }
 
@@ -131,7 +132,7 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::ve
             last = hp.status();
             break;
           }
-          auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.token, kConnectTimeout);
+          auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, options.tls, kConnectTimeout);
           if (!c.ok()) {
             last = c.status();
             continue;
@@ -177,7 +178,7 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::ve
 
 Result<std::unique_ptr<FetchStream>> FetchStream::Open(const proto::AssignTask& task,
                                                       const proto::MapOutputLocation& loc,
-                                                      const std::string& token, uint64_t chunk_bytes) {
+                                                      const std::shared_ptr<TlsContext>& tls, uint64_t chunk_bytes) {
   std::unique_ptr<FetchStream> s(new FetchStream());
   s->map_index_ = loc.map_index();
   s->address_ = loc.address();
@@ -187,7 +188,7 @@ Result<std::unique_ptr<FetchStream>> FetchStream::Open(const proto::AssignTask& 
   Status last;
   for (int attempt = 0; attempt < kFetchTries; attempt++) {
     if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
-    auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, token, kConnectTimeout);
+    auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, tls, kConnectTimeout);
     if (!c.ok()) {
       last = c.status();
       continue;

@@ -23,9 +23,11 @@
 
 namespace mr {
 
+class TlsContext;
+
 struct FetchOptions {
   std::string scratch_dir;  // where the run files go
-  std::string token;        // the cluster token ("" = none)
+  std::shared_ptr<TlsContext> tls;  // the process's (common/tls.h)
   int parallel = 4;
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -55,7 +57,7 @@ class FetchStream {
   // Connects (retrying kFetchTries times), asks for the stream and starts receiving.
   static Result<std::unique_ptr<FetchStream>> Open(const proto::AssignTask& task,
                                                    const proto::MapOutputLocation& loc,
-                                                   const std::string& token, uint64_t chunk_bytes);
+                                                   const std::shared_ptr<TlsContext>& tls, uint64_t chunk_bytes);
   // Stops the receiving thread (shutting the connection down) and joins it.
   ~FetchStream();
   // Replaces *chunk with the next chunk of records; false at the end.

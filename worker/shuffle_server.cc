@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "common/credentials.h"
 #include "common/failpoint.h"
 #include "common/handshake.h"
 #include "common/log.h"
@@ -40,23 +41,16 @@ void SendChunk(Channel& ch, ShuffleSession& s) {
 }  // namespace
 
 Status ShuffleServer::Listen(const HostPort& addr) {
-  auto l = Listener::Bind(io_, addr);
-  if (!l.ok()) return l.status();
-  listener_ = *l;
-  gate_ = std::make_unique<HelloGate>(
-      io_, "shuffle", token_, std::vector<proto::Role>{proto::ROLE_SHUFFLE},
-      [this](const std::shared_ptr<Channel>& ch, proto::Role) { return OnReady(ch); }, timers_);
-  listener_->Start([this](std::shared_ptr<Channel> ch) {
-    gate_->Accept(ch, [ch](const std::string& reason) {
-      spdlog::debug("shuffle: {} closed before its hello: {}", ch->peer(), reason);
-    });
-  });
+  auto server = RpcServer::Start(
+      io_, "shuffle", addr, tls_, {proto::ROLE_SHUFFLE},
+      [this](const std::shared_ptr<Channel>& ch, proto::Role) { return OnReady(ch); }, options_, timers_);
+  if (!server.ok()) return server.status();
+  server_ = *server;
   return Status::OK();
 }
 
 void ShuffleServer::Stop() {
-  if (listener_) listener_->Stop();
-  if (gate_) gate_->CloseAll("shuffle server stopping");
+  if (server_) server_->Stop();
 }
 
 ChannelHandlers ShuffleServer::OnReady(const std::shared_ptr<Channel>& channel) {
@@ -66,6 +60,17 @@ ChannelHandlers ShuffleServer::OnReady(const std::shared_ptr<Channel>& channel) 
   return {[ch, session, store](proto::Envelope& msg) {
             if (msg.has_fetch_request()) {
               const auto& r = msg.fetch_request();
+              auto secret = store->JobSecret(r.job_id());
+              if (!secret.ok() || !ConstantTimeEquals(*secret, r.shuffle_secret())) {
+                std::string why = fmt::format("job {}: the fetch does not show the job's shuffle secret", r.job_id());
+                spdlog::warn("shuffle: refused {}: {}", ch->peer(), why);
+                proto::Envelope e;
+                e.mutable_fetch_chunk()->set_error(why);
+                e.mutable_fetch_chunk()->set_last(true);
+                ch->Send(e);
+                ch->CloseAfterFlush(why);
+                return;
+              }
               auto reader = store->ReadPartition({r.job_id(), r.map_index(), r.attempt()}, r.partition());
               if (!reader.ok()) {
                 spdlog::warn("shuffle: job {} map {} attempt {} partition {} for {}: {}", r.job_id(),

@@ -17,11 +17,12 @@
 #include <thread>
 
 #include "common/address.h"
-#include "common/auth.h"
 #include "common/channel.h"
+#include "common/credentials.h"
 #include "common/data_dir.h"
 #include "common/handshake.h"
-#include "common/hello_gate.h"
+#include "common/rpc_client.h"
+#include "common/tls.h"
 #include "common/failpoint.h"
 #include "common/log.h"
 #include "jobs/job.h"
@@ -74,9 +75,21 @@ class Worker::Impl {
     auto store = IntermediateStore::Open(opts_.data_dir);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
-    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.token, "--listen"));
-    if (opts_.token.empty()) spdlog::info("no cluster token configured: shuffle server on loopback only");
-    shuffle_ = std::make_unique<ShuffleServer>(shuffle_io_, store_.get(), opts_.token);
+    if (!opts_.tls) {
+      TlsOptions to;
+      to.token = *NewToken("");
+      auto tls = TlsContext::Make(std::move(to));
+      if (!tls.ok()) return tls.status();
+      opts_.tls = *tls;
+    }
+    if (!opts_.tls->has_cluster_credential()) {
+      return Status::InvalidArgument("a worker needs the cluster token (or a certificate), not a user's token");
+    }
+    MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.local_only || opts_.tls->plaintext(), "--listen"));
+    if (opts_.local_only) spdlog::info("using the local master's token: shuffle server on loopback only");
+    spdlog::info("user code (streaming and plugin tasks) is {}",
+                 opts_.allow_user_code ? "allowed (--allow-user-code)" : "refused (no --allow-user-code)");
+    shuffle_ = std::make_unique<ShuffleServer>(shuffle_io_, store_.get(), opts_.tls, opts_.rpc);
     MR_RETURN_IF_ERROR(shuffle_->Listen(opts_.listen));
     shuffle_work_.emplace(asio::make_work_guard(shuffle_io_));
     shuffle_thread_ = std::thread([this] { shuffle_io_.run(); });
@@ -141,38 +154,37 @@ class Worker::Impl {
   }
 
   void Connect() {
-    AsyncConnect(io_, opts_.master, [this, alive = std::weak_ptr<bool>(alive_)](Result<std::shared_ptr<Channel>> r) {
-      if (alive.expired()) {
-        if (r.ok()) (*r)->Close("worker stopping");
-        return;
-      }
-      if (!r.ok()) {
-        if (connect_failures_++ % 20 == 0) spdlog::warn("{}; retrying", r.status().message());
-        ScheduleReconnect();
-        return;
-      }
-      channel_ = *r;
-      // Heartbeats are unacknowledged for this long only when the master is unreachable.
-      channel_->SetUserTimeout(std::max<Millis>(Millis(3000), 3 * opts_.heartbeat));
-      uint64_t gen = ++generation_;
-      StartClientHandshake(channel_, opts_.token, proto::ROLE_WORKER,
-                           [this, alive, gen](const Status& st) { return OnHello(gen, st, alive); });
-    });
+    uint64_t gen = ++generation_;
+    ConnectOptions co;
+    co.timers = nullptr;
+    ConnectRpc(io_, opts_.master, opts_.tls, proto::ROLE_WORKER,
+               [this, alive = std::weak_ptr<bool>(alive_), gen](Result<std::shared_ptr<Channel>> r) {
+                 return OnConnected(gen, std::move(r), alive);
+               },
+               co);
   }
 
-  // The hello exchange on connection `gen` ended: register, or give up on this connection.
-  ChannelHandlers OnHello(uint64_t gen, const Status& st, const std::weak_ptr<bool>& alive) {
-    if (alive.expired() || gen != generation_) return {};
-    if (!st.ok()) {
-      if (st.code() != Status::Code::kUnavailable) {  // refused, not merely cut off
-        std::string why = st.message();
-        if (why == kAuthFailed && opts_.token.empty()) why += " (no cluster token given: use --token-file or MR_TOKEN)";
-        spdlog::error("cannot join the master at {}: {}", opts_.master.ToString(), why);
-        refused_ = true;  // retried, but slowly: an operator has to fix the token
-      }
-      OnClosed(gen, st.message());
+  // The connection `gen` is up and its hello done: register; or give up on this connection.
+  ChannelHandlers OnConnected(uint64_t gen, Result<std::shared_ptr<Channel>> r, const std::weak_ptr<bool>& alive) {
+    if (alive.expired() || gen != generation_) {
+      if (r.ok()) (*r)->Close("worker stopping");
       return {};
     }
+    if (!r.ok()) {
+      const Status& st = r.status();
+      if (st.code() == Status::Code::kUnavailable) {
+        if (connect_failures_++ % 20 == 0) spdlog::warn("{}; retrying", st.message());
+      } else {  // refused, not merely cut off
+        spdlog::error("cannot join the master at {}: {}", opts_.master.ToString(), st.message());
+        refused_ = true;  // retried, but slowly: an operator has to fix the token
+        connect_failures_++;
+      }
+      ScheduleReconnect();
+      return {};
+    }
+    channel_ = *r;
+    // Heartbeats are unacknowledged for this long only when the master is unreachable.
+    channel_->SetUserTimeout(std::max<Millis>(Millis(3000), 3 * opts_.heartbeat));
     channel_->Send(Registration());
     return {[this, alive](proto::Envelope& m) {
               if (!alive.expired()) OnMessage(m);
@@ -208,6 +220,7 @@ class Worker::Impl {
     rw->set_slots(opts_.slots);
     rw->set_identity(identity_.id);
     rw->set_name(opts_.name);
+    rw->set_allow_user_code(opts_.allow_user_code);
     rw->set_incarnation(identity_.incarnation);
     char host[256] = {0};
     if (::gethostname(host, sizeof(host) - 1) == 0) rw->set_host(host);
@@ -245,7 +258,20 @@ class Worker::Impl {
         undelivered_.pop_front();
       }
     } else if (m.has_assign_task()) {
-      spdlog::info("{} assigned", AttemptName(m.assign_task()));
+      const proto::AssignTask& t = m.assign_task();
+      spdlog::info("{} assigned", AttemptName(t));
+      if (!opts_.allow_user_code && (!t.job_lib().empty() || !t.mapper().empty())) {
+        // Whatever sent it (a master that should not have, or bytes that should not be there),
+        // this worker starts no command and loads no library.
+        spdlog::warn("{}: refused: a {} task, and this worker does not run user code", AttemptName(t),
+                     t.job_lib().empty() ? "streaming" : "plugin");
+        channel_->Send(Refusal(t, "this worker does not run user code (start it with --allow-user-code)"));
+        return;
+      }
+      if (Status st = store_->PutJobSecret(t.job_id(), t.shuffle_secret()); !st.ok()) {
+        channel_->Send(Refusal(t, st.message()));
+        return;
+      }
       std::lock_guard<std::mutex> l(mu_);
       queue_.push_back({std::move(*m.mutable_assign_task())});
       cv_.notify_one();
@@ -261,6 +287,19 @@ class Worker::Impl {
     } else {
       spdlog::warn("unexpected {} from the master", MessageName(m));
     }
+  }
+
+  // The report of an attempt this worker will not run.
+  static proto::Envelope Refusal(const proto::AssignTask& t, const std::string& why) {
+    proto::Envelope e;
+    auto* rep = e.mutable_task_report();
+    rep->set_job_id(t.job_id());
+    rep->set_kind(t.kind());
+    rep->set_index(t.index());
+    rep->set_attempt(t.attempt());
+    rep->set_ok(false);
+    rep->set_error(why);
+    return e;
   }
 
   void DropJob(uint64_t job, const char* why) {
@@ -354,7 +393,7 @@ class Worker::Impl {
       if (r.ok()) counters = std::move(*r);
       else status = r.status();
     } else {
-      ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel, opts_.token, opts_.merge_factor};
+      ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel, opts_.tls, opts_.merge_factor};
       ReduceFailure failure;
       auto r = RunReduceTask(t, **job, ro, &failure);
       if (r.ok()) {

@@ -11,9 +11,10 @@
 //
 // Worker is the process as a class, constructible in-process: the master connection runs on an
 // io_context its caller runs, and its heartbeats and reconnect backoff come from a TimerSource (a
-// test passes a ManualTimerSource and advances it). The hello exchange with the master runs once
-// per connection (StartClientHandshake, common/hello_gate.h) before anything else is read. RunWorker
-// is the process: a Worker on its own io_context, blocking until SIGINT/SIGTERM.
+// test passes a ManualTimerSource and advances it). Its connections are TLS with the cluster
+// credential (common/rpc_client.h, common/rpc_server.h). It enforces its own policy: without
+// allow_user_code it never starts a command or loads a library, whatever it is sent. RunWorker is
+// the process: a Worker on its own io_context, blocking until SIGINT/SIGTERM.
 //
 // Threading: the master connection lives on the caller's io_context thread; the shuffle server on
 // a second thread of the worker's own, with the steady clock (a slow or huge fetch never delays a
@@ -26,6 +27,7 @@
 #include <string>
 
 #include "common/asio.h"
+#include "common/rpc_server.h"
 #include "common/status.h"
 #include "common/timer_source.h"
 #include "common/units.h"
@@ -46,9 +48,15 @@ struct WorkerOptions {
   // The most map outputs a reduce attempt merges at once (ReduceOptions::merge_factor; 0 = from the
   // open-file limit).
   int merge_factor = 0;
-  // The cluster token (DESIGN §6), for the master connection, the shuffle server and fetches; ""
-  // = none, and then the shuffle server may only listen on loopback.
-  std::string token;
+  // The cluster credential (common/tls.h), for the master connection, the shuffle server and
+  // fetches. nullptr: a fresh random token (tests of one process only).
+  std::shared_ptr<TlsContext> tls;
+  // Its token was a master's local one: the shuffle server may only listen on loopback.
+  bool local_only = false;
+  // Runs plugin and streaming tasks (`mr worker --allow-user-code`); without it refuses them.
+  bool allow_user_code = false;
+  // Connection limits and timeouts of the shuffle server.
+  RpcServerOptions rpc;
   // The name the master shows this worker by; "" = its shuffle address (host:port).
   std::string name;
 };

@@ -1,0 +1,85 @@
+// TLS for every connection (DESIGN §6): TLS 1.3 only, both ends authenticated, in one of two ways.
+//
+//   pre-shared keys   the default: the key derived from a token (common/credentials.h) is an
+//                     external PSK (RFC 8446 §2.2), with an ECDHE exchange on top (psk_dhe_ke), so
+//                     sessions have forward secrecy. The PSK identity names the credential:
+//                     a server accepts the cluster key, and on the master the users' keys. Nobody
+//                     without the key completes a handshake, and the session's keys come from it:
+//                     a relay that passes the handshake through can neither read nor inject.
+//   certificates      for sites with a PKI (--tls-cert, --tls-key, --tls-ca): the master and the
+//                     workers present certificates signed by the CA and verify the peer's. A
+//                     certificate proves cluster membership; users still authenticate with their
+//                     tokens (PSK), which the master accepts beside its certificate.
+//
+// A handshake yields a PeerCredential (what the peer proved). A client side also insists that the
+// server proved itself: by the PSK it offered, or by a certificate chained to its CA.
+//
+// Plaintext: with `plaintext` (MR_BENCH_PLAINTEXT=1, a measurement switch, loopback only) no TLS is
+// spoken and every peer counts as the cluster. Nothing else ever runs without TLS.
+//
+// Thread-safety: a TlsContext is immutable after Make, except the users it accepts (thread-safe
+// UserDirectory); its asio::ssl::contexts are shared by every connection of the process.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/ssl.hpp>
+
+#include "common/credentials.h"
+#include "common/status.h"
+
+namespace mr {
+
+struct TlsOptions {
+  Token token;             // what this process presents (client side) and, if a cluster token, accepts
+  std::string cert_file;   // PKI: this process's certificate chain (PEM)
+  std::string key_file;    // PKI: its private key (PEM; a secret file: mode 0600)
+  std::string ca_file;     // PKI: the cluster's CA (PEM)
+  std::shared_ptr<UserDirectory> users;  // servers that accept user tokens (the master)
+  bool plaintext = false;  // measurement only (see above)
+};
+
+class TlsContext {
+ public:
+  static Result<std::shared_ptr<TlsContext>> Make(TlsOptions options);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  boost::asio::ssl::context& server() { return *server_; }
+  boost::asio::ssl::context& client() { return *client_; }
+  bool plaintext() const { return options_.plaintext; }
+  const TlsOptions& options() const { return options_; }
+  // The key of the cluster token ("" without one), for HTTP bearer checks.
+  const std::string& cluster_key() const { return cluster_key_; }
+  // True when this process can act as a cluster member (a cluster token, or a certificate).
+  bool has_cluster_credential() const;
+
+  // After a server-side handshake: what the client proved.
+  PeerCredential ServerSidePeer(SSL* ssl) const;
+  // After a client-side handshake: OK when the server proved it holds our key or a certificate
+  // signed by our CA; else Aborted with why.
+  Status CheckServer(SSL* ssl) const;
+
+  // For the OpenSSL callbacks.
+  int FindPsk(SSL* ssl, const unsigned char* identity, size_t identity_len, SSL_SESSION** session) const;
+  int UsePsk(SSL* ssl, const EVP_MD* md, const unsigned char** id, size_t* idlen, SSL_SESSION** session) const;
+
+ private:
+  explicit TlsContext(TlsOptions options);
+  Status Init();
+
+  TlsOptions options_;
+  std::string cluster_key_, cluster_identity_;  // from a cluster token
+  std::string client_key_, client_identity_;    // what a client side presents
+  std::unique_ptr<boost::asio::ssl::context> server_, client_;
+};
+
+// The OpenSSL error queue as one line (and cleared), for logs: "decryption failed or bad record mac".
+std::string TlsErrorText(const boost::system::error_code& ec);
+// True for an error that came from TLS itself (a failed handshake, a record that fails its
+// integrity check), not from the socket.
+bool IsTlsError(const boost::system::error_code& ec);
+
+}  // namespace mr
