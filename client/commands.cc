@@ -553,11 +553,12 @@ int CmdJobs(const ClientOptions& c) {
     std::printf("%s\n", JsonText(arr, 2).c_str());
     return kExitOk;
   }
-  Table t({"ID", "JOB", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT", "ARGS"},
-          "rlllrrrrrll");
+  Table t({"ID", "JOB", "OWNER", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT", "ARGS"},
+          "rllllrrrrrll");
   for (auto& s : reply->job_list().jobs()) {
     uint32_t total = s.maps_total() + s.reduces_total();
-    t.Row({std::to_string(s.job_id()), s.spec().job(), JobStateName(s.state()), SubmitTime(s),
+    t.Row({std::to_string(s.job_id()), s.spec().job(), s.spec().owner().empty() ? "-" : s.spec().owner(),
+           JobStateName(s.state()), SubmitTime(s),
            fmt::format("{}/{}", s.maps_done(), s.maps_total()), fmt::format("{}/{}", s.reduces_done(), s.reduces_total()),
            total ? fmt::format("{}%", (s.maps_done() + s.reduces_done()) * 100 / total) : "-", Elapsed(s),
            FormatBytes(s.input_bytes()), s.spec().output(), ArgsText(s)});

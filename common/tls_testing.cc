@@ -37,6 +37,12 @@ X509* NewCert(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
   X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
   X509_add_ext(x, bc, -1);
   X509_EXTENSION_free(bc);
+  if (!ca) {  // usable as a server on this machine: 127.0.0.1, ::1, localhost and its own name
+    std::string san = "IP:127.0.0.1,IP:::1,DNS:localhost,DNS:" + cn;
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, san.c_str());
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
   if (ca) {
     X509_EXTENSION* ku = X509V3_EXT_conf_nid(nullptr, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
     X509_add_ext(x, ku, -1);

@@ -18,6 +18,7 @@
 
 #include "common/channel.h"
 #include "common/rpc_client.h"
+#include "common/rpc_server.h"
 #include "common/tls.h"
 #include "common/record.h"
 #include "common/timer_source.h"
@@ -398,6 +399,69 @@ TEST_F(MasterClockTest, AWorkerHeartbeatsOnItsTimersAndRegistersAgainAfterBeingD
   worker->Stop();
   EXPECT_TRUE(worker->Join(Millis(10000)));
   io_.poll();
+}
+
+// A worker without --allow-user-code starts no command and loads no library, whatever it is sent:
+// a "master" (holding the cluster token) that sends it a streaming and a plugin task gets each
+// refused in a report, and the command never runs.
+TEST(WorkerPolicyTest, AWorkerWithoutAllowUserCodeRefusesUserCodeWhateverItIsSent) {
+  asio::io_context io;
+  ScratchDir dir;
+  std::vector<proto::Envelope> reports;
+  std::shared_ptr<Channel> worker_channel;
+  auto master = RpcServer::Start(
+      io, "fake-master", {"127.0.0.1", 0}, Tls(), {proto::ROLE_WORKER},
+      [&](const std::shared_ptr<Channel>& ch, proto::Role) {
+        worker_channel = ch;
+        Channel* raw = ch.get();
+        return ChannelHandlers{[&, raw](proto::Envelope& m) {
+                                 if (m.has_register_worker()) {
+                                   proto::Envelope reply;
+                                   reply.mutable_register_reply()->set_worker_id("w");
+                                   raw->Send(reply);
+                                 } else if (m.has_task_report()) {
+                                   reports.push_back(m);
+                                 }
+                               },
+                               nullptr};
+      });
+  ASSERT_TRUE(master.ok()) << master.status().ToString();
+  WorkerOptions o;
+  o.master = (*master)->address();
+  o.data_dir = dir / "worker";
+  o.tls = Tls();
+  auto worker = std::make_unique<Worker>(io, o);
+  ASSERT_TRUE(worker->Start().ok());
+  auto run_until = [&](const std::function<bool()>& pred) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!pred() && std::chrono::steady_clock::now() < deadline) io.run_one_for(Millis(10));
+    return pred();
+  };
+  ASSERT_TRUE(run_until([&] { return worker->worker_id() == "w"; }));
+  const std::string marker = dir / "ran";
+  proto::Envelope streaming;
+  auto* t = streaming.mutable_assign_task();
+  t->set_job_id(1);
+  t->set_kind(proto::TASK_MAP);
+  t->set_attempt(1);
+  t->set_mapper("touch " + marker + "; cat");
+  t->mutable_split()->set_path(dir / "nothing");
+  proto::Envelope plugin = streaming;
+  plugin.mutable_assign_task()->clear_mapper();
+  plugin.mutable_assign_task()->set_job_lib(dir / "evil.so");
+  plugin.mutable_assign_task()->set_attempt(2);
+  worker_channel->Send(streaming);
+  worker_channel->Send(plugin);
+  ASSERT_TRUE(run_until([&] { return reports.size() == 2; }));
+  for (const auto& r : reports) {
+    EXPECT_FALSE(r.task_report().ok());
+    EXPECT_NE(r.task_report().error().find("does not run user code"), std::string::npos) << r.task_report().error();
+  }
+  EXPECT_FALSE(fs::exists(marker));
+  worker->Stop();
+  EXPECT_TRUE(worker->Join(Millis(10000)));
+  (*master)->Stop();
+  io.poll();
 }
 
 }  // namespace

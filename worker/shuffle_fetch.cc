@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/log.h"
 #include "common/sync_client.h"
 
 namespace mr {
@@ -148,6 +149,8 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::ve
         } else {
           last = bytes.status();
           client.reset();
+          spdlog::info("job {} reduce {}: fetching map {} from {} failed ({}); trying again", task.job_id(),
+                       task.index(), loc.map_index(), loc.address(), last.message());
         }
       }
       if (!done && !stop) {
@@ -194,6 +197,10 @@ Result<std::unique_ptr<FetchStream>> FetchStream::Open(const proto::AssignTask& 
       continue;
     }
     last = (*c)->Send(req, kFetchTimeout);
+    if (!last.ok()) {
+      spdlog::info("job {} reduce {}: fetching map {} from {} failed ({}); trying again", task.job_id(), task.index(),
+                   loc.map_index(), loc.address(), last.message());
+    }
     if (last.ok()) {
       s->client_ = std::move(*c);
       s->thread_ = std::thread([p = s.get()] { p->ReceiveLoop(); });

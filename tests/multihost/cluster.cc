@@ -33,6 +33,7 @@ Result<std::unique_ptr<Cluster>> Cluster::Create(const ClusterOptions& options) 
   std::vector<std::string> hosts = {"master"};
   for (int i = 0; i < options.workers; i++) hosts.push_back(WorkerHost(i));
   hosts.push_back("client");
+  hosts.insert(hosts.end(), options.extra_hosts.begin(), options.extra_hosts.end());
   NetOptions net_options;
   net_options.ipv4 = !options.ipv6_only;
   auto net = Net::Create(hosts, net_options);
@@ -87,6 +88,12 @@ Result<std::vector<std::string>> Cluster::WorkerCommand(int i) const {
             {"MR_ADVERTISE", net_->Address(host, options_.shuffle_network)},
             {"MR_WORKER_OPTS", fmt::format("--slots {} --threads 1 --heartbeat {}", options_.slots, options_.heartbeat)}};
   if (options_.ipv6_only) v["MR_LISTEN"] = "[::]:7072";
+  if (auto m = options_.worker_master_via.find(i); m != options_.worker_master_via.end()) {
+    v["MR_MASTER"] = net_->Endpoint(m->second, Network::kControl, kMasterPort);
+  }
+  if (auto a = options_.worker_advertise_as.find(i); a != options_.worker_advertise_as.end()) {
+    v["MR_ADVERTISE"] = net_->Address(a->second, options_.shuffle_network);
+  }
   return UnitCommand("mr-worker.service", "worker.env", v, host);
 }
 
@@ -204,7 +211,12 @@ JobView Cluster::WaitForJob(uint64_t id, Millis timeout, const std::function<voi
   return v;
 }
 
-Result<std::string> Cluster::Metrics() { return net_->HttpGet("client", MasterHttp(), "/metrics"); }
+Result<std::string> Cluster::Metrics() {
+  // Off loopback the API needs a token: the scraper's (the cluster token here).
+  std::string token = testing::ReadFile(token_file());
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return net_->HttpGet("client", MasterHttp(), "/metrics", std::chrono::seconds(5), token);
+}
 
 double Cluster::Metric(const std::string& metrics, const std::string& name) {
   std::istringstream in(metrics);

@@ -39,6 +39,12 @@ struct ClusterOptions {
   Network shuffle_network = Network::kData;  // what workers --advertise
   std::vector<std::string> worker_env;     // e.g. MR_FAILPOINTS that widen a phase
   std::vector<std::string> master_env;
+  std::vector<std::string> extra_hosts;    // more hosts in the Net (e.g. "relay"), with nothing started
+  // Per worker index, a host that stands in (e.g. a relay on the path): the worker is given that
+  // host's control address as the master's (MR_MASTER, port 7070), or advertises that host's
+  // address on the shuffle network (MR_ADVERTISE).
+  std::map<int, std::string> worker_master_via;
+  std::map<int, std::string> worker_advertise_as;
 };
 
 // What `mr status JOB --json` says.

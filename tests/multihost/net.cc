@@ -439,12 +439,13 @@ bool Net::CanConnect(const std::string& host, const std::string& endpoint, Milli
 }
 
 Result<std::string> Net::HttpGet(const std::string& host, const std::string& endpoint, const std::string& path,
-                                 Millis timeout) const {
+                                 Millis timeout, const std::string& bearer) const {
   auto deadline = Clock::now() + timeout;
   return InNamespace(Namespace(host), [&]() -> Result<std::string> {
     int fd = ConnectWithin(endpoint, deadline);
     if (fd < 0) return Status::Unavailable(fmt::format("cannot connect to {} from {}", endpoint, host));
-    std::string req = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", path, endpoint);
+    std::string req = fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{}\r\n", path, endpoint,
+                                  bearer.empty() ? "" : "Authorization: Bearer " + bearer + "\r\n");
     std::string raw;
     size_t sent = 0;
     bool ok = true;

@@ -99,9 +99,11 @@ class Net {
   // HOST:PORT accepts within `timeout`.
   bool CanConnect(const std::string& host, const std::string& endpoint,
                   std::chrono::milliseconds timeout = std::chrono::seconds(1)) const;
-  // An HTTP/1.1 GET from inside the host's namespace. Returns the body of a 200 answer.
+  // An HTTP/1.1 GET from inside the host's namespace (with `bearer`: Authorization: Bearer it).
+  // Returns the body of a 200 answer.
   Result<std::string> HttpGet(const std::string& host, const std::string& endpoint, const std::string& path,
-                              std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+                              std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                              const std::string& bearer = "") const;
 
  private:
   Net(std::string tag, std::vector<std::string> hosts, NetOptions options);
