@@ -6,16 +6,12 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <boost/asio/ssl.hpp>
 #include <fmt/format.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "common/log.h"
 #include "common/tls.h"
 
 namespace mr {
-namespace ssl = boost::asio::ssl;
 namespace {
 
 // "::ffff:10.0.0.7" (an IPv4 peer of a dual-stack socket) is shown and advertised as 10.0.0.7.
@@ -43,19 +39,21 @@ ChannelLimits ChannelLimits::Client() {
 
 Channel::Channel(tcp::socket socket, std::shared_ptr<TlsContext> tls, TlsSide side, ChannelLimits limits,
                  TimerSource* timers)
-    : stream_(std::move(socket), side == TlsSide::kServer ? tls->server() : tls->client()),
+    : socket_(std::move(socket)),
       tls_(std::move(tls)),
       side_(side),
       plaintext_(tls_->plaintext()),
-      wake_writer_(stream_.get_executor()),
+      wake_writer_(socket_.get_executor()),
       limits_(limits) {
   if (timers == nullptr) {
-    own_timers_ = std::make_unique<AsioTimerSource>(stream_.get_executor());
+    own_timers_ = std::make_unique<AsioTimerSource>(socket_.get_executor());
     timers = own_timers_.get();
   }
   timers_ = timers;
-  tcp::socket& s = stream_.next_layer();
+  tcp::socket& s = socket_;
   error_code ec;
+  s.non_blocking(true, ec);  // OpenSSL reads and writes it directly, and must never block
+  if (!plaintext_) session_ = std::make_unique<TlsSession>(*tls_, side_, s.native_handle());
   auto ep = s.remote_endpoint(ec);
   peer_ = ec ? "?" : HostPort{HostText(ep.address()), ep.port()}.ToString();
   if (!ec) remote_host_ = HostText(ep.address());
@@ -70,7 +68,7 @@ void Channel::Start(MessageFn on_message, CloseFn on_close) {
   on_message_ = std::move(on_message);
   on_close_ = std::move(on_close);
   auto self = shared_from_this();
-  asio::co_spawn(stream_.get_executor(), [self] { return self->Run(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self] { return self->Run(); }, asio::detached);
 }
 
 asio::awaitable<void> Channel::Run() {
@@ -82,13 +80,13 @@ asio::awaitable<void> Channel::Run() {
     credential_ = tls_->ServerSidePeer(nullptr);
   }
   secured_ = true;
-  asio::co_spawn(stream_.get_executor(), [self] { return self->WriteLoop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self] { return self->WriteLoop(); }, asio::detached);
   co_await ReadLoop();
 }
 
 asio::awaitable<bool> Channel::SniffTls() {
   SetTimeout(limits_.frame_timeout, "TLS handshake");
-  tcp::socket& s = stream_.next_layer();
+  tcp::socket& s = socket_;
   error_code ec;
   co_await s.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
   if (closed_) co_return false;
@@ -102,7 +100,7 @@ asio::awaitable<bool> Channel::SniffTls() {
   // Not TLS: read the first bytes in the clear to say what it was.
   char head[kFrameHeaderSize];
   size_t got = 0;
-  ec = co_await ReadSome(head, sizeof(head), &got);
+  (void)co_await ReadSome(head, sizeof(head), &got);
   std::string_view bytes(head, got);
   if (on_foreign_) {
     if (auto reply = on_foreign_(bytes)) {
@@ -116,31 +114,37 @@ asio::awaitable<bool> Channel::SniffTls() {
   co_return false;
 }
 
+asio::awaitable<bool> Channel::WaitFor(bool write) {
+  error_code ec;
+  co_await socket_.async_wait(write ? tcp::socket::wait_write : tcp::socket::wait_read,
+                              asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec && !closed_;
+}
+
 asio::awaitable<bool> Channel::Handshake() {
   SetTimeout(limits_.frame_timeout, "TLS handshake");
-  error_code ec;
-  co_await stream_.async_handshake(side_ == TlsSide::kServer ? ssl::stream_base::server : ssl::stream_base::client,
-                                   asio::redirect_error(asio::use_awaitable, ec));
+  TlsSession::Io io;
+  while (true) {
+    io = session_->Handshake();
+    if (io.bytes > 0 || io.want == TlsSession::Want::kNothing) break;
+    if (!co_await WaitFor(io.want == TlsSession::Want::kWrite)) co_return false;
+  }
   if (closed_) co_return false;
-  if (ec) {
-    if (side_ == TlsSide::kClient && ec.category() == asio::error::get_ssl_category() &&
-        (ERR_GET_REASON(ec.value()) == SSL_R_WRONG_VERSION_NUMBER ||
-         ERR_GET_REASON(ec.value()) == SSL_R_PACKET_LENGTH_TOO_LONG)) {
+  if (io.bytes == 0) {
+    if (side_ == TlsSide::kClient && io.not_tls) {
       peer_not_tls_ = true;
-      ERR_clear_error();
       Close("the peer does not speak TLS");
       co_return false;
     }
-    refused_ = IsTlsError(ec);
-    std::string why = ErrorText(ec);
-    if (!refused_) Close(fmt::format("connection failed during the TLS handshake: {}", why));
-    else if (side_ == TlsSide::kServer) Close(fmt::format("TLS handshake failed: {} (a missing or wrong token or certificate?)", why));
-    else Close(fmt::format("TLS handshake failed: {}", why));
+    refused_ = io.tls_error;
+    if (!refused_) Close(io.closed ? kPeerClosed : "connection failed during the TLS handshake: " + io.error);
+    else if (side_ == TlsSide::kServer) Close(fmt::format("TLS handshake failed: {} (a missing or wrong token or certificate?)", io.error));
+    else Close(fmt::format("TLS handshake failed: {}", io.error));
     co_return false;
   }
   if (side_ == TlsSide::kServer) {
-    credential_ = tls_->ServerSidePeer(stream_.native_handle());
-  } else if (Status st = tls_->CheckServer(stream_.native_handle()); !st.ok()) {
+    credential_ = tls_->ServerSidePeer(session_->ssl());
+  } else if (Status st = tls_->CheckServer(session_->ssl()); !st.ok()) {
     refused_ = true;
     Close(st.message());
     co_return false;
@@ -186,37 +190,61 @@ void Channel::OnWatchdog(int64_t at_ms) {
   if (armed_.empty() || *armed_.begin() > due) ArmWatchdog(due);
 }
 
-std::string Channel::ErrorText(const error_code& ec) {
-  if (ec == ssl::error::stream_truncated || ec == asio::error::eof) return "peer closed the connection";
-  if (!IsTlsError(ec)) return ec.message();
-  if (secured_) integrity_failed_ = true;
-  std::string text = TlsErrorText(ec);
-  return secured_ ? fmt::format("TLS integrity error: {} (bytes injected or altered on the way?)", text) : text;
-}
-
-asio::awaitable<size_t> Channel::ReadAny(char* data, size_t size, error_code& ec) {
+asio::awaitable<size_t> Channel::ReadAny(char* data, size_t size, std::string* error) {
   if (plaintext_ || !secured_) {
-    co_return co_await stream_.next_layer().async_read_some(asio::buffer(data, size),
-                                                             asio::redirect_error(asio::use_awaitable, ec));
+    error_code ec;
+    size_t n = co_await socket_.async_read_some(asio::buffer(data, size), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) *error = ec == asio::error::eof ? kPeerClosed : ec.message();
+    co_return n;
   }
-  co_return co_await stream_.async_read_some(asio::buffer(data, size), asio::redirect_error(asio::use_awaitable, ec));
+  while (true) {
+    TlsSession::Io io = session_->Read(data, size);
+    if (io.bytes > 0) co_return io.bytes;
+    if (io.want != TlsSession::Want::kNothing) {
+      if (!co_await WaitFor(io.want == TlsSession::Want::kWrite)) {
+        *error = "closed";
+        co_return 0;
+      }
+      continue;
+    }
+    if (io.tls_error) {
+      integrity_failed_ = true;
+      *error = fmt::format("TLS integrity error: {} (bytes injected or altered on the way?)", io.error);
+    } else {
+      *error = io.closed ? kPeerClosed : io.error;
+    }
+    co_return 0;
+  }
 }
 
-asio::awaitable<void> Channel::WriteAll(const std::string& bytes, error_code& ec) {
+asio::awaitable<std::string> Channel::WriteAll(const std::string& bytes) {
   if (plaintext_) {
-    co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
-  } else {
-    co_await asio::async_write(stream_, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+    error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec ? ec.message() : "";
   }
+  for (size_t off = 0; off < bytes.size();) {
+    TlsSession::Io io = session_->Write(bytes.data() + off, bytes.size() - off);
+    if (io.bytes > 0) {
+      off += io.bytes;
+      continue;
+    }
+    if (io.want != TlsSession::Want::kNothing) {
+      if (!co_await WaitFor(io.want == TlsSession::Want::kWrite)) co_return "closed";
+      continue;
+    }
+    co_return io.closed ? kPeerClosed : io.error;
+  }
+  co_return "";
 }
 
-asio::awaitable<error_code> Channel::ReadSome(char* data, size_t size, size_t* got) {
+asio::awaitable<std::string> Channel::ReadSome(char* data, size_t size, size_t* got) {
   *got = 0;
   while (*got < size) {
-    error_code ec;
-    size_t n = co_await ReadAny(data + *got, size - *got, ec);
+    std::string error;
+    size_t n = co_await ReadAny(data + *got, size - *got, &error);
     *got += n;
-    if (ec) co_return ec;
+    if (!error.empty()) co_return error;
     if (secured_ && !in_frame_) {
       in_frame_ = true;
       SetTimeout(limits_.frame_timeout, "frame");
@@ -224,12 +252,12 @@ asio::awaitable<error_code> Channel::ReadSome(char* data, size_t size, size_t* g
       last_progress_ms_ = timers_->NowMs();
     }
   }
-  co_return error_code{};
+  co_return "";
 }
 
 void Channel::SetUserTimeout(std::chrono::milliseconds timeout) {
   unsigned int ms = static_cast<unsigned int>(timeout.count());
-  ::setsockopt(stream_.next_layer().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
 }
 
 void Channel::Send(const proto::Envelope& msg) {
@@ -254,15 +282,15 @@ void Channel::Close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
   error_code ec;
-  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
-  stream_.next_layer().close(ec);
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
   wake_writer_.cancel();
   // The queue is left alone: a write of its front may still be completing. It goes with the
   // channel.
   // The callbacks run later, never inside the caller's frame, and are dropped after that so that
   // captures which point back at this channel are released.
   auto self = shared_from_this();
-  asio::post(stream_.get_executor(), [self, reason] {
+  asio::post(socket_.get_executor(), [self, reason] {
     if (self->on_close_) self->on_close_(reason);
     self->on_close_ = nullptr;
     self->on_message_ = nullptr;
@@ -295,11 +323,10 @@ asio::awaitable<void> Channel::ReadLoop() {
   SetTimeout(authenticated_ ? limits_.idle_timeout : std::chrono::milliseconds(0), "idle");
   while (!closed_) {
     size_t n = 0;
-    error_code ec = co_await ReadSome(header, kFrameHeaderSize, &n);
+    std::string error = co_await ReadSome(header, kFrameHeaderSize, &n);
     if (closed_) co_return;
-    if (ec) {
-      std::string why = ErrorText(ec);
-      Close(n > 0 && why == "peer closed the connection" ? "truncated frame header" : why);
+    if (!error.empty()) {
+      Close(n > 0 && error == kPeerClosed ? "truncated frame header" : error);
       co_return;
     }
     const uint32_t len = DecodeFrameLength(header);
@@ -323,10 +350,10 @@ asio::awaitable<void> Channel::ReadLoop() {
       std::string scratch(64u << 10, '\0');
       for (size_t left = len; left > 0;) {
         size_t step = std::min(left, scratch.size());
-        ec = co_await ReadSome(scratch.data(), step, &n);
+        error = co_await ReadSome(scratch.data(), step, &n);
         if (closed_) co_return;
-        if (ec) {
-          Close(fmt::format("truncated frame ({} of {} bytes): {}", len - left + n, len, ErrorText(ec)));
+        if (!error.empty()) {
+          Close(fmt::format("truncated frame ({} of {} bytes): {}", len - left + n, len, error));
           co_return;
         }
         left -= step;
@@ -343,11 +370,11 @@ asio::awaitable<void> Channel::ReadLoop() {
     while (have < len) {
       size_t step = NextFrameStep(have, len);
       body.resize(have + step);
-      ec = co_await ReadSome(body.data() + have, step, &n);
+      error = co_await ReadSome(body.data() + have, step, &n);
       have += n;
       if (closed_) co_return;
-      if (ec) {
-        Close(fmt::format("truncated frame ({} of {} bytes): {}", have, len, ErrorText(ec)));
+      if (!error.empty()) {
+        Close(fmt::format("truncated frame ({} of {} bytes): {}", have, len, error));
         co_return;
       }
     }
@@ -385,11 +412,10 @@ asio::awaitable<void> Channel::WriteLoop() {
       co_await wake_writer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    error_code ec;
-    co_await WriteAll(queue_.front(), ec);
+    std::string error = co_await WriteAll(queue_.front());
     if (closed_) co_return;  // closed while the write completed
-    if (ec) {
-      Close("write failed: " + ErrorText(ec));
+    if (!error.empty()) {
+      Close("write failed: " + error);
       co_return;
     }
     queued_bytes_ -= queue_.front().size();

@@ -33,8 +33,6 @@
 
 #include "common/asio.h"
 
-#include <boost/asio/ssl/stream.hpp>
-
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -48,11 +46,10 @@
 #include "common/frame.h"
 #include "common/status.h"
 #include "common/timer_source.h"
+#include "common/tls.h"
 #include "common/units.h"
 
 namespace mr {
-
-class TlsContext;
 
 struct ChannelLimits {
   uint32_t max_frame = kDefaultMaxFrame;
@@ -71,8 +68,6 @@ struct ChannelLimits {
   static ChannelLimits Client();
 };
 
-enum class TlsSide { kClient, kServer };
-
 class Channel : public std::enable_shared_from_this<Channel> {
  public:
   using MessageFn = std::function<void(proto::Envelope&)>;
@@ -82,6 +77,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // outlive the channel; nullptr = steady timers on the socket's executor.
   Channel(tcp::socket socket, std::shared_ptr<TlsContext> tls, TlsSide side,
           ChannelLimits limits = ChannelLimits::Client(), TimerSource* timers = nullptr);
+  // What a read reports when the peer closed the connection.
+  static constexpr const char* kPeerClosed = "peer closed the connection";
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
@@ -129,28 +126,30 @@ class Channel : public std::enable_shared_from_this<Channel> {
   size_t queued_bytes() const { return queued_bytes_; }
 
  private:
-  using Stream = boost::asio::ssl::stream<tcp::socket>;
   boost::asio::awaitable<void> Run();
   // A server side's look at the first bytes; false when the connection was closed.
   boost::asio::awaitable<bool> SniffTls();
   boost::asio::awaitable<bool> Handshake();
   boost::asio::awaitable<void> ReadLoop();
   boost::asio::awaitable<void> WriteLoop();
-  // Reads exactly size bytes, noting progress for the frame timeout.
-  boost::asio::awaitable<boost::system::error_code> ReadSome(char* data, size_t size, size_t* got);
-  boost::asio::awaitable<size_t> ReadAny(char* data, size_t size, boost::system::error_code& ec);
-  boost::asio::awaitable<void> WriteAll(const std::string& bytes, boost::system::error_code& ec);
+  // Reads exactly size bytes, noting progress for the frame timeout. Returns why it could not ("" when
+  // it did; kPeerClosed when the peer closed the connection).
+  boost::asio::awaitable<std::string> ReadSome(char* data, size_t size, size_t* got);
+  // Some bytes (at most size) into data; *error says why none could be read.
+  boost::asio::awaitable<size_t> ReadAny(char* data, size_t size, std::string* error);
+  boost::asio::awaitable<std::string> WriteAll(const std::string& bytes);
+  // Waits until the socket is readable (or writable).
+  boost::asio::awaitable<bool> WaitFor(bool write);
   // Sets the timeout in force from now on (0 = none), arming the watchdog when it ends sooner.
   void SetTimeout(std::chrono::milliseconds timeout, const char* what);
   void ArmWatchdog(int64_t at_ms);
   void OnWatchdog(int64_t at_ms);
-  // The reason a read or write failed, noting TLS integrity failures.
-  std::string ErrorText(const boost::system::error_code& ec);
   // Answers a dropped frame with an ErrorReply and tells on_bad_frame_.
   void BadFrame(const std::string& why);
 
-  Stream stream_;
+  tcp::socket socket_;
   std::shared_ptr<TlsContext> tls_;
+  std::unique_ptr<TlsSession> session_;  // null in plaintext mode
   const TlsSide side_;
   const bool plaintext_;
   boost::asio::steady_timer wake_writer_;

@@ -2,6 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -228,15 +236,116 @@ Status TlsContext::CheckServer(SSL* ssl) const {
   return Status::Aborted("the server did not prove it holds our token or a certificate of our CA");
 }
 
-std::string TlsErrorText(const boost::system::error_code& ec) {
-  std::string text = ec.message();
-  ERR_clear_error();
-  return text;
+namespace {
+
+// A socket BIO of our own: send() with MSG_NOSIGNAL (a peer that closed must not raise SIGPIPE in
+// the process), recv(), and the retry flags OpenSSL needs on a non-blocking descriptor.
+int SocketWrite(BIO* b, const char* data, int len) {
+  BIO_clear_retry_flags(b);
+  ssize_t n = ::send(static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b))), data, static_cast<size_t>(len),
+                     MSG_NOSIGNAL);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
+  return static_cast<int>(n);
 }
 
-bool IsTlsError(const boost::system::error_code& ec) {
-  return ec.category() == boost::asio::error::get_ssl_category() ||
-         (ec.category() == ssl::error::get_stream_category() && ec != ssl::error::stream_truncated);
+int SocketRead(BIO* b, char* data, int len) {
+  BIO_clear_retry_flags(b);
+  ssize_t n = ::recv(static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b))), data, static_cast<size_t>(len), 0);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
+  return static_cast<int>(n);
+}
+
+long SocketCtrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int SocketCreate(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+BIO_METHOD* SocketMethod() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "mr socket");
+    BIO_meth_set_write(m, SocketWrite);
+    BIO_meth_set_read(m, SocketRead);
+    BIO_meth_set_ctrl(m, SocketCtrl);
+    BIO_meth_set_create(m, SocketCreate);
+    return m;
+  }();
+  return method;
+}
+
+}  // namespace
+
+TlsSession::TlsSession(TlsContext& context, TlsSide side, int fd) {
+  ssl_ = SSL_new((side == TlsSide::kServer ? context.server() : context.client()).native_handle());
+  BIO* bio = BIO_new(SocketMethod());
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+  SSL_set_bio(ssl_, bio, bio);
+  SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  if (side == TlsSide::kServer) SSL_set_accept_state(ssl_);
+  else SSL_set_connect_state(ssl_);
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+TlsSession::Io TlsSession::Result(int ret) {
+  Io io;
+  if (ret > 0) {
+    io.bytes = static_cast<size_t>(ret);
+    return io;
+  }
+  const int err = SSL_get_error(ssl_, ret);
+  switch (err) {
+    case SSL_ERROR_WANT_READ:
+      io.want = Want::kRead;
+      break;
+    case SSL_ERROR_WANT_WRITE:
+      io.want = Want::kWrite;
+      break;
+    case SSL_ERROR_ZERO_RETURN:
+      io.closed = true;
+      break;
+    case SSL_ERROR_SYSCALL:
+      // errno 0: the peer closed without a close_notify (every mr peer just closes).
+      if (errno == 0 || errno == ECONNRESET || errno == EPIPE) io.closed = true;
+      io.error = errno == 0 ? "peer closed the connection" : std::strerror(errno);
+      break;
+    default: {
+      io.tls_error = true;
+      char buf[256];
+      unsigned long e = ERR_peek_last_error();
+      if (e != 0) {
+        ERR_error_string_n(e, buf, sizeof(buf));
+        const char* reason = ERR_reason_error_string(e);
+        io.error = reason ? reason : buf;
+        io.not_tls = ERR_GET_REASON(e) == SSL_R_WRONG_VERSION_NUMBER || ERR_GET_REASON(e) == SSL_R_PACKET_LENGTH_TOO_LONG;
+      } else {
+        io.error = "TLS failure";
+      }
+    }
+  }
+  ERR_clear_error();
+  return io;
+}
+
+TlsSession::Io TlsSession::Handshake() {
+  ERR_clear_error();
+  errno = 0;
+  return Result(SSL_do_handshake(ssl_));
+}
+
+TlsSession::Io TlsSession::Read(char* data, size_t size) {
+  ERR_clear_error();
+  errno = 0;
+  return Result(SSL_read(ssl_, data, static_cast<int>(std::min<size_t>(size, INT32_MAX))));
+}
+
+TlsSession::Io TlsSession::Write(const char* data, size_t size) {
+  ERR_clear_error();
+  errno = 0;
+  return Result(SSL_write(ssl_, data, static_cast<int>(std::min<size_t>(size, INT32_MAX))));
 }
 
 }  // namespace mr

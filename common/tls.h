@@ -76,10 +76,37 @@ class TlsContext {
   std::unique_ptr<boost::asio::ssl::context> server_, client_;
 };
 
-// The OpenSSL error queue as one line (and cleared), for logs: "decryption failed or bad record mac".
-std::string TlsErrorText(const boost::system::error_code& ec);
-// True for an error that came from TLS itself (a failed handshake, a record that fails its
-// integrity check), not from the socket.
-bool IsTlsError(const boost::system::error_code& ec);
+enum class TlsSide { kClient, kServer };
+
+// One connection's TLS state, driven on a non-blocking socket descriptor (which stays its
+// owner's): OpenSSL reads and writes the socket itself (with MSG_NOSIGNAL), so records are
+// encrypted and decrypted straight between the socket and the caller's buffers, and an idle
+// session gives its buffers back (SSL_MODE_RELEASE_BUFFERS: thousands of idle workers cost
+// little). Each call does what it can without blocking and says what it waits for.
+// Threading: one thread at a time (a Channel's executor); reads and writes may interleave.
+class TlsSession {
+ public:
+  enum class Want { kNothing, kRead, kWrite };
+  struct Io {
+    size_t bytes = 0;       // read or written (Handshake: 1 when it completed)
+    Want want = Want::kNothing;  // nothing done yet: call again when the socket is ready
+    bool closed = false;    // the peer closed the connection
+    bool tls_error = false; // a TLS failure: a handshake refused, a record that fails its check
+    bool not_tls = false;   // the peer answered with something that is not TLS at all
+    std::string error;      // why (tls_error, or a socket error)
+  };
+  TlsSession(TlsContext& context, TlsSide side, int fd);
+  ~TlsSession();
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+  Io Handshake();
+  Io Read(char* data, size_t size);
+  Io Write(const char* data, size_t size);
+  SSL* ssl() const { return ssl_; }
+
+ private:
+  Io Result(int ret);
+  SSL* ssl_ = nullptr;
+};
 
 }  // namespace mr

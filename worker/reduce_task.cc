@@ -118,7 +118,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   ReduceResult result;
   auto started = std::chrono::steady_clock::now();
   RunMerger merger;
-  std::vector<std::unique_ptr<FetchStream>> streams;
+  std::unique_ptr<FetchStreams> streams;
   int64_t fetched_bytes = 0;
   auto outputs = MapOutputsOf(task);
   if (!outputs.ok()) return outputs.status();
@@ -126,29 +126,22 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   const int factor = MergeFactorFor(options.merge_factor);
   MergePassStats passes;
   if (maps <= std::min(kMaxStreams, factor)) {
-    // Few enough map outputs: merge them while they arrive, one stream each, with no local copy.
-    std::map<std::string, Status> open_failures;
+    // Few enough map outputs: merge them while they arrive, one stream each (all on one event
+    // loop), with no local copy. Every stream is opened at once; one that cannot be does not end
+    // the attempt before the others were tried, so one report tells the master every output this
+    // attempt could not get.
     Status first_failure;
     const uint64_t chunk = std::clamp<uint64_t>(kStreamMemoryBytes / (FetchStream::kStreamAhead + 2) / std::max(1, maps), 256 << 10, 4 << 20);
-    for (const auto& loc : *outputs) {
-      if (Cancelled(options)) return Status::Aborted("attempt cancelled");
-      // A stream that cannot be opened does not end the attempt at once: the others are tried
-      // too (a host that failed once is not tried again), so one report tells the master every
-      // output this attempt could not get.
-      Status failed = open_failures.contains(loc.address()) ? open_failures[loc.address()] : Status::OK();
-      if (failed.ok()) {
-        auto s = FetchStream::Open(task, loc, options.tls, chunk);
-        if (s.ok()) {
-          streams.push_back(std::move(*s));
-          continue;
-        }
-        failed = s.status();
-        open_failures[loc.address()] = failed;
-      }
+    if (Cancelled(options)) return Status::Aborted("attempt cancelled");
+    streams = std::make_unique<FetchStreams>(options.tls);
+    std::vector<Status> opened = streams->Open(task, *outputs, chunk);
+    for (size_t i = 0; i < opened.size(); i++) {
+      if (opened[i].ok()) continue;
+      const auto& loc = (*outputs)[i];
       failure->failed_maps.push_back(loc.map_index());
       if (first_failure.ok()) {
         first_failure = Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
-                                                        loc.map_index(), loc.address(), failed.message()));
+                                                        loc.map_index(), loc.address(), opened[i].message()));
       }
     }
     if (!first_failure.ok()) {
@@ -157,8 +150,8 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
       return Status::Unavailable(fmt::format("{} (and {} more map outputs)", first_failure.message(),
                                              failure->failed_maps.size() - 1));
     }
-    for (auto& s : streams) {
-      FetchStream* stream = s.get();
+    for (size_t i = 0; i < streams->size(); i++) {
+      FetchStream* stream = &streams->stream(i);
       MR_RETURN_IF_ERROR(merger.AddSource(
           fmt::format("map {} from {}", stream->map_index(), stream->address()),
           [stream, failure](std::string* c) -> Result<bool> {
@@ -217,12 +210,12 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   if (!job_error.empty()) return Status::Aborted(job_error);
   auto merged = std::chrono::steady_clock::now();
   MR_RETURN_IF_ERROR(out.Close());
-  for (auto& st : streams) fetched_bytes += static_cast<int64_t>(st->bytes());
+  for (size_t i = 0; streams && i < streams->size(); i++) fetched_bytes += static_cast<int64_t>(streams->stream(i).bytes());
   result.counters.Add(counter::kShuffleBytes, fetched_bytes);
   auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
   spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms ({} intermediate merges of {} bytes, "
                "factor {}), merged and wrote {} bytes in {} ms, synced in {} ms", task.index(), task.job_id(),
-               streams.empty() ? "copied" : "opened streams for", fetched_bytes, maps, ms(started, copied),
+               !streams ? "copied" : "opened streams for", fetched_bytes, maps, ms(started, copied),
                passes.passes, passes.bytes, factor, out.bytes(), ms(copied, merged),
                ms(merged, std::chrono::steady_clock::now()));
   result.counters.Add(counter::kReduceInputGroups, groups);

@@ -1,7 +1,7 @@
 // RunReduceTask: one reduce attempt (DESIGN §3). Reads its partition of every map output from the
 // shuffle servers that hold them and merges them in key order with a loser tree: up to the merge
 // factor F (at most 128) map outputs are merged straight from the network (one stream each,
-// received ahead of the merge by a thread per stream, all within 128 MiB); more are first copied
+// received ahead of the merge on one event loop thread for all of them, all within 128 MiB); more are first copied
 // into local run files (scratch_dir) and merged F at a time into intermediate runs until at most F
 // are left for the final merge (worker/run_merger.h MergeToFactor), each pass with
 // `merge_buffer_bytes` of read buffers. Memory is bounded by these constants and open files by

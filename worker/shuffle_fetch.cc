@@ -10,7 +10,9 @@
 #include <mutex>
 #include <thread>
 
+#include "common/channel.h"
 #include "common/log.h"
+#include "common/rpc_client.h"
 #include "common/sync_client.h"
 
 namespace mr {
@@ -179,102 +181,131 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::ve
   return out;
 }
 
-Result<std::unique_ptr<FetchStream>> FetchStream::Open(const proto::AssignTask& task,
-                                                      const proto::MapOutputLocation& loc,
-                                                      const std::shared_ptr<TlsContext>& tls, uint64_t chunk_bytes) {
-  std::unique_ptr<FetchStream> s(new FetchStream());
-  s->map_index_ = loc.map_index();
-  s->address_ = loc.address();
-  auto hp = ParseHostPort(loc.address());
-  if (!hp.ok()) return hp.status();
-  proto::Envelope req = FetchRequestFor(task, loc, chunk_bytes);
-  Status last;
-  for (int attempt = 0; attempt < kFetchTries; attempt++) {
-    if (attempt > 0) std::this_thread::sleep_for(Millis(100 << attempt));  // back off, then retry
-    auto c = SyncClient::Connect(*hp, proto::ROLE_SHUFFLE, tls, kConnectTimeout);
-    if (!c.ok()) {
-      last = c.status();
-      continue;
-    }
-    last = (*c)->Send(req, kFetchTimeout);
-    if (!last.ok()) {
-      spdlog::info("job {} reduce {}: fetching map {} from {} failed ({}); trying again", task.job_id(), task.index(),
-                   loc.map_index(), loc.address(), last.message());
-    }
-    if (last.ok()) {
-      s->client_ = std::move(*c);
-      s->thread_ = std::thread([p = s.get()] { p->ReceiveLoop(); });
-      return s;
-    }
-  }
-  return last;
+FetchStreams::FetchStreams(std::shared_ptr<TlsContext> tls)
+    : tls_(std::move(tls)), io_(std::make_unique<asio::io_context>()) {
+  work_.emplace(asio::make_work_guard(*io_));
+  thread_ = std::thread([this] { io_->run(); });
 }
 
-FetchStream::~FetchStream() {
+FetchStreams::~FetchStreams() {
+  // Close every connection on the loop, then stop it; what is still pending goes with io_.
+  asio::post(*io_, [this] {
+    for (auto& s : streams_) {
+      if (s->channel_) s->channel_->Close("the reduce attempt is done with it");
+    }
+  });
+  asio::post(*io_, [this] { io_->stop(); });
+  work_.reset();
+  thread_.join();
+  io_.reset();
+}
+
+std::vector<Status> FetchStreams::Open(const proto::AssignTask& task,
+                                       const std::vector<proto::MapOutputLocation>& locations, uint64_t chunk_bytes) {
+  request_ = FetchRequestFor(task, proto::MapOutputLocation{}, chunk_bytes);
+  for (const auto& loc : locations) streams_.push_back(std::unique_ptr<FetchStream>(new FetchStream(this, loc)));
+  asio::post(*io_, [this] {
+    for (auto& s : streams_) Connect(s.get());
+  });
+  std::vector<Status> out;
+  std::unique_lock<std::mutex> l(mu_);
+  for (auto& s : streams_) {
+    cv_.wait(l, [&] { return s->opened_; });
+    out.push_back(s->ended_ && !s->status_.ok() ? s->status_ : Status::OK());
+  }
+  return out;
+}
+
+void FetchStreams::Connect(FetchStream* s) {
+  auto hp = ParseHostPort(s->loc_.address());
+  if (!hp.ok()) return End(s, hp.status());
+  ConnectOptions co;
+  co.timeout = kConnectTimeout;
+  co.limits.frame_timeout = kFetchTimeout;
+  ConnectRpc(*io_, *hp, tls_, proto::ROLE_SHUFFLE, [this, s](Result<std::shared_ptr<Channel>> r) -> ChannelHandlers {
+    if (!r.ok()) {
+      if (++s->tries_ < kFetchTries) {
+        spdlog::info("job {} reduce {}: fetching map {} from {} failed ({}); trying again", request_.fetch_request().job_id(),
+                     request_.fetch_request().partition(), s->loc_.map_index(), s->loc_.address(), r.status().message());
+        auto timer = std::make_shared<asio::steady_timer>(*io_, Millis(100 << s->tries_));
+        timer->async_wait([this, s, timer](const error_code& e) {
+          if (!e) Connect(s);
+        });
+      } else {
+        End(s, r.status());
+      }
+      return {};
+    }
+    s->channel_ = *r;
+    proto::Envelope req = request_;
+    req.mutable_fetch_request()->set_map_index(s->loc_.map_index());
+    req.mutable_fetch_request()->set_attempt(s->loc_.attempt());
+    s->channel_->Send(req);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      s->opened_ = true;
+    }
+    cv_.notify_all();
+    return {[this, s](proto::Envelope& m) { OnChunk(s, m); },
+            [this, s](const std::string& reason) {
+              End(s, Status::Unavailable(fmt::format("connection to {} lost: {}", s->loc_.address(), reason)));
+            }};
+  }, co);
+}
+
+void FetchStreams::OnChunk(FetchStream* s, proto::Envelope& m) {
+  if (m.has_error()) return End(s, Status::Unavailable(m.error().message()));
+  if (!m.has_fetch_chunk()) return End(s, Status::Protocol("shuffle server sent " + MessageName(m)));
+  auto* chunk = m.mutable_fetch_chunk();
+  if (!chunk->error().empty()) return End(s, Status::Unavailable(chunk->error()));
+  bool room;
   {
     std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
+    if (s->ended_) return;
+    s->bytes_ += chunk->records().size();
+    s->ready_.push_back(std::move(*chunk->mutable_records()));
+    s->ended_ = chunk->last();
+    room = s->ready_.size() < FetchStream::kStreamAhead;
   }
   cv_.notify_all();
-  if (client_) client_->Shutdown();
-  if (thread_.joinable()) thread_.join();
+  if (chunk->last()) {
+    s->channel_->Close("stream complete");
+    return;
+  }
+  // Ask for the next chunk only when there is room for it.
+  if (room) SendNext(s);
+  else s->next_pending_ = true;
 }
 
-void FetchStream::ReceiveLoop() {
+void FetchStreams::SendNext(FetchStream* s) {
+  s->next_pending_ = false;
   proto::Envelope next;
   next.mutable_fetch_next();
-  while (true) {
-    Status st;
-    std::string data;
-    bool last = false;
-    auto reply = client_->Receive(kFetchTimeout);
-    if (!reply.ok()) {
-      st = reply.status();
-    } else if (reply->has_error()) {
-      st = Status::Unavailable(reply->error().message());
-    } else if (!reply->has_fetch_chunk()) {
-      st = Status::Protocol("shuffle server sent " + MessageName(*reply));
-    } else if (!reply->fetch_chunk().error().empty()) {
-      st = Status::Unavailable(reply->fetch_chunk().error());
-    } else {
-      data = std::move(*reply->mutable_fetch_chunk()->mutable_records());
-      last = reply->fetch_chunk().last();
-      bytes_ += data.size();
-    }
-    std::unique_lock<std::mutex> l(mu_);
-    if (stop_) return;
-    if (!st.ok()) {
-      status_ = st;
-      ended_ = true;
-      cv_.notify_all();
-      return;
-    }
-    ready_.push_back(std::move(data));
-    ended_ = last;
-    cv_.notify_all();
-    if (last) return;
-    // Ask for the next chunk only when there is room for it.
-    cv_.wait(l, [this] { return stop_ || ready_.size() < kStreamAhead; });
-    if (stop_) return;
-    l.unlock();
-    Status sent = client_->Send(next, kFetchTimeout);
-    if (!sent.ok()) {
-      std::lock_guard<std::mutex> g(mu_);
-      status_ = sent;
-      ended_ = true;
-      cv_.notify_all();
-      return;
-    }
+  if (s->channel_) s->channel_->Send(next);
+}
+
+void FetchStreams::End(FetchStream* s, Status status) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    s->opened_ = true;
+    if (s->ended_) return;
+    s->ended_ = true;
+    s->status_ = std::move(status);
   }
+  cv_.notify_all();
+  if (s->channel_) s->channel_->Close("fetch failed");
 }
 
 Result<bool> FetchStream::Next(std::string* chunk) {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [this] { return !ready_.empty() || ended_; });
+  std::unique_lock<std::mutex> l(owner_->mu_);
+  owner_->cv_.wait(l, [this] { return !ready_.empty() || ended_; });
   if (!ready_.empty()) {
     *chunk = std::move(ready_.front());
     ready_.pop_front();
-    cv_.notify_all();
+    // Room again: the loop sends the request for the next chunk if it held one back.
+    asio::post(*owner_->io_, [this] {
+      if (next_pending_) owner_->SendNext(this);
+    });
     return true;
   }
   if (!status_.ok()) return status_;

@@ -1,3 +1,4 @@
+// How a reduce attempt gets its map outputs (DESIGN §3, §5).
 // FetchMapOutputs: a reduce attempt's copy phase. Copies its partition of every map output from
 // the shuffle servers holding them into local run files, `parallel` map outputs at once (each
 // fetch a stream of large chunks over its own connection), retrying each map kFetchTries times.
@@ -18,6 +19,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "common/asio.h"
 #include "common/status.h"
 #include "mr.pb.h"
 
@@ -48,38 +52,71 @@ size_t MapOutputCount(const proto::AssignTask& task);
 Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::vector<proto::MapOutputLocation>& outputs,
                                     const FetchOptions& options, std::vector<uint32_t>* failed_maps);
 
-// One map output's partition streamed from its shuffle server while a merge reads it. A thread of
-// its own receives the chunks ahead of the merge, at most kStreamAhead of them, so the copy overlaps
-// the merge. Memory: about kStreamAhead + 1 chunks. Next() is for one thread (the merge).
+// One map output's partition streamed from its shuffle server while a merge reads it: the chunks
+// arrive ahead of the merge, at most kStreamAhead of them (the next is asked for when there is
+// room), so the copy overlaps the merge. Memory: about kStreamAhead + 1 chunks. Made and driven by
+// FetchStreams; Next() is for one thread (the merge).
 class FetchStream {
  public:
   static constexpr size_t kStreamAhead = 2;
-  // Connects (retrying kFetchTries times), asks for the stream and starts receiving.
-  static Result<std::unique_ptr<FetchStream>> Open(const proto::AssignTask& task,
-                                                   const proto::MapOutputLocation& loc,
-                                                   const std::shared_ptr<TlsContext>& tls, uint64_t chunk_bytes);
-  // Stops the receiving thread (shutting the connection down) and joins it.
-  ~FetchStream();
   // Replaces *chunk with the next chunk of records; false at the end.
   Result<bool> Next(std::string* chunk);
   uint64_t bytes() const { return bytes_; }
-  uint32_t map_index() const { return map_index_; }
-  const std::string& address() const { return address_; }
+  uint32_t map_index() const { return loc_.map_index(); }
+  const std::string& address() const { return loc_.address(); }
 
  private:
-  FetchStream() = default;
-  void ReceiveLoop();
-  std::unique_ptr<class SyncClient> client_;
-  uint32_t map_index_ = 0;
-  std::string address_;
+  friend class FetchStreams;
+  FetchStream(class FetchStreams* owner, proto::MapOutputLocation loc) : owner_(owner), loc_(std::move(loc)) {}
+  FetchStreams* owner_;
+  proto::MapOutputLocation loc_;
+  // The event loop's: the connection, and whether the next chunk waits for room.
+  std::shared_ptr<class Channel> channel_;
+  bool next_pending_ = false;
+  int tries_ = 0;
+  // Shared with the merge thread, guarded by the owner's mutex.
+  std::deque<std::string> ready_;
+  bool opened_ = false;  // connected and asked, or failed for good
+  bool ended_ = false;   // the last chunk is in ready_, or status_ failed
+  Status status_;
+  std::atomic<uint64_t> bytes_{0};
+};
+
+// The streams of one reduce attempt, all on one event loop thread of their own (however many map
+// outputs the attempt merges at once). Open() connects to every location at once (each retried
+// kFetchTries times, with backoff) and asks for its partition.
+// Thread-safety: Open and the destructor from one thread; each stream's Next from the merge
+// thread.
+class FetchStreams {
+ public:
+  explicit FetchStreams(std::shared_ptr<TlsContext> tls);
+  // Closes every connection and joins the event loop's thread.
+  ~FetchStreams();
+  FetchStreams(const FetchStreams&) = delete;
+  FetchStreams& operator=(const FetchStreams&) = delete;
+
+  // One stream per location of `task` (chunks of about chunk_bytes); returns once every stream is
+  // open or has failed: the status of each, in the order of `locations`.
+  std::vector<Status> Open(const proto::AssignTask& task, const std::vector<proto::MapOutputLocation>& locations,
+                           uint64_t chunk_bytes);
+  FetchStream& stream(size_t i) { return *streams_[i]; }
+  size_t size() const { return streams_.size(); }
+
+ private:
+  friend class FetchStream;
+  void Connect(FetchStream* s);  // event loop
+  void OnChunk(FetchStream* s, proto::Envelope& m);
+  void End(FetchStream* s, Status status);
+  void SendNext(FetchStream* s);
+
+  std::shared_ptr<TlsContext> tls_;
+  std::unique_ptr<asio::io_context> io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
+  proto::Envelope request_;  // the FetchRequest, with map, attempt and address filled per stream
+  std::vector<std::unique_ptr<FetchStream>> streams_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> ready_;  // guarded by mu_
-  bool ended_ = false;             // guarded by mu_: the last chunk is in ready_, or status_ failed
-  bool stop_ = false;              // guarded by mu_
-  Status status_;                  // guarded by mu_
-  std::atomic<uint64_t> bytes_{0};
 };
 
 }  // namespace mr
