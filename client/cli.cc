@@ -3,11 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -78,6 +73,17 @@ bool Parse(const Result<T>& r, const char* flag, T* out) {
 }
 
 TlsFileOptions TlsFiles(const Shared& shared) { return {shared.tls_cert, shared.tls_key, shared.tls_ca}; }
+
+// The token of `mr master` or `mr worker` (`who`): --token-file or $MR_TOKEN, which must be the
+// cluster's, not a user's; empty when none was given.
+Result<Token> ServerToken(const Shared& shared, const char* who) {
+  auto token = LoadToken(shared.token_file);
+  if (token.ok() && token->kind == Token::Kind::kUser) {
+    return Status::InvalidArgument(
+        fmt::format("the token is a user's (NAME:SECRET): a {} needs the cluster token", who));
+  }
+  return token;
+}
 
 void AddTlsFlags(CLI::App* cmd, Shared* shared) {
   cmd->add_option("--tls-cert", shared->tls_cert,
@@ -171,12 +177,10 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
     mo.http_cert = f->http_cert;
     mo.http_key = f->http_key;
     mo.rpc = RpcServerOptions::FromEnv();
+    mo.http_limits = HttpServerOptions::FromEnv();
     auto fail = [](const std::string& m) { return std::fprintf(stderr, "mr master: %s\n", m.c_str()), kExitUsage; };
-    auto token = LoadToken(ctx.shared->token_file);
+    auto token = ServerToken(*ctx.shared, "master");
     if (!token.ok()) return fail(token.status().message());
-    if (token->kind == Token::Kind::kUser) {
-      return fail("the token is a user's (NAME:SECRET): a master needs the cluster token");
-    }
     if (token->empty() && ctx.shared->tls_cert.empty()) {
       // No token: one of its own, kept in its data dir (a restart keeps it) and left where only
       // this user's mr finds it; loopback only.
@@ -247,11 +251,8 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
     wo.allow_user_code = f->allow_user_code;
     wo.rpc = RpcServerOptions::FromEnv();
     auto fail = [](const std::string& m) { return std::fprintf(stderr, "mr worker: %s\n", m.c_str()), kExitUsage; };
-    auto token = LoadToken(ctx.shared->token_file);
+    auto token = ServerToken(*ctx.shared, "worker");
     if (!token.ok()) return fail(token.status().message());
-    if (token->kind == Token::Kind::kUser) {
-      return fail("the token is a user's (NAME:SECRET): a worker needs the cluster token");
-    }
     if (token->empty() && ctx.shared->tls_cert.empty()) {
       auto local = IsLoopbackHost(wo.master.host) ? FindLocalToken(wo.master.port) : std::nullopt;
       if (!local) {
@@ -431,15 +432,8 @@ Action DefineToken(CLI::App* cmd, Shared*) {
   return [f](const Context&) {
     auto t = NewToken(f->user);
     if (!t.ok()) return std::fprintf(stderr, "mr token: %s\n", t.status().message().c_str()), kExitUsage;
-    int fd = ::open(f->file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return std::fprintf(stderr, "mr token: cannot create %s: %s\n", f->file.c_str(), std::strerror(errno)),
-             kExitFailed;
-    }
-    std::string text = TokenText(*t) + "\n";
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = ::close(fd) == 0 && ok;
-    if (!ok) return std::fprintf(stderr, "mr token: cannot write %s\n", f->file.c_str()), kExitFailed;
+    Status written = WriteSecretFile(f->file, TokenText(*t) + "\n", /*exclusive=*/true);
+    if (!written.ok()) return std::fprintf(stderr, "mr token: %s\n", written.message().c_str()), kExitFailed;
     if (t->kind == Token::Kind::kUser) {
       std::printf("%s\n", UsersFileLine(*t).c_str());
       std::fprintf(stderr, "mr token: wrote %s's token to %s; add the line above to the master's --users file "

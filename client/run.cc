@@ -1,12 +1,9 @@
 #include "client/run.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -145,15 +142,12 @@ int CmdRun(const RunOptions& o) {
   if (token_file.empty() && std::getenv("MR_TOKEN") == nullptr) {
     token_file = dir + "/token";
     auto t = NewToken("");
-    int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    std::string text = t.ok() ? TokenText(*t) + "\n" : "";
-    if (!t.ok() || fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-      std::fprintf(stderr, "mr: cannot write %s: %s\n", token_file.c_str(), std::strerror(errno));
-      if (fd >= 0) ::close(fd);
+    Status written = t.ok() ? WriteSecretFile(token_file, TokenText(*t) + "\n", /*exclusive=*/true) : t.status();
+    if (!written.ok()) {
+      std::fprintf(stderr, "mr: %s\n", written.message().c_str());
       fs::remove_all(dir, exists_ec);
       return kExitFailed;
     }
-    ::close(fd);
   }
   std::vector<std::string> token_flags;
   if (!token_file.empty()) token_flags = {"--token-file", token_file};

@@ -145,6 +145,26 @@ Result<std::string> ReadSecretFile(const std::string& path, const std::string& f
   return text;
 }
 
+Status WriteSecretFile(const std::string& path, const std::string& text, bool exclusive) {
+  // Exclusive: created in place (O_EXCL). Otherwise: a temporary file renamed over the old one.
+  const std::string target = exclusive ? path : fmt::format("{}.{}.tmp", path, ::getpid());
+  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : O_TRUNC), 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::AlreadyExists(fmt::format("{} already exists", path));
+    return Status::IoError(fmt::format("cannot write {}: {}", target, std::strerror(errno)));
+  }
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (ok && !exclusive) ok = ::rename(target.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    int err = errno;
+    ::unlink(target.c_str());
+    return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+  }
+  return Status::OK();
+}
+
 Result<Token> LoadToken(const std::string& token_file) {
   if (token_file.empty()) {
     const char* env = std::getenv("MR_TOKEN");
@@ -219,17 +239,7 @@ Result<Token> LoadOrCreateToken(const std::string& path) {
     if (std::filesystem::create_directories(dir, ec)) ::chmod(dir.c_str(), 0700);
     auto t = NewToken("");
     if (!t.ok()) return t.status();
-    std::string tmp = fmt::format("{}.{}.tmp", path, ::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return Status::IoError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-    std::string text = TokenText(*t) + "\n";
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = ::fsync(fd) == 0 && ok;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-      ::unlink(tmp.c_str());
-      return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-    }
+    MR_RETURN_IF_ERROR(WriteSecretFile(path, TokenText(*t) + "\n"));
   }
   auto text = ReadSecretFile(path, "the local token");
   if (!text.ok()) return text.status();
@@ -346,19 +356,7 @@ std::string LocalTokenPath(const std::string& dir, uint16_t port) { return fmt::
 
 Status WriteLocalToken(const std::string& dir, uint16_t port, const Token& t) {
   MR_RETURN_IF_ERROR(PrivateDir(dir));
-  std::string path = LocalTokenPath(dir, port);
-  std::string tmp = fmt::format("{}.{}.tmp", path, ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status::IoError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  std::string text = TokenText(t) + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = ::fsync(fd) == 0 && ok;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  }
-  return Status::OK();
+  return WriteSecretFile(LocalTokenPath(dir, port), TokenText(t) + "\n");
 }
 
 std::optional<Token> FindLocalToken(uint16_t port) {

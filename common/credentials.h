@@ -64,6 +64,9 @@ struct PeerCredential {
 // nobody else (mode 0600 or 0400); trailing whitespace is dropped; an empty file is refused.
 // `flag` names the file in errors ("--token-file").
 Result<std::string> ReadSecretFile(const std::string& path, const std::string& flag);
+// Writes `text` to a file only this user can read (mode 0600), synced: atomically replacing what
+// was there, or with `exclusive`, only when there is nothing (AlreadyExists otherwise).
+Status WriteSecretFile(const std::string& path, const std::string& text, bool exclusive = false);
 // The token from `token_file` if given, else $MR_TOKEN, else none.
 Result<Token> LoadToken(const std::string& token_file);
 

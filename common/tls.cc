@@ -134,6 +134,12 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Make(TlsOptions options) {
   return t;
 }
 
+std::shared_ptr<TlsContext> TlsContext::Ephemeral() {
+  TlsOptions o;
+  o.token = *NewToken("");
+  return *Make(std::move(o));  // a context of a cluster token alone cannot fail
+}
+
 TlsContext::TlsContext(TlsOptions options) : options_(std::move(options)) {}
 TlsContext::~TlsContext() = default;
 

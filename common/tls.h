@@ -43,6 +43,9 @@ struct TlsOptions {
 class TlsContext {
  public:
   static Result<std::shared_ptr<TlsContext>> Make(TlsOptions options);
+  // A cluster token of its own, made up now: for a process that no other will talk to (a Master or
+  // Worker built in a test without TLS settings).
+  static std::shared_ptr<TlsContext> Ephemeral();
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;

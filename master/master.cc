@@ -78,13 +78,7 @@ class Master::Impl {
     auto dir = DataDir::Lock(opts_.data_dir);
     if (!dir.ok()) return dir.status();
     data_dir_ = std::move(*dir);
-    if (!opts_.tls) {
-      TlsOptions to;
-      to.token = *NewToken("");
-      auto tls = TlsContext::Make(std::move(to));
-      if (!tls.ok()) return tls.status();
-      opts_.tls = *tls;
-    }
+    if (!opts_.tls) opts_.tls = TlsContext::Ephemeral();
     auto key = ShuffleKey(opts_.data_dir);
     if (!key.ok()) return key.status();
     shuffle_key_ = *key;
@@ -134,7 +128,7 @@ class Master::Impl {
     if (!rpc.ok()) return rpc.status();
     rpc_ = *rpc;
     // The dashboard, JSON API and metrics: read-only, on this same thread (they read the Scheduler).
-    HttpServerOptions http_options = HttpServerOptions::FromEnv();
+    HttpServerOptions http_options = opts_.http_limits;
     if (!opts_.http_cert.empty() || !opts_.http_key.empty()) {
       auto tls = HttpsContext(opts_.http_cert, opts_.http_key);
       if (!tls.ok()) return tls.status();

@@ -26,6 +26,7 @@
 
 #include "common/asio.h"
 #include "common/rpc_server.h"
+#include "master/http_server.h"
 #include "common/status.h"
 #include "common/timer_source.h"
 #include "common/units.h"
@@ -54,8 +55,9 @@ struct MasterOptions {
   std::vector<std::string> allow_output;
   // HTTPS for the dashboard and API (--http-cert, --http-key); plain HTTP without.
   std::string http_cert, http_key;
-  // Connection limits and timeouts of the RPC port.
+  // Connection limits and timeouts of the RPC port and of the HTTP port (without its certificate).
   RpcServerOptions rpc;
+  HttpServerOptions http_limits;
   // Finished jobs kept, with their tasks, attempts and logs: at most history_jobs, and none older
   // than history_age (0: no age limit).
   size_t history_jobs = 200;

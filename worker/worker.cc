@@ -75,13 +75,7 @@ class Worker::Impl {
     auto store = IntermediateStore::Open(opts_.data_dir);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
-    if (!opts_.tls) {
-      TlsOptions to;
-      to.token = *NewToken("");
-      auto tls = TlsContext::Make(std::move(to));
-      if (!tls.ok()) return tls.status();
-      opts_.tls = *tls;
-    }
+    if (!opts_.tls) opts_.tls = TlsContext::Ephemeral();
     if (!opts_.tls->has_cluster_credential()) {
       return Status::InvalidArgument("a worker needs the cluster token (or a certificate), not a user's token");
     }
@@ -289,16 +283,22 @@ class Worker::Impl {
     }
   }
 
-  // The report of an attempt this worker will not run.
-  static proto::Envelope Refusal(const proto::AssignTask& t, const std::string& why) {
+  // A report of the attempt `t`, to fill in.
+  static proto::Envelope ReportOf(const proto::AssignTask& t) {
     proto::Envelope e;
     auto* rep = e.mutable_task_report();
     rep->set_job_id(t.job_id());
     rep->set_kind(t.kind());
     rep->set_index(t.index());
     rep->set_attempt(t.attempt());
-    rep->set_ok(false);
-    rep->set_error(why);
+    return e;
+  }
+
+  // The report of an attempt this worker will not run.
+  static proto::Envelope Refusal(const proto::AssignTask& t, const std::string& why) {
+    proto::Envelope e = ReportOf(t);
+    e.mutable_task_report()->set_ok(false);
+    e.mutable_task_report()->set_error(why);
     return e;
   }
 
@@ -366,12 +366,8 @@ class Worker::Impl {
   proto::Envelope Execute(RunningTask& run) {
     const proto::AssignTask& t = run.task;
     auto start = std::chrono::steady_clock::now();
-    proto::Envelope e;
+    proto::Envelope e = ReportOf(t);
     auto* rep = e.mutable_task_report();
-    rep->set_job_id(t.job_id());
-    rep->set_kind(t.kind());
-    rep->set_index(t.index());
-    rep->set_attempt(t.attempt());
     AttemptLog log;
     JobDefinition def{t.job_name(), JobArgs(t.args().begin(), t.args().end()), t.job_lib(), t.mapper(),
                       t.reducer(), t.combiner(), &log};
