@@ -162,11 +162,12 @@ class Master::Impl {
     info.data_dir = opts_.data_dir;
     info.started_ms = NowMs();
     info.worker_timeout_ms = opts_.worker_timeout.count();
-    MR_RETURN_IF_ERROR(WriteAddressFile());
+    // The local token before the ADDRESS file: a client that sees the address must find the token too.
     if (opts_.local_token && !opts_.local_token_dir.empty()) {
       MR_RETURN_IF_ERROR(WriteLocalToken(opts_.local_token_dir, rpc_->address().port, opts_.tls->options().token));
       local_token_path_ = LocalTokenPath(opts_.local_token_dir, rpc_->address().port);
     }
+    MR_RETURN_IF_ERROR(WriteAddressFile());
     info.ready = true;
     spdlog::info("master listening on {}, dashboard on http://{}/, data in {}, worker timeout {} ms",
                  info.rpc_listen, info.http_address, opts_.data_dir, opts_.worker_timeout.count());
