@@ -1,5 +1,7 @@
 #include "master/journal.h"
 
+#include <filesystem>
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -68,14 +70,17 @@ std::string TaskKey(const proto::TaskRecord& t) {
 
 // RocksDB's own log goes to the master's log, not to a LOG file in the journal: a LOG write that
 // fails on a full disk makes RocksDB's next one abort the process.
+// Its informational lines are debug lines here; its warnings and errors keep their level.
 class JournalLogger : public rocksdb::Logger {
  public:
-  JournalLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
-  using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override {
+  JournalLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::DEBUG_LEVEL) {}
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     char buf[1024];
     std::vsnprintf(buf, sizeof(buf), format, ap);
-    spdlog::warn("journal: {}", buf);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) spdlog::error("journal: {}", buf);
+    else if (level == rocksdb::InfoLogLevel::WARN_LEVEL) spdlog::warn("journal: {}", buf);
+    else spdlog::debug("journal: {}", buf);
   }
 };
 
@@ -95,6 +100,9 @@ rocksdb::Options JournalOptions() {
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   std::unique_ptr<Journal> j(new Journal());
   j->dir_ = dir + "/journal";
+  // Made first: RocksDB logs a missing directory as an error, even when it is about to create it.
+  std::error_code ec;
+  std::filesystem::create_directories(j->dir_, ec);
   rocksdb::DB* db = nullptr;
   MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(JournalOptions(), j->dir_, &db), "cannot open"));
   j->db_.reset(db);
