@@ -17,6 +17,7 @@
 #include "client/tera.h"
 #include "common/address.h"
 #include "common/credentials.h"
+#include "common/defaults.h"
 #include "common/tls.h"
 #include "common/failpoint.h"
 #include "common/fd_limit.h"
@@ -31,7 +32,7 @@ namespace {
 
 // The flags several commands share, filled by the parser, read when the chosen command runs.
 struct Shared {
-  std::string master = "127.0.0.1:7070";
+  std::string master = kDefaultMasterAddress;
   std::string token_file;
   std::string tls_cert, tls_key, tls_ca;  // mr master and mr worker
   std::string log_level = "info";
@@ -130,7 +131,7 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
 
 Action DefineMaster(CLI::App* cmd, Shared* shared) {
   struct Flags {
-    std::string listen = "127.0.0.1:7070", http = "127.0.0.1:7071", dir, timeout = "10s", history_age = "168h";
+    std::string listen = kDefaultMasterAddress, http = kDefaultHttpAddress, dir, timeout = "10s", history_age = "168h";
     size_t history_jobs = 200;
     bool allow_user_code = false;
     std::vector<std::string> allow_input, allow_output;
@@ -210,8 +211,8 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
 
 Action DefineWorker(CLI::App* cmd, Shared* shared) {
   struct Flags {
-    std::string master = "127.0.0.1:7070", dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise, name;
-    int slots = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), threads = 1;
+    std::string master = kDefaultMasterAddress, dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise, name;
+    int slots = DefaultWorkerSlots(), threads = 1;
     int merge_factor = 0;
     bool allow_user_code = false;
   };

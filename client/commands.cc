@@ -18,6 +18,7 @@
 #include "client/output.h"
 #include "common/address.h"
 #include "common/clock.h"
+#include "common/defaults.h"
 #include "common/handshake.h"
 #include "common/tls.h"
 #include "common/job_json.h"
@@ -79,7 +80,7 @@ int ExitCodeOf(const Status& s) {
 // " --master H:P" when the client talks to another master than the default, and the token flag it
 // was given, for the commands it prints.
 std::string MasterFlag(const ClientOptions& c) {
-  return (c.master.ToString() == ClientOptions{}.master.ToString() ? "" : " --master " + c.master.ToString()) +
+  return (c.master.ToString() == kDefaultMasterAddress ? "" : " --master " + c.master.ToString()) +
          c.token_flag;
 }
 
@@ -168,7 +169,7 @@ std::string InputRate(const proto::JobStatus& s) {
   if (s.start_time_ms() == 0) return "-";
   int64_t end = s.end_time_ms() ? s.end_time_ms() : NowMs();
   int64_t ms = std::max<int64_t>(1, end - s.start_time_ms());
-  int64_t bytes = Counter(s, "map.input.bytes");
+  int64_t bytes = Counter(s, counter::kMapInputBytes);
   if (bytes <= 0) return "-";
   return FormatBytes(static_cast<uint64_t>(bytes * 1000.0 / ms)) + "/s";
 }
@@ -195,7 +196,7 @@ class Progress {
     std::string tasks = fmt::format("map {}/{}  reduce {}/{}", s.maps_done(), s.maps_total(), s.reduces_done(),
                                     s.reduces_total());
     std::string rate = InputRate(s);
-    int64_t failed = Counter(s, "attempts.failed");
+    int64_t failed = Counter(s, counter::kAttemptsFailed);
     std::string failures = failed > 0 ? fmt::format("  {} failed", failed) : "";
     std::string state = s.state() == proto::JOB_RUNNING ? "" : JobStateName(s.state()) + "  ";
     std::string elapsed = FormatDuration(Millis(elapsed_ms));

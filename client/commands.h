@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/status.h"
 #include "common/units.h"
 #include "mr.pb.h"
@@ -28,7 +29,7 @@ constexpr int kExitInterrupted = 130;
 constexpr int kDefaultShowLines = 10;
 
 struct ClientOptions {
-  HostPort master{"127.0.0.1", 7070};
+  HostPort master{kDefaultHost, kDefaultRpcPort};
   bool json = false;
   // The client's credential and TLS settings (common/tls.h); its token may be empty (refused).
   std::shared_ptr<TlsContext> tls;

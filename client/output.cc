@@ -1,7 +1,6 @@
 #include "client/output.h"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <fmt/format.h>
 #include <memory>
@@ -14,19 +13,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kPartPrefix[] = "part-r-";
 constexpr size_t kPreviewWidth = 160;       // bytes of a line shown
 constexpr size_t kPreviewScan = 64 << 10;   // bytes read looking for the end of one line
-
-// The partition of a part file's name ("part-r-00007" -> 7); -1 when it is not one.
-int64_t PartitionOf(const std::string& name) {
-  if (!name.starts_with(kPartPrefix)) return -1;
-  std::string_view digits = std::string_view(name).substr(sizeof(kPartPrefix) - 1);
-  uint32_t n = 0;
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc() || ptr != digits.data() + digits.size() || PartFileName(n) != name) return -1;
-  return n;
-}
 
 struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
@@ -34,29 +22,6 @@ struct FileCloser {
 using File = std::unique_ptr<FILE, FileCloser>;
 
 }  // namespace
-
-Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool partial) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    return Status::NotFound(fmt::format("{} is not a directory{}", dir,
-                                        fs::exists(dir, ec) ? "" : " (it does not exist here)"));
-  }
-  if (!partial && !fs::exists(fs::path(dir) / kSuccessFileName, ec)) {
-    return Status::Unavailable(fmt::format(
-        "{} has no {}: the job writing it has not finished, or failed (--partial reads the parts there are)", dir,
-        kSuccessFileName));
-  }
-  std::vector<std::pair<int64_t, std::string>> parts;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    int64_t n = PartitionOf(it->path().filename().string());
-    if (n >= 0 && it->is_regular_file(ec)) parts.emplace_back(n, it->path().string());
-  }
-  if (ec) return Status::IoError(fmt::format("cannot list {}: {}", dir, ec.message()));
-  std::sort(parts.begin(), parts.end());
-  std::vector<std::string> files;
-  for (auto& [n, path] : parts) files.push_back(path);
-  return files;
-}
 
 int CmdCat(const CatOptions& o) {
   if (o.head < -1) return std::fprintf(stderr, "mr cat: --head must be 0 or more\n"), kExitUsage;

@@ -1,6 +1,6 @@
-// A job's output directory as the client reads it (layout: common/output_layout.h): its part files
-// in partition order, `mr cat`, and the first lines `mr run`, `mr wait` and `mr submit --wait`
-// show after a job. The directory must be readable from this machine (local or shared storage).
+// A job's output as the client shows it (the directory itself, and reading its parts:
+// common/output_layout.h): `mr cat`, and the first lines `mr run`, `mr wait` and
+// `mr submit --wait` show after a job. The directory must be readable from this machine (local or shared storage).
 // Thread-safety: call from one thread.
 #pragma once
 
@@ -12,11 +12,6 @@
 #include "common/status.h"
 
 namespace mr {
-
-// The part files of `dir` (part-r-00000, part-r-00001, ...) in partition order. NotFound when
-// `dir` is not a directory; Unavailable when it has no _SUCCESS (the job has not finished, or
-// failed) unless `partial`.
-Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool partial);
 
 struct CatOptions {
   std::string output;

@@ -1,4 +1,5 @@
 #include "client/output.h"
+#include "common/output_layout.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

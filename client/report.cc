@@ -1,5 +1,7 @@
 #include "client/report.h"
 
+#include "common/output_layout.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -188,16 +190,14 @@ const std::vector<PanelInfo>& ReportPanels() {
 }
 
 Result<WeblogReport> ReadWeblogReport(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::NotFound(fmt::format("{} is not a directory", dir));
-  if (!fs::exists(fs::path(dir) / "_SUCCESS", ec)) {
-    return Status::InvalidArgument(fmt::format("{} is not the output of a finished job (no _SUCCESS)", dir));
+  auto listed = ListOutputParts(dir, /*partial=*/false);
+  if (!listed.ok()) {
+    if (listed.status().code() == Status::Code::kUnavailable) {
+      return Status::InvalidArgument(fmt::format("{} is not the output of a finished job (no _SUCCESS)", dir));
+    }
+    return listed.status();
   }
-  std::vector<fs::path> parts;
-  for (auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().filename().string().starts_with("part-r-")) parts.push_back(e.path());
-  }
-  std::sort(parts.begin(), parts.end());
+  std::vector<fs::path> parts(listed->begin(), listed->end());
   if (parts.empty()) return Status::InvalidArgument(fmt::format("{} has no part files", dir));
   WeblogReport r;
   for (const fs::path& part : parts) {

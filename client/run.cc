@@ -14,6 +14,7 @@
 #include "client/output.h"
 #include "client/tls_setup.h"
 #include "common/credentials.h"
+#include "common/defaults.h"
 #include "jobs/job.h"
 #include "common/process.h"
 
@@ -94,8 +95,7 @@ int CmdRun(const RunOptions& o) {
     std::fprintf(stderr, "mr: --workers must be at least 1\n");
     return kExitUsage;
   }
-  int slots = o.slots > 0 ? o.slots
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / o.workers);
+  int slots = o.slots > 0 ? o.slots : std::max(1, DefaultWorkerSlots() / o.workers);
 
   const char* tmp_root = std::getenv("TMPDIR");
   std::string templ = fmt::format("{}/mr-run-XXXXXX", tmp_root && *tmp_root ? tmp_root : "/tmp");

@@ -93,7 +93,7 @@ asio::awaitable<bool> Channel::SniffTls() {
   unsigned char first = 0;
   ssize_t n = ec ? -1 : ::recv(s.native_handle(), &first, 1, MSG_PEEK);
   if (n <= 0) {
-    Close(n == 0 ? "peer closed the connection" : "connection failed before the TLS handshake");
+    Close(n == 0 ? kPeerClosed : "connection failed before the TLS handshake");
     co_return false;
   }
   if (first == kTlsHandshakeRecord) co_return true;

@@ -1,5 +1,7 @@
 #include "common/job_json.h"
 
+#include "common/defaults.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -44,7 +46,7 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   j["elapsed_ms"] = elapsed;
   json counters = json::object();
   for (auto& [k, v] : s.counters()) counters[k] = v;
-  auto in = s.counters().find("map.input.bytes");
+  auto in = s.counters().find(counter::kMapInputBytes);
   j["input_bytes_per_s"] = in != s.counters().end() && elapsed > 0 ? in->second * 1000.0 / elapsed : 0.0;
   j["counters"] = std::move(counters);
   json failed = json::array();

@@ -1,6 +1,10 @@
 #include "common/output_layout.h"
 
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 
 namespace mr {
 
@@ -15,6 +19,59 @@ std::string AttemptDirName(uint64_t job, uint32_t partition, uint32_t attempt) {
 std::string AttemptOutputFile(const std::string& output, uint64_t job, uint32_t partition, uint32_t attempt) {
   return fmt::format("{}/{}/{}", TemporaryDir(output), AttemptDirName(job, partition, attempt),
                      PartFileName(partition));
+}
+
+int64_t PartitionOfFile(const std::string& name) {
+  static constexpr std::string_view kPrefix = "part-r-";
+  if (!name.starts_with(kPrefix)) return -1;
+  std::string_view digits = std::string_view(name).substr(kPrefix.size());
+  uint32_t n = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || PartFileName(n) != name) return -1;
+  return n;
+}
+
+Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool partial) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return Status::NotFound(fmt::format("{} is not a directory{}", dir,
+                                        fs::exists(dir, ec) ? "" : " (it does not exist here)"));
+  }
+  if (!partial && !fs::exists(fs::path(dir) / kSuccessFileName, ec)) {
+    return Status::Unavailable(fmt::format(
+        "{} has no {}: the job writing it has not finished, or failed (--partial reads the parts there are)", dir,
+        kSuccessFileName));
+  }
+  std::vector<std::pair<int64_t, std::string>> parts;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    int64_t n = PartitionOfFile(it->path().filename().string());
+    if (n >= 0 && it->is_regular_file(ec)) parts.emplace_back(n, it->path().string());
+  }
+  if (ec) return Status::IoError(fmt::format("cannot list {}: {}", dir, ec.message()));
+  std::sort(parts.begin(), parts.end());
+  std::vector<std::string> files;
+  for (auto& [n, path] : parts) files.push_back(path);
+  return files;
+}
+
+Result<std::vector<std::string>> ReadOutputHead(const std::string& dir, size_t max_lines, size_t max_bytes,
+                                                size_t max_line) {
+  auto parts = ListOutputParts(dir, /*partial=*/true);
+  if (!parts.ok()) return parts.status();
+  std::vector<std::string> lines;
+  size_t bytes = 0;
+  for (const std::string& part : *parts) {
+    std::ifstream in(part, std::ios::binary);
+    std::string line;
+    while (lines.size() < max_lines && bytes < max_bytes && std::getline(in, line)) {
+      if (line.size() > max_line) line = line.substr(0, max_line) + "...";
+      bytes += line.size();
+      lines.push_back(std::move(line));
+    }
+    if (lines.size() >= max_lines || bytes >= max_bytes) break;
+  }
+  return lines;
 }
 
 }  // namespace mr

@@ -1,13 +1,17 @@
-// The names of a job's output directory (DESIGN §3), in one place for the master, which commits,
-// and the workers, which write:
+// A job's output directory (DESIGN §3), in one place for the master, which commits and previews it,
+// the workers, which write it, and the client, which reads it (mr cat, mr report, the first lines
+// shown after a job):
 //   OUT/part-r-00007                                   a committed reduce task's output
 //   OUT/_temporary/job-1-r-00007-a2/part-r-00007       what attempt 2 of that task writes
 //   OUT/_SUCCESS                                       written last, when every task committed
-// Pure functions; thread-safe.
+// Thread-safe; the readers do file I/O.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "common/status.h"
 
 namespace mr {
 
@@ -22,5 +26,19 @@ std::string TemporaryDir(const std::string& output);
 std::string AttemptDirName(uint64_t job, uint32_t partition, uint32_t attempt);
 // OUT/_temporary/job-1-r-00007-a2/part-r-00007
 std::string AttemptOutputFile(const std::string& output, uint64_t job, uint32_t partition, uint32_t attempt);
+
+// The partition of a part file's name ("part-r-00007" -> 7); -1 when it is not one.
+int64_t PartitionOfFile(const std::string& name);
+
+// The part files of `dir` (part-r-00000, part-r-00001, ...) in partition order. NotFound when
+// `dir` is not a directory; Unavailable when it has no _SUCCESS (the job has not finished, or
+// failed) unless `partial`.
+Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool partial);
+
+// The first lines of a job's output, its parts in order: at most max_lines lines and about
+// max_bytes bytes; a line longer than max_line is cut (and ends with "..."). Lines are as written
+// (no newline). The output need not be finished.
+Result<std::vector<std::string>> ReadOutputHead(const std::string& dir, size_t max_lines, size_t max_bytes,
+                                                size_t max_line);
 
 }  // namespace mr

@@ -120,7 +120,7 @@ void RpcServer::OnSocket(tcp::socket socket) {
         if (!self) return;
         self->Forget(raw);
         if (raw->refused()) spdlog::warn("{}: refused {}: {}", self->name_, raw->peer(), reason);
-        else if (reason != "peer closed the connection") spdlog::debug("{}: {} closed before its hello: {}", self->name_, raw->peer(), reason);
+        else if (reason != Channel::kPeerClosed) spdlog::debug("{}: {} closed before its hello: {}", self->name_, raw->peer(), reason);
       });
 }
 

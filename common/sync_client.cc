@@ -34,7 +34,7 @@ Status SyncClient::RunUntil(const std::function<bool()>& done, Millis timeout, c
 }
 
 Status SyncClient::Broken() const {
-  if (closed_reason_ == "peer closed the connection") {
+  if (closed_reason_ == Channel::kPeerClosed) {
     return Status::Unavailable(fmt::format("{} closed the connection", address_));
   }
   return Status::Unavailable(fmt::format("connection to {} lost: {}", address_, closed_reason_));

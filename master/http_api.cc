@@ -1,6 +1,7 @@
 #include "master/http_api.h"
 
 #include "common/address.h"
+#include "common/defaults.h"
 
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include "common/address.h"
 #include "common/job_json.h"
+#include "common/output_layout.h"
 #include "common/job_state.h"
 #include "common/units.h"
 
@@ -200,29 +202,14 @@ json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms) {
 
 json OutputPreviewJson(const std::string& output, size_t max_lines, size_t max_bytes) {
   json preview = {{"path", output}, {"lines", json::array()}};
-  std::error_code ec;
-  std::vector<std::string> parts;
-  for (const auto& e : std::filesystem::directory_iterator(output, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.starts_with("part-")) parts.push_back(name);
-  }
-  if (ec) {
-    preview["error"] = fmt::format("cannot list {}: {}", output, ec.message());
+  auto parts = ListOutputParts(output, /*partial=*/true);
+  auto lines = ReadOutputHead(output, max_lines, max_bytes, 512);
+  if (!parts.ok() || !lines.ok()) {
+    preview["error"] = (parts.ok() ? lines.status() : parts.status()).message();
     return preview;
   }
-  std::sort(parts.begin(), parts.end());
-  preview["parts"] = parts.size();
-  size_t bytes = 0;
-  for (const std::string& part : parts) {
-    std::ifstream in(output + "/" + part, std::ios::binary);
-    std::string line;
-    while (preview["lines"].size() < max_lines && bytes < max_bytes && std::getline(in, line)) {
-      if (line.size() > 512) line = line.substr(0, 512) + "...";
-      bytes += line.size();
-      preview["lines"].push_back(std::move(line));
-    }
-    if (preview["lines"].size() >= max_lines || bytes >= max_bytes) break;
-  }
+  preview["parts"] = parts->size();
+  for (std::string& line : *lines) preview["lines"].push_back(std::move(line));
   return preview;
 }
 
@@ -419,15 +406,15 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
     return it == t.counters.end() ? 0.0 : static_cast<double>(it->second);
   };
   m.One("mr_shuffle_bytes_total", "counter", "Bytes fetched by reducers (successful reduce attempts).",
-        counter("shuffle.bytes"));
+        counter(counter::kShuffleBytes));
   m.One("mr_map_input_bytes_total", "counter", "Input bytes read by successful map attempts.",
-        counter("map.input.bytes"));
+        counter(counter::kMapInputBytes));
   m.One("mr_map_input_records_total", "counter", "Input records read by successful map attempts.",
-        counter("map.input.records"));
+        counter(counter::kMapInputRecords));
   m.One("mr_map_output_records_total", "counter", "Records emitted by successful map attempts.",
-        counter("map.output.records"));
+        counter(counter::kMapOutputRecords));
   m.One("mr_reduce_output_records_total", "counter", "Records written by successful reduce attempts.",
-        counter("reduce.output.records"));
+        counter(counter::kReduceOutputRecords));
   m.Family("mr_counter_total", "counter", "Every job counter (built-in and user), summed over successful attempts.");
   for (auto& [name, v] : t.counters) m.Sample("mr_counter_total", static_cast<double>(v), {{"counter", name}});
   return m.Take();

@@ -292,7 +292,7 @@ class Master::Impl {
       scheduler_.RemoveWorker(s.worker_id, "connection closed: " + reason, NowMs(), &fx,
                               Scheduler::Loss::kDisconnected);
       Apply(std::move(fx));
-    } else if (reason != "peer closed the connection") {
+    } else if (reason != Channel::kPeerClosed) {
       spdlog::info("connection from {} closed: {}", s.channel->peer(), reason);
     }
   }
@@ -391,25 +391,11 @@ class Master::Impl {
           "address");
       if (!reachable.ok()) return Refuse(s, reachable.message());
       // A worker is named by its --name, else by its shuffle address; the same identity keeps the
-      // name it first had for as long as this master runs.
-      std::string identity = rw.identity().empty() ? fmt::format("anonymous-{}", next_worker_++) : rw.identity();
-      std::string& remembered = worker_names_[identity];
-      if (!rw.name().empty()) remembered = rw.name();
-      auto taken = [&](const std::string& n) {
-        auto old = workers_.find(n);
-        return old != workers_.end() && old->second->identity != identity;
-      };
-      if (remembered.empty()) {
-        // Named by its shuffle address; workers that advertise the same one (simulated workers,
-        // or hosts behind one address) get it with a suffix rather than being refused.
-        remembered = rw.shuffle_address();
-        for (int n = 2; taken(remembered); n++) remembered = fmt::format("{}#{}", rw.shuffle_address(), n);
-      }
-      std::string name = remembered;
-      if (taken(name)) {
-        return Refuse(s, fmt::format("another worker ({}) is registered as {}: give each worker its own --name",
-                                     workers_.find(name)->second->channel->peer(), name));
-      }
+      // name it first had for as long as this master runs (the scheduler's worker table).
+      const std::string identity = scheduler_.IdentityOf(rw.identity());
+      auto named = scheduler_.NameWorker(identity, rw.name(), rw.shuffle_address());
+      if (!named.ok()) return Refuse(s, named.status().message());
+      const std::string name = *named;
       if (auto old = workers_.find(name); old != workers_.end()) {
         // An older connection of the same worker that this master has not yet seen break.
         old->second->worker_id.clear();
@@ -423,7 +409,7 @@ class Master::Impl {
                              {rw.held_outputs().begin(), rw.held_outputs().end()},
                              {rw.jobs_with_data().begin(), rw.jobs_with_data().end()}, rw.host(), rw.pid(),
                              rw.allow_user_code()};
-      std::vector<uint64_t> drop = scheduler_.AddWorker(reg, now, &fx);
+      std::vector<uint64_t> drop = scheduler_.AddWorker(reg, now, &fx, identity);
       spdlog::info("worker {} registered from {}{}: shuffle {}, {} slots, incarnation {}, {} map outputs held",
                    name, s.channel->peer(), rw.host().empty() ? "" : " (" + rw.host() + ")", rw.shuffle_address(),
                    rw.slots(), rw.incarnation(), rw.held_outputs_size());
@@ -590,8 +576,6 @@ class Master::Impl {
   HttpApi http_api_;
   std::set<Session*> sessions_;              // open authenticated connections (owned by their channels)
   std::map<std::string, Session*> workers_;  // registered workers' sessions
-  std::map<std::string, std::string> worker_names_;  // worker identity -> its name here
-  uint64_t next_worker_ = 1;
   std::unique_ptr<DataDir> data_dir_;
 };
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/asio.h"
+#include "common/defaults.h"
 #include "common/rpc_server.h"
 #include "master/http_server.h"
 #include "common/status.h"
@@ -34,8 +35,8 @@
 namespace mr {
 
 struct MasterOptions {
-  HostPort listen{"127.0.0.1", 7070};
-  HostPort http{"127.0.0.1", 7071};
+  HostPort listen{kDefaultHost, kDefaultRpcPort};
+  HostPort http{kDefaultHost, kDefaultHttpPort};
   std::string data_dir;
   std::chrono::milliseconds worker_timeout{10000};
   // How connections are secured and who is accepted (common/tls.h): the cluster credential and

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/defaults.h"
 #include "common/failpoint.h"
 #include "common/job_state.h"
 #include "common/log.h"
@@ -25,7 +26,7 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
                                                other_id));
     }
   }
-  Job& j = jobs_[id];
+  Job& j = JobAt(id);
   active_jobs_.insert(id);
   dirty_ = true;
   j.status.set_job_id(id);
@@ -43,76 +44,51 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
   return id;
 }
 
-void Scheduler::BuildTasks(Job& job) {
-  job.maps.clear();
-  job.reduces.clear();
-  job.maps.resize(job.splits.size());
-  for (size_t i = 0; i < job.maps.size(); i++) job.maps[i].index = static_cast<uint32_t>(i);
-  for (uint32_t i = 0; i < job.status.spec().reducers(); i++) {
-    Task t;
-    t.kind = proto::TASK_REDUCE;
-    t.index = i;
-    job.reduces.push_back(std::move(t));
-  }
-  job.maps_done = job.reduces_done = 0;
-  for (int k = 0; k < 2; k++) {
-    uint32_t n = static_cast<uint32_t>(k == 0 ? job.maps.size() : job.reduces.size());
-    job.idle[k].Reset(n);
-    job.state_count[k][static_cast<int>(TaskState::kIdle)] = n;
-    job.state_count[k][static_cast<int>(TaskState::kRunning)] = 0;
-    job.state_count[k][static_cast<int>(TaskState::kDone)] = 0;
-    job.done_durations[k] = {};
-    job.solo[k].clear();
-  }
-  job.counter_sums.clear();
-  job.orphans.clear();
-  job.attempts_launched = job.attempts_failed = job.attempts_backup = 0;
-}
-
 void Scheduler::SetState(Job& job, Task& t, TaskState state) {
   if (t.state == state) return;
-  int k = t.kind == proto::TASK_MAP ? 0 : 1;
-  job.state_count[k][static_cast<int>(t.state)]--;
-  job.state_count[k][static_cast<int>(state)]++;
-  if (t.state == TaskState::kIdle) job.idle[k].MarkBusy(t.index);
-  if (t.state == TaskState::kDone) {
-    job.done_durations[k].Erase(t.duration_ms);
-    AddCounters(job, t, -1);
-  }
-  t.state = state;
-  if (state == TaskState::kIdle) job.idle[k].MarkIdle(t.index);
-  if (state == TaskState::kDone) {
-    job.done_durations[k].Insert(t.duration_ms);
-    AddCounters(job, t, +1);
-  }
+  job.tasks.SetState(t, state);
   dirty_ = true;
 }
 
-void Scheduler::Reindex(Job& job, Task& t) {
-  auto& solo = job.solo[t.kind == proto::TASK_MAP ? 0 : 1];
-  if (t.solo_start_ms >= 0) solo.erase({t.solo_start_ms, t.index});
-  t.solo_start_ms = -1;
-  if (t.running.size() == 1) {
-    t.solo_start_ms = t.running.begin()->second.start_ms;
-    solo.insert({t.solo_start_ms, t.index});
-  }
+void Scheduler::StartRunning(Job& job, Task& t, uint32_t attempt, const std::string& worker, int64_t now_ms) {
+  t.running[attempt] = {worker, now_ms};
+  job.tasks.Reindex(t);
+  if (Worker* w = workers_.Find(worker)) workers_.SetRunning(*w, w->running + 1);
+  workers_.AttemptStarted(worker, {job.status.job_id(), t.kind, t.index, attempt});
 }
 
-void Scheduler::AddCounters(Job& job, const Task& t, int sign) {
-  // A counter stays listed once a task reported it, even if the task's output is lost later.
-  for (auto& [k, v] : t.counters) job.counter_sums[Name(k)] += sign * v;
+void Scheduler::StopRunning(Job& job, Task& t, uint32_t attempt) {
+  auto it = t.running.find(attempt);
+  if (it == t.running.end()) return;
+  if (workers_.ReleaseSlot(it->second.worker)) dirty_ = true;
+  workers_.AttemptStopped(it->second.worker, {job.status.job_id(), t.kind, t.index, attempt});
+  t.running.erase(it);
+  job.tasks.Reindex(t);
+}
+
+void Scheduler::SetOutput(Job& job, Task& map, const std::string& worker, const std::string& address,
+                          uint32_t attempt) {
+  ClearOutput(job, map);
+  map.done_worker = names_.Intern(worker);
+  map.done_address = names_.Intern(address);
+  map.done_attempt = attempt;
+  workers_.OutputHeld(worker, {job.status.job_id(), map.index});
+}
+
+void Scheduler::ClearOutput(Job& job, Task& map) {
+  if (map.done_worker != 0) workers_.OutputDropped(Name(map.done_worker), {job.status.job_id(), map.index});
+  map.done_worker = 0;
+  map.done_address = 0;
 }
 
 void Scheduler::SetOrphaned(Job& job, Task& t, int64_t since_ms) {
-  t.orphaned_ms = since_ms;
-  if (since_ms != 0) job.orphans.insert(t.index);
-  else job.orphans.erase(t.index);
+  job.tasks.SetOrphaned(t, since_ms);
   dirty_ = true;
 }
 
 void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
                         Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx) {
-  Job& j = jobs_[status.job_id()];
+  Job& j = JobAt(status.job_id());
   j.status = status;
   j.user_code = !status.spec().job_lib().empty() || !status.spec().mapper().empty();
   if (Finished(status)) return;
@@ -126,10 +102,10 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     return;
   }
   if (status.state() != proto::JOB_RUNNING) return;
-  BuildTasks(j);
+  j.tasks.Build(static_cast<uint32_t>(j.splits.size()), status.spec().reducers());
   int resumed = 0;
   for (const proto::TaskRecord& r : tasks) {
-    Task* t = FindTask(j, r.kind(), r.index());
+    Task* t = j.tasks.Find(r.kind(), r.index());
     if (t == nullptr) continue;
     t->attempts = r.attempts();
     t->failures = r.failures();
@@ -146,22 +122,22 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     SetState(j, *t, TaskState::kDone);
     // A map's worker is unknown until it re-registers with the output (or a fetch fails).
     if (t->kind == proto::TASK_MAP) SetOrphaned(j, *t, now_ms);
-    (t->kind == proto::TASK_MAP ? j.maps_done : j.reduces_done)++;
     resumed++;
   }
   spdlog::info("job {} resumed after a master restart: {} of {} tasks already done", status.job_id(),
-               resumed, j.maps.size() + j.reduces.size());
+               resumed, j.tasks.maps().size() + j.tasks.reduces().size());
   MaybeSucceed(j, now_ms, fx);
 }
 
 Status Scheduler::StartJob(Job& job, int64_t now_ms) {
   const proto::JobSpec& spec = job.status.spec();
   MR_RETURN_IF_ERROR(committer_.Setup(spec.output(), spec.overwrite()));
-  BuildTasks(job);
+  job.tasks.Build(static_cast<uint32_t>(job.splits.size()), spec.reducers());
+  job.attempts_launched = job.attempts_failed = job.attempts_backup = 0;
   job.status.set_state(proto::JOB_RUNNING);
   job.status.set_start_time_ms(now_ms);
-  spdlog::info("job {} started: {} map tasks, {} reduce tasks", job.status.job_id(), job.maps.size(),
-               job.reduces.size());
+  spdlog::info("job {} started: {} map tasks, {} reduce tasks", job.status.job_id(), job.tasks.maps().size(),
+               job.tasks.reduces().size());
   return Status::OK();
 }
 
@@ -173,14 +149,18 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_end_time_ms(now_ms);
   active_jobs_.erase(job.status.job_id());
   dirty_ = true;  // the next job may use the slots
-  for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (Task& t : *tasks) {
-      for (auto& [attempt, run] : t.running) {
-        ReleaseSlot(run.worker);
+  for (int k = 0; k < 2; k++) {
+    for (Task& t : job.tasks.Phase(k)) {
+      std::vector<uint32_t> running;
+      for (auto& [attempt, run] : t.running) running.push_back(attempt);
+      for (uint32_t attempt : running) {
         EndAttempt(job, t, attempt, AttemptOutcome::kKilled, now_ms,
                    state == proto::JOB_KILLED ? "the job was killed" : "the job ended");
+        StopRunning(job, t, attempt);
       }
-      t.running.clear();
+      if (t.kind == proto::TASK_MAP && t.done_worker != 0) {
+        workers_.OutputDropped(Name(t.done_worker), {job.status.job_id(), t.index});
+      }
     }
   }
   // The tasks as they ended, journaled; kept (compact) for Tasks() until the retention forgets the job.
@@ -190,8 +170,8 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   history.set_job_id(job.status.job_id());
   std::string bytes = history.SerializeAsString();
   history.clear_job_id();
-  for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (Task& t : *tasks) {
+  for (int k = 0; k < 2; k++) {
+    for (Task& t : job.tasks.Phase(k)) {
       history.clear_tasks();
       AppendTaskHistory(&history, MakeTaskInfo(job, t, now_ms));
       history.AppendToString(&bytes);
@@ -201,17 +181,11 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   fx->histories.emplace_back(job.status.job_id(), std::move(bytes));
   totals_.jobs_finished++;
   *job.status.mutable_counters() = summed.counters();
-  job.status.set_maps_total(job.maps.size());
-  job.status.set_maps_done(job.maps_done);
-  job.status.set_reduces_total(job.reduces.size());
-  job.status.set_reduces_done(job.reduces_done);
-  for (int k = 0; k < 2; k++) {
-    job.idle[k] = {};
-    job.done_durations[k] = {};
-    job.solo[k].clear();
-  }
-  job.orphans.clear();
-  job.counter_sums.clear();
+  job.status.set_maps_total(job.tasks.maps().size());
+  job.status.set_maps_done(job.tasks.Done(0));
+  job.status.set_reduces_total(job.tasks.reduces().size());
+  job.status.set_reduces_done(job.tasks.Done(1));
+  job.tasks.DropIndexes();
   if (!job.status.spec().output().empty() && job.status.start_time_ms() != 0) {
     Status s = committer_.Cleanup(job.status.spec().output());
     if (!s.ok()) spdlog::warn("job {}: {}", job.status.job_id(), s.message());
@@ -247,19 +221,6 @@ Status Scheduler::Fail(uint64_t job_id, const std::string& error, int64_t now_ms
   return Status::OK();
 }
 
-Scheduler::Task* Scheduler::FindTask(Job& job, proto::TaskKind kind, uint32_t index) {
-  auto& tasks = kind == proto::TASK_MAP ? job.maps : job.reduces;
-  return index < tasks.size() ? &tasks[index] : nullptr;
-}
-
-Scheduler::Task* Scheduler::NextIdleTask(Job& job) {
-  if (auto i = job.idle[0].Next()) return &job.maps[*i];
-  // New reduce attempts wait while an output's worker is lost: they would only fail to fetch it.
-  if (job.maps_done < job.maps.size() || !job.orphans.empty()) return nullptr;
-  if (auto i = job.idle[1].Next()) return &job.reduces[*i];
-  return nullptr;
-}
-
 proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, uint32_t attempt) const {
   const proto::JobSpec& spec = job.status.spec();
   proto::AssignTask a;
@@ -281,7 +242,7 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
     a.set_output_dir(spec.output());
     // One group per address: the message is O(maps + workers), not O(maps x address length).
     std::unordered_map<uint32_t, proto::MapOutputGroup*> groups;
-    for (const Task& m : job.maps) {
+    for (const Task& m : job.tasks.maps()) {
       proto::MapOutputGroup*& g = groups[m.done_address];
       if (g == nullptr) {
         g = a.add_map_output_groups();
@@ -294,11 +255,6 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   return a;
 }
 
-const std::string& Scheduler::Task::LastError() const {
-  static const std::string kNone;
-  return extra ? extra->last_error : kNone;
-}
-
 void Scheduler::SetCounters(CounterList* out, const google::protobuf::Map<std::string, int64_t>& in) {
   out->clear();
   out->reserve(in.size());
@@ -306,22 +262,12 @@ void Scheduler::SetCounters(CounterList* out, const google::protobuf::Map<std::s
 }
 
 Scheduler::Worker* Scheduler::FreeWorker(const Job& job, const std::string& not_this) {
-  if (free_slots_.empty()) return nullptr;
-  auto blacklisted = [&](const std::string& id) {
-    auto it = job.worker_failures.find(id);
-    return it != job.worker_failures.end() && it->second >= kBlacklistFailures;
-  };
-  // The blacklist yields when it would leave the job without any worker.
-  size_t live_blacklisted = 0;
-  for (const auto& [id, failures] : job.worker_failures) {
-    live_blacklisted += failures >= kBlacklistFailures && workers_.contains(id);
-  }
-  bool all_blacklisted = live_blacklisted == workers_.size();
-  const std::string* best = free_slots_.Find([&](const std::string& id) {
-    return id != not_this && (all_blacklisted || !blacklisted(id)) && !job.excluded.contains(id) &&
-           (!job.user_code || workers_.at(id).allow_user_code);
+  if (!workers_.AnyFree()) return nullptr;
+  auto live = [this](const std::string& id) { return workers_.Contains(id); };
+  return workers_.FindFree([&](const Worker& w) {
+    return w.id != not_this && !job.evidence.Blacklisted(w.id, live, workers_.size()) &&
+           !job.evidence.Excluded(w.id) && (!job.user_code || w.allow_user_code);
   });
-  return best ? &workers_.at(*best) : nullptr;
 }
 
 void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx) {
@@ -330,12 +276,10 @@ void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx
     t.rerun_pending = false;
     totals_.maps_rerun++;
   }
-  t.running[attempt] = {w.id, now_ms};
+  StartRunning(job, t, attempt, w.id, now_ms);
   SetState(job, t, TaskState::kRunning);
-  Reindex(job, t);
-  SetRunning(w, w.running + 1);
   job.attempts_launched++;
-  Attempt h;
+  Task::Attempt h;
   h.attempt = attempt;
   h.worker = names_.Intern(w.id);
   h.start_ms = now_ms;
@@ -349,13 +293,14 @@ void Scheduler::Launch(Job& job, Task& t, Worker& w, int64_t now_ms, Effects* fx
 }
 
 void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
-  int k = job.maps_done < job.maps.size() ? 0 : 1;
-  std::vector<Task>& phase = k == 0 ? job.maps : job.reduces;
+  const int k = job.tasks.CurrentPhase();
+  std::vector<Task>& phase = job.tasks.Phase(k);
   // Near the end of the phase only: no idle task left, and a median to compare with.
-  if (job.idle[k].count() > 0 || job.done_durations[k].empty() || free_slots_.empty()) return;
-  int64_t threshold = std::max<int64_t>(kMinBackupMs, 3 * job.done_durations[k].Median());
+  if (job.tasks.IdleCount(k) > 0 || job.tasks.Durations(k).empty() || !workers_.AnyFree()) return;
+  int64_t threshold = std::max<int64_t>(kMinBackupMs, 3 * job.tasks.Durations(k).Median());
   // Tasks running one attempt, oldest first: only those past the threshold are looked at.
-  for (auto it = job.solo[k].begin(); it != job.solo[k].end() && now_ms - it->first > threshold;) {
+  const auto& solo = job.tasks.Solo(k);
+  for (auto it = solo.begin(); it != solo.end() && now_ms - it->first > threshold;) {
     Task* t = &phase[it->second];
     ++it;  // launching a backup drops t from the index
     Worker* w = FreeWorker(job, t->running.begin()->second.worker);
@@ -374,7 +319,7 @@ void Scheduler::LaunchBackups(Job& job, int64_t now_ms, Effects* fx) {
 void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
   if (!held_retries_.empty()) ReleaseRetries(now_ms, fx);
   bool assign = std::exchange(dirty_, false);
-  if (free_slots_.empty()) return;
+  if (!workers_.AnyFree()) return;
   // A copy: a job that fails to start finishes (and leaves the set) inside the loop.
   std::vector<uint64_t> active(active_jobs_.begin(), active_jobs_.end());
   for (uint64_t id : active) {
@@ -391,13 +336,13 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
         }
       }
       while (Worker* w = FreeWorker(job)) {
-        Task* t = NextIdleTask(job);
+        Task* t = job.tasks.NextIdle();
         if (t == nullptr) break;
         Launch(job, *t, *w, now_ms, fx);
       }
     }
     if (job.status.state() == proto::JOB_RUNNING) LaunchBackups(job, now_ms, fx);
-    if (free_slots_.empty()) break;
+    if (!workers_.AnyFree()) break;
   }
   dirty_ = false;  // whatever the pass itself changed is accounted for
 }
@@ -407,7 +352,7 @@ Status Scheduler::CommitReduce(Job& job, Task& task, const std::string& file) {
 }
 
 void Scheduler::MaybeSucceed(Job& job, int64_t now_ms, Effects* fx) {
-  if (Finished(job.status) || job.reduces.empty() || job.reduces_done < job.reduces.size()) return;
+  if (Finished(job.status) || job.tasks.reduces().empty() || !job.tasks.AllDone(1)) return;
   Status s = committer_.CommitJob(job.status.spec().output());
   if (!s.ok()) FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
   else FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
@@ -430,17 +375,17 @@ proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
 
 proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   proto::JobStatus s = job.status;
-  if (Finished(s) || (job.maps.empty() && job.reduces.empty())) return s;  // finished (kept as is), or not started
-  s.set_maps_total(job.maps.size());
-  s.set_maps_done(job.maps_done);
-  s.set_reduces_total(job.reduces.size());
-  s.set_reduces_done(job.reduces_done);
+  if (Finished(s) || !job.tasks.built()) return s;  // finished (kept as is), or not started
+  s.set_maps_total(job.tasks.maps().size());
+  s.set_maps_done(job.tasks.Done(0));
+  s.set_reduces_total(job.tasks.reduces().size());
+  s.set_reduces_done(job.tasks.Done(1));
   auto& counters = *s.mutable_counters();
   counters.clear();
-  for (auto& [k, v] : job.counter_sums) counters[k] = v;  // summed as tasks finish (SetState)
-  counters["attempts.launched"] = job.attempts_launched;
-  counters["attempts.failed"] = job.attempts_failed;
-  counters["attempts.backup"] = job.attempts_backup;
+  for (auto& [k, v] : job.tasks.CounterSums()) counters[k] = v;  // summed as tasks finish (SetState)
+  counters[counter::kAttemptsLaunched] = job.attempts_launched;
+  counters[counter::kAttemptsFailed] = job.attempts_failed;
+  counters[counter::kAttemptsBackup] = job.attempts_backup;
   return s;
 }
 

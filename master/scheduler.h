@@ -44,7 +44,11 @@
 // The implementation is in four files: scheduler.cc (jobs, tasks and the scheduling pass),
 // scheduler_workers.cc (workers joining, coming back and leaving), scheduler_reports.cc (what an
 // attempt's report does, fetch-failure evidence and exclusion) and scheduler_history.cc (the
-// attempt history and read-only views).
+// attempt history and read-only views). The state they decide on lives in three tables, each with
+// its own tests (master/scheduler_state_test.cc): a job's tasks and their counts and indexes
+// (master/task_table.h), the workers, their slots, liveness and what runs and is stored on each
+// (master/worker_table.h), and the evidence against nodes (master/worker_evidence.h). The tables
+// keep their indexes consistent; the decisions stay in the Scheduler.
 //
 // A task is kept in a few hundred bytes (master/scheduler_compact.h, docs/scale.md "State"): names
 // are pooled, a map's split is a row of its job's split table, rare fields are allocated on use.
@@ -76,14 +80,15 @@
 #include "master/output_committer.h"
 #include "master/scheduler_compact.h"
 #include "master/scheduler_index.h"
+#include "master/task_table.h"
+#include "master/worker_evidence.h"
+#include "master/worker_table.h"
 #include "mr.pb.h"
 
 namespace mr {
 
 constexpr uint32_t kMaxAttempts = 4;
-constexpr uint32_t kBlacklistFailures = 3;
 constexpr uint32_t kFetchFailuresToRerun = 2;
-constexpr size_t kExcludeEvidence = 2;
 constexpr uint32_t kMaxFetchFailedReduces = 8;
 constexpr uint32_t kMaxFetchReruns = 4;
 constexpr uint32_t kMaxLostAttempts = 12;
@@ -96,18 +101,6 @@ constexpr int64_t kMinBackupMs = 1000;
 constexpr size_t kAttemptHistory = 16;          // attempts remembered per task (the newest)
 constexpr size_t kFailedAttemptsKept = 16;      // per job, in JobStatus.failed_attempts
 constexpr size_t kFailedAttemptErrorBytes = 2048;
-constexpr size_t kLostWorkersKept = 32;
-
-// How an attempt ended, for the dashboard's timeline.
-enum class AttemptOutcome {
-  kRunning,
-  kSucceeded,
-  kFailed,      // the worker reported a failure (or its output could not be committed)
-  kLost,        // its worker died, or (for a map) its finished output was lost later
-  kSuperseded,  // another attempt of the task finished first
-  kKilled,      // the job ended while it ran
-};
-const char* AttemptOutcomeName(AttemptOutcome o);
 
 struct AttemptInfo {
   uint32_t attempt = 0;
@@ -146,18 +139,6 @@ proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& ta
 void AppendTaskHistory(proto::JobHistory* history, const TaskInfo& task);
 std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history);
 
-struct LostWorker {
-  std::string id;
-  std::string address;
-  std::string host;
-  uint32_t pid = 0;
-  int64_t registered_ms = 0;
-  std::string reason;
-  int64_t lost_ms = 0;
-  uint64_t tasks_succeeded = 0;
-  uint64_t tasks_failed = 0;
-};
-
 // Totals since this master started (monotonic: Prometheus counters).
 struct SchedulerTotals {
   uint64_t jobs_submitted = 0;
@@ -171,19 +152,6 @@ struct SchedulerTotals {
   uint64_t workers_registered = 0;
   uint64_t workers_lost = 0;
   std::map<std::string, int64_t> counters;  // summed over successful attempts
-};
-
-// A worker's registration (proto RegisterWorker, with the name the master gave its identity).
-struct WorkerRegistration {
-  std::string id;                // the master's name for the worker (its --name, or host:port)
-  uint64_t incarnation = 0;      // same id and incarnation = the same process reconnecting
-  std::string address;           // its shuffle server, reachable by other hosts
-  uint32_t slots = 1;
-  std::vector<proto::HeldMapOutput> held;  // complete map outputs in its store
-  std::vector<uint64_t> jobs_with_data;    // every job it holds any data of
-  std::string host;                        // for display
-  uint32_t pid = 0;
-  bool allow_user_code = false;            // it runs plugin and streaming tasks
 };
 
 struct SchedulerOptions {
@@ -229,9 +197,16 @@ class Scheduler {
   // Tasks() shows them as they were. Ignored for an unknown or unfinished job.
   void RestoreHistory(const proto::JobHistory& history);
 
-  // A worker registered, or re-registered. Returns the jobs of its held outputs that are over (the
-  // worker drops their data).
-  std::vector<uint64_t> AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx);
+  // The identity a registration is known by (an anonymous one gets a name of its own), and the
+  // name it goes by (WorkerTable::NameFor): AlreadyExists when a live worker of another identity
+  // has the name it asks for.
+  std::string IdentityOf(const std::string& identity) { return workers_.IdentityOf(identity); }
+  Result<std::string> NameWorker(const std::string& identity, const std::string& requested,
+                                 const std::string& shuffle_address);
+  // A worker registered, or re-registered, as reg.id (NameWorker's). Returns the jobs of its held
+  // outputs that are over (the worker drops their data).
+  std::vector<uint64_t> AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx,
+                                  const std::string& identity = "");
   // Shorthand for tests: a new worker with no held output.
   void AddWorker(const std::string& id, const std::string& address, uint32_t slots, int64_t now_ms);
   void Heartbeat(const std::string& id, int64_t now_ms);
@@ -266,8 +241,8 @@ class Scheduler {
                                          bool all = false) const;
   size_t WorkerCount() const { return workers_.size(); }
   // Slots over every live worker, and those running an attempt (kept as they change).
-  uint64_t TotalSlots() const { return total_slots_; }
-  uint64_t BusySlots() const { return busy_slots_; }
+  uint64_t TotalSlots() const { return workers_.total_slots(); }
+  uint64_t BusySlots() const { return workers_.busy_slots(); }
   // The oldest last heartbeat of a live worker (0 when none), O(1).
   int64_t OldestHeartbeatMs() const;
 
@@ -286,116 +261,33 @@ class Scheduler {
   std::vector<TaskCount> TaskCounts(std::optional<uint64_t> job_id = std::nullopt) const;
   // Registration time of a live worker (0 if unknown).
   int64_t WorkerRegisteredMs(const std::string& id) const;
-  const std::deque<LostWorker>& LostWorkers() const { return lost_workers_; }
+  const std::deque<LostWorker>& LostWorkers() const { return workers_.lost(); }
   const SchedulerTotals& totals() const { return totals_; }
 
  private:
-  enum class TaskState : uint8_t { kIdle, kRunning, kDone };
-  struct Running {
-    std::string worker;
-    int64_t start_ms = 0;
-  };
-  // One remembered attempt (AttemptInfo, with the worker as a pooled name).
-  struct Attempt {
-    uint32_t attempt = 0;
-    uint32_t worker = 0;                        // names_
-    int64_t start_ms = 0;
-    int64_t end_ms = 0;
-    AttemptOutcome outcome = AttemptOutcome::kRunning;
-    bool backup = false;
-    std::unique_ptr<std::string> error;         // null: none (most attempts)
-    int64_t records_in = 0, records_out = 0, bytes_in = 0, bytes_out = 0;
-    void SetError(const std::string& e) { error = e.empty() ? nullptr : std::make_unique<std::string>(e); }
-  };
-  // What few tasks ever need: allocated on first use.
-  struct TaskExtra {
-    std::string last_error;
-    CounterList stashed_counters;               // of the lost output, for a re-adoption
-  };
-  // A task in a few hundred bytes (docs/scale.md): names pooled, a map's split in Job::splits,
-  // the rarely used fields in `extra`.
-  struct Task {
-    proto::TaskKind kind = proto::TASK_MAP;
-    uint32_t index = 0;
-    TaskState state = TaskState::kIdle;
-    bool rerun_pending = false;                 // a done map that lost its output and must run again
-    uint32_t attempts = 0;                      // attempts started
-    uint32_t failures = 0;
-    uint32_t backups = 0;
-    uint32_t fetch_failures = 0;                // reports since the output was last made
-    uint32_t fetch_reruns = 0;                  // map: runs again because its output could not be fetched
-    uint32_t fetch_failed_attempts = 0;         // reduce: attempts that ended on a failed fetch
-    uint32_t lost_attempts = 0;                 // attempts lost in a row with a worker they ran on alone
-    uint32_t stashed_attempt = 0;               // attempt of extra->stashed_counters
-    uint32_t done_worker = 0;                   // names_: the worker holding a done map's output
-                                                // (0 = unknown, since a master restart)
-    uint32_t done_address = 0;                  // names_
-    uint32_t done_attempt = 0;
-    int64_t orphaned_ms = 0;                    // done map whose worker was lost at this time (0: not)
-    int64_t duration_ms = 0;                    // of the attempt that succeeded
-    int64_t solo_start_ms = -1;                 // its key in Job::solo while one attempt runs
-    std::map<uint32_t, Running> running;        // attempt -> where and since when
-    CounterList counters;                       // of the attempt that succeeded
-    // Observability only: the kAttemptHistory newest, oldest first. A vector: an empty one costs no
-    // allocation (a std::deque allocates ~600 bytes at once).
-    std::vector<Attempt> history;
-    std::unique_ptr<TaskExtra> extra;
-
-    TaskExtra& Extra() {
-      if (!extra) extra = std::make_unique<TaskExtra>();
-      return *extra;
-    }
-    const std::string& LastError() const;
-  };
+  using Worker = WorkerTable::Worker;
   struct Job {
+    explicit Job(const NamePool* names) : tasks(names) {}
     proto::JobStatus status;                    // spec, state, times, error
-    std::vector<Task> maps;
-    std::vector<Task> reduces;
-    uint32_t maps_done = 0;
-    uint32_t reduces_done = 0;
-    // Indexes by kind (0: maps, 1: reduces), kept by SetState and Reindex.
-    IdleQueue idle[2];
-    uint64_t state_count[2][3] = {};            // tasks per TaskState
-    MedianTracker done_durations[2];            // of the done tasks
-    std::set<std::pair<int64_t, uint32_t>> solo[2];  // (start, index) of tasks running one attempt
-    std::map<std::string, int64_t> counter_sums;     // over the done tasks
+    TaskTable tasks;                            // its tasks and their indexes (once started)
+    WorkerEvidence evidence;                    // failures, fetch failures, exclusions
     int64_t attempts_launched = 0, attempts_failed = 0, attempts_backup = 0;
-    std::map<std::string, uint32_t> worker_failures;  // failed attempts of this job per worker
-    // Fetch-failure evidence: holder -> reducer workers that could not fetch from it, and reducer
-    // worker -> holders it could not fetch from.
-    std::map<std::string, std::set<std::string>> unreachable_from;
-    std::map<std::string, std::set<std::string>> could_not_reach;
-    std::map<std::string, std::string> excluded;  // worker -> why it gets none of this job's work
-    std::set<uint32_t> orphans;                 // done maps whose worker is lost
     std::vector<TaskInfo> final_tasks;          // observability: a finished job's tasks, as journaled
-                                                // (after a restart; else maps and reduces stay)
+                                                // (after a restart; else its tasks stay)
     SplitTable splits;                          // its maps' splits (the plan, in the journal)
     bool user_code = false;                     // a plugin or streaming job: on allow_user_code workers only
   };
-  struct Worker {
-    std::string id;
-    std::string address;
-    uint32_t slots = 0;
-    uint32_t running = 0;
-    uint64_t succeeded = 0;
-    uint64_t failed = 0;
-    int64_t registered_ms = 0;
-    uint64_t incarnation = 0;
-    std::string host;
-    uint32_t pid = 0;
-    bool allow_user_code = false;
-  };
 
-  // Index upkeep: every change of a task's state, of its running attempts, and of a worker's
-  // running count goes through these.
+  // Upkeep that spans the tables: a task's state (and the pass it may allow), an attempt that
+  // starts or stops running on a worker (the task, the worker's slot and its running index), a map
+  // output that lands on or leaves a worker (the task and the worker's output index).
   void SetState(Job& job, Task& t, TaskState state);
-  void Reindex(Job& job, Task& t);
-  void AddCounters(Job& job, const Task& t, int sign);
-  void SetRunning(Worker& w, uint32_t running);
-  void ReleaseSlot(const std::string& worker);
+  void StartRunning(Job& job, Task& t, uint32_t attempt, const std::string& worker, int64_t now_ms);
+  void StopRunning(Job& job, Task& t, uint32_t attempt);
+  void SetOutput(Job& job, Task& map, const std::string& worker, const std::string& address, uint32_t attempt);
+  void ClearOutput(Job& job, Task& map);
   void SetOrphaned(Job& job, Task& t, int64_t since_ms);
   Status StartJob(Job& job, int64_t now_ms);
-  void BuildTasks(Job& job);
   Worker* FreeWorker(const Job& job, const std::string& not_this = "");
   void Launch(Job& job, Task& task, Worker& w, int64_t now_ms, Effects* fx);
   void LaunchBackups(Job& job, int64_t now_ms, Effects* fx);
@@ -414,18 +306,16 @@ class Scheduler {
   // Fails the job when one of its tasks ran out of chances; true if it did.
   bool ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx);
   bool AcceptLateReport(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r);
+  // The job's task of an attempt the worker table names; nullptr when it is gone.
+  std::pair<Job*, Task*> Resolve(const AttemptRef& a);
   void MaybeSucceed(Job& job, int64_t now_ms, Effects* fx);
   proto::TaskRecord Record(const Job& job, const Task& task) const;
   void FinishJob(Job& job, proto::JobState state, const std::string& error, int64_t now_ms, Effects* fx);
-  Task* FindTask(Job& job, proto::TaskKind kind, uint32_t index);
-  Task* NextIdleTask(Job& job);
   proto::AssignTask MakeAssignment(const Job& job, const Task& task, uint32_t attempt) const;
-  void AttemptEnded(Task& task, uint32_t attempt);
   Status CommitReduce(Job& job, Task& task, const std::string& file);
   proto::JobStatus BuildStatus(const Job& job) const;
   // Observability bookkeeping (never read by scheduling decisions).
-  Attempt* History(Task& task, uint32_t attempt);
-  AttemptInfo Expand(const Attempt& a) const;
+  AttemptInfo Expand(const Task::Attempt& a) const;
   const std::string& Name(uint32_t id) const { return names_[id]; }
   void SetCounters(CounterList* out, const google::protobuf::Map<std::string, int64_t>& in);
   void EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
@@ -436,20 +326,18 @@ class Scheduler {
   // Forgets the finished jobs beyond the retention (count and age).
   void PruneHistory(int64_t now_ms, Effects* fx);
 
+  // The job `id` (made when new).
+  Job& JobAt(uint64_t id) { return jobs_.try_emplace(id, &names_).first->second; }
+
   SchedulerOptions options_;
   OutputCommitter committer_;
   NamePool names_;                             // worker ids, addresses and counter names of tasks
-  int64_t live_since_ms_ = 0;                  // when the set of live workers last became non-empty
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
-  std::map<std::string, Worker> workers_;
+  WorkerTable workers_;                         // live workers, their slots, liveness, attempts and outputs
   std::set<uint64_t> active_jobs_;              // unfinished jobs (queued or running)
-  FreeSlots free_slots_;
-  Liveness liveness_;                           // live workers by last heartbeat (their only record of it)
-  uint64_t total_slots_ = 0, busy_slots_ = 0;
   bool dirty_ = true;                           // something changed since the last scheduling pass
   // Tasks held back after a resource failure: (when, job, phase 0/1, index) -> the worker it failed on.
   std::map<std::tuple<int64_t, uint64_t, int, uint32_t>, std::string> held_retries_;
-  std::deque<LostWorker> lost_workers_;
   SchedulerTotals totals_;
 };
 

@@ -3,6 +3,8 @@
 // influences a scheduling decision.
 #include "master/scheduler.h"
 
+#include "common/defaults.h"
+
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -16,30 +18,11 @@ namespace mr {
 using scheduler_internal::Finished;
 using scheduler_internal::TaskStateText;
 
-const char* AttemptOutcomeName(AttemptOutcome o) {
-  switch (o) {
-    case AttemptOutcome::kRunning: return "running";
-    case AttemptOutcome::kSucceeded: return "succeeded";
-    case AttemptOutcome::kFailed: return "failed";
-    case AttemptOutcome::kLost: return "lost";
-    case AttemptOutcome::kSuperseded: return "superseded";
-    case AttemptOutcome::kKilled: return "killed";
-  }
-  return "unknown";
-}
-
-Scheduler::Attempt* Scheduler::History(Task& task, uint32_t attempt) {
-  for (auto it = task.history.rbegin(); it != task.history.rend(); ++it) {
-    if (it->attempt == attempt) return &*it;
-  }
-  return nullptr;
-}
-
 void Scheduler::EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
                            const std::string& error) {
   std::string worker;
   if (auto run = task.running.find(attempt); run != task.running.end()) worker = run->second.worker;
-  if (Attempt* h = History(task, attempt)) {
+  if (Task::Attempt* h = task.History(attempt)) {
     h->end_ms = now_ms;
     h->outcome = outcome;
     h->SetError(error);
@@ -64,7 +47,7 @@ void Scheduler::EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcom
   if (static_cast<size_t>(list->size()) > kFailedAttemptsKept) list->DeleteSubrange(0, list->size() - kFailedAttemptsKept);
 }
 
-AttemptInfo Scheduler::Expand(const Attempt& a) const {
+AttemptInfo Scheduler::Expand(const Task::Attempt& a) const {
   AttemptInfo i;
   i.attempt = a.attempt;
   i.worker = Name(a.worker);
@@ -93,7 +76,7 @@ TaskInfo Scheduler::MakeTaskInfo(const Job& job, const Task& t, int64_t now_ms) 
   i.last_error = t.LastError();
   if (t.kind == proto::TASK_MAP) i.split = job.splits.Get(t.index);
   i.history.reserve(t.history.size());
-  for (const Attempt& a : t.history) i.history.push_back(Expand(a));
+  for (const Task::Attempt& a : t.history) i.history.push_back(Expand(a));
   if (done) {
     i.worker = Name(t.done_worker);
     i.duration_ms = t.duration_ms;
@@ -110,7 +93,7 @@ TaskInfo Scheduler::MakeTaskInfo(const Job& job, const Task& t, int64_t now_ms) 
     i.start_ms = run.start_ms;
     i.duration_ms = now_ms - run.start_ms;
   } else if (!t.history.empty()) {
-    const Attempt& last = t.history.back();
+    const Task::Attempt& last = t.history.back();
     i.worker = Name(last.worker);
     i.start_ms = last.start_ms;
     i.duration_ms = (last.end_ms ? last.end_ms : now_ms) - last.start_ms;
@@ -123,12 +106,12 @@ Result<std::vector<TaskInfo>> Scheduler::Tasks(uint64_t job_id, int64_t now_ms) 
   if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
   const Job& job = it->second;
   // A finished job's tasks as they were at its end; after a restart, as journaled.
-  if (Finished(job.status) && job.maps.empty() && job.reduces.empty()) return job.final_tasks;
+  if (Finished(job.status) && !job.tasks.built()) return job.final_tasks;
   if (Finished(job.status)) now_ms = job.status.end_time_ms();
   std::vector<TaskInfo> out;
-  out.reserve(job.maps.size() + job.reduces.size());
-  for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (const Task& t : *tasks) out.push_back(MakeTaskInfo(job, t, now_ms));
+  out.reserve(job.tasks.maps().size() + job.tasks.reduces().size());
+  for (int k = 0; k < 2; k++) {
+    for (const Task& t : job.tasks.Phase(k)) out.push_back(MakeTaskInfo(job, t, now_ms));
   }
   return out;
 }
@@ -141,8 +124,8 @@ std::vector<Scheduler::TaskCount> Scheduler::TaskCounts(std::optional<uint64_t> 
     for (uint64_t id : active_jobs_) {
       if (job_id && id != *job_id) continue;
       const Job& job = jobs_.at(id);
-      if (job.maps.empty() && job.reduces.empty()) continue;  // queued
-      for (int st = 0; st < 3; st++) n[st] += job.state_count[k][st];
+      if (!job.tasks.built()) continue;  // queued
+      for (int st = 0; st < 3; st++) n[st] += job.tasks.Count(k, static_cast<TaskState>(st));
     }
     out.push_back({kind, "idle", n[static_cast<int>(TaskState::kIdle)]});
     out.push_back({kind, "running", n[static_cast<int>(TaskState::kRunning)]});
@@ -152,8 +135,8 @@ std::vector<Scheduler::TaskCount> Scheduler::TaskCounts(std::optional<uint64_t> 
 }
 
 int64_t Scheduler::WorkerRegisteredMs(const std::string& id) const {
-  auto it = workers_.find(id);
-  return it == workers_.end() ? 0 : it->second.registered_ms;
+  const Worker* w = workers_.Find(id);
+  return w == nullptr ? 0 : w->registered_ms;
 }
 
 std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset, size_t limit, bool all) const {
@@ -161,15 +144,15 @@ std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset,
   if (offset >= workers_.size()) return out;
   out.reserve(std::min(limit, workers_.size() - offset));
   // std::map has no random access: a page costs O(offset + limit).
-  auto it = std::next(workers_.begin(), static_cast<std::ptrdiff_t>(offset));
-  for (; it != workers_.end() && out.size() < limit; ++it) {
+  auto it = std::next(workers_.all().begin(), static_cast<std::ptrdiff_t>(offset));
+  for (; it != workers_.all().end() && out.size() < limit; ++it) {
     const auto& [id, w] = *it;
     proto::WorkerInfo i;
     i.set_worker_id(id);
     i.set_shuffle_address(w.address);
     i.set_slots(w.slots);
     i.set_running(w.running);
-    i.set_heartbeat_age_ms(now_ms - liveness_.LastMs(id));
+    i.set_heartbeat_age_ms(now_ms - workers_.LastHeartbeatMs(id));
     i.set_tasks_succeeded(w.succeeded);
     i.set_tasks_failed(w.failed);
     i.set_host(w.host);
@@ -178,7 +161,7 @@ std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset,
     out.push_back(i);
   }
   if (!all) return out;
-  for (auto it = lost_workers_.rbegin(); it != lost_workers_.rend(); ++it) {
+  for (auto it = workers_.lost().rbegin(); it != workers_.lost().rend(); ++it) {
     proto::WorkerInfo i;
     i.set_worker_id(it->id);
     i.set_shuffle_address(it->address);
@@ -196,22 +179,22 @@ std::vector<proto::WorkerInfo> Scheduler::Workers(int64_t now_ms, size_t offset,
 }
 
 void Scheduler::RecordAttemptCounters(Task& task, const proto::TaskReport& r) {
-  Attempt* h = History(task, r.attempt());
+  Task::Attempt* h = task.History(r.attempt());
   if (h == nullptr) return;
   auto get = [&](const char* name) -> int64_t {
     auto it = r.counters().find(name);
     return it == r.counters().end() ? 0 : it->second;
   };
   if (task.kind == proto::TASK_MAP) {
-    h->records_in = get("map.input.records");
-    h->bytes_in = get("map.input.bytes");
-    h->records_out = get("map.output.records");
-    h->bytes_out = get("spill.bytes");
+    h->records_in = get(counter::kMapInputRecords);
+    h->bytes_in = get(counter::kMapInputBytes);
+    h->records_out = get(counter::kMapOutputRecords);
+    h->bytes_out = get(counter::kSpillBytes);
   } else {
-    h->records_in = get("reduce.input.records");
-    h->bytes_in = get("shuffle.bytes");
-    h->records_out = get("reduce.output.records");
-    h->bytes_out = get("reduce.output.bytes");
+    h->records_in = get(counter::kReduceInputRecords);
+    h->bytes_in = get(counter::kShuffleBytes);
+    h->records_out = get(counter::kReduceOutputRecords);
+    h->bytes_out = get(counter::kReduceOutputBytes);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/output_layout.h"
 #include "common/units.h"
 #include "master/scheduler_internal.h"
 
@@ -16,43 +17,27 @@ namespace mr {
 
 using scheduler_internal::Finished;
 
-void Scheduler::AttemptEnded(Task& task, uint32_t attempt) {
-  auto it = task.running.find(attempt);
-  ReleaseSlot(it->second.worker);
-  task.running.erase(it);
-}
-
 bool Scheduler::AcceptLateReport(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r) {
   // An attempt that was lost with its worker (cut off from the master, not dead) and finished
   // anyway: its result is as good as any other attempt's while the task is not done.
-  if (!r.ok() || task.state == TaskState::kDone || job.excluded.contains(worker_id) ||
-      !workers_.contains(worker_id)) {
+  if (!r.ok() || task.state == TaskState::kDone || job.evidence.Excluded(worker_id) ||
+      !workers_.Contains(worker_id)) {
     return false;
   }
-  Attempt* h = History(task, r.attempt());
+  Task::Attempt* h = task.History(r.attempt());
   return h != nullptr && Name(h->worker) == worker_id && h->outcome == AttemptOutcome::kLost;
 }
 
 void Scheduler::FailAttemptsOn(const std::string& worker_id, const std::string& error, int64_t now_ms,
                                Effects* fx) {
-  // A scan of the running jobs' tasks, as for a worker's loss: rare.
   std::vector<proto::TaskReport> failed;
-  for (uint64_t job_id : active_jobs_) {
-    Job& job = jobs_.at(job_id);
-    if (job.status.state() != proto::JOB_RUNNING) continue;
-    for (auto* tasks : {&job.maps, &job.reduces}) {
-      for (Task& t : *tasks) {
-        for (auto& [attempt, run] : t.running) {
-          if (run.worker != worker_id) continue;
-          proto::TaskReport& r = failed.emplace_back();
-          r.set_job_id(job_id);
-          r.set_kind(t.kind);
-          r.set_index(t.index);
-          r.set_attempt(attempt);
-          r.set_error(error);
-        }
-      }
-    }
+  for (const AttemptRef& a : workers_.RunningOn(worker_id)) {
+    proto::TaskReport& r = failed.emplace_back();
+    r.set_job_id(a.job);
+    r.set_kind(a.kind);
+    r.set_index(a.index);
+    r.set_attempt(a.attempt);
+    r.set_error(error);
   }
   for (const proto::TaskReport& r : failed) OnReport(worker_id, r, now_ms, fx);
 }
@@ -62,17 +47,16 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
   auto jit = jobs_.find(r.job_id());
   if (jit == jobs_.end() || Finished(jit->second.status)) return;
   Job& job = jit->second;
-  Task* task = FindTask(job, r.kind(), r.index());
+  Task* task = job.tasks.Find(r.kind(), r.index());
   if (task == nullptr) return;
   auto att = task->running.find(r.attempt());
   int64_t started = now_ms;
   if (att != task->running.end() && att->second.worker == worker_id) {
     started = att->second.start_ms;
-    AttemptEnded(*task, r.attempt());
-    Reindex(job, *task);
+    StopRunning(job, *task, r.attempt());
     task->lost_attempts = 0;  // it ended without taking its worker down
   } else if (AcceptLateReport(job, *task, worker_id, r)) {
-    started = History(*task, r.attempt())->start_ms;
+    started = task->History(r.attempt())->start_ms;
     spdlog::info("job {} {} {} attempt {}: accepting the late report of worker {}, which was cut off but kept "
                  "working", r.job_id(), TaskKindName(r.kind()), r.index(), r.attempt(), worker_id);
   } else {
@@ -81,7 +65,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
       // The report of an output that was re-adopted before its report arrived: only its counters.
       SetCounters(&task->counters, r.counters());
       for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
-      AddCounters(job, *task, +1);
+      job.tasks.AddCounters(*task, +1);
       fx->changed_tasks.push_back(Record(job, *task));
       return;
     }
@@ -89,51 +73,51 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
                  r.index(), r.attempt(), worker_id);
     return;
   }
-  auto w = workers_.find(worker_id);
+  Worker* w = workers_.Find(worker_id);
   RecordAttemptCounters(*task, r);
   // A task's error is one line whatever its code wrote (a streaming command's stderr, say).
   Status failure = r.ok() ? Status::OK() : Status::Aborted(FormatOneLine(r.error()));
   bool succeeded = false;
   if (r.ok() && task->state != TaskState::kDone) {
-    if (task->kind == proto::TASK_REDUCE) failure = CommitReduce(job, *task, r.output_file());
+    // The attempt's file is where the layout puts it (common/output_layout.h): the master knows
+    // where that is, whatever a worker's report says.
+    if (task->kind == proto::TASK_REDUCE) {
+      failure = CommitReduce(job, *task,
+                             AttemptOutputFile(job.status.spec().output(), r.job_id(), r.index(), r.attempt()));
+    }
     if (failure.ok()) {
       succeeded = true;
       task->duration_ms = now_ms - started;
       SetCounters(&task->counters, r.counters());
       SetState(job, *task, TaskState::kDone);
       for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
-      if (w != workers_.end()) w->second.succeeded++;
+      if (w != nullptr) w->succeeded++;
       spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), TaskKindName(r.kind()),
                    r.index(), r.attempt(), worker_id, task->duration_ms);
       EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSucceeded, now_ms);
       // Other attempts of the task (backups) lost the race: forget them.
-      for (auto& [attempt, run] : task->running) {
-        ReleaseSlot(run.worker);
+      std::vector<std::pair<uint32_t, std::string>> others;
+      for (auto& [attempt, run] : task->running) others.emplace_back(attempt, run.worker);
+      for (auto& [attempt, worker] : others) {
         spdlog::info("job {} {} {} attempt {} on worker {} is superseded by attempt {}", r.job_id(),
-                     TaskKindName(r.kind()), r.index(), attempt, run.worker, r.attempt());
+                     TaskKindName(r.kind()), r.index(), attempt, worker, r.attempt());
         EndAttempt(job, *task, attempt, AttemptOutcome::kSuperseded, now_ms,
                    fmt::format("attempt {} finished first", r.attempt()));
+        StopRunning(job, *task, attempt);
       }
-      task->running.clear();
-      Reindex(job, *task);
       task->rerun_pending = false;
       if (task->extra) task->extra->stashed_counters.clear();
       if (task->kind == proto::TASK_MAP) {
-        task->done_worker = names_.Intern(worker_id);
-        task->done_address = names_.Intern(w != workers_.end() ? w->second.address : "");
-        task->done_attempt = r.attempt();
+        SetOutput(job, *task, worker_id, w != nullptr ? w->address : "", r.attempt());
         task->fetch_failures = 0;
-        job.maps_done++;
-      } else {
-        job.reduces_done++;
       }
       fx->changed_tasks.push_back(Record(job, *task));
     }
   }
   if (!failure.ok()) {
     EndAttempt(job, *task, r.attempt(), AttemptOutcome::kFailed, now_ms, failure.message());
-    if (w != workers_.end()) w->second.failed++;
-    task->Extra().last_error = failure.message();
+    if (w != nullptr) w->failed++;
+    task->MutableExtra().last_error = failure.message();
     spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), TaskKindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
     if (r.failed_maps_size() > 0 || r.failed_fetches_size() > 0) {
@@ -145,7 +129,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     } else if (task->state != TaskState::kDone) {
       task->failures++;
       job.attempts_failed++;
-      job.worker_failures[worker_id]++;
+      job.evidence.AttemptFailed(worker_id);
       fx->changed_tasks.push_back(Record(job, *task));
       if (ChargeTask(job, *task, now_ms, fx)) {
         Schedule(now_ms, fx);
@@ -163,11 +147,11 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
 
 void Scheduler::RetryAfterResourceFailure(Job& job, Task& t, const std::string& worker, int64_t now_ms,
                                           Effects* fx) {
-  const int k = t.kind == proto::TASK_MAP ? 0 : 1;
-  if (t.state != TaskState::kIdle || !job.idle[k].IsIdle(t.index) || Finished(job.status)) return;
+  const int k = KindIndex(t.kind);
+  if (t.state != TaskState::kIdle || !job.tasks.Pickable(t) || Finished(job.status)) return;
   // Another worker with a free slot has its own descriptors and memory: the task runs there now
   // (a reduce only when reduces may start).
-  const bool may_start = k == 0 || (job.maps_done == job.maps.size() && job.orphans.empty());
+  const bool may_start = k == 0 || job.tasks.MayStartReduces();
   if (Worker* other = FreeWorker(job, worker); other != nullptr && may_start) {
     spdlog::info("job {} {} {}: worker {} ran out of a resource; retrying on worker {}", job.status.job_id(),
                  TaskKindName(t.kind), t.index, worker, other->id);
@@ -177,7 +161,7 @@ void Scheduler::RetryAfterResourceFailure(Job& job, Task& t, const std::string& 
   const int64_t delay = std::min(kMaxResourceRetryMs, kResourceRetryMs << std::min<uint32_t>(t.failures - 1, 10));
   spdlog::info("job {} {} {}: worker {} ran out of a resource; retrying in {} ms", job.status.job_id(),
                TaskKindName(t.kind), t.index, worker, delay);
-  job.idle[k].MarkBusy(t.index);  // still idle, but not to be picked before the backoff
+  job.tasks.HoldBack(t);  // still idle, but not to be picked before the backoff
   held_retries_[{now_ms + delay, job.status.job_id(), k, t.index}] = worker;
 }
 
@@ -189,15 +173,15 @@ void Scheduler::ReleaseRetries(int64_t now_ms, Effects* fx) {
     auto jit = jobs_.find(job_id);
     if (jit == jobs_.end() || Finished(jit->second.status)) continue;
     Job& job = jit->second;
-    std::vector<Task>& phase = k == 0 ? job.maps : job.reduces;
+    std::vector<Task>& phase = job.tasks.Phase(k);
     if (index >= phase.size()) continue;
     Task& t = phase[index];
-    if (t.state != TaskState::kIdle || job.idle[k].IsIdle(index)) continue;  // started or done meanwhile
-    const bool may_start = k == 0 || (job.maps_done == job.maps.size() && job.orphans.empty());
+    if (t.state != TaskState::kIdle || job.tasks.Pickable(t)) continue;  // started or done meanwhile
+    const bool may_start = k == 0 || job.tasks.MayStartReduces();
     if (Worker* other = FreeWorker(job, failed_on); other != nullptr && may_start) {
       Launch(job, t, *other, now_ms, fx);
     } else {
-      job.idle[k].MarkIdle(index);  // any worker now, the one it failed on included
+      job.tasks.Release(t);  // any worker now, the one it failed on included
       dirty_ = true;
     }
   }
@@ -209,7 +193,7 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
   std::vector<proto::MapOutputLocation> locations(r.failed_fetches().begin(), r.failed_fetches().end());
   if (locations.empty()) {
     for (uint32_t m : r.failed_maps()) {
-      Task* map = FindTask(job, proto::TASK_MAP, m);
+      Task* map = job.tasks.Find(proto::TASK_MAP, m);
       if (map == nullptr) continue;
       proto::MapOutputLocation loc;
       loc.set_map_index(m);
@@ -221,23 +205,20 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
   std::set<std::string> holders;
   bool against_live = false;  // a failure against a live holder, rather than news of a lost output
   for (const proto::MapOutputLocation& loc : locations) {
-    Task* map = FindTask(job, proto::TASK_MAP, loc.map_index());
+    Task* map = job.tasks.Find(proto::TASK_MAP, loc.map_index());
     // A failure against an output that has moved on (re-run, re-adopted elsewhere) says nothing.
     if (map == nullptr || map->state != TaskState::kDone || Name(map->done_address) != loc.address() ||
         map->done_attempt != loc.attempt()) {
       continue;
     }
     const std::string holder = Name(map->done_worker);
-    if (holder.empty() || map->orphaned_ms != 0 || !workers_.contains(holder)) {
+    if (holder.empty() || map->orphaned_ms != 0 || !workers_.Contains(holder)) {
       RevertMap(job, *map, "its output cannot be fetched and its worker is gone", fx);
       continue;
     }
     against_live = true;
-    if (holder != reducer) {
-      job.unreachable_from[holder].insert(reducer);
-      job.could_not_reach[reducer].insert(holder);
-      holders.insert(holder);
-    }
+    job.evidence.FetchFailed(holder, reducer);
+    if (holder != reducer) holders.insert(holder);
     if (++map->fetch_failures >= kFetchFailuresToRerun) {
       if (++map->fetch_reruns > kMaxFetchReruns) {
         FinishJob(job, proto::JOB_FAILED,
@@ -251,24 +232,15 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
   }
   // Evidence about nodes (Spark's exclusion on fetch failure; Hadoop's reducer health check).
   for (const std::string& h : holders) {
-    const auto& from = job.unreachable_from[h];
-    if (job.excluded.contains(h) || from.size() < kExcludeEvidence) continue;
-    Exclude(job, h, fmt::format("reducers on {} workers ({}) could not fetch its map output", from.size(),
-                                fmt::join(from, ", ")),
-            now_ms, fx);
-    if (Finished(job.status)) return;
-  }
-  if (!job.excluded.contains(reducer) && workers_.contains(reducer)) {
-    std::vector<std::string> reachable_others;
-    for (const std::string& h : job.could_not_reach[reducer]) {
-      if (workers_.contains(h) && !job.excluded.contains(h)) reachable_others.push_back(h);
-    }
-    if (reachable_others.size() >= kExcludeEvidence) {
-      Exclude(job, reducer, fmt::format("its reducers could not fetch from {} live workers ({})",
-                                        reachable_others.size(), fmt::join(reachable_others, ", ")),
-              now_ms, fx);
+    if (auto why = job.evidence.CaseAgainstHolder(h)) {
+      Exclude(job, h, *why, now_ms, fx);
       if (Finished(job.status)) return;
     }
+  }
+  auto live = [this](const std::string& id) { return workers_.Contains(id); };
+  if (auto why = job.evidence.CaseAgainstReducer(reducer, live)) {
+    Exclude(job, reducer, *why, now_ms, fx);
+    if (Finished(job.status)) return;
   }
   // The reduce waits for the maps and is not charged, up to a bound: after that every attempt
   // that failed to fetch from a live worker counts as a failure, so a reduce that can never fetch
@@ -282,26 +254,24 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
 }
 
 void Scheduler::Exclude(Job& job, const std::string& worker, const std::string& why, int64_t now_ms, Effects* fx) {
-  job.excluded[worker] = why;
+  job.evidence.Exclude(worker, why);
   spdlog::warn("job {}: worker {} is excluded from the job: {}", job.status.job_id(), worker, why);
   std::string lost = fmt::format("worker {} is excluded from the job: {}", worker, why);
-  for (auto* tasks : {&job.maps, &job.reduces}) {
-    for (Task& t : *tasks) {
-      std::vector<uint32_t> attempts;
-      for (auto& [attempt, run] : t.running) {
-        if (run.worker == worker) attempts.push_back(attempt);
-      }
-      for (uint32_t a : attempts) LoseAttempt(job, t, a, lost, now_ms);
-      if (t.kind == proto::TASK_MAP && t.state == TaskState::kDone && Name(t.done_worker) == worker) {
-        RevertMap(job, t, lost, fx);
-      }
-    }
+  const uint64_t id = job.status.job_id();
+  for (const AttemptRef& a : workers_.RunningOn(worker)) {
+    if (a.job != id) continue;
+    if (Task* t = job.tasks.Find(a.kind, a.index)) LoseAttempt(job, *t, a.attempt, lost, now_ms);
   }
-  bool any_left = std::any_of(workers_.begin(), workers_.end(),
-                              [&](const auto& kv) { return !job.excluded.contains(kv.first); });
+  for (const OutputRef& o : workers_.OutputsOn(worker)) {
+    if (o.job != id) continue;
+    Task* t = job.tasks.Find(proto::TASK_MAP, o.map);
+    if (t != nullptr && t->state == TaskState::kDone && Name(t->done_worker) == worker) RevertMap(job, *t, lost, fx);
+  }
+  bool any_left = std::any_of(workers_.all().begin(), workers_.all().end(),
+                              [&](const auto& kv) { return !job.evidence.Excluded(kv.first); });
   if (!any_left) {
     std::vector<std::string> reasons;
-    for (auto& [w, reason] : job.excluded) reasons.push_back(fmt::format("{}: {}", w, reason));
+    for (auto& [w, reason] : job.evidence.excluded()) reasons.push_back(fmt::format("{}: {}", w, reason));
     FinishJob(job, proto::JOB_FAILED,
               fmt::format("no worker is left to run the job; excluded: {}", fmt::join(reasons, "; ")), now_ms, fx);
   }

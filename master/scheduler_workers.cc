@@ -27,32 +27,21 @@ void Scheduler::AddWorker(const std::string& id, const std::string& address, uin
   AddWorker(reg, now_ms, &fx);
 }
 
-std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx) {
-  auto it = workers_.find(reg.id);
-  if (it != workers_.end() && it->second.incarnation != reg.incarnation) {
+Result<std::string> Scheduler::NameWorker(const std::string& identity, const std::string& requested,
+                                          const std::string& shuffle_address) {
+  return workers_.NameFor(identity, requested, shuffle_address);
+}
+
+std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx,
+                                           const std::string& identity) {
+  if (const Worker* old = workers_.Find(reg.id); old != nullptr && old->incarnation != reg.incarnation) {
     // A new process on the same data dir: whatever the old one was running is lost.
     RemoveWorker(reg.id, "it restarted", now_ms, fx, Loss::kDisconnected);
-    it = workers_.end();
   }
-  bool returning = it != workers_.end();
-  if (workers_.empty()) live_since_ms_ = now_ms;
-  Worker& w = workers_[reg.id];
-  w.id = reg.id;
-  w.address = reg.address;
-  total_slots_ -= w.slots;
-  w.slots = std::max<uint32_t>(1, reg.slots);
-  total_slots_ += w.slots;
-  SetRunning(w, w.running);
+  bool returning = false;
+  Worker& w = workers_.Add(reg, identity.empty() ? reg.id : identity, now_ms, &returning);
   dirty_ = true;
-  liveness_.Touch(w.id, now_ms);
-  w.incarnation = reg.incarnation;
-  w.host = reg.host;
-  w.pid = reg.pid;
-  w.allow_user_code = reg.allow_user_code;
-  if (!returning) {
-    w.registered_ms = now_ms;
-    totals_.workers_registered++;
-  }
+  if (!returning) totals_.workers_registered++;
   std::vector<uint64_t> drop;
   AdoptHeldOutputs(w, reg.held, now_ms, fx, &drop);
   for (uint64_t job : reg.jobs_with_data) {
@@ -80,19 +69,19 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
   // Costs O(held outputs + the job's orphaned outputs), not a look at every task.
   for (uint64_t job_id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
     Job& job = jobs_.at(job_id);
-    if (job.status.state() != proto::JOB_RUNNING || job.excluded.contains(w.id)) continue;
+    if (job.status.state() != proto::JOB_RUNNING || job.evidence.Excluded(w.id)) continue;
     // Its orphaned outputs that it came back without run again.
-    std::vector<uint32_t> orphans(job.orphans.begin(), job.orphans.end());
+    std::vector<uint32_t> orphans(job.tasks.Orphans().begin(), job.tasks.Orphans().end());
     for (uint32_t i : orphans) {
-      Task& t = job.maps[i];
+      Task& t = job.tasks.maps()[i];
       if (Name(t.done_worker) == w.id && !have.contains({job_id, t.index, t.done_attempt})) {
         RevertMap(job, t, fmt::format("worker {} came back without its output", w.id), fx);
       }
     }
     for (auto lo = have.lower_bound({job_id, 0, 0}); lo != have.end() && std::get<0>(*lo) == job_id; ++lo) {
       auto [unused, index, attempt] = *lo;
-      if (index >= job.maps.size()) continue;
-      Task& t = job.maps[index];
+      if (index >= job.tasks.maps().size()) continue;
+      Task& t = job.tasks.maps()[index];
       if (t.state == TaskState::kDone) {
         if (attempt == t.done_attempt && (Name(t.done_worker) == w.id || t.done_worker == 0 || t.orphaned_ms != 0)) {
           // Its output is where it was (or has moved with the worker's new address).
@@ -100,35 +89,31 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
             SetOrphaned(job, t, 0);
             spdlog::info("job {} map {}: worker {} is back with its output", job_id, t.index, w.id);
           }
-          t.done_worker = names_.Intern(w.id);
-          t.done_address = names_.Intern(w.address);
+          SetOutput(job, t, w.id, w.address, t.done_attempt);
           fx->changed_tasks.push_back(Record(job, t));
         }
         continue;
       }
       // Not done (lost, or re-running): any complete output of the map will do (the lowest attempt).
-      for (auto& [a, run] : t.running) {
-        ReleaseSlot(run.worker);
+      std::vector<uint32_t> running;
+      for (auto& [a, run] : t.running) running.push_back(a);
+      for (uint32_t a : running) {
         EndAttempt(job, t, a, AttemptOutcome::kSuperseded, now_ms,
                    fmt::format("worker {} came back with the output of attempt {}", w.id, attempt));
+        StopRunning(job, t, a);
       }
-      t.running.clear();
-      Reindex(job, t);
       t.rerun_pending = false;
       t.fetch_failures = 0;
-      t.done_worker = names_.Intern(w.id);
-      t.done_address = names_.Intern(w.address);
-      t.done_attempt = attempt;
+      SetOutput(job, t, w.id, w.address, attempt);
       if (t.extra) {
         if (t.stashed_attempt == attempt) t.counters = std::move(t.extra->stashed_counters);
         t.extra->stashed_counters.clear();
       }
       SetState(job, t, TaskState::kDone);
-      if (Attempt* h = History(t, attempt)) {
+      if (Task::Attempt* h = t.History(attempt)) {
         h->outcome = AttemptOutcome::kSucceeded;
         h->error.reset();
       }
-      job.maps_done++;
       spdlog::info("job {} map {}: re-adopted the output of attempt {} from worker {}", job_id, t.index, attempt,
                    w.id);
       fx->changed_tasks.push_back(Record(job, t));
@@ -136,37 +121,22 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
   }
 }
 
-void Scheduler::SetRunning(Worker& w, uint32_t running) {
-  busy_slots_ = busy_slots_ - w.running + running;
-  w.running = running;
-  free_slots_.Set(w.id, w.slots > running ? w.slots - running : 0);
-}
-
-void Scheduler::ReleaseSlot(const std::string& worker) {
-  auto w = workers_.find(worker);
-  if (w == workers_.end() || w->second.running == 0) return;
-  SetRunning(w->second, w->second.running - 1);
-  dirty_ = true;
-}
-
 void Scheduler::Heartbeat(const std::string& id, int64_t now_ms) {
   // The liveness index is where the time lives: a heartbeat needs no lookup in the worker table.
-  liveness_.Refresh(id, now_ms);
+  workers_.Heartbeat(id, now_ms);
 }
 
 void Scheduler::RevertMap(Job& job, Task& t, const std::string& why, Effects* fx) {
   SetState(job, t, TaskState::kIdle);
   t.stashed_attempt = t.done_attempt;
-  t.Extra().stashed_counters = std::move(t.counters);
+  t.MutableExtra().stashed_counters = std::move(t.counters);
   t.counters.clear();
   t.fetch_failures = 0;
-  t.done_worker = 0;
-  t.done_address = 0;
+  ClearOutput(job, t);
   t.rerun_pending = true;
   if (t.orphaned_ms != 0) SetOrphaned(job, t, 0);
-  job.maps_done--;
   // The successful attempt's work is lost: the timeline shows it so.
-  if (Attempt* h = History(t, t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
+  if (Task::Attempt* h = t.History(t.done_attempt); h && h->outcome == AttemptOutcome::kSucceeded) {
     h->outcome = AttemptOutcome::kLost;
     h->SetError("output lost: " + why);
   }
@@ -179,10 +149,8 @@ void Scheduler::LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::stri
   if (it == t.running.end()) return;
   spdlog::info("job {} {} {} attempt {} on worker {} is lost: {}", job.status.job_id(), TaskKindName(t.kind), t.index,
                attempt, it->second.worker, why);
-  ReleaseSlot(it->second.worker);
   EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, why);
-  t.running.erase(it);
-  Reindex(job, t);
+  StopRunning(job, t, attempt);
   if (t.state == TaskState::kRunning && t.running.empty()) SetState(job, t, TaskState::kIdle);
 }
 
@@ -204,67 +172,50 @@ bool Scheduler::ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx) {
 
 void Scheduler::RemoveWorker(const std::string& id, const std::string& reason, int64_t now_ms, Effects* fx,
                              Loss loss) {
-  auto gone = workers_.find(id);
-  if (gone == workers_.end()) return;
-  const Worker& g = gone->second;
-  lost_workers_.push_back({id, g.address, g.host, g.pid, g.registered_ms, reason, now_ms, g.succeeded, g.failed});
-  if (lost_workers_.size() > kLostWorkersKept) lost_workers_.pop_front();
+  if (!workers_.Contains(id)) return;
+  // What ran and what lay on it: from the worker table's indexes, not a scan of the tasks.
+  const std::vector<AttemptRef> attempts = workers_.RunningOn(id);
+  const std::vector<OutputRef> outputs = workers_.OutputsOn(id);
+  workers_.Remove(id, reason, now_ms);
   totals_.workers_lost++;
-  SetRunning(gone->second, 0);
-  total_slots_ -= gone->second.slots;
-  free_slots_.Erase(id);
-  liveness_.Erase(id);
-  workers_.erase(gone);
   dirty_ = true;
   spdlog::warn("worker {} is gone ({}); its running attempts are rescheduled", id, reason);
   std::string why = fmt::format("worker {} lost: {}", id, reason);
   // An attempt that was alone on the worker when it died is charged for it (it may be what kills
   // or cuts off its workers); attempts that shared the worker are not.
-  // A scan of the running jobs' tasks: a worker's loss is rare next to its heartbeats and reports.
-  size_t attempts_on_worker = 0;
-  for (uint64_t job_id : active_jobs_) {
-    Job& job = jobs_.at(job_id);
-    if (job.status.state() != proto::JOB_RUNNING) continue;
-    for (auto* tasks : {&job.maps, &job.reduces}) {
-      for (Task& t : *tasks) {
-        for (auto& [attempt, run] : t.running) attempts_on_worker += run.worker == id;
-      }
+  std::map<uint64_t, Task*> exhausted;  // per job, the first task out of chances
+  for (const AttemptRef& a : attempts) {
+    auto [job, t] = Resolve(a);
+    if (t == nullptr || job->status.state() != proto::JOB_RUNNING) continue;
+    LoseAttempt(*job, *t, a.attempt, why, now_ms);
+    if (attempts.size() == 1) t->lost_attempts++;
+    t->MutableExtra().last_error = why;
+    if (t->lost_attempts >= kMaxLostAttempts) exhausted.try_emplace(a.job, t);
+  }
+  // A finished map's output lives on the worker's disk. A dead worker's runs again now; a silent
+  // worker's is orphaned: reducers may still reach it (only the master may have lost it), and the
+  // worker may come back with it. It runs again when a fetch fails or the recovery grace ends (Tick).
+  for (const OutputRef& o : outputs) {
+    auto [job, t] = Resolve({o.job, proto::TASK_MAP, o.map, 0});
+    if (t == nullptr || job->status.state() != proto::JOB_RUNNING || job->tasks.AllDone(1)) continue;
+    if (t->state != TaskState::kDone || Name(t->done_worker) != id) continue;
+    if (loss == Loss::kDisconnected) {
+      RevertMap(*job, *t, fmt::format("its output was lost with worker {}", id), fx);
+    } else if (t->orphaned_ms == 0) {
+      SetOrphaned(*job, *t, now_ms);
     }
   }
-  for (uint64_t job_id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
+  for (auto& [job_id, t] : exhausted) {
     Job& job = jobs_.at(job_id);
-    if (job.status.state() != proto::JOB_RUNNING) continue;
-    bool reduces_left = job.reduces_done < job.reduces.size();
-    Task* exhausted = nullptr;
-    for (auto* tasks : {&job.maps, &job.reduces}) {
-      for (Task& t : *tasks) {
-        std::vector<uint32_t> lost;
-        for (auto& [attempt, run] : t.running) {
-          if (run.worker == id) lost.push_back(attempt);
-        }
-        for (uint32_t attempt : lost) {
-          LoseAttempt(job, t, attempt, why, now_ms);
-          if (attempts_on_worker == 1) t.lost_attempts++;
-          t.Extra().last_error = why;
-          if (t.lost_attempts >= kMaxLostAttempts && !exhausted) exhausted = &t;
-        }
-        // A finished map's output lives on the worker's disk. A dead worker's runs again now; a
-        // silent worker's is orphaned: reducers may still reach it (only the master may have
-        // lost it), and the worker may come back with it. It runs again when a fetch fails or the
-        // recovery grace ends (Tick).
-        if (t.kind != proto::TASK_MAP || t.state != TaskState::kDone || Name(t.done_worker) != id || !reduces_left) {
-          continue;
-        }
-        if (loss == Loss::kDisconnected) {
-          RevertMap(job, t, fmt::format("its output was lost with worker {}", id), fx);
-        } else if (t.orphaned_ms == 0) {
-          SetOrphaned(job, t, now_ms);
-        }
-      }
-    }
-    if (exhausted) ChargeTask(job, *exhausted, now_ms, fx);
+    if (!Finished(job.status)) ChargeTask(job, *t, now_ms, fx);
   }
   Schedule(now_ms, fx);
+}
+
+std::pair<Scheduler::Job*, Task*> Scheduler::Resolve(const AttemptRef& a) {
+  auto it = jobs_.find(a.job);
+  if (it == jobs_.end() || Finished(it->second.status)) return {nullptr, nullptr};
+  return {&it->second, it->second.tasks.Find(a.kind, a.index)};
 }
 
 void Scheduler::Tick(int64_t now_ms, Effects* fx) {
@@ -273,11 +224,11 @@ void Scheduler::Tick(int64_t now_ms, Effects* fx) {
   if (!workers_.empty()) {
     for (uint64_t job_id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
       Job& job = jobs_.at(job_id);
-      if (job.orphans.empty() || job.status.state() != proto::JOB_RUNNING) continue;
-      std::vector<uint32_t> orphans(job.orphans.begin(), job.orphans.end());
+      if (job.tasks.Orphans().empty() || job.status.state() != proto::JOB_RUNNING) continue;
+      std::vector<uint32_t> orphans(job.tasks.Orphans().begin(), job.tasks.Orphans().end());
       for (uint32_t i : orphans) {
-        Task& t = job.maps[i];
-        int64_t since = std::max(t.orphaned_ms, live_since_ms_);
+        Task& t = job.tasks.maps()[i];
+        int64_t since = std::max(t.orphaned_ms, workers_.live_since_ms());
         if (now_ms - since < options_.recovery_grace_ms) continue;
         RevertMap(job, t,
                   fmt::format("its worker {} did not come back within {} ms",
@@ -292,9 +243,9 @@ void Scheduler::Tick(int64_t now_ms, Effects* fx) {
 
 std::vector<std::string> Scheduler::SilentWorkers(int64_t now_ms, int64_t timeout_ms) const {
   // now - last > timeout, i.e. last < now - timeout: the oldest few of the liveness index.
-  return liveness_.Before(now_ms - timeout_ms);
+  return workers_.Silent(now_ms, timeout_ms);
 }
 
-int64_t Scheduler::OldestHeartbeatMs() const { return liveness_.empty() ? 0 : liveness_.OldestMs(); }
+int64_t Scheduler::OldestHeartbeatMs() const { return workers_.OldestHeartbeatMs(); }
 
 }  // namespace mr

@@ -59,15 +59,6 @@ std::string WhyNoOtherUser() {
   return "";
 }
 
-// Polls `path` until it contains `part` (or 60 s pass).
-bool WaitForText(const std::string& path, const std::string& part) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(path) && Contains(ReadFile(path), part)) return true;
-    std::this_thread::sleep_for(Millis(20));
-  }
-  return false;
-}
 
 // While `mr run` runs as root, nobody finds its master and tries to run code through it and read
 // its output: both are refused (before, the job ran as root and /tmp/pwned said uid=0).
@@ -81,7 +72,7 @@ TEST(AccessTest, AnotherLocalUserCannotUseMrRunNorReadItsOutput) {
                     "--workers", "1", "--keep-dashboard"},
                    dir / "run.log", {"TMPDIR=" + dir.path()});
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
-  ASSERT_TRUE(WaitForText(dir / "run.log", "until Ctrl-C")) << ReadFile(dir / "run.log");
+  ASSERT_TRUE(WaitForText(dir / "run.log", "until Ctrl-C", 1, std::chrono::seconds(60))) << ReadFile(dir / "run.log");
   std::string rpc, http;
   for (const auto& e : fs::directory_iterator(dir.path())) {
     if (!e.path().filename().string().starts_with("mr-run-")) continue;

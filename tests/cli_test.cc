@@ -31,15 +31,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-// Polls `path` until it contains `part` (or 30 s pass); returns whether it did.
-bool WaitForText(const std::string& path, const std::string& part) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(path) && Contains(ReadFile(path), part)) return true;
-    std::this_thread::sleep_for(Millis(20));
-  }
-  return false;
-}
 
 class CliTest : public ::testing::Test {
  protected:

@@ -49,21 +49,6 @@ void ExpectServing(const Cluster& c) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) n++;
-  return n;
-}
-
-// Polls `log` until it holds `text` `n` times (a close is logged just after the peer sees it).
-bool WaitForLog(const std::string& log, const std::string& text, size_t n) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (Count(ReadFile(log), text) < n) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(Millis(20));
-  }
-  return true;
-}
 
 class HostileWireTest : public ::testing::Test {
  protected:
@@ -95,7 +80,7 @@ TEST_F(HostileWireTest, InputFileWithANonUtf8NameIsCountedExactly) {
   JobState js = cluster_.Job(2);
   EXPECT_EQ(js.state, "succeeded") << js.json;
   EXPECT_NE(js.json.find("caf\xEF\xBF\xBD \xEF\xBF\xBD.txt"), std::string::npos) << js.json;
-  EXPECT_EQ(Count(ReadFile(tmp_ / "master.log"), "unparsable"), 0u);
+  EXPECT_EQ(CountOf(ReadFile(tmp_ / "master.log"), "unparsable"), 0u);
 }
 
 // A streaming mapper that fails writing bytes that are not UTF-8 to stderr: its task fails (charged,
@@ -119,8 +104,8 @@ TEST_F(HostileWireTest, NonUtf8StderrOfAFailingMapperFailsOnlyItsJob) {
   EXPECT_EQ(second.state, "succeeded") << second.json;
   EXPECT_EQ(ReadJobOutput(tmp_ / "good", 1), "one\t1\ntwo\t2\n");
   const std::string log = ReadFile(tmp_ / "master.log");
-  EXPECT_EQ(Count(log, "unparsable"), 0u) << log;
-  EXPECT_EQ(Count(log, " registered from "), 1u) << "the worker was dropped and came back: " << log;
+  EXPECT_EQ(CountOf(log, "unparsable"), 0u) << log;
+  EXPECT_EQ(CountOf(log, " registered from "), 1u) << "the worker was dropped and came back: " << log;
   CommandResult status = RunMr({"status", "1", "--master", cluster_.master_address()}, Millis(10000));
   EXPECT_NE(status.out.find("boom \xff\xfe"), std::string::npos) << status.out;  // the bytes as written
 }
@@ -178,7 +163,7 @@ TEST_F(HostileWireTest, StalledBigFramesCostWhatArrivedAndTimeOut) {
   RecordProperty("master_rss_before_bytes", std::to_string(before));
   RecordProperty("master_rss_peak_bytes", std::to_string(peak));
   for (auto& c : conns) EXPECT_TRUE(c->ClosedByPeer(std::chrono::seconds(15)));
-  EXPECT_TRUE(WaitForLog(tmp_ / "master.log", "frame stalled for 3000 ms", 10));
+  EXPECT_TRUE(WaitForText(tmp_ / "master.log", "frame stalled for 3000 ms", 10));
   // Before the hello, even announcing one is refused at once.
   RawTls early(RawConnect(cluster_.master_address(), Millis(5000)), "");
   ASSERT_TRUE(early.ok()) << early.error();
@@ -202,9 +187,9 @@ TEST_F(HostileWireTest, IdleConnectionsAreReapedButWorkersAndWaitingClientsStay)
                             "--reducers", "1", "--wait"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(ReadJobOutput(tmp_ / "out", 1), "p\t2\nq\t1\n");
-  EXPECT_TRUE(WaitForLog(tmp_ / "master.log", "idle for 1500 ms", 1));
+  EXPECT_TRUE(WaitForText(tmp_ / "master.log", "idle for 1500 ms", 1));
   const std::string log = ReadFile(tmp_ / "master.log");
-  EXPECT_EQ(Count(log, "idle for 1500 ms"), 1u) << log;  // the silent client only
+  EXPECT_EQ(CountOf(log, "idle for 1500 ms"), 1u) << log;  // the silent client only
 }
 
 // The master at a low descriptor limit, flooded with silent connections beyond it: it keeps
@@ -244,7 +229,7 @@ TEST_F(HostileWireTest, HandshakeBurstBeyondThePendingBudgetIsServedInOrder) {
   }
   EXPECT_EQ(ok, 300);
   for (size_t i = next + 1; i < fds.size(); i++) ::close(fds[i]);
-  EXPECT_EQ(Count(ReadFile(tmp_ / "master.log"), "without a hello"), 0u);
+  EXPECT_EQ(CountOf(ReadFile(tmp_ / "master.log"), "without a hello"), 0u);
   ExpectServing(cluster_);
 }
 
@@ -265,7 +250,7 @@ TEST_F(HostileWireTest, WorkerAtALowDescriptorLimitFailsTasksNotItself) {
     EXPECT_NE(r.out.find("Too many open files"), std::string::npos) << r.out << r.err;
   }
   EXPECT_EQ(cluster_.ReapWorkers(false), 0) << ReadFile(tmp_ / "worker-0.log");
-  EXPECT_EQ(Count(ReadFile(tmp_ / "worker-0.log"), "terminate called"), 0u);
+  EXPECT_EQ(CountOf(ReadFile(tmp_ / "worker-0.log"), "terminate called"), 0u);
   // The same worker, at the same limit, still runs a job that fits.
   WriteFile(tmp_ / "small.txt", "s t s\n");
   r = Submit({"--job", "wordcount", "--input", tmp_ / "small.txt", "--output", tmp_ / "out2", "--reducers", "1",

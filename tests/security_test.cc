@@ -47,7 +47,7 @@ TEST(SecurityTest, WrongOrMissingTokenIsRefusedAndNothingRuns) {
   ASSERT_TRUE(c.StartWorker({"--token-file", bad}).ok());  // refused: never joins
   // `mr workers` (used by WaitForWorkers) needs the token: it comes from MR_TOKEN here.
   ::setenv("MR_TOKEN", "the-cluster-token", 1);
-  std::this_thread::sleep_for(Millis(1000));
+  ASSERT_TRUE(WaitForText(dir / "worker-0.log", "cannot join the master")) << ReadFile(dir / "worker-0.log");
   CommandResult w = RunMr({"workers", "--master", c.master_address(), "--json"}, Millis(10000));
   ASSERT_EQ(w.exit_code, 0) << w.err;
   EXPECT_EQ(w.out.find("\"id\""), std::string::npos) << w.out;  // no worker joined

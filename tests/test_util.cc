@@ -45,6 +45,22 @@ const PrivateRuntimeDir kRuntimeDir;
 
 }  // namespace
 
+size_t CountOf(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t p = text.find(part); p != std::string::npos && !part.empty(); p = text.find(part, p + 1)) n++;
+  return n;
+}
+
+bool WaitForText(const std::string& path, const std::string& text, size_t times, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    std::error_code ec;
+    if (fs::exists(path, ec) && CountOf(ReadFile(path), text) >= times) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 std::string MrBinary() {
   const char* p = std::getenv("MR_BIN");
   return p ? p : "mr";

@@ -46,6 +46,12 @@ CommandResult RunMr(const std::vector<std::string>& args,
 
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
+// Polls the file at `path` until it holds `text` at least `times` times, or `timeout` passes;
+// returns whether it did. (A process's log line is how a test waits for what it did.)
+bool WaitForText(const std::string& path, const std::string& text, size_t times = 1,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// How many times `part` occurs in `text`.
+size_t CountOf(const std::string& text, const std::string& part);
 
 // The job's output: the concatenation of its part files in order. Fails the test if the directory
 // holds anything but part-r-NNNNN files (exactly `reducers` of them) and _SUCCESS.

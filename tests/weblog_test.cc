@@ -296,7 +296,8 @@ TEST_F(WeblogTest, TopTenPathsInOneCommand) {
 TEST_F(WeblogTest, ReportRefusesWhatIsNotWeblogOutput) {
   CommandResult missing = RunMr({"report", dir_ / "nothing"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_EQ(missing.err, fmt::format("mr report: {} is not a directory\n", dir_ / "nothing"));
+  EXPECT_EQ(missing.err,
+            fmt::format("mr report: {} is not a directory (it does not exist here)\n", dir_ / "nothing"));
   fs::create_directories(dir_ / "wc");
   WriteFile(dir_ / "wc/part-r-00000", "hello\t3\n");
   CommandResult unfinished = RunMr({"report", dir_ / "wc"});

@@ -1,5 +1,5 @@
-// CounterSet: the engine's implementation of the job API's Counters, plus the names of the
-// built-in counters (DESIGN §7). Not thread-safe: one per thread, merged at the end of a task.
+// CounterSet: the engine's implementation of the job API's Counters (the built-in counters' names
+// are in common/defaults.h). Not thread-safe: one per thread, merged at the end of a task.
 #pragma once
 
 #include <cstdint>
@@ -7,23 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/defaults.h"
 #include "jobs/job.h"
 
 namespace mr {
 
-namespace counter {
-inline constexpr const char* kMapInputRecords = "map.input.records";
-inline constexpr const char* kMapInputBytes = "map.input.bytes";
-inline constexpr const char* kMapOutputRecords = "map.output.records";
-inline constexpr const char* kCombineOutputRecords = "combine.output.records";
-inline constexpr const char* kSpillBytes = "spill.bytes";
-inline constexpr const char* kSpills = "spill.count";
-inline constexpr const char* kShuffleBytes = "shuffle.bytes";
-inline constexpr const char* kReduceInputGroups = "reduce.input.groups";
-inline constexpr const char* kReduceInputRecords = "reduce.input.records";
-inline constexpr const char* kReduceOutputRecords = "reduce.output.records";
-inline constexpr const char* kReduceOutputBytes = "reduce.output.bytes";
-}  // namespace counter
 
 class CounterSet : public Counters {
  public:

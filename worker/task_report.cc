@@ -20,7 +20,7 @@ bool IsBuiltinCounter(std::string_view name) {
       counter::kMapInputRecords,     counter::kMapInputBytes,     counter::kMapOutputRecords,
       counter::kCombineOutputRecords, counter::kSpillBytes,        counter::kSpills,
       counter::kShuffleBytes,        counter::kReduceInputGroups, counter::kReduceInputRecords,
-      counter::kReduceOutputRecords, counter::kReduceOutputBytes, kReportCountersDropped};
+      counter::kReduceOutputRecords, counter::kReduceOutputBytes, counter::kReportCountersDropped};
   return std::find(std::begin(kBuiltin), std::end(kBuiltin), name) != std::end(kBuiltin);
 }
 
@@ -65,7 +65,7 @@ size_t BoundCounters(proto::TaskReport* r, size_t keep) {
   }
   google::protobuf::Map<std::string, int64_t> kept;
   for (const std::string& n : names) kept[n] = (*counters)[n];
-  kept[kReportCountersDropped] += static_cast<int64_t>(dropped);
+  kept[counter::kReportCountersDropped] += static_cast<int64_t>(dropped);
   counters->swap(kept);
   return dropped;
 }

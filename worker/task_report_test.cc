@@ -41,7 +41,7 @@ TEST(TaskReportTest, CountersBeyondAFrameAreCutAndCounted) {
   EXPECT_LE(EncodeFrame(Wrap(r)).size(), kMaxReportBytes + 64);
   EXPECT_LE(static_cast<size_t>(r.counters_size()), kReportCounters + 1);
   EXPECT_EQ(r.counters().at(counter::kMapInputRecords), 7);
-  EXPECT_EQ(r.counters().at(kReportCountersDropped), 70000 + 2002 - static_cast<int64_t>(kReportCounters));
+  EXPECT_EQ(r.counters().at(counter::kReportCountersDropped), 70000 + 2002 - static_cast<int64_t>(kReportCounters));
   EXPECT_FALSE(r.counters().contains("z.user")) << "kept in name order: z comes last";
 }
 

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "common/asio.h"
+#include "common/defaults.h"
 #include "common/rpc_server.h"
 #include "common/status.h"
 #include "common/timer_source.h"
@@ -35,13 +36,13 @@
 namespace mr {
 
 struct WorkerOptions {
-  HostPort master{"127.0.0.1", 7070};
+  HostPort master{kDefaultHost, kDefaultRpcPort};
   std::string data_dir;
   HostPort listen{"127.0.0.1", 0};
   // The host other machines reach this worker's shuffle server by; "" = the listen host, or when
   // that is a wildcard, this host's address on its connection to the master.
   std::string advertise;
-  int slots = 2;
+  int slots = DefaultWorkerSlots();
   int threads = 1;
   std::chrono::milliseconds heartbeat{1000};
   uint64_t map_buffer_bytes = 256ull << 20;

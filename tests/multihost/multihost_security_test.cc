@@ -25,11 +25,7 @@ using std::chrono::seconds;
 constexpr const char* kPathMarker = "markerdirqwz";
 constexpr const char* kDataMarker = "markerwordqwz";
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) n++;
-  return n;
-}
+using testing::CountOf;
 
 TEST(MultiHostSecurityTest, RelaysOnThePathReadNothingAndInjectNothing) {
   if (std::string why = WhyUnavailable(); !why.empty()) GTEST_SKIP() << why;
@@ -84,7 +80,7 @@ TEST(MultiHostSecurityTest, RelaysOnThePathReadNothingAndInjectNothing) {
   relay("relay-shuffle", net.Endpoint("relay", Network::kData, 7072), net.Endpoint("w2", Network::kData, 7072));
   for (const char* name : {"relay-master", "relay-shuffle"}) {
     auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    while (Count(testing::ReadFile(cluster.root() + "/" + name + ".log"), "relaying") == 0 &&
+    while (CountOf(testing::ReadFile(cluster.root() + "/" + name + ".log"), "relaying") == 0 &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(Millis(20));
     }
@@ -104,20 +100,20 @@ TEST(MultiHostSecurityTest, RelaysOnThePathReadNothingAndInjectNothing) {
     std::string bytes = testing::ReadFile(cluster.root() + "/" + name + ".bytes");
     std::string log = testing::ReadFile(cluster.root() + "/" + name + ".log");
     EXPECT_GT(bytes.size(), 1000u) << name;
-    EXPECT_EQ(Count(log, "injected"), 2u) << name << ": " << log;
+    EXPECT_EQ(CountOf(log, "injected"), 2u) << name << ": " << log;
     // Nothing readable went through: no path, no word of the input.
-    EXPECT_EQ(Count(bytes, kPathMarker), 0u) << name;
-    EXPECT_EQ(Count(bytes, kDataMarker), 0u) << name;
-    EXPECT_EQ(Count(bytes, "wordcount"), 0u) << name;
+    EXPECT_EQ(CountOf(bytes, kPathMarker), 0u) << name;
+    EXPECT_EQ(CountOf(bytes, kDataMarker), 0u) << name;
+    EXPECT_EQ(CountOf(bytes, "wordcount"), 0u) << name;
   }
   // The connections that got the bytes closed on a failed integrity check; nothing ran.
   std::string w1 = testing::ReadFile(cluster.root() + "/w1.log");
-  EXPECT_GE(Count(w1, "TLS integrity error"), 1u) << w1;
+  EXPECT_GE(CountOf(w1, "TLS integrity error"), 1u) << w1;
   std::string workers;
   for (int i = 0; i < cluster.workers(); i++) workers += testing::ReadFile(cluster.root() + "/" + Cluster::WorkerHost(i) + ".log");
-  EXPECT_GE(Count(workers, "TLS integrity error"), 2u) << cluster.LogTails();
-  EXPECT_EQ(Count(workers, "attempt 99"), 0u);
-  EXPECT_EQ(Count(workers, "a99 assigned"), 0u);
+  EXPECT_GE(CountOf(workers, "TLS integrity error"), 2u) << cluster.LogTails();
+  EXPECT_EQ(CountOf(workers, "attempt 99"), 0u);
+  EXPECT_EQ(CountOf(workers, "a99 assigned"), 0u);
   EXPECT_FALSE(fs::exists(pwned));
   std::error_code ec;
   fs::remove(pwned, ec);

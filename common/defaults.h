@@ -1,0 +1,42 @@
+// Names and defaults that every part of mr shares, each in one place: the built-in counters
+// (DESIGN §7), where a master listens unless told otherwise, and how many tasks a worker runs at
+// once. The command line, the options structs and the views read them from here.
+#pragma once
+
+#include <cstdint>
+
+namespace mr {
+
+namespace counter {
+// Counted by map attempts.
+inline constexpr const char* kMapInputRecords = "map.input.records";
+inline constexpr const char* kMapInputBytes = "map.input.bytes";
+inline constexpr const char* kMapOutputRecords = "map.output.records";
+inline constexpr const char* kCombineOutputRecords = "combine.output.records";
+inline constexpr const char* kSpillBytes = "spill.bytes";
+inline constexpr const char* kSpills = "spill.count";
+// Counted by reduce attempts.
+inline constexpr const char* kShuffleBytes = "shuffle.bytes";
+inline constexpr const char* kReduceInputGroups = "reduce.input.groups";
+inline constexpr const char* kReduceInputRecords = "reduce.input.records";
+inline constexpr const char* kReduceOutputRecords = "reduce.output.records";
+inline constexpr const char* kReduceOutputBytes = "reduce.output.bytes";
+// Counted by the master, per job.
+inline constexpr const char* kAttemptsLaunched = "attempts.launched";
+inline constexpr const char* kAttemptsFailed = "attempts.failed";
+inline constexpr const char* kAttemptsBackup = "attempts.backup";
+// The user counters a worker dropped from a report too big to send (worker/task_report.h).
+inline constexpr const char* kReportCountersDropped = "report.counters.dropped";
+}  // namespace counter
+
+// A master's RPC and HTTP ports, and the addresses a client and a master use unless told otherwise.
+inline constexpr uint16_t kDefaultRpcPort = 7070;
+inline constexpr uint16_t kDefaultHttpPort = 7071;
+inline constexpr const char* kDefaultHost = "127.0.0.1";
+inline constexpr const char* kDefaultMasterAddress = "127.0.0.1:7070";
+inline constexpr const char* kDefaultHttpAddress = "127.0.0.1:7071";
+
+// Tasks a worker runs at once unless told otherwise: one per core of its machine (at least 1).
+int DefaultWorkerSlots();
+
+}  // namespace mr
