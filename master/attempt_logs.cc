@@ -37,31 +37,31 @@ Result<proto::LogsReply> CollectLogs(const Scheduler& scheduler, Journal& journa
   for (proto::AttemptLog& l : *logged) {
     if (wanted(l.kind(), l.index(), l.attempt())) out[{l.kind(), l.index(), l.attempt()}] = std::move(l);
   }
-  for (const TaskInfo& t : *tasks) {
-    for (const AttemptInfo& a : t.history) {
-      if (!wanted(t.kind, t.index, a.attempt)) continue;
-      auto [it, fresh] = out.try_emplace(Key{t.kind, t.index, a.attempt});
+  for (const proto::TaskHistory& t : *tasks) {
+    for (const proto::AttemptRecord& a : t.history()) {
+      if (!wanted(t.kind(), t.index(), a.attempt())) continue;
+      auto [it, fresh] = out.try_emplace(Key{t.kind(), t.index(), a.attempt()});
       proto::AttemptLog& l = it->second;
-      l.set_outcome(AttemptOutcomeName(a.outcome));
+      l.set_outcome(a.outcome());
       if (!fresh) continue;
-      l.set_kind(t.kind);
-      l.set_index(t.index);
-      l.set_attempt(a.attempt);
-      l.set_worker(a.worker);
-      switch (a.outcome) {
+      l.set_kind(t.kind());
+      l.set_index(t.index());
+      l.set_attempt(a.attempt());
+      l.set_worker(a.worker());
+      switch (OutcomeOf(a)) {
         case AttemptOutcome::kRunning:
-          l.set_unavailable(fmt::format("still running on worker {}: its log comes with its report", a.worker));
+          l.set_unavailable(fmt::format("still running on worker {}: its log comes with its report", a.worker()));
           break;
         case AttemptOutcome::kLost:
-          l.set_unavailable(fmt::format("lost with worker {} before it reported: its log is unavailable", a.worker));
+          l.set_unavailable(fmt::format("lost with worker {} before it reported: its log is unavailable", a.worker()));
           break;
         case AttemptOutcome::kKilled:
         case AttemptOutcome::kSuperseded:
-          l.set_unavailable(fmt::format("stopped on worker {} before it reported ({})", a.worker,
-                                        AttemptOutcomeName(a.outcome)));
+          l.set_unavailable(fmt::format("stopped on worker {} before it reported ({})", a.worker(),
+                                        a.outcome()));
           break;
         default:
-          l.set_unavailable(fmt::format("worker {} sent no log for it", a.worker));
+          l.set_unavailable(fmt::format("worker {} sent no log for it", a.worker()));
       }
     }
   }
@@ -70,9 +70,11 @@ Result<proto::LogsReply> CollectLogs(const Scheduler& scheduler, Journal& journa
                            ? "task"
                            : fmt::format("{} task", TaskKindName(req.kind()));
     if (req.has_index()) task += fmt::format(" {}", req.index());
-    return Status::InvalidArgument(fmt::format("job {} has no {}{} attempt{} to show", req.job_id(), task,
-                                               req.attempt() ? fmt::format(" with an attempt {}", req.attempt()) : "",
-                                               req.attempt() ? "" : "s"));
+    if (req.attempt() != 0) {
+      return Status::InvalidArgument(fmt::format("job {} has no attempt {} of {}{}", req.job_id(), req.attempt(),
+                                                 req.has_index() ? "" : "any ", task));
+    }
+    return Status::InvalidArgument(fmt::format("job {} has no {} attempts to show", req.job_id(), task));
   }
   proto::LogsReply reply;
   for (auto& [key, l] : out) {

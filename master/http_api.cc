@@ -78,42 +78,42 @@ class MetricsWriter {
   std::string out_;
 };
 
-json TaskJson(const TaskInfo& t) {
-  json j = {{"kind", TaskKindName(t.kind)},
-            {"index", t.index},
-            {"state", t.state},
-            {"attempts", t.attempts},
-            {"failures", t.failures},
-            {"backups", t.backups},
-            {"worker", t.worker},
-            {"start_ms", t.start_ms},
-            {"duration_ms", t.duration_ms},
-            {"last_error", t.last_error}};
-  if (t.kind == proto::TASK_MAP) {
-    j["split"] = {{"path", t.split.path()}, {"offset", t.split.offset()}, {"length", t.split.length()}};
+json TaskJson(const proto::TaskHistory& t) {
+  json j = {{"kind", TaskKindName(t.kind())},
+            {"index", t.index()},
+            {"state", t.state()},
+            {"attempts", t.attempts()},
+            {"failures", t.failures()},
+            {"backups", t.backups()},
+            {"worker", t.worker()},
+            {"start_ms", t.start_ms()},
+            {"duration_ms", t.duration_ms()},
+            {"last_error", t.last_error()}};
+  if (t.kind() == proto::TASK_MAP) {
+    j["split"] = {{"path", t.split().path()}, {"offset", t.split().offset()}, {"length", t.split().length()}};
   }
   json history = json::array();
-  for (const AttemptInfo& a : t.history) {
-    history.push_back({{"attempt", a.attempt},
-                       {"worker", a.worker},
-                       {"start_ms", a.start_ms},
-                       {"end_ms", a.end_ms},
-                       {"outcome", AttemptOutcomeName(a.outcome)},
-                       {"backup", a.backup},
-                       {"error", a.error},
-                       {"records_in", a.records_in},
-                       {"records_out", a.records_out},
-                       {"bytes_in", a.bytes_in},
-                       {"bytes_out", a.bytes_out}});
+  for (const proto::AttemptRecord& a : t.history()) {
+    history.push_back({{"attempt", a.attempt()},
+                       {"worker", a.worker()},
+                       {"start_ms", a.start_ms()},
+                       {"end_ms", a.end_ms()},
+                       {"outcome", a.outcome()},
+                       {"backup", a.backup()},
+                       {"error", a.error()},
+                       {"records_in", a.records_in()},
+                       {"records_out", a.records_out()},
+                       {"bytes_in", a.bytes_in()},
+                       {"bytes_out", a.bytes_out()}});
   }
   j["history"] = std::move(history);
   return j;
 }
 
 // The attempt that succeeded (the newest one), or null.
-const AttemptInfo* Succeeded(const TaskInfo& t) {
-  for (auto it = t.history.rbegin(); it != t.history.rend(); ++it) {
-    if (it->outcome == AttemptOutcome::kSucceeded) return &*it;
+const proto::AttemptRecord* Succeeded(const proto::TaskHistory& t) {
+  for (auto it = t.history().rbegin(); it != t.history().rend(); ++it) {
+    if (OutcomeOf(*it) == AttemptOutcome::kSucceeded) return &*it;
   }
   return nullptr;
 }
@@ -126,21 +126,21 @@ json Spread(std::vector<int64_t> v) {
 
 }  // namespace
 
-json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms) {
+json PhaseStatsJson(const std::vector<proto::TaskHistory>& tasks, int64_t now_ms) {
   json phases = json::object();
   for (proto::TaskKind kind : {proto::TASK_MAP, proto::TASK_REDUCE}) {
     std::vector<int64_t> ms, rin, rout, bin, bout;
     std::map<std::string, std::pair<int64_t, int64_t>> per_worker;  // worker -> (tasks, total ms)
-    for (const TaskInfo& t : tasks) {
-      if (t.kind != kind || t.state != "done") continue;
-      ms.push_back(t.duration_ms);
-      per_worker[t.worker].first++;
-      per_worker[t.worker].second += t.duration_ms;
-      if (const AttemptInfo* a = Succeeded(t)) {
-        rin.push_back(a->records_in);
-        rout.push_back(a->records_out);
-        bin.push_back(a->bytes_in);
-        bout.push_back(a->bytes_out);
+    for (const proto::TaskHistory& t : tasks) {
+      if (t.kind() != kind || t.state() != "done") continue;
+      ms.push_back(t.duration_ms());
+      per_worker[t.worker()].first++;
+      per_worker[t.worker()].second += t.duration_ms();
+      if (const proto::AttemptRecord* a = Succeeded(t)) {
+        rin.push_back(a->records_in());
+        rout.push_back(a->records_out());
+        bin.push_back(a->bytes_in());
+        bout.push_back(a->bytes_out());
       }
     }
     std::vector<int64_t> sorted = ms;
@@ -152,25 +152,25 @@ json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms) {
     int64_t straggler_ms = std::max<int64_t>(2 * median, median + 500);
     json stragglers = json::array();
     if (!sorted.empty()) {
-      for (const TaskInfo& t : tasks) {
-        if (t.kind != kind) continue;
+      for (const proto::TaskHistory& t : tasks) {
+        if (t.kind() != kind) continue;
         // The task's slowest attempt that ran to its end or still runs (one a backup beat counts).
-        const AttemptInfo* slowest = nullptr;
+        const proto::AttemptRecord* slowest = nullptr;
         int64_t slowest_ms = straggler_ms;
-        for (const AttemptInfo& a : t.history) {
-          if (a.outcome != AttemptOutcome::kRunning && a.outcome != AttemptOutcome::kSucceeded &&
-              a.outcome != AttemptOutcome::kSuperseded) {
+        for (const proto::AttemptRecord& a : t.history()) {
+          if (OutcomeOf(a) != AttemptOutcome::kRunning && OutcomeOf(a) != AttemptOutcome::kSucceeded &&
+              OutcomeOf(a) != AttemptOutcome::kSuperseded) {
             continue;
           }
-          int64_t d = (a.end_ms ? a.end_ms : now_ms) - a.start_ms;
+          int64_t d = (a.end_ms() ? a.end_ms() : now_ms) - a.start_ms();
           if (d > slowest_ms) {
             slowest = &a;
             slowest_ms = d;
           }
         }
         if (slowest != nullptr) {
-          stragglers.push_back({{"index", t.index}, {"attempt", slowest->attempt}, {"worker", slowest->worker},
-                                {"duration_ms", slowest_ms}, {"outcome", AttemptOutcomeName(slowest->outcome)}});
+          stragglers.push_back({{"index", t.index()}, {"attempt", slowest->attempt()}, {"worker", slowest->worker()},
+                                {"duration_ms", slowest_ms}, {"outcome", slowest->outcome()}});
         }
       }
     }
@@ -281,7 +281,7 @@ Result<json> HttpApi::JobJson(uint64_t job_id, int64_t now_ms, const PeerCredent
   if (!tasks.ok()) return tasks.status();
   json j = JobSummary(*status, now_ms);
   json arr = json::array();
-  for (const TaskInfo& t : *tasks) arr.push_back(TaskJson(t));
+  for (const proto::TaskHistory& t : *tasks) arr.push_back(TaskJson(t));
   j["tasks"] = std::move(arr);
   j["phases"] = PhaseStatsJson(*tasks, now_ms);
   if (status->state() == proto::JOB_SUCCEEDED && !status->spec().output().empty()) {

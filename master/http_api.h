@@ -93,7 +93,7 @@ class HttpApi {
 // task ({min, median, max}, null when none is done), the straggler threshold (twice the median
 // and half a second more), the stragglers (tasks with an attempt that ran, or runs, longer than it, even
 // one a backup beat) and the slow workers (mean task time over 1.5 times the phase's).
-nlohmann::json PhaseStatsJson(const std::vector<TaskInfo>& tasks, int64_t now_ms);
+nlohmann::json PhaseStatsJson(const std::vector<proto::TaskHistory>& tasks, int64_t now_ms);
 // The first lines of a job output's parts, in part order: {path, parts, lines[, error]}.
 nlohmann::json OutputPreviewJson(const std::string& output, size_t max_lines, size_t max_bytes);
 

@@ -24,6 +24,7 @@
 #include "master/http_api.h"
 #include "master/http_server.h"
 #include "master/attempt_logs.h"
+#include "master/carry_out.h"
 #include "master/journal.h"
 #include "master/scheduler.h"
 
@@ -482,6 +483,9 @@ class Master::Impl {
   // and journaled and sent with a later flush (the sweep makes one every period) once the journal
   // works again. Moves `step` (its histories and assignments may be large).
   void Apply(Effects&& step) {
+    // The output work first (a commit renames a reduce's file into place before its task is
+    // journaled as done); what the scheduler does in answer joins this step.
+    CarryOutOutputWork(scheduler_, committer_, NowMs(), &step);
     auto append = [](auto& to, auto& from) {
       to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
     };

@@ -82,6 +82,11 @@ Status OutputCommitter::CommitJob(const std::string& output) const {
   return fs_->WriteFile(output + "/" + kSuccessFileName, "");
 }
 
+Status OutputCommitter::Commit(const CommitRequest& c) const {
+  if (!c.partition) return CommitJob(c.output);
+  return CommitTask(c.output, *c.partition, AttemptOutputFile(c.output, c.job_id, *c.partition, c.attempt));
+}
+
 Status OutputCommitter::Cleanup(const std::string& output) const {
   const std::string temp = TemporaryDir(output);
   const std::string doomed = temp + ".removing";

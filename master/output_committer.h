@@ -7,12 +7,23 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/file_system.h"
 #include "common/status.h"
 
 namespace mr {
+
+// A commit the scheduler asks for (master/scheduler.h Effects.commits) and the master carries out
+// with Commit, reporting the result back (Scheduler::OnCommitted): one reduce attempt's file into
+// place, or, without a partition, the job's _SUCCESS.
+struct CommitRequest {
+  uint64_t job_id = 0;
+  std::string output;
+  std::optional<uint32_t> partition;  // the reduce task; none: the whole job
+  uint32_t attempt = 0;               // the reduce attempt whose file is committed
+};
 
 class OutputCommitter {
  public:
@@ -38,6 +49,9 @@ class OutputCommitter {
   bool IsCommitted(const std::string& output, uint32_t partition) const;
   // Writes _SUCCESS, after every task committed.
   Status CommitJob(const std::string& output) const;
+  // Carries out a CommitRequest: CommitTask with the attempt's file where the layout puts it
+  // (common/output_layout.h), or CommitJob.
+  Status Commit(const CommitRequest& request) const;
   // Removes OUT/_temporary (the job ended, however); a late attempt then cannot write there. It is
   // renamed out of the way first (OUT/_temporary.removing), so an attempt creating its directory at
   // that moment cannot make the removal fail (rmdir: not empty) and leave it in the output.

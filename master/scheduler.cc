@@ -149,6 +149,14 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_end_time_ms(now_ms);
   active_jobs_.erase(job.status.job_id());
   dirty_ = true;  // the next job may use the slots
+  // Commits asked for in this same step are not carried out; those under way are forgotten.
+  std::erase_if(fx->commits, [&](const CommitRequest& c) { return c.job_id == job.status.job_id(); });
+  for (auto& [index, pending] : job.committing) {
+    EndAttempt(job, job.tasks.reduces()[index], pending.report.attempt(), AttemptOutcome::kKilled, now_ms,
+               state == proto::JOB_KILLED ? "the job was killed" : "the job ended");
+  }
+  job.committing.clear();
+  job.committing_job = false;
   for (int k = 0; k < 2; k++) {
     for (Task& t : job.tasks.Phase(k)) {
       std::vector<uint32_t> running;
@@ -173,7 +181,7 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   for (int k = 0; k < 2; k++) {
     for (Task& t : job.tasks.Phase(k)) {
       history.clear_tasks();
-      AppendTaskHistory(&history, MakeTaskInfo(job, t, now_ms));
+      *history.add_tasks() = TaskView(job, t, now_ms);
       history.AppendToString(&bytes);
       t.counters = CounterList();  // summed into the status
     }
@@ -187,8 +195,7 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_reduces_done(job.tasks.Done(1));
   job.tasks.DropIndexes();
   if (!job.status.spec().output().empty() && job.status.start_time_ms() != 0) {
-    Status s = committer_.Cleanup(job.status.spec().output());
-    if (!s.ok()) spdlog::warn("job {}: {}", job.status.job_id(), s.message());
+    fx->cleanups.push_back(job.status.spec().output());
   }
   uint64_t id = job.status.job_id();
   int64_t ran_ms = job.status.start_time_ms() ? now_ms - job.status.start_time_ms() : 0;
@@ -347,15 +354,11 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
   dirty_ = false;  // whatever the pass itself changed is accounted for
 }
 
-Status Scheduler::CommitReduce(Job& job, Task& task, const std::string& file) {
-  return committer_.CommitTask(job.status.spec().output(), task.index, file);
-}
-
 void Scheduler::MaybeSucceed(Job& job, int64_t now_ms, Effects* fx) {
-  if (Finished(job.status) || job.tasks.reduces().empty() || !job.tasks.AllDone(1)) return;
-  Status s = committer_.CommitJob(job.status.spec().output());
-  if (!s.ok()) FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
-  else FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
+  (void)now_ms;
+  if (Finished(job.status) || job.committing_job || job.tasks.reduces().empty() || !job.tasks.AllDone(1)) return;
+  job.committing_job = true;
+  fx->commits.push_back({job.status.job_id(), job.status.spec().output(), std::nullopt, 0});
 }
 
 proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {

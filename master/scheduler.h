@@ -27,8 +27,11 @@
 //    max(kMinBackupMs, 3 x the phase's median task time) gets one backup attempt elsewhere; the
 //    first attempt to finish wins and the others are forgotten;
 //  - exactly one attempt of each reduce task is committed, and _SUCCESS written after the last
-//    one, through the OutputCommitter (master/output_committer.h): the scheduler does no file I/O
-//    of its own;
+//    one: the scheduler asks for each commit in Effects.commits, the master carries it out with the
+//    OutputCommitter (master/output_committer.h) and reports the result with OnCommitted; a reduce
+//    is done only once its commit succeeded (a failed commit fails the attempt), and the job only
+//    once _SUCCESS is written. At a job's end, Effects.cleanups asks for its _temporary to go. The
+//    scheduler touches the output itself only to prepare it when a job starts or resumes;
 //  - every task's progress is returned for journaling, so a restarted master resumes jobs without
 //    redoing committed reduces or reusing attempt numbers.
 //
@@ -102,42 +105,9 @@ constexpr size_t kAttemptHistory = 16;          // attempts remembered per task 
 constexpr size_t kFailedAttemptsKept = 16;      // per job, in JobStatus.failed_attempts
 constexpr size_t kFailedAttemptErrorBytes = 2048;
 
-struct AttemptInfo {
-  uint32_t attempt = 0;
-  std::string worker;
-  int64_t start_ms = 0;
-  int64_t end_ms = 0;  // 0 while running
-  AttemptOutcome outcome = AttemptOutcome::kRunning;
-  bool backup = false;
-  std::string error;
-  // From the attempt's report (0 when it sent none): map input records and bytes, map output
-  // records; reduce input records, shuffled bytes, output records and bytes.
-  int64_t records_in = 0;
-  int64_t records_out = 0;
-  int64_t bytes_in = 0;
-  int64_t bytes_out = 0;
-};
-
-// A read-only view of one task, for the HTTP API.
-struct TaskInfo {
-  proto::TaskKind kind = proto::TASK_MAP;
-  uint32_t index = 0;
-  std::string state;          // idle, running, done; killed (running when its job ended)
-  uint32_t attempts = 0;      // attempts started (the latest attempt's number)
-  uint32_t failures = 0;
-  uint32_t backups = 0;
-  std::string worker;         // where the latest attempt runs, or the one that succeeded ran
-  int64_t start_ms = 0;       // of that attempt (0: not started, or unknown after a restart)
-  int64_t duration_ms = 0;    // done: of the successful attempt; running: so far
-  std::string last_error;
-  proto::InputSplit split;    // map tasks
-  std::vector<AttemptInfo> history;  // oldest first, at most kAttemptHistory
-};
-
-// A finished job's tasks as the journal keeps them (proto JobHistory), and back.
-proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks);
-void AppendTaskHistory(proto::JobHistory* history, const TaskInfo& task);
-std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history);
+// A task as every view sees it is a proto::TaskHistory (mr.proto): the HTTP API, `mr logs` and the
+// journal render that one shape, made from the scheduler's compact Task by TaskView. Its attempts
+// are proto::AttemptRecord, oldest first, at most kAttemptHistory; OutcomeOf reads their outcome.
 
 // Totals since this master started (monotonic: Prometheus counters).
 struct SchedulerTotals {
@@ -175,6 +145,10 @@ struct Effects {
   // at a time, so a job of 200,000 tasks is never all in memory as protos at once.
   std::vector<std::pair<uint64_t, std::string>> histories;
   std::vector<uint64_t> forgotten_jobs;       // finished jobs past the retention: drop from the journal
+  // Output commits to carry out, in order, each reported back with Scheduler::OnCommitted; and
+  // outputs whose _temporary is to be removed (OutputCommitter::Cleanup), their jobs having ended.
+  std::vector<CommitRequest> commits;
+  std::vector<std::string> cleanups;
 };
 
 class Scheduler {
@@ -191,6 +165,9 @@ class Scheduler {
   void Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
                Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx);
   Status Kill(uint64_t job_id, int64_t now_ms, Effects* fx);
+  // The result of a commit it asked for (Effects.commits): a reduce succeeds, or its attempt fails;
+  // the job succeeds, or fails with the reason. Ignored for a job that ended meanwhile.
+  void OnCommitted(const CommitRequest& commit, const Status& result, int64_t now_ms, Effects* fx);
   // Fails an unfinished job with `error` (a restarted master that may no longer run it).
   Status Fail(uint64_t job_id, const std::string& error, int64_t now_ms, Effects* fx);
   // Puts back a finished job's journaled tasks and attempts (after Restore of its status), so
@@ -250,7 +227,7 @@ class Scheduler {
   // The job's tasks, maps first: live for a running job, as they were at the end for a finished
   // one (empty when queued, or when its history was not journaled). NotFound for an unknown job
   // (or one forgotten by the retention).
-  Result<std::vector<TaskInfo>> Tasks(uint64_t job_id, int64_t now_ms) const;
+  Result<std::vector<proto::TaskHistory>> Tasks(uint64_t job_id, int64_t now_ms) const;
   // Tasks by kind and state ("idle", "running", "done"; every pair, zeros too), over the unfinished
   // jobs, or over one job (nothing for a job that is not running).
   struct TaskCount {
@@ -266,16 +243,26 @@ class Scheduler {
 
  private:
   using Worker = WorkerTable::Worker;
+  // A reduce attempt's report, held while its commit is carried out.
+  struct PendingCommit {
+    std::string worker;
+    proto::TaskReport report;
+    int64_t started_ms = 0;
+  };
   struct Job {
     explicit Job(const NamePool* names) : tasks(names) {}
     proto::JobStatus status;                    // spec, state, times, error
     TaskTable tasks;                            // its tasks and their indexes (once started)
     WorkerEvidence evidence;                    // failures, fetch failures, exclusions
     int64_t attempts_launched = 0, attempts_failed = 0, attempts_backup = 0;
-    std::vector<TaskInfo> final_tasks;          // observability: a finished job's tasks, as journaled
+    std::vector<proto::TaskHistory> final_tasks;          // observability: a finished job's tasks, as journaled
                                                 // (after a restart; else its tasks stay)
     SplitTable splits;                          // its maps' splits (the plan, in the journal)
     bool user_code = false;                     // a plugin or streaming job: on allow_user_code workers only
+    // Reduce attempts that reported success and wait for their commit (by task index), and whether
+    // the job's own commit (_SUCCESS) was asked for.
+    std::map<uint32_t, PendingCommit> committing;
+    bool committing_job = false;
   };
 
   // Upkeep that spans the tables: a task's state (and the pass it may allow), an attempt that
@@ -312,15 +299,19 @@ class Scheduler {
   proto::TaskRecord Record(const Job& job, const Task& task) const;
   void FinishJob(Job& job, proto::JobState state, const std::string& error, int64_t now_ms, Effects* fx);
   proto::AssignTask MakeAssignment(const Job& job, const Task& task, uint32_t attempt) const;
-  Status CommitReduce(Job& job, Task& task, const std::string& file);
+  // The end of a reported attempt: success (a reduce's after its commit) or `failure`.
+  void Conclude(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r,
+                int64_t started_ms, Status failure, int64_t now_ms, Effects* fx);
+  // A task with no running attempt goes back to idle, unless its commit is under way.
+  void IdleIfStopped(Job& job, Task& t);
   proto::JobStatus BuildStatus(const Job& job) const;
   // Observability bookkeeping (never read by scheduling decisions).
-  AttemptInfo Expand(const Task::Attempt& a) const;
+  proto::AttemptRecord AttemptView(const Task::Attempt& a) const;
   const std::string& Name(uint32_t id) const { return names_[id]; }
   void SetCounters(CounterList* out, const google::protobuf::Map<std::string, int64_t>& in);
   void EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcome outcome, int64_t now_ms,
                   const std::string& error = "");
-  TaskInfo MakeTaskInfo(const Job& job, const Task& task, int64_t now_ms) const;
+  proto::TaskHistory TaskView(const Job& job, const Task& task, int64_t now_ms) const;
   // Records and bytes in and out of a reported attempt, from its counters.
   void RecordAttemptCounters(Task& task, const proto::TaskReport& r);
   // Forgets the finished jobs beyond the retention (count and age).

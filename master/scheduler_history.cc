@@ -47,71 +47,73 @@ void Scheduler::EndAttempt(Job& job, Task& task, uint32_t attempt, AttemptOutcom
   if (static_cast<size_t>(list->size()) > kFailedAttemptsKept) list->DeleteSubrange(0, list->size() - kFailedAttemptsKept);
 }
 
-AttemptInfo Scheduler::Expand(const Task::Attempt& a) const {
-  AttemptInfo i;
-  i.attempt = a.attempt;
-  i.worker = Name(a.worker);
-  i.start_ms = a.start_ms;
-  i.end_ms = a.end_ms;
-  i.outcome = a.outcome;
-  i.backup = a.backup;
-  if (a.error) i.error = *a.error;
-  i.records_in = a.records_in;
-  i.records_out = a.records_out;
-  i.bytes_in = a.bytes_in;
-  i.bytes_out = a.bytes_out;
-  return i;
+proto::AttemptRecord Scheduler::AttemptView(const Task::Attempt& a) const {
+  proto::AttemptRecord r;
+  r.set_attempt(a.attempt);
+  r.set_worker(Name(a.worker));
+  r.set_start_ms(a.start_ms);
+  r.set_end_ms(a.end_ms);
+  r.set_outcome(AttemptOutcomeName(a.outcome));
+  r.set_backup(a.backup);
+  if (a.error) r.set_error(*a.error);
+  r.set_records_in(a.records_in);
+  r.set_records_out(a.records_out);
+  r.set_bytes_in(a.bytes_in);
+  r.set_bytes_out(a.bytes_out);
+  return r;
 }
 
-TaskInfo Scheduler::MakeTaskInfo(const Job& job, const Task& t, int64_t now_ms) const {
-  TaskInfo i;
-  i.kind = t.kind;
-  i.index = t.index;
+proto::TaskHistory Scheduler::TaskView(const Job& job, const Task& t, int64_t now_ms) const {
+  proto::TaskHistory v;
+  v.set_kind(t.kind);
+  v.set_index(t.index);
   bool done = t.state == TaskState::kDone;
-  i.state = TaskStateText(done, t.state == TaskState::kRunning);
-  if (t.state == TaskState::kRunning && t.running.empty()) i.state = "killed";  // its job ended
-  i.attempts = t.attempts;
-  i.failures = t.failures;
-  i.backups = t.backups;
-  i.last_error = t.LastError();
-  if (t.kind == proto::TASK_MAP) i.split = job.splits.Get(t.index);
-  i.history.reserve(t.history.size());
-  for (const Task::Attempt& a : t.history) i.history.push_back(Expand(a));
+  v.set_state(TaskStateText(done, t.state == TaskState::kRunning));
+  // Running with no attempt running: its commit is under way, or its job ended.
+  const bool committing = t.kind == proto::TASK_REDUCE && job.committing.contains(t.index);
+  if (t.state == TaskState::kRunning && t.running.empty() && !committing) v.set_state("killed");
+  v.set_attempts(t.attempts);
+  v.set_failures(t.failures);
+  v.set_backups(t.backups);
+  v.set_last_error(t.LastError());
+  if (t.kind == proto::TASK_MAP) *v.mutable_split() = job.splits.Get(t.index);
+  v.mutable_history()->Reserve(static_cast<int>(t.history.size()));
+  for (const Task::Attempt& a : t.history) *v.add_history() = AttemptView(a);
   if (done) {
-    i.worker = Name(t.done_worker);
-    i.duration_ms = t.duration_ms;
+    v.set_worker(Name(t.done_worker));
+    v.set_duration_ms(t.duration_ms);
     for (auto it = t.history.rbegin(); it != t.history.rend(); ++it) {
       if (it->outcome == AttemptOutcome::kSucceeded) {
-        i.worker = Name(it->worker);
-        i.start_ms = it->start_ms;
+        v.set_worker(Name(it->worker));
+        v.set_start_ms(it->start_ms);
         break;
       }
     }
   } else if (!t.running.empty()) {
     const auto& [attempt, run] = *t.running.rbegin();
-    i.worker = run.worker;
-    i.start_ms = run.start_ms;
-    i.duration_ms = now_ms - run.start_ms;
+    v.set_worker(run.worker);
+    v.set_start_ms(run.start_ms);
+    v.set_duration_ms(now_ms - run.start_ms);
   } else if (!t.history.empty()) {
     const Task::Attempt& last = t.history.back();
-    i.worker = Name(last.worker);
-    i.start_ms = last.start_ms;
-    i.duration_ms = (last.end_ms ? last.end_ms : now_ms) - last.start_ms;
+    v.set_worker(Name(last.worker));
+    v.set_start_ms(last.start_ms);
+    v.set_duration_ms((last.end_ms ? last.end_ms : now_ms) - last.start_ms);
   }
-  return i;
+  return v;
 }
 
-Result<std::vector<TaskInfo>> Scheduler::Tasks(uint64_t job_id, int64_t now_ms) const {
+Result<std::vector<proto::TaskHistory>> Scheduler::Tasks(uint64_t job_id, int64_t now_ms) const {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
   const Job& job = it->second;
   // A finished job's tasks as they were at its end; after a restart, as journaled.
   if (Finished(job.status) && !job.tasks.built()) return job.final_tasks;
   if (Finished(job.status)) now_ms = job.status.end_time_ms();
-  std::vector<TaskInfo> out;
+  std::vector<proto::TaskHistory> out;
   out.reserve(job.tasks.maps().size() + job.tasks.reduces().size());
   for (int k = 0; k < 2; k++) {
-    for (const Task& t : job.tasks.Phase(k)) out.push_back(MakeTaskInfo(job, t, now_ms));
+    for (const Task& t : job.tasks.Phase(k)) out.push_back(TaskView(job, t, now_ms));
   }
   return out;
 }
@@ -222,91 +224,7 @@ void Scheduler::PruneHistory(int64_t now_ms, Effects* fx) {
 void Scheduler::RestoreHistory(const proto::JobHistory& history) {
   auto it = jobs_.find(history.job_id());
   if (it == jobs_.end() || !Finished(it->second.status)) return;
-  it->second.final_tasks = TaskInfosFromHistory(history);
-}
-
-namespace {
-
-AttemptOutcome OutcomeFromName(const std::string& name) {
-  for (AttemptOutcome o : {AttemptOutcome::kRunning, AttemptOutcome::kSucceeded, AttemptOutcome::kFailed,
-                           AttemptOutcome::kLost, AttemptOutcome::kSuperseded, AttemptOutcome::kKilled}) {
-    if (name == AttemptOutcomeName(o)) return o;
-  }
-  return AttemptOutcome::kKilled;
-}
-
-}  // namespace
-
-proto::JobHistory HistoryRecord(uint64_t job_id, const std::vector<TaskInfo>& tasks) {
-  proto::JobHistory h;
-  h.set_job_id(job_id);
-  for (const TaskInfo& t : tasks) AppendTaskHistory(&h, t);
-  return h;
-}
-
-void AppendTaskHistory(proto::JobHistory* h, const TaskInfo& t) {
-  proto::TaskHistory* p = h->add_tasks();
-  p->set_kind(t.kind);
-  p->set_index(t.index);
-  p->set_state(t.state);
-  p->set_attempts(t.attempts);
-  p->set_failures(t.failures);
-  p->set_backups(t.backups);
-  p->set_worker(t.worker);
-  p->set_start_ms(t.start_ms);
-  p->set_duration_ms(t.duration_ms);
-  p->set_last_error(t.last_error);
-  if (t.kind == proto::TASK_MAP) *p->mutable_split() = t.split;
-  for (const AttemptInfo& a : t.history) {
-    proto::AttemptRecord* r = p->add_history();
-    r->set_attempt(a.attempt);
-    r->set_worker(a.worker);
-    r->set_start_ms(a.start_ms);
-    r->set_end_ms(a.end_ms);
-    r->set_outcome(AttemptOutcomeName(a.outcome));
-    r->set_backup(a.backup);
-    r->set_error(a.error);
-    r->set_records_in(a.records_in);
-    r->set_records_out(a.records_out);
-    r->set_bytes_in(a.bytes_in);
-    r->set_bytes_out(a.bytes_out);
-  }
-}
-
-std::vector<TaskInfo> TaskInfosFromHistory(const proto::JobHistory& history) {
-  std::vector<TaskInfo> out;
-  out.reserve(history.tasks_size());
-  for (const proto::TaskHistory& p : history.tasks()) {
-    TaskInfo t;
-    t.kind = p.kind();
-    t.index = p.index();
-    t.state = p.state();
-    t.attempts = p.attempts();
-    t.failures = p.failures();
-    t.backups = p.backups();
-    t.worker = p.worker();
-    t.start_ms = p.start_ms();
-    t.duration_ms = p.duration_ms();
-    t.last_error = p.last_error();
-    t.split = p.split();
-    for (const proto::AttemptRecord& r : p.history()) {
-      AttemptInfo a;
-      a.attempt = r.attempt();
-      a.worker = r.worker();
-      a.start_ms = r.start_ms();
-      a.end_ms = r.end_ms();
-      a.outcome = OutcomeFromName(r.outcome());
-      a.backup = r.backup();
-      a.error = r.error();
-      a.records_in = r.records_in();
-      a.records_out = r.records_out();
-      a.bytes_in = r.bytes_in();
-      a.bytes_out = r.bytes_out();
-      t.history.push_back(std::move(a));
-    }
-    out.push_back(std::move(t));
-  }
-  return out;
+  it->second.final_tasks.assign(history.tasks().begin(), history.tasks().end());
 }
 
 }  // namespace mr

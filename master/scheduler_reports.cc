@@ -9,7 +9,6 @@
 #include <set>
 
 #include "common/log.h"
-#include "common/output_layout.h"
 #include "common/units.h"
 #include "master/scheduler_internal.h"
 
@@ -73,73 +72,110 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
                  r.index(), r.attempt(), worker_id);
     return;
   }
-  Worker* w = workers_.Find(worker_id);
   RecordAttemptCounters(*task, r);
+  if (r.ok() && task->state != TaskState::kDone && task->kind == proto::TASK_REDUCE) {
+    if (auto pending = job.committing.find(task->index); pending != job.committing.end()) {
+      EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSuperseded, now_ms,
+                 fmt::format("attempt {} finished first and is being committed", pending->second.report.attempt()));
+      Schedule(now_ms, fx);
+      return;
+    }
+    // Done once its file is in place: the master commits it (at the path the layout gives, whatever
+    // the report says) and tells OnCommitted.
+    job.committing[task->index] = PendingCommit{worker_id, r, started};
+    fx->commits.push_back({r.job_id(), job.status.spec().output(), r.index(), r.attempt()});
+    Schedule(now_ms, fx);
+    return;
+  }
   // A task's error is one line whatever its code wrote (a streaming command's stderr, say).
-  Status failure = r.ok() ? Status::OK() : Status::Aborted(FormatOneLine(r.error()));
+  Conclude(job, *task, worker_id, r, started, r.ok() ? Status::OK() : Status::Aborted(FormatOneLine(r.error())),
+           now_ms, fx);
+}
+
+void Scheduler::OnCommitted(const CommitRequest& c, const Status& result, int64_t now_ms, Effects* fx) {
+  auto jit = jobs_.find(c.job_id);
+  if (jit == jobs_.end() || Finished(jit->second.status)) return;
+  Job& job = jit->second;
+  if (!c.partition) {
+    if (!job.committing_job) return;
+    job.committing_job = false;
+    if (result.ok()) FinishJob(job, proto::JOB_SUCCEEDED, "", now_ms, fx);
+    else FinishJob(job, proto::JOB_FAILED, result.message(), now_ms, fx);
+    Schedule(now_ms, fx);
+    return;
+  }
+  auto it = job.committing.find(*c.partition);
+  if (it == job.committing.end() || it->second.report.attempt() != c.attempt) return;
+  PendingCommit pending = std::move(it->second);
+  job.committing.erase(it);
+  Task& task = job.tasks.reduces()[*c.partition];
+  Conclude(job, task, pending.worker, pending.report, pending.started_ms, result, now_ms, fx);
+}
+
+void Scheduler::IdleIfStopped(Job& job, Task& t) {
+  if (t.state != TaskState::kRunning || !t.running.empty()) return;
+  if (t.kind == proto::TASK_REDUCE && job.committing.contains(t.index)) return;
+  SetState(job, t, TaskState::kIdle);
+}
+
+void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, const proto::TaskReport& r,
+                         int64_t started, Status failure, int64_t now_ms, Effects* fx) {
+  Worker* w = workers_.Find(worker_id);
   bool succeeded = false;
-  if (r.ok() && task->state != TaskState::kDone) {
-    // The attempt's file is where the layout puts it (common/output_layout.h): the master knows
-    // where that is, whatever a worker's report says.
-    if (task->kind == proto::TASK_REDUCE) {
-      failure = CommitReduce(job, *task,
-                             AttemptOutputFile(job.status.spec().output(), r.job_id(), r.index(), r.attempt()));
+  if (failure.ok() && task.state != TaskState::kDone) {
+    succeeded = true;
+    task.duration_ms = now_ms - started;
+    SetCounters(&task.counters, r.counters());
+    SetState(job, task, TaskState::kDone);
+    for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
+    if (w != nullptr) w->succeeded++;
+    spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), TaskKindName(r.kind()),
+                 r.index(), r.attempt(), worker_id, task.duration_ms);
+    EndAttempt(job, task, r.attempt(), AttemptOutcome::kSucceeded, now_ms);
+    // Other attempts of the task (backups) lost the race: forget them.
+    std::vector<std::pair<uint32_t, std::string>> others;
+    for (auto& [attempt, run] : task.running) others.emplace_back(attempt, run.worker);
+    for (auto& [attempt, worker] : others) {
+      spdlog::info("job {} {} {} attempt {} on worker {} is superseded by attempt {}", r.job_id(),
+                   TaskKindName(r.kind()), r.index(), attempt, worker, r.attempt());
+      EndAttempt(job, task, attempt, AttemptOutcome::kSuperseded, now_ms,
+                 fmt::format("attempt {} finished first", r.attempt()));
+      StopRunning(job, task, attempt);
     }
-    if (failure.ok()) {
-      succeeded = true;
-      task->duration_ms = now_ms - started;
-      SetCounters(&task->counters, r.counters());
-      SetState(job, *task, TaskState::kDone);
-      for (auto& [k, v] : r.counters()) totals_.counters[k] += v;
-      if (w != nullptr) w->succeeded++;
-      spdlog::info("job {} {} {} attempt {} on worker {} succeeded in {} ms", r.job_id(), TaskKindName(r.kind()),
-                   r.index(), r.attempt(), worker_id, task->duration_ms);
-      EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSucceeded, now_ms);
-      // Other attempts of the task (backups) lost the race: forget them.
-      std::vector<std::pair<uint32_t, std::string>> others;
-      for (auto& [attempt, run] : task->running) others.emplace_back(attempt, run.worker);
-      for (auto& [attempt, worker] : others) {
-        spdlog::info("job {} {} {} attempt {} on worker {} is superseded by attempt {}", r.job_id(),
-                     TaskKindName(r.kind()), r.index(), attempt, worker, r.attempt());
-        EndAttempt(job, *task, attempt, AttemptOutcome::kSuperseded, now_ms,
-                   fmt::format("attempt {} finished first", r.attempt()));
-        StopRunning(job, *task, attempt);
-      }
-      task->rerun_pending = false;
-      if (task->extra) task->extra->stashed_counters.clear();
-      if (task->kind == proto::TASK_MAP) {
-        SetOutput(job, *task, worker_id, w != nullptr ? w->address : "", r.attempt());
-        task->fetch_failures = 0;
-      }
-      fx->changed_tasks.push_back(Record(job, *task));
+    task.rerun_pending = false;
+    if (task.extra) task.extra->stashed_counters.clear();
+    if (task.kind == proto::TASK_MAP) {
+      SetOutput(job, task, worker_id, w != nullptr ? w->address : "", r.attempt());
+      task.fetch_failures = 0;
     }
+    fx->changed_tasks.push_back(Record(job, task));
   }
   if (!failure.ok()) {
-    EndAttempt(job, *task, r.attempt(), AttemptOutcome::kFailed, now_ms, failure.message());
+    EndAttempt(job, task, r.attempt(), AttemptOutcome::kFailed, now_ms, failure.message());
     if (w != nullptr) w->failed++;
-    task->MutableExtra().last_error = failure.message();
+    task.MutableExtra().last_error = failure.message();
     spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), TaskKindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
     if (r.failed_maps_size() > 0 || r.failed_fetches_size() > 0) {
-      OnFetchFailure(job, *task, worker_id, r, now_ms, fx);
+      OnFetchFailure(job, task, worker_id, r, now_ms, fx);
       if (Finished(job.status)) {
         Schedule(now_ms, fx);
         return;
       }
-    } else if (task->state != TaskState::kDone) {
-      task->failures++;
+    } else if (task.state != TaskState::kDone) {
+      task.failures++;
       job.attempts_failed++;
       job.evidence.AttemptFailed(worker_id);
-      fx->changed_tasks.push_back(Record(job, *task));
-      if (ChargeTask(job, *task, now_ms, fx)) {
+      fx->changed_tasks.push_back(Record(job, task));
+      if (ChargeTask(job, task, now_ms, fx)) {
         Schedule(now_ms, fx);
         return;
       }
     }
-    if (task->state == TaskState::kRunning && task->running.empty()) SetState(job, *task, TaskState::kIdle);
-    if (r.resource_exhausted()) RetryAfterResourceFailure(job, *task, worker_id, now_ms, fx);
+    IdleIfStopped(job, task);
+    if (r.resource_exhausted()) RetryAfterResourceFailure(job, task, worker_id, now_ms, fx);
   } else if (!succeeded) {
-    EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSuperseded, now_ms, "the task was already done");
+    EndAttempt(job, task, r.attempt(), AttemptOutcome::kSuperseded, now_ms, "the task was already done");
   }
   MaybeSucceed(job, now_ms, fx);
   Schedule(now_ms, fx);

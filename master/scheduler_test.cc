@@ -37,6 +37,12 @@ class SchedulerTest : public ::testing::Test {
     return r;
   }
 
+  // A worker's report, and the commits it leads to carried out as the master would.
+  void OnReport(const std::string& worker, const proto::TaskReport& r, int64_t now_ms, Effects* fx) {
+    s_.OnReport(worker, r, now_ms, fx);
+    testing::Settle(s_, &fs_, now_ms, fx);
+  }
+
   InMemoryFileSystem fs_;
   Scheduler s_{SchedulerOptions{&fs_}};
   int64_t now_ = 1000;
@@ -54,7 +60,7 @@ TEST_F(SchedulerTest, RunsMapsThenReducesAndCommitsOnce) {
   auto maps = fx.assignments;
   for (auto& [w, a] : maps) {
     Effects f2;
-    s_.OnReport(w, Success(a), now_, &f2);
+    OnReport(w, Success(a), now_, &f2);
     fx = f2;
   }
   ASSERT_EQ(fx.assignments.size(), 2u);
@@ -70,11 +76,11 @@ TEST_F(SchedulerTest, RunsMapsThenReducesAndCommitsOnce) {
     EXPECT_EQ(static_cast<size_t>(a.map_output_groups_size()), addresses.size());  // each address once
   }
   Effects f3;
-  s_.OnReport(reduces[0].first, Success(reduces[0].second), now_, &f3);
+  OnReport(reduces[0].first, Success(reduces[0].second), now_, &f3);
   // A duplicate report of a finished attempt changes nothing.
-  s_.OnReport(reduces[0].first, Success(reduces[0].second), now_, &f3);
+  OnReport(reduces[0].first, Success(reduces[0].second), now_, &f3);
   EXPECT_FALSE(fs_.Exists("/out/_SUCCESS"));
-  s_.OnReport(reduces[1].first, Success(reduces[1].second), now_, &f3);
+  OnReport(reduces[1].first, Success(reduces[1].second), now_, &f3);
   auto st = s_.JobStatus(1);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->state(), proto::JOB_SUCCEEDED);
@@ -83,6 +89,98 @@ TEST_F(SchedulerTest, RunsMapsThenReducesAndCommitsOnce) {
   EXPECT_EQ(fs_.ListUnder("/out"), (std::set<std::string>{"/out/_SUCCESS", "/out/part-r-00000", "/out/part-r-00001"}));
   EXPECT_EQ(fs_.files().at("/out/part-r-00001"), "word\t1\n");
   EXPECT_EQ(f3.ended_jobs, std::vector<uint64_t>{1});
+}
+
+// Commits are effects: a reduce is done only when the master reports its commit done; a failed
+// commit fails the attempt (charged, retried); a second attempt that succeeds meanwhile is
+// superseded; the job's _SUCCESS is one more commit, and a job that ends drops what is pending.
+TEST_F(SchedulerTest, CommitsAreAskedForAndTheirResultsDecide) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(/*reducers=*/2, /*maps=*/1), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
+  s_.AddWorker("w2", "127.0.0.1:2", 2, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  Effects f1;
+  s_.OnReport(fx.assignments[0].first, Success(fx.assignments[0].second), now_, &f1);
+  EXPECT_TRUE(f1.commits.empty());  // a map commits nothing
+  ASSERT_EQ(f1.assignments.size(), 2u);
+  auto r0 = f1.assignments[0], r1 = f1.assignments[1];
+  ASSERT_EQ(r0.second.index(), 0u);
+
+  // Reduce 0 reports success: a commit is asked for, and the task is not done until it is told.
+  Effects f2;
+  s_.OnReport(r0.first, Success(r0.second), now_ + 10, &f2);
+  ASSERT_EQ(f2.commits.size(), 1u);
+  const CommitRequest c0 = f2.commits[0];
+  EXPECT_EQ(c0.job_id, 1u);
+  EXPECT_EQ(c0.output, "/out");
+  EXPECT_EQ(c0.partition, 0u);
+  EXPECT_EQ(c0.attempt, r0.second.attempt());
+  EXPECT_TRUE(f2.changed_tasks.empty());
+  EXPECT_EQ(s_.JobStatus(1)->reduces_done(), 0u);
+  // The commit failed: the attempt fails, is charged, and the task runs again.
+  Effects f3;
+  s_.OnCommitted(c0, Status::IoError("cannot commit: disk gone"), now_ + 20, &f3);
+  ASSERT_EQ(f3.assignments.size(), 1u);
+  EXPECT_EQ(f3.assignments[0].second.index(), 0u);
+  EXPECT_EQ(f3.assignments[0].second.attempt(), 2u);
+  auto tasks = s_.Tasks(1, now_ + 20);
+  ASSERT_TRUE(tasks.ok());
+  const proto::TaskHistory& t0 = (*tasks)[1];
+  ASSERT_EQ(t0.kind(), proto::TASK_REDUCE);
+  EXPECT_EQ(t0.failures(), 1u);
+  EXPECT_EQ(t0.history(0).outcome(), "failed");
+  EXPECT_EQ(t0.history(0).error(), "cannot commit: disk gone");
+  // A result for an attempt that is not committing changes nothing.
+  Effects stale;
+  s_.OnCommitted(c0, Status::OK(), now_ + 21, &stale);
+  EXPECT_TRUE(stale.changed_tasks.empty());
+
+  // The retry commits; reduce 1 then commits too, and only then is the job's _SUCCESS asked for.
+  Effects f4;
+  s_.OnReport(f3.assignments[0].first, Success(f3.assignments[0].second), now_ + 30, &f4);
+  ASSERT_EQ(f4.commits.size(), 1u);
+  s_.OnCommitted(f4.commits[0], Status::OK(), now_ + 30, &f4);
+  EXPECT_EQ(s_.JobStatus(1)->reduces_done(), 1u);
+  Effects f5;
+  s_.OnReport(r1.first, Success(r1.second), now_ + 40, &f5);
+  ASSERT_EQ(f5.commits.size(), 1u);
+  s_.OnCommitted(f5.commits[0], Status::OK(), now_ + 40, &f5);
+  ASSERT_EQ(f5.commits.size(), 2u);
+  EXPECT_FALSE(f5.commits[1].partition.has_value());  // the job's own commit
+  EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_RUNNING);
+  Effects f6;
+  s_.OnCommitted(f5.commits[1], Status::IoError("cannot write _SUCCESS"), now_ + 50, &f6);
+  EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_FAILED);
+  EXPECT_EQ(s_.JobStatus(1)->error(), "cannot write _SUCCESS");
+  EXPECT_EQ(f6.cleanups, std::vector<std::string>{"/out"});
+  EXPECT_EQ(f6.ended_jobs, std::vector<uint64_t>{1});
+}
+
+// A job killed while a reduce's commit is pending: the commit is dropped, its attempt is killed,
+// and the output's _temporary is to be removed.
+TEST_F(SchedulerTest, AJobThatEndsDropsItsPendingCommits) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(/*reducers=*/1, /*maps=*/1), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
+  s_.Schedule(now_, &fx);
+  Effects f1;
+  s_.OnReport("w1", Success(fx.assignments[0].second), now_, &f1);
+  ASSERT_EQ(f1.assignments.size(), 1u);
+  Effects f2;
+  s_.OnReport("w1", Success(f1.assignments[0].second), now_ + 10, &f2);
+  ASSERT_EQ(f2.commits.size(), 1u);
+  ASSERT_TRUE(s_.Kill(1, now_ + 20, &f2).ok());
+  EXPECT_TRUE(f2.commits.empty());  // asked for in the same step: never carried out
+  EXPECT_EQ(f2.cleanups, std::vector<std::string>{"/out"});
+  auto tasks = s_.Tasks(1, now_ + 20);
+  ASSERT_TRUE(tasks.ok());
+  EXPECT_EQ((*tasks)[1].history(0).outcome(), "killed");
+  Effects late;
+  s_.OnCommitted({1, "/out", 0u, 1}, Status::OK(), now_ + 30, &late);
+  EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_KILLED);
+  EXPECT_TRUE(late.changed_tasks.empty() && late.commits.empty());
 }
 
 TEST_F(SchedulerTest, FailedAttemptsAreRetriedThenFailTheJob) {
@@ -95,7 +193,7 @@ TEST_F(SchedulerTest, FailedAttemptsAreRetriedThenFailTheJob) {
     auto [w, a] = fx.assignments[0];
     EXPECT_EQ(a.attempt(), attempt);
     fx = Effects();
-    s_.OnReport(w, Failure(a, "disk on fire"), now_, &fx);
+    OnReport(w, Failure(a, "disk on fire"), now_, &fx);
   }
   auto st = s_.JobStatus(1);
   EXPECT_EQ(st->state(), proto::JOB_FAILED);
@@ -119,7 +217,7 @@ TEST_F(SchedulerTest, ResourceFailuresAloneBackOffAndAreStillCharged) {
     fx = Effects();
     proto::TaskReport r = Failure(a, "cannot open /d/x: Too many open files");
     r.set_resource_exhausted(true);
-    s_.OnReport(w, r, now_, &fx);
+    OnReport(w, r, now_, &fx);
     if (attempt == kMaxAttempts) break;
     EXPECT_TRUE(fx.assignments.empty()) << "retried at once, attempt " << attempt;
     s_.Tick(now_ + backoff - 1, &fx);
@@ -151,13 +249,13 @@ TEST_F(SchedulerTest, ResourceFailuresPreferAnotherWorker) {
   fx = Effects();
   proto::TaskReport r = Failure(on["w1"], "Too many open files");
   r.set_resource_exhausted(true);
-  s_.OnReport("w1", r, now_, &fx);
+  OnReport("w1", r, now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 1u);  // w1's free slot takes the next idle map, not the failed one
   EXPECT_NE(fx.assignments[0].second.index(), on["w1"].index());
   on["w1"] = fx.assignments[0].second;
   // w2 finishes: its slot does not take the held task before the backoff.
   fx = Effects();
-  s_.OnReport("w2", Success(on["w2"]), now_ + 10, &fx);
+  OnReport("w2", Success(on["w2"]), now_ + 10, &fx);
   EXPECT_TRUE(fx.assignments.empty());
   // After it, the task goes to w2, not to w1 (busy anyway) -- and w1 failing again with w2 free
   // sends the next one to w2 at once.
@@ -168,11 +266,11 @@ TEST_F(SchedulerTest, ResourceFailuresPreferAnotherWorker) {
   auto retried = fx.assignments[0].second;
   EXPECT_EQ(retried.attempt(), 2u);
   fx = Effects();
-  s_.OnReport("w2", Success(retried), now_ + kResourceRetryMs, &fx);
+  OnReport("w2", Success(retried), now_ + kResourceRetryMs, &fx);
   proto::TaskReport again = Failure(on["w1"], "Cannot allocate memory");
   again.set_resource_exhausted(true);
   fx = Effects();
-  s_.OnReport("w1", again, now_ + kResourceRetryMs + 1, &fx);
+  OnReport("w1", again, now_ + kResourceRetryMs + 1, &fx);
   ASSERT_EQ(fx.assignments.size(), 1u);
   EXPECT_EQ(fx.assignments[0].first, "w2");
   EXPECT_EQ(fx.assignments[0].second.index(), on["w1"].index());
@@ -211,7 +309,7 @@ TEST_F(SchedulerTest, DeadWorkersWorkIsRescheduledAndLateReportsIgnored) {
   ASSERT_EQ(fx.assignments.size(), 3u);
   auto first = fx.assignments;
   Effects f2;
-  s_.OnReport("w1", Success(first[0].second), now_, &f2);  // map 0 done on w1
+  OnReport("w1", Success(first[0].second), now_, &f2);  // map 0 done on w1
   s_.AddWorker("w2", "127.0.0.1:2", 3, now_ + 5000);
   EXPECT_EQ(s_.SilentWorkers(now_ + 5000, 2000), std::vector<std::string>{"w1"});
   Effects f3;
@@ -229,7 +327,7 @@ TEST_F(SchedulerTest, DeadWorkersWorkIsRescheduledAndLateReportsIgnored) {
   }
   // The dead worker's late report is ignored.
   Effects f4;
-  s_.OnReport("w1", Success(first[1].second), now_, &f4);
+  OnReport("w1", Success(first[1].second), now_, &f4);
   EXPECT_EQ(s_.JobStatus(1)->maps_done(), 0u);
 }
 
@@ -346,7 +444,7 @@ TEST_F(SchedulerTest, ARestartedWorkerLosesItsAttemptsButKeepsItsOutputs) {
   s_.Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   Effects f2;
-  s_.OnReport("w1", Success(fx.assignments[0].second), now_, &f2);  // map 0 done
+  OnReport("w1", Success(fx.assignments[0].second), now_, &f2);  // map 0 done
   // A new process on the same data dir: maps 1 and 2 were running in the old one.
   Effects f3;
   s_.AddWorker(Reg("w1", 2, "10.0.0.1:2", 3, {Held(1, 0, 1)}), now_ + 100, &f3);
@@ -376,7 +474,7 @@ TEST_F(SchedulerTest, AnAttemptThatRanThroughAPartitionReportsWhenTheLinkHeals) 
   // The same process comes back (same incarnation) and reports the attempt it finished meanwhile.
   Effects f3;
   s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 3, {}), now_ + 200, &f3);
-  s_.OnReport("w1", Success(lost), now_ + 300, &f3);
+  OnReport("w1", Success(lost), now_ + 300, &f3);
   EXPECT_EQ(s_.JobStatus(1)->maps_done(), 1u);
 }
 
@@ -407,7 +505,7 @@ TEST_F(SchedulerTest, ANodeOthersCannotFetchFromIsExcludedAndItsMapsRunElsewhere
   };
   Effects f2;
   for (auto& [w, a] : reduces) {
-    if (w != "w1") s_.OnReport(w, fetch_failed(a), now_ + 100, &f2);
+    if (w != "w1") OnReport(w, fetch_failed(a), now_ + 100, &f2);
   }
   // w1 is excluded: its maps run on w2/w3 and nothing of the job goes to w1 any more.
   auto st = s_.JobStatus(1);
@@ -417,7 +515,7 @@ TEST_F(SchedulerTest, ANodeOthersCannotFetchFromIsExcludedAndItsMapsRunElsewhere
     Effects f3;
     for (auto& [w, a] : f2.assignments) {
       EXPECT_NE(w, "w1") << a.kind() << " " << a.index();
-      s_.OnReport(w, Success(a), now_ + 200 + round, &f3);
+      OnReport(w, Success(a), now_ + 200 + round, &f3);
     }
     f2 = f3;
   }
@@ -450,7 +548,7 @@ TEST_F(SchedulerTest, AReduceThatCanNeverFetchFailsTheJobInBoundedSteps) {
         *r.add_failed_fetches() = loc;
       }
     }
-    s_.OnReport(w, r, now_ + steps, &f);
+    OnReport(w, r, now_ + steps, &f);
     todo.insert(todo.end(), f.assignments.begin(), f.assignments.end());
   }
   auto st = s_.JobStatus(1);
@@ -497,7 +595,7 @@ TEST_F(SchedulerTest, ManyWorkersAndTasksRunToCompletionWithIncrementalCounts) {
     auto [w, a] = pending.front();
     pending.pop_front();
     Effects f;
-    s_.OnReport(w, Success(a), now_ + 10, &f);
+    OnReport(w, Success(a), now_ + 10, &f);
     reports++;
     for (auto& next : f.assignments) {
       // A freed slot takes the lowest idle map at once; reduces only after the last map.
@@ -538,7 +636,7 @@ TEST_F(SchedulerTest, JobCountersFollowLostAndRerunMaps) {
   ASSERT_EQ(fx.assignments.size(), 3u);
   for (int i = 0; i < 2; i++) {
     Effects f;
-    s_.OnReport("w1", Success(fx.assignments[i].second), now_ + 10, &f);
+    OnReport("w1", Success(fx.assignments[i].second), now_ + 10, &f);
   }
   EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 2);
   s_.AddWorker("w2", "127.0.0.1:2", 3, now_ + 20);
@@ -548,7 +646,7 @@ TEST_F(SchedulerTest, JobCountersFollowLostAndRerunMaps) {
   ASSERT_EQ(f2.assignments.size(), 3u);                               // every map again, on w2
   for (auto& [w, a] : f2.assignments) {
     Effects f;
-    s_.OnReport(w, Success(a), now_ + 40, &f);
+    OnReport(w, Success(a), now_ + 40, &f);
   }
   EXPECT_EQ(s_.JobStatus(1)->counters().at("map.input.records"), 3);
   EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.launched"), 7);  // 3 + 3 maps + the reduce
@@ -568,10 +666,10 @@ TEST_F(SchedulerTest, BackupsStartForTheOldestStragglersOnly) {
   // Maps 0-2 finish in 100 ms; 3 and 4 straggle; 5 started late (re-run after a failure).
   for (int i = 0; i < 3; i++) {
     Effects f;
-    s_.OnReport("w1", Success(fx.assignments[i].second), now_ + 100, &f);
+    OnReport("w1", Success(fx.assignments[i].second), now_ + 100, &f);
   }
   Effects ff;
-  s_.OnReport("w1", Failure(fx.assignments[5].second, "boom"), now_ + 500, &ff);
+  OnReport("w1", Failure(fx.assignments[5].second, "boom"), now_ + 500, &ff);
   ASSERT_EQ(ff.assignments.size(), 1u);  // map 5 again, on w2 (most free slots)
   EXPECT_EQ(ff.assignments[0].first, "w2");
   Effects f2;

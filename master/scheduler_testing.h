@@ -1,5 +1,6 @@
-// Test support for the scheduler's tests: an admitted job over made-up splits, and a reduce
-// attempt's output written where a worker would write it, all in an in-memory filesystem.
+// Test support for the scheduler's tests: an admitted job over made-up splits, a reduce attempt's
+// output written where a worker would write it, and the output work carried out as the master
+// does, all in an in-memory filesystem.
 #pragma once
 
 #include <filesystem>
@@ -7,6 +8,9 @@
 #include "common/file_system.h"
 #include "common/output_layout.h"
 #include "master/admission.h"
+#include "master/carry_out.h"
+#include "master/output_committer.h"
+#include "master/scheduler.h"
 
 namespace mr::testing {
 
@@ -35,6 +39,13 @@ inline std::string WriteAttemptOutput(InMemoryFileSystem* fs, const proto::Assig
   (void)fs->CreateDirs(std::filesystem::path(path).parent_path().string());
   (void)fs->WriteFile(path, text);
   return path;
+}
+
+// Carries out the output work in *fx (commits, cleanups) on `fs` as the master does, telling the
+// scheduler each result.
+inline void Settle(Scheduler& s, FileSystem* fs, int64_t now_ms, Effects* fx) {
+  OutputCommitter committer(fs);
+  CarryOutOutputWork(s, committer, now_ms, fx);
 }
 
 }  // namespace mr::testing

@@ -151,7 +151,7 @@ void Scheduler::LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::stri
                attempt, it->second.worker, why);
   EndAttempt(job, t, attempt, AttemptOutcome::kLost, now_ms, why);
   StopRunning(job, t, attempt);
-  if (t.state == TaskState::kRunning && t.running.empty()) SetState(job, t, TaskState::kIdle);
+  IdleIfStopped(job, t);
 }
 
 bool Scheduler::ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx) {

@@ -14,6 +14,14 @@ const char* AttemptOutcomeName(AttemptOutcome o) {
   return "unknown";
 }
 
+AttemptOutcome OutcomeFromName(const std::string& name) {
+  for (AttemptOutcome o : {AttemptOutcome::kRunning, AttemptOutcome::kSucceeded, AttemptOutcome::kFailed,
+                           AttemptOutcome::kLost, AttemptOutcome::kSuperseded, AttemptOutcome::kKilled}) {
+    if (name == AttemptOutcomeName(o)) return o;
+  }
+  return AttemptOutcome::kKilled;
+}
+
 const std::string& Task::LastError() const {
   static const std::string kNone;
   return extra ? extra->last_error : kNone;

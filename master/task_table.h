@@ -37,6 +37,9 @@ enum class AttemptOutcome {
   kKilled,      // the job ended while it ran
 };
 const char* AttemptOutcomeName(AttemptOutcome o);
+// The outcome a view (proto::AttemptRecord.outcome) names; an unknown name reads as kKilled.
+AttemptOutcome OutcomeFromName(const std::string& name);
+inline AttemptOutcome OutcomeOf(const proto::AttemptRecord& a) { return OutcomeFromName(a.outcome()); }
 
 enum class TaskState : uint8_t { kIdle, kRunning, kDone };
 
