@@ -1,7 +1,5 @@
 #include "client/report.h"
 
-#include "common/output_layout.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,7 +11,9 @@
 #include <sstream>
 
 #include "client/commands.h"
+#include "common/output_layout.h"
 #include "common/units.h"
+#include "jobs/weblog.h"
 
 namespace mr {
 namespace {
@@ -41,8 +41,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   return parts;
 }
 
-const PanelInfo* FindPanel(std::string_view id) {
-  for (const PanelInfo& p : ReportPanels()) {
+const WeblogPanel* FindPanel(std::string_view id) {
+  for (const WeblogPanel& p : kWeblogPanels) {
     if (id == p.id) return &p;
   }
   return nullptr;
@@ -106,7 +106,7 @@ std::string ClfDate(std::string_view day) {
   return fmt::format("{}/{}/{}", day.substr(8, 2), kMonths[m - 1], day.substr(0, 4));
 }
 
-std::vector<ReportRow> Shown(const WeblogReport& r, const PanelInfo& p, size_t top) {
+std::vector<ReportRow> Shown(const WeblogReport& r, const WeblogPanel& p, size_t top) {
   auto it = r.panels.find(p.id);
   if (it == r.panels.end()) return {};
   std::vector<ReportRow> rows = it->second;
@@ -172,23 +172,6 @@ std::string SvgChart(const std::vector<ReportRow>& rows, const std::string& labe
 
 }  // namespace
 
-const std::vector<PanelInfo>& ReportPanels() {
-  static const std::vector<PanelInfo> panels = {
-      {"visitors", "Unique visitors per day", true},
-      {"requests", "Requested files (URLs)", false},
-      {"static_requests", "Static requests", false},
-      {"not_found", "Not found URLs (404s)", false},
-      {"hosts", "Visitor hostnames and IPs", false},
-      {"os", "Operating systems", false},
-      {"browsers", "Browsers", false},
-      {"visit_time", "Time distribution (hour of day)", true},
-      {"referring_sites", "Referring sites", false},
-      {"status_codes", "HTTP status codes", false},
-      {"hourly", "Traffic per hour", true},
-  };
-  return panels;
-}
-
 Result<WeblogReport> ReadWeblogReport(const std::string& dir) {
   auto listed = ListOutputParts(dir, /*partial=*/false);
   if (!listed.ok()) {
@@ -218,7 +201,7 @@ Result<WeblogReport> ReadWeblogReport(const std::string& dir) {
   for (auto& row : r.panels["day_visitors"]) day_visitors[row.item] += row.visitors;
   r.panels.erase("day_visitors");
   for (auto& row : r.panels["visitors"]) row.visitors = day_visitors[row.item];
-  for (const PanelInfo& p : ReportPanels()) {
+  for (const WeblogPanel& p : kWeblogPanels) {
     auto& rows = r.panels[p.id];
     if (p.by_time) {
       std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.item < b.item; });
@@ -252,7 +235,7 @@ std::string RenderTerminal(const WeblogReport& r, size_t top) {
   out += fmt::format("  {:<22}{:>14}    {:<22}{:>14}\n", "Bandwidth", FormatBytes(r.bandwidth), "Not found (404)",
                      count("not_found"));
   out += fmt::format("  {:<22}{:>14}\n", "Referring sites", count("referring_sites"));
-  for (const PanelInfo& p : ReportPanels()) {
+  for (const WeblogPanel& p : kWeblogPanels) {
     std::vector<ReportRow> rows = Shown(r, p, top);
     int64_t entries = count(p.id);
     out += fmt::format("\n{} — {} entries{}\n", p.title, entries,
@@ -295,7 +278,7 @@ json RenderJson(const WeblogReport& r, size_t top) {
   general["unique_referring_sites"] = count("referring_sites");
   general["bandwidth"] = r.bandwidth;
   j["general"] = general;
-  for (const PanelInfo& p : ReportPanels()) {
+  for (const WeblogPanel& p : kWeblogPanels) {
     std::vector<ReportRow> rows = Shown(r, p, top);
     json panel;
     panel["metadata"] = {{"data", {{"total", {{"value", count(p.id)}}}}}};
@@ -370,7 +353,7 @@ std::string RenderHtml(const WeblogReport& r, size_t top) {
   card("unique_not_found", "Not found (404)", std::to_string(count("not_found")));
   card("bandwidth", "Bandwidth", FormatBytes(r.bandwidth));
   h += "</div>\n";
-  for (const PanelInfo& p : ReportPanels()) {
+  for (const WeblogPanel& p : kWeblogPanels) {
     std::vector<ReportRow> rows = Shown(r, p, top);
     int64_t entries = count(p.id);
     h += fmt::format("<section id=\"{}\"><h2>{} <small>{} entries{}</small></h2>\n", p.id, p.title, entries,

@@ -35,14 +35,6 @@ struct WeblogReport {
   std::map<std::string, std::vector<ReportRow>> panels;  // panel -> rows, in display order
 };
 
-// The panels in display order: id (GoAccess's JSON name) and title.
-struct PanelInfo {
-  const char* id;
-  const char* title;
-  bool by_time;  // rows in time order, not by hits
-};
-const std::vector<PanelInfo>& ReportPanels();
-
 // Reads OUT (a finished weblog output: _SUCCESS present). InvalidArgument/NotFound with a
 // one-line message naming the file and line for anything else.
 Result<WeblogReport> ReadWeblogReport(const std::string& dir);

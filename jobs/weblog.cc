@@ -24,23 +24,12 @@ namespace {
 
 constexpr size_t kFlushBytes = size_t{64} << 20;
 
-// Panel codes: the first byte of an intermediate key.
-struct Panel {
-  char code;
-  const char* name;
-  bool top;  // keep only the top N entries (else all)
-};
-constexpr Panel kPanels[] = {
-    {'R', "requests", true},     {'S', "static_requests", true}, {'N', "not_found", true},
-    {'H', "hosts", true},        {'O', "os", false},             {'B', "browsers", false},
-    {'T', "visit_time", false},  {'F', "referring_sites", true}, {'C', "status_codes", false},
-    {'D', "visitors", false},    {'Y', "hourly", false},
-};
+// Intermediate keys start with a panel's code (kWeblogPanels) or one of these.
 constexpr char kTotalCode = '#';    // '#valid' (hits = lines, bytes = bandwidth), '#failed'
 constexpr char kVisitorCode = 'V';  // 'V' + day + 8-byte hash; no value
 
-const Panel* FindPanel(char code) {
-  for (const Panel& p : kPanels) {
+const WeblogPanel* FindPanel(char code) {
+  for (const WeblogPanel& p : kWeblogPanels) {
     if (p.code == code) return &p;
   }
   return nullptr;
@@ -535,10 +524,10 @@ class WeblogReducer : public Reducer {
       }
       return;
     }
-    const Panel* panel = FindPanel(code);
+    const WeblogPanel* panel = FindPanel(code);
     if (panel == nullptr) return ctx_.Fail(fmt::format("weblog: an unknown panel code {}", static_cast<int>(code)));
-    counts_[panel->name]++;
-    std::vector<Row>& rows = rows_[panel->name];
+    counts_[panel->id]++;
+    std::vector<Row>& rows = rows_[panel->id];
     rows.push_back(Row{std::string(key.substr(1)), e.hits, static_cast<int64_t>(e.visitors.Estimate()), e.bytes});
     if (panel->top) {
       std::push_heap(rows.begin(), rows.end(), HitsFirst);  // the worst row on top

@@ -46,6 +46,28 @@ namespace mr {
 
 inline constexpr const char* kWeblogMalformedCounter = "weblog.malformed";
 
+// The panels, in the order `mr report` shows them (client/report.h): the one list of them.
+struct WeblogPanel {
+  char code;          // the first byte of the job's intermediate keys for the panel
+  const char* id;     // GoAccess's JSON name, and PANEL in the output
+  const char* title;  // as GoAccess titles it
+  bool top;           // the reducer keeps the top N entries (else all of them)
+  bool by_time;       // rows are a time series: shown in time order, not by hits
+};
+inline constexpr WeblogPanel kWeblogPanels[] = {
+    {'D', "visitors", "Unique visitors per day", false, true},
+    {'R', "requests", "Requested files (URLs)", true, false},
+    {'S', "static_requests", "Static requests", true, false},
+    {'N', "not_found", "Not found URLs (404s)", true, false},
+    {'H', "hosts", "Visitor hostnames and IPs", true, false},
+    {'O', "os", "Operating systems", false, false},
+    {'B', "browsers", "Browsers", false, false},
+    {'T', "visit_time", "Time distribution (hour of day)", false, true},
+    {'F', "referring_sites", "Referring sites", true, false},
+    {'C', "status_codes", "HTTP status codes", false, false},
+    {'Y', "hourly", "Traffic per hour", false, true},
+};
+
 Result<std::unique_ptr<Job>> MakeWeblog(const JobArgs& args);
 
 }  // namespace mr
