@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -24,7 +25,7 @@ std::atomic<bool> g_enabled{false};
 
 namespace {
 
-enum class Action { kOff, kCrash, kHang, kDelay, kError };
+enum class Action { kOff, kCrash, kHang, kDelay, kError, kExhausted };
 
 struct Point {
   Action action = Action::kOff;
@@ -75,6 +76,9 @@ Status Evaluate(std::string_view name) {
     case Action::kError:
       spdlog::warn("failpoint {}: error", name);
       return Status::Aborted(fmt::format("failpoint {} injected an error", name));
+    case Action::kExhausted:
+      spdlog::warn("failpoint {}: out of descriptors", name);
+      return Status::FromErrno(EMFILE, fmt::format("failpoint {}", name));
     case Action::kOff:
       break;
   }
@@ -128,6 +132,7 @@ Status ConfigureFailpoints(const std::string& spec, uint64_t seed,
     if (rest == "crash") p.action = Action::kCrash;
     else if (rest == "hang") p.action = Action::kHang;
     else if (rest == "error") p.action = Action::kError;
+    else if (rest == "exhausted") p.action = Action::kExhausted;
     else if (rest == "off") p.action = Action::kOff;
     else if (rest.starts_with("delay(") && rest.ends_with(")")) {
       auto d = ParseDuration(rest.substr(6, rest.size() - 7));
@@ -135,7 +140,7 @@ Status ConfigureFailpoints(const std::string& spec, uint64_t seed,
       p.action = Action::kDelay;
       p.delay = *d;
     } else {
-      return bad("unknown action (crash, hang, delay(D), error, off)");
+      return bad("unknown action (crash, hang, delay(D), error, exhausted, off)");
     }
     points[name] = std::move(p);
   }

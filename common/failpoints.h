@@ -21,7 +21,7 @@ inline constexpr std::string_view kFailpointNames[] = {
     "reduce.before_commit",  // worker/worker.cc: a reduce attempt succeeded, before it is reported
     "master.after_assign",   // master/master.cc: a task assignment was sent to a worker
     "master.after_journal",  // master/master.cc: a batch of state changes was journaled
-    "master.after_commit",   // master/scheduler.cc: a reduce output was renamed into place
+    "master.after_commit",   // master/output_committer.cc: a reduce output was renamed into place
 };
 
 constexpr bool IsKnownFailpoint(std::string_view name) {

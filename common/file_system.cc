@@ -34,29 +34,29 @@ class RealFileSystem : public FileSystem {
   Status CreateDirs(const std::string& path) override {
     std::error_code ec;
     fs::create_directories(path, ec);
-    if (ec) return Status::IoError(fmt::format("cannot create {}: {}", path, ec.message()));
+    if (ec) return Status::FromErrorCode(ec, fmt::format("cannot create {}", path));
     return Status::OK();
   }
   Status Rename(const std::string& from, const std::string& to) override {
     std::error_code ec;
     fs::rename(from, to, ec);
-    if (ec) return Status::IoError(fmt::format("cannot rename {} to {}: {}", from, to, ec.message()));
+    if (ec) return Status::FromErrorCode(ec, fmt::format("cannot rename {} to {}", from, to));
     return Status::OK();
   }
   Status RemoveAll(const std::string& path) override {
     std::error_code ec;
     fs::remove_all(path, ec);
-    if (ec) return Status::IoError(fmt::format("cannot remove {}: {}", path, ec.message()));
+    if (ec) return Status::FromErrorCode(ec, fmt::format("cannot remove {}", path));
     return Status::OK();
   }
   Status WriteFile(const std::string& path, std::string_view content) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    if (fd < 0) return Status::FromErrno(errno, fmt::format("cannot write {}", path));
     bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
               ::fsync(fd) == 0;
     int err = errno;
     ok = ::close(fd) == 0 && ok;
-    if (!ok) return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+    if (!ok) return Status::FromErrno(err, fmt::format("cannot write {}", path));
     return Status::OK();
   }
   Result<std::vector<std::string>> List(const std::string& dir) override {
@@ -67,7 +67,7 @@ class RealFileSystem : public FileSystem {
       if (it->is_directory(ec) && !it->is_symlink(ec)) rel += "/";
       out.push_back(std::move(rel));
     }
-    if (ec) return Status::IoError(fmt::format("cannot list {}: {}", dir, ec.message()));
+    if (ec) return Status::FromErrorCode(ec, fmt::format("cannot list {}", dir));
     std::sort(out.begin(), out.end());
     return out;
   }

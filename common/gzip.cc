@@ -15,7 +15,7 @@ bool IsGzipPath(std::string_view path) { return path.ends_with(".gz"); }
 
 Result<std::string> ReadGzipFile(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!f) return Status::IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (!f) return Status::FromErrno(errno, fmt::format("cannot open {}", path));
   z_stream z{};
   if (inflateInit2(&z, 15 + 16) != Z_OK) return Status::IoError("zlib: cannot initialize");
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, inflateEnd);
@@ -27,7 +27,7 @@ Result<std::string> ReadGzipFile(const std::string& path) {
     if (z.avail_in == 0) {
       size_t n = std::fread(in.data(), 1, in.size(), f.get());
       if (n == 0) {
-        if (std::ferror(f.get())) return Status::IoError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+        if (std::ferror(f.get())) return Status::FromErrno(errno, fmt::format("cannot read {}", path));
         break;
       }
       z.next_in = in.data();

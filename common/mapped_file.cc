@@ -13,12 +13,12 @@ namespace mr {
 
 Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (fd < 0) return Status::FromErrno(errno, fmt::format("cannot open {}", path));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return Status::IoError(fmt::format("cannot stat {}: {}", path, std::strerror(err)));
+    return Status::FromErrno(err, fmt::format("cannot stat {}", path));
   }
   size_t size = static_cast<size_t>(st.st_size);
   const char* data = nullptr;
@@ -27,7 +27,7 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
     if (p == MAP_FAILED) {
       int err = errno;
       ::close(fd);
-      return Status::IoError(fmt::format("cannot map {}: {}", path, std::strerror(err)));
+      return Status::FromErrno(err, fmt::format("cannot map {}", path));
     }
     data = static_cast<const char*>(p);
   }

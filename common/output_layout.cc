@@ -48,7 +48,7 @@ Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool pa
     int64_t n = PartitionOfFile(it->path().filename().string());
     if (n >= 0 && it->is_regular_file(ec)) parts.emplace_back(n, it->path().string());
   }
-  if (ec) return Status::IoError(fmt::format("cannot list {}: {}", dir, ec.message()));
+  if (ec) return Status::FromErrorCode(ec, fmt::format("cannot list {}", dir));
   std::sort(parts.begin(), parts.end());
   std::vector<std::string> files;
   for (auto& [n, path] : parts) files.push_back(path);

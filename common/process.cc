@@ -35,12 +35,12 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log
   int log_fd = -1;
   if (!log_path.empty()) {
     log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) return Status::IoError(fmt::format("cannot open {}: {}", log_path, strerror(errno)));
+    if (log_fd < 0) return Status::FromErrno(errno, fmt::format("cannot open {}", log_path));
   }
   pid_t pid = ::fork();
   if (pid < 0) {
     if (log_fd >= 0) ::close(log_fd);
-    return Status::IoError(fmt::format("fork failed: {}", strerror(errno)));
+    return Status::FromErrno(errno, "fork failed");
   }
   if (pid == 0) {
     if (log_fd >= 0) {

@@ -5,7 +5,18 @@
 #include "common/handshake.h"
 #include "common/tls.h"
 
+#include <boost/asio/error.hpp>
+
 namespace mr {
+
+// Unavailable (the peer), unless this process ran out of descriptors or memory (kResourceExhausted).
+Status ConnectError(const HostPort& addr, const boost::system::error_code& ec) {
+  std::string what = fmt::format("cannot connect to {}", addr.ToString());
+  if (ec.category() == boost::asio::error::get_system_category()) {
+    return Status::FromErrno(ec.value(), what, Status::Code::kUnavailable);
+  }
+  return Status::Unavailable(fmt::format("{}: {}", what, ec.message()));
+}
 namespace {
 
 // One connection's state until it is handed over.
@@ -100,8 +111,7 @@ void ConnectRpc(asio::io_context& io, const HostPort& addr, std::shared_ptr<TlsC
         timer->cancel();
         if (*timed_out) ec = asio::error::timed_out;
         if (ec) {
-          a->Finish(nullptr,
-                    Status::Unavailable(fmt::format("cannot connect to {}: {}", addr.ToString(), ec.message())));
+          a->Finish(nullptr, ConnectError(addr, ec));
           co_return;
         }
         auto ch = std::make_shared<Channel>(std::move(*socket), tls, TlsSide::kClient, options.limits, options.timers);

@@ -6,8 +6,9 @@
 //
 // Outcomes, reported once: OK with the authenticated channel; Aborted when the server refused us
 // (a wrong or missing token, a role our credential does not allow, a server that could not prove
-// itself); Unavailable when it could not be reached or the connection broke; Protocol when the
-// peer does not speak mr (e.g. an HTTP port).
+// itself); Unavailable when it could not be reached or the connection broke; ResourceExhausted
+// when this process had no descriptor or memory to connect with; Protocol when the peer does not
+// speak mr (e.g. an HTTP port).
 // Threading: on io's thread; done runs there.
 #pragma once
 
@@ -29,6 +30,10 @@ struct ConnectOptions {
 // Called once. With a channel: the hello succeeded, and the returned handlers receive every later
 // message and the close. With an error: the channel (if any) is closed; the result is ignored.
 using ConnectedFn = std::function<ChannelHandlers(Result<std::shared_ptr<Channel>>)>;
+
+// A failed connect as a Status: Unavailable, or ResourceExhausted (EMFILE and the like: ours, not
+// the peer's fault).
+Status ConnectError(const HostPort& addr, const boost::system::error_code& ec);
 
 void ConnectRpc(asio::io_context& io, const HostPort& addr, std::shared_ptr<TlsContext> tls, proto::Role role,
                 ConnectedFn done, ConnectOptions options = {});

@@ -1,6 +1,24 @@
 #include "common/status.h"
 
+#include <cerrno>
+#include <cstring>
+
 namespace mr {
+
+Status Status::FromErrno(int err, std::string_view what, Code otherwise) {
+  const bool exhausted = err == EMFILE || err == ENFILE || err == ENOMEM || err == EAGAIN || err == ENOBUFS;
+  std::string m(what);
+  m += ": ";
+  m += std::strerror(err);
+  return Status(exhausted ? Code::kResourceExhausted : otherwise, std::move(m));
+}
+
+Status Status::FromErrorCode(const std::error_code& ec, std::string_view what, Code otherwise) {
+  if (ec.category() == std::generic_category() || ec.category() == std::system_category()) {
+    return FromErrno(ec.value(), what, otherwise);
+  }
+  return Status(otherwise, std::string(what) + ": " + ec.message());
+}
 
 std::string Status::ToString() const {
   const char* name = "OK";

@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <utility>
 #include <variant>
 
@@ -30,6 +32,14 @@ class [[nodiscard]] Status {
   static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
   // Out of descriptors, memory or processes: worth retrying elsewhere or later.
   static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
+
+  // A failed system call: "what: strerror(err)". Out of descriptors, memory or processes (EMFILE,
+  // ENFILE, ENOMEM, EAGAIN, ENOBUFS) is kResourceExhausted, anything else `otherwise`: the one place
+  // where an errno becomes a code, so no caller matches message text.
+  static Status FromErrno(int err, std::string_view what, Code otherwise = Code::kIoError);
+  static Status FromErrorCode(const std::error_code& ec, std::string_view what, Code otherwise = Code::kIoError);
+  // The same code with another message (context added to an error passed on).
+  Status WithMessage(std::string m) const { return Status(code_, std::move(m)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include <boost/system/system_error.hpp>
+
 #include <fmt/format.h>
 
 #include "common/channel.h"
@@ -46,7 +48,9 @@ Result<std::unique_ptr<SyncClient>> SyncClient::Connect(const HostPort& addr, pr
   std::unique_ptr<SyncClient> c;
   try {
     c.reset(new SyncClient());  // its io_context needs descriptors (epoll, eventfd)
-  } catch (const std::exception& e) {  // boost::system::system_error, e.g. EMFILE
+  } catch (const boost::system::system_error& e) {  // EMFILE, say
+    return ConnectError(addr, e.code());
+  } catch (const std::exception& e) {
     return Status::Unavailable(fmt::format("cannot connect to {}: {}", addr.ToString(), e.what()));
   }
   c->address_ = addr.ToString();

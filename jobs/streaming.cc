@@ -44,7 +44,7 @@ class Subprocess {
   Status Start() {
     int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) {
-      return Status::IoError(fmt::format("pipe: {}", std::strerror(errno)));
+      return Status::FromErrno(errno, "pipe");
     }
     // The child's environment is made before the fork (nothing may allocate after it in a
     // threaded process): this process's, without any credential (common/credentials.h).
@@ -54,7 +54,7 @@ class Subprocess {
     envp.push_back(nullptr);
     const char* argv[] = {"sh", "-c", command_.c_str(), nullptr};
     pid_ = ::fork();
-    if (pid_ < 0) return Status::IoError(fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ < 0) return Status::FromErrno(errno, "fork");
     if (pid_ == 0) {
       ::dup2(in[0], 0);
       ::dup2(out[1], 1);

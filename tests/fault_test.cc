@@ -293,6 +293,25 @@ TEST_F(FaultTest, TaskThatAlwaysFailsFailsTheJobCleanly) {
   EXPECT_FALSE(fs::exists(tmp_ / "out/_temporary"));
 }
 
+// A worker that runs out of file descriptors at the start of its maps (EMFILE, injected) reports
+// each failure as resource exhaustion; the master runs those maps again on the other worker when
+// it has a free slot (else after a short backoff), and the job's output is exact. Each failure is
+// still charged.
+TEST_F(FaultTest, AWorkerOutOfDescriptorsHasItsMapsRetriedOnAnother) {
+  ASSERT_TRUE(cluster_.StartMaster(kMasterFlags).ok());
+  ASSERT_TRUE(cluster_.StartWorker(kWorkerFlags, {"MR_FAILPOINTS=map.start=2*exhausted"}).ok());
+  ASSERT_TRUE(cluster_.WaitForWorkers(1).ok());
+  ASSERT_TRUE(cluster_.StartWorker(kWorkerFlags).ok());
+  ASSERT_TRUE(cluster_.WaitForWorkers(2).ok());
+  uint64_t id = Submit();
+  JobState js = cluster_.WaitForJob(id, std::chrono::seconds(120));
+  ExpectExactOutput(js);
+  EXPECT_EQ(js.Counter("attempts.failed"), 2);
+  std::string log = ReadFile(tmp_ / "master.log");
+  EXPECT_EQ(CountOf(log, "ran out of a resource; retrying"), 2u) << log;
+  EXPECT_NE(log.find("failpoint map.start: Too many open files"), std::string::npos) << log;
+}
+
 TEST_F(FaultTest, ASecondWorkerOnTheSameDataDirIsRefused) {
   StartCluster(1);
   CommandResult r = RunMr({"worker", "--master", cluster_.master_address(), "--data-dir", cluster_.WorkerDataDir(0),

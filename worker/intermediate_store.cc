@@ -8,6 +8,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -109,9 +111,15 @@ rocksdb::Env* NoSyncEnv() {
   return env;
 }
 
+// RocksDB reports a failed system call as text only (strerror's words inside its IOError): this
+// boundary is where running out of descriptors or memory becomes a code.
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
-  return Status::IoError(fmt::format("{}: {}", what, s.ToString()));
+  std::string message = fmt::format("{}: {}", what, s.ToString());
+  for (int err : {EMFILE, ENFILE, ENOMEM, EAGAIN, ENOBUFS}) {
+    if (message.find(std::strerror(err)) != std::string::npos) return Status::ResourceExhausted(std::move(message));
+  }
+  return Status::IoError(std::move(message));
 }
 
 }  // namespace
@@ -265,7 +273,7 @@ Result<std::unique_ptr<IntermediateStore>> IntermediateStore::Open(const std::st
   store->spill_dir_ = dir + "/spills";
   std::filesystem::remove_all(store->spill_dir_, ec);
   std::filesystem::create_directories(store->spill_dir_, ec);
-  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", store->spill_dir_, ec.message()));
+  if (ec) return Status::FromErrorCode(ec, fmt::format("cannot create {}", store->spill_dir_));
 
   rocksdb::Options options;
   options.create_if_missing = true;

@@ -106,7 +106,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   std::error_code ec;
   fs::remove_all(scratch, ec);
   fs::create_directories(scratch, ec);
-  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", scratch, ec.message()));
+  if (ec) return Status::FromErrorCode(ec, fmt::format("cannot create {}", scratch));
   struct Cleanup {
     std::string dir;
     ~Cleanup() {
@@ -140,15 +140,18 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
       const auto& loc = (*outputs)[i];
       failure->failed_maps.push_back(loc.map_index());
       if (first_failure.ok()) {
-        first_failure = Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
-                                                        loc.map_index(), loc.address(), opened[i].message()));
+        // Unavailable, unless this worker ran out of descriptors or memory to fetch with.
+        std::string why = fmt::format("cannot fetch the output of map {} from {}: {}", loc.map_index(),
+                                      loc.address(), opened[i].message());
+        first_failure = opened[i].code() == Status::Code::kResourceExhausted ? opened[i].WithMessage(why)
+                                                                             : Status::Unavailable(why);
       }
     }
     if (!first_failure.ok()) {
       NameFailedLocations(*outputs, failure);
       if (failure->failed_maps.size() == 1) return first_failure;
-      return Status::Unavailable(fmt::format("{} (and {} more map outputs)", first_failure.message(),
-                                             failure->failed_maps.size() - 1));
+      return first_failure.WithMessage(
+          fmt::format("{} (and {} more map outputs)", first_failure.message(), failure->failed_maps.size() - 1));
     }
     for (size_t i = 0; i < streams->size(); i++) {
       FetchStream* stream = &streams->stream(i);
@@ -186,7 +189,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   // Not create_directories: once the job has committed, _temporary is gone, and a late attempt
   // (a backup that lost) must fail here rather than bring it back into the output.
   fs::create_directory(temp_dir, ec);
-  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", temp_dir.string(), ec.message()));
+  if (ec) return Status::FromErrorCode(ec, fmt::format("cannot create {}", temp_dir.string()));
   PartWriter out(job.RawOutput());
   MR_RETURN_IF_ERROR(out.Open(result.output_file));
 

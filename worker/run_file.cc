@@ -16,7 +16,7 @@ RunFileReader::~RunFileReader() {
 Status RunFileReader::Open(const std::string& path, size_t buffer_bytes) {
   path_ = path;
   file_ = std::fopen(path.c_str(), "rb");
-  if (!file_) return Status::IoError(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (!file_) return Status::FromErrno(errno, fmt::format("cannot open {}", path));
   chunk_ = std::max<size_t>(buffer_bytes, 4096);
   return Status::OK();
 }
@@ -67,7 +67,7 @@ bool RunFileReader::Next(std::string_view* key, std::string_view* value) {
     buf_.resize(old + n);
     if (n < want) {
       if (std::ferror(file_)) {
-        status_ = Status::IoError(fmt::format("cannot read {}: {}", path_, std::strerror(errno)));
+        status_ = Status::FromErrno(errno, fmt::format("cannot read {}", path_));
         return false;
       }
       eof_ = true;
@@ -83,7 +83,7 @@ RunFileWriter::~RunFileWriter() {
 Status RunFileWriter::Open(const std::string& path, size_t buffer_bytes) {
   path_ = path;
   file_ = std::fopen(path.c_str(), "wb");
-  if (!file_) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  if (!file_) return Status::FromErrno(errno, fmt::format("cannot create {}", path));
   std::setvbuf(file_, nullptr, _IONBF, 0);  // the buffer is ours
   buffer_bytes_ = std::max<size_t>(buffer_bytes, 4096);
   buf_.reserve(buffer_bytes_);
@@ -99,7 +99,7 @@ void RunFileWriter::Append(std::string_view key, std::string_view value) {
 
 void RunFileWriter::Flush() {
   if (status_.ok() && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) {
-    status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+    status_ = Status::FromErrno(errno, fmt::format("cannot write {}", path_));
   }
   buf_.clear();
 }
@@ -108,7 +108,7 @@ Status RunFileWriter::Close() {
   if (!file_) return status_.ok() ? Status::IoError(path_ + " is not open") : status_;
   Flush();
   if (std::fclose(file_) != 0 && status_.ok()) {
-    status_ = Status::IoError(fmt::format("cannot write {}: {}", path_, std::strerror(errno)));
+    status_ = Status::FromErrno(errno, fmt::format("cannot write {}", path_));
   }
   file_ = nullptr;
   return status_;

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <string_view>
 #include <vector>
@@ -110,15 +108,6 @@ std::string BoundTaskReport(proto::TaskReport* r, size_t max_bytes) {
   std::string note = "the report was too big to send; cut: ";
   for (size_t i = 0; i < cut.size(); i++) note += (i ? ", " : "") + cut[i];
   return note;
-}
-
-bool IsResourceExhaustion(std::string_view error) {
-  static const std::string kTexts[] = {std::strerror(EMFILE), std::strerror(ENFILE), std::strerror(ENOMEM),
-                                       std::strerror(EAGAIN), "std::bad_alloc"};
-  for (const std::string& t : kTexts) {
-    if (error.find(t) != std::string_view::npos) return true;
-  }
-  return false;
 }
 
 }  // namespace mr

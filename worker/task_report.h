@@ -30,9 +30,4 @@ constexpr size_t kMaxReportBytes = kDefaultMaxFrame / 2;
 
 std::string BoundTaskReport(proto::TaskReport* report, size_t max_bytes = kMaxReportBytes);
 
-// Whether an attempt's error says the worker ran out of a resource rather than that the job or its
-// input is bad: the system's texts for EMFILE and ENFILE (descriptors), ENOMEM and std::bad_alloc
-// (memory), EAGAIN (processes, as from fork). Such a report is marked resource_exhausted.
-bool IsResourceExhaustion(std::string_view error);
-
 }  // namespace mr

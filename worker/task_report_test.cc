@@ -82,15 +82,5 @@ TEST(TaskReportTest, StillTooBigLosesTheBiggestFields) {
   EXPECT_FALSE(r.error().empty());
 }
 
-TEST(TaskReportTest, ResourceExhaustionIsToldFromOtherErrors) {
-  EXPECT_TRUE(IsResourceExhaustion("cannot open /d/x: Too many open files"));
-  EXPECT_TRUE(IsResourceExhaustion("IO error: While open a file: /d/y: Too many open files in system"));
-  EXPECT_TRUE(IsResourceExhaustion("fork: Cannot allocate memory"));
-  EXPECT_TRUE(IsResourceExhaustion("cannot start the mapper: Resource temporarily unavailable"));
-  EXPECT_TRUE(IsResourceExhaustion("std::bad_alloc"));
-  EXPECT_FALSE(IsResourceExhaustion("/in/a.txt: No such file or directory"));
-  EXPECT_FALSE(IsResourceExhaustion("the mapper exited with status 1"));
-}
-
 }  // namespace
 }  // namespace mr

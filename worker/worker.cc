@@ -418,7 +418,7 @@ class Worker::Impl {
       log.Line(fmt::format("{} succeeded in {} ms;{}", AttemptName(t), ms, summary));
     } else {
       rep->set_error(status.message());
-      rep->set_resource_exhausted(IsResourceExhaustion(status.message()));
+      rep->set_resource_exhausted(status.code() == Status::Code::kResourceExhausted);
       spdlog::warn("{} failed after {} ms: {}", AttemptName(t), ms, status.message());
       log.Line(fmt::format("{} failed after {} ms: {}", AttemptName(t), ms, status.message()));
     }
