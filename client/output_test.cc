@@ -1,5 +1,4 @@
 #include "client/output.h"
-#include "common/output_layout.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <fstream>
 
 #include "common/output_layout.h"
+#include "common/temp_dir_testing.h"
 
 namespace mr {
 namespace {
@@ -16,12 +16,8 @@ namespace fs = std::filesystem;
 
 class OutputTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "mr-output-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  TempDir tmp_;
+  std::string dir_ = tmp_.path();
   void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ + "/" + name) << text; }
   // What PrintOutputPreview prints.
   std::string Preview(int lines) {
@@ -33,7 +29,6 @@ class OutputTest : public ::testing::Test {
     std::fclose(f);
     return out;
   }
-  std::string dir_;
 };
 
 TEST_F(OutputTest, PartsInPartitionOrderAndNothingElse) {

@@ -15,7 +15,7 @@
 #include "client/commands.h"
 #include "jobs/teragen.h"
 #include "jobs/terasort.h"
-#include "master/inputs.h"
+#include "common/inputs.h"
 
 namespace mr {
 namespace {

@@ -20,6 +20,7 @@
 #include "common/record.h"
 #include "common/rpc_server.h"
 #include "common/sync_client.h"
+#include "common/temp_dir_testing.h"
 #include "common/tls.h"
 
 namespace mr {
@@ -215,9 +216,8 @@ TEST(AuthTest, RightTokenIsServedWrongOrMissingTokenIsRefused) {
 }
 
 TEST(AuthTest, TokenFileRules) {
-  char dir[] = "/tmp/mr-auth-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir), nullptr);
-  std::string path = std::string(dir) + "/token";
+  TempDir dir;
+  std::string path = dir / "token";
   auto write = [&](const std::string& content, mode_t mode) {
     FILE* f = std::fopen(path.c_str(), "w");
     std::fputs(content.c_str(), f);
@@ -252,9 +252,7 @@ TEST(AuthTest, TokenFileRules) {
   t = LoadToken(path);
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("not by this user"), std::string::npos) << t.status().message();
-  EXPECT_FALSE(LoadToken(std::string(dir) + "/missing").ok());
-  std::remove(path.c_str());
-  ::rmdir(dir);
+  EXPECT_FALSE(LoadToken(dir / "missing").ok());
   EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
   EXPECT_TRUE(IsLoopbackHost("::1"));
   EXPECT_TRUE(IsLoopbackHost("localhost"));

@@ -1,31 +1,36 @@
 #include "common/gzip.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
+#include "common/temp_dir_testing.h"
+
 namespace mr {
 namespace {
 
+// This test binary's directory, removed at its exit.
+const TempDir& Dir() {
+  static TempDir dir;
+  return dir;
+}
+
 std::string Compressed(const std::string& text) {
-  char path[] = "/tmp/mr-gzip-XXXXXX";
-  int fd = ::mkstemp(path);
-  ::close(fd);
-  gzFile g = gzopen(path, "wb");
+  std::string path = Dir() / "compressed.gz";
+  gzFile g = gzopen(path.c_str(), "wb");
   gzwrite(g, text.data(), static_cast<unsigned>(text.size()));
   gzclose(g);
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::remove(path);
+  std::remove(path.c_str());
   return bytes;
 }
 
 std::string Write(const std::string& bytes) {
-  std::string path = ::testing::TempDir() + "/in.log.gz";
+  std::string path = Dir() / "in.log.gz";
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
 }

@@ -18,6 +18,7 @@
 #include "common/raw_socket_testing.h"
 #include "common/record.h"
 #include "common/rpc_client.h"
+#include "common/temp_dir_testing.h"
 #include "common/timer_source.h"
 #include "common/tls.h"
 #include "common/tls_testing.h"
@@ -49,16 +50,6 @@ std::shared_ptr<TlsContext> Tls(const std::string& token_text, std::shared_ptr<U
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return t.ok() ? *t : nullptr;
 }
-
-// A temporary directory, removed with everything in it.
-struct Dir {
-  Dir() {
-    char templ[] = "/tmp/mr-rpc-test-XXXXXX";
-    path = ::mkdtemp(templ);
-  }
-  ~Dir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
 
 constexpr const char* kCluster = "the-cluster-token-0123456789";
 
@@ -193,10 +184,10 @@ TEST(RpcServerTest, AWrongOrMissingTokenIsRefusedOnBothSidesAndNothingIsHandedOv
 // A user's token authenticates a client as that user, and cannot take a worker's role; the cluster
 // token is an admin client.
 TEST(RpcServerTest, AUserTokenIsAClientAndNeverAWorker) {
-  Dir dir;
+  TempDir dir;
   auto alice = *NewToken("alice");
   auto bob = *NewToken("bob");
-  std::string users = dir.path + "/users";
+  std::string users = dir / "users";
   std::ofstream(users) << UsersFileLine(alice) << "\n" << UsersFileLine(bob) << "\tadmin\n";
   ::chmod(users.c_str(), 0600);
   auto dirs = UserDirectory::Load(users);
@@ -328,11 +319,11 @@ TEST(RpcServerTest, InjectedBytesAreAnIntegrityErrorOnTheServer) {
 // certificate of another CA gets nothing, and a client without the CA does not trust a server's
 // certificate.
 TEST(RpcServerTest, CertificatesAuthenticateTheClusterBesideUserTokens) {
-  Dir dir;
-  TestPki pki(dir.path, "cluster-ca");
-  TestPki other(dir.path, "other-ca");
+  TempDir dir;
+  TestPki pki(dir.path(), "cluster-ca");
+  TestPki other(dir.path(), "other-ca");
   auto alice = *NewToken("alice");
-  std::string users = dir.path + "/users";
+  std::string users = dir / "users";
   std::ofstream(users) << UsersFileLine(alice) << "\n";
   ::chmod(users.c_str(), 0600);
   asio::io_context io;

@@ -8,7 +8,7 @@
 
 #include "common/units.h"
 #include "jobs/job.h"
-#include "master/inputs.h"
+#include "common/inputs.h"
 #include "master/job_plan.h"
 
 namespace mr {
@@ -91,7 +91,8 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
   if (!files.ok()) return files.status();
   if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
-  MR_RETURN_IF_ERROR(PlanJob(&spec, *files));
+  auto splits = PlanJob(&spec, *files);
+  if (!splits.ok()) return splits.status();
   spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
   {
     std::vector<std::string> paths;
@@ -117,7 +118,7 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   AdmittedJob job;
   for (const InputFile& f : *files) job.input_bytes += f.size;
   job.input_files = files->size();
-  auto groups = CombineSplits(MakeSplits(*files, spec.split_size(), RecordSizeOf(spec)), spec.split_size());
+  auto groups = CombineSplits(*splits, spec.split_size());
   if (groups.size() > kMaxMapTasks) {
     return Status::InvalidArgument(fmt::format(
         "the input makes {} map tasks, more than the {} a job may have: raise --split-size (now {})",

@@ -1,6 +1,7 @@
 // Job admission against real files: what is refused, and the split plan made at submission.
 #include "master/admission.h"
-#include "master/inputs.h"
+#include "common/inputs.h"
+#include "common/temp_dir_testing.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,13 +18,9 @@ namespace fs = std::filesystem;
 class AdmissionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mr-admit-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     fs::create_directories(dir_ / "in");
     std::ofstream(dir_ / "in/a.txt") << std::string(10000, 'a') << "\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   proto::JobSpec Spec() {
     proto::JobSpec s;
@@ -35,7 +32,8 @@ class AdmissionTest : public ::testing::Test {
     return s;
   }
 
-  fs::path dir_;
+  TempDir tmp_;
+  fs::path dir_{tmp_.path()};
   OutputCommitter committer_{FileSystem::Default()};
 };
 

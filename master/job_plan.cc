@@ -6,7 +6,7 @@
 
 namespace mr {
 
-Status PlanJob(proto::JobSpec* spec, const std::vector<InputFile>& files) {
+Result<std::vector<Split>> PlanJob(proto::JobSpec* spec, const std::vector<InputFile>& files) {
   JobDefinition def{spec->job(), JobArgs(spec->args().begin(), spec->args().end()), spec->job_lib(),
                     spec->mapper(), spec->reducer(), spec->combiner()};
   std::unique_ptr<Job> job;
@@ -20,24 +20,19 @@ Status PlanJob(proto::JobSpec* spec, const std::vector<InputFile>& files) {
   auto record_size = ParseInputFormat(spec->input_format());
   if (!record_size.ok()) return record_size.status();
   MR_RETURN_IF_ERROR(CheckWholeRecords(files, *record_size));
-  if (job == nullptr) return Status::OK();
+  std::vector<Split> splits = MakeSplits(files, spec->split_size(), *record_size);
+  if (job == nullptr) return splits;
 
-  std::vector<InputSplitInfo> splits;
-  for (const Split& s : MakeSplits(files, spec->split_size(), *record_size)) {
-    splits.push_back({s.path, s.offset, s.length});
-  }
+  std::vector<InputSplitInfo> infos;
+  infos.reserve(splits.size());
+  for (const Split& s : splits) infos.push_back({s.path, s.offset, s.length});
   JobArgs extra;
   std::string error;
-  if (!job->Plan(splits, spec->reducers(), &extra, &error)) {
+  if (!job->Plan(infos, spec->reducers(), &extra, &error)) {
     return Status::InvalidArgument(error.empty() ? fmt::format("job {} refused its input", spec->job()) : error);
   }
   for (auto& [k, v] : extra) (*spec->mutable_args())[k] = v;
-  return Status::OK();
-}
-
-uint32_t RecordSizeOf(const proto::JobSpec& spec) {
-  auto r = ParseInputFormat(spec.input_format());
-  return r.ok() ? *r : 0;
+  return splits;
 }
 
 }  // namespace mr

@@ -2,21 +2,21 @@
 // user's --input-format, else the format a built-in job declares), input files are checked to be
 // whole records, and a built-in job's Plan (job_api.h) runs over the splits, adding arguments to
 // the spec (TeraSort's sampled cut points). The spec is journaled after this, so a resumed job
-// uses the same plan. Pure functions over the filesystem; thread-safe.
+// uses the same plan. The splits are made here, once: the ones the job planned over are the ones
+// its map tasks read. Pure functions over the filesystem; thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "common/status.h"
-#include "master/inputs.h"
+#include "common/inputs.h"
 #include "mr.pb.h"
 
 namespace mr {
 
 // REQUIRES: spec->reducers() > 0 and spec->split_size() > 0; files are the expanded inputs.
-Status PlanJob(proto::JobSpec* spec, const std::vector<InputFile>& files);
-// The record size of a planned spec (0 for lines).
-uint32_t RecordSizeOf(const proto::JobSpec& spec);
+// Returns the input's splits (of whole records, for a record format).
+Result<std::vector<Split>> PlanJob(proto::JobSpec* spec, const std::vector<InputFile>& files);
 
 }  // namespace mr

@@ -3,9 +3,11 @@
 #include "master/journal.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
+
 
 #include <filesystem>
+
+#include "common/temp_dir_testing.h"
 
 namespace mr {
 namespace {
@@ -13,9 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(JournalTest, ACombinedPlanAndJobIdsSurviveAReopen) {
-  fs::path dir = fs::temp_directory_path() / ("mr-journal-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir tmp;
+  fs::path dir = tmp.path();
   proto::JobPlan plan;
   proto::InputSplit* whole = plan.add_splits();
   whole->set_path("/big");
@@ -49,7 +50,6 @@ TEST(JournalTest, ACombinedPlanAndJobIdsSurviveAReopen) {
   ASSERT_TRUE((*j)->DropTasks(first).ok());
   EXPECT_EQ((*j)->LoadPlan(first).status().code(), Status::Code::kNotFound);
   j->reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace

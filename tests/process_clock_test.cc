@@ -19,6 +19,7 @@
 #include "common/channel.h"
 #include "common/rpc_client.h"
 #include "common/rpc_server.h"
+#include "common/temp_dir_testing.h"
 #include "common/tls.h"
 #include "common/record.h"
 #include "common/timer_source.h"
@@ -31,23 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
 
-// A fresh directory, removed with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string templ = (fs::temp_directory_path() / "mr-master-clock-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = templ;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 constexpr const char* kToken = "the-cluster-token-of-the-clock-tests";
 
@@ -175,7 +159,7 @@ class MasterClockTest : public ::testing::Test {
 
   asio::io_context io_;
   ManualTimerSource clock_;
-  ScratchDir dir_;
+  TempDir dir_;
   std::unique_ptr<Master> master_;
 };
 
@@ -406,7 +390,7 @@ TEST_F(MasterClockTest, AWorkerHeartbeatsOnItsTimersAndRegistersAgainAfterBeingD
 // refused in a report, and the command never runs.
 TEST(WorkerPolicyTest, AWorkerWithoutAllowUserCodeRefusesUserCodeWhateverItIsSent) {
   asio::io_context io;
-  ScratchDir dir;
+  TempDir dir;
   std::vector<proto::Envelope> reports;
   std::shared_ptr<Channel> worker_channel;
   auto master = RpcServer::Start(

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -18,19 +19,6 @@ namespace mr::testing {
 
 namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
-
-TempDir::TempDir() {
-  const char* root = std::getenv("TMPDIR");
-  std::string templ = fmt::format("{}/mr-test-XXXXXX", root && *root ? root : "/tmp");
-  if (::mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  if (std::getenv("MR_KEEP_TEST_DIRS") != nullptr) return;  // for debugging: logs stay
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
 
 namespace {
 
@@ -276,31 +264,42 @@ int Cluster::ReapWorkers(bool restart, const std::vector<std::string>& env) {
   return reaped;
 }
 
+JobState ParseJobState(const std::string& json_text) {
+  JobState js;
+  try {
+    nlohmann::json j = nlohmann::json::parse(json_text);
+    js.state = j.at("state").get<std::string>();
+    js.maps_done = j.at("maps").at("done").get<int>();
+    js.maps_total = j.at("maps").at("total").get<int>();
+    js.reduces_done = j.at("reduces").at("done").get<int>();
+    js.reduces_total = j.at("reduces").at("total").get<int>();
+    js.error = j.value("error", "");
+    js.json = json_text;
+    js.answered = true;
+  } catch (const std::exception&) {
+    return JobState{};
+  }
+  return js;
+}
+
 int64_t JobState::Counter(const std::string& name) const {
-  std::smatch m;
-  std::regex re("\"" + name + "\": (-?[0-9]+)");
-  return std::regex_search(json, m, re) ? std::stoll(m[1]) : -1;
+  if (!answered) return -1;
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("counters") || !j["counters"].contains(name)) return -1;
+  return j["counters"][name].get<int64_t>();
+}
+
+std::string JobState::Summary() const {
+  if (!answered) return "no answer from the master";
+  std::string s = fmt::format("{} maps {}/{} reduces {}/{}", state, maps_done, maps_total, reduces_done, reduces_total);
+  if (!error.empty()) s += " error: " + error;
+  return s;
 }
 
 JobState Cluster::Job(uint64_t id) {
-  JobState js;
   CommandResult r = RunMr({"status", std::to_string(id), "--master", master_address_, "--json"}, Millis(10000));
-  if (r.exit_code != 0) return js;
-  js.json = r.out;
-  std::smatch m;
-  if (std::regex_search(r.out, m, std::regex(R"re("state": "([a-z]+)")re"))) js.state = m[1];
-  if (std::regex_search(r.out, m, std::regex(R"re("error": "((?:[^"\\]|\\.)*)")re"))) js.error = m[1];
-  auto num = [&](const char* group, const char* field) {
-    std::smatch g;
-    std::regex re(std::string("\"") + group + R"re(": \{\s*"done": ([0-9]+),\s*"total": ([0-9]+))re");
-    if (!std::regex_search(r.out, g, re)) return 0;
-    return std::stoi(g[std::string(field) == "done" ? 1 : 2]);
-  };
-  js.maps_done = num("maps", "done");
-  js.maps_total = num("maps", "total");
-  js.reduces_done = num("reduces", "done");
-  js.reduces_total = num("reduces", "total");
-  return js;
+  if (r.exit_code != 0) return JobState{};
+  return ParseJobState(r.out);
 }
 
 JobState Cluster::WaitForJob(uint64_t id, Millis timeout, const std::function<void(const JobState&)>& each_poll) {
@@ -308,7 +307,7 @@ JobState Cluster::WaitForJob(uint64_t id, Millis timeout, const std::function<vo
   JobState js;
   while (std::chrono::steady_clock::now() < deadline) {
     js = Job(id);
-    if (js.state == "succeeded" || js.state == "failed" || js.state == "killed") return js;
+    if (js.Ended()) return js;
     if (each_poll) each_poll(js);
     std::this_thread::sleep_for(Millis(50));
   }

@@ -1,6 +1,7 @@
-// Helpers for integration tests: temporary directories, running the mr binary as a real process,
-// a local cluster of real master and worker processes on loopback, reading a job's output, and the
-// independent reference implementations in tests/reference/.
+// Helpers for integration tests (the library mr_test_util): running the mr binary as a real
+// process, a local cluster of real master and worker processes on loopback, what `mr status
+// --json` says, reading a job's output, and the independent reference implementations in
+// tests/reference/. Temporary directories are common/temp_dir_testing.h's TempDir.
 // Every process a helper starts is reaped by it. Not thread-safe.
 #pragma once
 
@@ -12,21 +13,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/temp_dir_testing.h"
 
 namespace mr::testing {
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction
-// (unless MR_KEEP_TEST_DIRS is set, to read the processes' logs after a failure).
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string MrBinary();          // $MR_BIN (set by CTest)
 std::string SourceDir();         // $MR_SOURCE_DIR
@@ -63,13 +52,22 @@ std::string SortLines(const std::string& text);
 std::string ReferenceWordCount(const std::vector<std::string>& files, bool lowercase = false);
 
 // The fields of `mr status JOB --json` that tests look at.
+// What `mr status JOB --json` says: the one parser of it, for the loopback and multihost clusters.
 struct JobState {
-  std::string state;  // queued, running, succeeded, failed, killed ("" if unknown)
+  bool answered = false;  // the master answered with a job
+  std::string state;      // queued, running, succeeded, failed, killed ("" if unknown)
   int maps_done = 0, maps_total = 0, reduces_done = 0, reduces_total = 0;
   std::string error;
-  std::string json;   // the whole answer
+  std::string json;       // the whole answer
+  // A built-in or user counter; -1 when the job has none of that name.
   int64_t Counter(const std::string& name) const;
+  bool Ended() const { return state == "succeeded" || state == "failed" || state == "killed"; }
+  bool InMapPhase() const { return maps_total > 0 && maps_done >= 1 && maps_done < maps_total; }
+  bool InReducePhase() const { return maps_total > 0 && maps_done == maps_total && reduces_done < reduces_total; }
+  std::string Summary() const;  // "running maps 2/5 reduces 0/3", and " error: ..." if any
 };
+// Parses the output of `mr status JOB --json` (answered is false when it is not a job's status).
+JobState ParseJobState(const std::string& json_text);
 
 // A master and workers as real processes on loopback, each with its own data dir under `root`.
 // Processes get `env` entries ("K=V", e.g. MR_FAILPOINTS) added to their environment.

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/record.h"
+#include "common/temp_dir_testing.h"
 
 namespace mr {
 namespace {
@@ -38,8 +39,8 @@ std::vector<std::pair<std::string, std::string>> ReadAll(IntermediateStore* stor
 }
 
 TEST(IntermediateStoreTest, SpillsMergeInKeyOrderPerPartition) {
-  fs::path dir = fs::temp_directory_path() / ("mr-store-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  TempDir tmp;
+  fs::path dir = tmp.path() + "/store";
   auto store = IntermediateStore::Open(dir.string());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   MapOutputId id{7, 3, 1};
@@ -68,15 +69,14 @@ TEST(IntermediateStoreTest, SpillsMergeInKeyOrderPerPartition) {
   ASSERT_TRUE((*store)->DropJob(7).ok());
   EXPECT_FALSE((*store)->HasMapOutput(id));
   store->reset();
-  fs::remove_all(dir);
 }
 
 // Small spills go through a write batch, large ones through an ingested file, and one that grows
 // past the threshold mid-way moves what it held into its file: all read back the same, also after
 // the store is reopened (a restarted worker), and a job's drop removes them all.
 TEST(IntermediateStoreTest, SmallAndLargeSpillsReadBackAndSurviveAReopen) {
-  fs::path dir = fs::temp_directory_path() / ("mr-store-sizes-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  TempDir tmp;
+  fs::path dir = tmp.path() + "/store";
   auto store = IntermediateStore::Open(dir.string());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::string big(64 << 10, 'x');
@@ -116,7 +116,6 @@ TEST(IntermediateStoreTest, SmallAndLargeSpillsReadBackAndSurviveAReopen) {
   EXPECT_FALSE((*store)->HasMapOutput({9, 0, 1}));
   EXPECT_FALSE((*store)->ReadPartition({9, 1, 1}, 1).ok());
   store->reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "common/hash.h"
 #include "common/record.h"
+#include "common/temp_dir_testing.h"
 
 namespace mr {
 namespace {
@@ -69,9 +70,8 @@ std::map<std::pair<uint32_t, std::string>, int64_t> ReadCounts(IntermediateStore
 }
 
 TEST(MapTaskTest, SameOutputWhateverTheThreadsAndSpills) {
-  fs::path dir = fs::temp_directory_path() / ("mr-map-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir tmp;
+  fs::path dir = tmp.path();
   fs::path file = dir / "in.txt";
   std::string text;
   for (int i = 0; i < 60000; i++) {
@@ -91,11 +91,11 @@ TEST(MapTaskTest, SameOutputWhateverTheThreadsAndSpills) {
   EXPECT_EQ(c1.values().at("map.output.records"), 60000 * 3);
   EXPECT_EQ(c1.values().at("spill.count"), 1);
   EXPECT_GT(c2.values().at("spill.count"), 1);
-  fs::remove_all(dir);
 }
 
 TEST(MapTaskTest, MissingInputFailsTheAttempt) {
-  auto store = IntermediateStore::Open((fs::temp_directory_path() / ("mr-map2-" + std::to_string(::getpid()))).string());
+  TempDir tmp;
+  auto store = IntermediateStore::Open(tmp.path());
   proto::AssignTask t;
   t.set_reducers(1);
   t.mutable_split()->set_path("/nonexistent/file");
@@ -109,9 +109,8 @@ TEST(MapTaskTest, MissingInputFailsTheAttempt) {
 // Fixed-length records reach the mapper whole (any byte values, newlines too); a file that is not
 // a whole number of records fails the attempt with an error naming it.
 TEST(MapTaskTest, RecordsInputFormat) {
-  fs::path dir = fs::temp_directory_path() / ("mr-map3-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir tmp;
+  fs::path dir = tmp.path();
   std::string recs;
   for (int i = 0; i < 20000; i++) {  // enough to sort by buckets (4096 or more records)
     std::string r(100, '\n');
@@ -161,15 +160,13 @@ TEST(MapTaskTest, RecordsInputFormat) {
   auto bad = RunMapTask(t, **job, store->get(), {});
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad.bin"), std::string::npos) << bad.status().message();
-  fs::remove_all(dir);
 }
 
 // A combined split: whole small files, a range of a larger one (its own line ownership), a
 // .gz file and a file appended to after submission, read in order by one attempt.
 TEST(MapTaskTest, CombinedSplitReadsEachPartWithItsOwnLineOwnership) {
-  fs::path dir = fs::temp_directory_path() / ("mr-map4-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir tmp;
+  fs::path dir = tmp.path();
   std::ofstream(dir / "a.txt") << "alpha beta\n";
   std::ofstream(dir / "b.txt") << "gamma";  // no final newline
   std::ofstream(dir / "big.txt") << "skipme tail\ndelta epsilon\nzeta\nafter range\n";
@@ -213,7 +210,6 @@ TEST(MapTaskTest, CombinedSplitReadsEachPartWithItsOwnLineOwnership) {
   auto bad = RunMapTask(t, **job, store->get(), {});
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("gone.txt"), std::string::npos) << bad.status().message();
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "common/record.h"
+#include "common/temp_dir_testing.h"
 
 namespace mr {
 namespace {
@@ -18,9 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(RunMergerTest, MergesLikeAStableSort) {
-  fs::path dir = fs::temp_directory_path() / ("mr-merge-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir tmp;
+  fs::path dir = tmp.path();
   std::mt19937_64 rng(5);
   for (int k : {1, 2, 3, 7, 16, 33}) {
     std::vector<std::pair<std::string, std::string>> all;  // (key, "run:index") in run order
@@ -47,7 +47,6 @@ TEST(RunMergerTest, MergesLikeAStableSort) {
     }
     EXPECT_EQ(got, all) << k << " runs";
   }
-  fs::remove_all(dir);
 }
 
 // Writes `k` sorted runs of random records (few distinct keys, so many ties) into dir.
@@ -81,7 +80,8 @@ std::vector<std::pair<std::string, std::string>> MergeAll(const std::vector<std:
 }
 
 TEST(RunMergerTest, MultiPassMergeEqualsSinglePass) {
-  fs::path dir = fs::temp_directory_path() / ("mr-multipass-" + std::to_string(::getpid()));
+  TempDir tmp;
+  fs::path dir = tmp.path() + "/runs";
   std::mt19937_64 rng(14);
   // (runs, factor): fewer runs than the factor, just above it, about factor², far beyond factor².
   for (auto [k, factor] : std::vector<std::pair<int, int>>{{5, 8}, {9, 8}, {64, 8}, {70, 8}, {300, 2}, {600, 3},
@@ -106,7 +106,6 @@ TEST(RunMergerTest, MultiPassMergeEqualsSinglePass) {
       EXPECT_LE(stats.bytes, total) << k << " runs, factor " << factor;
     }
   }
-  fs::remove_all(dir);
 }
 
 TEST(RunMergerTest, MultiPassMergeRefusesAFactorBelowTwo) {

@@ -21,13 +21,6 @@ using Millis = std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-std::string JobView::Summary() const {
-  if (!answered) return "master unreachable";
-  std::string s = fmt::format("{} maps {}/{} reduces {}/{}", state, maps_done, maps_total, reduces_done, reduces_total);
-  if (!error.empty()) s += " error: " + error;
-  return s;
-}
-
 Result<std::unique_ptr<Cluster>> Cluster::Create(const ClusterOptions& options) {
   std::unique_ptr<Cluster> c(new Cluster(options));
   std::vector<std::string> hosts = {"master"};
@@ -178,31 +171,17 @@ Result<uint64_t> Cluster::Submit(const std::vector<std::string>& job_args) {
   }
 }
 
-JobView Cluster::Job(uint64_t id) {
-  JobView v;
+JobState Cluster::Job(uint64_t id) {
   testing::CommandResult r = Client({"status", std::to_string(id), "--json"}, Millis(5000));
-  if (r.exit_code != 0) return v;
-  try {
-    json j = json::parse(r.out);
-    v.state = j.at("state").get<std::string>();
-    v.maps_done = j.at("maps").at("done").get<int>();
-    v.maps_total = j.at("maps").at("total").get<int>();
-    v.reduces_done = j.at("reduces").at("done").get<int>();
-    v.reduces_total = j.at("reduces").at("total").get<int>();
-    v.error = j.value("error", "");
-    v.json = r.out;
-    v.answered = true;
-  } catch (const std::exception&) {
-    v.answered = false;
-  }
-  return v;
+  if (r.exit_code != 0) return JobState{};
+  return testing::ParseJobState(r.out);
 }
 
-JobView Cluster::WaitForJob(uint64_t id, Millis timeout, const std::function<void(const JobView&)>& each_poll) {
+JobState Cluster::WaitForJob(uint64_t id, Millis timeout, const std::function<void(const JobState&)>& each_poll) {
   auto deadline = Clock::now() + timeout;
-  JobView v;
+  JobState v;
   while (Clock::now() < deadline) {
-    JobView now = Job(id);
+    JobState now = Job(id);
     if (now.answered) v = now;
     if (v.Ended()) return v;
     if (each_poll) each_poll(now);
@@ -276,7 +255,7 @@ std::vector<std::string> MakeCorpus(const std::string& dir) {
 }
 
 Result<std::string> FaultFreeOutput(const std::string& input_dir, int reducers, const std::string& split_size) {
-  static testing::TempDir dir;
+  static TempDir dir;
   static std::map<std::string, std::string> cache;
   std::string key = fmt::format("{}|{}|{}", input_dir, reducers, split_size);
   if (auto it = cache.find(key); it != cache.end()) return it->second;

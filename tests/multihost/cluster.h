@@ -47,18 +47,8 @@ struct ClusterOptions {
   std::map<int, std::string> worker_advertise_as;
 };
 
-// What `mr status JOB --json` says.
-struct JobView {
-  bool answered = false;  // the master answered
-  std::string state;      // queued, running, succeeded, failed, killed
-  int maps_done = 0, maps_total = 0, reduces_done = 0, reduces_total = 0;
-  std::string error;
-  std::string json;
-  bool Ended() const { return state == "succeeded" || state == "failed" || state == "killed"; }
-  bool InMapPhase() const { return maps_total > 0 && maps_done >= 1 && maps_done < maps_total; }
-  bool InReducePhase() const { return maps_total > 0 && maps_done == maps_total && reduces_done < reduces_total; }
-  std::string Summary() const;
-};
+// What `mr status JOB --json` says (tests/test_util.h).
+using testing::JobState;
 
 class Cluster {
  public:
@@ -95,11 +85,11 @@ class Cluster {
                                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // `mr submit ... --json` (without --wait); the job id.
   Result<uint64_t> Submit(const std::vector<std::string>& job_args);
-  JobView Job(uint64_t id);
+  JobState Job(uint64_t id);
   // Polls until the job ends or the timeout passes (then the last view, not ended). `each_poll`
   // runs after every poll, with the view (answered == false while the master is unreachable).
-  JobView WaitForJob(uint64_t id, std::chrono::milliseconds timeout,
-                     const std::function<void(const JobView&)>& each_poll = nullptr);
+  JobState WaitForJob(uint64_t id, std::chrono::milliseconds timeout,
+                     const std::function<void(const JobState&)>& each_poll = nullptr);
   // The master's /metrics, fetched from the client host; a metric's value (-1 when absent).
   Result<std::string> Metrics();
   static double Metric(const std::string& metrics, const std::string& name);
@@ -114,7 +104,7 @@ class Cluster {
 
   // Destroyed in reverse order: processes, then the Net, then the directory.
   ClusterOptions options_;
-  testing::TempDir tmp_;
+  TempDir tmp_;
   std::unique_ptr<Net> net_;
   HostProcess master_;
   std::vector<HostProcess> workers_;

@@ -68,7 +68,7 @@ TEST(DeployUnits, SystemdAnalyzeVerify) {
   }
   if (analyze.empty()) GTEST_SKIP() << "systemd-analyze is not installed (apt-get install systemd)";
   // verify checks that ExecStart's binary exists: point the copies at the mr under test.
-  testing::TempDir tmp;
+  TempDir tmp;
   std::vector<std::string> argv = {analyze, "verify", "--man=no"};
   for (const char* unit : {"mr-master.service", "mr-worker.service"}) {
     std::string text = testing::ReadFile(DeployDir() + "/systemd/" + unit);

@@ -29,7 +29,7 @@ using testing::CountOf;
 
 TEST(MultiHostSecurityTest, RelaysOnThePathReadNothingAndInjectNothing) {
   if (std::string why = WhyUnavailable(); !why.empty()) GTEST_SKIP() << why;
-  testing::TempDir data;
+  TempDir data;
   const std::string corpus = data / kPathMarker;
   fs::create_directories(corpus);
   std::mt19937 rng(7);
@@ -91,7 +91,7 @@ TEST(MultiHostSecurityTest, RelaysOnThePathReadNothingAndInjectNothing) {
   auto id = cluster.Submit({"--job", "wordcount", "--input", corpus, "--output", cluster.root() + "/out",
                             "--reducers", "4", "--split-size", "16k"});
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  JobView v = cluster.WaitForJob(*id, seconds(180));
+  JobState v = cluster.WaitForJob(*id, seconds(180));
   ASSERT_EQ(v.state, "succeeded") << v.Summary() << "\n" << cluster.LogTails();
   EXPECT_TRUE(SameOutput(cluster.root() + "/out", *expected, 4)) << cluster.LogTails();
 

@@ -26,7 +26,7 @@ constexpr int kReducers = 4;
 constexpr const char* kSplit = "16k";  // ~40 map tasks over the corpus
 
 const std::string& CorpusDir() {
-  static testing::TempDir dir;
+  static TempDir dir;
   static const std::string path = [] {
     MakeCorpus(dir / "books");
     return dir / "books";
@@ -65,7 +65,7 @@ class MultiHostTest : public ::testing::Test {
   }
 
   // The job succeeded with exactly the fault-free output.
-  void ExpectExactOutput(const JobView& v) {
+  void ExpectExactOutput(const JobState& v) {
     ASSERT_EQ(v.state, "succeeded") << "job: " << v.Summary() << "\n" << cluster_->LogTails();
     EXPECT_TRUE(SameOutput(Output(), expected_, kReducers)) << cluster_->LogTails();
   }
@@ -126,7 +126,7 @@ TEST_F(MultiHostTest, ReadmeRecipeOnFiveHosts) {
   EXPECT_TRUE(SameOutput(Output(), *expected, reducers)) << cluster_->LogTails();
   // On a healthy network nothing fails: a success reached by re-running maps until a reducer
   // happens to share a host with them is not one.
-  JobView v = cluster_->Job(1);
+  JobState v = cluster_->Job(1);
   ASSERT_TRUE(v.answered);
   nlohmann::json status = nlohmann::json::parse(v.json);
   auto counters = status.value("counters", nlohmann::json::object());
@@ -146,7 +146,7 @@ TEST_F(MultiHostTest, Ipv6Only) {
   EXPECT_NE(Workers().find("fd00:201:2::"), std::string::npos) << Workers();
   uint64_t id = SubmitWordCount();
   ASSERT_NE(id, 0u);
-  JobView v = cluster_->WaitForJob(id, seconds(60));
+  JobState v = cluster_->WaitForJob(id, seconds(60));
   ExpectExactOutput(v);
 }
 
@@ -159,7 +159,7 @@ TEST_F(MultiHostTest, WorkerCutFromMasterInMapPhase) {
   uint64_t id = SubmitWordCount();
   ASSERT_NE(id, 0u);
   std::optional<Partition> cut;
-  JobView v = cluster_->WaitForJob(id, seconds(90), [&](const JobView& now) {
+  JobState v = cluster_->WaitForJob(id, seconds(90), [&](const JobState& now) {
     if (!cut && now.InMapPhase()) cut.emplace(cluster_->net(), "w1 | master", std::vector<Link>{{"w1", Network::kControl}}, Millis(3500));
   });
   ASSERT_TRUE(cut.has_value()) << "the map phase passed before the cut: " << v.Summary();
@@ -176,7 +176,7 @@ TEST_F(MultiHostTest, WorkerCutFromMasterInReducePhase) {
   uint64_t id = SubmitWordCount();
   ASSERT_NE(id, 0u);
   std::optional<Partition> cut;
-  JobView v = cluster_->WaitForJob(id, seconds(90), [&](const JobView& now) {
+  JobState v = cluster_->WaitForJob(id, seconds(90), [&](const JobState& now) {
     if (!cut && now.InReducePhase()) cut.emplace(cluster_->net(), "w1 | master", std::vector<Link>{{"w1", Network::kControl}}, Millis(3500));
   });
   ASSERT_TRUE(cut.has_value()) << "the reduce phase passed before the cut: " << v.Summary();
@@ -193,7 +193,7 @@ TEST_F(MultiHostTest, FlappingLinks) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(o));
   uint64_t id = SubmitWordCount();
   ASSERT_NE(id, 0u);
-  JobView v;
+  JobState v;
   int flaps = 0;
   {
     Flapper control(cluster_->net(), {"w1", Network::kControl}, Millis(1000), Millis(1000));
@@ -217,7 +217,7 @@ TEST_F(MultiHostTest, MasterCutFromEveryoneInReducePhase) {
   uint64_t id = SubmitWordCount();
   ASSERT_NE(id, 0u);
   std::optional<Partition> cut;
-  JobView v = cluster_->WaitForJob(id, seconds(90), [&](const JobView& now) {
+  JobState v = cluster_->WaitForJob(id, seconds(90), [&](const JobState& now) {
     if (!cut && now.InReducePhase()) {
       cut.emplace(cluster_->net(), "master | everyone",
                   std::vector<Link>{{"master", Network::kControl}, {"master", Network::kData}}, Millis(4000));
@@ -244,7 +244,7 @@ TEST_F(MultiHostTest, WorkerCutFromDataNetworkForGood) {
   uint64_t id = SubmitWordCount();
   ASSERT_NE(id, 0u);
   std::optional<Partition> cut;  // healed only when the test ends
-  JobView v = cluster_->WaitForJob(id, seconds(60), [&](const JobView& now) {
+  JobState v = cluster_->WaitForJob(id, seconds(60), [&](const JobState& now) {
     if (!cut && now.InMapPhase()) cut.emplace(cluster_->net(), "w3 | data", std::vector<Link>{{"w3", Network::kData}});
   });
   auto took = std::chrono::duration_cast<Millis>(Clock::now() - start).count();
@@ -270,7 +270,7 @@ TEST_F(MultiHostTest, MasterKilledAndRestarted) {
   const uint64_t id = 1;  // the first job of a fresh master
   bool restarted = false;
   Status restart;
-  JobView v = cluster_->WaitForJob(id, seconds(90), [&](const JobView& now) {
+  JobState v = cluster_->WaitForJob(id, seconds(90), [&](const JobState& now) {
     if (!restarted && now.InMapPhase()) {
       restarted = true;
       cluster_->KillMaster();

@@ -1,4 +1,4 @@
-#include "master/inputs.h"
+#include "common/inputs.h"
 
 #include "common/gzip.h"
 

@@ -1,4 +1,4 @@
-#include "master/inputs.h"
+#include "common/inputs.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,7 +7,8 @@
 #include <fstream>
 #include <random>
 
-#include "master/job_plan.h"
+#include "common/temp_dir_testing.h"
+
 
 namespace mr {
 namespace {
@@ -16,15 +17,10 @@ namespace fs = std::filesystem;
 
 class InputsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mr-inputs-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "sub");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { fs::create_directories(dir_ / "sub"); }
   void Write(const std::string& name, size_t size) { std::ofstream(dir_ / name) << std::string(size, 'x'); }
-  fs::path dir_;
+  TempDir tmp_;
+  fs::path dir_{tmp_.path()};
 };
 
 TEST_F(InputsTest, DirectoriesSkipUnderscoreAndDotFiles) {
@@ -149,36 +145,6 @@ TEST(RecordSplitsTest, TrailingPartialRecordIsAnErrorNamingTheFile) {
   EXPECT_NE(s.message().find("50 bytes"), std::string::npos) << s.message();
   EXPECT_TRUE(CheckWholeRecords({{"/data/good", 300}}, 100).ok());
   EXPECT_TRUE(CheckWholeRecords({{"/data/bad", 1050}}, 0).ok());  // lines
-}
-
-TEST_F(InputsTest, PlanResolvesTheJobsInputFormatAndSamples) {
-  std::string recs;
-  for (int i = 0; i < 500; i++) recs += std::string(100, static_cast<char>(i % 256));
-  std::ofstream(dir_ / "r.bin") << recs;
-  proto::JobSpec spec;
-  spec.set_job("terasort");
-  spec.set_reducers(4);
-  spec.set_split_size(4096);
-  auto files = ExpandInputs({(dir_ / "r.bin").string()});
-  ASSERT_TRUE(files.ok());
-  ASSERT_TRUE(PlanJob(&spec, *files).ok());
-  EXPECT_EQ(spec.input_format(), "records:100");
-  EXPECT_EQ(RecordSizeOf(spec), 100u);
-  EXPECT_EQ(std::count(spec.args().at("_cuts").begin(), spec.args().at("_cuts").end(), ','), 2);
-
-  proto::JobSpec lines;
-  lines.set_job("wordcount");
-  lines.set_reducers(1);
-  lines.set_split_size(4096);
-  ASSERT_TRUE(PlanJob(&lines, *files).ok());
-  EXPECT_EQ(lines.input_format(), "lines");
-
-  proto::JobSpec bad = spec;
-  bad.set_input_format("records:7");
-  Status s = PlanJob(&bad, *files);
-  EXPECT_NE(s.message().find("r.bin"), std::string::npos) << s.message();
-  bad.set_input_format("records:x");
-  EXPECT_EQ(PlanJob(&bad, *files).code(), Status::Code::kInvalidArgument);
 }
 
 }  // namespace
