@@ -63,7 +63,8 @@ struct HttpServerOptions {
 
   // The defaults, with max_connections from $MR_MAX_HTTP_CONNECTIONS (256) and at most a quarter of
   // the open-files limit (ConnectionBudget), header_timeout from $MR_HTTP_HEADER_TIMEOUT_MS and
-  // idle_timeout from $MR_HTTP_IDLE_TIMEOUT_MS.
+  // idle_timeout from $MR_HTTP_IDLE_TIMEOUT_MS. Read by the command line (client/cli.cc) only: the
+  // server itself takes what it is given.
   static HttpServerOptions FromEnv();
 };
 
@@ -73,7 +74,7 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
 
   // Binds (port 0 picks a free port) and starts accepting.
   static Result<std::shared_ptr<HttpServer>> Start(asio::io_context& io, const HostPort& addr, Handler handler,
-                                                   HttpServerOptions options = HttpServerOptions::FromEnv());
+                                                   HttpServerOptions options = {});
   HostPort address() const { return {host_, port_}; }
   bool loopback() const { return loopback_; }
   bool https() const { return options_.tls != nullptr; }

@@ -22,20 +22,13 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-class ObservabilityTest : public ::testing::Test {
+class ObservabilityTest : public testing::SchedulerFixture {
  protected:
   AdmittedJob Spec() { return testing::TestJob(1); }
   proto::TaskReport Report(const proto::AssignTask& a, bool ok, const std::string& error = "") {
-    proto::TaskReport r;
-    r.set_job_id(a.job_id());
-    r.set_kind(a.kind());
-    r.set_index(a.index());
-    r.set_attempt(a.attempt());
-    r.set_ok(ok);
-    r.set_error(error);
+    proto::TaskReport r = EndOf(a, ok, error, "a\t1\n");
     (*r.mutable_counters())["map.input.bytes"] = 100;
     (*r.mutable_counters())["shuffle.bytes"] = a.kind() == proto::TASK_REDUCE ? 7 : 0;
-    if (ok && a.kind() == proto::TASK_REDUCE) r.set_output_file(testing::WriteAttemptOutput(&fs_, a, "a\t1\n"));
     return r;
   }
   json Get(const std::string& path, unsigned expect_status = 200) {
@@ -56,14 +49,6 @@ class ObservabilityTest : public ::testing::Test {
     return nullptr;
   }
 
-  // A worker's report, and the commits it leads to carried out as the master would.
-  void OnReport(const std::string& worker, const proto::TaskReport& r, int64_t now_ms, Effects* fx) {
-    s_.OnReport(worker, r, now_ms, fx);
-    testing::Settle(s_, &fs_, now_ms, fx);
-  }
-
-  InMemoryFileSystem fs_;
-  Scheduler s_{SchedulerOptions{&fs_}};
   int64_t now_ = 1000000;
   HttpApi api_{s_, Info(), [this] { return now_; }};
   static MasterInfo Info() {

@@ -13,38 +13,21 @@
 namespace mr {
 namespace {
 
-class SchedulerTest : public ::testing::Test {
+class SchedulerTest : public testing::SchedulerFixture {
  protected:
   AdmittedJob Spec(uint32_t reducers = 2, uint32_t maps = 3) { return testing::TestJob(reducers, maps); }
   // Reports success for an assignment; a reduce writes its file where a worker would.
   proto::TaskReport Success(const proto::AssignTask& a) {
-    proto::TaskReport r;
-    r.set_job_id(a.job_id());
-    r.set_kind(a.kind());
-    r.set_index(a.index());
-    r.set_attempt(a.attempt());
-    r.set_ok(true);
+    proto::TaskReport r = EndOf(a, true, "", "word\t" + std::to_string(a.index()) + "\n");
     (*r.mutable_counters())["map.input.records"] = 1;
-    if (a.kind() == proto::TASK_REDUCE) {
-      r.set_output_file(testing::WriteAttemptOutput(&fs_, a, "word\t" + std::to_string(a.index()) + "\n"));
-    }
     return r;
   }
   proto::TaskReport Failure(const proto::AssignTask& a, const std::string& error) {
-    proto::TaskReport r = Success(a);
-    r.set_ok(false);
-    r.set_error(error);
+    proto::TaskReport r = EndOf(a, false, error, "");
+    (*r.mutable_counters())["map.input.records"] = 1;
     return r;
   }
 
-  // A worker's report, and the commits it leads to carried out as the master would.
-  void OnReport(const std::string& worker, const proto::TaskReport& r, int64_t now_ms, Effects* fx) {
-    s_.OnReport(worker, r, now_ms, fx);
-    testing::Settle(s_, &fs_, now_ms, fx);
-  }
-
-  InMemoryFileSystem fs_;
-  Scheduler s_{SchedulerOptions{&fs_}};
   int64_t now_ = 1000;
 };
 

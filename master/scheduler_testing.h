@@ -3,7 +3,10 @@
 // does, all in an in-memory filesystem.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
+#include <string>
 
 #include "common/file_system.h"
 #include "common/output_layout.h"
@@ -47,5 +50,30 @@ inline void Settle(Scheduler& s, FileSystem* fs, int64_t now_ms, Effects* fx) {
   OutputCommitter committer(fs);
   CarryOutOutputWork(s, committer, now_ms, fx);
 }
+
+// A scheduler on an in-memory filesystem, driven as the master drives it.
+class SchedulerFixture : public ::testing::Test {
+ protected:
+  // The report of an assignment's end; a successful reduce writes `output` where a worker would.
+  proto::TaskReport EndOf(const proto::AssignTask& a, bool ok, const std::string& error, const std::string& output) {
+    proto::TaskReport r;
+    r.set_job_id(a.job_id());
+    r.set_kind(a.kind());
+    r.set_index(a.index());
+    r.set_attempt(a.attempt());
+    r.set_ok(ok);
+    r.set_error(error);
+    if (ok && a.kind() == proto::TASK_REDUCE) r.set_output_file(WriteAttemptOutput(&fs_, a, output));
+    return r;
+  }
+  // A worker's report, and the commits it leads to carried out as the master would.
+  void OnReport(const std::string& worker, const proto::TaskReport& r, int64_t now_ms, Effects* fx) {
+    s_.OnReport(worker, r, now_ms, fx);
+    Settle(s_, &fs_, now_ms, fx);
+  }
+
+  InMemoryFileSystem fs_;
+  Scheduler s_{SchedulerOptions{&fs_}};
+};
 
 }  // namespace mr::testing
