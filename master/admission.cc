@@ -35,6 +35,12 @@ bool UnderAny(const fs::path& p, const std::vector<std::string>& dirs) {
   return false;
 }
 
+Status CheckAbsolute(const char* flag, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return Status::OK();
+  return Status::InvalidArgument(fmt::format(
+      "{} {} is a relative path: a client sends absolute ones (mr resolves them in its own directory)", flag, path));
+}
+
 }  // namespace
 
 Status CheckPathPolicy(const proto::JobSpec& spec, const std::vector<std::string>& files, const PathPolicy& policy) {
@@ -77,7 +83,10 @@ Status CheckPathPolicy(const proto::JobSpec& spec, const proto::JobPlan& plan, c
 
 Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer, const PathPolicy& policy) {
   if (spec.job().empty() && !spec.mapper().empty()) spec.set_job("streaming");
-  if (!spec.job_lib().empty()) spec.set_job_lib(fs::absolute(spec.job_lib()).lexically_normal().string());
+  if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
+  MR_RETURN_IF_ERROR(CheckAbsolute("--job-lib", spec.job_lib()));
+  MR_RETURN_IF_ERROR(CheckAbsolute("--output", spec.output()));
+  for (const std::string& in : spec.inputs()) MR_RETURN_IF_ERROR(CheckAbsolute("--input", in));
   JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
                     spec.reducer(), spec.combiner()};
   MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
@@ -90,10 +99,8 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   if (spec.split_size() < kMinSplitSize) return Status::InvalidArgument("--split-size must be at least 4k");
   auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
   if (!files.ok()) return files.status();
-  if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
   auto splits = PlanJob(&spec, *files);
   if (!splits.ok()) return splits.status();
-  spec.set_output(fs::absolute(spec.output()).lexically_normal().string());
   {
     std::vector<std::string> paths;
     for (const InputFile& f : *files) paths.push_back(f.path);
@@ -103,7 +110,7 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   const fs::path out = spec.output();
   auto inside = Inside;
   std::vector<fs::path> inputs;
-  for (const std::string& in : spec.inputs()) inputs.push_back(fs::absolute(in).lexically_normal());
+  for (const std::string& in : spec.inputs()) inputs.push_back(fs::path(in));
   for (const InputFile& f : *files) inputs.push_back(fs::path(f.path));
   for (const fs::path& in : inputs) {
     if (inside(in, out) || inside(out, in)) {

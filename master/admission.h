@@ -45,7 +45,9 @@ Status CheckPathPolicy(const proto::JobSpec& spec, const std::vector<std::string
 Status CheckPathPolicy(const proto::JobSpec& spec, const proto::JobPlan& plan, const PathPolicy& policy);
 
 // InvalidArgument, NotFound (a missing input or unknown job), AlreadyExists (the output) or
-// PermissionDenied (a path the policy does not allow), with a message for the user.
+// PermissionDenied (a path the policy does not allow), with a message for the user. Paths (inputs,
+// output, job_lib) must be absolute: the client makes them so in the directory it runs in
+// (client/commands.cc), the one place they are resolved; a relative one is InvalidArgument.
 Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer, const PathPolicy& policy = {});
 
 }  // namespace mr

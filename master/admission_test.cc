@@ -60,6 +60,16 @@ TEST_F(AdmissionTest, SubmitValidates) {
   proto::JobSpec tiny = over;
   tiny.set_split_size(100);
   EXPECT_EQ(AdmitJob(tiny, committer_).status().code(), Status::Code::kInvalidArgument);
+  // Paths are resolved by the client, in its own directory: a relative one is refused.
+  for (int which = 0; which < 3; which++) {
+    proto::JobSpec relative = over;
+    if (which == 0) relative.add_inputs("in/a.txt");
+    if (which == 1) relative.set_output("out");
+    if (which == 2) relative.set_job_lib("job.so");
+    auto r = AdmitJob(relative, committer_);
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << which;
+    EXPECT_NE(r.status().message().find("is a relative path"), std::string::npos) << r.status().message();
+  }
 }
 
 TEST_F(AdmissionTest, AnOutputThatIsContainsOrLiesInAnInputIsRefused) {
