@@ -197,6 +197,9 @@ FetchStreams::~FetchStreams() {
   asio::post(*io_, [this] { io_->stop(); });
   work_.reset();
   thread_.join();
+  // A channel's timers belong to io_: drop the streams' hold on them first. Handlers still
+  // pending in io_ (they may keep a channel alive) are destroyed with it, never run.
+  for (auto& s : streams_) s->channel_.reset();
   io_.reset();
 }
 
