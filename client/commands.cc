@@ -331,8 +331,8 @@ Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec, i
   return reply->submit_reply().job_id();
 }
 
-Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
-                                    const std::atomic<bool>* interrupted) {
+Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id, const std::atomic<bool>* interrupted,
+                                    const std::function<Status()>& can_finish) {
   // With --json, stdout is for the JSON answer: progress goes to stderr.
   Progress progress(c.json ? stderr : stdout, c.json);
   std::unique_ptr<SyncClient> client;
@@ -342,6 +342,13 @@ Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
     if (interrupted && interrupted->load()) {
       progress.End();
       return Status::Aborted("interrupted");
+    }
+    if (can_finish) {
+      Status possible = can_finish();
+      if (!possible.ok()) {
+        progress.End();
+        return possible;
+      }
     }
     if (!client) {
       auto cl = ConnectMaster(c);

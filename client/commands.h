@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -79,10 +80,11 @@ int CmdKill(const ClientOptions& c, const std::string& job);
 // Submits `spec` and returns the job id; on failure prints the error and sets *exit_code.
 Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec, int* exit_code);
 // Polls the job until it ends, drawing progress on stdout (with c.json: JSON lines on stderr);
-// returns its final status. Stops early
-// (Aborted) when *interrupted becomes true. Reconnects if the master connection breaks.
-Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id,
-                                    const std::atomic<bool>* interrupted);
+// returns its final status. Stops early (Aborted) when *interrupted becomes true, or with the
+// status `can_finish` returns once that is not OK (`mr run`: its cluster is gone). Reconnects if
+// the master connection breaks.
+Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id, const std::atomic<bool>* interrupted,
+                                    const std::function<Status()>& can_finish = nullptr);
 // The closing summary: state, times, counters.
 void PrintSummary(const proto::JobStatus& s, bool json);
 

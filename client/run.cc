@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -56,6 +57,31 @@ Result<MasterAddresses> WaitForMasterAddress(const std::string& dir, Child& mast
     }
   }
   return Status::Unavailable("the master did not start in time");
+}
+
+// Whether the run's cluster can still finish a job: not once its master, or every worker, has
+// exited (a child found exited is reaped here and its exit kept for the memory line).
+Status ClusterCanFinish(std::vector<Child>& children) {
+  size_t workers = 0;
+  std::vector<std::string> gone;
+  for (Child& ch : children) {
+    if (!ch.reaped) {
+      auto done = WaitFor(ch.pid, Millis(0));
+      if (done.ok()) {
+        ch.reaped = true;
+        ch.exit = *done;
+      }
+    }
+    const bool master = ch.name == "master";
+    if (ch.reaped && master) {
+      return Status::Unavailable(fmt::format("the master exited ({}); the job cannot finish", ch.exit.ToString()));
+    }
+    if (master) continue;
+    workers++;
+    if (ch.reaped) gone.push_back(fmt::format("{} {}", ch.name, ch.exit.ToString()));
+  }
+  if (workers == 0 || gone.size() < workers) return Status::OK();
+  return Status::Unavailable(fmt::format("every worker exited ({}); the job cannot finish", fmt::join(gone, ", ")));
 }
 
 }  // namespace
@@ -204,7 +230,7 @@ int CmdRun(const RunOptions& o) {
                     addr->http.empty() ? "" : fmt::format("; dashboard {}", dashboard).c_str());
         std::fflush(stdout);
       }
-      auto s = WaitForJob(c, *id, interrupted);
+      auto s = WaitForJob(c, *id, interrupted, [&] { return ClusterCanFinish(children); });
       if (s.ok()) {
         final_status = *s;
         have_status = true;

@@ -180,6 +180,20 @@ TEST_F(CliTest, RunShowsTheFirstLinesAndCatPrintsThePartsInOrder) {
   EXPECT_FALSE(Contains(none.out, "alpha")) << none.out;
 }
 
+// A run whose workers all die cannot finish its job: `mr run` says so at once, with how each
+// ended, instead of waiting for workers that will never come.
+TEST_F(CliTest, RunEndsWhenEveryWorkerHasExited) {
+  const std::string out = tmp_ / "out";
+  CommandResult run = RunCommand({"/usr/bin/env", "MR_FAILPOINTS=map.start=crash", MrBinary(), "run", "--job",
+                                  "wordcount", "--input", tmp_ / "in.txt", "--output", out, "--workers", "2",
+                                  "--keep-logs", tmp_ / "logs"},
+                                 Millis(120000));
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_TRUE(Contains(run.err, "every worker exited (worker-0 exit code 137, worker-1 exit code 137)")) << run.err;
+  EXPECT_TRUE(Contains(run.err, "logs of the master and workers are in")) << run.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST(CliHelpTest, HelpVersionAndDidYouMean) {
   CommandResult version = RunMr({"--version"});
   EXPECT_EQ(version.exit_code, 0);
