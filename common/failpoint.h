@@ -11,7 +11,7 @@
 //   delay(D)     sleep for DURATION D (500ms, 2s)
 //   error        the point returns an error Status (the operation fails cleanly)
 //   exhausted    the point returns the error of a process out of descriptors (EMFILE: a
-//                kResourceExhausted Status, which the master retries on another worker at once)
+//                kResourceExhausted Status, which the master holds back while no other worker is free)
 //   off          disabled
 // PROBABILITY (0..1, default 1) is drawn from a generator seeded by MR_FAILPOINTS_SEED (default 0)
 // and the point's name, so a run is reproducible; COUNT limits how many times the action fires.

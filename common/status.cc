@@ -6,7 +6,8 @@
 namespace mr {
 
 Status Status::FromErrno(int err, std::string_view what, Code otherwise) {
-  const bool exhausted = err == EMFILE || err == ENFILE || err == ENOMEM || err == EAGAIN || err == ENOBUFS;
+  bool exhausted = false;
+  for (int e : kExhaustionErrnos) exhausted = exhausted || e == err;
   std::string m(what);
   m += ": ";
   m += std::strerror(err);

@@ -3,6 +3,7 @@
 // Thread-safety: values; copy freely.
 #pragma once
 
+#include <cerrno>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,11 @@
 #include <variant>
 
 namespace mr {
+
+// The errnos of a process or machine out of something another worker may have: descriptors,
+// memory, processes, buffers, disk space, quota, file size. A task failing with one is retried on
+// another worker first (DESIGN §5).
+inline constexpr int kExhaustionErrnos[] = {EMFILE, ENFILE, ENOMEM, EAGAIN, ENOBUFS, ENOSPC, EDQUOT, EFBIG};
 
 class [[nodiscard]] Status {
  public:
@@ -30,12 +36,12 @@ class [[nodiscard]] Status {
   static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
   // The credential does not allow it (another user's job, a role a user token cannot take).
   static Status PermissionDenied(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
-  // Out of descriptors, memory or processes: worth retrying elsewhere or later.
+  // Out of descriptors, memory, processes or disk space: worth retrying elsewhere or later.
   static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
 
-  // A failed system call: "what: strerror(err)". Out of descriptors, memory or processes (EMFILE,
-  // ENFILE, ENOMEM, EAGAIN, ENOBUFS) is kResourceExhausted, anything else `otherwise`: the one place
-  // where an errno becomes a code, so no caller matches message text.
+  // A failed system call: "what: strerror(err)". An errno of kExhaustionErrnos is
+  // kResourceExhausted, anything else `otherwise`: the one place where an errno becomes a code, so
+  // no caller matches message text.
   static Status FromErrno(int err, std::string_view what, Code otherwise = Code::kIoError);
   static Status FromErrorCode(const std::error_code& ec, std::string_view what, Code otherwise = Code::kIoError);
   // The same code with another message (context added to an error passed on).

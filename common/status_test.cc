@@ -8,9 +8,9 @@
 namespace mr {
 namespace {
 
-// Running out of descriptors, memory or processes is a code, told apart where the errno is known.
+// Running out of descriptors, memory, processes or disk is a code, told apart where the errno is known.
 TEST(StatusTest, AnErrnoBecomesACode) {
-  for (int err : {EMFILE, ENFILE, ENOMEM, EAGAIN, ENOBUFS}) {
+  for (int err : {EMFILE, ENFILE, ENOMEM, EAGAIN, ENOBUFS, ENOSPC, EDQUOT, EFBIG}) {
     Status s = Status::FromErrno(err, "cannot open /d/x");
     EXPECT_EQ(s.code(), Status::Code::kResourceExhausted) << err;
     EXPECT_EQ(s.message(), std::string("cannot open /d/x: ") + std::strerror(err));
@@ -24,6 +24,8 @@ TEST(StatusTest, AnErrnoBecomesACode) {
   EXPECT_EQ(Status::FromErrorCode(std::make_error_code(std::errc::too_many_files_open), "cannot list /d").code(),
             Status::Code::kResourceExhausted);
   EXPECT_EQ(Status::FromErrorCode(std::error_code(ENOSPC, std::system_category()), "cannot write /d/f").code(),
+            Status::Code::kResourceExhausted);
+  EXPECT_EQ(Status::FromErrorCode(std::error_code(EIO, std::system_category()), "cannot write /d/f").code(),
             Status::Code::kIoError);
   // WithMessage keeps the code.
   Status wrapped = Status::FromErrno(EMFILE, "x").WithMessage("cannot fetch: x");

@@ -95,9 +95,10 @@ constexpr uint32_t kFetchFailuresToRerun = 2;
 constexpr uint32_t kMaxFetchFailedReduces = 8;
 constexpr uint32_t kMaxFetchReruns = 4;
 constexpr uint32_t kMaxLostAttempts = 12;
-// An attempt that failed because its worker ran out of a resource (TaskReport.resource_exhausted)
-// runs again at once on another free worker; with none, after a backoff of 1 s, doubling per
-// failure of the task up to 8 s (then on another worker if one is free). Still charged.
+// A failed attempt runs again at once on another worker with a free slot, as Hadoop retries on
+// another node first. With none free, one that failed because its worker ran out of a resource
+// (TaskReport.resource_exhausted: descriptors, memory, disk) waits a backoff of 1 s, doubling per
+// failure of the task up to 8 s (then on another worker if one is free). Every failure is charged.
 constexpr int64_t kResourceRetryMs = 1000;
 constexpr int64_t kMaxResourceRetryMs = 8000;
 constexpr int64_t kMinBackupMs = 1000;
@@ -286,9 +287,10 @@ class Scheduler {
   void Exclude(Job& job, const std::string& worker, const std::string& why, int64_t now_ms, Effects* fx);
   // The attempt's worker is gone or excluded: the attempt is lost, and the task idle again.
   void LoseAttempt(Job& job, Task& t, uint32_t attempt, const std::string& why, int64_t now_ms);
-  // The idle task's attempt on `worker` ran out of a resource: runs it on another free worker, or
-  // holds it out of the idle queue until a backoff has passed (ReleaseRetries).
-  void RetryAfterResourceFailure(Job& job, Task& t, const std::string& worker, int64_t now_ms, Effects* fx);
+  // The idle task's attempt on `worker` failed by its own fault: runs it on another free worker
+  // now. With none free, an attempt that ran out of a resource (`exhausted`) is held out of the
+  // idle queue until a backoff has passed (ReleaseRetries); any other waits for the next free slot.
+  void RetryElsewhere(Job& job, Task& t, const std::string& worker, bool exhausted, int64_t now_ms, Effects* fx);
   void ReleaseRetries(int64_t now_ms, Effects* fx);
   // Fails the job when one of its tasks ran out of chances; true if it did.
   bool ChargeTask(Job& job, Task& t, int64_t now_ms, Effects* fx);

@@ -156,7 +156,8 @@ void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, con
     task.MutableExtra().last_error = failure.message();
     spdlog::warn("job {} {} {} attempt {} on worker {} failed: {}", r.job_id(), TaskKindName(r.kind()), r.index(),
                  r.attempt(), worker_id, failure.message());
-    if (r.failed_maps_size() > 0 || r.failed_fetches_size() > 0) {
+    const bool fetch_failure = r.failed_maps_size() > 0 || r.failed_fetches_size() > 0;
+    if (fetch_failure) {
       OnFetchFailure(job, task, worker_id, r, now_ms, fx);
       if (Finished(job.status)) {
         Schedule(now_ms, fx);
@@ -173,7 +174,9 @@ void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, con
       }
     }
     IdleIfStopped(job, task);
-    if (r.resource_exhausted()) RetryAfterResourceFailure(job, task, worker_id, now_ms, fx);
+    if (!fetch_failure || r.resource_exhausted()) {
+      RetryElsewhere(job, task, worker_id, r.resource_exhausted(), now_ms, fx);
+    }
   } else if (!succeeded) {
     EndAttempt(job, task, r.attempt(), AttemptOutcome::kSuperseded, now_ms, "the task was already done");
   }
@@ -181,19 +184,20 @@ void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, con
   Schedule(now_ms, fx);
 }
 
-void Scheduler::RetryAfterResourceFailure(Job& job, Task& t, const std::string& worker, int64_t now_ms,
-                                          Effects* fx) {
+void Scheduler::RetryElsewhere(Job& job, Task& t, const std::string& worker, bool exhausted, int64_t now_ms,
+                               Effects* fx) {
   const int k = KindIndex(t.kind);
   if (t.state != TaskState::kIdle || !job.tasks.Pickable(t) || Finished(job.status)) return;
-  // Another worker with a free slot has its own descriptors and memory: the task runs there now
-  // (a reduce only when reduces may start).
+  // Another worker with a free slot has its own disk, descriptors and memory: the task runs there
+  // now (a reduce only when reduces may start).
   const bool may_start = k == 0 || job.tasks.MayStartReduces();
   if (Worker* other = FreeWorker(job, worker); other != nullptr && may_start) {
-    spdlog::info("job {} {} {}: worker {} ran out of a resource; retrying on worker {}", job.status.job_id(),
-                 TaskKindName(t.kind), t.index, worker, other->id);
+    spdlog::info("job {} {} {}: failed on worker {}{}; retrying on worker {}", job.status.job_id(),
+                 TaskKindName(t.kind), t.index, worker, exhausted ? ", which ran out of a resource" : "", other->id);
     Launch(job, t, *other, now_ms, fx);
     return;
   }
+  if (!exhausted) return;  // idle: the next free slot takes it, this worker's included
   const int64_t delay = std::min(kMaxResourceRetryMs, kResourceRetryMs << std::min<uint32_t>(t.failures - 1, 10));
   spdlog::info("job {} {} {}: worker {} ran out of a resource; retrying in {} ms", job.status.job_id(),
                TaskKindName(t.kind), t.index, worker, delay);

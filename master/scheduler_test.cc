@@ -259,6 +259,35 @@ TEST_F(SchedulerTest, ResourceFailuresPreferAnotherWorker) {
   EXPECT_EQ(fx.assignments[0].second.index(), on["w1"].index());
 }
 
+// Any failed attempt runs again on another worker with a free slot, at once (Hadoop's rule: a
+// failed attempt is retried on another node first); the worker it failed on is the last choice.
+TEST_F(SchedulerTest, AFailedAttemptRunsAgainOnAnotherFreeWorker) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 1), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
+  s_.AddWorker("w2", "127.0.0.1:2", 1, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  std::string on = fx.assignments[0].first;
+  proto::AssignTask a = fx.assignments[0].second;
+  for (uint32_t attempt = 2; attempt <= 3; attempt++) {
+    fx = Effects();
+    OnReport(on, Failure(a, "cannot write spill: I/O error"), now_, &fx);
+    ASSERT_EQ(fx.assignments.size(), 1u) << attempt;
+    EXPECT_NE(fx.assignments[0].first, on) << "attempt " << attempt << " went back to the worker it failed on";
+    EXPECT_EQ(fx.assignments[0].second.attempt(), attempt);
+    on = fx.assignments[0].first;
+    a = fx.assignments[0].second;
+  }
+  // Alone, a worker still gets the retry of what failed on it (no backoff: not out of a resource).
+  s_.RemoveWorker(on == "w1" ? "w2" : "w1", "gone", now_, &fx);
+  fx = Effects();
+  OnReport(on, Failure(a, "mapper exited with status 1"), now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  EXPECT_EQ(fx.assignments[0].first, on);
+  EXPECT_EQ(fx.assignments[0].second.attempt(), 4u);
+}
+
 TEST_F(SchedulerTest, SweepFindsOnlyWorkersSilentPastTheTimeoutOldestFirst) {
   Effects fx;
   EXPECT_EQ(s_.OldestHeartbeatMs(), 0);

@@ -112,11 +112,11 @@ rocksdb::Env* NoSyncEnv() {
 }
 
 // RocksDB reports a failed system call as text only (strerror's words inside its IOError): this
-// boundary is where running out of descriptors or memory becomes a code.
+// boundary is where running out of descriptors, memory or disk becomes a code.
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
   std::string message = fmt::format("{}: {}", what, s.ToString());
-  for (int err : {EMFILE, ENFILE, ENOMEM, EAGAIN, ENOBUFS}) {
+  for (int err : kExhaustionErrnos) {
     if (message.find(std::strerror(err)) != std::string::npos) return Status::ResourceExhausted(std::move(message));
   }
   return Status::IoError(std::move(message));
