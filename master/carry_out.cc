@@ -7,8 +7,8 @@ namespace mr {
 void CarryOutOutputWork(Scheduler& scheduler, const OutputCommitter& committer, int64_t now_ms, Effects* fx) {
   // One commit at a time: a result may end its job, and the job's other commits with it.
   while (!fx->commits.empty() || !fx->cleanups.empty()) {
-    for (const std::string& output : fx->cleanups) {
-      Status s = committer.Cleanup(output);
+    for (const CleanupRequest& cleanup : fx->cleanups) {
+      Status s = committer.Clean(cleanup);
       if (!s.ok()) spdlog::warn("{}", s.message());
     }
     fx->cleanups.clear();

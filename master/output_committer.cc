@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/failpoint.h"
+#include "common/log.h"
 #include "common/output_layout.h"
 
 namespace mr {
@@ -96,6 +97,21 @@ Status OutputCommitter::Cleanup(const std::string& output) const {
   // OUT/_temporary/ATTEMPT with create_directory, which now fails), so nothing can be added to it.
   if (!fs_->Rename(temp, doomed).ok()) return fs_->RemoveAll(temp);
   return fs_->RemoveAll(doomed);
+}
+
+Status OutputCommitter::Discard(const std::string& output) const {
+  MR_RETURN_IF_ERROR(Cleanup(output));
+  if (!fs_->Exists(output)) return Status::OK();
+  Status ours = IsOutput(output);
+  if (!ours.ok()) {
+    spdlog::warn("output {} of a job that did not succeed is left in place: {}", output, ours.message());
+    return Status::OK();
+  }
+  return fs_->RemoveAll(output);
+}
+
+Status OutputCommitter::Clean(const CleanupRequest& request) const {
+  return request.discard ? Discard(request.output) : Cleanup(request.output);
 }
 
 }  // namespace mr

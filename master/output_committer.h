@@ -25,6 +25,15 @@ struct CommitRequest {
   uint32_t attempt = 0;               // the reduce attempt whose file is committed
 };
 
+// At a job's end: OUT/_temporary goes; for a job that did not succeed (`discard`), the whole output
+// too, so the path is as it was before the job (what a failed or killed job committed is no
+// result, and an empty directory would only block the next submission).
+struct CleanupRequest {
+  std::string output;
+  bool discard = false;
+  bool operator==(const CleanupRequest&) const = default;
+};
+
 class OutputCommitter {
  public:
   // fs: not owned; must outlive the committer.
@@ -56,6 +65,10 @@ class OutputCommitter {
   // renamed out of the way first (OUT/_temporary.removing), so an attempt creating its directory at
   // that moment cannot make the removal fail (rmdir: not empty) and leave it in the output.
   Status Cleanup(const std::string& output) const;
+  // Cleanup, then, when the output holds nothing but what a job writes (IsOutput), removes it.
+  Status Discard(const std::string& output) const;
+  // Carries out a CleanupRequest: Discard or Cleanup.
+  Status Clean(const CleanupRequest& request) const;
 
  private:
   FileSystem* fs_;

@@ -28,6 +28,29 @@ TEST(OutputCommitterTest, CommitsOneAttemptPerTaskAndLeavesOnlyPartsAndSuccess) 
   EXPECT_EQ(fs.files().at("/out/part-r-00000"), "attempt 2");
 }
 
+// A job that did not succeed leaves the path as it found it: what it committed goes too. A file
+// that is not a job's (someone wrote it there meanwhile) keeps the directory in place.
+TEST(OutputCommitterTest, DiscardRemovesTheOutputOfAJobThatDidNotSucceed) {
+  InMemoryFileSystem fs;
+  OutputCommitter c(&fs);
+  for (bool foreign : {false, true}) {
+    ASSERT_TRUE(c.Setup("/out", /*overwrite=*/true).ok());
+    std::string f = AttemptOutputFile("/out", 7, 0, 1);
+    ASSERT_TRUE(fs.CreateDirs(f.substr(0, f.rfind('/'))).ok());
+    ASSERT_TRUE(fs.WriteFile(f, "attempt 1").ok());
+    ASSERT_TRUE(c.CommitTask("/out", 0, f).ok());
+    if (foreign) ASSERT_TRUE(fs.WriteFile("/out/notes.txt", "mine").ok());
+    ASSERT_TRUE(c.Clean({"/out", /*discard=*/true}).ok());
+    if (foreign) {
+      EXPECT_EQ(fs.ListUnder("/out"), (std::set<std::string>{"/out/notes.txt", "/out/part-r-00000"}));
+      ASSERT_TRUE(fs.RemoveAll("/out").ok());
+    } else {
+      EXPECT_FALSE(fs.Exists("/out"));
+    }
+  }
+  EXPECT_TRUE(c.Discard("/never-made").ok());
+}
+
 TEST(OutputCommitterTest, RefusesFilesOutsideTheTemporaryDirectoryOrOfAnotherTask) {
   InMemoryFileSystem fs;
   OutputCommitter c(&fs);

@@ -195,7 +195,7 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_reduces_done(job.tasks.Done(1));
   job.tasks.DropIndexes();
   if (!job.status.spec().output().empty() && job.status.start_time_ms() != 0) {
-    fx->cleanups.push_back(job.status.spec().output());
+    fx->cleanups.push_back({job.status.spec().output(), state != proto::JOB_SUCCEEDED});
   }
   uint64_t id = job.status.job_id();
   int64_t ran_ms = job.status.start_time_ms() ? now_ms - job.status.start_time_ms() : 0;

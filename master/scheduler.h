@@ -30,7 +30,8 @@
 //    one: the scheduler asks for each commit in Effects.commits, the master carries it out with the
 //    OutputCommitter (master/output_committer.h) and reports the result with OnCommitted; a reduce
 //    is done only once its commit succeeded (a failed commit fails the attempt), and the job only
-//    once _SUCCESS is written. At a job's end, Effects.cleanups asks for its _temporary to go. The
+//    once _SUCCESS is written. At a job's end, Effects.cleanups asks for its _temporary to go (and
+//    for its whole output, when it did not succeed). The
 //    scheduler touches the output itself only to prepare it when a job starts or resumes;
 //  - every task's progress is returned for journaling, so a restarted master resumes jobs without
 //    redoing committed reduces or reusing attempt numbers.
@@ -147,9 +148,9 @@ struct Effects {
   std::vector<std::pair<uint64_t, std::string>> histories;
   std::vector<uint64_t> forgotten_jobs;       // finished jobs past the retention: drop from the journal
   // Output commits to carry out, in order, each reported back with Scheduler::OnCommitted; and
-  // outputs whose _temporary is to be removed (OutputCommitter::Cleanup), their jobs having ended.
+  // the outputs of jobs that ended, to clean up (OutputCommitter::Clean).
   std::vector<CommitRequest> commits;
-  std::vector<std::string> cleanups;
+  std::vector<CleanupRequest> cleanups;
 };
 
 class Scheduler {

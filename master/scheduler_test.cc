@@ -137,7 +137,7 @@ TEST_F(SchedulerTest, CommitsAreAskedForAndTheirResultsDecide) {
   s_.OnCommitted(f5.commits[1], Status::IoError("cannot write _SUCCESS"), now_ + 50, &f6);
   EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_FAILED);
   EXPECT_EQ(s_.JobStatus(1)->error(), "cannot write _SUCCESS");
-  EXPECT_EQ(f6.cleanups, std::vector<std::string>{"/out"});
+  EXPECT_EQ(f6.cleanups, (std::vector<CleanupRequest>{{"/out", /*discard=*/true}}));
   EXPECT_EQ(f6.ended_jobs, std::vector<uint64_t>{1});
 }
 
@@ -156,7 +156,7 @@ TEST_F(SchedulerTest, AJobThatEndsDropsItsPendingCommits) {
   ASSERT_EQ(f2.commits.size(), 1u);
   ASSERT_TRUE(s_.Kill(1, now_ + 20, &f2).ok());
   EXPECT_TRUE(f2.commits.empty());  // asked for in the same step: never carried out
-  EXPECT_EQ(f2.cleanups, std::vector<std::string>{"/out"});
+  EXPECT_EQ(f2.cleanups, (std::vector<CleanupRequest>{{"/out", /*discard=*/true}}));
   auto tasks = s_.Tasks(1, now_ + 20);
   ASSERT_TRUE(tasks.ok());
   EXPECT_EQ((*tasks)[1].history(0).outcome(), "killed");

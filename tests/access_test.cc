@@ -195,6 +195,11 @@ TEST(AccessTest, UserTokensAreClientsThatOwnTheirJobs) {
   CommandResult admin_kills = RunMr({"kill", "2", "--master", c.master_address(), "--token-file", cluster_file});
   EXPECT_EQ(admin_kills.exit_code, 0) << admin_kills.err;
   EXPECT_EQ(c.Job(2).state, "killed");
+  // The killed job leaves its output path as it found it: the same output is accepted again.
+  EXPECT_FALSE(fs::exists(dir / "out2"));
+  CommandResult again = RunMr({"submit", "--master", c.master_address(), "--token-file", alice_file, "--job",
+                               "wordcount", "--input", dir / "in.txt", "--output", dir / "out2", "--quiet"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
   c.SignalWorker(0, SIGCONT);
   EXPECT_TRUE(Contains(ReadFile(dir / "master.log"), "(bob) may not kill it (owner alice)"));
   ::unsetenv("MR_TOKEN");

@@ -142,6 +142,9 @@ TEST_F(CliTest, SubmitSaysHowToFollowAndWaitExitsWithTheJobsResult) {
   EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
   EXPECT_TRUE(Contains(failed.out, "job 3 failed")) << failed.out;
   EXPECT_FALSE(Contains(failed.out, "lines of the output")) << failed.out;
+  // It leaves its output path as it found it: nothing there, and the same output accepted again.
+  EXPECT_FALSE(fs::exists(tmp_ / "out3"));
+  EXPECT_EQ(RunMr(Submit("out3", {"--quiet"}), Millis(20000)).exit_code, 0);
 }
 
 TEST_F(CliTest, RunShowsTheFirstLinesAndCatPrintsThePartsInOrder) {
