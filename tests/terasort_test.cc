@@ -162,8 +162,10 @@ TEST_F(TeraSortTest, CrashesAndAMasterRestartLeaveTheOutputExact) {
   const std::string expected = Sorted(recs);
   Cluster cluster(dir_ / "cluster");
   const std::vector<std::string> worker_flags = {"--slots", "2", "--heartbeat", "100ms"};
+  // Maps are slowed so that the map phase (60 maps on 4 slots) lasts several seconds: polls, which
+  // take up to a second or two on a loaded machine under a sanitizer, see it under way.
   const std::vector<std::string> env = {"MR_FAILPOINTS=map.after_spill=1*crash;shuffle.serve=1*crash;"
-                                        "map.after_read=delay(50ms)"};
+                                        "map.after_read=delay(250ms)"};
   ASSERT_TRUE(cluster.StartMaster({"--worker-timeout", "1500ms"}).ok());
   for (int i = 0; i < 2; i++) ASSERT_TRUE(cluster.StartWorker(worker_flags, env).ok());
   ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
@@ -175,7 +177,7 @@ TEST_F(TeraSortTest, CrashesAndAMasterRestartLeaveTheOutputExact) {
   bool restarted = false;
   JobState js = cluster.WaitForJob(id, std::chrono::seconds(180), [&](const JobState& s) {
     // Replacements run maps as slowly (without crashing), so the master restart lands mid-map.
-    crashes += cluster.ReapWorkers(/*restart=*/true, {"MR_FAILPOINTS=map.after_read=delay(50ms)"});
+    crashes += cluster.ReapWorkers(/*restart=*/true, {"MR_FAILPOINTS=map.after_read=delay(250ms)"});
     if (!restarted && s.maps_done >= 3) {
       cluster.KillMaster();
       ASSERT_TRUE(cluster.RestartMaster().ok());
@@ -184,7 +186,7 @@ TEST_F(TeraSortTest, CrashesAndAMasterRestartLeaveTheOutputExact) {
   });
   crashes += cluster.ReapWorkers(/*restart=*/false);  // one that died after the last poll
   ASSERT_EQ(js.state, "succeeded") << js.json;
-  EXPECT_TRUE(restarted);
+  EXPECT_TRUE(restarted) << "the job ended before a poll saw 3 maps done";
   EXPECT_GE(crashes, 1);
   std::string got = ReadJobOutput(dir_ / "out", 3);
   EXPECT_TRUE(got == expected) << "output differs from the sorted input";
