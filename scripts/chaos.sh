@@ -153,7 +153,9 @@ start_master() {
 next_worker=0
 start_worker() {
   local slot=$1
-  "$mr" worker --master "$address" --data-dir "$work/worker-$next_worker" --slots 2 --heartbeat 200ms \
+  local user_code=()
+  [ $hostile -eq 0 ] || user_code=(--allow-user-code)  # workers enforce it too (the failing mapper)
+  "$mr" worker --master "$address" --data-dir "$work/worker-$next_worker" --slots 2 --heartbeat 200ms "${user_code[@]}" \
     >> "$work/worker-$next_worker.log" 2>&1 &
   worker_pid[$slot]=$!
   next_worker=$((next_worker + 1))
