@@ -25,6 +25,7 @@
 #include "common/job_state.h"
 #include "common/sync_client.h"
 #include "jobs/job.h"
+#include "jobs/plugin.h"
 
 namespace mr {
 namespace {
@@ -317,6 +318,13 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
   return spec;
 }
 
+Status CheckJobLibrary(const proto::JobSpec& spec) {
+  if (spec.job_lib().empty() || ::access(spec.job_lib().c_str(), R_OK) != 0) return Status::OK();
+  auto job = LoadPluginJob(spec.job_lib(), JobArgs(spec.args().begin(), spec.args().end()));
+  if (!job.ok()) return Status::InvalidArgument(fmt::format("{}: {}", spec.job_lib(), job.status().message()));
+  return Status::OK();
+}
+
 Result<uint64_t> SubmitJob(const ClientOptions& c, const proto::JobSpec& spec, int* exit_code) {
   proto::Envelope req;
   *req.mutable_submit_job()->mutable_spec() = spec;
@@ -475,6 +483,10 @@ int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
   if (!spec.ok()) {
     Fail(spec.status().message());
     return kExitUsage;
+  }
+  if (Status lib = CheckJobLibrary(*spec); !lib.ok()) {
+    Fail(lib.message());
+    return kExitFailed;
   }
   int code = kExitFailed;
   auto id = SubmitJob(c, *spec, &code);

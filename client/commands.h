@@ -60,6 +60,12 @@ struct SubmitOptions {
 // Builds the JobSpec (absolute paths, parsed sizes and arguments); InvalidArgument on bad flags.
 Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o);
 
+// For a plugin job: loads its library here, in the submitting user's own process, and creates its
+// job from the spec's arguments, so a bad --arg or a library that cannot load is refused at submit
+// (as a built-in job's are) rather than after four failed attempts. A library this machine cannot
+// read (it is only on the cluster's nodes) is left to the workers. Other jobs: OK.
+Status CheckJobLibrary(const proto::JobSpec& spec);
+
 // Submits; without --wait prints the id and how to follow the job, with --wait follows it as
 // CmdWait does.
 int CmdSubmit(const ClientOptions& c, const SubmitOptions& o);

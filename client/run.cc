@@ -142,6 +142,11 @@ int CmdRun(const RunOptions& o) {
     fs::remove_all(dir, exists_ec);
     return kExitUsage;
   }
+  if (Status lib = CheckJobLibrary(steps->front()); !lib.ok()) {
+    std::fprintf(stderr, "mr: %s\n", lib.message().c_str());
+    fs::remove_all(dir, exists_ec);
+    return kExitFailed;
+  }
   const proto::JobSpec* spec = &steps->back();  // the step whose output is the user's
 
   const std::atomic<bool>* interrupted = CatchInterrupts();

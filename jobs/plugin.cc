@@ -6,6 +6,8 @@
 #include <map>
 #include <mutex>
 
+#include "common/words.h"
+
 namespace mr {
 namespace {
 
@@ -47,3 +49,14 @@ Result<std::unique_ptr<Job>> LoadPluginJob(const std::string& library, const Job
 }
 
 }  // namespace mr
+
+// What mr/job_api.h's mr::words calls. The mr binary exports these (client/CMakeLists.txt), so a
+// plugin resolves them from the process that loads it.
+extern "C" void mr_api_for_each_word(const char* text, size_t size,
+                                     void (*fn)(void* ctx, const char* word, size_t size), void* ctx) {
+  mr::ForEachWord(std::string_view(text, size), [&](std::string_view w) { fn(ctx, w.data(), w.size()); });
+}
+
+extern "C" void mr_api_append_lowercase(const char* word, size_t size, std::string* out) {
+  mr::AppendLowercase(std::string_view(word, size), out);
+}

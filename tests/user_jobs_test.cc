@@ -62,17 +62,31 @@ TEST_F(UserJobsTest, PluginMatchesTheBuiltinWordCount) {
   EXPECT_NE(r.out.find("plugin.long_words"), std::string::npos) << r.out;  // a user counter
 }
 
-TEST_F(UserJobsTest, PluginArgumentsAreChecked) {
+// A plugin's arguments are checked at submit, as a built-in job's are: one error line, exit 1, no
+// cluster started and no attempt spent.
+TEST_F(UserJobsTest, PluginArgumentsAreCheckedAtSubmit) {
   CommandResult r = Run({"--job", "wc-plugin", "--job-lib", Plugin(), "--arg", "min_length=lots"}, "bad");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("min_length must be a number"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.err, "mr: " + Plugin() + ": min_length must be a number, not 'lots'\n") << r.out;
+  EXPECT_EQ(r.out, "") << "a cluster was started for arguments the plugin refuses";
+  EXPECT_FALSE(fs::exists(tmp_ / "bad"));
   CommandResult missing = Run({"--job", "x", "--job-lib", tmp_ / "nope.so"}, "bad2");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("cannot be read"), std::string::npos) << missing.err;
   WriteFile(tmp_ / "fake.so", "not a library");
   CommandResult fake = Run({"--job", "x", "--job-lib", tmp_ / "fake.so"}, "bad3");
   EXPECT_EQ(fake.exit_code, 1);
-  EXPECT_NE(fake.out.find("cannot load job library"), std::string::npos) << fake.out;
+  EXPECT_NE(fake.err.find("cannot load job library"), std::string::npos) << fake.err;
+  EXPECT_EQ(fake.out, "");
+
+  // `mr submit` to a running cluster: refused before the master sees a job.
+  Cluster cluster(tmp_ / "cluster");
+  ASSERT_TRUE(cluster.StartMaster({"--allow-user-code"}).ok());
+  CommandResult submit = RunMr({"submit", "--master", cluster.master_address(), "--job", "wc-plugin", "--job-lib",
+                                Plugin(), "--input", tmp_ / "in", "--output", tmp_ / "bad4", "--arg", "size=9"});
+  EXPECT_EQ(submit.exit_code, 1);
+  EXPECT_EQ(submit.err, "mr: " + Plugin() + ": wc-plugin takes only min_length=N, not 'size'\n");
+  EXPECT_EQ(cluster.Job(1).answered, false) << "the master got a job whose arguments its plugin refuses";
 }
 
 // The classic streaming reducer: input sorted by key, sum each run of equal keys.

@@ -1,12 +1,12 @@
-// An example plugin: word count written against the public job API (mr/job_api.h) alone, plus
-// mr's tokenizer compiled in. Build it as a shared library and run it with
-//   mr run --job wc-plugin --job-lib build/jobs/libwordcount_plugin.so --input ... --output ...
+// An example plugin: word count written against the public job API (mr/job_api.h) alone. Build it
+// as a shared library outside the tree and run it with
+//   g++ -std=c++20 -O2 -shared -fPIC -I jobs/public wordcount_plugin.cc -o my_job.so
+//   mr run --job wc-plugin --job-lib ./my_job.so --input ... --output ...
 // Arguments: min_length=N counts only words of at least N bytes (default 1). It also shows a user
 // counter, "plugin.long_words".
 #include <charconv>
 #include <string>
 
-#include "common/words.h"
 #include "mr/job_api.h"
 
 namespace {
@@ -15,7 +15,7 @@ class Mapper : public mr::Mapper {
  public:
   Mapper(size_t min_length, mr::Counters* counters) : min_length_(min_length), counters_(counters) {}
   void Map(const mr::InputRecord& record, mr::Emitter& out) override {
-    mr::ForEachWord(record.line, [&](std::string_view word) {
+    mr::words::ForEach(record.line, [&](std::string_view word) {
       if (word.size() < min_length_) return;
       if (word.size() >= 10) long_words_++;
       out.Emit(word, "1");

@@ -11,14 +11,21 @@
 //   MR_PLUGIN(MyJob)   // MyJob has a constructor MyJob(const mr::JobArgs&, std::string* error)
 //
 // and is run with `mr run|submit --job NAME --job-lib PATH`. It must be built with the same
-// compiler and C++ standard library as mr (the API passes std::string and std::map).
+// compiler and C++ standard library as mr (the API passes std::string and std::map). The client
+// loads it once at submit to create its job from the --arg values, so bad arguments are refused
+// there.
+//
+// Text helpers (mr::words below) are the engine's own: the plugin calls into the mr process that
+// loads it, so it needs no other header or library.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace mr {
@@ -141,6 +148,36 @@ class Job {
 };
 
 }  // namespace mr
+
+// The engine's text functions, exported by the mr binary for plugins. Call them through mr::words.
+extern "C" {
+void mr_api_for_each_word(const char* text, size_t size, void (*fn)(void* ctx, const char* word, size_t size),
+                          void* ctx);
+void mr_api_append_lowercase(const char* word, size_t size, std::string* out);
+}
+
+namespace mr::words {
+
+// Calls fn(std::string_view word) for each word of `text`, in order, exactly as the built-in jobs
+// (wordcount, invertedindex) split text: a word is a maximal run of Unicode letters (categories
+// L*) in UTF-8; every other code point and every byte of invalid UTF-8 separates words. The views
+// point into `text`. Thread-safe.
+template <class Fn>
+void ForEach(std::string_view text, Fn&& fn) {
+  using F = std::remove_reference_t<Fn>;
+  mr_api_for_each_word(
+      text.data(), text.size(),
+      [](void* ctx, const char* word, size_t size) { (*static_cast<F*>(ctx))(std::string_view(word, size)); },
+      const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
+// Appends `word` to *out with each code point replaced by its simple lowercase, as the built-in
+// jobs' lowercase=true does. Bytes of invalid UTF-8 are copied unchanged. Thread-safe.
+inline void AppendLowercase(std::string_view word, std::string* out) {
+  mr_api_append_lowercase(word.data(), word.size(), out);
+}
+
+}  // namespace mr::words
 
 // Exports a plugin's job. The constructor may set *error to reject bad arguments.
 #define MR_PLUGIN(JobClass)                                                              \
