@@ -39,7 +39,9 @@ TEST(OutputCommitterTest, DiscardRemovesTheOutputOfAJobThatDidNotSucceed) {
     ASSERT_TRUE(fs.CreateDirs(f.substr(0, f.rfind('/'))).ok());
     ASSERT_TRUE(fs.WriteFile(f, "attempt 1").ok());
     ASSERT_TRUE(c.CommitTask("/out", 0, f).ok());
-    if (foreign) ASSERT_TRUE(fs.WriteFile("/out/notes.txt", "mine").ok());
+    if (foreign) {
+      ASSERT_TRUE(fs.WriteFile("/out/notes.txt", "mine").ok());
+    }
     ASSERT_TRUE(c.Clean({"/out", /*discard=*/true}).ok());
     if (foreign) {
       EXPECT_EQ(fs.ListUnder("/out"), (std::set<std::string>{"/out/notes.txt", "/out/part-r-00000"}));

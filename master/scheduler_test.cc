@@ -611,7 +611,9 @@ TEST_F(SchedulerTest, ManyWorkersAndTasksRunToCompletionWithIncrementalCounts) {
     reports++;
     for (auto& next : f.assignments) {
       // A freed slot takes the lowest idle map at once; reduces only after the last map.
-      if (next.second.kind() == proto::TASK_MAP) EXPECT_EQ(next.second.index(), next_map++);
+      if (next.second.kind() == proto::TASK_MAP) {
+        EXPECT_EQ(next.second.index(), next_map++);
+      }
       pending.push_back(next);
     }
   }

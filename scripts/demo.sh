@@ -3,7 +3,7 @@
 # public-domain books beside the checkout (../shared/data/gutenberg), or over generated text when
 # they are absent, and prints the 20 most frequent words.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd -P "$(dirname "$0")/.." && pwd)  # -P: the checkout, also when scripts/ is a link
 build="${MR_BUILD_DIR:-$root/build}"
 
 bash "$root/scripts/setup.sh"

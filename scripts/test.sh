@@ -5,7 +5,7 @@
 # process a test started fails the test (cmake/MrTest.cmake; TSan reads tests/tsan.supp). The TSan
 # run of the README: MR_SANITIZE=thread scripts/test.sh -L 'unit|integration|fault'
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd -P "$(dirname "$0")/.." && pwd)  # -P: the checkout, also when scripts/ is a link
 sanitize="${MR_SANITIZE:-}"
 build="${MR_BUILD_DIR:-$root/build${sanitize:+-$sanitize}}"
 
