@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
@@ -71,19 +72,37 @@ DataDir::~DataDir() {
   if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
+// DIR/IDENTITY holds lines `KEY VALUE`: id, incarnation, and name (the rest of its line).
 Result<DataDir::Identity> DataDir::NextIncarnation() {
-  std::string file = path_ + "/IDENTITY";
   Identity id;
-  std::ifstream in(file);
-  std::string key;
-  while (in >> key) {
-    if (key == "id") in >> id.id;
-    else if (key == "incarnation") in >> id.incarnation;
+  std::ifstream in(path_ + "/IDENTITY");
+  for (std::string line; std::getline(in, line);) {
+    size_t space = line.find(' ');
+    if (space == std::string::npos) continue;
+    std::string key = line.substr(0, space), value = line.substr(space + 1);
+    if (key == "id") id.id = value;
+    else if (key == "incarnation") id.incarnation = std::strtoull(value.c_str(), nullptr, 10);
+    else if (key == "name") id.name = value;
   }
   if (id.id.empty()) id.id = Hex(RandomBytes(8));
   id.incarnation++;
-  MR_RETURN_IF_ERROR(WriteSynced(file, fmt::format("id {}\nincarnation {}\n", id.id, id.incarnation)));
+  MR_RETURN_IF_ERROR(Write(id));
   return id;
+}
+
+Status DataDir::RememberName(const std::string& name) {
+  if (name == identity_.name || name.find('\n') != std::string::npos) return Status::OK();
+  Identity id = identity_;
+  id.name = name;
+  return Write(id);
+}
+
+Status DataDir::Write(const Identity& id) {
+  std::string text = fmt::format("id {}\nincarnation {}\n", id.id, id.incarnation);
+  if (!id.name.empty()) text += fmt::format("name {}\n", id.name);
+  MR_RETURN_IF_ERROR(WriteSynced(path_ + "/IDENTITY", text));
+  identity_ = id;
+  return Status::OK();
 }
 
 }  // namespace mr

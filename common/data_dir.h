@@ -26,14 +26,20 @@ class DataDir {
   struct Identity {
     std::string id;            // random, made the first time
     uint64_t incarnation = 0;  // 1 at the first start, then one more at every start
+    std::string name;          // the name a master last gave it (RememberName); empty at first
   };
   // Reads DIR/IDENTITY (making it the first time), counts the incarnation up and writes it back
   // (atomically, synced) before returning.
   Result<Identity> NextIncarnation();
+  // Records in DIR/IDENTITY the name a master gave this identity (atomically, synced), for the next
+  // NextIncarnation to return. A name holding a line break is not recorded.
+  Status RememberName(const std::string& name);
 
  private:
   DataDir(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  Status Write(const Identity& id);
   std::string path_;
+  Identity identity_;  // as last read or written
   int fd_ = -1;
 };
 

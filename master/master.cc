@@ -391,10 +391,10 @@ class Master::Impl {
           "start the worker with --advertise HOST (the address other hosts reach it by) or --listen on such an "
           "address");
       if (!reachable.ok()) return Refuse(s, reachable.message());
-      // A worker is named by its --name, else by its shuffle address; the same identity keeps the
-      // name it first had for as long as this master runs (the scheduler's worker table).
+      // A worker is named by its --name, else by the name it had (with this master, or as its data
+      // dir remembers), else by its shuffle address (the scheduler's worker table).
       const std::string identity = scheduler_.IdentityOf(rw.identity());
-      auto named = scheduler_.NameWorker(identity, rw.name(), rw.shuffle_address());
+      auto named = scheduler_.NameWorker(identity, rw.name(), rw.shuffle_address(), rw.known_name());
       if (!named.ok()) return Refuse(s, named.status().message());
       const std::string name = *named;
       if (auto old = workers_.find(name); old != workers_.end()) {

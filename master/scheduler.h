@@ -181,7 +181,7 @@ class Scheduler {
   // has the name it asks for.
   std::string IdentityOf(const std::string& identity) { return workers_.IdentityOf(identity); }
   Result<std::string> NameWorker(const std::string& identity, const std::string& requested,
-                                 const std::string& shuffle_address);
+                                 const std::string& shuffle_address, const std::string& known = "");
   // A worker registered, or re-registered, as reg.id (NameWorker's). Returns the jobs of its held
   // outputs that are over (the worker drops their data).
   std::vector<uint64_t> AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx,

@@ -90,6 +90,13 @@ TEST(WorkerTableTest, NamesSlotsAndLiveness) {
   auto refused = w.NameFor("id-d", "big", "10.0.0.4:7072");
   EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
   EXPECT_EQ(*w.NameFor("id-a", "", "10.0.0.9:7072"), "10.0.0.1:7072");  // an identity keeps its name
+  // A new master (a fresh table) names a worker by the name its data dir remembers, unless a live
+  // worker of another identity has that name.
+  WorkerTable fresh;
+  EXPECT_EQ(*fresh.NameFor("id-a", "", "10.0.0.9:7072", "10.0.0.1:7072"), "10.0.0.1:7072");
+  fresh.Add({"10.0.0.1:7072", 2, "10.0.0.9:7072", 2}, "id-a", 1000, &returning);
+  EXPECT_EQ(*fresh.NameFor("id-e", "", "10.0.0.5:7072", "10.0.0.1:7072"), "10.0.0.5:7072");
+  EXPECT_EQ(*fresh.NameFor("id-f", "asked", "10.0.0.6:7072", "10.0.0.1:7072"), "asked");  // --name wins
   EXPECT_EQ(w.total_slots(), 6u);
   // Most free slots first.
   WorkerTable::Worker* free = w.FindFree([](const WorkerTable::Worker&) { return true; });

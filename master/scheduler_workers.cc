@@ -28,8 +28,8 @@ void Scheduler::AddWorker(const std::string& id, const std::string& address, uin
 }
 
 Result<std::string> Scheduler::NameWorker(const std::string& identity, const std::string& requested,
-                                          const std::string& shuffle_address) {
-  return workers_.NameFor(identity, requested, shuffle_address);
+                                          const std::string& shuffle_address, const std::string& known) {
+  return workers_.NameFor(identity, requested, shuffle_address, known);
 }
 
 std::vector<uint64_t> Scheduler::AddWorker(const WorkerRegistration& reg, int64_t now_ms, Effects* fx,

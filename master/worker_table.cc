@@ -10,13 +10,14 @@ std::string WorkerTable::IdentityOf(const std::string& identity) {
 }
 
 Result<std::string> WorkerTable::NameFor(const std::string& identity, const std::string& requested,
-                                         const std::string& shuffle_address) {
+                                         const std::string& shuffle_address, const std::string& known) {
   auto taken = [&](const std::string& n) {
     auto it = identity_of_.find(n);
     return it != identity_of_.end() && it->second != identity;
   };
   std::string& remembered = name_of_[identity];
   if (!requested.empty()) remembered = requested;
+  if (remembered.empty() && !known.empty() && !taken(known)) remembered = known;
   if (remembered.empty()) {
     // Named by its shuffle address; workers that advertise the same one (simulated workers, or
     // hosts behind one address) get it with a suffix rather than being refused.

@@ -86,10 +86,12 @@ class WorkerTable {
   };
 
   // The name a worker of `identity` goes by here: the --name it asks for (refused when a live
-  // worker of another identity has it), else the one it had before, else its shuffle address
-  // (with #2, #3, ... while a live worker of another identity has that).
+  // worker of another identity has it), else the one it had before with this master, else `known`
+  // (the name a master gave it before, kept in its data dir, so it survives the master's
+  // restarts) unless a live worker of another identity has that, else its shuffle address (with
+  // #2, #3, ... while a live worker of another identity has that).
   Result<std::string> NameFor(const std::string& identity, const std::string& requested,
-                              const std::string& shuffle_address);
+                              const std::string& shuffle_address, const std::string& known = "");
   // The identity a registration is named by (an anonymous one gets a name of its own).
   std::string IdentityOf(const std::string& identity);
 

@@ -1,9 +1,14 @@
 // End to end: real master and worker processes on loopback, driven through the mr binary, compared
 // byte for byte with an independent reference word count (tests/reference/wordcount.py).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "tests/test_util.h"
@@ -54,6 +59,52 @@ class ClusterTest : public ::testing::Test {
  protected:
   TempDir tmp_;
 };
+
+// A listening socket on 127.0.0.1:port, so that a restarted worker cannot get that port back.
+struct PortHolder {
+  explicit PortHolder(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bound = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 && ::listen(fd, 1) == 0;
+  }
+  ~PortHolder() { ::close(fd); }
+  int fd;
+  bool bound;
+};
+
+// A worker's name lives in its data dir: restarted there on a new port, after the master restarted
+// too, it is the same worker under the same name (README: "a name means the same worker across
+// master restarts"), where it used to take its new port as its name.
+TEST_F(ClusterTest, AWorkerKeepsItsNameAcrossItsRestartAndTheMasters) {
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  ASSERT_TRUE(cluster.StartWorker().ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());
+  auto workers = [&] {
+    CommandResult r = RunMr({"workers", "--master", cluster.master_address(), "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  nlohmann::json before = workers();
+  ASSERT_EQ(before.size(), 1u) << before.dump();
+  const std::string name = before[0]["id"], address = before[0]["shuffle_address"];
+  ASSERT_EQ(name, address);  // named by its shuffle address at first
+
+  cluster.SignalWorker(0, SIGKILL);
+  cluster.KillMaster();
+  PortHolder old_port(std::stoi(address.substr(address.rfind(':') + 1)));
+  ASSERT_TRUE(old_port.bound) << "cannot hold " << address;
+  ASSERT_TRUE(cluster.RestartMaster().ok());
+  ASSERT_TRUE(cluster.RestartWorker(0).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());
+  nlohmann::json after = workers();
+  ASSERT_EQ(after.size(), 1u) << after.dump();
+  EXPECT_NE(after[0]["shuffle_address"], address) << "the restarted worker got its old port back";
+  EXPECT_EQ(after[0]["id"], name) << after.dump();
+}
 
 TEST_F(ClusterTest, WordCountOnThreeWorkersWithManySplits) {
   std::vector<std::string> files = MakeInputs(tmp_ / "in");

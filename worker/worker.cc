@@ -214,6 +214,7 @@ class Worker::Impl {
     rw->set_slots(opts_.slots);
     rw->set_identity(identity_.id);
     rw->set_name(opts_.name);
+    rw->set_known_name(identity_.name);
     rw->set_allow_user_code(opts_.allow_user_code);
     rw->set_incarnation(identity_.incarnation);
     char host[256] = {0};
@@ -241,6 +242,14 @@ class Worker::Impl {
     if (m.has_register_reply()) {
       worker_id_ = m.register_reply().worker_id();
       connect_failures_ = 0;
+      if (worker_id_ != identity_.name) {
+        // The next master (or this one after a restart) calls this worker by the same name.
+        if (Status kept = data_dir_->RememberName(worker_id_); kept.ok()) {
+          identity_.name = worker_id_;
+        } else {
+          spdlog::warn("cannot record the worker's name in its data dir: {}", kept.message());
+        }
+      }
       spdlog::info("registered with the master as {}", worker_id_);
       SetLogName("worker " + worker_id_);  // later lines say which worker wrote them
       for (uint64_t job : m.register_reply().drop_jobs()) DropJob(job, "it is over");
