@@ -332,13 +332,18 @@ Action DefineKill(CLI::App* cmd, Shared*) {
 Action DefineCat(CLI::App* cmd, Shared*) {
   auto o = std::make_shared<CatOptions>();
   cmd->add_option("OUT", o->output, "a job's output directory")->required();
-  cmd->add_option("--head,-n", o->head, "print only the first N lines")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  cmd->add_option("--show,--head,-n", o->head, "print only the first N lines")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   cmd->add_flag("--partial", o->partial, "read the parts there are, even without _SUCCESS (an unfinished or failed job)");
   return [o](const Context&) { return CmdCat(*o); };
 }
 
-Action DefineVersion(CLI::App*, Shared*) {
-  return [](const Context&) { return std::printf("%s\n", VersionText().c_str()), kExitOk; };
+Action DefineVersion(CLI::App* cmd, Shared* shared) {
+  cmd->add_flag("--json", shared->json, "print {\"version\": \"...\"}");
+  return [](const Context& ctx) {
+    if (ctx.client.json) return std::printf("{\"version\": \"%s\"}\n", VersionText().c_str()), kExitOk;
+    return std::printf("%s\n", VersionText().c_str()), kExitOk;
+  };
 }
 
 Action DefineJobsAvailable(CLI::App*, Shared*) {
@@ -414,7 +419,7 @@ Action DefineReport(CLI::App* cmd, Shared*) {
   cmd->add_option("OUT", report->output, "the output directory of a --job weblog run")->required();
   cmd->add_flag("--json", report->json, "GoAccess-compatible JSON on stdout");
   cmd->add_option("--html", report->html, "write one self-contained HTML page to this file");
-  cmd->add_option("--top", report->top, "entries shown per panel")->capture_default_str()->check(
+  cmd->add_option("--show,--top", report->top, "entries shown per panel")->capture_default_str()->check(
       CLI::Range(1, 100000));
   return [report](const Context&) { return CmdReport(*report); };
 }
@@ -468,16 +473,45 @@ const Command kCommands[] = {
     // "help" is added by RunCli: it needs the whole command line.
 };
 
+// The global options: every command accepts them, before or after its name (git's and kubectl's
+// rule); a command that has no use for one lists it apart, as having no effect there.
 void AddSharedFlags(CLI::App* cmd, Takes takes, Shared* shared) {
-  if (takes == Takes::kNothing) return;
-  if (takes == Takes::kClient) {
-    cmd->add_option("--master", shared->master, "master address HOST:PORT")->capture_default_str();
+  const char* unused = "Global options (no effect on this command)";
+  auto place = [&](CLI::Option* opt, bool used) {
+    if (!used) opt->group(unused);
+  };
+  if (cmd->get_option_no_throw("--master") == nullptr) {
+    place(cmd->add_option("--master", shared->master, "the master's address")->type_name("HOST:PORT")->capture_default_str(),
+          takes == Takes::kClient);
   }
-  cmd->add_option("--token-file", shared->token_file,
-                  "file holding the cluster token or a user's token (mode 600; default: $MR_TOKEN; none: a master "
-                  "on this machine started by you without one)");
-  if (takes == Takes::kClient) cmd->add_flag("--json", shared->json, "machine-readable output");
+  if (cmd->get_option_no_throw("--token-file") == nullptr) {
+    place(cmd->add_option("--token-file", shared->token_file,
+                          "file holding the cluster token or a user's token (mode 600; default: $MR_TOKEN; none: a "
+                          "master on this machine started by you without one)")
+              ->type_name("PATH"),
+          takes != Takes::kNothing);
+  }
+  if (cmd->get_option_no_throw("--json") == nullptr) {
+    place(cmd->add_flag("--json", shared->json, "machine-readable output"), takes == Takes::kClient);
+  }
 }
+
+// CLI11's help with plain value names: "N" for numbers instead of "INT:INT in [1 - 64]" (the bounds,
+// where they matter, are in the flag's description), and "mr COMMAND" in usage lines.
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (opt->get_type_size() == 0) return "";
+    std::string type = opt->get_type_name();
+    type = type.substr(0, type.find_first_of(": "));
+    if (type == "INT" || type == "UINT" || type == "FLOAT") type = "N";
+    std::string out = type.empty() ? "" : " " + type;
+    if (!opt->get_default_str().empty()) out += "=" + opt->get_default_str();
+    if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
+    if (opt->get_required()) out += " REQUIRED";
+    return out;
+  }
+};
 
 // The long names ("--master") of a command's options.
 std::vector<std::string> FlagNames(const CLI::App* cmd) {
@@ -559,7 +593,7 @@ int Help(CLI::App& app, const std::vector<std::string>& topic) {
   }
   CLI::App* cmd = job_only ? nullptr : FindCommand(app, name);
   if (cmd != nullptr) {
-    std::printf("%s", cmd->help().c_str());
+    std::printf("%s", cmd->help("mr").c_str());
     if (DescribeJob(name) != nullptr) std::printf("\n(%s is also a job: mr help job %s)\n", name.c_str(), name.c_str());
     if (name == "jobs") std::printf("\n(the jobs you can run: mr jobs-available)\n");
     return kExitOk;
@@ -578,12 +612,16 @@ int Help(CLI::App& app, const std::vector<std::string>& topic) {
 
 int RunCli(int argc, char** argv) {
   CLI::App app{"mr: a fault-tolerant distributed MapReduce engine", "mr"};
+  app.formatter(std::make_shared<Formatter>());
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
   app.set_version_flag("--version,-V", VersionText(), "print the version");
   app.footer(
-      "Options may also come before the command (mr --master H:P jobs). mr help COMMAND or JOB for more;\n"
-      "mr jobs-available lists the jobs.\n"
+      "Global options, for every command, before or after it (mr --master H:P jobs):\n"
+      "  --master HOST:PORT   the master (default 127.0.0.1:7070)\n"
+      "  --token-file PATH    the cluster token or a user's (default $MR_TOKEN, or a local master's own)\n"
+      "  --json               machine-readable output\n"
+      "mr help COMMAND or JOB for more; mr jobs-available lists the jobs.\n"
       "Exit codes: 0 success; 1 the job failed or was killed, or the master refused the request (unknown job,\n"
       "missing input, existing output, bad --arg, wrong token); 2 bad usage; 3 the master cannot be reached\n"
       "(or the address is not the master's RPC port); 130 interrupted (Ctrl-C).");

@@ -287,6 +287,12 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
   spec.set_mapper(o.mapper);
   spec.set_reducer(o.reducer);
   spec.set_combiner(o.combiner);
+  if (o.mapper.empty() && (!o.reducer.empty() || !o.combiner.empty())) {
+    const std::string& given = o.reducer.empty() ? o.combiner : o.reducer;
+    bool number = !given.empty() && given.find_first_not_of("0123456789") == std::string::npos;
+    return Status::InvalidArgument(fmt::format("--reducer and --combiner are streaming commands and need --mapper{}",
+                                               number && !o.reducer.empty() ? "; did you mean --reducers?" : ""));
+  }
   if (o.inputs.empty()) return Status::InvalidArgument("--input is required");
   if (o.output.empty()) return Status::InvalidArgument("--output is required");
   for (auto& in : o.inputs) spec.add_inputs(std::filesystem::absolute(in).lexically_normal().string());
@@ -427,8 +433,9 @@ void PrintSummary(const proto::JobStatus& s, bool as_json) {
     std::printf("%s\n", JsonText(JobStatusJson(s, NowMs()), 2).c_str());
     return;
   }
-  std::printf("job %lu %s in %s: %u maps, %u reduces, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
-              JobStateName(s.state()).c_str(), Elapsed(s).c_str(), s.maps_total(), s.reduces_total(),
+  std::printf("job %lu %s in %s: %s, %s, %s read (%s)\n", static_cast<unsigned long>(s.job_id()),
+              JobStateName(s.state()).c_str(), Elapsed(s).c_str(), Counted(s.maps_total(), "map").c_str(),
+              Counted(s.reduces_total(), "reduce").c_str(),
               FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
   if (!s.error().empty()) {  // errors go to stderr, after the summary line that names the job
     std::fflush(stdout);

@@ -238,7 +238,7 @@ std::string RenderTerminal(const WeblogReport& r, size_t top) {
   for (const WeblogPanel& p : kWeblogPanels) {
     std::vector<ReportRow> rows = Shown(r, p, top);
     int64_t entries = count(p.id);
-    out += fmt::format("\n{} — {} entries{}\n", p.title, entries,
+    out += fmt::format("\n{} — {}{}\n", p.title, Counted(entries, "entry", "entries"),
                        !p.by_time && entries > static_cast<int64_t>(rows.size()) ? fmt::format(", top {}", rows.size()) : "");
     if (rows.empty()) continue;
     int64_t max = 1;
@@ -356,7 +356,8 @@ std::string RenderHtml(const WeblogReport& r, size_t top) {
   for (const WeblogPanel& p : kWeblogPanels) {
     std::vector<ReportRow> rows = Shown(r, p, top);
     int64_t entries = count(p.id);
-    h += fmt::format("<section id=\"{}\"><h2>{} <small>{} entries{}</small></h2>\n", p.id, p.title, entries,
+    h += fmt::format("<section id=\"{}\"><h2>{} <small>{}{}</small></h2>\n", p.id, p.title,
+                     Counted(entries, "entry", "entries"),
                      !p.by_time && entries > static_cast<int64_t>(rows.size()) ? fmt::format(", top {}", rows.size())
                                                                                : "");
     if (p.by_time && !rows.empty()) {

@@ -100,15 +100,22 @@ Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std:
     step.overwrite = first->overwrite();
     auto spec = MakeJobSpec(step);
     if (!spec.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], spec.status().message()));
-    JobDefinition def;
-    def.name = spec->job();
-    def.args = JobArgs(spec->args().begin(), spec->args().end());
-    Status valid = ValidateJobDefinition(def);
-    if (!valid.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], valid.message()));
     steps.push_back(*spec);
   }
   if (steps.size() > 1) steps[0].set_output(fmt::format("{}/step-0", scratch));
   return steps;
+}
+
+Status CheckPipeline(const std::vector<proto::JobSpec>& steps, const std::vector<std::string>& then) {
+  if (!steps.empty()) MR_RETURN_IF_ERROR(CheckJobLibrary(steps.front()));
+  for (size_t i = 1; i < steps.size(); i++) {
+    JobDefinition def;
+    def.name = steps[i].job();
+    def.args = JobArgs(steps[i].args().begin(), steps[i].args().end());
+    Status valid = ValidateJobDefinition(def);
+    if (!valid.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", then.at(i - 1), valid.message()));
+  }
+  return Status::OK();
 }
 
 int CmdRun(const RunOptions& o) {
@@ -142,8 +149,8 @@ int CmdRun(const RunOptions& o) {
     fs::remove_all(dir, exists_ec);
     return kExitUsage;
   }
-  if (Status lib = CheckJobLibrary(steps->front()); !lib.ok()) {
-    std::fprintf(stderr, "mr: %s\n", lib.message().c_str());
+  if (Status refused = CheckPipeline(*steps, o.then); !refused.ok()) {
+    std::fprintf(stderr, "mr: %s\n", refused.message().c_str());
     fs::remove_all(dir, exists_ec);
     return kExitFailed;
   }
@@ -230,8 +237,10 @@ int CmdRun(const RunOptions& o) {
       submitted = i + 1 == steps->size();
       if (!o.json) {
         std::string which = steps->size() > 1 ? fmt::format("step {}/{}: ", i + 1, steps->size()) : "";
-        std::printf("%srunning %s with %d workers (%d slots, %d threads each)%s\n", which.c_str(), step.job().c_str(),
-                    o.workers, slots, o.threads,
+        std::string what = step.job().empty() ? "a streaming job" : step.job();
+        std::printf("%srunning %s with %s (%s, %s each)%s\n", which.c_str(), what.c_str(),
+                    Counted(o.workers, "worker").c_str(), Counted(slots, "slot").c_str(),
+                    Counted(o.threads, "thread").c_str(),
                     addr->http.empty() ? "" : fmt::format("; dashboard {}", dashboard).c_str());
         std::fflush(stdout);
       }

@@ -29,8 +29,14 @@ struct RunOptions {
 };
 
 // The job specs of a pipeline: the first from `o.submit`, one per `o.then` entry. Intermediate
-// outputs go under `scratch`. InvalidArgument for a bad step (unknown job, bad or repeated arg).
+// outputs go under `scratch`. InvalidArgument for bad usage (a step that is not "JOB [K=V]...", a
+// repeated or malformed arg).
 Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std::string& scratch);
+
+// What the master would refuse at submit, checked before a cluster starts: a --then step's unknown
+// job or bad argument, and a plugin's (CheckJobLibrary). The first step's built-in job is left to
+// the master. Exit code 1, as when the master refuses.
+Status CheckPipeline(const std::vector<proto::JobSpec>& steps, const std::vector<std::string>& then);
 
 int CmdRun(const RunOptions& options);
 

@@ -116,10 +116,16 @@ std::string FormatBytes(uint64_t bytes) {
 
 std::string FormatDuration(std::chrono::milliseconds d) {
   int64_t ms = d.count();
+  if (ms < 1000) return fmt::format("{} ms", ms);
   if (ms < 60000) return fmt::format("{:.1f}s", ms / 1000.0);
   int64_t s = ms / 1000;
   if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
   return fmt::format("{}h{:02}m{:02}s", s / 3600, (s / 60) % 60, s % 60);
+}
+
+std::string Counted(int64_t n, std::string_view one, std::string_view many) {
+  if (n == 1) return fmt::format("1 {}", one);
+  return many.empty() ? fmt::format("{} {}s", n, one) : fmt::format("{} {}", n, many);
 }
 
 std::string FormatOneLine(std::string_view text) {

@@ -30,7 +30,9 @@ Result<HostPort> ParseHostPort(std::string_view text);
 Result<uint64_t> ParseJobId(std::string_view text);
 
 std::string FormatBytes(uint64_t bytes);          // "1.5 GiB"
-std::string FormatDuration(std::chrono::milliseconds d);  // "1m02s", "3.4s"
+std::string FormatDuration(std::chrono::milliseconds d);  // "16 ms", "3.4s", "1m02s"
+// "1 slot", "2 slots"; `many` defaults to `one` + "s".
+std::string Counted(int64_t n, std::string_view one, std::string_view many = "");
 // Text as one line, for an error shown on one line: trailing line breaks dropped, inner ones
 // become " | ", other control bytes \xNN (a TAB and bytes >= 0x80 stay as they are).
 std::string FormatOneLine(std::string_view text);

@@ -24,6 +24,16 @@ TEST(UnitsTest, Durations) {
   EXPECT_EQ(ParseDuration("3").value().count(), 3000);
   EXPECT_EQ(ParseDuration("0.5").value().count(), 500);
   EXPECT_FALSE(ParseDuration("5 parsecs").ok());
+  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(16)), "16 ms");
+  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(3400)), "3.4s");
+  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(62000)), "1m02s");
+}
+
+TEST(UnitsTest, Counted) {
+  EXPECT_EQ(Counted(1, "slot"), "1 slot");
+  EXPECT_EQ(Counted(0, "slot"), "0 slots");
+  EXPECT_EQ(Counted(2, "entry", "entries"), "2 entries");
+  EXPECT_EQ(Counted(1, "entry", "entries"), "1 entry");
 }
 
 TEST(UnitsTest, HostPort) {

@@ -213,8 +213,8 @@ Status Scheduler::Kill(uint64_t job_id, int64_t now_ms, Effects* fx) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
   if (Finished(it->second.status)) {
-    return Status::InvalidArgument(fmt::format("job {} has already finished ({})", job_id,
-                                               proto::JobState_Name(it->second.status.state())));
+    return Status::InvalidArgument(
+        fmt::format("job {} has already ended ({})", job_id, JobStateName(it->second.status.state())));
   }
   FinishJob(it->second, proto::JOB_KILLED, "killed by the user", now_ms, fx);
   return Status::OK();

@@ -112,6 +112,8 @@ TEST_F(CliTest, SubmitSaysHowToFollowAndWaitExitsWithTheJobsResult) {
   CommandResult killed = RunMr({"wait", "2", "--master", master}, Millis(20000));
   EXPECT_EQ(killed.exit_code, 1) << killed.out << killed.err;
   EXPECT_TRUE(Contains(killed.out, "job 2 killed")) << killed.out;
+  CommandResult again = RunMr({"kill", "2", "--master", master}, Millis(20000));
+  EXPECT_EQ(again.err, "mr: job 2 has already ended (killed)\n");
   CommandResult unknown = RunMr({"wait", "99", "--master", master}, Millis(20000));
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_TRUE(Contains(unknown.err, "no job 99")) << unknown.err;
@@ -240,6 +242,63 @@ TEST(CliHelpTest, HelpVersionAndDidYouMean) {
   CommandResult nothing = RunMr({});
   EXPECT_EQ(nothing.exit_code, 2);
   EXPECT_TRUE(Contains(nothing.err, "Subcommands:")) << nothing.err;
+}
+
+// One mistake, one answer: the same kind of mistake gets the same exit code wherever it is made,
+// global options are accepted by every command, and help reads as plain words.
+TEST(CliGrammarTest, OneMistakeOneAnswer) {
+  TempDir dir;
+  WriteFile(dir / "in.txt", "a b\n");
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"run", "--input", dir / "in.txt", "--output", dir / "out"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunMr(args, Millis(60000));
+  };
+  // An unknown job and a job's unknown argument: 1, as --job or as a --then step, before any cluster.
+  for (auto [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--job", "wordcont"}, "unknown job 'wordcont'"},
+           {{"--job", "wordcount", "--then", "topnn"}, "--then topnn: unknown job 'topnn'"},
+           {{"--job", "wordcount", "--arg", "nosuch=1"}, "has no argument 'nosuch'"},
+           {{"--job", "wordcount", "--then", "topn m=10"}, "--then topn m=10: job topn has no argument 'm'"}}) {
+    CommandResult r = run(args);
+    EXPECT_EQ(r.exit_code, 1) << fmt::format("{}", fmt::join(args, " ")) << r.err;
+    EXPECT_TRUE(Contains(r.err, message)) << r.err;
+  }
+  // A near-miss flag gets a suggestion whichever way it is missed.
+  CommandResult reducer = run({"--job", "wordcount", "--reducer", "2"});
+  EXPECT_EQ(reducer.exit_code, 2);
+  EXPECT_TRUE(Contains(reducer.err, "did you mean --reducers?")) << reducer.err;
+  CommandResult worker = run({"--job", "wordcount", "--worker", "2"});
+  EXPECT_EQ(worker.exit_code, 2);
+  EXPECT_TRUE(Contains(worker.err, "did you mean --workers?")) << worker.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+
+  // Global options before any command, also those that do not use them.
+  CommandResult version = RunMr({"--json", "--token-file", dir / "none", "version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_TRUE(json::parse(version.out).contains("version")) << version.out;
+  CommandResult cat = RunMr({"--master", "127.0.0.1:1", "--json", "cat", dir / "missing"});
+  EXPECT_EQ(cat.exit_code, 1) << cat.err;  // refused for the missing output, not for the options
+  EXPECT_TRUE(Contains(cat.err, "missing")) << cat.err;
+  CommandResult report = RunMr({"--master", "127.0.0.1:1", "report", dir / "missing"});
+  EXPECT_EQ(report.exit_code, 1) << report.err;
+  CommandResult help = RunMr({"help"});
+  for (const char* flag : {"--master HOST:PORT", "--token-file PATH", "--json"}) {
+    EXPECT_TRUE(Contains(help.out, flag)) << help.out;
+  }
+
+  // Help without parser noise, named as it is typed.
+  for (const char* cmd : {"master", "worker", "submit", "run", "cat", "report", "teragen", "logs", "wait"}) {
+    CommandResult h = RunMr({"help", cmd});
+    EXPECT_EQ(h.exit_code, 0);
+    EXPECT_TRUE(Contains(h.out, fmt::format("Usage: mr {} ", cmd))) << h.out;
+    EXPECT_FALSE(Contains(h.out, "INT")) << h.out;
+    EXPECT_FALSE(Contains(h.out, " in [")) << h.out;
+    EXPECT_FALSE(Contains(h.out, "[0 - ")) << h.out;
+  }
+  // "How many lines" is --show everywhere (the older names still work).
+  EXPECT_TRUE(Contains(RunMr({"help", "cat"}).out, "--show")) << RunMr({"help", "cat"}).out;
+  EXPECT_TRUE(Contains(RunMr({"help", "report"}).out, "--show")) << RunMr({"help", "report"}).out;
 }
 
 TEST(CliAddressTest, OptionsBeforeTheCommandWrongTokenAndTheHttpPort) {

@@ -286,9 +286,9 @@ TEST_F(WeblogTest, TopTenPathsInOneCommand) {
   std::vector<std::string> left;
   for (auto& e : fs::directory_iterator(dir_ / "out")) left.push_back(e.path().filename());
   EXPECT_EQ(left, std::vector<std::string>{"top10"});
-  // A bad later step is refused before anything runs.
+  // A bad later step is refused before anything runs, with the exit code of a bad --arg (1).
   CommandResult bad = RunMr({"run", "--job", "logs", "--input", log, "--output", dir_ / "never", "--then", "topn n=0"});
-  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.err, "mr: --then topn n=0: --arg n=0: want an integer from 1 to 10000000\n");
   EXPECT_FALSE(fs::exists(dir_ / "never"));
 }
