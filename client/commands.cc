@@ -196,6 +196,7 @@ class Progress {
     std::string eta = eta_ms < 0 ? "-" : Finished(s.state()) ? "0s" : FormatDuration(Millis(eta_ms));
     std::string tasks = fmt::format("map {}/{}  reduce {}/{}", s.maps_done(), s.maps_total(), s.reduces_done(),
                                     s.reduces_total());
+    if (!s.waiting().empty()) tasks += "  waiting: " + s.waiting();
     std::string rate = InputRate(s);
     int64_t failed = Counter(s, counter::kAttemptsFailed);
     std::string failures = failed > 0 ? fmt::format("  {} failed", failed) : "";
@@ -232,7 +233,8 @@ class Progress {
       return;
     }
     auto now = std::chrono::steady_clock::now();
-    std::string key = fmt::format("{} {} {} {}", s.maps_done(), s.reduces_done(), failed, static_cast<int>(s.state()));
+    std::string key = fmt::format("{} {} {} {} {}", s.maps_done(), s.reduces_done(), failed, static_cast<int>(s.state()),
+                                  s.waiting());
     bool changed = key != last_key_;
     bool due = (changed && now - last_time_ >= std::chrono::seconds(1)) || now - last_time_ >= std::chrono::seconds(10) ||
                (Finished(s.state()) && changed);
@@ -246,6 +248,7 @@ class Progress {
                    {"reduces_total", s.reduces_total()}, {"elapsed_ms", elapsed_ms},
                    {"failed_attempts", failed}};
       if (eta_ms >= 0) line["eta_ms"] = eta_ms;
+      if (!s.waiting().empty()) line["waiting"] = s.waiting();
       std::fprintf(out_, "%s\n", line.dump().c_str());
       std::fflush(out_);
       return;
@@ -563,6 +566,7 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   std::printf("  input     %s (%s, %s)\n", inputs.c_str(), FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
   std::printf("  output    %s\n", s.spec().output().c_str());
   if (!s.error().empty()) std::printf("  error     %s\n", s.error().c_str());
+  if (!s.waiting().empty()) std::printf("  waiting   %s\n", s.waiting().c_str());
   PrintFailedAttempts(s, "");
   PrintCounters(s);
   return kExitOk;

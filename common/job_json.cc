@@ -39,6 +39,7 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());
   j["input_bytes"] = s.input_bytes();
   j["error"] = s.error();
+  if (!s.waiting().empty()) j["waiting"] = s.waiting();
   j["submit_time_ms"] = s.submit_time_ms();
   j["start_time_ms"] = s.start_time_ms();
   j["end_time_ms"] = s.end_time_ms();

@@ -378,7 +378,13 @@ proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
 
 proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   proto::JobStatus s = job.status;
-  if (Finished(s) || !job.tasks.built()) return s;  // finished (kept as is), or not started
+  if (Finished(s)) return s;  // kept as is
+  if (workers_.empty()) {
+    s.set_waiting("no worker is registered with the master");
+  } else if (job.user_code && workers_.user_code_workers() == 0) {
+    s.set_waiting("no live worker runs user code: start workers with --allow-user-code");
+  }
+  if (!job.tasks.built()) return s;  // not started
   s.set_maps_total(job.tasks.maps().size());
   s.set_maps_done(job.tasks.Done(0));
   s.set_reduces_total(job.tasks.reduces().size());

@@ -49,6 +49,7 @@ WorkerTable::Worker& WorkerTable::Add(const WorkerRegistration& reg, const std::
   w.incarnation = reg.incarnation;
   w.host = reg.host;
   w.pid = reg.pid;
+  user_code_workers_ = user_code_workers_ - (*returning && w.allow_user_code) + reg.allow_user_code;
   w.allow_user_code = reg.allow_user_code;
   if (!*returning) w.registered_ms = now_ms;
   return w;
@@ -62,6 +63,7 @@ void WorkerTable::Remove(const std::string& id, const std::string& reason, int64
   if (lost_.size() > kLostWorkersKept) lost_.pop_front();
   SetRunning(gone->second, 0);
   total_slots_ -= gone->second.slots;
+  user_code_workers_ -= gone->second.allow_user_code;
   free_.Erase(id);
   liveness_.Erase(id);
   identity_of_.erase(id);

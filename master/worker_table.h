@@ -114,6 +114,8 @@ class WorkerTable {
   Worker* FindFree(const std::function<bool(const Worker&)>& ok);
   bool AnyFree() const { return !free_.empty(); }
   uint64_t total_slots() const { return total_slots_; }
+  // Live workers that run plugin and streaming tasks (--allow-user-code).
+  size_t user_code_workers() const { return user_code_workers_; }
   uint64_t busy_slots() const { return busy_slots_; }
 
   // Liveness.
@@ -144,6 +146,7 @@ class WorkerTable {
   FreeSlots free_;
   Liveness liveness_;
   uint64_t total_slots_ = 0, busy_slots_ = 0;
+  size_t user_code_workers_ = 0;
   int64_t live_since_ms_ = 0;
   std::map<std::string, std::set<AttemptRef>> running_;
   std::map<std::string, std::set<OutputRef>> outputs_;

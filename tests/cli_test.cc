@@ -149,6 +149,34 @@ TEST_F(CliTest, SubmitSaysHowToFollowAndWaitExitsWithTheJobsResult) {
   EXPECT_EQ(RunMr(Submit("out3", {"--quiet"}), Millis(20000)).exit_code, 0);
 }
 
+// A job that cannot run says why: a streaming job on a cluster whose workers do not run user code
+// waits, and mr status and the progress say so and what to do, until a worker that does joins.
+TEST_F(CliTest, AUserCodeJobWithNowhereToRunSaysWhy) {
+  ASSERT_TRUE(cluster_.StartMaster({"--allow-user-code"}).ok());
+  const std::string master = cluster_.master_address();
+  ASSERT_TRUE(cluster_.StartWorker({"--allow-user-code=false"}).ok());
+  ASSERT_TRUE(cluster_.WaitForWorkers(1).ok());
+  CommandResult submit = RunMr({"submit", "--master", master, "--mapper", "cat", "--input", tmp_ / "in.txt",
+                                "--output", tmp_ / "out", "--quiet"});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  const std::string why = "no live worker runs user code: start workers with --allow-user-code";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  JobState s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    s = cluster_.Job(1);
+    if (s.answered && json::parse(s.json).value("waiting", "") == why) break;
+    std::this_thread::sleep_for(Millis(50));
+  }
+  ASSERT_EQ(json::parse(s.json).value("waiting", ""), why) << s.json;
+  CommandResult status = RunMr({"status", "1", "--master", master});
+  EXPECT_TRUE(Contains(status.out, "  waiting   " + why)) << status.out;
+  // A worker that runs user code joins: the job runs, and nothing holds it any more.
+  ASSERT_TRUE(cluster_.StartWorker({"--allow-user-code"}).ok());
+  s = cluster_.WaitForJob(1, std::chrono::seconds(60));
+  ASSERT_EQ(s.state, "succeeded") << s.json;
+  EXPECT_FALSE(json::parse(s.json).contains("waiting")) << s.json;
+}
+
 TEST_F(CliTest, RunShowsTheFirstLinesAndCatPrintsThePartsInOrder) {
   const std::string out = tmp_ / "out";
   CommandResult run = RunMr({"run", "--job", "wordcount", "--input", tmp_ / "in.txt", "--output", out, "--reducers",

@@ -213,8 +213,9 @@ Result<pid_t> Cluster::SpawnWorker(const std::string& dir, const std::string& lo
   argv.insert(argv.end(), {MrBinary(), "worker", "--master", master_address_, "--data-dir", dir, "--listen",
                            "127.0.0.1:0"});
   // A master that runs user code gets workers that do (the cluster is the test's own, as mr run's).
+  // (A test's own --allow-user-code=false keeps it from one.)
   if (std::find(master_flags_.begin(), master_flags_.end(), "--allow-user-code") != master_flags_.end() &&
-      std::find(flags.begin(), flags.end(), "--allow-user-code") == flags.end()) {
+      std::none_of(flags.begin(), flags.end(), [](const std::string& f) { return f.starts_with("--allow-user-code"); })) {
     argv.push_back("--allow-user-code");
   }
   argv.insert(argv.end(), flags.begin(), flags.end());
