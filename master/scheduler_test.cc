@@ -27,6 +27,16 @@ class SchedulerTest : public testing::SchedulerFixture {
     (*r.mutable_counters())["map.input.records"] = 1;
     return r;
   }
+  // Job 1 (one reducer, `maps` maps) on two workers of one slot, w1 and w2, scheduled once: the
+  // first assignments.
+  Effects StartOnTwoWorkers(uint32_t maps) {
+    Effects fx;
+    EXPECT_TRUE(s_.Submit(1, Spec(1, maps), now_, &fx).ok());
+    s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
+    s_.AddWorker("w2", "127.0.0.1:2", 1, now_);
+    s_.Schedule(now_, &fx);
+    return fx;
+  }
 
   int64_t now_ = 1000;
 };
@@ -220,11 +230,7 @@ TEST_F(SchedulerTest, ResourceFailuresAloneBackOffAndAreStillCharged) {
 // With another worker free, the task runs there at once; with it busy, it waits for the backoff
 // and then goes to the other worker rather than back to the starved one.
 TEST_F(SchedulerTest, ResourceFailuresPreferAnotherWorker) {
-  Effects fx;
-  ASSERT_TRUE(s_.Submit(1, Spec(1, 3), now_, &fx).ok());
-  s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
-  s_.AddWorker("w2", "127.0.0.1:2", 1, now_);
-  s_.Schedule(now_, &fx);
+  Effects fx = StartOnTwoWorkers(3);
   ASSERT_EQ(fx.assignments.size(), 2u);
   std::map<std::string, proto::AssignTask> on;
   for (auto& [w, a] : fx.assignments) on[w] = a;
@@ -262,11 +268,7 @@ TEST_F(SchedulerTest, ResourceFailuresPreferAnotherWorker) {
 // Any failed attempt runs again on another worker with a free slot, at once (Hadoop's rule: a
 // failed attempt is retried on another node first); the worker it failed on is the last choice.
 TEST_F(SchedulerTest, AFailedAttemptRunsAgainOnAnotherFreeWorker) {
-  Effects fx;
-  ASSERT_TRUE(s_.Submit(1, Spec(1, 1), now_, &fx).ok());
-  s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
-  s_.AddWorker("w2", "127.0.0.1:2", 1, now_);
-  s_.Schedule(now_, &fx);
+  Effects fx = StartOnTwoWorkers(1);
   ASSERT_EQ(fx.assignments.size(), 1u);
   std::string on = fx.assignments[0].first;
   proto::AssignTask a = fx.assignments[0].second;
