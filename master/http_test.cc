@@ -68,7 +68,7 @@ TEST_F(ObservabilityTest, TaskHistoriesFailuresAndTotalsFollowTheJob) {
   ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
   s_.AddWorker("w2", "127.0.0.1:2", 2, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
 
   // While it runs: every map running, no reduce started.
@@ -179,7 +179,7 @@ TEST_F(ObservabilityTest, LostWorkersAndKilledJobsShowInTheHistory) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   Effects f2;
   OnReport("w1", Report(fx.assignments[0].second, true), now_ + 10, &f2);
@@ -254,7 +254,7 @@ TEST_F(ObservabilityTest, BackupAttemptsAndTheAttemptTheyBeatAreMarked) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   s_.AddWorker("w2", "127.0.0.1:2", 3, now_);
   // Maps 0 and 1 finish quickly; map 2 straggles and gets a backup on w2, which wins.
@@ -264,7 +264,7 @@ TEST_F(ObservabilityTest, BackupAttemptsAndTheAttemptTheyBeatAreMarked) {
   }
   now_ += 5000;
   Effects f2;
-  s_.Schedule(now_, &f2);
+  Schedule(now_, &f2);
   ASSERT_EQ(f2.assignments.size(), 1u);
   EXPECT_EQ(f2.assignments[0].first, "w2");
   EXPECT_EQ(f2.assignments[0].second.index(), 2u);
@@ -289,7 +289,7 @@ TEST_F(ObservabilityTest, BackupAttemptsAndTheAttemptTheyBeatAreMarked) {
 }
 
 TEST_F(ObservabilityTest, FinishedJobsAreJournaledRestoredAndForgottenByCountAndAge) {
-  Scheduler s{SchedulerOptions{&fs_, 10000, /*history_jobs=*/2, /*history_age_ms=*/60000}};
+  Scheduler s{SchedulerOptions{10000, /*history_jobs=*/2, /*history_age_ms=*/60000}};
   Effects fx;
   s.AddWorker("alpha", "127.0.0.1:1", 3, now_);
   for (uint64_t id = 1; id <= 3; id++) {
@@ -298,6 +298,7 @@ TEST_F(ObservabilityTest, FinishedJobsAreJournaledRestoredAndForgottenByCountAnd
     ASSERT_TRUE(s.Submit(id, std::move(job), now_, &fx).ok());
   }
   s.Schedule(now_, &fx);
+  testing::Settle(s, &fs_, now_, &fx);
   ASSERT_FALSE(fx.assignments.empty());
   proto::AssignTask first = fx.assignments[0].second;
   ASSERT_EQ(first.job_id(), 1u);
@@ -320,11 +321,11 @@ TEST_F(ObservabilityTest, FinishedJobsAreJournaledRestoredAndForgottenByCountAnd
   EXPECT_EQ(a.bytes_in(), 100);
 
   // A restarted master shows the same tasks.
-  Scheduler restarted{SchedulerOptions{&fs_}};
+  Scheduler restarted;
   Effects f2;
   auto status = s.JobStatus(1);
   ASSERT_TRUE(status.ok());
-  restarted.Restore(*status, {}, Status::NotFound("no plan"), now_ + 30, &f2);
+  restarted.Restore(*status, {}, Status::NotFound("no plan"), {}, now_ + 30, &f2);
   restarted.RestoreHistory(h);
   auto before = s.Tasks(1, now_ + 30), after = restarted.Tasks(1, now_ + 30);
   ASSERT_TRUE(before.ok() && after.ok());
@@ -431,14 +432,14 @@ TEST_F(ObservabilityTest, AccessNeedsATokenOffLoopbackAndTheOutputIsItsOwners) {
   now_ += 10;
   s_.AddWorker("w1", "w1:1", 2, now_);
   std::deque<std::pair<std::string, proto::AssignTask>> todo;
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   todo.insert(todo.end(), fx.assignments.begin(), fx.assignments.end());
   while (!todo.empty()) {
     auto [worker, a] = todo.front();
     todo.pop_front();
     Effects more;
     OnReport(worker, Report(a, true), now_, &more);
-    s_.Schedule(now_, &more);
+    Schedule(now_, &more);
     todo.insert(todo.end(), more.assignments.begin(), more.assignments.end());
   }
   ASSERT_EQ(s_.JobStatus(1)->state(), proto::JOB_SUCCEEDED);

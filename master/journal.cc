@@ -17,7 +17,7 @@ namespace mr {
 namespace {
 
 Status FromRocks(const rocksdb::Status& s, const char* what) {
-  return s.ok() ? Status::OK() : Status::IoError(fmt::format("journal: {}: {}", what, s.ToString()));
+  return s.ok() ? Status::OK() : Status::FromErrorText(fmt::format("journal: {}: {}", what, s.ToString()));
 }
 
 // Every record whose key starts with `prefix`, in key order, parsed as M ("what" names one in the

@@ -66,7 +66,7 @@ class Master::Impl {
         own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
         timers_(timers ? timers : own_timers_.get()),
         clock_(*timers_),
-        scheduler_(SchedulerOptions{FileSystem::Default(), opts_.worker_timeout.count(), opts_.history_jobs,
+        scheduler_(SchedulerOptions{opts_.worker_timeout.count(), opts_.history_jobs,
                                     opts_.history_age.count()}),
         http_api_(scheduler_, MasterInfo{}, [this] { return NowMs(); }) {}
 
@@ -97,7 +97,9 @@ class Master::Impl {
       if (!tasks.ok()) return tasks.status();
       auto plan = journal_->LoadPlan(j.job_id());
       std::string refused = ResumeRefusal(j.spec(), plan);
-      scheduler_.Restore(j, *tasks, std::move(plan), NowMs(), &fx);
+      ResumedOutput output;
+      if (j.state() == proto::JOB_RUNNING) output = committer_.Resume(j.spec().output(), j.spec().reducers());
+      scheduler_.Restore(j, *tasks, std::move(plan), output, NowMs(), &fx);
       if (!refused.empty() && !scheduler_.JobStatus(j.job_id())->end_time_ms()) {
         spdlog::warn("job {}: not resumed: {}", j.job_id(), refused);
         (void)scheduler_.Fail(j.job_id(), refused, NowMs(), &fx);

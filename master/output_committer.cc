@@ -59,7 +59,11 @@ Status OutputCommitter::Setup(const std::string& output, bool overwrite) const {
   return fs_->CreateDirs(TemporaryDir(output));
 }
 
-Status OutputCommitter::Resume(const std::string& output) const { return fs_->CreateDirs(TemporaryDir(output)); }
+ResumedOutput OutputCommitter::Resume(const std::string& output, uint32_t reducers) const {
+  ResumedOutput r{fs_->CreateDirs(TemporaryDir(output)), std::vector<bool>(reducers)};
+  for (uint32_t p = 0; p < reducers && r.status.ok(); p++) r.committed[p] = IsCommitted(output, p);
+  return r;
+}
 
 Status OutputCommitter::CommitTask(const std::string& output, uint32_t partition,
                                    const std::string& attempt_file) const {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/file_system.h"
 #include "common/status.h"
@@ -23,6 +24,22 @@ struct CommitRequest {
   std::string output;
   std::optional<uint32_t> partition;  // the reduce task; none: the whole job
   uint32_t attempt = 0;               // the reduce attempt whose file is committed
+};
+
+// A job that starts (Effects.setups): its output is prepared with Setup and the result reported
+// back (Scheduler::OnOutputSetUp); none of its tasks runs before.
+struct SetupRequest {
+  uint64_t job_id = 0;
+  std::string output;
+  bool overwrite = false;
+};
+
+// What a restarted master finds of a running job's output (OutputCommitter::Resume), for
+// Scheduler::Restore: whether OUT/_temporary is there again, and which reduces' files are in
+// place (by partition; a reduce journaled as done whose file is missing runs again).
+struct ResumedOutput {
+  Status status;
+  std::vector<bool> committed;
 };
 
 // At a job's end: OUT/_temporary goes; for a job that did not succeed (`discard`), the whole output
@@ -49,12 +66,13 @@ class OutputCommitter {
   // At the job's start: removes an output it may replace (checked again: it may have changed
   // since the submission), and creates OUT/_temporary.
   Status Setup(const std::string& output, bool overwrite) const;
-  // After a master restart, for a running job: OUT/_temporary exists again.
-  Status Resume(const std::string& output) const;
+  // After a master restart, for a running job of `reducers` reduces: OUT/_temporary exists again,
+  // and which of its reduces are committed.
+  ResumedOutput Resume(const std::string& output, uint32_t reducers) const;
   // Renames one reduce attempt's file into place. `attempt_file` comes from a worker: it must be
   // that task's file inside OUT/_temporary (InvalidArgument otherwise).
   Status CommitTask(const std::string& output, uint32_t partition, const std::string& attempt_file) const;
-  // Whether a task's committed file is in place (to resume after a master restart).
+  // Whether a task's committed file is in place.
   bool IsCommitted(const std::string& output, uint32_t partition) const;
   // Writes _SUCCESS, after every task committed.
   Status CommitJob(const std::string& output) const;

@@ -108,5 +108,21 @@ TEST(OutputCommitterTest, OverwriteNeverReplacesWhatIsNotAnOutput) {
   EXPECT_TRUE(fs.Exists("/mixed/part-r-00000"));
 }
 
+
+TEST(OutputCommitterTest, ResumeMakesTheTemporaryDirAgainAndSaysWhichReducesAreInPlace) {
+  InMemoryFileSystem fs;
+  OutputCommitter c(&fs);
+  ASSERT_TRUE(c.Setup("/out", false).ok());
+  std::string f = AttemptOutputFile("/out", 7, 1, 1);
+  ASSERT_TRUE(fs.CreateDirs(f.substr(0, f.rfind('/'))).ok());
+  ASSERT_TRUE(fs.WriteFile(f, "one").ok());
+  ASSERT_TRUE(c.CommitTask("/out", 1, f).ok());
+  ASSERT_TRUE(c.Cleanup("/out").ok());
+  ResumedOutput r = c.Resume("/out", 3);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.committed, (std::vector<bool>{false, true, false}));
+  EXPECT_TRUE(fs.Exists("/out/_temporary"));
+}
+
 }  // namespace
 }  // namespace mr

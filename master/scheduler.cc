@@ -87,16 +87,17 @@ void Scheduler::SetOrphaned(Job& job, Task& t, int64_t since_ms) {
 }
 
 void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
-                        Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx) {
+                        Result<proto::JobPlan> plan, const ResumedOutput& output, int64_t now_ms, Effects* fx) {
   Job& j = JobAt(status.job_id());
   j.status = status;
   j.user_code = !status.spec().job_lib().empty() || !status.spec().mapper().empty();
   if (Finished(status)) return;
+  j.output_ready = status.state() == proto::JOB_RUNNING;
   active_jobs_.insert(status.job_id());
   dirty_ = true;
   Status s = plan.status();
   if (s.ok()) j.splits = SplitTable(&*plan);
-  if (s.ok() && status.state() == proto::JOB_RUNNING) s = committer_.Resume(status.spec().output());
+  if (s.ok() && status.state() == proto::JOB_RUNNING) s = output.status;
   if (!s.ok()) {
     FinishJob(j, proto::JOB_FAILED, "cannot resume after a master restart: " + s.message(), now_ms, fx);
     return;
@@ -114,7 +115,9 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     if (!r.done()) continue;
     // A map's output is still on its worker if that worker is alive; who it is will be learned
     // from the first failed fetch. A reduce is done only if its commit reached the output.
-    if (t->kind == proto::TASK_REDUCE && !committer_.IsCommitted(status.spec().output(), t->index)) continue;
+    if (t->kind == proto::TASK_REDUCE && (t->index >= output.committed.size() || !output.committed[t->index])) {
+      continue;
+    }
     t->done_address = names_.Intern(r.done_address());
     t->done_attempt = r.done_attempt();
     t->duration_ms = r.duration_ms();
@@ -129,16 +132,30 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
   MaybeSucceed(j, now_ms, fx);
 }
 
-Status Scheduler::StartJob(Job& job, int64_t now_ms) {
+void Scheduler::StartJob(Job& job, int64_t now_ms, Effects* fx) {
   const proto::JobSpec& spec = job.status.spec();
-  MR_RETURN_IF_ERROR(committer_.Setup(spec.output(), spec.overwrite()));
   job.tasks.Build(static_cast<uint32_t>(job.splits.size()), spec.reducers());
   job.attempts_launched = job.attempts_failed = job.attempts_backup = 0;
   job.status.set_state(proto::JOB_RUNNING);
   job.status.set_start_time_ms(now_ms);
+  job.output_ready = false;
+  fx->setups.push_back({job.status.job_id(), spec.output(), spec.overwrite()});
+  fx->changed_jobs.push_back(job.status.job_id());
   spdlog::info("job {} started: {} map tasks, {} reduce tasks", job.status.job_id(), job.tasks.maps().size(),
                job.tasks.reduces().size());
-  return Status::OK();
+}
+
+void Scheduler::OnOutputSetUp(const SetupRequest& setup, const Status& result, int64_t now_ms, Effects* fx) {
+  auto it = jobs_.find(setup.job_id);
+  if (it == jobs_.end() || Finished(it->second.status) || it->second.output_ready) return;
+  Job& job = it->second;
+  if (!result.ok()) {
+    FinishJob(job, proto::JOB_FAILED, result.message(), now_ms, fx);
+  } else {
+    job.output_ready = true;
+    dirty_ = true;
+  }
+  Schedule(now_ms, fx);
 }
 
 void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& error, int64_t now_ms,
@@ -149,7 +166,8 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_end_time_ms(now_ms);
   active_jobs_.erase(job.status.job_id());
   dirty_ = true;  // the next job may use the slots
-  // Commits asked for in this same step are not carried out; those under way are forgotten.
+  // Output work asked for in this same step is not carried out; commits under way are forgotten.
+  std::erase_if(fx->setups, [&](const SetupRequest& r) { return r.job_id == job.status.job_id(); });
   std::erase_if(fx->commits, [&](const CommitRequest& c) { return c.job_id == job.status.job_id(); });
   for (auto& [index, pending] : job.committing) {
     EndAttempt(job, job.tasks.reduces()[index], pending.report.attempt(), AttemptOutcome::kKilled, now_ms,
@@ -194,7 +212,9 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_reduces_total(job.tasks.reduces().size());
   job.status.set_reduces_done(job.tasks.Done(1));
   job.tasks.DropIndexes();
-  if (!job.status.spec().output().empty() && job.status.start_time_ms() != 0) {
+  // Only an output the job prepared is cleaned up: one it never touched (it ended before its
+  // setup, or its setup failed) is left as it was.
+  if (!job.status.spec().output().empty() && job.output_ready) {
     fx->cleanups.push_back({job.status.spec().output(), state != proto::JOB_SUCCEEDED});
   }
   uint64_t id = job.status.job_id();
@@ -327,21 +347,15 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
   if (!held_retries_.empty()) ReleaseRetries(now_ms, fx);
   bool assign = std::exchange(dirty_, false);
   if (!workers_.AnyFree()) return;
-  // A copy: a job that fails to start finishes (and leaves the set) inside the loop.
+  // A copy: the set must not change under the loop.
   std::vector<uint64_t> active(active_jobs_.begin(), active_jobs_.end());
   for (uint64_t id : active) {
     Job& job = jobs_.at(id);
     if (Finished(job.status)) continue;
     if (assign) {
       if (FreeWorker(job) == nullptr) continue;
-      if (job.status.state() == proto::JOB_QUEUED) {
-        Status s = StartJob(job, now_ms);
-        fx->changed_jobs.push_back(id);
-        if (!s.ok()) {
-          FinishJob(job, proto::JOB_FAILED, s.message(), now_ms, fx);
-          continue;
-        }
-      }
+      if (job.status.state() == proto::JOB_QUEUED) StartJob(job, now_ms, fx);
+      if (!job.output_ready) continue;
       while (Worker* w = FreeWorker(job)) {
         Task* t = job.tasks.NextIdle();
         if (t == nullptr) break;

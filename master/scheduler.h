@@ -31,8 +31,10 @@
 //    OutputCommitter (master/output_committer.h) and reports the result with OnCommitted; a reduce
 //    is done only once its commit succeeded (a failed commit fails the attempt), and the job only
 //    once _SUCCESS is written. At a job's end, Effects.cleanups asks for its _temporary to go (and
-//    for its whole output, when it did not succeed). The
-//    scheduler touches the output itself only to prepare it when a job starts or resumes;
+//    for its whole output, when it did not succeed). A job that starts asks for its output to be
+//    prepared (Effects.setups, answered with OnOutputSetUp) and runs no task before; a job resumed
+//    after a restart is given what the master found of its output (ResumedOutput). The scheduler
+//    itself does no I/O;
 //  - every task's progress is returned for journaling, so a restarted master resumes jobs without
 //    redoing committed reduces or reusing attempt numbers.
 //
@@ -79,7 +81,6 @@
 #include <vector>
 
 #include "common/status.h"
-#include "common/file_system.h"
 #include "master/admission.h"
 #include "master/output_committer.h"
 #include "master/scheduler_compact.h"
@@ -127,8 +128,6 @@ struct SchedulerTotals {
 };
 
 struct SchedulerOptions {
-  // Where job outputs are committed (an in-memory filesystem in tests). Not owned.
-  FileSystem* fs = FileSystem::Default();
   // How long a lost worker's finished map outputs wait for it to come back before they run again
   // (counted while at least one worker is alive).
   int64_t recovery_grace_ms = 10000;
@@ -147,15 +146,18 @@ struct Effects {
   // at a time, so a job of 200,000 tasks is never all in memory as protos at once.
   std::vector<std::pair<uint64_t, std::string>> histories;
   std::vector<uint64_t> forgotten_jobs;       // finished jobs past the retention: drop from the journal
-  // Output commits to carry out, in order, each reported back with Scheduler::OnCommitted; and
-  // the outputs of jobs that ended, to clean up (OutputCommitter::Clean).
+  // The output work, carried out by the master with the OutputCommitter (master/carry_out.h):
+  // outputs of jobs that start, to prepare, each reported back with Scheduler::OnOutputSetUp;
+  // commits, in order, each reported back with Scheduler::OnCommitted; and the outputs of jobs
+  // that ended, to clean up (OutputCommitter::Clean).
+  std::vector<SetupRequest> setups;
   std::vector<CommitRequest> commits;
   std::vector<CleanupRequest> cleanups;
 };
 
 class Scheduler {
  public:
-  explicit Scheduler(SchedulerOptions options = {}) : options_(options), committer_(options.fs) {}
+  explicit Scheduler(SchedulerOptions options = {}) : options_(options) {}
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -163,13 +165,18 @@ class Scheduler {
   // same output.
   Result<uint64_t> Submit(uint64_t id, AdmittedJob job, int64_t now_ms, Effects* fx);
   // Puts a journaled job back after a master restart: finished and queued jobs as they were,
-  // running ones resumed from their journaled tasks and split plan (a job without its plan fails).
+  // running ones resumed from their journaled tasks and split plan (a job without its plan fails)
+  // and what the master found of their output (`output`, OutputCommitter::Resume: a job whose
+  // output cannot be resumed fails; a reduce is done only if its file is in place).
   void Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
-               Result<proto::JobPlan> plan, int64_t now_ms, Effects* fx);
+               Result<proto::JobPlan> plan, const ResumedOutput& output, int64_t now_ms, Effects* fx);
   Status Kill(uint64_t job_id, int64_t now_ms, Effects* fx);
   // The result of a commit it asked for (Effects.commits): a reduce succeeds, or its attempt fails;
   // the job succeeds, or fails with the reason. Ignored for a job that ended meanwhile.
   void OnCommitted(const CommitRequest& commit, const Status& result, int64_t now_ms, Effects* fx);
+  // The result of preparing a starting job's output (Effects.setups): its tasks may run, or the
+  // job fails with the reason. Ignored for a job that ended meanwhile.
+  void OnOutputSetUp(const SetupRequest& setup, const Status& result, int64_t now_ms, Effects* fx);
   // Fails an unfinished job with `error` (a restarted master that may no longer run it).
   Status Fail(uint64_t job_id, const std::string& error, int64_t now_ms, Effects* fx);
   // Puts back a finished job's journaled tasks and attempts (after Restore of its status), so
@@ -265,6 +272,7 @@ class Scheduler {
     // the job's own commit (_SUCCESS) was asked for.
     std::map<uint32_t, PendingCommit> committing;
     bool committing_job = false;
+    bool output_ready = false;                  // set up (or resumed): its tasks may run
   };
 
   // Upkeep that spans the tables: a task's state (and the pass it may allow), an attempt that
@@ -276,7 +284,7 @@ class Scheduler {
   void SetOutput(Job& job, Task& map, const std::string& worker, const std::string& address, uint32_t attempt);
   void ClearOutput(Job& job, Task& map);
   void SetOrphaned(Job& job, Task& t, int64_t since_ms);
-  Status StartJob(Job& job, int64_t now_ms);
+  void StartJob(Job& job, int64_t now_ms, Effects* fx);
   Worker* FreeWorker(const Job& job, const std::string& not_this = "");
   void Launch(Job& job, Task& task, Worker& w, int64_t now_ms, Effects* fx);
   void LaunchBackups(Job& job, int64_t now_ms, Effects* fx);
@@ -324,7 +332,6 @@ class Scheduler {
   Job& JobAt(uint64_t id) { return jobs_.try_emplace(id, &names_).first->second; }
 
   SchedulerOptions options_;
-  OutputCommitter committer_;
   NamePool names_;                             // worker ids, addresses and counter names of tasks
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   WorkerTable workers_;                         // live workers, their slots, liveness, attempts and outputs

@@ -34,7 +34,7 @@ class SchedulerTest : public testing::SchedulerFixture {
     EXPECT_TRUE(s_.Submit(1, Spec(1, maps), now_, &fx).ok());
     s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
     s_.AddWorker("w2", "127.0.0.1:2", 1, now_);
-    s_.Schedule(now_, &fx);
+    Schedule(now_, &fx);
     return fx;
   }
 
@@ -46,7 +46,7 @@ TEST_F(SchedulerTest, RunsMapsThenReducesAndCommitsOnce) {
   ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
   s_.AddWorker("w2", "127.0.0.1:2", 2, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   // 10001 bytes in 4096-byte splits: 3 maps, all running; no reduce before the maps are done.
   ASSERT_EQ(fx.assignments.size(), 3u);
   for (auto& [w, a] : fx.assignments) EXPECT_EQ(a.kind(), proto::TASK_MAP);
@@ -92,7 +92,7 @@ TEST_F(SchedulerTest, CommitsAreAskedForAndTheirResultsDecide) {
   ASSERT_TRUE(s_.Submit(1, Spec(/*reducers=*/2, /*maps=*/1), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
   s_.AddWorker("w2", "127.0.0.1:2", 2, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 1u);
   Effects f1;
   s_.OnReport(fx.assignments[0].first, Success(fx.assignments[0].second), now_, &f1);
@@ -157,7 +157,7 @@ TEST_F(SchedulerTest, AJobThatEndsDropsItsPendingCommits) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(/*reducers=*/1, /*maps=*/1), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   Effects f1;
   s_.OnReport("w1", Success(fx.assignments[0].second), now_, &f1);
   ASSERT_EQ(f1.assignments.size(), 1u);
@@ -180,7 +180,7 @@ TEST_F(SchedulerTest, FailedAttemptsAreRetriedThenFailTheJob) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1, 1), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   for (uint32_t attempt = 1; attempt <= kMaxAttempts; attempt++) {
     ASSERT_EQ(fx.assignments.size(), 1u) << attempt;
     auto [w, a] = fx.assignments[0];
@@ -200,7 +200,7 @@ TEST_F(SchedulerTest, ResourceFailuresAloneBackOffAndAreStillCharged) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1, 1), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 1, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   int64_t backoff = kResourceRetryMs;
   for (uint32_t attempt = 1; attempt <= kMaxAttempts; attempt++) {
     ASSERT_EQ(fx.assignments.size(), 1u) << attempt;
@@ -319,7 +319,7 @@ TEST_F(SchedulerTest, DeadWorkersWorkIsRescheduledAndLateReportsIgnored) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   auto first = fx.assignments;
   Effects f2;
@@ -351,6 +351,49 @@ TEST_F(SchedulerTest, TwoUnfinishedJobsCannotWriteTheSameOutput) {
   EXPECT_EQ(s_.Submit(2, Spec(), now_, &fx).status().code(), Status::Code::kAlreadyExists);
   ASSERT_TRUE(s_.Kill(1, now_, &fx).ok());
   EXPECT_TRUE(s_.Submit(3, Spec(), now_, &fx).ok());
+}
+
+// A starting job's output is prepared before any of its tasks runs; an output it could not prepare
+// fails the job and is left as it was, as is the output of a job that ended before its setup.
+TEST_F(SchedulerTest, AJobRunsNoTaskBeforeItsOutputIsSetUp) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
+  s_.Schedule(now_, &fx);
+  ASSERT_EQ(fx.setups.size(), 1u);
+  EXPECT_EQ(fx.setups[0].output, "/out");
+  EXPECT_TRUE(fx.assignments.empty());
+  EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_RUNNING);
+  SetupRequest setup = fx.setups[0];
+  Effects f2;
+  s_.OnOutputSetUp(setup, Status::OK(), now_, &f2);
+  EXPECT_EQ(f2.assignments.size(), 2u);
+
+  // Job 2's output appeared while it was queued: its setup fails, and nothing is cleaned up.
+  AdmittedJob second = Spec();
+  second.spec.set_output("/out2");
+  ASSERT_TRUE(s_.Submit(2, std::move(second), now_, &fx).ok());
+  ASSERT_TRUE(s_.Kill(1, now_, &fx).ok());
+  Effects f3;
+  s_.Schedule(now_, &f3);
+  ASSERT_EQ(f3.setups.size(), 1u);
+  Effects f4;
+  s_.OnOutputSetUp(f3.setups[0], Status::AlreadyExists("output /out2 already exists"), now_, &f4);
+  EXPECT_EQ(s_.JobStatus(2)->state(), proto::JOB_FAILED);
+  EXPECT_EQ(s_.JobStatus(2)->error(), "output /out2 already exists");
+  EXPECT_TRUE(f4.assignments.empty());
+  EXPECT_TRUE(f4.cleanups.empty());
+
+  // Job 3 is killed in the step it started in: its setup is not carried out, nor any cleanup.
+  AdmittedJob third = Spec();
+  third.spec.set_output("/out3");
+  ASSERT_TRUE(s_.Submit(3, std::move(third), now_, &fx).ok());
+  Effects f5;
+  s_.Schedule(now_, &f5);
+  ASSERT_EQ(f5.setups.size(), 1u);
+  ASSERT_TRUE(s_.Kill(3, now_, &f5).ok());
+  EXPECT_TRUE(f5.setups.empty());
+  EXPECT_TRUE(f5.cleanups.empty());
 }
 
 // Runs every map of job 1 on the given workers (round robin as assigned) and returns the reduce
@@ -398,7 +441,7 @@ TEST_F(SchedulerTest, AMasterCutOffFromEveryoneReAdoptsTheirOutputsAndRerunsNoth
   ASSERT_TRUE(s_.Submit(1, Spec(2), now_, &fx).ok());
   s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 2, {}), now_, &fx);
   s_.AddWorker(Reg("w2", 1, "10.0.0.2:1", 2, {}), now_, &fx);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   std::map<uint32_t, std::pair<std::string, uint32_t>> ran;  // map -> (worker, attempt)
   for (auto& [w, a] : fx.assignments) ran[a.index()] = {w, a.attempt()};
   auto reduces = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
@@ -432,7 +475,7 @@ TEST_F(SchedulerTest, OrphanedOutputsRunAgainWhenTheirWorkerDoesNotComeBack) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
   s_.AddWorker("w1", "10.0.0.1:1", 3, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   auto reduces = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
   ASSERT_EQ(reduces.size(), 1u);
   Effects f2;
@@ -455,14 +498,14 @@ TEST_F(SchedulerTest, ARestartedWorkerLosesItsAttemptsButKeepsItsOutputs) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
   s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 3, {}), now_, &fx);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   Effects f2;
   OnReport("w1", Success(fx.assignments[0].second), now_, &f2);  // map 0 done
   // A new process on the same data dir: maps 1 and 2 were running in the old one.
   Effects f3;
   s_.AddWorker(Reg("w1", 2, "10.0.0.1:2", 3, {Held(1, 0, 1)}), now_ + 100, &f3);
-  s_.Schedule(now_ + 100, &f3);
+  Schedule(now_ + 100, &f3);
   ASSERT_EQ(f3.assignments.size(), 2u);
   for (auto& [w, a] : f3.assignments) {
     EXPECT_NE(a.index(), 0u);
@@ -480,7 +523,7 @@ TEST_F(SchedulerTest, AnAttemptThatRanThroughAPartitionReportsWhenTheLinkHeals) 
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
   s_.AddWorker(Reg("w1", 1, "10.0.0.1:1", 3, {}), now_, &fx);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   auto lost = fx.assignments[1].second;
   Effects f2;
@@ -498,7 +541,7 @@ TEST_F(SchedulerTest, ANodeOthersCannotFetchFromIsExcludedAndItsMapsRunElsewhere
   s_.AddWorker("w1", "10.0.0.1:1", 1, now_);
   s_.AddWorker("w2", "10.0.0.2:1", 1, now_);
   s_.AddWorker("w3", "10.0.0.3:1", 1, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   auto reduces = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
   ASSERT_EQ(reduces.size(), 3u);
   std::set<std::string> holders;
@@ -541,7 +584,7 @@ TEST_F(SchedulerTest, AReduceThatCanNeverFetchFailsTheJobInBoundedSteps) {
   ASSERT_TRUE(s_.Submit(1, Spec(1), now_, &fx).ok());
   s_.AddWorker("w1", "10.0.0.1:1", 4, now_);
   s_.AddWorker("w2", "10.0.0.2:1", 4, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   auto pending = FinishMaps(s_, fx, [this](const proto::AssignTask& a) { return Success(a); }, now_);
   // Every fetch of every reduce attempt fails, whoever holds the map: nothing can progress.
   int steps = 0;
@@ -584,7 +627,7 @@ TEST_F(SchedulerTest, ManyWorkersAndTasksRunToCompletionWithIncrementalCounts) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(kReduces, kMaps), now_, &fx).ok());
   for (uint32_t i = 0; i < kWorkers; i++) s_.AddWorker("w" + std::to_string(1000 + i), "127.0.0.1:1", 2, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 2 * kWorkers);
   for (uint32_t i = 0; i < fx.assignments.size(); i++) EXPECT_EQ(fx.assignments[i].second.index(), i);
   // Every worker got one task before any got its second (most free slots first).
@@ -600,7 +643,7 @@ TEST_F(SchedulerTest, ManyWorkersAndTasksRunToCompletionWithIncrementalCounts) {
   // A heartbeat changes nothing, so a pass after it assigns nothing.
   Effects hb;
   s_.Heartbeat("w1000", now_ + 1);
-  s_.Schedule(now_ + 1, &hb);
+  Schedule(now_ + 1, &hb);
   EXPECT_TRUE(hb.assignments.empty());
 
   std::deque<std::pair<std::string, proto::AssignTask>> pending(fx.assignments.begin(), fx.assignments.end());
@@ -648,7 +691,7 @@ TEST_F(SchedulerTest, JobCountersFollowLostAndRerunMaps) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1, 3), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 3, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 3u);
   for (int i = 0; i < 2; i++) {
     Effects f;
@@ -676,7 +719,7 @@ TEST_F(SchedulerTest, BackupsStartForTheOldestStragglersOnly) {
   Effects fx;
   ASSERT_TRUE(s_.Submit(1, Spec(1, 6), now_, &fx).ok());
   s_.AddWorker("w1", "127.0.0.1:1", 6, now_);
-  s_.Schedule(now_, &fx);
+  Schedule(now_, &fx);
   ASSERT_EQ(fx.assignments.size(), 6u);
   s_.AddWorker("w2", "127.0.0.1:2", 6, now_ + 1);
   // Maps 0-2 finish in 100 ms; 3 and 4 straggle; 5 started late (re-run after a failure).
@@ -689,20 +732,20 @@ TEST_F(SchedulerTest, BackupsStartForTheOldestStragglersOnly) {
   ASSERT_EQ(ff.assignments.size(), 1u);  // map 5 again, on w2 (most free slots)
   EXPECT_EQ(ff.assignments[0].first, "w2");
   Effects f2;
-  s_.Schedule(now_ + 900, &f2);  // under the 1 s minimum: nothing
+  Schedule(now_ + 900, &f2);  // under the 1 s minimum: nothing
   EXPECT_TRUE(f2.assignments.empty());
-  s_.Schedule(now_ + 1200, &f2);  // maps 3 and 4 are 1.2 s old; map 5's new attempt 0.7 s
+  Schedule(now_ + 1200, &f2);  // maps 3 and 4 are 1.2 s old; map 5's new attempt 0.7 s
   ASSERT_EQ(f2.assignments.size(), 2u);
   EXPECT_EQ(f2.assignments[0].second.index(), 3u);
   EXPECT_EQ(f2.assignments[1].second.index(), 4u);
   for (auto& [w, a] : f2.assignments) EXPECT_EQ(w, "w2");
   Effects f3;
-  s_.Schedule(now_ + 1600, &f3);  // 3 and 4 have theirs; map 5's attempt is 1.1 s old, on w2
+  Schedule(now_ + 1600, &f3);  // 3 and 4 have theirs; map 5's attempt is 1.1 s old, on w2
   ASSERT_EQ(f3.assignments.size(), 1u);
   EXPECT_EQ(f3.assignments[0].second.index(), 5u);
   EXPECT_EQ(f3.assignments[0].first, "w1");
   Effects f4;
-  s_.Schedule(now_ + 60000, &f4);  // one backup per task
+  Schedule(now_ + 60000, &f4);  // one backup per task
   EXPECT_TRUE(f4.assignments.empty());
   EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.backup"), 3);
 }

@@ -44,7 +44,7 @@ inline std::string WriteAttemptOutput(InMemoryFileSystem* fs, const proto::Assig
   return path;
 }
 
-// Carries out the output work in *fx (commits, cleanups) on `fs` as the master does, telling the
+// Carries out the output work in *fx (setups, commits, cleanups) on `fs` as the master does, telling the
 // scheduler each result.
 inline void Settle(Scheduler& s, FileSystem* fs, int64_t now_ms, Effects* fx) {
   OutputCommitter committer(fs);
@@ -66,6 +66,12 @@ class SchedulerFixture : public ::testing::Test {
     if (ok && a.kind() == proto::TASK_REDUCE) r.set_output_file(WriteAttemptOutput(&fs_, a, output));
     return r;
   }
+  // A scheduling pass, and the output work it leads to (a starting job's setup, and the
+  // assignments that follow it) carried out as the master would.
+  void Schedule(int64_t now_ms, Effects* fx) {
+    s_.Schedule(now_ms, fx);
+    Settle(s_, &fs_, now_ms, fx);
+  }
   // A worker's report, and the commits it leads to carried out as the master would.
   void OnReport(const std::string& worker, const proto::TaskReport& r, int64_t now_ms, Effects* fx) {
     s_.OnReport(worker, r, now_ms, fx);
@@ -73,7 +79,7 @@ class SchedulerFixture : public ::testing::Test {
   }
 
   InMemoryFileSystem fs_;
-  Scheduler s_{SchedulerOptions{&fs_}};
+  Scheduler s_;
 };
 
 }  // namespace mr::testing
