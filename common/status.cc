@@ -21,6 +21,13 @@ Status Status::FromErrorCode(const std::error_code& ec, std::string_view what, C
   return Status(otherwise, std::string(what) + ": " + ec.message());
 }
 
+Status Status::FromErrorText(std::string message, Code otherwise) {
+  for (int err : kExhaustionErrnos) {
+    if (message.find(std::strerror(err)) != std::string::npos) return ResourceExhausted(std::move(message));
+  }
+  return Status(otherwise, std::move(message));
+}
+
 std::string Status::ToString() const {
   const char* name = "OK";
   switch (code_) {

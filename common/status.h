@@ -44,6 +44,10 @@ class [[nodiscard]] Status {
   // no caller matches message text.
   static Status FromErrno(int err, std::string_view what, Code otherwise = Code::kIoError);
   static Status FromErrorCode(const std::error_code& ec, std::string_view what, Code otherwise = Code::kIoError);
+  // For a library that reports a failed system call as text only (RocksDB puts strerror's words
+  // in its message): kResourceExhausted when `message` holds the strerror of a kExhaustionErrnos,
+  // else `otherwise`. Only at such a library's boundary.
+  static Status FromErrorText(std::string message, Code otherwise = Code::kIoError);
   // The same code with another message (context added to an error passed on).
   Status WithMessage(std::string m) const { return Status(code_, std::move(m)); }
 

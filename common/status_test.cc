@@ -27,6 +27,12 @@ TEST(StatusTest, AnErrnoBecomesACode) {
             Status::Code::kResourceExhausted);
   EXPECT_EQ(Status::FromErrorCode(std::error_code(EIO, std::system_category()), "cannot write /d/f").code(),
             Status::Code::kIoError);
+  // A library that reports a system call's failure as text (RocksDB): the text is read once, here.
+  EXPECT_EQ(Status::FromErrorText(std::string("IO error: While appending to file: /d/000009.log: ") +
+                                  std::strerror(ENOSPC))
+                .code(),
+            Status::Code::kResourceExhausted);
+  EXPECT_EQ(Status::FromErrorText("Corruption: bad block").code(), Status::Code::kIoError);
   // WithMessage keeps the code.
   Status wrapped = Status::FromErrno(EMFILE, "x").WithMessage("cannot fetch: x");
   EXPECT_EQ(wrapped.code(), Status::Code::kResourceExhausted);

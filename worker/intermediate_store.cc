@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -111,15 +110,8 @@ rocksdb::Env* NoSyncEnv() {
   return env;
 }
 
-// RocksDB reports a failed system call as text only (strerror's words inside its IOError): this
-// boundary is where running out of descriptors, memory or disk becomes a code.
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::OK();
-  std::string message = fmt::format("{}: {}", what, s.ToString());
-  for (int err : kExhaustionErrnos) {
-    if (message.find(std::strerror(err)) != std::string::npos) return Status::ResourceExhausted(std::move(message));
-  }
-  return Status::IoError(std::move(message));
+  return s.ok() ? Status::OK() : Status::FromErrorText(fmt::format("{}: {}", what, s.ToString()));
 }
 
 }  // namespace
