@@ -14,6 +14,7 @@
 #include "common/output_layout.h"
 #include "common/units.h"
 #include "jobs/weblog.h"
+#include "jobs/weblog_output.h"
 
 namespace mr {
 namespace {
@@ -27,68 +28,6 @@ constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 bool ToInt(std::string_view s, int64_t* out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-}
-
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (size_t i = 0; i <= s.size(); i++) {
-    if (i == s.size() || s[i] == sep) {
-      parts.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return parts;
-}
-
-const WeblogPanel* FindPanel(std::string_view id) {
-  for (const WeblogPanel& p : kWeblogPanels) {
-    if (id == p.id) return &p;
-  }
-  return nullptr;
-}
-
-// Reads one line of a part file into *r. False if it is not weblog output.
-bool ReadLine(std::string_view line, WeblogReport* r) {
-  size_t tab = line.find('\t');
-  if (tab == std::string_view::npos) return false;
-  std::string_view key = line.substr(0, tab), value = line.substr(tab + 1);
-  size_t c1 = key.find(':');
-  if (c1 == std::string_view::npos) return false;
-  size_t c2 = key.find(':', c1 + 1);
-  if (c2 == std::string_view::npos) return false;
-  std::string_view kind = key.substr(0, c1), item = key.substr(c2 + 1);
-  int64_t n = 0;
-  if (kind == "general") {
-    if (!ToInt(value, &n)) return false;
-    if (item == "valid_requests") r->valid_requests += n;
-    else if (item == "failed_requests") r->failed_requests += n;
-    else if (item == "bandwidth") r->bandwidth += n;
-    else if (item == "unique_visitors") r->unique_visitors += n;
-    else return false;
-    return true;
-  }
-  if (kind == "count") {
-    if (!ToInt(value, &n) || FindPanel(item) == nullptr) return false;
-    r->counts[std::string(item)] += n;
-    return true;
-  }
-  if (kind == "day_visitors") {
-    if (!ToInt(value, &n)) return false;
-    // Stored as a row of a hidden panel; merged into the visitors panel afterwards.
-    r->panels["day_visitors"].push_back(ReportRow{std::string(item), 0, n, 0});
-    return true;
-  }
-  if (FindPanel(kind) == nullptr) return false;
-  auto fields = Split(value, '\t');
-  ReportRow row;
-  row.item = std::string(item);
-  if (fields.size() != 3 || !ToInt(fields[0], &row.hits) || !ToInt(fields[1], &row.visitors) ||
-      !ToInt(fields[2], &row.bytes)) {
-    return false;
-  }
-  r->panels[std::string(kind)].push_back(std::move(row));
-  return true;
 }
 
 std::string Percent(int64_t part, int64_t whole) {
@@ -106,10 +45,10 @@ std::string ClfDate(std::string_view day) {
   return fmt::format("{}/{}/{}", day.substr(8, 2), kMonths[m - 1], day.substr(0, 4));
 }
 
-std::vector<ReportRow> Shown(const WeblogReport& r, const WeblogPanel& p, size_t top) {
+std::vector<WeblogRow> Shown(const WeblogReport& r, const WeblogPanel& p, size_t top) {
   auto it = r.panels.find(p.id);
   if (it == r.panels.end()) return {};
-  std::vector<ReportRow> rows = it->second;
+  std::vector<WeblogRow> rows = it->second;
   if (!p.by_time && rows.size() > top) rows.resize(top);
   return rows;
 }
@@ -130,7 +69,7 @@ std::string HtmlEscape(std::string_view s) {
 }
 
 // A bar chart of hits (and visitors) per row, as inline SVG.
-std::string SvgChart(const std::vector<ReportRow>& rows, const std::string& label) {
+std::string SvgChart(const std::vector<WeblogRow>& rows, const std::string& label) {
   if (rows.empty()) return "";
   const int width = 960, height = 240, left = 60, bottom = 40, top = 16;
   int64_t max = 1;
@@ -190,26 +129,13 @@ Result<WeblogReport> ReadWeblogReport(const std::string& dir) {
     int64_t n = 0;
     while (std::getline(in, line)) {
       n++;
-      if (!ReadLine(line, &r)) {
+      if (!MergeWeblogOutputLine(line, &r)) {
         return Status::InvalidArgument(
             fmt::format("{} line {} is not weblog output (was OUT written by --job weblog?)", part.string(), n));
       }
     }
   }
-  // The exact visitors of each day replace the sketch's estimate in the visitors panel.
-  std::map<std::string, int64_t> day_visitors;
-  for (auto& row : r.panels["day_visitors"]) day_visitors[row.item] += row.visitors;
-  r.panels.erase("day_visitors");
-  for (auto& row : r.panels["visitors"]) row.visitors = day_visitors[row.item];
-  for (const WeblogPanel& p : kWeblogPanels) {
-    auto& rows = r.panels[p.id];
-    if (p.by_time) {
-      std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.item < b.item; });
-    } else {
-      std::sort(rows.begin(), rows.end(),
-                [](auto& a, auto& b) { return a.hits != b.hits ? a.hits > b.hits : a.item < b.item; });
-    }
-  }
+  FinishWeblogMerge(&r);
   return r;
 }
 
@@ -236,7 +162,7 @@ std::string RenderTerminal(const WeblogReport& r, size_t top) {
                      count("not_found"));
   out += fmt::format("  {:<22}{:>14}\n", "Referring sites", count("referring_sites"));
   for (const WeblogPanel& p : kWeblogPanels) {
-    std::vector<ReportRow> rows = Shown(r, p, top);
+    std::vector<WeblogRow> rows = Shown(r, p, top);
     int64_t entries = count(p.id);
     out += fmt::format("\n{} — {}{}\n", p.title, Counted(entries, "entry", "entries"),
                        !p.by_time && entries > static_cast<int64_t>(rows.size()) ? fmt::format(", top {}", rows.size()) : "");
@@ -279,7 +205,7 @@ json RenderJson(const WeblogReport& r, size_t top) {
   general["bandwidth"] = r.bandwidth;
   j["general"] = general;
   for (const WeblogPanel& p : kWeblogPanels) {
-    std::vector<ReportRow> rows = Shown(r, p, top);
+    std::vector<WeblogRow> rows = Shown(r, p, top);
     json panel;
     panel["metadata"] = {{"data", {{"total", {{"value", count(p.id)}}}}}};
     json data = json::array();
@@ -291,11 +217,10 @@ json RenderJson(const WeblogReport& r, size_t top) {
       e["visitors"] = {{"count", row.visitors}, {"percent", PercentValue(row.visitors, r.unique_visitors)}};
       e["bytes"] = {{"count", row.bytes}, {"percent", PercentValue(row.bytes, r.bandwidth)}};
       if (request) {
-        // "METHOD PATH[ PROTOCOL]"
-        auto parts = Split(row.item, ' ');
-        e["method"] = std::string(parts[0]);
-        e["data"] = parts.size() > 1 ? std::string(parts[1]) : "";
-        e["protocol"] = parts.size() > 2 ? std::string(parts[2]) : "";
+        RequestItem item = SplitRequestItem(row.item);
+        e["method"] = std::string(item.method);
+        e["data"] = std::string(item.path);
+        e["protocol"] = std::string(item.protocol);
       } else {
         e["data"] = row.item;
       }
@@ -354,7 +279,7 @@ std::string RenderHtml(const WeblogReport& r, size_t top) {
   card("bandwidth", "Bandwidth", FormatBytes(r.bandwidth));
   h += "</div>\n";
   for (const WeblogPanel& p : kWeblogPanels) {
-    std::vector<ReportRow> rows = Shown(r, p, top);
+    std::vector<WeblogRow> rows = Shown(r, p, top);
     int64_t entries = count(p.id);
     h += fmt::format("<section id=\"{}\"><h2>{} <small>{}{}</small></h2>\n", p.id, p.title,
                      Counted(entries, "entry", "entries"),

@@ -3,37 +3,20 @@
 // object uses GoAccess's field names), or as one self-contained HTML page (inline CSS and SVG
 // charts, no script and no network).
 //
-// ReadWeblogReport merges the part files: counts are summed, and the top entries of each panel
-// merged (every entry lives in exactly one partition, so the merge is exact). Pure functions over
+// ReadWeblogReport merges the part files (jobs/weblog_output.h): counts are summed, and the top
+// entries of each panel merged (every entry lives in exactly one partition, so the merge is exact). Pure functions over
 // the files they are given; thread-compatible.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "jobs/weblog_output.h"
 
 namespace mr {
-
-struct ReportRow {
-  std::string item;
-  int64_t hits = 0;
-  int64_t visitors = 0;
-  int64_t bytes = 0;
-};
-
-struct WeblogReport {
-  int64_t valid_requests = 0;
-  int64_t failed_requests = 0;
-  int64_t bandwidth = 0;
-  int64_t unique_visitors = 0;
-  std::map<std::string, int64_t> counts;                 // panel -> distinct entries
-  std::map<std::string, std::vector<ReportRow>> panels;  // panel -> rows, in display order
-};
 
 // Reads OUT (a finished weblog output: _SUCCESS present). InvalidArgument/NotFound with a
 // one-line message naming the file and line for anything else.

@@ -18,6 +18,7 @@
 #include "jobs/logs.h"
 #include "jobs/sum_reducer.h"
 #include "jobs/user_agent.h"
+#include "jobs/weblog_output.h"
 
 namespace mr {
 namespace {
@@ -487,12 +488,9 @@ class WeblogCombiner : public Reducer {
   std::string value_;
 };
 
-struct Row {
-  std::string item;
-  int64_t hits, visitors, bytes;
-};
-
-bool HitsFirst(const Row& a, const Row& b) { return a.hits != b.hits ? a.hits > b.hits : a.item < b.item; }
+bool HitsFirst(const WeblogRow& a, const WeblogRow& b) {
+  return a.hits != b.hits ? a.hits > b.hits : a.item < b.item;
+}
 
 class WeblogReducer : public Reducer {
  public:
@@ -506,7 +504,7 @@ class WeblogReducer : public Reducer {
     if (code == kVisitorCode) {
       while (values.Next(&v)) {
       }
-      day_visitors_[std::string(key.substr(1, 10))]++;
+      out_.day_visitors[std::string(key.substr(1, 10))]++;
       return;
     }
     Entry e;
@@ -516,19 +514,19 @@ class WeblogReducer : public Reducer {
     if (e.overflow) return ctx_.Fail(SumOverflowError(key.substr(1)));
     if (code == kTotalCode) {
       if (key == "#valid") {
-        if (!AddChecked(&valid_, e.hits) || !AddChecked(&bandwidth_, e.bytes)) {
+        if (!AddChecked(&out_.valid_requests, e.hits) || !AddChecked(&out_.bandwidth, e.bytes)) {
           return ctx_.Fail(SumOverflowError("bandwidth"));
         }
-      } else if (!AddChecked(&failed_, e.hits)) {
+      } else if (!AddChecked(&out_.failed_requests, e.hits)) {
         return ctx_.Fail(SumOverflowError("failed_requests"));
       }
       return;
     }
     const WeblogPanel* panel = FindPanel(code);
     if (panel == nullptr) return ctx_.Fail(fmt::format("weblog: an unknown panel code {}", static_cast<int>(code)));
-    counts_[panel->id]++;
-    std::vector<Row>& rows = rows_[panel->id];
-    rows.push_back(Row{std::string(key.substr(1)), e.hits, static_cast<int64_t>(e.visitors.Estimate()), e.bytes});
+    out_.counts[panel->id]++;
+    std::vector<WeblogRow>& rows = out_.panels[panel->id];
+    rows.push_back(WeblogRow{std::string(key.substr(1)), e.hits, static_cast<int64_t>(e.visitors.Estimate()), e.bytes});
     if (panel->top) {
       std::push_heap(rows.begin(), rows.end(), HitsFirst);  // the worst row on top
       if (rows.size() > top_) {
@@ -540,36 +538,15 @@ class WeblogReducer : public Reducer {
 
   void Finish(Emitter& out) override {
     if (partition_ < 0) return;
-    const std::string p = fmt::format("{:05d}", partition_);
-    std::vector<std::pair<std::string, std::string>> lines;
-    int64_t visitors = 0;
-    for (auto& [day, n] : day_visitors_) {
-      visitors += n;
-      lines.emplace_back(fmt::format("day_visitors:{}:{}", p, day), std::to_string(n));
-    }
-    for (auto [name, n] : {std::pair<const char*, int64_t>{"valid_requests", valid_}, {"failed_requests", failed_},
-                           {"bandwidth", bandwidth_}, {"unique_visitors", visitors}}) {
-      lines.emplace_back(fmt::format("general:{}:{}", p, name), std::to_string(n));
-    }
-    for (auto& [panel, n] : counts_) lines.emplace_back(fmt::format("count:{}:{}", p, panel), std::to_string(n));
-    for (auto& [panel, rows] : rows_) {
-      for (const Row& r : rows) {
-        lines.emplace_back(fmt::format("{}:{}:{}", panel, p, r.item),
-                           fmt::format("{}\t{}\t{}", r.hits, r.visitors, r.bytes));
-      }
-    }
-    std::sort(lines.begin(), lines.end());
-    for (auto& [k, v] : lines) out.Emit(k, v);
+    for (auto& [day, n] : out_.day_visitors) out_.unique_visitors += n;
+    for (auto& [k, v] : WeblogOutputLines(static_cast<uint32_t>(partition_), out_)) out.Emit(k, v);
   }
 
  private:
   TaskContext ctx_;
   const size_t top_;
   int64_t partition_ = -1;
-  int64_t valid_ = 0, failed_ = 0, bandwidth_ = 0;
-  std::map<std::string, int64_t> day_visitors_;
-  std::map<std::string, int64_t> counts_;
-  std::map<std::string, std::vector<Row>> rows_;
+  WeblogReport out_;  // this partition's output
 };
 
 class Weblog : public Job {
