@@ -31,44 +31,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Millis = std::chrono::milliseconds;
 
-// ---------------------------------------------------------------- a tiny HTTP/1.1 client
-
-struct HttpResult {
-  int status = 0;
-  std::string head;  // status line and headers
-  std::string body;
-  std::string Header(const std::string& name) const {
-    std::smatch m;
-    std::regex re("\r\n" + name + ": ([^\r]*)\r\n", std::regex::icase);
-    return std::regex_search(head, m, re) ? m[1].str() : "";
-  }
-};
-
-HttpResult Http(const std::string& address, const std::string& path, const std::string& method = "GET",
-                const std::string& bearer = "") {
-  HttpResult r;
-  int fd = RawConnect(address, std::chrono::seconds(10));
-  if (fd < 0) return r;
-  SendBytes(fd, method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n" +
-                    (bearer.empty() ? "" : "Authorization: Bearer " + bearer + "\r\n") + "\r\n");
-  std::string raw = ReadToEnd(fd);
-  ::close(fd);
-  size_t split = raw.find("\r\n\r\n");
-  if (split == std::string::npos || !raw.starts_with("HTTP/1.1 ")) return r;
-  r.head = raw.substr(0, split + 2);
-  r.body = raw.substr(split + 4);
-  r.status = std::stoi(raw.substr(9, 3));
-  return r;
-}
-
-json GetJson(const std::string& address, const std::string& path, const std::string& bearer = "") {
-  HttpResult r = Http(address, path, "GET", bearer);
-  EXPECT_EQ(r.status, 200) << path << "\n" << r.head << r.body;
-  EXPECT_EQ(r.Header("Content-Type"), "application/json") << path;
-  if (r.status != 200) return json::object();
-  return json::parse(r.body);
-}
-
 // The value of one sample of a metrics page ("name{labels}"), or -1.
 double Metric(const std::string& page, const std::string& sample) {
   size_t at = 0;

@@ -1,6 +1,7 @@
 #include "tests/test_util.h"
 
 #include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "common/process.h"
+#include "common/raw_socket_testing.h"
 
 namespace mr::testing {
 
@@ -328,6 +330,37 @@ Status Cluster::WaitForWorkers(size_t n, Millis timeout) {
     std::this_thread::sleep_for(Millis(50));
   }
   return Status::Unavailable(fmt::format("{} workers did not register in time", n));
+}
+
+std::string HttpResult::Header(const std::string& name) const {
+  std::smatch m;
+  std::regex re("\r\n" + name + ": ([^\r]*)\r\n", std::regex::icase);
+  return std::regex_search(head, m, re) ? m[1].str() : "";
+}
+
+HttpResult Http(const std::string& address, const std::string& path, const std::string& method,
+                const std::string& bearer) {
+  HttpResult r;
+  int fd = RawConnect(address, std::chrono::seconds(10));
+  if (fd < 0) return r;
+  SendBytes(fd, method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n" +
+                    (bearer.empty() ? "" : "Authorization: Bearer " + bearer + "\r\n") + "\r\n");
+  std::string raw = ReadToEnd(fd);
+  ::close(fd);
+  size_t split = raw.find("\r\n\r\n");
+  if (split == std::string::npos || !raw.starts_with("HTTP/1.1 ")) return r;
+  r.head = raw.substr(0, split + 2);
+  r.body = raw.substr(split + 4);
+  r.status = std::stoi(raw.substr(9, 3));
+  return r;
+}
+
+nlohmann::json GetJson(const std::string& address, const std::string& path, const std::string& bearer) {
+  HttpResult r = Http(address, path, "GET", bearer);
+  EXPECT_EQ(r.status, 200) << path << "\n" << r.head << r.body;
+  EXPECT_EQ(r.Header("Content-Type"), "application/json") << path;
+  if (r.status != 200) return nlohmann::json::object();
+  return nlohmann::json::parse(r.body);
 }
 
 }  // namespace mr::testing

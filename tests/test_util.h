@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,18 @@ struct JobState {
 };
 // Parses the output of `mr status JOB --json` (answered is false when it is not a job's status).
 JobState ParseJobState(const std::string& json_text);
+
+// A tiny HTTP/1.1 client for the master's dashboard port: one request per connection.
+struct HttpResult {
+  int status = 0;    // 0 when there was no well-formed answer
+  std::string head;  // status line and headers
+  std::string body;
+  std::string Header(const std::string& name) const;  // "" when absent
+};
+HttpResult Http(const std::string& address, const std::string& path, const std::string& method = "GET",
+                const std::string& bearer = "");
+// GET of a JSON page; a failed expectation (and an empty object) unless it answers 200 with JSON.
+nlohmann::json GetJson(const std::string& address, const std::string& path, const std::string& bearer = "");
 
 // A master and workers as real processes on loopback, each with its own data dir under `root`.
 // Processes get `env` entries ("K=V", e.g. MR_FAILPOINTS) added to their environment.
