@@ -567,6 +567,10 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   std::printf("  output    %s\n", s.spec().output().c_str());
   if (!s.error().empty()) std::printf("  error     %s\n", s.error().c_str());
   if (!s.waiting().empty()) std::printf("  waiting   %s\n", s.waiting().c_str());
+  if (!Finished(s.state())) {
+    std::printf("  slots     %s running, fair share %.1f\n", Counted(s.running_slots(), "slot").c_str(),
+                s.fair_share());
+  }
   PrintFailedAttempts(s, "");
   PrintCounters(s);
   return kExitOk;
@@ -584,14 +588,17 @@ int CmdJobs(const ClientOptions& c) {
     std::printf("%s\n", JsonText(arr, 2).c_str());
     return kExitOk;
   }
-  Table t({"ID", "JOB", "OWNER", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "ELAPSED", "INPUT", "OUTPUT", "ARGS"},
-          "rllllrrrrrll");
+  // SLOTS: the slots an unfinished job holds / its fair share of the cluster's slots.
+  Table t({"ID", "JOB", "OWNER", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "SLOTS", "ELAPSED", "INPUT", "OUTPUT",
+           "ARGS"},
+          "rllllrrrrrrll");
   for (auto& s : reply->job_list().jobs()) {
     uint32_t total = s.maps_total() + s.reduces_total();
     t.Row({std::to_string(s.job_id()), s.spec().job(), s.spec().owner().empty() ? "-" : s.spec().owner(),
            JobStateName(s.state()), SubmitTime(s),
            fmt::format("{}/{}", s.maps_done(), s.maps_total()), fmt::format("{}/{}", s.reduces_done(), s.reduces_total()),
-           total ? fmt::format("{}%", (s.maps_done() + s.reduces_done()) * 100 / total) : "-", Elapsed(s),
+           total ? fmt::format("{}%", (s.maps_done() + s.reduces_done()) * 100 / total) : "-",
+           Finished(s.state()) ? "-" : fmt::format("{}/{:.1f}", s.running_slots(), s.fair_share()), Elapsed(s),
            FormatBytes(s.input_bytes()), s.spec().output(), ArgsText(s)});
   }
   t.Print(stdout);

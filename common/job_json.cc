@@ -40,11 +40,16 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   j["input_bytes"] = s.input_bytes();
   j["error"] = s.error();
   if (!s.waiting().empty()) j["waiting"] = s.waiting();
+  if (s.state() == proto::JOB_QUEUED || s.state() == proto::JOB_RUNNING) {
+    j["running_slots"] = s.running_slots();
+    j["fair_share"] = s.fair_share();
+  }
   j["submit_time_ms"] = s.submit_time_ms();
   j["start_time_ms"] = s.start_time_ms();
   j["end_time_ms"] = s.end_time_ms();
   int64_t elapsed = s.start_time_ms() ? (s.end_time_ms() ? s.end_time_ms() : now_ms) - s.start_time_ms() : 0;
   j["elapsed_ms"] = elapsed;
+  j["waited_ms"] = s.start_time_ms() ? s.start_time_ms() - s.submit_time_ms() : (s.end_time_ms() ? 0 : now_ms - s.submit_time_ms());
   json counters = json::object();
   for (auto& [k, v] : s.counters()) counters[k] = v;
   auto in = s.counters().find(counter::kMapInputBytes);

@@ -28,6 +28,7 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
   }
   Job& j = JobAt(id);
   active_jobs_.insert(id);
+  fair_.Add(id);
   dirty_ = true;
   j.status.set_job_id(id);
   *j.status.mutable_spec() = std::move(admitted.spec);
@@ -53,6 +54,7 @@ void Scheduler::SetState(Job& job, Task& t, TaskState state) {
 void Scheduler::StartRunning(Job& job, Task& t, uint32_t attempt, const std::string& worker, int64_t now_ms) {
   t.running[attempt] = {worker, now_ms};
   job.tasks.Reindex(t);
+  fair_.Started(job.status.job_id());
   if (Worker* w = workers_.Find(worker)) workers_.SetRunning(*w, w->running + 1);
   workers_.AttemptStarted(worker, {job.status.job_id(), t.kind, t.index, attempt});
 }
@@ -64,6 +66,7 @@ void Scheduler::StopRunning(Job& job, Task& t, uint32_t attempt) {
   workers_.AttemptStopped(it->second.worker, {job.status.job_id(), t.kind, t.index, attempt});
   t.running.erase(it);
   job.tasks.Reindex(t);
+  fair_.Stopped(job.status.job_id());
 }
 
 void Scheduler::SetOutput(Job& job, Task& map, const std::string& worker, const std::string& address,
@@ -94,6 +97,7 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
   if (Finished(status)) return;
   j.output_ready = status.state() == proto::JOB_RUNNING;
   active_jobs_.insert(status.job_id());
+  fair_.Add(status.job_id());
   dirty_ = true;
   Status s = plan.status();
   if (s.ok()) j.splits = SplitTable(&*plan);
@@ -165,7 +169,7 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   job.status.set_error(error);
   job.status.set_end_time_ms(now_ms);
   active_jobs_.erase(job.status.job_id());
-  dirty_ = true;  // the next job may use the slots
+  dirty_ = true;  // other jobs may use the slots
   // Output work asked for in this same step is not carried out; commits under way are forgotten.
   std::erase_if(fx->setups, [&](const SetupRequest& r) { return r.job_id == job.status.job_id(); });
   std::erase_if(fx->commits, [&](const CommitRequest& c) { return c.job_id == job.status.job_id(); });
@@ -225,6 +229,7 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   } else {
     spdlog::warn("job {} {} after {} ms: {}", id, proto::JobState_Name(state), ran_ms, error);
   }
+  fair_.Remove(id);
   fx->ended_jobs.push_back(id);
   fx->changed_jobs.push_back(id);
 }
@@ -347,23 +352,32 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
   if (!held_retries_.empty()) ReleaseRetries(now_ms, fx);
   bool assign = std::exchange(dirty_, false);
   if (!workers_.AnyFree()) return;
-  // A copy: the set must not change under the loop.
-  std::vector<uint64_t> active(active_jobs_.begin(), active_jobs_.end());
-  for (uint64_t id : active) {
-    Job& job = jobs_.at(id);
-    if (Finished(job.status)) continue;
-    if (assign) {
-      if (FreeWorker(job) == nullptr) continue;
-      if (job.status.state() == proto::JOB_QUEUED) StartJob(job, now_ms, fx);
-      if (!job.output_ready) continue;
-      while (Worker* w = FreeWorker(job)) {
-        Task* t = job.tasks.NextIdle();
-        if (t == nullptr) break;
-        Launch(job, *t, *w, now_ms, fx);
+  // One slot at a time to the neediest job that can use one (master/fair_share.h); each turn
+  // launches a task, so the walk ends when the slots or the runnable tasks do.
+  while (assign && workers_.AnyFree()) {
+    Worker* w = nullptr;
+    Task* t = nullptr;
+    auto chosen = fair_.Neediest([&](uint64_t id) {
+      Job& job = jobs_.at(id);
+      if (job.status.state() == proto::JOB_RUNNING && (!job.output_ready || (t = job.tasks.NextIdle()) == nullptr)) {
+        return false;
       }
+      return (w = FreeWorker(job)) != nullptr;
+    });
+    if (!chosen) break;
+    Job& job = jobs_.at(*chosen);
+    if (job.status.state() == proto::JOB_QUEUED) {
+      // Its output first: the slot stays free for it, and OnOutputSetUp runs the next pass.
+      StartJob(job, now_ms, fx);
+      break;
     }
-    if (job.status.state() == proto::JOB_RUNNING) LaunchBackups(job, now_ms, fx);
+    Launch(job, *t, *w, now_ms, fx);
+  }
+  // A copy: the set must not change under the loop.
+  for (uint64_t id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
     if (!workers_.AnyFree()) break;
+    Job& job = jobs_.at(id);
+    if (job.status.state() == proto::JOB_RUNNING && job.output_ready) LaunchBackups(job, now_ms, fx);
   }
   dirty_ = false;  // whatever the pass itself changed is accounted for
 }
@@ -390,6 +404,12 @@ proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
   return r;
 }
 
+uint64_t Scheduler::Demand(const Job& job) const {
+  if (!job.tasks.built()) return job.splits.size() > 0 ? job.splits.size() : job.status.spec().reducers();
+  int k = job.tasks.CurrentPhase();
+  return job.tasks.Phase(k).size() - job.tasks.Done(k);
+}
+
 proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   proto::JobStatus s = job.status;
   if (Finished(s)) return s;  // kept as is
@@ -398,6 +418,10 @@ proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   } else if (job.user_code && workers_.user_code_workers() == 0) {
     s.set_waiting("no live worker runs user code: start workers with --allow-user-code");
   }
+  s.set_running_slots(fair_.Running(job.status.job_id()));
+  std::map<uint64_t, uint64_t> demand;
+  for (uint64_t id : active_jobs_) demand[id] = Demand(jobs_.at(id));
+  s.set_fair_share(fair_.Shares(demand, workers_.total_slots())[job.status.job_id()]);
   if (!job.tasks.built()) return s;  // not started
   s.set_maps_total(job.tasks.maps().size());
   s.set_maps_done(job.tasks.Done(0));

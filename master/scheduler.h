@@ -1,7 +1,8 @@
 // Scheduler: the master's job, task and worker tables and every decision about them (DESIGN §3, §5):
 //  - plugin and streaming jobs run only on workers that allow user code;
-//  - jobs run in submission order (a later job uses slots the earlier ones cannot); a job's map
-//    tasks first, its reduce tasks once every map is done;
+//  - jobs share the slots fairly (master/fair_share.h): a free slot goes to the job holding the
+//    fewest, ties to the earliest submitted; a job's map tasks first, its reduce tasks once every
+//    map is done (so reduces never hold slots their own maps wait for);
 //  - a failed attempt is retried, up to kMaxAttempts, on another worker when there is one; a worker
 //    that failed kBlacklistFailures attempts of a job gets no more of that job's tasks;
 //  - a dead worker's running attempts go back to idle. When its connection closed (the process
@@ -82,6 +83,7 @@
 
 #include "common/status.h"
 #include "master/admission.h"
+#include "master/fair_share.h"
 #include "master/output_committer.h"
 #include "master/scheduler_compact.h"
 #include "master/scheduler_index.h"
@@ -285,6 +287,8 @@ class Scheduler {
   void ClearOutput(Job& job, Task& map);
   void SetOrphaned(Job& job, Task& t, int64_t since_ms);
   void StartJob(Job& job, int64_t now_ms, Effects* fx);
+  // The slots a job could use now: its current phase's tasks not done (for FairShare::Shares).
+  uint64_t Demand(const Job& job) const;
   Worker* FreeWorker(const Job& job, const std::string& not_this = "");
   void Launch(Job& job, Task& task, Worker& w, int64_t now_ms, Effects* fx);
   void LaunchBackups(Job& job, int64_t now_ms, Effects* fx);
@@ -335,6 +339,7 @@ class Scheduler {
   NamePool names_;                             // worker ids, addresses and counter names of tasks
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   WorkerTable workers_;                         // live workers, their slots, liveness, attempts and outputs
+  FairShare fair_;                              // the active jobs in the order they get slots
   std::set<uint64_t> active_jobs_;              // unfinished jobs (queued or running)
   bool dirty_ = true;                           // something changed since the last scheduling pass
   // Tasks held back after a resource failure: (when, job, phase 0/1, index) -> the worker it failed on.

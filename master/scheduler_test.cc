@@ -396,6 +396,39 @@ TEST_F(SchedulerTest, AJobRunsNoTaskBeforeItsOutputIsSetUp) {
   EXPECT_TRUE(f5.cleanups.empty());
 }
 
+// Jobs share the slots: a job submitted behind a large one gets the next slot that frees up, and
+// then they alternate, instead of the second waiting for every task of the first.
+TEST_F(SchedulerTest, ASecondJobGetsTheNextFreeSlotAndThenAnEqualShare) {
+  Effects fx = StartOnTwoWorkers(/*maps=*/8);
+  ASSERT_EQ(fx.assignments.size(), 2u);
+  AdmittedJob small = Spec(1, 2);
+  small.spec.set_output("/small");
+  Effects f2;
+  ASSERT_TRUE(s_.Submit(2, std::move(small), now_, &f2).ok());
+  Schedule(now_, &f2);
+  EXPECT_TRUE(f2.assignments.empty());  // no free slot: nothing is taken from job 1
+  EXPECT_EQ(s_.JobStatus(2)->state(), proto::JOB_QUEUED);
+
+  // Each slot that frees up goes to the job holding fewer: job 2, then job 1, then job 2.
+  std::vector<uint64_t> got;
+  std::deque<std::pair<std::string, proto::AssignTask>> running(fx.assignments.begin(), fx.assignments.end());
+  for (int i = 0; i < 3; i++) {
+    auto [w, a] = running.front();
+    running.pop_front();
+    Effects f3;
+    OnReport(w, Success(a), now_ + 10 * (i + 1), &f3);
+    ASSERT_EQ(f3.assignments.size(), 1u) << i;
+    got.push_back(f3.assignments[0].second.job_id());
+    running.push_back(f3.assignments[0]);
+  }
+  EXPECT_EQ(got, (std::vector<uint64_t>{2, 1, 2}));
+  auto one = s_.JobStatus(1), two = s_.JobStatus(2);
+  EXPECT_EQ(one->running_slots(), 1u);
+  EXPECT_EQ(two->running_slots(), 1u);
+  EXPECT_DOUBLE_EQ(one->fair_share(), 1.0);
+  EXPECT_DOUBLE_EQ(two->fair_share(), 1.0);
+}
+
 // Runs every map of job 1 on the given workers (round robin as assigned) and returns the reduce
 // assignments that follow.
 std::vector<std::pair<std::string, proto::AssignTask>> FinishMaps(Scheduler& s, Effects fx,

@@ -174,7 +174,7 @@ TEST_F(ClusterTest, EmptyInputGivesEmptyParts) {
   EXPECT_EQ(ReadJobOutput(tmp_ / "out", 2), "");
 }
 
-TEST_F(ClusterTest, JobsRunInOrderOfSubmission) {
+TEST_F(ClusterTest, QueuedJobsAllRunWhenAWorkerComes) {
   std::vector<std::string> files = MakeInputs(tmp_ / "in");
   Cluster cluster(tmp_.path());
   ASSERT_TRUE(cluster.StartMaster().ok());

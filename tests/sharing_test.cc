@@ -1,0 +1,144 @@
+// Jobs sharing a cluster (DESIGN §11): real master and worker processes on loopback. A small job
+// behind a large one gets a slot as soon as one frees up, two equal jobs get equal slot time, and
+// many jobs at once all finish with exact outputs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/test_util.h"
+
+namespace mr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Millis = std::chrono::milliseconds;
+
+// `bytes` of plain text, one file: with --split-size 4k, about bytes/4096 map tasks.
+std::string MakeText(const std::string& path, size_t bytes, int seed) {
+  std::string text;
+  for (int i = 0; text.size() < bytes; i++) text += fmt::format("word{} shared line {} of {}\n", i % 97, i % 13, seed);
+  WriteFile(path, text);
+  return path;
+}
+
+uint64_t Submit(const Cluster& c, const std::string& input, const std::string& output, int reducers = 1) {
+  CommandResult r = RunMr({"submit", "--master", c.master_address(), "--job", "wordcount", "--input", input,
+                           "--output", output, "--split-size", "4k", "--reducers", std::to_string(reducers),
+                           "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  return r.exit_code == 0 ? std::stoull(r.out) : 0;
+}
+
+class SharingTest : public ::testing::Test {
+ protected:
+  TempDir tmp_;
+};
+
+// Under first come, first served the small job would wait for every map of the large one. Shared,
+// it runs at the next free slot and is done while most of the large job's maps are still to come.
+TEST_F(SharingTest, ASmallJobBehindALargeOneFinishesWhileTheLargeOneMaps) {
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  for (int i = 0; i < 2; i++) {
+    ASSERT_TRUE(cluster.StartWorker({"--slots", "1"}, {"MR_FAILPOINTS=map.start=delay(60ms)"}).ok());
+  }
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  std::string large_in = MakeText(tmp_ / "large.txt", 100 * 4096, 1);
+  std::string small_in = MakeText(tmp_ / "small.txt", 2000, 2);
+  uint64_t large = Submit(cluster, large_in, tmp_ / "large-out");
+  ASSERT_EQ(large, 1u);
+  JobState l;
+  for (auto deadline = std::chrono::steady_clock::now() + Millis(30000);
+       std::chrono::steady_clock::now() < deadline && l.maps_done < 2 && !l.Ended();) {
+    l = cluster.Job(large);
+    std::this_thread::sleep_for(Millis(10));
+  }
+  ASSERT_GE(l.maps_done, 2) << l.Summary();
+
+  CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--job", "wordcount", "--input",
+                           small_in, "--output", tmp_ / "small-out", "--wait", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  l = cluster.Job(large);
+  EXPECT_EQ(l.state, "running") << l.Summary();
+  EXPECT_LT(l.maps_done, l.maps_total / 2) << "the small job waited for the large one: " << l.Summary();
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "small-out", 1)), ReferenceWordCount({small_in}));
+
+  l = cluster.WaitForJob(large, Millis(60000));
+  ASSERT_EQ(l.state, "succeeded") << l.Summary();
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "large-out", 1)), ReferenceWordCount({large_in}));
+}
+
+// The slot time each job's attempts held between the later job's first attempt and the earlier
+// job's last one, from the task histories of /api/jobs/ID.
+std::vector<int64_t> SlotTimeWhileBothRan(const std::string& http, const std::vector<uint64_t>& jobs) {
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> spans(jobs.size());
+  int64_t from = 0, to = INT64_MAX;
+  for (size_t i = 0; i < jobs.size(); i++) {
+    json j = GetJson(http, fmt::format("/api/jobs/{}", jobs[i]));
+    int64_t first = INT64_MAX, last = 0;
+    for (const json& t : j["tasks"]) {
+      for (const json& a : t["history"]) {
+        int64_t start = a["start_ms"], end = a["end_ms"];
+        spans[i].push_back({start, end});
+        first = std::min(first, start);
+        last = std::max(last, end);
+      }
+    }
+    from = std::max(from, first);
+    to = std::min(to, last);
+  }
+  std::vector<int64_t> held;
+  for (auto& s : spans) {
+    int64_t sum = 0;
+    for (auto [start, end] : s) sum += std::max<int64_t>(0, std::min(end, to) - std::max(start, from));
+    held.push_back(sum);
+  }
+  return held;
+}
+
+TEST_F(SharingTest, TwoEqualJobsGetEqualSlotTime) {
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  for (int i = 0; i < 2; i++) {
+    ASSERT_TRUE(cluster.StartWorker({"--slots", "1"}, {"MR_FAILPOINTS=map.start=delay(50ms)"}).ok());
+  }
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  std::string in = MakeText(tmp_ / "in.txt", 40 * 4096, 3);
+  std::vector<uint64_t> jobs = {Submit(cluster, in, tmp_ / "a"), Submit(cluster, in, tmp_ / "b")};
+  for (uint64_t id : jobs) ASSERT_EQ(cluster.WaitForJob(id, Millis(60000)).state, "succeeded");
+
+  std::vector<int64_t> held = SlotTimeWhileBothRan(cluster.http_address(), jobs);
+  ASSERT_EQ(held.size(), 2u);
+  ASSERT_GT(held[0] + held[1], 0);
+  int64_t most = std::max(held[0], held[1]);
+  EXPECT_LE(std::abs(held[0] - held[1]), most / 10) << "slot ms while both ran: " << held[0] << " and " << held[1];
+  std::string expected = ReferenceWordCount({in});
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "a", 1)), expected);
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "b", 1)), expected);
+}
+
+TEST_F(SharingTest, TwentyJobsOnTwoWorkersAllFinishExactly) {
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster().ok());
+  std::vector<std::string> inputs;
+  std::vector<uint64_t> jobs;
+  for (int j = 0; j < 20; j++) {
+    inputs.push_back(MakeText(tmp_ / fmt::format("in{}.txt", j), 4096 * (1 + j % 5), j));
+    jobs.push_back(Submit(cluster, inputs.back(), tmp_ / fmt::format("out{}", j), 2));
+  }
+  // All twenty wait for the workers, so they run at once.
+  for (int i = 0; i < 2; i++) ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}).ok());
+  for (int j = 0; j < 20; j++) {
+    JobState s = cluster.WaitForJob(jobs[j], Millis(60000));
+    ASSERT_EQ(s.state, "succeeded") << j << ": " << s.Summary();
+    EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / fmt::format("out{}", j), 2)), ReferenceWordCount({inputs[j]})) << j;
+  }
+}
+
+}  // namespace
+}  // namespace mr::testing
