@@ -1,5 +1,7 @@
 #include "common/job_state.h"
 
+#include <fmt/format.h>
+
 namespace mr {
 
 std::string JobStateName(proto::JobState state) {
@@ -17,6 +19,21 @@ const char* TaskKindName(proto::TaskKind kind) { return kind == proto::TASK_MAP 
 
 bool Finished(proto::JobState state) {
   return state == proto::JOB_SUCCEEDED || state == proto::JOB_FAILED || state == proto::JOB_KILLED;
+}
+
+const char* PriorityName(proto::Priority p) {
+  switch (p) {
+    case proto::PRIORITY_HIGH: return "high";
+    case proto::PRIORITY_LOW: return "low";
+    default: return "normal";
+  }
+}
+
+Result<proto::Priority> ParsePriority(std::string_view text) {
+  for (proto::Priority p : {proto::PRIORITY_HIGH, proto::PRIORITY_NORMAL, proto::PRIORITY_LOW}) {
+    if (text == PriorityName(p)) return p;
+  }
+  return Status::InvalidArgument(fmt::format("--priority must be high, normal or low, not '{}'", text.substr(0, 80)));
 }
 
 }  // namespace mr

@@ -1,8 +1,11 @@
-// Job states and task kinds as users see them: the one place their names are spelt, shared by
+// Job states, task kinds and priorities as users see them: the one place their names are spelt, shared by
 // the client, the master's HTTP API, metrics and logs. Pure functions; thread-safe.
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include "common/status.h"
 
 #include "mr.pb.h"
 
@@ -14,5 +17,8 @@ std::string JobStateName(proto::JobState state);
 const char* TaskKindName(proto::TaskKind kind);
 // True once a job has ended (succeeded, failed or killed): its state never changes again.
 bool Finished(proto::JobState state);
+// "high", "normal", "low" (--priority); ParsePriority: the reverse, InvalidArgument otherwise.
+const char* PriorityName(proto::Priority p);
+Result<proto::Priority> ParsePriority(std::string_view text);
 
 }  // namespace mr

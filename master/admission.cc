@@ -10,6 +10,7 @@
 #include "jobs/job.h"
 #include "common/inputs.h"
 #include "master/job_plan.h"
+#include "master/pools.h"
 
 namespace mr {
 
@@ -97,6 +98,9 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   }
   if (spec.split_size() == 0) spec.set_split_size(kDefaultSplitSize);
   if (spec.split_size() < kMinSplitSize) return Status::InvalidArgument("--split-size must be at least 4k");
+  if (!spec.pool().empty()) MR_RETURN_IF_ERROR(CheckPoolName(spec.pool()));
+  spec.set_pool(PoolOf(spec));
+  if (!proto::Priority_IsValid(spec.priority())) return Status::InvalidArgument("--priority must be high, normal or low");
   auto files = ExpandInputs({spec.inputs().begin(), spec.inputs().end()});
   if (!files.ok()) return files.status();
   auto splits = PlanJob(&spec, *files);
