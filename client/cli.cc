@@ -127,6 +127,10 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
                   "lines, or records:N for fixed N-byte records (default: the job's own; terasort reads records:100)");
   cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable; mr help JOB lists a job's)");
   cmd->add_flag("--overwrite", o->overwrite, "replace the output directory if it exists");
+  cmd->add_option("--pool", o->pool, "the pool the job shares the cluster in (default: your user name)");
+  cmd->add_option("--priority", o->priority, "high, normal or low: the job's order among its pool's jobs")
+      ->check(CLI::IsMember({"high", "normal", "low"}));
+  cmd->add_option("--max-slots", o->max_slots, "the most slots the job may hold at once (default: no limit)");
 }
 
 Action DefineMaster(CLI::App* cmd, Shared* shared) {
@@ -135,7 +139,7 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
     size_t history_jobs = 200;
     bool allow_user_code = false;
     std::vector<std::string> allow_input, allow_output;
-    std::string users, http_cert, http_key;
+    std::string users, http_cert, http_key, pools;
   };
   auto f = std::make_shared<Flags>();
   cmd->add_option("--listen", f->listen, "RPC address HOST:PORT (port 0 = any)")->capture_default_str();
@@ -158,6 +162,8 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
   cmd->add_option("--users", f->users,
                   "the users' tokens it accepts: NAME<TAB>KEY[<TAB>admin] lines, as `mr token new --user NAME FILE` "
                   "prints (mode 600; reloaded on SIGHUP)");
+  cmd->add_option("--pools", f->pools,
+                  "pools file: NAME WEIGHT MIN_SHARE MAX_RUNNING_JOBS lines ('*' for the rest; reloaded on SIGHUP)");
   cmd->add_option("--http-cert", f->http_cert, "serve the dashboard and API over HTTPS with this certificate (PEM)");
   cmd->add_option("--http-key", f->http_key, "the HTTPS certificate's private key (PEM, mode 600)");
   AddTlsFlags(cmd, shared);
@@ -171,6 +177,7 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
     }
     mo.worker_timeout = timeout;
     mo.history_jobs = f->history_jobs;
+    mo.pools_file = f->pools;
     mo.data_dir = f->dir;
     mo.allow_user_code = f->allow_user_code;
     mo.allow_input = f->allow_input;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -324,6 +325,13 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
     (*spec.mutable_args())[key] = kv.substr(eq + 1);
   }
   spec.set_overwrite(o.overwrite);
+  spec.set_pool(o.pool);
+  if (!o.priority.empty()) {
+    auto p = ParsePriority(o.priority);
+    if (!p.ok()) return p.status();
+    spec.set_priority(*p);
+  }
+  spec.set_max_slots(o.max_slots);
   return spec;
 }
 
@@ -528,6 +536,16 @@ int CmdWait(const ClientOptions& c, const std::string& job, int show) {
   return FollowJob(c, *id, show);
 }
 
+// "alice", "etl (priority high, at most 4 slots)".
+static std::string PoolText(const proto::JobStatus& s) {
+  std::string text = s.spec().pool().empty() ? "-" : s.spec().pool();
+  std::vector<std::string> notes;
+  if (s.spec().priority() != proto::PRIORITY_NORMAL) notes.push_back(fmt::format("priority {}", PriorityName(s.spec().priority())));
+  if (s.spec().max_slots() > 0) notes.push_back(fmt::format("at most {}", Counted(s.spec().max_slots(), "slot")));
+  if (!notes.empty()) text += fmt::format(" ({})", fmt::join(notes, ", "));
+  return text;
+}
+
 int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   auto id = JobIdArgument(job);
   if (!id) return kExitUsage;
@@ -567,6 +585,7 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   std::printf("  output    %s\n", s.spec().output().c_str());
   if (!s.error().empty()) std::printf("  error     %s\n", s.error().c_str());
   if (!s.waiting().empty()) std::printf("  waiting   %s\n", s.waiting().c_str());
+  std::printf("  pool      %s\n", PoolText(s).c_str());
   if (!Finished(s.state())) {
     std::printf("  slots     %s running, fair share %.1f\n", Counted(s.running_slots(), "slot").c_str(),
                 s.fair_share());
@@ -589,13 +608,15 @@ int CmdJobs(const ClientOptions& c) {
     return kExitOk;
   }
   // SLOTS: the slots an unfinished job holds / its fair share of the cluster's slots.
-  Table t({"ID", "JOB", "OWNER", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "SLOTS", "ELAPSED", "INPUT", "OUTPUT",
-           "ARGS"},
-          "rllllrrrrrrll");
+  Table t({"ID", "JOB", "OWNER", "POOL", "STATE", "SUBMITTED", "MAP", "REDUCE", "DONE", "SLOTS", "ELAPSED", "INPUT",
+           "OUTPUT", "ARGS"},
+          "rlllllrrrrrrll");
   for (auto& s : reply->job_list().jobs()) {
     uint32_t total = s.maps_total() + s.reduces_total();
+    std::string state = JobStateName(s.state());
+    if (s.queue_position() > 0) state += fmt::format(" #{}", s.queue_position());
     t.Row({std::to_string(s.job_id()), s.spec().job(), s.spec().owner().empty() ? "-" : s.spec().owner(),
-           JobStateName(s.state()), SubmitTime(s),
+           s.spec().pool().empty() ? "-" : s.spec().pool(), state, SubmitTime(s),
            fmt::format("{}/{}", s.maps_done(), s.maps_total()), fmt::format("{}/{}", s.reduces_done(), s.reduces_total()),
            total ? fmt::format("{}%", (s.maps_done() + s.reduces_done()) * 100 / total) : "-",
            Finished(s.state()) ? "-" : fmt::format("{}/{:.1f}", s.running_slots(), s.fair_share()), Elapsed(s),

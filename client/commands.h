@@ -52,6 +52,9 @@ struct SubmitOptions {
   std::string reducer;
   std::string combiner;
   bool overwrite = false;
+  std::string pool;                // empty: the master's default (the submitting user)
+  std::string priority;            // high, normal, low; empty = normal
+  uint32_t max_slots = 0;          // 0: no limit
   bool wait = false;
   bool quiet = false;               // without --wait: print only the job id
   int show = kDefaultShowLines;     // with --wait: output lines shown at the end

@@ -34,6 +34,9 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   j["inputs"] = std::vector<std::string>(s.spec().inputs().begin(), s.spec().inputs().end());
   j["output"] = s.spec().output();
   j["owner"] = s.spec().owner();
+  j["pool"] = s.spec().pool();
+  j["priority"] = PriorityName(s.spec().priority());
+  j["max_slots"] = s.spec().max_slots();
   j["reducers"] = s.spec().reducers();
   j["split_size"] = s.spec().split_size();
   j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());
@@ -43,6 +46,7 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   if (s.state() == proto::JOB_QUEUED || s.state() == proto::JOB_RUNNING) {
     j["running_slots"] = s.running_slots();
     j["fair_share"] = s.fair_share();
+    if (s.queue_position() > 0) j["queue_position"] = s.queue_position();
   }
   j["submit_time_ms"] = s.submit_time_ms();
   j["start_time_ms"] = s.start_time_ms();

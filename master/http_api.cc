@@ -364,6 +364,19 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
     m.Sample("mr_tasks", static_cast<double>(c.count), {{"kind", TaskKindName(c.kind)}, {"state", c.state}});
   }
 
+  m.Family("mr_pool_running_slots", "gauge", "Slots the attempts of a pool's jobs hold (pools with unfinished jobs).");
+  std::vector<FairShare::PoolView> pools = scheduler_.Pools();
+  for (auto& p : pools) m.Sample("mr_pool_running_slots", p.running_slots, {{"pool", p.name}});
+  m.Family("mr_pool_fair_share", "gauge", "A pool's fair share of the slots, over what its jobs could use now.");
+  for (auto& p : pools) m.Sample("mr_pool_fair_share", p.fair_share, {{"pool", p.name}});
+  m.Family("mr_pool_min_share", "gauge", "A pool's minimum share (pools file).");
+  for (auto& p : pools) m.Sample("mr_pool_min_share", p.config.min_share, {{"pool", p.name}});
+  m.Family("mr_pool_jobs", "gauge", "A pool's unfinished jobs, by state.");
+  for (auto& p : pools) {
+    m.Sample("mr_pool_jobs", p.running_jobs, {{"pool", p.name}, {"state", "running"}});
+    m.Sample("mr_pool_jobs", p.jobs - p.running_jobs, {{"pool", p.name}, {"state", "queued"}});
+  }
+
   // Per-worker series for the first kMetricsWorkers workers only: a scrape stays small and quick
   // with thousands of workers (the totals and the oldest heartbeat cover them all).
   std::vector<proto::WorkerInfo> workers = scheduler_.Workers(now_ms, 0, kMetricsWorkers);

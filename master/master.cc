@@ -72,6 +72,21 @@ class Master::Impl {
 
   ~Impl() { Stop(); }
 
+  Status ReloadPools() {
+    if (opts_.pools_file.empty()) return Status::OK();
+    auto pools = ReadPoolsFile(opts_.pools_file);
+    if (!pools.ok()) return pools.status();
+    spdlog::info("pools from {}: {} named{}", opts_.pools_file, pools->pools.size(),
+                 pools->pools.empty() ? "" : ", the rest as '*'");
+    scheduler_.SetPools(std::move(*pools));
+    if (rpc_) {  // serving: new limits may let queued jobs start now
+      Effects fx;
+      scheduler_.Schedule(NowMs(), &fx);
+      Apply(std::move(fx));
+    }
+    return Status::OK();
+  }
+
   HostPort rpc_address() const { return rpc_ ? rpc_->address() : HostPort{}; }
   HostPort http_address() const { return http_ ? http_->address() : HostPort{}; }
 
@@ -89,6 +104,7 @@ class Master::Impl {
     auto journal = Journal::Open(opts_.data_dir);
     if (!journal.ok()) return journal.status();
     journal_ = std::move(*journal);
+    MR_RETURN_IF_ERROR(ReloadPools());
     auto jobs = journal_->LoadJobs();
     if (!jobs.ok()) return jobs.status();
     Effects fx;
@@ -589,6 +605,7 @@ Master::Master(asio::io_context& io, MasterOptions options, TimerSource* timers)
     : impl_(std::make_unique<Impl>(io, std::move(options), timers)) {}
 Master::~Master() = default;
 Status Master::Start() { return impl_->Start(); }
+Status Master::ReloadPools() { return impl_->ReloadPools(); }
 void Master::Stop() { impl_->Stop(); }
 HostPort Master::rpc_address() const { return impl_->rpc_address(); }
 HostPort Master::http_address() const { return impl_->http_address(); }
@@ -616,6 +633,7 @@ Status RunMaster(const MasterOptions& options) {
       } else {
         spdlog::info("SIGHUP: no --users file to reload");
       }
+      if (Status st = master.ReloadPools(); !st.ok()) spdlog::error("SIGHUP: {}; the pools stay as they were", st.message());
       on_hup();
     });
   };

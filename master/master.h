@@ -15,7 +15,7 @@
 // submits, who alone may kill them or read their logs) or the cluster's admin. A tokenless master
 // (local_token) serves loopback only and leaves its generated token where the same user's `mr`
 // finds it. RunMaster is the process: a Master on its own io_context, blocking until
-// SIGINT/SIGTERM; SIGHUP reloads the users file.
+// SIGINT/SIGTERM; SIGHUP reloads the users file and the pools file.
 // Threading: one io_context thread owns all state; the HTTP server runs on it too.
 #pragma once
 
@@ -63,6 +63,9 @@ struct MasterOptions {
   // than history_age (0: no age limit).
   size_t history_jobs = 200;
   std::chrono::milliseconds history_age{7LL * 24 * 3600 * 1000};
+  // The pools file (--pools; master/pools.h), read at Start and again by ReloadPools; empty: every
+  // pool has weight 1, no minimum and no job limit.
+  std::string pools_file;
 };
 
 class Master {
@@ -79,6 +82,9 @@ class Master {
   [[nodiscard]] Status Start();
   // Stops accepting and closes every connection; later callbacks do nothing. Idempotent.
   void Stop();
+  // Reads the pools file again (SIGHUP); on an error the pools stay as they were. Call on io's
+  // thread.
+  [[nodiscard]] Status ReloadPools();
   // The bound addresses (after a successful Start).
   HostPort rpc_address() const;
   HostPort http_address() const;

@@ -28,10 +28,10 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
   }
   Job& j = JobAt(id);
   active_jobs_.insert(id);
-  fair_.Add(id);
   dirty_ = true;
   j.status.set_job_id(id);
   *j.status.mutable_spec() = std::move(admitted.spec);
+  fair_.Add(id, PoolOf(j.status.spec()), PriorityRank(j.status.spec().priority()));
   j.status.set_state(proto::JOB_QUEUED);
   j.status.set_submit_time_ms(now_ms);
   j.status.set_input_bytes(admitted.input_bytes);
@@ -97,7 +97,8 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
   if (Finished(status)) return;
   j.output_ready = status.state() == proto::JOB_RUNNING;
   active_jobs_.insert(status.job_id());
-  fair_.Add(status.job_id());
+  fair_.Add(status.job_id(), PoolOf(status.spec()), PriorityRank(status.spec().priority()),
+            status.state() == proto::JOB_RUNNING);
   dirty_ = true;
   Status s = plan.status();
   if (s.ok()) j.splits = SplitTable(&*plan);
@@ -143,6 +144,7 @@ void Scheduler::StartJob(Job& job, int64_t now_ms, Effects* fx) {
   job.status.set_state(proto::JOB_RUNNING);
   job.status.set_start_time_ms(now_ms);
   job.output_ready = false;
+  fair_.JobStarted(job.status.job_id());
   fx->setups.push_back({job.status.job_id(), spec.output(), spec.overwrite()});
   fx->changed_jobs.push_back(job.status.job_id());
   spdlog::info("job {} started: {} map tasks, {} reduce tasks", job.status.job_id(), job.tasks.maps().size(),
@@ -359,8 +361,11 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
     Task* t = nullptr;
     auto chosen = fair_.Neediest([&](uint64_t id) {
       Job& job = jobs_.at(id);
-      if (job.status.state() == proto::JOB_RUNNING && (!job.output_ready || (t = job.tasks.NextIdle()) == nullptr)) {
-        return false;
+      if (job.status.state() == proto::JOB_QUEUED && !fair_.MayStart(id)) return false;
+      if (job.status.state() == proto::JOB_RUNNING) {
+        uint32_t most = job.status.spec().max_slots();
+        if (!job.output_ready || (most > 0 && fair_.Running(id) >= most)) return false;
+        if ((t = job.tasks.NextIdle()) == nullptr) return false;
       }
       return (w = FreeWorker(job)) != nullptr;
     });
@@ -405,10 +410,30 @@ proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
 }
 
 uint64_t Scheduler::Demand(const Job& job) const {
-  if (!job.tasks.built()) return job.splits.size() > 0 ? job.splits.size() : job.status.spec().reducers();
-  int k = job.tasks.CurrentPhase();
-  return job.tasks.Phase(k).size() - job.tasks.Done(k);
+  uint64_t d = 0;
+  if (!job.tasks.built()) {
+    d = job.splits.size() > 0 ? job.splits.size() : job.status.spec().reducers();
+  } else {
+    int k = job.tasks.CurrentPhase();
+    d = job.tasks.Phase(k).size() - job.tasks.Done(k);
+  }
+  if (job.status.state() == proto::JOB_QUEUED && !fair_.MayStart(job.status.job_id())) return 0;
+  uint32_t most = job.status.spec().max_slots();
+  return most > 0 ? std::min<uint64_t>(d, most) : d;
 }
+
+std::map<uint64_t, uint64_t> Scheduler::Demands() const {
+  std::map<uint64_t, uint64_t> demand;
+  for (uint64_t id : active_jobs_) demand[id] = Demand(jobs_.at(id));
+  return demand;
+}
+
+void Scheduler::SetPools(PoolsConfig pools) {
+  fair_.Configure(std::move(pools));
+  dirty_ = true;
+}
+
+std::vector<FairShare::PoolView> Scheduler::Pools() const { return fair_.Pools(Demands(), workers_.total_slots()); }
 
 proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   proto::JobStatus s = job.status;
@@ -418,10 +443,19 @@ proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   } else if (job.user_code && workers_.user_code_workers() == 0) {
     s.set_waiting("no live worker runs user code: start workers with --allow-user-code");
   }
-  s.set_running_slots(fair_.Running(job.status.job_id()));
-  std::map<uint64_t, uint64_t> demand;
-  for (uint64_t id : active_jobs_) demand[id] = Demand(jobs_.at(id));
-  s.set_fair_share(fair_.Shares(demand, workers_.total_slots())[job.status.job_id()]);
+  const uint64_t id = job.status.job_id();
+  s.set_running_slots(fair_.Running(id));
+  s.set_fair_share(fair_.Shares(Demands(), workers_.total_slots())[id]);
+  if (uint32_t place = fair_.QueuePosition(id); place > 0 && !fair_.MayStart(id)) {
+    s.set_queue_position(place);
+  }
+  if (s.queue_position() > 0 && s.waiting().empty()) {
+    uint32_t place = s.queue_position();
+    const std::string pool = PoolOf(s.spec());
+    uint32_t limit = fair_.config().For(pool).max_running_jobs;
+    s.set_waiting(fmt::format("pool {} runs its limit of {} job{}: number {} in its queue", pool, limit,
+                              limit == 1 ? "" : "s", place));
+  }
   if (!job.tasks.built()) return s;  // not started
   s.set_maps_total(job.tasks.maps().size());
   s.set_maps_done(job.tasks.Done(0));

@@ -1,8 +1,10 @@
 // Scheduler: the master's job, task and worker tables and every decision about them (DESIGN §3, §5):
 //  - plugin and streaming jobs run only on workers that allow user code;
-//  - jobs share the slots fairly (master/fair_share.h): a free slot goes to the job holding the
-//    fewest, ties to the earliest submitted; a job's map tasks first, its reduce tasks once every
-//    map is done (so reduces never hold slots their own maps wait for);
+//  - jobs share the slots fairly (master/fair_share.h): a free slot goes to the neediest pool, and
+//    in it to the highest-priority job holding the fewest, ties to the earliest submitted; a job
+//    never holds more than its max_slots; a pool starts at most its max_running_jobs jobs; a job's
+//    map tasks first, its reduce tasks once every map is done (so reduces never hold slots that
+//    their own maps, or any other job's reducers, wait for: there is no reduce-side deadlock);
 //  - a failed attempt is retried, up to kMaxAttempts, on another worker when there is one; a worker
 //    that failed kBlacklistFailures attempts of a job gets no more of that job's tasks;
 //  - a dead worker's running attempts go back to idle. When its connection closed (the process
@@ -221,6 +223,11 @@ class Scheduler {
   // again, backups for stragglers. The master calls it periodically.
   void Tick(int64_t now_ms, Effects* fx);
 
+  // The pools file's settings (master/pools.h), at start and on every reload.
+  void SetPools(PoolsConfig pools);
+  // Every pool with an unfinished job: its settings, running slots and fair share.
+  std::vector<FairShare::PoolView> Pools() const;
+
   Result<proto::JobStatus> JobStatus(uint64_t id) const;
   std::vector<proto::JobStatus> AllJobs() const;
   // A page of the live workers in id order: at most `limit` from the `offset`-th on; with all, then
@@ -287,8 +294,10 @@ class Scheduler {
   void ClearOutput(Job& job, Task& map);
   void SetOrphaned(Job& job, Task& t, int64_t since_ms);
   void StartJob(Job& job, int64_t now_ms, Effects* fx);
-  // The slots a job could use now: its current phase's tasks not done (for FairShare::Shares).
+  // The slots a job could use now: its current phase's tasks not done, at most its max_slots, none
+  // while its pool's limit holds it queued (for FairShare::Shares); Demands: of every active job.
   uint64_t Demand(const Job& job) const;
+  std::map<uint64_t, uint64_t> Demands() const;
   Worker* FreeWorker(const Job& job, const std::string& not_this = "");
   void Launch(Job& job, Task& task, Worker& w, int64_t now_ms, Effects* fx);
   void LaunchBackups(Job& job, int64_t now_ms, Effects* fx);

@@ -429,6 +429,73 @@ TEST_F(SchedulerTest, ASecondJobGetsTheNextFreeSlotAndThenAnEqualShare) {
   EXPECT_DOUBLE_EQ(two->fair_share(), 1.0);
 }
 
+// Pools (master/pools.h): weights split the slots between pools, a job holds at most its
+// max_slots, and a pool's job limit keeps the rest queued, in order, with their place shown.
+TEST_F(SchedulerTest, PoolWeightsSplitTheSlotsAndMaxSlotsCapsAJob) {
+  s_.SetPools(PoolsConfig{{{"etl", {2.0, 0, 0}}}, {}});
+  Effects fx;
+  AdmittedJob etl = Spec(1, 20), adhoc = Spec(1, 20), capped = Spec(1, 20);
+  etl.spec.set_pool("etl");
+  adhoc.spec.set_pool("adhoc");
+  adhoc.spec.set_output("/adhoc");
+  capped.spec.set_pool("capped");
+  capped.spec.set_output("/capped");
+  capped.spec.set_max_slots(1);
+  ASSERT_TRUE(s_.Submit(1, std::move(etl), now_, &fx).ok());
+  ASSERT_TRUE(s_.Submit(2, std::move(adhoc), now_, &fx).ok());
+  ASSERT_TRUE(s_.Submit(3, std::move(capped), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 8, now_);
+  for (int i = 0; i < 4 && s_.BusySlots() < 8; i++) Schedule(now_, &fx);  // each pass may start one job
+  std::map<uint64_t, int> held;
+  for (auto& [w, a] : fx.assignments) held[a.job_id()]++;
+  // Pool capped takes one slot (its job's max); etl and adhoc split the other 7 about 2:1.
+  EXPECT_EQ(held[3], 1);
+  EXPECT_EQ(held[1] + held[2], 7);
+  EXPECT_GE(held[1], 4);
+  EXPECT_LE(held[2], 3);
+  EXPECT_NEAR(s_.JobStatus(1)->fair_share() / s_.JobStatus(2)->fair_share(), 2.0, 0.01);
+  EXPECT_DOUBLE_EQ(s_.JobStatus(3)->fair_share(), 1.0);
+  auto pools = s_.Pools();
+  ASSERT_EQ(pools.size(), 3u);
+  EXPECT_EQ(pools[2].name, "etl");
+  EXPECT_EQ(pools[2].running_slots, static_cast<uint32_t>(held[1]));
+}
+
+TEST_F(SchedulerTest, APoolsJobLimitQueuesTheRestInOrder) {
+  s_.SetPools(PoolsConfig{{}, PoolConfig{1.0, 0, 1}});
+  Effects fx = StartOnTwoWorkers(/*maps=*/1);
+  for (uint64_t id = 2; id <= 3; id++) {
+    AdmittedJob next = Spec(1, 1);
+    next.spec.set_output("/out" + std::to_string(id));
+    if (id == 3) next.spec.set_priority(proto::PRIORITY_HIGH);
+    ASSERT_TRUE(s_.Submit(id, std::move(next), now_, &fx).ok());
+  }
+  Schedule(now_, &fx);
+  // One slot is free, but the pool ("default") runs its one job: the others wait, high first.
+  EXPECT_EQ(s_.JobStatus(3)->queue_position(), 1u);
+  EXPECT_EQ(s_.JobStatus(2)->queue_position(), 2u);
+  EXPECT_EQ(s_.JobStatus(2)->waiting(), "pool default runs its limit of 1 job: number 2 in its queue");
+  EXPECT_EQ(s_.JobStatus(2)->fair_share(), 0);
+  // Job 1 ends: job 3 starts next.
+  std::deque<std::pair<std::string, proto::AssignTask>> running(fx.assignments.begin(), fx.assignments.end());
+  for (int i = 0; i < 10 && s_.JobStatus(1)->state() != proto::JOB_SUCCEEDED && !running.empty(); i++) {
+    auto [w, a] = running.front();
+    running.pop_front();
+    Effects f2;
+    OnReport(w, Success(a), now_, &f2);
+    running.insert(running.end(), f2.assignments.begin(), f2.assignments.end());
+  }
+  ASSERT_EQ(s_.JobStatus(1)->state(), proto::JOB_SUCCEEDED);
+  EXPECT_EQ(s_.JobStatus(3)->state(), proto::JOB_RUNNING);
+  EXPECT_EQ(s_.JobStatus(2)->state(), proto::JOB_QUEUED);
+  EXPECT_EQ(s_.JobStatus(2)->queue_position(), 1u);
+  // A reload that lifts the limit lets it start.
+  s_.SetPools(PoolsConfig{});
+  Effects f3;
+  Schedule(now_, &f3);
+  EXPECT_EQ(s_.JobStatus(2)->state(), proto::JOB_RUNNING);
+}
+
 // Runs every map of job 1 on the given workers (round robin as assigned) and returns the reduce
 // assignments that follow.
 std::vector<std::pair<std::string, proto::AssignTask>> FinishMaps(Scheduler& s, Effects fx,
