@@ -2,6 +2,7 @@
 // behind a large one gets a slot as soon as one frees up, two equal jobs get equal slot time, and
 // many jobs at once all finish with exact outputs.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -73,8 +74,9 @@ TEST_F(SharingTest, ASmallJobBehindALargeOneFinishesWhileTheLargeOneMaps) {
   EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "large-out", 1)), ReferenceWordCount({large_in}));
 }
 
-// The slot time each job's attempts held between the later job's first attempt and the earlier
-// job's last one, from the task histories of /api/jobs/ID.
+// The slot time each job's map attempts held between the later job's first map attempt and the
+// earlier job's last one, from the task histories of /api/jobs/ID (maps only: a job's reduces
+// start as its maps end, so the tail is one job alone).
 std::vector<int64_t> SlotTimeWhileBothRan(const std::string& http, const std::vector<uint64_t>& jobs) {
   std::vector<std::vector<std::pair<int64_t, int64_t>>> spans(jobs.size());
   int64_t from = 0, to = INT64_MAX;
@@ -82,6 +84,7 @@ std::vector<int64_t> SlotTimeWhileBothRan(const std::string& http, const std::ve
     json j = GetJson(http, fmt::format("/api/jobs/{}", jobs[i]));
     int64_t first = INT64_MAX, last = 0;
     for (const json& t : j["tasks"]) {
+      if (t["kind"] != "map") continue;
       for (const json& a : t["history"]) {
         int64_t start = a["start_ms"], end = a["end_ms"];
         spans[i].push_back({start, end});
@@ -120,6 +123,65 @@ TEST_F(SharingTest, TwoEqualJobsGetEqualSlotTime) {
   std::string expected = ReferenceWordCount({in});
   EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "a", 1)), expected);
   EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "b", 1)), expected);
+}
+
+TEST_F(SharingTest, PoolWeightsGiveSlotTimeInTheirRatio) {
+  WriteFile(tmp_ / "pools", "# name weight min_share max_running_jobs\nheavy 2 0 0\nlight 1 0 0\n");
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster({"--pools", tmp_ / "pools"}).ok());
+  for (int i = 0; i < 3; i++) {
+    ASSERT_TRUE(cluster.StartWorker({"--slots", "1"}, {"MR_FAILPOINTS=map.start=delay(50ms)"}).ok());
+  }
+  ASSERT_TRUE(cluster.WaitForWorkers(3).ok());
+  std::string in = MakeText(tmp_ / "in.txt", 60 * 4096, 4);
+  std::vector<uint64_t> jobs;
+  for (const char* pool : {"heavy", "light"}) {
+    CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--job", "wordcount", "--input", in,
+                             "--output", tmp_ / pool, "--split-size", "4k", "--pool", pool, "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    jobs.push_back(std::stoull(r.out));
+  }
+  for (uint64_t id : jobs) ASSERT_EQ(cluster.WaitForJob(id, Millis(60000)).state, "succeeded");
+  std::vector<int64_t> held = SlotTimeWhileBothRan(cluster.http_address(), jobs);
+  ASSERT_GT(held[1], 0);
+  double ratio = static_cast<double>(held[0]) / held[1];
+  EXPECT_NEAR(ratio, 2.0, 0.2) << "slot ms while both ran: heavy " << held[0] << ", light " << held[1];
+  JobState heavy = cluster.Job(jobs[0]);
+  EXPECT_NE(heavy.json.find("\"pool\": \"heavy\""), std::string::npos) << heavy.json;
+  std::string expected = ReferenceWordCount({in});
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "heavy", 1)), expected);
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "light", 1)), expected);
+}
+
+// A pool's limit on running jobs keeps the rest queued, with their place shown; a reloaded pools
+// file (SIGHUP) lifts it.
+TEST_F(SharingTest, APoolsJobLimitQueuesJobsUntilTheFileIsReloaded) {
+  WriteFile(tmp_ / "pools", "* 1 0 1\n");
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster({"--pools", tmp_ / "pools"}).ok());
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}, {"MR_FAILPOINTS=map.start=delay(100ms)"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());
+  std::string in = MakeText(tmp_ / "in.txt", 40 * 4096, 5);
+  uint64_t first = Submit(cluster, in, tmp_ / "first");
+  uint64_t second = Submit(cluster, in, tmp_ / "second");
+  ASSERT_EQ(second, first + 1);
+  CommandResult st = RunMr({"status", std::to_string(second), "--master", cluster.master_address()});
+  EXPECT_NE(st.out.find("waiting   pool admin runs its limit of 1 job: number 1 in its queue"), std::string::npos)
+      << st.out;
+  CommandResult jobs = RunMr({"jobs", "--master", cluster.master_address()});
+  EXPECT_NE(jobs.out.find("queued #1"), std::string::npos) << jobs.out;
+
+  WriteFile(tmp_ / "pools", "* 1 0 0\n");
+  ::kill(cluster.master_pid(), SIGHUP);
+  JobState s;
+  for (auto deadline = std::chrono::steady_clock::now() + Millis(30000);
+       std::chrono::steady_clock::now() < deadline && s.state != "running" && !s.Ended();) {
+    s = cluster.Job(second);
+    std::this_thread::sleep_for(Millis(10));
+  }
+  EXPECT_EQ(s.state, "running") << s.Summary();
+  EXPECT_FALSE(cluster.Job(first).Ended()) << "the reload came too late to show anything";
+  for (uint64_t id : {first, second}) ASSERT_EQ(cluster.WaitForJob(id, Millis(60000)).state, "succeeded");
 }
 
 TEST_F(SharingTest, TwentyJobsOnTwoWorkersAllFinishExactly) {
