@@ -140,6 +140,10 @@ void FairShare::Move(uint64_t job, int delta) {
 }
 
 std::map<uint64_t, double> FairShare::Shares(const std::map<uint64_t, uint64_t>& demand, uint64_t slots) const {
+  if (demand.size() == 1) {  // the common case of one job: no pools to weigh
+    auto [job, d] = *demand.begin();
+    return {{job, static_cast<double>(std::min(d, slots))}};
+  }
   // The pools' shares first, from the demand of their jobs.
   std::map<std::string, std::vector<std::pair<uint64_t, double>>> by_pool;  // pool -> (job, demand)
   for (auto& [job, d] : demand) {

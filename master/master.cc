@@ -442,7 +442,7 @@ class Master::Impl {
       scheduler_.Heartbeat(s.worker_id, now);
     } else if (m.has_task_report()) {
       scheduler_.Heartbeat(s.worker_id, now);
-      if (scheduler_.JobStatus(m.task_report().job_id()).ok()) {
+      if (scheduler_.HasJob(m.task_report().job_id())) {
         // Journaled with the report's effects, in the same write.
         logs_.emplace_back(m.task_report().job_id(), AttemptLogFromReport(s.worker_id, m.task_report()));
       }

@@ -229,6 +229,7 @@ class Scheduler {
   std::vector<FairShare::PoolView> Pools() const;
 
   Result<proto::JobStatus> JobStatus(uint64_t id) const;
+  bool HasJob(uint64_t id) const { return jobs_.contains(id); }  // known (not forgotten), O(log jobs)
   std::vector<proto::JobStatus> AllJobs() const;
   // A page of the live workers in id order: at most `limit` from the `offset`-th on; with all, then
   // every recently lost one (lost = true), newest first.
