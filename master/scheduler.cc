@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -355,19 +356,25 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
   bool assign = std::exchange(dirty_, false);
   if (!workers_.AnyFree()) return;
   // One slot at a time to the neediest job that can use one (master/fair_share.h); each turn
-  // launches a task, so the walk ends when the slots or the runnable tasks do.
+  // launches a task, so the walk ends when the slots or the runnable tasks do. A job that cannot
+  // use a slot now cannot later in the same pass (launching only uses up slots and tasks), so it
+  // is passed over at once: a pass costs O((jobs + slots) log jobs), not jobs x slots.
+  std::unordered_set<uint64_t> cannot;
   while (assign && workers_.AnyFree()) {
     Worker* w = nullptr;
     Task* t = nullptr;
     auto chosen = fair_.Neediest([&](uint64_t id) {
+      if (cannot.contains(id)) return false;
       Job& job = jobs_.at(id);
-      if (job.status.state() == proto::JOB_QUEUED && !fair_.MayStart(id)) return false;
-      if (job.status.state() == proto::JOB_RUNNING) {
+      bool can = true;
+      if (job.status.state() == proto::JOB_QUEUED && !fair_.MayStart(id)) can = false;
+      if (can && job.status.state() == proto::JOB_RUNNING) {
         uint32_t most = job.status.spec().max_slots();
-        if (!job.output_ready || (most > 0 && fair_.Running(id) >= most)) return false;
-        if ((t = job.tasks.NextIdle()) == nullptr) return false;
+        can = job.output_ready && (most == 0 || fair_.Running(id) < most) && (t = job.tasks.NextIdle()) != nullptr;
       }
-      return (w = FreeWorker(job)) != nullptr;
+      can = can && (w = FreeWorker(job)) != nullptr;
+      if (!can) cannot.insert(id);
+      return can;
     });
     if (!chosen) break;
     Job& job = jobs_.at(*chosen);
