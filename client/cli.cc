@@ -131,6 +131,11 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--priority", o->priority, "high, normal or low: the job's order among its pool's jobs")
       ->check(CLI::IsMember({"high", "normal", "low"}));
   cmd->add_option("--max-slots", o->max_slots, "the most slots the job may hold at once (default: no limit)");
+  cmd->add_option("--task-memory", o->task_memory,
+                  "plugin and streaming jobs: data memory each task process may use, e.g. 512m (default: the worker's)");
+  cmd->add_option("--task-timeout", o->task_timeout,
+                  "plugin and streaming jobs: a task that makes no progress this long is killed, e.g. 30s "
+                  "(default: the worker's, 10m)");
 }
 
 Action DefineMaster(CLI::App* cmd, Shared* shared) {
@@ -219,6 +224,7 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
 Action DefineWorker(CLI::App* cmd, Shared* shared) {
   struct Flags {
     std::string master = kDefaultMasterAddress, dir, listen = "127.0.0.1:0", heartbeat = "1s", buffer = "256m", advertise, name;
+    std::string task_memory, task_timeout = "10m";
     int slots = DefaultWorkerSlots(), threads = 1;
     int merge_factor = 0;
     bool allow_user_code = false;
@@ -243,6 +249,13 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
   cmd->add_flag("--allow-user-code", f->allow_user_code,
                 "run streaming (--mapper) and plugin (--job-lib) tasks; without it the worker refuses them, "
                 "whatever it is sent");
+  cmd->add_option("--task-memory", f->task_memory,
+                  "data memory each task process of user code may use, unless its job says (default: this "
+                  "machine's memory / (2 x slots), at least 1g)");
+  cmd->add_option("--task-timeout", f->task_timeout,
+                  "how long a task process of user code may go without progress before it is killed, unless "
+                  "its job says")
+      ->capture_default_str();
   AddTlsFlags(cmd, shared);
   AddLogFlags(cmd, shared);
   return [f](const Context& ctx) {
@@ -251,7 +264,9 @@ Action DefineWorker(CLI::App* cmd, Shared* shared) {
     if (!Parse(ParseHostPort(f->master), "--master", &wo.master) ||
         !Parse(ParseHostPort(f->listen), "--listen", &wo.listen) ||
         !Parse(ParseDuration(f->heartbeat), "--heartbeat", &wo.heartbeat) ||
-        !Parse(ParseSize(f->buffer), "--map-buffer", &buffer)) {
+        !Parse(ParseSize(f->buffer), "--map-buffer", &buffer) ||
+        !Parse(ParseDuration(f->task_timeout), "--task-timeout", &wo.task_timeout) ||
+        (!f->task_memory.empty() && !Parse(ParseSize(f->task_memory), "--task-memory", &wo.task_memory))) {
       return kExitUsage;
     }
     wo.data_dir = f->dir;

@@ -332,6 +332,23 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
     spec.set_priority(*p);
   }
   spec.set_max_slots(o.max_slots);
+  if ((!o.task_memory.empty() || !o.task_timeout.empty()) && o.job_lib.empty() && o.mapper.empty()) {
+    return Status::InvalidArgument(
+        "--task-memory and --task-timeout limit the task processes of plugin (--job-lib) and streaming (--mapper) "
+        "jobs; built-in jobs run inside the worker");
+  }
+  if (!o.task_memory.empty()) {
+    auto size = ParseSize(o.task_memory);
+    if (!size.ok()) return Status::InvalidArgument("--task-memory: " + size.status().message());
+    if (*size < (16u << 20)) return Status::InvalidArgument("--task-memory: at least 16m");
+    spec.set_task_memory(*size);
+  }
+  if (!o.task_timeout.empty()) {
+    auto d = ParseDuration(o.task_timeout);
+    if (!d.ok()) return Status::InvalidArgument("--task-timeout: " + d.status().message());
+    if (d->count() <= 0) return Status::InvalidArgument("--task-timeout: must be more than 0");
+    spec.set_task_timeout_ms(d->count());
+  }
   return spec;
 }
 
@@ -583,6 +600,14 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   if (!s.spec().args().empty()) std::printf("  args      %s\n", ArgsText(s).c_str());
   std::printf("  input     %s (%s, %s)\n", inputs.c_str(), FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
   std::printf("  output    %s\n", s.spec().output().c_str());
+  if (s.spec().task_memory() > 0 || s.spec().task_timeout_ms() > 0) {
+    std::vector<std::string> limits;
+    if (s.spec().task_memory() > 0) limits.push_back(FormatBytes(s.spec().task_memory()) + " of memory");
+    if (s.spec().task_timeout_ms() > 0) {
+      limits.push_back(FormatDuration(std::chrono::milliseconds(s.spec().task_timeout_ms())) + " without progress");
+    }
+    std::printf("  limits    each task process: %s\n", fmt::format("{}", fmt::join(limits, ", ")).c_str());
+  }
   if (!s.error().empty()) std::printf("  error     %s\n", s.error().c_str());
   if (!s.waiting().empty()) std::printf("  waiting   %s\n", s.waiting().c_str());
   std::printf("  pool      %s\n", PoolText(s).c_str());

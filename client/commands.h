@@ -55,6 +55,8 @@ struct SubmitOptions {
   std::string pool;                // empty: the master's default (the submitting user)
   std::string priority;            // high, normal, low; empty = normal
   uint32_t max_slots = 0;          // 0: no limit
+  std::string task_memory;         // SIZE text; empty = the worker's default
+  std::string task_timeout;        // DURATION text; empty = the worker's default
   bool wait = false;
   bool quiet = false;               // without --wait: print only the job id
   int show = kDefaultShowLines;     // with --wait: output lines shown at the end

@@ -17,6 +17,11 @@ void AttemptLog::Append(std::string& to, std::string_view bytes, bool* truncated
   to.erase(0, cut);
 }
 
+void AttemptLog::Lines(std::string_view lines) {
+  std::lock_guard<std::mutex> l(mu_);
+  Append(log_, lines, &log_truncated_);
+}
+
 void AttemptLog::Line(std::string_view text) {
   auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::string line = fmt::format("{:%Y-%m-%d %H:%M:%S} {}\n", now, text);

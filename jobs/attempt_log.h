@@ -22,6 +22,8 @@ class AttemptLog {
   void Line(std::string_view text);
   // Bytes the user's code wrote to stderr.
   void Stderr(std::string_view bytes);
+  // Lines another AttemptLog made (a task process's), appended as they are.
+  void Lines(std::string_view lines);
 
   std::string log() const;
   std::string user_stderr() const;

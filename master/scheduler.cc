@@ -270,6 +270,8 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_reducer(spec.reducer());
   a.set_combiner(spec.combiner());
   a.set_reducers(spec.reducers());
+  a.set_task_memory(spec.task_memory());
+  a.set_task_timeout_ms(spec.task_timeout_ms());
   if (task.kind == proto::TASK_MAP) {
     *a.mutable_split() = job.splits.Get(task.index);
     a.set_input_format(spec.input_format());

@@ -12,7 +12,6 @@
 
 namespace mr {
 
-
 class CounterSet : public Counters {
  public:
   void Add(std::string_view name, int64_t delta) override {
@@ -24,6 +23,10 @@ class CounterSet : public Counters {
     for (auto& [k, v] : other.values_) Add(k, v);
   }
   const std::map<std::string, int64_t, std::less<>>& values() const { return values_; }
+  int64_t Get(std::string_view name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? 0 : it->second;
+  }
 
  private:
   std::map<std::string, int64_t, std::less<>> values_;

@@ -116,7 +116,7 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 
 }  // namespace
 
-RunWriter::RunWriter(IntermediateStore* store, MapOutputId id, uint32_t spill, std::string path)
+RunWriter::RunWriter(SpillStore* store, MapOutputId id, uint32_t spill, std::string path)
     : store_(store), id_(id), spill_(spill), path_(std::move(path)) {}
 
 RunWriter::~RunWriter() {
@@ -187,20 +187,33 @@ Result<uint64_t> RunWriter::Finish() {
     // A small spill: one write batch through the memtable and the (unsynced) WAL, which survives
     // a crash of the process as an ingested file does. One SST file per small spill would pile up
     // files, and with them the cost of each ingest and of every lookup.
-    rocksdb::WriteBatch batch;
-    for (auto& [k, v] : small_) batch.Put(k, v);
     uint64_t bytes = small_bytes_;
+    Status written = store_->WriteSpillBatch(small_);
     small_.clear();
     small_bytes_ = 0;
-    MR_RETURN_IF_ERROR(FromRocks(store_->db_->Write(rocksdb::WriteOptions(), &batch), "cannot write spill"));
+    MR_RETURN_IF_ERROR(written);
     return bytes;
   }
   rocksdb::ExternalSstFileInfo info;
   MR_RETURN_IF_ERROR(FromRocks(writer_->Finish(&info), "cannot finish spill " + path_));
+  MR_RETURN_IF_ERROR(store_->IngestSpill(path_));
+  return info.file_size;
+}
+
+std::unique_ptr<RunWriter> SpillStore::NewRun(MapOutputId id, uint32_t spill) {
+  return std::unique_ptr<RunWriter>(new RunWriter(this, id, spill, NewSpillPath()));
+}
+
+Status IntermediateStore::WriteSpillBatch(const std::vector<std::pair<std::string, std::string>>& entries) {
+  rocksdb::WriteBatch batch;
+  for (auto& [k, v] : entries) batch.Put(k, v);
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "cannot write spill");
+}
+
+Status IntermediateStore::IngestSpill(const std::string& path) {
   rocksdb::IngestExternalFileOptions opts;
   opts.move_files = true;
-  MR_RETURN_IF_ERROR(FromRocks(store_->db_->IngestExternalFile({path_}, opts), "cannot ingest spill"));
-  return info.file_size;
+  return FromRocks(db_->IngestExternalFile({path}, opts), "cannot ingest spill");
 }
 
 PartitionReader::~PartitionReader() = default;
@@ -289,9 +302,8 @@ Result<std::unique_ptr<IntermediateStore>> IntermediateStore::Open(const std::st
 
 IntermediateStore::~IntermediateStore() = default;
 
-std::unique_ptr<RunWriter> IntermediateStore::NewRun(MapOutputId id, uint32_t spill) {
-  std::string path = fmt::format("{}/{}.sst", spill_dir_, next_file_.fetch_add(1));
-  return std::unique_ptr<RunWriter>(new RunWriter(this, id, spill, path));
+std::string IntermediateStore::NewSpillPath() {
+  return fmt::format("{}/{}.sst", spill_dir_, next_file_.fetch_add(1));
 }
 
 Result<std::unique_ptr<PartitionReader>> IntermediateStore::ReadPartition(MapOutputId id,

@@ -45,10 +45,27 @@ struct MapOutputId {
   uint32_t attempt = 0;
 };
 
-class IntermediateStore;
+class RunWriter;
 
 constexpr size_t kBlobBytes = 256 << 10;
 constexpr size_t kSmallSpillBytes = 1 << 20;
+
+// Where a map attempt's spills go: the IntermediateStore itself, or, from a task process, its
+// worker's store (worker/task_process.h). Thread-safe.
+class SpillStore {
+ public:
+  virtual ~SpillStore() = default;
+  // A writer of one sorted spill of map output `id`.
+  std::unique_ptr<RunWriter> NewRun(MapOutputId id, uint32_t spill);
+  // A fresh path for a spill's SST file (in the store's spill directory).
+  virtual std::string NewSpillPath() = 0;
+  // Moves the finished SST file at `path` into the store.
+  virtual Status IngestSpill(const std::string& path) = 0;
+  // Writes a small spill's entries in one batch.
+  virtual Status WriteSpillBatch(const std::vector<std::pair<std::string, std::string>>& entries) = 0;
+  // Records that a map attempt finished writing all of its spills.
+  virtual Status MarkMapOutputComplete(MapOutputId id) = 0;
+};
 
 // Writes one sorted spill. Add records in increasing (partition, key) order, then Finish.
 class RunWriter {
@@ -62,10 +79,10 @@ class RunWriter {
   Result<uint64_t> Finish();
 
  private:
-  friend class IntermediateStore;
-  RunWriter(IntermediateStore* store, MapOutputId id, uint32_t spill, std::string path);
+  friend class SpillStore;
+  RunWriter(SpillStore* store, MapOutputId id, uint32_t spill, std::string path);
   Status FlushBlob();
-  IntermediateStore* store_;
+  SpillStore* store_;
   MapOutputId id_;
   uint32_t spill_;
   std::string path_;
@@ -109,19 +126,20 @@ class PartitionReader {
   std::vector<Cursor> cursors_;  // one per spill; one alone is served blob by blob
 };
 
-class IntermediateStore {
+class IntermediateStore : public SpillStore {
  public:
   // Opens the store in `dir` (keeping what an earlier process left); temporary spill files go to
   // dir + "/spills" (emptied).
   static Result<std::unique_ptr<IntermediateStore>> Open(const std::string& dir);
-  ~IntermediateStore();
+  ~IntermediateStore() override;
 
-  std::unique_ptr<RunWriter> NewRun(MapOutputId id, uint32_t spill);
+  std::string NewSpillPath() override;
+  Status IngestSpill(const std::string& path) override;
+  Status WriteSpillBatch(const std::vector<std::pair<std::string, std::string>>& entries) override;
   Result<std::unique_ptr<PartitionReader>> ReadPartition(MapOutputId id, uint32_t partition);
   // True when the map output exists (it was committed by a successful attempt on this worker).
   bool HasMapOutput(MapOutputId id);
-  // Records that a map attempt finished writing all of its spills.
-  Status MarkMapOutputComplete(MapOutputId id);
+  Status MarkMapOutputComplete(MapOutputId id) override;
   // The job's shuffle secret (AssignTask.shuffle_secret), kept with its data (through the WAL, so
   // a restarted worker still serves what it holds); a fetch must show it (worker/shuffle_server.h).
   Status PutJobSecret(uint64_t job, const std::string& secret);
@@ -133,9 +151,10 @@ class IntermediateStore {
   Result<std::vector<MapOutputId>> ListMapOutputs();
   // Every job with any data in the store (complete or not), ascending.
   Result<std::vector<uint64_t>> ListJobs();
+  // Where spill files are written before they are ingested.
+  const std::string& spill_dir() const { return spill_dir_; }
 
  private:
-  friend class RunWriter;
   IntermediateStore() = default;
   std::unique_ptr<rocksdb::DB> db_;
   std::string spill_dir_;

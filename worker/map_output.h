@@ -23,7 +23,7 @@
 namespace mr {
 
 struct SpillTarget {
-  IntermediateStore* store = nullptr;
+  SpillStore* store = nullptr;
   MapOutputId id;
   std::atomic<uint32_t>* next_spill = nullptr;  // shared by the task's threads
   uint32_t reducers = 1;

@@ -80,7 +80,7 @@ struct Share {
 }  // namespace
 
 Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
-                              IntermediateStore* store, const MapOptions& options) {
+                              SpillStore* store, const MapOptions& options) {
   MR_FAILPOINT("map.start");
   auto record_size = ParseInputFormat(task.input_format());
   if (!record_size.ok()) return record_size.status();
@@ -144,8 +144,9 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> owned_bytes{0};
 
-  auto work = [&](int t) {
+  auto map_share = [&](int t) {
     ThreadState& st = states[t];
+    ProgressSlot* slot = TaskProgress::Enter(options.progress, t % TaskProgress::kSlots);
     TaskContext ctx{&args, task.reducers(), &st.counters, &st.error};
     std::unique_ptr<Mapper> mapper = job.NewMapper(ctx);
     if (job.SumCombiner()) {
@@ -189,11 +190,13 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
         uint64_t ce = std::min(e, cb + kBlock);
         std::string_view text = data.substr(cb, ce - cb);
         lines += static_cast<int64_t>(text.size() / rsize);
+        if (slot) slot->Record(static_cast<uint32_t>(share.part), cb);
         if (blocks && mapper->MapBlock({path, cb, text}, *st.buffer)) continue;
         blocks = false;
         for (uint64_t off = 0; off < text.size(); off += rsize) {
           rec.offset = cb + off;
           rec.line = text.substr(off, rsize);
+          if (slot) slot->Record(static_cast<uint32_t>(share.part), rec.offset);
           mapper->Map(rec, *st.buffer);
         }
       }
@@ -201,6 +204,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
         ByteRange r = OwnedRange(data, cb, std::min(e, cb + kBlock));
         if (r.empty()) continue;
         std::string_view text = data.substr(r.begin, r.end - r.begin);
+        if (slot) slot->Record(static_cast<uint32_t>(share.part), r.begin);
         if (blocks && mapper->MapBlock({path, r.begin, text}, *st.buffer)) {
           lines += std::count(text.begin(), text.end(), '\n') + (text.back() != '\n');
           continue;
@@ -210,6 +214,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
           lines++;
           rec.offset = offset;
           rec.line = line;
+          if (slot) slot->Record(static_cast<uint32_t>(share.part), offset);
           mapper->Map(rec, *st.buffer);
         });
       }
@@ -218,6 +223,22 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     st.counters.Add(counter::kMapInputRecords, lines);
     st.status = !st.error.empty() ? Status::Aborted(st.error) : st.buffer->status();
     if (!st.status.ok()) failed = true;
+  };
+  // A C++ exception escaping the job's code fails the attempt with its message (it would end the
+  // process otherwise).
+  auto work = [&](int t) {
+    try {
+      map_share(t);
+    } catch (const std::bad_alloc&) {
+      states[t].status = Status::ResourceExhausted("the job's code ran out of memory (std::bad_alloc)");
+      failed = true;
+    } catch (const std::exception& e) {
+      states[t].status = Status::Aborted(fmt::format("the job's code threw an exception: {}", e.what()));
+      failed = true;
+    } catch (...) {
+      states[t].status = Status::Aborted("the job's code threw an exception that is not a std::exception");
+      failed = true;
+    }
   };
 
   std::vector<std::thread> pool;

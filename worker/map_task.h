@@ -16,6 +16,7 @@
 #include "mr.pb.h"
 #include "worker/counters.h"
 #include "worker/intermediate_store.h"
+#include "worker/task_progress.h"
 
 namespace mr {
 
@@ -23,9 +24,11 @@ struct MapOptions {
   int threads = 1;
   uint64_t buffer_bytes = 256ull << 20;
   const std::atomic<bool>* cancel = nullptr;  // set to abandon the attempt
+  // In a task process: where each thread shows the record it is on (worker/task_progress.h).
+  TaskProgress* progress = nullptr;
 };
 
 Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
-                              IntermediateStore* store, const MapOptions& options);
+                              SpillStore* store, const MapOptions& options);
 
 }  // namespace mr

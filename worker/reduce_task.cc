@@ -100,6 +100,14 @@ int MergeFactorFor(int configured) {
 
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,
                                    const ReduceOptions& options, ReduceFailure* failure) {
+  ReduceStep step = [&](RunMerger& merged, const std::string& output_file) {
+    return ReduceMerged(task, job, merged, output_file, options.cancel, nullptr);
+  };
+  return RunReduceTask(task, step, options, failure);
+}
+
+Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const ReduceStep& step,
+                                   const ReduceOptions& options, ReduceFailure* failure) {
   MR_FAILPOINT("reduce.start");
   std::string attempt_name = AttemptDirName(task.job_id(), task.index(), task.attempt());
   std::string scratch = options.scratch_dir + "/" + attempt_name;
@@ -190,20 +198,41 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   // (a backup that lost) must fail here rather than bring it back into the output.
   fs::create_directory(temp_dir, ec);
   if (ec) return Status::FromErrorCode(ec, fmt::format("cannot create {}", temp_dir.string()));
-  PartWriter out(job.RawOutput());
-  MR_RETURN_IF_ERROR(out.Open(result.output_file));
+  auto reduced = step(merger, result.output_file);
+  if (!reduced.ok()) return reduced.status();
+  result.counters = std::move(*reduced);
+  auto merged = std::chrono::steady_clock::now();
+  for (size_t i = 0; streams && i < streams->size(); i++) fetched_bytes += static_cast<int64_t>(streams->stream(i).bytes());
+  result.counters.Add(counter::kShuffleBytes, fetched_bytes);
+  auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
+  spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms ({} intermediate merges of {} bytes, "
+               "factor {}), merged, reduced and wrote {} bytes in {} ms", task.index(), task.job_id(),
+               !streams ? "copied" : "opened streams for", fetched_bytes, maps, ms(started, copied),
+               passes.passes, passes.bytes, factor, result.counters.Get(counter::kReduceOutputBytes),
+               ms(copied, merged));
+  return result;
+}
 
+Result<CounterSet> ReduceMerged(const proto::AssignTask& task, const Job& job, RunMerger& merger,
+                                const std::string& output_file, const std::atomic<bool>* cancel,
+                                ProgressSlot* slot) {
+  CounterSet counters;
+  PartWriter out(job.RawOutput());
+  MR_RETURN_IF_ERROR(out.Open(output_file));
   JobArgs args(task.args().begin(), task.args().end());
   std::string job_error;
-  TaskContext ctx{&args, task.reducers(), &result.counters, &job_error};
+  TaskContext ctx{&args, task.reducers(), &counters, &job_error};
   std::unique_ptr<Reducer> reducer = job.NewReducer(ctx);
   std::string key;
   int64_t groups = 0, records = 0;
   while (!merger.empty()) {
-    if ((groups & 1023) == 0 && Cancelled(options)) return Status::Aborted("attempt cancelled");
+    if ((groups & 1023) == 0 && cancel && cancel->load(std::memory_order_relaxed)) {
+      return Status::Aborted("attempt cancelled");
+    }
     if (!job_error.empty()) return Status::Aborted(job_error);
     key.assign(merger.top_key());
     GroupIterator values(&merger, &key);
+    if (slot) slot->Tick();
     reducer->Reduce(key, values, out);
     MR_RETURN_IF_ERROR(values.Drain());
     groups++;
@@ -211,21 +240,12 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job
   }
   reducer->Finish(out);
   if (!job_error.empty()) return Status::Aborted(job_error);
-  auto merged = std::chrono::steady_clock::now();
   MR_RETURN_IF_ERROR(out.Close());
-  for (size_t i = 0; streams && i < streams->size(); i++) fetched_bytes += static_cast<int64_t>(streams->stream(i).bytes());
-  result.counters.Add(counter::kShuffleBytes, fetched_bytes);
-  auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
-  spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms ({} intermediate merges of {} bytes, "
-               "factor {}), merged and wrote {} bytes in {} ms, synced in {} ms", task.index(), task.job_id(),
-               !streams ? "copied" : "opened streams for", fetched_bytes, maps, ms(started, copied),
-               passes.passes, passes.bytes, factor, out.bytes(), ms(copied, merged),
-               ms(merged, std::chrono::steady_clock::now()));
-  result.counters.Add(counter::kReduceInputGroups, groups);
-  result.counters.Add(counter::kReduceInputRecords, records);
-  result.counters.Add(counter::kReduceOutputRecords, out.records());
-  result.counters.Add(counter::kReduceOutputBytes, out.bytes());
-  return result;
+  counters.Add(counter::kReduceInputGroups, groups);
+  counters.Add(counter::kReduceInputRecords, records);
+  counters.Add(counter::kReduceOutputRecords, out.records());
+  counters.Add(counter::kReduceOutputBytes, out.bytes());
+  return counters;
 }
 
 }  // namespace mr

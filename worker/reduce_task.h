@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@
 #include "jobs/job.h"
 #include "mr.pb.h"
 #include "worker/counters.h"
+#include "worker/run_merger.h"
+#include "worker/task_progress.h"
 
 namespace mr {
 
@@ -53,5 +56,19 @@ struct ReduceFailure {
 
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,
                                    const ReduceOptions& options, ReduceFailure* failure);
+
+// What an attempt does with its merged input: runs the job's reducer over it and writes the
+// attempt's output file; returns the reduce counters. In the worker (ReduceMerged), or in a task
+// process the merged records are streamed to (worker/task_process.h).
+using ReduceStep = std::function<Result<CounterSet>(RunMerger& merged, const std::string& output_file)>;
+Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const ReduceStep& step,
+                                   const ReduceOptions& options, ReduceFailure* failure);
+
+// Runs the job's reducer on each key of `merged` and writes the output to `output_file`
+// (key<TAB>value lines, or raw records). Counts groups, records and output; `slot`, when not null,
+// ticks with every group.
+Result<CounterSet> ReduceMerged(const proto::AssignTask& task, const Job& job, RunMerger& merged,
+                                const std::string& output_file, const std::atomic<bool>* cancel,
+                                ProgressSlot* slot);
 
 }  // namespace mr

@@ -31,7 +31,9 @@
 #include "worker/reduce_task.h"
 #include "worker/shuffle_fetch.h"
 #include "worker/shuffle_server.h"
+#include "worker/task_process.h"
 #include "worker/task_report.h"
+#include "common/process.h"
 
 namespace mr {
 namespace {
@@ -81,8 +83,15 @@ class Worker::Impl {
     }
     MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, opts_.local_only || opts_.tls->plaintext(), "--listen"));
     if (opts_.local_only) spdlog::info("using the local master's token: shuffle server on loopback only");
-    spdlog::info("user code (streaming and plugin tasks) is {}",
-                 opts_.allow_user_code ? "allowed (--allow-user-code)" : "refused (no --allow-user-code)");
+    if (opts_.task_program.empty()) opts_.task_program = SelfExe();
+    if (opts_.task_memory == 0) opts_.task_memory = DefaultTaskMemory(opts_.slots);
+    if (opts_.allow_user_code) {
+      spdlog::info("user code (streaming and plugin tasks) is allowed (--allow-user-code): it runs in task "
+                   "processes, each limited to {} of data memory and {} without progress unless its job says otherwise",
+                   FormatBytes(opts_.task_memory), FormatDuration(opts_.task_timeout));
+    } else {
+      spdlog::info("user code (streaming and plugin tasks) is refused (no --allow-user-code)");
+    }
     shuffle_ = std::make_unique<ShuffleServer>(shuffle_io_, store_.get(), opts_.tls, opts_.rpc);
     MR_RETURN_IF_ERROR(shuffle_->Listen(opts_.listen));
     shuffle_work_.emplace(asio::make_work_guard(shuffle_io_));
@@ -389,25 +398,44 @@ class Worker::Impl {
     }
     Status status;
     CounterSet counters;
-    auto job = MakeJob(def);
-    if (!job.ok()) {
-      status = job.status();
-    } else if (t.kind() == proto::TASK_MAP) {
-      MapOptions mo{opts_.threads, opts_.map_buffer_bytes, &run.cancel};
-      auto r = RunMapTask(t, **job, store_.get(), mo);
-      if (r.ok()) counters = std::move(*r);
-      else status = r.status();
-    } else {
-      ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel, opts_.tls, opts_.merge_factor};
-      ReduceFailure failure;
-      auto r = RunReduceTask(t, **job, ro, &failure);
-      if (r.ok()) {
-        counters = std::move(r->counters);
-        rep->set_output_file(r->output_file);
+    if (def.user_code()) {
+      // The job's own code runs in a task process; the worker keeps the store, the fetches and
+      // the credential.
+      TaskProcessOptions tpo;
+      tpo.program = opts_.task_program;
+      tpo.threads = opts_.threads;
+      tpo.buffer_bytes = opts_.map_buffer_bytes;
+      tpo.spill_dir = store_->spill_dir();
+      tpo.memory_limit = t.task_memory() > 0 ? t.task_memory() : opts_.task_memory;
+      tpo.timeout = t.task_timeout_ms() > 0 ? Millis(t.task_timeout_ms()) : opts_.task_timeout;
+      tpo.cancel = &run.cancel;
+      if (t.kind() == proto::TASK_MAP) {
+        // The worker's failpoints stay in the worker: a map's start is checked here.
+        status = Failpoint(FailpointName("map.start"));
+        auto r = status.ok() ? RunMapInTaskProcess(t, store_.get(), tpo, &log) : Result<CounterSet>(status);
+        if (r.ok()) counters = std::move(*r);
+        else status = r.status();
       } else {
-        status = r.status();
-        for (uint32_t m : failure.failed_maps) rep->add_failed_maps(m);
-        for (const auto& loc : failure.failed_fetches) *rep->add_failed_fetches() = loc;
+        ReduceStep step = [&](RunMerger& merged, const std::string& output_file) {
+          return ReduceInTaskProcess(t, merged, output_file, tpo, &log);
+        };
+        status = RunReduce(t, step, run, rep, &counters);
+      }
+    } else {
+      auto job = MakeJob(def);
+      if (!job.ok()) {
+        status = job.status();
+      } else if (t.kind() == proto::TASK_MAP) {
+        MapOptions mo{opts_.threads, opts_.map_buffer_bytes, &run.cancel};
+        auto r = RunMapTask(t, **job, store_.get(), mo);
+        if (r.ok()) counters = std::move(*r);
+        else status = r.status();
+      } else {
+        const Job& jb = **job;
+        ReduceStep step = [&](RunMerger& merged, const std::string& output_file) {
+          return ReduceMerged(t, jb, merged, output_file, &run.cancel, nullptr);
+        };
+        status = RunReduce(t, step, run, rep, &counters);
       }
     }
     if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? FailpointName("map.before_report") : FailpointName("reduce.before_commit"));
@@ -441,6 +469,23 @@ class Worker::Impl {
       rep->mutable_log()->append(fmt::format("{}: {}\n", AttemptName(t), cut));
     }
     return e;
+  }
+
+  // A reduce attempt: fetch and merge here, then `step`; fills in the report's output file, or the
+  // maps whose output could not be fetched.
+  Status RunReduce(const proto::AssignTask& t, const ReduceStep& step, RunningTask& run, proto::TaskReport* rep,
+                   CounterSet* counters) {
+    ReduceOptions ro{scratch_dir_, 64ull << 20, &run.cancel, opts_.tls, opts_.merge_factor};
+    ReduceFailure failure;
+    auto r = RunReduceTask(t, step, ro, &failure);
+    if (r.ok()) {
+      *counters = std::move(r->counters);
+      rep->set_output_file(r->output_file);
+      return Status::OK();
+    }
+    for (uint32_t m : failure.failed_maps) rep->add_failed_maps(m);
+    for (const auto& loc : failure.failed_fetches) *rep->add_failed_fetches() = loc;
+    return r.status();
   }
 
   static constexpr size_t kMaxUndelivered = 4096;

@@ -13,7 +13,8 @@
 // io_context its caller runs, and its heartbeats and reconnect backoff come from a TimerSource (a
 // test passes a ManualTimerSource and advances it). Its connections are TLS with the cluster
 // credential (common/rpc_client.h, common/rpc_server.h). It enforces its own policy: without
-// allow_user_code it never starts a command or loads a library, whatever it is sent. RunWorker is
+// allow_user_code it never starts a command or loads a library, whatever it is sent; with it, it
+// runs them only in task processes (worker/task_process.h), never in itself. RunWorker is
 // the process: a Worker on its own io_context, blocking until SIGINT/SIGTERM.
 //
 // Threading: the master connection lives on the caller's io_context thread; the shuffle server on
@@ -56,6 +57,12 @@ struct WorkerOptions {
   bool local_only = false;
   // Runs plugin and streaming tasks (`mr worker --allow-user-code`); without it refuses them.
   bool allow_user_code = false;
+  // User code runs in task processes (worker/task_process.h): this program (`PROGRAM
+  // task-process`; "" = this executable), with these limits unless a job sets its own
+  // (task_memory 0 = DefaultTaskMemory(slots)).
+  std::string task_program;
+  uint64_t task_memory = 0;
+  std::chrono::milliseconds task_timeout{std::chrono::minutes(10)};
   // Connection limits and timeouts of the shuffle server.
   RpcServerOptions rpc;
   // The name the master shows this worker by; "" = its shuffle address (host:port).

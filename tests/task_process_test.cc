@@ -1,0 +1,143 @@
+// User code cannot take the cluster down (worker/task_process.h), on real processes: a plugin job
+// whose code crashes, aborts, throws, exhausts its memory or hangs on one poisoned record fails,
+// with the reason and the record in one line, while every worker stays up and a word count
+// running beside it finishes exact. Uses tests/poison_plugin.cc.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <map>
+
+#include "tests/test_util.h"
+
+namespace mr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Millis = std::chrono::milliseconds;
+
+class TaskProcessTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new TempDir();
+    // 100,000 lines; the 50,001st holds the poison.
+    std::string text;
+    std::map<std::string, int> counts;
+    for (int i = 1; i <= 100000; i++) {
+      std::string a = i == 50001 ? "POISON" : fmt::format("w{}", i % 97);
+      text += a + " x\n";
+      counts[a]++;
+      counts["x"]++;
+    }
+    for (const auto& [word, n] : counts) expected_ += fmt::format("{}\t{}\n", word, n);
+    fs::create_directories(*tmp_ / "poison");
+    WriteFile(*tmp_ / "poison/in.txt", text);
+    fs::create_directories(*tmp_ / "big");
+    std::string big;
+    for (int i = 0; i < 400000; i++) big += fmt::format("alpha{} beta gamma{}\n", i % 1013, i % 7);
+    for (int f = 0; f < 4; f++) WriteFile(fmt::format("{}/big/f{}.txt", tmp_->path(), f), big);
+    cluster_ = new Cluster(tmp_->path());
+    ASSERT_TRUE(cluster_->StartMaster({"--allow-user-code"}).ok());
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(cluster_->StartWorker({"--slots", "2"}).ok());
+    ASSERT_TRUE(cluster_->WaitForWorkers(3).ok());
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    delete tmp_;
+  }
+
+  // Submits the poison plugin with `flags` and waits; the failed job's error.
+  static JobState RunPoison(const std::string& name, const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {"submit", "--master", cluster_->master_address(), "--job", "poison", "--job-lib",
+                                     POISON_PLUGIN, "--input", *tmp_ / "poison", "--output", *tmp_ / ("out-" + name),
+                                     "--reducers", "1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    CommandResult r = RunMr(args, Millis(60000));
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    uint64_t id = std::stoull(r.out.substr(r.out.find("job ") + 4));
+    return cluster_->WaitForJob(id, Millis(120000));
+  }
+
+  static TempDir* tmp_;
+  static Cluster* cluster_;
+  static std::string expected_;  // the poison input's space-separated word counts
+};
+
+TempDir* TaskProcessTest::tmp_ = nullptr;
+Cluster* TaskProcessTest::cluster_ = nullptr;
+std::string TaskProcessTest::expected_;
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_F(TaskProcessTest, CrashingPluginFailsOnlyItsJobAndNamesTheRecord) {
+  // A word count runs beside the poisoned jobs, on the same workers.
+  CommandResult wc = RunMr({"submit", "--master", cluster_->master_address(), "--job", "wordcount", "--input",
+                            *tmp_ / "big", "--output", *tmp_ / "wc", "--reducers", "2", "--split-size", "2m"});
+  ASSERT_EQ(wc.exit_code, 0) << wc.out << wc.err;
+  uint64_t wc_id = std::stoull(wc.out.substr(wc.out.find("job ") + 4));
+
+  JobState segv = RunPoison("segv", {"--arg", "mode=segv"});
+  EXPECT_EQ(segv.state, "failed");
+  EXPECT_TRUE(Has(segv.error, "failed 4 times")) << segv.error;
+  EXPECT_TRUE(Has(segv.error, "died of signal 11 (SIGSEGV)")) << segv.error;
+  EXPECT_TRUE(Has(segv.error, "at input record 50001 (byte")) << segv.error;
+  EXPECT_EQ(segv.error.find('\n'), std::string::npos) << segv.error;
+
+  JobState abrt = RunPoison("abort", {"--arg", "mode=abort"});
+  EXPECT_EQ(abrt.state, "failed");
+  EXPECT_TRUE(Has(abrt.error, "(SIGABRT)")) << abrt.error;
+  EXPECT_TRUE(Has(abrt.error, "at input record 50001")) << abrt.error;
+
+  JobState thrown = RunPoison("throw", {"--arg", "mode=throw"});
+  EXPECT_EQ(thrown.state, "failed");
+  EXPECT_TRUE(Has(thrown.error, "threw an exception: poisoned record at input record 50001")) << thrown.error;
+
+  JobState reduce = RunPoison("reduce", {"--arg", "mode=segv", "--arg", "phase=reduce"});
+  EXPECT_EQ(reduce.state, "failed");
+  EXPECT_TRUE(Has(reduce.error, "the task process of reduce 0 died of signal 11 (SIGSEGV)")) << reduce.error;
+
+  JobState done = cluster_->WaitForJob(wc_id, Millis(120000));
+  ASSERT_EQ(done.state, "succeeded") << done.Summary();
+  std::vector<std::string> files;
+  for (int f = 0; f < 4; f++) files.push_back(fmt::format("{}/big/f{}.txt", tmp_->path(), f));
+  EXPECT_EQ(SortLines(ReadJobOutput(*tmp_ / "wc", 2)), SortLines(ReferenceWordCount(files)));
+
+  // Every worker is still the one that started: none died, none registered twice.
+  EXPECT_EQ(cluster_->ReapWorkers(false), 0);
+  for (size_t i = 0; i < cluster_->workers(); i++) {
+    std::string log = ReadFile(fmt::format("{}/worker-{}.log", tmp_->path(), i));
+    EXPECT_EQ(CountOf(log, "registered with the master"), 1u) << "worker " << i;
+  }
+}
+
+TEST_F(TaskProcessTest, MemoryAndTimeLimitsKillTheTaskNotTheWorker) {
+  // Without a limit of its own the job gets the worker's default; with one, its own.
+  JobState hog = RunPoison("hog", {"--arg", "mode=hog"});
+  EXPECT_EQ(hog.state, "failed");
+  EXPECT_TRUE(Has(hog.error, "ran out of memory in its task process")) << hog.error;
+  EXPECT_TRUE(Has(hog.error, "(--task-memory) at input record 50001")) << hog.error;
+
+  JobState limited = RunPoison("hog-limited", {"--arg", "mode=hog", "--task-memory", "256m"});
+  EXPECT_EQ(limited.state, "failed");
+  EXPECT_TRUE(Has(limited.error, "the limit is 256.0 MiB (--task-memory)")) << limited.error;
+
+  // C's malloc returns null instead of throwing: the code that ignores it dies of the signal.
+  JobState null = RunPoison("malloc", {"--arg", "mode=malloc", "--task-memory", "256m"});
+  EXPECT_EQ(null.state, "failed");
+  EXPECT_TRUE(Has(null.error, "(SIGSEGV) at input record 50001")) << null.error;
+
+  JobState hung = RunPoison("sleep", {"--arg", "mode=sleep", "--task-timeout", "1s"});
+  EXPECT_EQ(hung.state, "failed");
+  EXPECT_TRUE(Has(hung.error, "made no progress for 1.0s (--task-timeout)")) << hung.error;
+  EXPECT_TRUE(Has(hung.error, "at input record 50001")) << hung.error;
+
+  // The same plugin without poison still counts exactly.
+  JobState fine = RunPoison("none", {"--arg", "mode=none"});
+  ASSERT_EQ(fine.state, "succeeded") << fine.Summary();
+  EXPECT_EQ(SortLines(ReadJobOutput(*tmp_ / "out-none", 1)), SortLines(expected_));
+
+  EXPECT_EQ(cluster_->ReapWorkers(false), 0);
+}
+
+}  // namespace
+}  // namespace mr::testing
