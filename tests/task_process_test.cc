@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
+#include <thread>
+
+#include <unistd.h>
 
 #include "tests/test_util.h"
 
@@ -136,6 +139,37 @@ TEST_F(TaskProcessTest, MemoryAndTimeLimitsKillTheTaskNotTheWorker) {
   ASSERT_EQ(fine.state, "succeeded") << fine.Summary();
   EXPECT_EQ(SortLines(ReadJobOutput(*tmp_ / "out-none", 1)), SortLines(expected_));
 
+  EXPECT_EQ(cluster_->ReapWorkers(false), 0);
+}
+
+// Processes whose command line holds `marker` (this test's own streaming commands).
+int ProcessesWith(const std::string& marker) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string cmdline = ReadFile(e.path() / "cmdline");
+    if (cmdline.find(marker) != std::string::npos) n++;
+  }
+  return n;
+}
+
+TEST_F(TaskProcessTest, HungStreamingCommandIsKilledWithItsTaskProcess) {
+  // A mapper that stops on the poisoned line in a command of its own (a sleep whose argument is
+  // this test's mark; the shell running the mapper holds it too).
+  const std::string marker = fmt::format("3600.{}", ::getpid());
+  const std::string mapper = fmt::format(
+      "while read -r l; do case \"$l\" in *POISON*) sleep {};; esac; printf '%s\\t1\\n' \"$l\"; done", marker);
+  CommandResult r = RunMr({"submit", "--master", cluster_->master_address(), "--mapper", mapper, "--input",
+                           *tmp_ / "poison", "--output", *tmp_ / "out-stream", "--task-timeout", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  JobState hung = cluster_->WaitForJob(std::stoull(r.out.substr(r.out.find("job ") + 4)), Millis(120000));
+  EXPECT_EQ(hung.state, "failed");
+  EXPECT_TRUE(Has(hung.error, "made no progress for 1.0s (--task-timeout)")) << hung.error;
+  // Killed with the task process's group: no sleep of this test is left.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ProcessesWith(marker) > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(50));
+  }
+  EXPECT_EQ(ProcessesWith(marker), 0);
   EXPECT_EQ(cluster_->ReapWorkers(false), 0);
 }
 
