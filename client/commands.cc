@@ -20,6 +20,7 @@
 #include "common/address.h"
 #include "common/clock.h"
 #include "common/defaults.h"
+#include "common/output_layout.h"
 #include "common/handshake.h"
 #include "common/tls.h"
 #include "common/job_json.h"
@@ -337,6 +338,13 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
         "--task-memory and --task-timeout limit the task processes of plugin (--job-lib) and streaming (--mapper) "
         "jobs; built-in jobs run inside the worker");
   }
+  if (o.skip_bad_records > 0 && o.job_lib.empty()) {
+    return Status::InvalidArgument(o.mapper.empty()
+        ? "--skip-bad-records is for plugin (--job-lib) jobs: built-in jobs count the records they cannot read"
+        : "--skip-bad-records is for plugin (--job-lib) jobs: a streaming command reads ahead, so the record it "
+          "failed on is not known");
+  }
+  spec.set_skip_bad_records(o.skip_bad_records);
   if (!o.task_memory.empty()) {
     auto size = ParseSize(o.task_memory);
     if (!size.ok()) return Status::InvalidArgument("--task-memory: " + size.status().message());
@@ -600,6 +608,12 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   if (!s.spec().args().empty()) std::printf("  args      %s\n", ArgsText(s).c_str());
   std::printf("  input     %s (%s, %s)\n", inputs.c_str(), FormatBytes(s.input_bytes()).c_str(), InputRate(s).c_str());
   std::printf("  output    %s\n", s.spec().output().c_str());
+  if (s.spec().skip_bad_records() > 0) {
+    auto it = s.counters().find(counter::kRecordsSkipped);
+    int64_t n = it == s.counters().end() ? 0 : it->second;
+    std::printf("  skipped   %s (at most %u per map)%s\n", Counted(n, "bad record").c_str(), s.spec().skip_bad_records(),
+                n > 0 ? fmt::format(", kept in {}/{}", s.spec().output(), kSkippedDirName).c_str() : "");
+  }
   if (s.spec().task_memory() > 0 || s.spec().task_timeout_ms() > 0) {
     std::vector<std::string> limits;
     if (s.spec().task_memory() > 0) limits.push_back(FormatBytes(s.spec().task_memory()) + " of memory");

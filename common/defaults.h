@@ -15,6 +15,8 @@ inline constexpr const char* kMapOutputRecords = "map.output.records";
 inline constexpr const char* kCombineOutputRecords = "combine.output.records";
 inline constexpr const char* kSpillBytes = "spill.bytes";
 inline constexpr const char* kSpills = "spill.count";
+// Bad input records a map skipped (--skip-bad-records).
+inline constexpr const char* kRecordsSkipped = "records.skipped";
 // Counted by reduce attempts.
 inline constexpr const char* kShuffleBytes = "shuffle.bytes";
 inline constexpr const char* kReduceInputGroups = "reduce.input.groups";

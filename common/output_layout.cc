@@ -10,6 +10,8 @@ namespace mr {
 
 std::string PartFileName(uint32_t partition) { return fmt::format("part-r-{:05}", partition); }
 
+std::string SkippedFileName(uint32_t map) { return fmt::format("{}/map-{:05}", kSkippedDirName, map); }
+
 std::string TemporaryDir(const std::string& output) { return output + "/" + kTemporaryDirName; }
 
 std::string AttemptDirName(uint64_t job, uint32_t partition, uint32_t attempt) {

@@ -3,6 +3,8 @@
 // shown after a job):
 //   OUT/part-r-00007                                   a committed reduce task's output
 //   OUT/_temporary/job-1-r-00007-a2/part-r-00007       what attempt 2 of that task writes
+//   OUT/_skipped/map-00003                             the bad input records map 3 skipped
+//                                                      (--skip-bad-records), whole, written at commit
 //   OUT/_SUCCESS                                       written last, when every task committed
 // Thread-safe; the readers do file I/O.
 #pragma once
@@ -17,6 +19,10 @@ namespace mr {
 
 inline constexpr char kSuccessFileName[] = "_SUCCESS";
 inline constexpr char kTemporaryDirName[] = "_temporary";
+inline constexpr char kSkippedDirName[] = "_skipped";
+
+// "_skipped/map-00003": where the records map 3 skipped are kept, relative to OUT.
+std::string SkippedFileName(uint32_t map);
 
 // "part-r-00007"
 std::string PartFileName(uint32_t partition);

@@ -4,8 +4,13 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+#include <map>
+#include <memory>
+
 #include "common/failpoint.h"
+#include "common/gzip.h"
 #include "common/log.h"
+#include "common/mapped_file.h"
 #include "common/output_layout.h"
 
 namespace mr {
@@ -38,6 +43,11 @@ Status OutputCommitter::IsOutput(const std::string& dir) const {
   for (const std::string& e : *entries) {
     std::string_view p = e;
     bool ok = p == kSuccessFileName || part(p);
+    // OUT/_skipped/ and its map-NNNNN files.
+    if (p.starts_with(kSkippedDirName) && p.size() > sizeof(kSkippedDirName) - 1 && p[sizeof(kSkippedDirName) - 1] == '/') {
+      std::string_view file = p.substr(sizeof(kSkippedDirName));
+      ok = file.empty() || (file.starts_with("map-") && digits(file.substr(4)));
+    }
     for (std::string_view temp : {std::string_view("_temporary/"), std::string_view("_temporary.removing/")}) {
       if (!p.starts_with(temp)) continue;
       std::string_view rest = p.substr(temp.size());
@@ -83,12 +93,51 @@ bool OutputCommitter::IsCommitted(const std::string& output, uint32_t partition)
   return fs_->Exists(output + "/" + PartFileName(partition));
 }
 
-Status OutputCommitter::CommitJob(const std::string& output) const {
+namespace {
+
+// The record at `in`, read from its input file.
+Result<std::string> ReadRecord(const SkippedInput& in) {
+  std::string inflated;
+  std::unique_ptr<MappedFile> mapped;
+  std::string_view data;
+  if (IsGzipPath(in.path)) {
+    auto text = ReadGzipFile(in.path);
+    if (!text.ok()) return text.status();
+    inflated = std::move(*text);
+    data = inflated;
+  } else {
+    auto file = MappedFile::Open(in.path);
+    if (!file.ok()) return file.status();
+    mapped = std::move(*file);
+    data = mapped->data();
+  }
+  if (in.offset >= data.size()) {
+    return Status::NotFound(fmt::format("{} has no record at byte {}", in.path, in.offset));
+  }
+  std::string_view rest = data.substr(in.offset);
+  size_t size = in.record_size > 0 ? std::min<size_t>(in.record_size, rest.size()) : rest.find('\n');
+  if (size == std::string_view::npos) return std::string(rest) + "\n";  // a last line without one
+  return std::string(rest.substr(0, in.record_size > 0 ? size : size + 1));
+}
+
+}  // namespace
+
+Status OutputCommitter::CommitJob(const std::string& output, const std::vector<SkippedInput>& skipped) const {
+  std::map<uint32_t, std::string> files;
+  for (const SkippedInput& in : skipped) {
+    auto record = ReadRecord(in);
+    if (!record.ok()) return record.status().WithMessage("cannot keep a skipped record: " + record.status().message());
+    files[in.map] += *record;
+  }
+  if (!files.empty()) MR_RETURN_IF_ERROR(fs_->CreateDirs(output + "/" + kSkippedDirName));
+  for (const auto& [map, content] : files) {
+    MR_RETURN_IF_ERROR(fs_->WriteFile(output + "/" + SkippedFileName(map), content));
+  }
   return fs_->WriteFile(output + "/" + kSuccessFileName, "");
 }
 
 Status OutputCommitter::Commit(const CommitRequest& c) const {
-  if (!c.partition) return CommitJob(c.output);
+  if (!c.partition) return CommitJob(c.output, c.skipped);
   return CommitTask(c.output, *c.partition, AttemptOutputFile(c.output, c.job_id, *c.partition, c.attempt));
 }
 

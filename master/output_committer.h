@@ -19,11 +19,21 @@ namespace mr {
 // A commit the scheduler asks for (master/scheduler.h Effects.commits) and the master carries out
 // with Commit, reporting the result back (Scheduler::OnCommitted): one reduce attempt's file into
 // place, or, without a partition, the job's _SUCCESS.
+// A bad input record a map skipped (--skip-bad-records): copied whole into OUT/_skipped/ when the
+// job commits, so nothing is lost silently.
+struct SkippedInput {
+  uint32_t map = 0;
+  std::string path;          // the input file (.gz: read uncompressed)
+  uint64_t offset = 0;       // where the record starts
+  uint32_t record_size = 0;  // fixed-size records; 0: a line, up to and with its newline
+};
+
 struct CommitRequest {
   uint64_t job_id = 0;
   std::string output;
   std::optional<uint32_t> partition;  // the reduce task; none: the whole job
   uint32_t attempt = 0;               // the reduce attempt whose file is committed
+  std::vector<SkippedInput> skipped;  // the whole job: written before _SUCCESS
 };
 
 // A job that starts (Effects.setups): its output is prepared with Setup and the result reported
@@ -74,8 +84,8 @@ class OutputCommitter {
   Status CommitTask(const std::string& output, uint32_t partition, const std::string& attempt_file) const;
   // Whether a task's committed file is in place.
   bool IsCommitted(const std::string& output, uint32_t partition) const;
-  // Writes _SUCCESS, after every task committed.
-  Status CommitJob(const std::string& output) const;
+  // Writes the skipped records (OUT/_skipped/map-NNNNN), then _SUCCESS, after every task committed.
+  Status CommitJob(const std::string& output, const std::vector<SkippedInput>& skipped = {}) const;
   // Carries out a CommitRequest: CommitTask with the attempt's file where the layout puts it
   // (common/output_layout.h), or CommitJob.
   Status Commit(const CommitRequest& request) const;

@@ -116,6 +116,9 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     if (t == nullptr) continue;
     t->attempts = r.attempts();
     t->failures = r.failures();
+    if (r.kind() == proto::TASK_MAP && r.skipped_size() > 0) {
+      j.skipped[r.index()].assign(r.skipped().begin(), r.skipped().end());
+    }
     j.attempts_launched += r.attempts();
     j.attempts_failed += r.failures();
     if (!r.done()) continue;
@@ -272,6 +275,12 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_reducers(spec.reducers());
   a.set_task_memory(spec.task_memory());
   a.set_task_timeout_ms(spec.task_timeout_ms());
+  if (task.kind == proto::TASK_MAP && spec.skip_bad_records() > 0) {
+    a.set_skip_bad_records(spec.skip_bad_records());
+    if (auto it = job.skipped.find(task.index); it != job.skipped.end()) {
+      for (const proto::SkippedRecord& r : it->second) *a.add_skip_records() = r;
+    }
+  }
   if (task.kind == proto::TASK_MAP) {
     *a.mutable_split() = job.splits.Get(task.index);
     a.set_input_format(spec.input_format());
@@ -400,7 +409,18 @@ void Scheduler::MaybeSucceed(Job& job, int64_t now_ms, Effects* fx) {
   (void)now_ms;
   if (Finished(job.status) || job.committing_job || job.tasks.reduces().empty() || !job.tasks.AllDone(1)) return;
   job.committing_job = true;
-  fx->commits.push_back({job.status.job_id(), job.status.spec().output(), std::nullopt, 0});
+  CommitRequest commit{job.status.job_id(), job.status.spec().output(), std::nullopt, 0, {}};
+  auto record_size = ParseInputFormat(job.status.spec().input_format());
+  for (const auto& [map, records] : job.skipped) {
+    if (map >= job.splits.size()) continue;
+    const proto::InputSplit split = job.splits.Get(map);
+    for (const proto::SkippedRecord& r : records) {
+      const proto::InputSplit& part =
+          split.parts_size() > 0 && r.part() < static_cast<uint32_t>(split.parts_size()) ? split.parts(static_cast<int>(r.part())) : split;
+      commit.skipped.push_back({map, part.path(), r.offset(), record_size.ok() ? *record_size : 0});
+    }
+  }
+  fx->commits.push_back(std::move(commit));
 }
 
 proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
@@ -415,6 +435,11 @@ proto::TaskRecord Scheduler::Record(const Job& job, const Task& t) const {
   r.set_done_attempt(t.done_attempt);
   r.set_duration_ms(t.duration_ms);
   for (auto& [k, v] : t.counters) (*r.mutable_counters())[Name(k)] = v;
+  if (t.kind == proto::TASK_MAP) {
+    if (auto it = job.skipped.find(t.index); it != job.skipped.end()) {
+      for (const proto::SkippedRecord& s : it->second) *r.add_skipped() = s;
+    }
+  }
   return r;
 }
 

@@ -283,6 +283,8 @@ class Scheduler {
     std::map<uint32_t, PendingCommit> committing;
     bool committing_job = false;
     bool output_ready = false;                  // set up (or resumed): its tasks may run
+    // Maps' bad records that their later attempts skip (--skip-bad-records), by map index.
+    std::map<uint32_t, std::vector<proto::SkippedRecord>> skipped;
   };
 
   // Upkeep that spans the tables: a task's state (and the pass it may allow), an attempt that
@@ -305,6 +307,11 @@ class Scheduler {
   void RevertMap(Job& job, Task& task, const std::string& why, Effects* fx);
   void AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldMapOutput>& held, int64_t now_ms,
                         Effects* fx, std::vector<uint64_t>* drop_jobs);
+  // A map attempt that died on a bad record, in a job that skips them: the record is added to the
+  // map's skip list, uncharged (true); or, past the job's allowance, the job fails (true). False:
+  // not a skip, the failure is charged as usual.
+  bool SkipBadRecord(Job& job, Task& task, const proto::TaskReport& r, const Status& failure, int64_t now_ms,
+                     Effects* fx);
   void OnFetchFailure(Job& job, Task& reduce, const std::string& reducer, const proto::TaskReport& r,
                       int64_t now_ms, Effects* fx);
   void Exclude(Job& job, const std::string& worker, const std::string& why, int64_t now_ms, Effects* fx);

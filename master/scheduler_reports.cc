@@ -83,7 +83,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     // Done once its file is in place: the master commits it (at the path the layout gives, whatever
     // the report says) and tells OnCommitted.
     job.committing[task->index] = PendingCommit{worker_id, r, started};
-    fx->commits.push_back({r.job_id(), job.status.spec().output(), r.index(), r.attempt()});
+    fx->commits.push_back({r.job_id(), job.status.spec().output(), r.index(), r.attempt(), {}});
     Schedule(now_ms, fx);
     return;
   }
@@ -163,6 +163,11 @@ void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, con
         Schedule(now_ms, fx);
         return;
       }
+    } else if (task.state != TaskState::kDone && SkipBadRecord(job, task, r, failure, now_ms, fx)) {
+      if (Finished(job.status)) {
+        Schedule(now_ms, fx);
+        return;
+      }
     } else if (task.state != TaskState::kDone) {
       task.failures++;
       job.attempts_failed++;
@@ -182,6 +187,34 @@ void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, con
   }
   MaybeSucceed(job, now_ms, fx);
   Schedule(now_ms, fx);
+}
+
+bool Scheduler::SkipBadRecord(Job& job, Task& task, const proto::TaskReport& r, const Status& failure,
+                              int64_t now_ms, Effects* fx) {
+  const uint32_t allowed = job.status.spec().skip_bad_records();
+  if (task.kind != proto::TASK_MAP || allowed == 0 || !r.has_bad_record()) return false;
+  std::vector<proto::SkippedRecord>& skipped = job.skipped[task.index];
+  for (const proto::SkippedRecord& s : skipped) {
+    // Died on a record it should have skipped: a failure like any other.
+    if (s.part() == r.bad_record().part() && s.offset() == r.bad_record().offset()) return false;
+  }
+  if (skipped.size() >= allowed) {
+    std::vector<std::string> named;
+    for (const proto::SkippedRecord& s : skipped) named.push_back(s.description());
+    FinishJob(job, proto::JOB_FAILED,
+              fmt::format("map {} has more bad records than --skip-bad-records {} allows: {}; skipped before it: {}",
+                          task.index, allowed, failure.message(), fmt::join(named, "; ")),
+              now_ms, fx);
+    return true;
+  }
+  // Not charged to the task: the next attempt skips the record, and a task skips at most `allowed`
+  // of them. (The attempt still counts as a failed one.)
+  skipped.push_back(r.bad_record());
+  job.attempts_failed++;
+  fx->changed_tasks.push_back(Record(job, task));
+  spdlog::warn("job {} map {}: its attempts skip {} from now on ({} of --skip-bad-records {})", job.status.job_id(),
+               task.index, r.bad_record().description(), skipped.size(), allowed);
+  return true;
 }
 
 void Scheduler::RetryElsewhere(Job& job, Task& t, const std::string& worker, bool exhausted, int64_t now_ms,

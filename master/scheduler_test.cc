@@ -171,7 +171,7 @@ TEST_F(SchedulerTest, AJobThatEndsDropsItsPendingCommits) {
   ASSERT_TRUE(tasks.ok());
   EXPECT_EQ((*tasks)[1].history(0).outcome(), "killed");
   Effects late;
-  s_.OnCommitted({1, "/out", 0u, 1}, Status::OK(), now_ + 30, &late);
+  s_.OnCommitted({1, "/out", 0u, 1, {}}, Status::OK(), now_ + 30, &late);
   EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_KILLED);
   EXPECT_TRUE(late.changed_tasks.empty() && late.commits.empty());
 }
@@ -192,6 +192,54 @@ TEST_F(SchedulerTest, FailedAttemptsAreRetriedThenFailTheJob) {
   EXPECT_EQ(st->state(), proto::JOB_FAILED);
   EXPECT_NE(st->error().find("map task 0 failed 4 times; last error: disk on fire"), std::string::npos)
       << st->error();
+}
+
+// --skip-bad-records: a map attempt that died on a record is not charged, later attempts skip it
+// (and the journal keeps it); one bad record more than allowed fails the job, naming them all.
+TEST_F(SchedulerTest, BadRecordsAreSkippedUnchargedUpToTheAllowance) {
+  Effects fx;
+  AdmittedJob job = Spec(1, 1);
+  job.spec.set_job_lib("/lib/poison.so");
+  job.spec.set_skip_bad_records(1);
+  ASSERT_TRUE(s_.Submit(1, job, now_, &fx).ok());
+  WorkerRegistration reg;
+  reg.id = "w1";
+  reg.address = "127.0.0.1:1";
+  reg.allow_user_code = true;
+  (void)s_.AddWorker(reg, now_, &fx);
+  Schedule(now_, &fx);
+  auto bad = [&](const proto::AssignTask& a, uint64_t offset, const std::string& what) {
+    proto::TaskReport r = Failure(a, "the task process of map 0 died of signal 11 (SIGSEGV) at " + what);
+    r.mutable_bad_record()->set_offset(offset);
+    r.mutable_bad_record()->set_description(what);
+    return r;
+  };
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  auto [w, first] = fx.assignments[0];
+  EXPECT_EQ(first.skip_bad_records(), 1u);
+  EXPECT_EQ(first.skip_records_size(), 0);
+  fx = Effects();
+  OnReport(w, bad(first, 100, "input record 5 (byte 100 of /in/a.txt)"), now_, &fx);
+  bool journaled = false;
+  for (const proto::TaskRecord& t : fx.changed_tasks) {
+    if (t.skipped_size() == 0) continue;
+    journaled = t.skipped_size() == 1 && t.skipped(0).offset() == 100;
+    EXPECT_EQ(t.failures(), 0u);  // uncharged
+  }
+  EXPECT_TRUE(journaled);
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  const proto::AssignTask second = fx.assignments[0].second;
+  ASSERT_EQ(second.skip_records_size(), 1);
+  EXPECT_EQ(second.skip_records(0).offset(), 100u);
+  EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.failed"), 1);  // a failed attempt all the same
+  fx = Effects();
+  OnReport(w, bad(second, 200, "input record 9 (byte 200 of /in/a.txt)"), now_, &fx);
+  auto st = s_.JobStatus(1);
+  EXPECT_EQ(st->state(), proto::JOB_FAILED);
+  EXPECT_NE(st->error().find("map 0 has more bad records than --skip-bad-records 1 allows"), std::string::npos)
+      << st->error();
+  EXPECT_NE(st->error().find("at input record 9 (byte 200"), std::string::npos) << st->error();
+  EXPECT_NE(st->error().find("skipped before it: input record 5 (byte 100"), std::string::npos) << st->error();
 }
 
 // A worker out of descriptors fails every attempt at once: alone, the retries back off (1, 2, 4 s)

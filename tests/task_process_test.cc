@@ -33,6 +33,14 @@ class TaskProcessTest : public ::testing::Test {
       counts["x"]++;
     }
     for (const auto& [word, n] : counts) expected_ += fmt::format("{}\t{}\n", word, n);
+    counts.erase("POISON");
+    counts["x"]--;
+    for (const auto& [word, n] : counts) expected_without_poison_ += fmt::format("{}\t{}\n", word, n);
+    // Two poisoned lines (the 3rd and the 7th of 10) in a second input.
+    fs::create_directories(*tmp_ / "poison2");
+    std::string two;
+    for (int i = 1; i <= 10; i++) two += i == 3 || i == 7 ? "POISON y\n" : "fine y\n";
+    WriteFile(*tmp_ / "poison2/in.txt", two);
     fs::create_directories(*tmp_ / "poison");
     WriteFile(*tmp_ / "poison/in.txt", text);
     fs::create_directories(*tmp_ / "big");
@@ -50,25 +58,29 @@ class TaskProcessTest : public ::testing::Test {
   }
 
   // Submits the poison plugin with `flags` and waits; the failed job's error.
-  static JobState RunPoison(const std::string& name, const std::vector<std::string>& flags) {
+  static JobState RunPoison(const std::string& name, const std::vector<std::string>& flags,
+                            const std::string& input = "poison", uint64_t* job_id = nullptr) {
     std::vector<std::string> args = {"submit", "--master", cluster_->master_address(), "--job", "poison", "--job-lib",
-                                     POISON_PLUGIN, "--input", *tmp_ / "poison", "--output", *tmp_ / ("out-" + name),
+                                     POISON_PLUGIN, "--input", *tmp_ / input, "--output", *tmp_ / ("out-" + name),
                                      "--reducers", "1"};
     args.insert(args.end(), flags.begin(), flags.end());
     CommandResult r = RunMr(args, Millis(60000));
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     uint64_t id = std::stoull(r.out.substr(r.out.find("job ") + 4));
+    if (job_id != nullptr) *job_id = id;
     return cluster_->WaitForJob(id, Millis(120000));
   }
 
   static TempDir* tmp_;
   static Cluster* cluster_;
   static std::string expected_;  // the poison input's space-separated word counts
+  static std::string expected_without_poison_;  // ... without its poisoned line
 };
 
 TempDir* TaskProcessTest::tmp_ = nullptr;
 Cluster* TaskProcessTest::cluster_ = nullptr;
 std::string TaskProcessTest::expected_;
+std::string TaskProcessTest::expected_without_poison_;
 
 bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -139,6 +151,35 @@ TEST_F(TaskProcessTest, MemoryAndTimeLimitsKillTheTaskNotTheWorker) {
   ASSERT_EQ(fine.state, "succeeded") << fine.Summary();
   EXPECT_EQ(SortLines(ReadJobOutput(*tmp_ / "out-none", 1)), SortLines(expected_));
 
+  EXPECT_EQ(cluster_->ReapWorkers(false), 0);
+}
+
+TEST_F(TaskProcessTest, SkippingBadRecordsCountsEveryOtherRecordAndKeepsTheBadOne) {
+  uint64_t id = 0;
+  for (const std::string mode : {"segv", "throw"}) {
+    JobState skipped = RunPoison("skip-" + mode, {"--arg", "mode=" + mode, "--skip-bad-records", "1"}, "poison", &id);
+    ASSERT_EQ(skipped.state, "succeeded") << mode << ": " << skipped.Summary();
+    // Its part file, _SUCCESS, and the skipped record kept beside them.
+    EXPECT_EQ(SortLines(ReadFile(*tmp_ / ("out-skip-" + mode + "/part-r-00000"))), SortLines(expected_without_poison_))
+        << mode;
+    EXPECT_TRUE(fs::exists(*tmp_ / ("out-skip-" + mode + "/_SUCCESS")));
+    EXPECT_EQ(skipped.Counter("records.skipped"), 1) << skipped.json;
+    // The record itself, whole, beside the output.
+    EXPECT_EQ(ReadFile(*tmp_ / ("out-skip-" + mode + "/_skipped/map-00000")), "POISON x\n") << mode;
+  }
+  // Said in the attempt's log and the job's status.
+  std::string logs = RunMr({"logs", "--master", cluster_->master_address(), std::to_string(id)}).out;
+  EXPECT_TRUE(Has(logs, "skips 1 bad record: input record 50001 (byte")) << logs;
+  std::string status = RunMr({"status", "--master", cluster_->master_address(), std::to_string(id)}).out;
+  EXPECT_TRUE(Has(status, "skipped   1 bad record (at most 1 per map), kept in")) << status;
+
+  // Past its allowance the job fails, naming the records.
+  JobState two = RunPoison("skip-two", {"--arg", "mode=segv", "--skip-bad-records", "1"}, "poison2");
+  EXPECT_EQ(two.state, "failed");
+  EXPECT_TRUE(Has(two.error, "more bad records than --skip-bad-records 1 allows")) << two.error;
+  EXPECT_TRUE(Has(two.error, "input record 3 (byte 14 of")) << two.error;
+  EXPECT_TRUE(Has(two.error, "input record 7 (byte 44 of")) << two.error;
+  EXPECT_FALSE(fs::exists(*tmp_ / "out-skip-two"));
   EXPECT_EQ(cluster_->ReapWorkers(false), 0);
 }
 

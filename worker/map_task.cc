@@ -133,6 +133,15 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     }
   }
 
+  // Bad records the master has this attempt skip (--skip-bad-records), by part, in offset order.
+  std::vector<std::vector<uint64_t>> skip(parts.size());
+  for (const proto::SkippedRecord& r : task.skip_records()) {
+    if (r.part() < skip.size()) skip[r.part()].push_back(r.offset());
+  }
+  for (auto& offsets : skip) std::sort(offsets.begin(), offsets.end());
+  const bool skipping = task.skip_records_size() > 0;
+  std::atomic<int64_t> skipped{0};
+
   MapOutputId id{task.job_id(), task.index(), task.attempt()};
   std::atomic<uint32_t> next_spill{0};
   std::unique_ptr<Partitioner> partitioner = job.NewPartitioner();
@@ -164,7 +173,14 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     // Blocks of about 4 MiB of whole lines: a mapper with MapBlock takes each at once; otherwise
     // its lines go to Map() one by one. Between blocks the attempt checks whether to give up.
     const uint64_t kBlock = rsize > 0 ? std::max<uint64_t>(rsize, (4u << 20) / rsize * rsize) : 4u << 20;
-    bool blocks = true;
+    // A job that skips bad records gives its mapper records one by one: a bad one is then known.
+    bool blocks = task.skip_bad_records() == 0 && !skipping;
+    // True when the record at `offset` of part `part` is one to skip (counted).
+    auto skip_record = [&](size_t part, uint64_t offset) {
+      if (!skipping || !std::binary_search(skip[part].begin(), skip[part].end(), offset)) return false;
+      skipped++;
+      return true;
+    };
     for (Share share : shares[t]) {
       if (abandoned()) break;
       std::optional<Source> own;
@@ -190,22 +206,28 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
         uint64_t ce = std::min(e, cb + kBlock);
         std::string_view text = data.substr(cb, ce - cb);
         lines += static_cast<int64_t>(text.size() / rsize);
-        if (slot) slot->Record(static_cast<uint32_t>(share.part), cb);
-        if (blocks && mapper->MapBlock({path, cb, text}, *st.buffer)) continue;
+        if (blocks && slot) slot->Record(static_cast<uint32_t>(share.part), cb, /*block=*/true);
+        if (blocks && mapper->MapBlock({path, cb, text}, *st.buffer)) {
+          if (slot) slot->Leave();
+          continue;
+        }
         blocks = false;
         for (uint64_t off = 0; off < text.size(); off += rsize) {
           rec.offset = cb + off;
           rec.line = text.substr(off, rsize);
+          if (skip_record(share.part, rec.offset)) continue;
           if (slot) slot->Record(static_cast<uint32_t>(share.part), rec.offset);
           mapper->Map(rec, *st.buffer);
+          if (slot) slot->Leave();
         }
       }
       for (uint64_t cb = b; cb < e && !abandoned() && rsize == 0; cb += kBlock) {
         ByteRange r = OwnedRange(data, cb, std::min(e, cb + kBlock));
         if (r.empty()) continue;
         std::string_view text = data.substr(r.begin, r.end - r.begin);
-        if (slot) slot->Record(static_cast<uint32_t>(share.part), r.begin);
+        if (blocks && slot) slot->Record(static_cast<uint32_t>(share.part), r.begin, /*block=*/true);
         if (blocks && mapper->MapBlock({path, r.begin, text}, *st.buffer)) {
+          if (slot) slot->Leave();
           lines += std::count(text.begin(), text.end(), '\n') + (text.back() != '\n');
           continue;
         }
@@ -214,8 +236,10 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
           lines++;
           rec.offset = offset;
           rec.line = line;
+          if (skip_record(share.part, offset)) return;
           if (slot) slot->Record(static_cast<uint32_t>(share.part), offset);
           mapper->Map(rec, *st.buffer);
+          if (slot) slot->Leave();
         });
       }
     }
@@ -263,6 +287,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   }
   if (shared) owned_bytes = shared->owned.end - shared->owned.begin;
   total.Add(counter::kMapInputBytes, static_cast<int64_t>(owned_bytes.load()));
+  if (skipping) total.Add(counter::kRecordsSkipped, skipped.load());
   MR_RETURN_IF_ERROR(store->MarkMapOutputComplete(id));
   return total;
 }

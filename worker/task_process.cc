@@ -197,8 +197,9 @@ class TaskProcess {
   }
 
   // Serves the task process until it ends; then its result, or why it has none.
-  Result<CounterSet> Serve(SpillStore* store, RunMerger* input) {
+  Result<CounterSet> Serve(SpillStore* store, RunMerger* input, proto::SkippedRecord* bad_record) {
     store_ = store;
+    bad_out_ = bad_record;
     input_source_ = input;
     uint64_t last_ticks = 0;
     Clock::time_point last_progress = Clock::now();
@@ -340,26 +341,42 @@ class TaskProcess {
     return info;
   }
 
-  // " at input record N (...)": the record the map was on when it died, or "".
-  std::string CurrentRecord() const {
-    if (task_.kind() != proto::TASK_MAP) return "";
+  // The slot of the map thread an attempt's failure belongs to: the one a fatal signal hit, else
+  // the only one that was inside the mapper; -1 when none can be told.
+  int FaultySlot() const {
+    if (task_.kind() != proto::TASK_MAP) return -1;
     int slot = progress_->crashed_slot.load();
-    if (slot < 0 || slot >= TaskProgress::kSlots ||
-        progress_->slots[slot].offset.load() == ProgressSlot::kNone) {
-      // Not a crash on a map thread: the record of the only thread that was on one, if one was.
-      slot = -1;
-      for (int i = 0; i < TaskProgress::kSlots; i++) {
-        if (progress_->slots[i].offset.load() == ProgressSlot::kNone) continue;
-        if (slot >= 0) return "";
-        slot = i;
-      }
-      if (slot < 0) return "";
+    if (slot >= 0 && slot < TaskProgress::kSlots && progress_->slots[slot].offset.load() != ProgressSlot::kNone) {
+      return slot;
     }
-    const ProgressSlot& s = progress_->slots[slot];
-    return " at " + DescribeRecord(task_, s.part.load(), s.offset.load());
+    slot = -1;
+    for (int i = 0; i < TaskProgress::kSlots; i++) {
+      if (progress_->slots[i].offset.load() == ProgressSlot::kNone) continue;
+      if (slot >= 0) return -1;
+      slot = i;
+    }
+    return slot;
   }
 
-  std::string Death(const ExitInfo& exit) const {
+  // " at input record N (...)": the record the map's code was on when the attempt failed, or "".
+  // A plugin's single record is also the attempt's bad record (*bad_out_).
+  std::string CurrentRecord() {
+    int slot = FaultySlot();
+    if (slot < 0) return "";
+    const ProgressSlot& s = progress_->slots[slot];
+    const uint32_t part = s.part.load();
+    const uint64_t offset = s.offset.load();
+    std::string what = DescribeRecord(task_, part, offset);
+    if (s.block.load()) return " in the block of records from " + what;
+    if (bad_out_ != nullptr && !task_.job_lib().empty()) {
+      bad_out_->set_part(part);
+      bad_out_->set_offset(offset);
+      bad_out_->set_description(what);
+    }
+    return " at " + what;
+  }
+
+  std::string Death(const ExitInfo& exit) {
     std::string how = exit.exited ? fmt::format("exited with code {} without a result", exit.code)
                                   : "died of " + SignalName(exit.signal);
     std::string memory;
@@ -383,6 +400,7 @@ class TaskProcess {
   std::string pending_;
   size_t pending_pos_ = 0;
   std::optional<proto::TaskProcessResult> result_;
+  proto::SkippedRecord* bad_out_ = nullptr;
 };
 
 }  // namespace
@@ -395,10 +413,11 @@ uint64_t DefaultTaskMemory(int slots) {
 }
 
 Result<CounterSet> RunMapInTaskProcess(const proto::AssignTask& task, SpillStore* store,
-                                       const TaskProcessOptions& options, AttemptLog* log) {
+                                       const TaskProcessOptions& options, AttemptLog* log,
+                                       proto::SkippedRecord* bad_record) {
   TaskProcess p(task, options, log);
   MR_RETURN_IF_ERROR(p.Start(""));
-  return p.Serve(store, nullptr);
+  return p.Serve(store, nullptr, bad_record);
 }
 
 Result<CounterSet> ReduceInTaskProcess(const proto::AssignTask& task, RunMerger& merged,
@@ -406,7 +425,7 @@ Result<CounterSet> ReduceInTaskProcess(const proto::AssignTask& task, RunMerger&
                                        AttemptLog* log) {
   TaskProcess p(task, options, log);
   MR_RETURN_IF_ERROR(p.Start(output_file));
-  return p.Serve(nullptr, &merged);
+  return p.Serve(nullptr, &merged, nullptr);
 }
 
 }  // namespace mr

@@ -46,9 +46,11 @@ struct TaskProcessOptions {
 uint64_t DefaultTaskMemory(int slots);
 
 // Runs map attempt `task` in a task process; its output goes into `store`. `log` gets the task
-// process's log lines and the user's stderr.
+// process's log lines and the user's stderr. When a plugin's code failed on one input record
+// (died, threw, ran out of memory or stopped there), *bad_record is that record (else untouched).
 Result<CounterSet> RunMapInTaskProcess(const proto::AssignTask& task, SpillStore* store,
-                                       const TaskProcessOptions& options, AttemptLog* log);
+                                       const TaskProcessOptions& options, AttemptLog* log,
+                                       proto::SkippedRecord* bad_record);
 
 // Streams `merged` to a task process that runs reduce attempt `task`'s reducer and writes
 // `output_file` (a ReduceStep, worker/reduce_task.h).

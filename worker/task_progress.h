@@ -13,15 +13,19 @@ namespace mr {
 struct alignas(64) ProgressSlot {
   std::atomic<uint64_t> ticks{0};
   std::atomic<uint32_t> part{0};         // the part of a combined split
-  std::atomic<uint64_t> offset{kNone};   // the byte offset of the record being mapped
+  std::atomic<uint64_t> offset{kNone};   // the byte offset of the record being mapped; kNone: none
+  std::atomic<bool> block{false};        // offset starts a block of records handed over at once
   static constexpr uint64_t kNone = ~uint64_t{0};
 
-  // One more record: the thread is now on `offset` of `part`.
-  void Record(uint32_t p, uint64_t off) {
+  // One more record (or block): the thread's mapper is now on `offset` of `part`.
+  void Record(uint32_t p, uint64_t off, bool whole_block = false) {
     part.store(p, std::memory_order_relaxed);
+    block.store(whole_block, std::memory_order_relaxed);
     offset.store(off, std::memory_order_relaxed);
     ticks.store(ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // The mapper returned from it.
+  void Leave() { offset.store(kNone, std::memory_order_relaxed); }
   void Tick() { ticks.store(ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 };
 

@@ -10,6 +10,7 @@
 #include <deque>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -412,7 +413,15 @@ class Worker::Impl {
       if (t.kind() == proto::TASK_MAP) {
         // The worker's failpoints stay in the worker: a map's start is checked here.
         status = Failpoint(FailpointName("map.start"));
-        auto r = status.ok() ? RunMapInTaskProcess(t, store_.get(), tpo, &log) : Result<CounterSet>(status);
+        if (t.skip_records_size() > 0) {
+          std::vector<std::string> named;
+          for (const proto::SkippedRecord& b : t.skip_records()) named.push_back(b.description());
+          log.Line(fmt::format("{} skips {}: {}", AttemptName(t), Counted(t.skip_records_size(), "bad record"),
+                               fmt::join(named, "; ")));
+        }
+        proto::SkippedRecord bad;
+        auto r = status.ok() ? RunMapInTaskProcess(t, store_.get(), tpo, &log, &bad) : Result<CounterSet>(status);
+        if (!r.ok() && !bad.description().empty()) *rep->mutable_bad_record() = bad;
         if (r.ok()) counters = std::move(*r);
         else status = r.status();
       } else {
