@@ -22,7 +22,7 @@ bench=${BENCH_DIR:-/tmp/mr-bench}
 reps=${REPS:-3}
 size=${1:-1g}
 : "${OTHER_MR:?set OTHER_MR to an mr that runs plugins in the worker (see the top of this script)}"
-: "${OTHER_PLUGIN:?set OTHER_PLUGIN to that tree's libwordcount_plugin.so}"
+: "${OTHER_PLUGIN:?set OTHER_PLUGIN to the wordcount_plugin library of that tree}"
 mr=$build/client/mr
 plugin=$build/jobs/libwordcount_plugin.so
 

@@ -37,15 +37,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
-// Descriptors as the task process sees them.
-constexpr int kControlFd = 3;
-constexpr int kInputFd = 4;
-constexpr int kProgressFd = 5;
 constexpr size_t kInputChunkBytes = 1u << 20;
-
-std::string AttemptName(const proto::AssignTask& t) {
-  return fmt::format("job-{}/{}{}/a{}", t.job_id(), t.kind() == proto::TASK_MAP ? "m" : "r", t.index(), t.attempt());
-}
 
 std::string TaskName(const proto::AssignTask& t) {
   return fmt::format("{} {}", t.kind() == proto::TASK_MAP ? "map" : "reduce", t.index());
@@ -119,7 +111,7 @@ class TaskProcess {
     if (progress_ != nullptr) ::munmap(progress_, sizeof(TaskProgress));
   }
 
-  // Starts the process and sends it the attempt. with_input: a reduce, fed on kInputFd.
+  // Starts the process and sends it the attempt (a reduce's input follows on kTaskInputFd).
   Status Start(const std::string& output_file) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -163,9 +155,9 @@ class TaskProcess {
     posix_spawn_file_actions_init(&actions);
     posix_spawnattr_init(&attr);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, child_control.fd, kControlFd);
-    posix_spawn_file_actions_adddup2(&actions, child_input.fd, kInputFd);
-    posix_spawn_file_actions_adddup2(&actions, memory.fd, kProgressFd);
+    posix_spawn_file_actions_adddup2(&actions, child_control.fd, kTaskControlFd);
+    posix_spawn_file_actions_adddup2(&actions, child_input.fd, kTaskInputFd);
+    posix_spawn_file_actions_adddup2(&actions, memory.fd, kTaskProgressFd);
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
@@ -404,6 +396,10 @@ class TaskProcess {
 };
 
 }  // namespace
+
+std::string AttemptName(const proto::AssignTask& t) {
+  return fmt::format("job-{}/{}{}/a{}", t.job_id(), t.kind() == proto::TASK_MAP ? "m" : "r", t.index(), t.attempt());
+}
 
 uint64_t DefaultTaskMemory(int slots) {
   long pages = ::sysconf(_SC_PHYS_PAGES);

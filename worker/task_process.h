@@ -40,6 +40,9 @@ struct TaskProcessOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// "job-1/m3/a2": how the worker's and the task process's logs name an attempt.
+std::string AttemptName(const proto::AssignTask& task);
+
 // The default task memory limit of a worker with `slots` slots: this machine's memory divided by
 // twice the slots (all tasks together leave half of it to the worker and the page cache), and at
 // least 1 GiB.

@@ -26,10 +26,6 @@
 namespace mr {
 namespace {
 
-constexpr int kControlFd = 3;
-constexpr int kInputFd = 4;
-constexpr int kProgressFd = 5;
-
 // Spills go to the worker: each finished SST file is ingested by it, each small spill written by
 // it; one request at a time, answered before the next.
 class WorkerSpillStore : public SpillStore {
@@ -62,9 +58,9 @@ class WorkerSpillStore : public SpillStore {
  private:
   Status Ask(const proto::TaskProcessRequest& req) {
     std::lock_guard<std::mutex> l(mu_);
-    MR_RETURN_IF_ERROR(WriteTaskMessage(kControlFd, req));
+    MR_RETURN_IF_ERROR(WriteTaskMessage(kTaskControlFd, req));
     proto::TaskProcessAck ack;
-    MR_RETURN_IF_ERROR(ReadTaskMessage(kControlFd, &ack));
+    MR_RETURN_IF_ERROR(ReadTaskMessage(kTaskControlFd, &ack));
     return ack.ok() ? Status::OK() : Status::IoError(ack.error());
   }
 
@@ -73,15 +69,11 @@ class WorkerSpillStore : public SpillStore {
   std::mutex mu_;
 };
 
-std::string SelfName(const proto::AssignTask& t) {
-  return fmt::format("job-{}/{}{}/a{}", t.job_id(), t.kind() == proto::TASK_MAP ? "m" : "r", t.index(), t.attempt());
-}
-
 // The merged input the worker streams, as chunks of records.
 Result<bool> ReadInput(std::string* chunk) {
   chunk->resize(1u << 20);
   while (true) {
-    ssize_t n = ::read(kInputFd, chunk->data(), chunk->size());
+    ssize_t n = ::read(kTaskInputFd, chunk->data(), chunk->size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Status::FromErrno(errno, "reading the reduce input from the worker");
     chunk->resize(static_cast<size_t>(n));
@@ -127,21 +119,21 @@ Status Run(const proto::TaskProcessStart& start, TaskProgress* progress, Attempt
 
 int RunTaskProcessMain() {
   // Its worker's descriptors are its own only: a streaming command it starts inherits none.
-  for (int fd : {kControlFd, kInputFd, kProgressFd}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  for (int fd : {kTaskControlFd, kTaskInputFd, kTaskProgressFd}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   // The worker gone, the attempt is over. (Had it died before this line, the read below ends.)
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::signal(SIGPIPE, SIG_IGN);
   proto::TaskProcessStart start;
-  if (Status s = ReadTaskMessage(kControlFd, &start); !s.ok()) {
+  if (Status s = ReadTaskMessage(kTaskControlFd, &start); !s.ok()) {
     std::fprintf(stderr, "mr task-process: is run by a worker, not by hand (%s)\n", s.message().c_str());
     return 2;
   }
-  void* page = ::mmap(nullptr, sizeof(TaskProgress), PROT_READ | PROT_WRITE, MAP_SHARED, kProgressFd, 0);
+  void* page = ::mmap(nullptr, sizeof(TaskProgress), PROT_READ | PROT_WRITE, MAP_SHARED, kTaskProgressFd, 0);
   if (page == MAP_FAILED) return 2;
   auto* progress = static_cast<TaskProgress*>(page);
   NoteCrashesIn(progress);
   const proto::AssignTask& t = start.task();
-  SetLogName("task " + SelfName(t));
+  SetLogName("task " + AttemptName(t));
   LimitMemory(start.memory_limit());
 
   AttemptLog log;
@@ -167,7 +159,7 @@ int RunTaskProcessMain() {
   report.set_user_stderr(log.user_stderr());
   if (std::string cut = BoundTaskReport(&report); !cut.empty()) {
     spdlog::warn("{}", cut);
-    report.mutable_log()->append(fmt::format("{}: {}\n", SelfName(t), cut));
+    report.mutable_log()->append(fmt::format("{}: {}\n", AttemptName(t), cut));
   }
   proto::TaskProcessRequest req;
   auto* r = req.mutable_result();
@@ -179,7 +171,7 @@ int RunTaskProcessMain() {
   r->set_log(report.log());
   r->set_user_stderr(report.user_stderr());
   r->set_stderr_truncated(log.stderr_truncated());
-  Status sent = WriteTaskMessage(kControlFd, req);
+  Status sent = WriteTaskMessage(kTaskControlFd, req);
   spdlog::default_logger()->flush();
   // No static destructors: the job's library may hold threads or state that should not run down.
   std::_Exit(sent.ok() ? 0 : 3);

@@ -12,6 +12,12 @@ namespace mr {
 // The largest message either side sends (a spill batch is at most ~1 MiB).
 constexpr uint32_t kMaxTaskMessageBytes = 64u << 20;
 
+// The descriptors a task process is handed, as it sees them: its socket to the worker (these
+// messages), a reduce's merged input, and its progress page (worker/task_progress.h).
+constexpr int kTaskControlFd = 3;
+constexpr int kTaskInputFd = 4;
+constexpr int kTaskProgressFd = 5;
+
 Status WriteTaskMessage(int fd, const google::protobuf::MessageLite& message);
 // NotFound at a clean end of the stream (the peer closed it between messages).
 Status ReadTaskMessage(int fd, google::protobuf::MessageLite* message);

@@ -37,16 +37,8 @@
 #include "common/process.h"
 
 namespace mr {
-namespace {
 
 using Millis = std::chrono::milliseconds;
-
-std::string AttemptName(const proto::AssignTask& t) {
-  return fmt::format("job-{}/{}{}/a{}", t.job_id(), t.kind() == proto::TASK_MAP ? "m" : "r",
-                     t.index(), t.attempt());
-}
-
-}  // namespace
 
 class Worker::Impl {
  public:
