@@ -37,6 +37,10 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   j["pool"] = s.spec().pool();
   j["priority"] = PriorityName(s.spec().priority());
   j["max_slots"] = s.spec().max_slots();
+  // A plugin's or streaming job's limits on its task processes (0: the workers' defaults).
+  if (s.spec().task_memory() > 0) j["task_memory"] = s.spec().task_memory();
+  if (s.spec().task_timeout_ms() > 0) j["task_timeout_ms"] = s.spec().task_timeout_ms();
+  if (s.spec().skip_bad_records() > 0) j["skip_bad_records"] = s.spec().skip_bad_records();
   j["reducers"] = s.spec().reducers();
   j["split_size"] = s.spec().split_size();
   j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());
