@@ -207,17 +207,22 @@ class TaskProcess {
       }
       int ready = ::poll(fds, n, 200);
       if (ready < 0 && errno != EINTR) return Kill(Status::FromErrno(errno, "poll"));
+      // Progress: the task process's records and groups, and also a spill it hands over (a map
+      // sorting and spilling its last buffer maps no record) or input it takes (a reduce whose
+      // input is slow to arrive).
+      bool moved = false;
       if (ready > 0 && fds[0].revents) {
         Status s = OnControl();
         if (s.code() == Status::Code::kProtocol) return Kill(s);
         // Otherwise an error is the task process's end (perhaps in the middle of a message):
         // how it ended says why.
         if (!s.ok()) control_open = false;
+        moved = s.ok();
       }
-      if (ready > 0 && input_idx >= 0 && fds[input_idx].revents) WriteInput();
+      if (ready > 0 && input_idx >= 0 && fds[input_idx].revents) moved |= WriteInput();
       if (o_.cancel && o_.cancel->load(std::memory_order_relaxed)) return Kill(Status::Aborted("attempt cancelled"));
       uint64_t ticks = progress_->Ticks();
-      if (ticks != last_ticks) {
+      if (ticks != last_ticks || moved) {
         last_ticks = ticks;
         last_progress = Clock::now();
       } else if (Clock::now() - last_progress > o_.timeout) {
@@ -295,13 +300,15 @@ class TaskProcess {
     return Status::OK();
   }
 
-  void WriteInput() {
+  // Writes what it can of pending_; true when some of it went.
+  bool WriteInput() {
     ssize_t w = ::write(input_.fd, pending_.data() + pending_pos_, pending_.size() - pending_pos_);
     if (w > 0) {
       pending_pos_ += static_cast<size_t>(w);
-    } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-      input_.Close();  // it stopped reading (it ended): how it ended decides
+      return true;
     }
+    if (w < 0 && errno != EAGAIN && errno != EINTR) input_.Close();  // it stopped reading (it ended): how it ended decides
+    return false;
   }
 
   // Kills the task process group; returns `why`.
