@@ -26,6 +26,7 @@
 #include "common/tls.h"
 #include "common/failpoint.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "jobs/job.h"
 #include "worker/intermediate_store.h"
 #include "worker/map_task.h"
@@ -34,7 +35,6 @@
 #include "worker/shuffle_server.h"
 #include "worker/task_process.h"
 #include "worker/task_report.h"
-#include "common/process.h"
 
 namespace mr {
 
@@ -392,36 +392,7 @@ class Worker::Impl {
     Status status;
     CounterSet counters;
     if (def.user_code()) {
-      // The job's own code runs in a task process; the worker keeps the store, the fetches and
-      // the credential.
-      TaskProcessOptions tpo;
-      tpo.program = opts_.task_program;
-      tpo.threads = opts_.threads;
-      tpo.buffer_bytes = opts_.map_buffer_bytes;
-      tpo.spill_dir = store_->spill_dir();
-      tpo.memory_limit = t.task_memory() > 0 ? t.task_memory() : opts_.task_memory;
-      tpo.timeout = t.task_timeout_ms() > 0 ? Millis(t.task_timeout_ms()) : opts_.task_timeout;
-      tpo.cancel = &run.cancel;
-      if (t.kind() == proto::TASK_MAP) {
-        // The worker's failpoints stay in the worker: a map's start is checked here.
-        status = Failpoint(FailpointName("map.start"));
-        if (t.skip_records_size() > 0) {
-          std::vector<std::string> named;
-          for (const proto::SkippedRecord& b : t.skip_records()) named.push_back(b.description());
-          log.Line(fmt::format("{} skips {}: {}", AttemptName(t), Counted(t.skip_records_size(), "bad record"),
-                               fmt::join(named, "; ")));
-        }
-        proto::SkippedRecord bad;
-        auto r = status.ok() ? RunMapInTaskProcess(t, store_.get(), tpo, &log, &bad) : Result<CounterSet>(status);
-        if (!r.ok() && !bad.description().empty()) *rep->mutable_bad_record() = bad;
-        if (r.ok()) counters = std::move(*r);
-        else status = r.status();
-      } else {
-        ReduceStep step = [&](RunMerger& merged, const std::string& output_file) {
-          return ReduceInTaskProcess(t, merged, output_file, tpo, &log);
-        };
-        status = RunReduce(t, step, run, rep, &counters);
-      }
+      status = RunInTaskProcess(t, run, &log, rep, &counters);
     } else {
       auto job = MakeJob(def);
       if (!job.ok()) {
@@ -470,6 +441,42 @@ class Worker::Impl {
       rep->mutable_log()->append(fmt::format("{}: {}\n", AttemptName(t), cut));
     }
     return e;
+  }
+
+  // A plugin's or streaming job's attempt: its code runs in a task process; the worker keeps the
+  // store, the fetches and the credential.
+  Status RunInTaskProcess(const proto::AssignTask& t, RunningTask& run, AttemptLog* log, proto::TaskReport* rep,
+                          CounterSet* counters) {
+    TaskProcessOptions tpo;
+    tpo.program = opts_.task_program;
+    tpo.threads = opts_.threads;
+    tpo.buffer_bytes = opts_.map_buffer_bytes;
+    tpo.spill_dir = store_->spill_dir();
+    tpo.memory_limit = t.task_memory() > 0 ? t.task_memory() : opts_.task_memory;
+    tpo.timeout = t.task_timeout_ms() > 0 ? Millis(t.task_timeout_ms()) : opts_.task_timeout;
+    tpo.cancel = &run.cancel;
+    if (t.kind() == proto::TASK_REDUCE) {
+      ReduceStep step = [&](RunMerger& merged, const std::string& output_file) {
+        return ReduceInTaskProcess(t, merged, output_file, tpo, log);
+      };
+      return RunReduce(t, step, run, rep, counters);
+    }
+    // The worker's failpoints stay in the worker: a map's start is checked here.
+    MR_RETURN_IF_ERROR(Failpoint(FailpointName("map.start")));
+    if (t.skip_records_size() > 0) {
+      std::vector<std::string> named;
+      for (const proto::SkippedRecord& b : t.skip_records()) named.push_back(b.description());
+      log->Line(fmt::format("{} skips {}: {}", AttemptName(t), Counted(t.skip_records_size(), "bad record"),
+                            fmt::join(named, "; ")));
+    }
+    proto::SkippedRecord bad;
+    auto r = RunMapInTaskProcess(t, store_.get(), tpo, log, &bad);
+    if (!r.ok()) {
+      if (!bad.description().empty()) *rep->mutable_bad_record() = bad;
+      return r.status();
+    }
+    *counters = std::move(*r);
+    return Status::OK();
   }
 
   // A reduce attempt: fetch and merge here, then `step`; fills in the report's output file, or the
