@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <exception>
+#include <new>
 #include <fmt/format.h>
 
 #include "jobs/grep.h"
@@ -114,6 +116,18 @@ void AppendEscapedName(std::string_view name, std::string* out) {
       case '\\': out->append("\\\\"); break;
       default: out->push_back(c);
     }
+  }
+}
+
+Status CatchJobExceptions(const std::function<Status()>& fn) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted(kJobOutOfMemory);
+  } catch (const std::exception& e) {
+    return Status::Aborted(fmt::format("{}: {}", kJobThrew, e.what()));
+  } catch (...) {
+    return Status::Aborted(fmt::format("{} that is not a std::exception", kJobThrew));
   }
 }
 

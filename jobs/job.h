@@ -38,6 +38,13 @@ struct JobDefinition {
 };
 // Makes the job, loading a plugin or preparing streaming commands as needed.
 Result<std::unique_ptr<Job>> MakeJob(const JobDefinition& def);
+// Runs `fn` (the job's own code, or engine code that calls it): a C++ exception escaping it becomes
+// an error rather than the end of the process. std::bad_alloc gives ResourceExhausted with the
+// message kJobOutOfMemory; any other exception Aborted, starting with kJobThrew.
+Status CatchJobExceptions(const std::function<Status()>& fn);
+inline constexpr char kJobOutOfMemory[] = "the job's code ran out of memory (std::bad_alloc)";
+inline constexpr char kJobThrew[] = "the job's code threw an exception";
+
 // Checks a definition without running user code (the master does this at submit time): a
 // built-in job and its arguments, a readable plugin library, a non-empty mapper command.
 Status ValidateJobDefinition(const JobDefinition& def);

@@ -251,16 +251,12 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   // A C++ exception escaping the job's code fails the attempt with its message (it would end the
   // process otherwise).
   auto work = [&](int t) {
-    try {
+    Status s = CatchJobExceptions([&] {
       map_share(t);
-    } catch (const std::bad_alloc&) {
-      states[t].status = Status::ResourceExhausted("the job's code ran out of memory (std::bad_alloc)");
-      failed = true;
-    } catch (const std::exception& e) {
-      states[t].status = Status::Aborted(fmt::format("the job's code threw an exception: {}", e.what()));
-      failed = true;
-    } catch (...) {
-      states[t].status = Status::Aborted("the job's code threw an exception that is not a std::exception");
+      return Status::OK();
+    });
+    if (!s.ok()) {
+      states[t].status = s;
       failed = true;
     }
   };

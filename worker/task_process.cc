@@ -172,7 +172,6 @@ class TaskProcess {
                                Status::Code::kResourceExhausted);
     }
     pid_ = pid;
-    started_ = Clock::now();
     proto::TaskProcessStart start;
     *start.mutable_task() = task_;
     // What only the worker's fetches need stays in the worker.
@@ -246,7 +245,7 @@ class TaskProcess {
                                            TaskName(task_), FormatBytes(o_.memory_limit), CurrentRecord()));
       }
       std::string error = result_->error();
-      if (error.starts_with("the job's code threw")) error = fmt::format("{}: {}{}", TaskName(task_), error, CurrentRecord());
+      if (error.starts_with(kJobThrew)) error = fmt::format("{}: {}{}", TaskName(task_), error, CurrentRecord());
       return result_->resource_exhausted() ? Status::ResourceExhausted(error) : Status::Aborted(error);
     }
     return Status::Aborted(Death(exit));
@@ -390,7 +389,6 @@ class TaskProcess {
   const TaskProcessOptions& o_;
   AttemptLog* log_;
   pid_t pid_ = -1;
-  Clock::time_point started_;
   Fd control_;
   Fd input_;
   TaskProgress* progress_ = nullptr;

@@ -138,19 +138,8 @@ int RunTaskProcessMain() {
 
   AttemptLog log;
   CounterSet counters;
-  Status status;
-  bool out_of_memory = false;
-  try {
-    status = Run(start, progress, &log, &counters);
-  } catch (const std::bad_alloc&) {
-    out_of_memory = true;
-    status = Status::ResourceExhausted("the job's code ran out of memory (std::bad_alloc)");
-  } catch (const std::exception& e) {
-    status = Status::Aborted(fmt::format("the job's code threw an exception: {}", e.what()));
-  } catch (...) {
-    status = Status::Aborted("the job's code threw an exception that is not a std::exception");
-  }
-  if (status.message().find("std::bad_alloc") != std::string::npos) out_of_memory = true;
+  Status status = CatchJobExceptions([&] { return Run(start, progress, &log, &counters); });
+  const bool out_of_memory = status.message() == kJobOutOfMemory;
   // Whatever the job's code counted, the result fits in a message: cut as the worker's report is.
   proto::TaskReport report;
   report.set_error(status.message());
