@@ -508,6 +508,7 @@ class Master::Impl {
       to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
     };
     append(pending_.assignments, step.assignments);
+    append(pending_.cancels, step.cancels);
     append(pending_.ended_jobs, step.ended_jobs);
     append(pending_.changed_jobs, step.changed_jobs);
     append(pending_.changed_tasks, step.changed_tasks);
@@ -564,6 +565,17 @@ class Master::Impl {
       *e.mutable_assign_task() = std::move(task);
       it->second->channel->Send(e);
       (void)Failpoint("master.after_assign");
+    }
+    for (auto& [worker, a] : done.cancels) {
+      auto it = workers_.find(worker);
+      if (it == workers_.end()) continue;
+      proto::Envelope e;
+      proto::CancelAttempt* c = e.mutable_cancel_attempt();
+      c->set_job_id(a.job);
+      c->set_kind(a.kind);
+      c->set_index(a.index);
+      c->set_attempt(a.attempt);
+      it->second->channel->Send(e);
     }
     for (uint64_t id : done.ended_jobs) {
       proto::Envelope e;

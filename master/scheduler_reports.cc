@@ -141,6 +141,7 @@ void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, con
       EndAttempt(job, task, attempt, AttemptOutcome::kSuperseded, now_ms,
                  fmt::format("attempt {} finished first", r.attempt()));
       StopRunning(job, task, attempt);
+      fx->cancels.push_back({worker, {job.status.job_id(), task.kind, task.index, attempt}});
     }
     task.rerun_pending = false;
     if (task.extra) task.extra->stashed_counters.clear();

@@ -898,5 +898,34 @@ TEST_F(SchedulerTest, BackupsStartForTheOldestStragglersOnly) {
   EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.backup"), 3);
 }
 
+// The attempt a backup beat is cancelled on its worker (its slot is free there too), and only it.
+TEST_F(SchedulerTest, TheAttemptABackupBeatIsCancelledOnItsWorker) {
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, Spec(1, 2), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
+  Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 2u);
+  s_.AddWorker("w2", "127.0.0.1:2", 2, now_ + 1);
+  Effects f1;
+  OnReport("w1", Success(fx.assignments[0].second), now_ + 100, &f1);
+  EXPECT_TRUE(f1.cancels.empty());  // a task's only attempt: nothing to cancel
+  Effects f2;
+  Schedule(now_ + 1500, &f2);  // map 1 straggles: a backup on w2
+  ASSERT_EQ(f2.assignments.size(), 1u);
+  ASSERT_EQ(f2.assignments[0].first, "w2");
+  const proto::AssignTask backup = f2.assignments[0].second;
+  Effects f3;
+  OnReport("w2", Success(backup), now_ + 1600, &f3);
+  ASSERT_EQ(f3.cancels.size(), 1u);
+  EXPECT_EQ(f3.cancels[0].first, "w1");
+  EXPECT_EQ(f3.cancels[0].second, (AttemptRef{1, proto::TASK_MAP, 1, fx.assignments[1].second.attempt()}));
+  // Its late report (cancelled, so failed) changes nothing.
+  Effects f4;
+  OnReport("w1", Failure(fx.assignments[1].second, "attempt cancelled"), now_ + 1700, &f4);
+  EXPECT_TRUE(f4.cancels.empty());
+  auto counts = s_.TaskCounts(1);
+  EXPECT_EQ(counts[2].count, 2u);  // both maps done
+}
+
 }  // namespace
 }  // namespace mr

@@ -95,12 +95,13 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
         continue;
       }
       // Not done (lost, or re-running): any complete output of the map will do (the lowest attempt).
-      std::vector<uint32_t> running;
-      for (auto& [a, run] : t.running) running.push_back(a);
-      for (uint32_t a : running) {
+      std::vector<std::pair<uint32_t, std::string>> running;
+      for (auto& [a, run] : t.running) running.emplace_back(a, run.worker);
+      for (auto& [a, on] : running) {
         EndAttempt(job, t, a, AttemptOutcome::kSuperseded, now_ms,
                    fmt::format("worker {} came back with the output of attempt {}", w.id, attempt));
         StopRunning(job, t, a);
+        fx->cancels.push_back({on, {job_id, t.kind, t.index, a}});
       }
       t.rerun_pending = false;
       t.fetch_failures = 0;

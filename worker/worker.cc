@@ -282,6 +282,8 @@ class Worker::Impl {
       cv_.notify_one();
     } else if (m.has_job_ended()) {
       DropJob(m.job_ended().job_id(), "it ended");
+    } else if (m.has_cancel_attempt()) {
+      CancelAttempt(m.cancel_attempt());
     } else if (m.has_error()) {
       if (worker_id_.empty()) {
         spdlog::error("the master at {} refused this worker: {}", opts_.master.ToString(), m.error().message());
@@ -311,6 +313,22 @@ class Worker::Impl {
     e.mutable_task_report()->set_ok(false);
     e.mutable_task_report()->set_error(why);
     return e;
+  }
+
+  // The master no longer needs the attempt: it is not started, or stopped where it is. Its
+  // report, if one is sent, is ignored.
+  void CancelAttempt(const proto::CancelAttempt& c) {
+    auto same = [&c](const proto::AssignTask& t) {
+      return t.job_id() == c.job_id() && t.kind() == c.kind() && t.index() == c.index() && t.attempt() == c.attempt();
+    };
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& r : running_) {
+      if (same(r->task)) {
+        r->cancel = true;
+        spdlog::info("{}: cancelled by the master (another attempt finished first)", AttemptName(r->task));
+      }
+    }
+    std::erase_if(queue_, [&](const Queued& q) { return same(q.task); });
   }
 
   void DropJob(uint64_t job, const char* why) {
