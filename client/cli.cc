@@ -137,7 +137,7 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
                   "plugin and streaming jobs: a task that makes no progress this long is killed, e.g. 30s "
                   "(default: the worker's, 10m)");
   cmd->add_option("--skip-bad-records", o->skip_bad_records,
-                  "plugin jobs: input records each map may skip after its code died on them; skipped records "
+                  "plugin and streaming jobs: input records each map may skip after its code failed on them; skipped records "
                   "are kept in OUTPUT/_skipped/ (default 0: a failure on a record is a failure)");
 }
 

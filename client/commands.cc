@@ -338,11 +338,10 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
         "--task-memory and --task-timeout limit the task processes of plugin (--job-lib) and streaming (--mapper) "
         "jobs; built-in jobs run inside the worker");
   }
-  if (o.skip_bad_records > 0 && o.job_lib.empty()) {
-    return Status::InvalidArgument(o.mapper.empty()
-        ? "--skip-bad-records is for plugin (--job-lib) jobs: built-in jobs count the records they cannot read"
-        : "--skip-bad-records is for plugin (--job-lib) jobs: a streaming command reads ahead, so the record it "
-          "failed on is not known");
+  if (o.skip_bad_records > 0 && o.job_lib.empty() && o.mapper.empty()) {
+    return Status::InvalidArgument(
+        "--skip-bad-records is for plugin (--job-lib) and streaming (--mapper) jobs: built-in jobs count the "
+        "records they cannot read");
   }
   spec.set_skip_bad_records(o.skip_bad_records);
   if (!o.task_memory.empty()) {

@@ -57,7 +57,7 @@ struct SubmitOptions {
   uint32_t max_slots = 0;          // 0: no limit
   std::string task_memory;         // SIZE text; empty = the worker's default
   std::string task_timeout;        // DURATION text; empty = the worker's default
-  uint32_t skip_bad_records = 0;   // plugin jobs: records a map may skip
+  uint32_t skip_bad_records = 0;   // plugin and streaming jobs: records a map may skip
   bool wait = false;
   bool quiet = false;               // without --wait: print only the job id
   int show = kDefaultShowLines;     // with --wait: output lines shown at the end

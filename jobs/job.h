@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,26 @@ Result<std::unique_ptr<Job>> MakeJob(const JobDefinition& def);
 Status CatchJobExceptions(const std::function<Status()>& fn);
 inline constexpr char kJobOutOfMemory[] = "the job's code ran out of memory (std::bad_alloc)";
 inline constexpr char kJobThrew[] = "the job's code threw an exception";
+
+// A mapper whose failure can come long after the record that caused it (a streaming command reads
+// ahead and buffers): when the job skips bad records, the engine asks it to keep what it is fed,
+// and after a failure to trace the failure to one record. Engine-internal (streaming jobs); the
+// engine finds it with dynamic_cast. Called from the mapper's own thread.
+class BlamingMapper {
+ public:
+  // Where a record came from, as InputRecord says.
+  struct Record {
+    std::string file;
+    uint64_t offset = 0;
+  };
+  virtual ~BlamingMapper() = default;
+  // Before the first Map: keep every record fed from now on (their bytes are held in memory).
+  virtual void KeepRecords() = 0;
+  // After the mapper failed: the one record its code fails on by itself, found by re-running the
+  // code on halves of the kept records (tick() is called as that makes progress); nullopt when
+  // the failure is not the mapper's own, or no single record reproduces it.
+  virtual std::optional<Record> Blame(const std::function<void()>& tick) = 0;
+};
 
 // Checks a definition without running user code (the master does this at submit time): a
 // built-in job and its arguments, a readable plugin library, a non-empty mapper command.

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
+#include <algorithm>
 #include <functional>
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -204,6 +206,8 @@ class StreamingProcess {
     }
     Check(proc_.Finish([&out](std::string_view l) { EmitLine(l, out); }));
   }
+  // True when this command failed the attempt.
+  bool failed() const { return failed_; }
 
  private:
   // True when the attempt has failed.
@@ -220,20 +224,88 @@ class StreamingProcess {
   bool failed_ = false;
 };
 
-class StreamingMapper : public Mapper {
+// The records a streaming mapper fed its command, kept to trace a failure to one of them.
+class FedRecords {
+ public:
+  void Add(const InputRecord& r) {
+    if (files_.empty() || files_.back().second != r.file) files_.emplace_back(offsets_.size(), std::string(r.file));
+    text_.append(r.line);
+    text_.push_back('\n');
+    ends_.push_back(text_.size());
+    offsets_.push_back(r.offset);
+  }
+  size_t size() const { return ends_.size(); }
+  // The lines of records [lo, hi), each with its '\n'.
+  std::string_view Lines(size_t lo, size_t hi) const {
+    size_t b = lo == 0 ? 0 : ends_[lo - 1];
+    return std::string_view(text_).substr(b, ends_[hi - 1] - b);
+  }
+  BlamingMapper::Record Where(size_t i) const {
+    auto it = std::upper_bound(files_.begin(), files_.end(), i,
+                               [](size_t v, const auto& f) { return v < f.first; });
+    return {std::prev(it)->second, offsets_[i]};
+  }
+
+ private:
+  std::string text_;
+  std::vector<size_t> ends_;
+  std::vector<uint64_t> offsets_;
+  std::vector<std::pair<size_t, std::string>> files_;  // (first record, file) as the file changes
+};
+
+class StreamingMapper : public Mapper, public BlamingMapper {
  public:
   StreamingMapper(const std::string& cmd, const TaskContext& ctx, AttemptLog* log)
-      : proc_("mapper", cmd, ctx, log) {}
+      : command_(cmd), proc_("mapper", cmd, ctx, log) {}
   void Map(const InputRecord& record, Emitter& out) override {
+    if (keep_) fed_.Add(record);
     line_.assign(record.line);
     line_.push_back('\n');
     proc_.Write(line_, out);
   }
   void Finish(Emitter& out) override { proc_.Finish(out); }
 
+  void KeepRecords() override { keep_ = true; }
+
+  // Bisection, as Hadoop narrows its skip ranges: the command, run afresh on the first half of
+  // the suspects (its output thrown away), fails or not; the failing half holds the record. About
+  // log2(records) runs that together read the suspects about once, and a last run on the record
+  // alone to confirm it.
+  std::optional<Record> Blame(const std::function<void()>& tick) override {
+    if (!keep_ || !proc_.failed() || fed_.size() == 0) return std::nullopt;
+    size_t lo = 0, hi = fed_.size();
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      Result<bool> fails = FailsOn(lo, mid, tick);
+      if (!fails.ok()) return std::nullopt;
+      if (*fails) hi = mid;
+      else lo = mid;
+    }
+    Result<bool> alone = FailsOn(lo, lo + 1, tick);
+    if (!alone.ok() || !*alone) return std::nullopt;
+    return fed_.Where(lo);
+  }
+
  private:
+  // Whether the command fails on records [lo, hi) alone; an error when it cannot be run.
+  Result<bool> FailsOn(size_t lo, size_t hi, const std::function<void()>& tick) {
+    Subprocess probe(command_, nullptr);
+    MR_RETURN_IF_ERROR(probe.Start());
+    auto drop = [](std::string_view) {};
+    std::string_view lines = fed_.Lines(lo, hi);
+    constexpr size_t kChunk = 1u << 20;
+    for (size_t pos = 0; pos < lines.size(); pos += kChunk) {
+      if (!probe.Write(lines.substr(pos, kChunk), drop).ok()) return true;
+      tick();
+    }
+    return !probe.Finish(drop).ok();
+  }
+
+  std::string command_;
   StreamingProcess proc_;
   std::string line_;
+  bool keep_ = false;
+  FedRecords fed_;
 };
 
 class StreamingReducer : public Reducer {

@@ -7,6 +7,8 @@
 // a signal, or writes a line longer than 64 MiB fails the attempt with the command, its exit
 // status and the tail of its stderr. One process per map thread and per reduce task. Everything the
 // commands write to stderr also goes to `log` (the attempt's log, for `mr logs`) when it is set.
+// The mapper is a BlamingMapper (jobs/job.h): when the job skips bad records, it keeps what it fed
+// its command and traces a failure to one record by bisection.
 #pragma once
 
 #include <memory>

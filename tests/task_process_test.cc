@@ -1,7 +1,9 @@
 // User code cannot take the cluster down (worker/task_process.h), on real processes: a plugin job
 // whose code crashes, aborts, throws, exhausts its memory or hangs on one poisoned record fails,
 // with the reason and the record in one line, while every worker stays up and a word count
-// running beside it finishes exact. Uses tests/poison_plugin.cc.
+// running beside it finishes exact; with --skip-bad-records it succeeds without that record, for
+// streaming commands too (found by bisection). An attempt a backup beat is cancelled. Uses
+// tests/poison_plugin.cc.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -211,6 +213,65 @@ TEST_F(TaskProcessTest, HungStreamingCommandIsKilledWithItsTaskProcess) {
     std::this_thread::sleep_for(Millis(50));
   }
   EXPECT_EQ(ProcessesWith(marker), 0);
+  EXPECT_EQ(cluster_->ReapWorkers(false), 0);
+}
+
+// A streaming command reads ahead, so the record it failed on is found by bisection: the command
+// that exits on the record, and one that crashes on it halfway through a 1 MB buffer (after
+// reading every line), both succeed with --skip-bad-records 1 and exactly the other records.
+TEST_F(TaskProcessTest, StreamingSkipsTheRecordItsCommandFailsOn) {
+  const std::string reducer = R"(awk -F'\t' '{ n[$1] += $2 } END { for (k in n) print k "\t" n[k] }')";
+  const std::map<std::string, std::string> mappers = {
+      {"exits", R"(awk '/POISON/ { exit 3 } { for (i = 1; i <= NF; i++) print $i "\t1" }')"},
+      {"crashes", R"(perl -e 'my @b; my $n = 0;
+          sub flush { for my $l (@b) { kill "SEGV", $$ if $l =~ /POISON/; print "$_\t1\n" for split " ", $l } @b = (); $n = 0 }
+          while (my $l = <STDIN>) { push @b, $l; $n += length $l; flush() if $n >= 1 << 20 } flush()')"},
+  };
+  for (const auto& [name, mapper] : mappers) {
+    const fs::path out = *tmp_ / ("out-stream-skip-" + name);
+    CommandResult r = RunMr({"submit", "--master", cluster_->master_address(), "--mapper", mapper, "--reducer", reducer,
+                             "--input", *tmp_ / "poison", "--output", out, "--reducers", "1", "--skip-bad-records", "1"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    uint64_t id = std::stoull(r.out.substr(r.out.find("job ") + 4));
+    JobState done = cluster_->WaitForJob(id, Millis(120000));
+    ASSERT_EQ(done.state, "succeeded") << name << ": " << done.Summary();
+    EXPECT_EQ(SortLines(ReadFile(out / "part-r-00000")), SortLines(expected_without_poison_)) << name;
+    EXPECT_EQ(ReadFile(out / "_skipped/map-00000"), "POISON x\n") << name;
+    EXPECT_EQ(done.Counter("records.skipped"), 1) << done.json;
+    // The failed attempt's error says what the failure was traced to.
+    std::string logs = RunMr({"logs", "--master", cluster_->master_address(), std::to_string(id)}).out;
+    EXPECT_TRUE(Has(logs, "(traced to input record 50001 (byte")) << logs;
+  }
+  EXPECT_EQ(cluster_->ReapWorkers(false), 0);
+}
+
+// A map attempt that a backup beat is cancelled on its worker at once, not left to run on (its
+// slot held) until the job ends: here the job cannot end until the beaten attempt's command is
+// gone, because its reducer waits for the test to see that.
+TEST_F(TaskProcessTest, AnAttemptABackupBeatIsCancelled) {
+  const std::string marker = fmt::format("3601.{}", ::getpid());
+  const fs::path lock = *tmp_ / "first-mapper", go = *tmp_ / "reducer-may-go";
+  // The first mapper to start hangs; every other (the backup of its map too) passes lines on.
+  const std::string mapper = fmt::format("if mkdir {} 2>/dev/null; then sleep {}; fi; cat", lock.string(), marker);
+  const std::string reducer = fmt::format("while [ ! -e {} ]; do sleep 0.05; done; cat", go.string());
+  CommandResult r = RunMr({"submit", "--master", cluster_->master_address(), "--mapper", mapper, "--reducer", reducer,
+                           "--input", *tmp_ / "poison", "--output", *tmp_ / "out-backup", "--split-size", "256k",
+                           "--reducers", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  uint64_t id = std::stoull(r.out.substr(r.out.find("job ") + 4));
+  // The hung attempt starts, then is beaten by its backup (about a second later) and cancelled.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!fs::exists(lock) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(Millis(20));
+  ASSERT_TRUE(fs::exists(lock));
+  while (ProcessesWith(marker) > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(50));
+  }
+  EXPECT_EQ(ProcessesWith(marker), 0) << "the beaten attempt still runs";
+  WriteFile(go, "");
+  JobState done = cluster_->WaitForJob(id, Millis(120000));
+  ASSERT_EQ(done.state, "succeeded") << done.Summary();
+  EXPECT_GE(done.Counter("attempts.backup"), 1) << done.json;
+  EXPECT_EQ(CountOf(ReadJobOutput(*tmp_ / "out-backup", 1), "\n"), 100000u);  // every line, once
   EXPECT_EQ(cluster_->ReapWorkers(false), 0);
 }
 

@@ -18,6 +18,7 @@ namespace {
 struct ThreadState {
   CounterSet counters;
   std::string error;  // set by the job through TaskContext::Fail
+  std::optional<proto::SkippedRecord> bad;  // the record a failed mapper traced its failure to
   std::unique_ptr<MapOutputBuffer> buffer;
   Status status;
 };
@@ -76,6 +77,21 @@ struct Share {
   uint64_t begin = 0;
   uint64_t end = 0;
 };
+
+// Where in the split a record a mapper named is: its part (among a thread's shares) and offset.
+std::optional<proto::SkippedRecord> PartOf(const std::vector<const proto::InputSplit*>& parts,
+                                           const std::vector<Share>& shares, const BlamingMapper::Record& rec) {
+  for (const Share& sh : shares) {
+    const proto::InputSplit& p = *parts[sh.part];
+    if (p.path() != rec.file) continue;
+    if (!IsGzipPath(p.path()) && (rec.offset < p.offset() || rec.offset > p.offset() + p.length())) continue;
+    proto::SkippedRecord r;
+    r.set_part(static_cast<uint32_t>(sh.part));
+    r.set_offset(rec.offset);
+    return r;
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -158,6 +174,8 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     ProgressSlot* slot = TaskProgress::Enter(options.progress, t % TaskProgress::kSlots);
     TaskContext ctx{&args, task.reducers(), &st.counters, &st.error};
     std::unique_ptr<Mapper> mapper = job.NewMapper(ctx);
+    auto* blaming = task.skip_bad_records() > 0 ? dynamic_cast<BlamingMapper*>(mapper.get()) : nullptr;
+    if (blaming != nullptr) blaming->KeepRecords();
     if (job.SumCombiner()) {
       st.buffer = NewSumBuffer(target, budget, &st.counters);
     } else {
@@ -244,6 +262,9 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
       }
     }
     mapper->Finish(*st.buffer);
+    if (blaming != nullptr && !st.error.empty()) {
+      if (auto rec = blaming->Blame([slot] { if (slot) slot->Tick(); })) st.bad = PartOf(parts, shares[t], *rec);
+    }
     st.counters.Add(counter::kMapInputRecords, lines);
     st.status = !st.error.empty() ? Status::Aborted(st.error) : st.buffer->status();
     if (!st.status.ok()) failed = true;
@@ -270,7 +291,9 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   MR_FAILPOINT("map.after_read");
   CounterSet total;
   for (auto& st : states) {
-    if (!st.status.ok()) return st.status;
+    if (st.status.ok()) continue;
+    if (st.bad && options.bad_record != nullptr) *options.bad_record = *st.bad;
+    return st.status;
   }
   // Sum-combined tables are merged before spilling: one spill per task, not one per thread.
   if (job.SumCombiner()) {

@@ -26,6 +26,9 @@ struct MapOptions {
   const std::atomic<bool>* cancel = nullptr;  // set to abandon the attempt
   // In a task process: where each thread shows the record it is on (worker/task_progress.h).
   TaskProgress* progress = nullptr;
+  // Set, when the attempt failed and the job skips bad records, to the record a mapper that reads
+  // ahead (streaming) traced its failure to (jobs/job.h, BlamingMapper); description left empty.
+  proto::SkippedRecord* bad_record = nullptr;
 };
 
 Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,

@@ -246,6 +246,7 @@ class TaskProcess {
       }
       std::string error = result_->error();
       if (error.starts_with(kJobThrew)) error = fmt::format("{}: {}{}", TaskName(task_), error, CurrentRecord());
+      if (result_->has_bad_record()) error += TracedRecord(result_->bad_record());
       return result_->resource_exhausted() ? Status::ResourceExhausted(error) : Status::Aborted(error);
     }
     return Status::Aborted(Death(exit));
@@ -372,6 +373,17 @@ class TaskProcess {
       bad_out_->set_description(what);
     }
     return " at " + what;
+  }
+
+  // " at input record N (...)" for the record a map's streaming command was traced to failing on;
+  // it is also the attempt's bad record.
+  std::string TracedRecord(const proto::SkippedRecord& r) {
+    std::string what = DescribeRecord(task_, r.part(), r.offset());
+    if (bad_out_ != nullptr) {
+      *bad_out_ = r;
+      bad_out_->set_description(what);
+    }
+    return " (traced to " + what + ")";
   }
 
   std::string Death(const ExitInfo& exit) {

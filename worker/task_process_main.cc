@@ -93,7 +93,8 @@ void LimitMemory(uint64_t bytes) {
 #endif
 }
 
-Status Run(const proto::TaskProcessStart& start, TaskProgress* progress, AttemptLog* log, CounterSet* counters) {
+Status Run(const proto::TaskProcessStart& start, TaskProgress* progress, AttemptLog* log, CounterSet* counters,
+           proto::SkippedRecord* bad_record) {
   const proto::AssignTask& t = start.task();
   JobDefinition def{t.job_name(), JobArgs(t.args().begin(), t.args().end()), t.job_lib(), t.mapper(),
                     t.reducer(), t.combiner(), log};
@@ -102,6 +103,7 @@ Status Run(const proto::TaskProcessStart& start, TaskProgress* progress, Attempt
   if (t.kind() == proto::TASK_MAP) {
     WorkerSpillStore store(start.spill_dir());
     MapOptions mo{static_cast<int>(start.threads()), start.buffer_bytes(), nullptr, progress};
+    mo.bad_record = bad_record;
     auto r = RunMapTask(t, **job, &store, mo);
     if (!r.ok()) return r.status();
     *counters = std::move(*r);
@@ -138,7 +140,8 @@ int RunTaskProcessMain() {
 
   AttemptLog log;
   CounterSet counters;
-  Status status = CatchJobExceptions([&] { return Run(start, progress, &log, &counters); });
+  proto::SkippedRecord bad_record;
+  Status status = CatchJobExceptions([&] { return Run(start, progress, &log, &counters, &bad_record); });
   const bool out_of_memory = status.message() == kJobOutOfMemory;
   // Whatever the job's code counted, the result fits in a message: cut as the worker's report is.
   proto::TaskReport report;
@@ -160,6 +163,7 @@ int RunTaskProcessMain() {
   r->set_log(report.log());
   r->set_user_stderr(report.user_stderr());
   r->set_stderr_truncated(log.stderr_truncated());
+  if (!status.ok() && bad_record.ByteSizeLong() > 0) *r->mutable_bad_record() = bad_record;
   Status sent = WriteTaskMessage(kTaskControlFd, req);
   spdlog::default_logger()->flush();
   // No static destructors: the job's library may hold threads or state that should not run down.
