@@ -125,7 +125,10 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--split-size", o->split_size, "input split size, e.g. 64m (default 64m)");
   cmd->add_option("--input-format", o->input_format,
                   "lines, or records:N for fixed N-byte records (default: the job's own; terasort reads records:100)");
-  cmd->add_option("--arg", o->args, "job argument KEY=VALUE (repeatable; mr help JOB lists a job's)");
+  cmd->add_option("-D,--arg", o->args,
+                  "job argument KEY=VALUE (repeatable; mr help JOB lists a job's); for streaming jobs a property, "
+                  "exported to the commands as Hadoop's -D is");
+  cmd->add_option("--cmdenv", o->cmdenv, "streaming: an environment variable NAME=VALUE for the commands (repeatable)");
   cmd->add_flag("--overwrite", o->overwrite, "replace the output directory if it exists");
   cmd->add_option("--pool", o->pool, "the pool the job shares the cluster in (default: your user name)");
   cmd->add_option("--priority", o->priority, "high, normal or low: the job's order among its pool's jobs")

@@ -27,6 +27,7 @@
 #include "common/job_state.h"
 #include "common/sync_client.h"
 #include "jobs/job.h"
+#include "jobs/streaming_env.h"
 #include "jobs/plugin.h"
 
 namespace mr {
@@ -324,6 +325,17 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
       return Status::InvalidArgument(fmt::format("--arg {} is given more than once", key));
     }
     (*spec.mutable_args())[key] = kv.substr(eq + 1);
+  }
+  if (!o.cmdenv.empty() && o.mapper.empty()) {
+    return Status::InvalidArgument("--cmdenv is for streaming (--mapper) jobs: it sets their commands' environment");
+  }
+  if (!o.cmdenv.empty()) {
+    if (spec.args().contains(kCmdEnvProperty)) {
+      return Status::InvalidArgument(fmt::format("--cmdenv and --arg {} cannot be used together", kCmdEnvProperty));
+    }
+    JobArgs args(spec.args().begin(), spec.args().end());
+    for (const std::string& kv : o.cmdenv) MR_RETURN_IF_ERROR(AddCmdEnv(kv, &args));
+    (*spec.mutable_args())[kCmdEnvProperty] = args[kCmdEnvProperty];
   }
   spec.set_overwrite(o.overwrite);
   spec.set_pool(o.pool);

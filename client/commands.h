@@ -47,6 +47,7 @@ struct SubmitOptions {
   std::string split_size;          // SIZE text; empty = the master's default
   std::string input_format;        // "lines", "records:N"; empty = the job's own
   std::vector<std::string> args;   // KEY=VALUE
+  std::vector<std::string> cmdenv;  // streaming: --cmdenv NAME=VALUE for the commands' environment
   std::string job_lib;             // a plugin's shared library
   std::string mapper;              // streaming commands
   std::string reducer;

@@ -39,7 +39,7 @@ const std::map<std::string, JobFactory>& Registry() {
 
 Result<std::unique_ptr<Job>> MakeJob(const JobDefinition& def) {
   if (!def.library.empty()) return LoadPluginJob(def.library, def.args);
-  if (!def.mapper.empty()) return MakeStreamingJob(def.mapper, def.reducer, def.combiner, def.args, def.log);
+  if (!def.mapper.empty()) return MakeStreamingJob(def);
   return MakeJob(def.name, def.args);
 }
 

@@ -24,6 +24,18 @@ using JobFactory = std::function<Result<std::unique_ptr<Job>>(const JobArgs& arg
 // message lists the known jobs); InvalidArgument for bad arguments.
 Result<std::unique_ptr<Job>> MakeJob(const std::string& name, const JobArgs& args);
 
+// The attempt a job is made for, as a streaming command is told of it (Hadoop's job variables,
+// jobs/streaming_env.h).
+struct TaskIdentity {
+  uint64_t job_id = 0;
+  bool map = true;
+  uint32_t index = 0;
+  uint32_t attempt = 1;     // counted from 1
+  uint32_t reducers = 1;
+  // A map's input: its file range, or a combined split's parts in order.
+  std::vector<InputSplitInfo> inputs;
+};
+
 // What a task's job is made from: a built-in job by name, a plugin (library), or streaming
 // commands (mapper, optional reducer).
 struct JobDefinition {
@@ -35,6 +47,11 @@ struct JobDefinition {
   std::string combiner;
   // Where the user's code writes stderr (streaming commands), or null. Not owned; outlives the job.
   AttemptLog* log = nullptr;
+  // The attempt the job runs for; null outside a task (the master's checks). Not owned.
+  const TaskIdentity* task = nullptr;
+  // Called from any thread when the user's code says it is alive without moving through its
+  // input (a streaming command's reporter:status line): progress for --task-timeout. May be empty.
+  std::function<void()> progress = nullptr;
   bool user_code() const { return !library.empty() || !mapper.empty(); }
 };
 // Makes the job, loading a plugin or preparing streaming commands as needed.

@@ -12,11 +12,13 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <set>
 
 #include <string>
 #include <vector>
 
 #include "common/credentials.h"
+#include "jobs/streaming_env.h"
 #include "jobs/identity_reducer.h"
 
 namespace mr {
@@ -25,14 +27,22 @@ namespace {
 constexpr size_t kMaxLine = 64u << 20;
 constexpr size_t kInputHighWater = 256u << 10;
 constexpr size_t kStderrTail = 2048;
+constexpr char kReporterPrefix[] = "reporter:";
+// Counter names one command may report: Hadoop fails a job past its 120; mr allows what a report
+// carries (worker/task_report.h).
+constexpr size_t kMaxReportedCounters = 1000;
 
 using LineFn = std::function<void(std::string_view)>;
+using ReportFn = std::function<Status(std::string_view)>;
 
 // A shell command with its stdin, stdout and stderr on pipes, driven by poll() from the calling
 // thread, so a child that writes while we write never deadlocks us.
 class Subprocess {
  public:
-  Subprocess(std::string command, AttemptLog* log) : command_(std::move(command)), log_(log) {}
+  // `env`: the command's whole environment (jobs/streaming_env.h). `on_report`, when set, gets each
+  // stderr line that starts with "reporter:" (Hadoop's counters and status) instead of the log.
+  Subprocess(std::string command, std::vector<std::string> env, AttemptLog* log, ReportFn on_report = nullptr)
+      : command_(std::move(command)), env_(std::move(env)), log_(log), on_report_(std::move(on_report)) {}
   ~Subprocess() {
     for (int fd : {in_, out_, err_}) {
       if (fd >= 0) ::close(fd);
@@ -49,10 +59,9 @@ class Subprocess {
       return Status::FromErrno(errno, "pipe");
     }
     // The child's environment is made before the fork (nothing may allocate after it in a
-    // threaded process): this process's, without any credential (common/credentials.h).
-    std::vector<std::string> env = ScrubbedEnvironment();
+    // threaded process).
     std::vector<char*> envp;
-    for (std::string& kv : env) envp.push_back(kv.data());
+    for (std::string& kv : env_) envp.push_back(kv.data());
     envp.push_back(nullptr);
     const char* argv[] = {"sh", "-c", command_.c_str(), nullptr};
     pid_ = ::fork();
@@ -89,6 +98,7 @@ class Subprocess {
     while (status_.ok() && (out_ >= 0 || err_ >= 0)) Pump(on_line);
     if (!status_.ok()) return status_;
     if (!output_.empty()) on_line(output_);  // a last line without '\n'
+    if (!err_line_.empty()) StderrLine(err_line_, false);
     int wstatus = 0;
     ::waitpid(pid_, &wstatus, 0);
     pid_ = -1;
@@ -157,9 +167,17 @@ class Subprocess {
     if (err_idx >= 0 && fds[err_idx].revents) {
       ssize_t r = ::read(err_, buf, sizeof(buf));
       if (r > 0) {
-        stderr_.append(buf, r);
-        if (log_ != nullptr) log_->Stderr(std::string_view(buf, r));
-        if (stderr_.size() > kStderrTail) stderr_.erase(0, stderr_.size() - kStderrTail);
+        err_line_.append(buf, r);
+        size_t start = 0;
+        for (size_t nl; (nl = err_line_.find('\n', start)) != std::string::npos; start = nl + 1) {
+          StderrLine(std::string_view(err_line_).substr(start, nl - start), true);
+        }
+        err_line_.erase(0, start);
+        // A line that never ends goes to the log as it comes.
+        if (err_line_.size() > kStderrTail) {
+          StderrLine(err_line_, false);
+          err_line_.clear();
+        }
       } else if (r == 0 || errno != EAGAIN) {
         ::close(err_);
         err_ = -1;
@@ -167,8 +185,25 @@ class Subprocess {
     }
   }
 
+  // One line of the command's stderr (`ended`: it had its '\n'): a report, or kept for the log and
+  // the error's tail.
+  void StderrLine(std::string_view line, bool ended) {
+    if (ended && on_report_ && line.starts_with(kReporterPrefix)) {
+      if (Status s = on_report_(line.substr(sizeof(kReporterPrefix) - 1)); !s.ok()) (void)Fail(s.message());
+      return;
+    }
+    std::string bytes(line);
+    if (ended) bytes.push_back('\n');
+    stderr_.append(bytes);
+    if (log_ != nullptr) log_->Stderr(bytes);
+    if (stderr_.size() > kStderrTail) stderr_.erase(0, stderr_.size() - kStderrTail);
+  }
+
   std::string command_;
+  std::vector<std::string> env_;
   AttemptLog* log_;
+  ReportFn on_report_;
+  std::string err_line_;  // stderr since its last '\n'
   pid_t pid_ = -1;
   int in_ = -1, out_ = -1, err_ = -1;
   std::string input_;
@@ -184,32 +219,117 @@ void EmitLine(std::string_view line, Emitter& out) {
   else out.Emit(line.substr(0, tab), line.substr(tab + 1));
 }
 
-// Runs one command for the life of a mapper or reducer; failures go to the task context.
+// What a job's streaming commands share: the commands' job, the attempt and where its reports go.
+struct StreamingSetup {
+  JobArgs args;
+  std::optional<TaskIdentity> task;
+  AttemptLog* log = nullptr;
+  std::function<void()> progress;
+};
+
+// Hadoop's reporter lines from a command's stderr, without their "reporter:" prefix:
+// "counter:GROUP,NAME,AMOUNT" adds AMOUNT to the job counter GROUP.NAME; "status:MESSAGE" is the
+// attempt's status, kept in its log. Either is progress for --task-timeout. Anything else is
+// left in the stderr log with a note.
+class Reports {
+ public:
+  Reports(const StreamingSetup& setup, Counters* counters) : setup_(setup), counters_(counters) {}
+
+  Status On(std::string_view report) {
+    if (setup_.progress) setup_.progress();
+    if (report.starts_with("counter:")) {
+      std::string_view spec = report.substr(8);
+      size_t c1 = spec.find(','), c2 = c1 == std::string_view::npos ? c1 : spec.find(',', c1 + 1);
+      int64_t amount = 0;
+      bool parsed = c2 != std::string_view::npos && spec.find(',', c2 + 1) == std::string_view::npos && c1 > 0 &&
+                    c2 > c1 + 1 && ParseAmount(spec.substr(c2 + 1), &amount);
+      if (!parsed) return Note(report, "want reporter:counter:GROUP,NAME,AMOUNT");
+      std::string name = fmt::format("{}.{}", spec.substr(0, c1), spec.substr(c1 + 1, c2 - c1 - 1));
+      if (!names_.contains(name)) {
+        if (names_.size() >= kMaxReportedCounters) {
+          return Status::ResourceExhausted(fmt::format(
+              "reported more than {} counters (reporter:counter lines; the last was {})", kMaxReportedCounters, name));
+        }
+        names_.insert(name);
+      }
+      if (counters_ != nullptr) counters_->Add(name, amount);
+      return Status::OK();
+    }
+    if (report.starts_with("status:")) {
+      std::string_view status = report.substr(7);
+      if (status != last_status_ && setup_.log != nullptr) setup_.log->Line(fmt::format("status: {}", status));
+      last_status_.assign(status);
+      return Status::OK();
+    }
+    return Note(report, "want reporter:counter:GROUP,NAME,AMOUNT or reporter:status:MESSAGE");
+  }
+
+ private:
+  static bool ParseAmount(std::string_view text, int64_t* out) {
+    if (text.empty() || text.size() > 19) return false;
+    bool negative = text[0] == '-';
+    if (negative) text.remove_prefix(1);
+    if (text.empty()) return false;
+    int64_t v = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    *out = negative ? -v : v;
+    return true;
+  }
+  Status Note(std::string_view report, const char* want) {
+    if (setup_.log != nullptr) setup_.log->Stderr(fmt::format("reporter:{}  (not understood: {})\n", report, want));
+    return Status::OK();
+  }
+
+  const StreamingSetup& setup_;
+  Counters* counters_;
+  std::set<std::string, std::less<>> names_;
+  std::string last_status_;
+};
+
+// Runs one command for the life of a mapper's input file or of a reducer; failures go to the task
+// context.
 class StreamingProcess {
  public:
-  StreamingProcess(const std::string& role, const std::string& command, const TaskContext& ctx, AttemptLog* log)
-      : role_(role), proc_(command, log), ctx_(ctx) {}
+  StreamingProcess(const std::string& role, const std::string& command, const TaskContext& ctx,
+                   const StreamingSetup& setup)
+      : role_(role), command_(command), ctx_(ctx), setup_(setup), reports_(setup, ctx.counters) {}
+
+  // The environment the next process gets (jobs/streaming_env.h).
+  std::vector<std::string> Environment(const InputSplitInfo* input) const {
+    return StreamingEnvironment(setup_.args, setup_.task ? &*setup_.task : nullptr, input);
+  }
+  // Ends the current process (its output emitted) and has the next one start with `env`.
+  void Restart(std::vector<std::string> env, Emitter& out) {
+    if (proc_ != nullptr) Finish(out);
+    env_ = std::move(env);
+    proc_.reset();
+  }
 
   void Write(std::string_view data, Emitter& out) {
-    if (failed_) return;
-    if (!started_) {
-      started_ = true;
-      if (Check(proc_.Start())) return;
-    }
-    Check(proc_.Write(data, [&out](std::string_view l) { EmitLine(l, out); }));
+    if (failed_ || !Started()) return;
+    Check(proc_->Write(data, [&out](std::string_view l) { EmitLine(l, out); }));
   }
   void Finish(Emitter& out) {
-    if (failed_) return;
-    if (!started_) {
-      started_ = true;
-      if (Check(proc_.Start())) return;
-    }
-    Check(proc_.Finish([&out](std::string_view l) { EmitLine(l, out); }));
+    if (failed_ || !Started()) return;
+    Check(proc_->Finish([&out](std::string_view l) { EmitLine(l, out); }));
   }
   // True when this command failed the attempt.
   bool failed() const { return failed_; }
+  const std::vector<std::string>& env() const { return env_; }
+  const std::string& command() const { return command_; }
 
  private:
+  // Starts the process when none runs; false when the attempt has failed.
+  bool Started() {
+    if (proc_ != nullptr) return true;
+    if (env_.empty()) env_ = Environment(nullptr);
+    proc_ = std::make_unique<Subprocess>(command_, env_, setup_.log,
+                                         [this](std::string_view r) { return reports_.On(r); });
+    return !Check(proc_->Start());
+  }
   // True when the attempt has failed.
   bool Check(const Status& s) {
     if (s.ok()) return false;
@@ -218,21 +338,28 @@ class StreamingProcess {
     return true;
   }
   std::string role_;
-  Subprocess proc_;
+  std::string command_;
   TaskContext ctx_;
-  bool started_ = false;
+  const StreamingSetup& setup_;
+  Reports reports_;
+  std::vector<std::string> env_;
+  std::unique_ptr<Subprocess> proc_;
   bool failed_ = false;
 };
 
-// The records a streaming mapper fed its command, kept to trace a failure to one of them.
+// The records a streaming mapper fed its current command, kept to trace a failure to one of them.
 class FedRecords {
  public:
   void Add(const InputRecord& r) {
-    if (files_.empty() || files_.back().second != r.file) files_.emplace_back(offsets_.size(), std::string(r.file));
     text_.append(r.line);
     text_.push_back('\n');
     ends_.push_back(text_.size());
     offsets_.push_back(r.offset);
+  }
+  void Clear() {
+    text_.clear();
+    ends_.clear();
+    offsets_.clear();
   }
   size_t size() const { return ends_.size(); }
   // The lines of records [lo, hi), each with its '\n'.
@@ -240,24 +367,22 @@ class FedRecords {
     size_t b = lo == 0 ? 0 : ends_[lo - 1];
     return std::string_view(text_).substr(b, ends_[hi - 1] - b);
   }
-  BlamingMapper::Record Where(size_t i) const {
-    auto it = std::upper_bound(files_.begin(), files_.end(), i,
-                               [](size_t v, const auto& f) { return v < f.first; });
-    return {std::prev(it)->second, offsets_[i]};
-  }
+  uint64_t Offset(size_t i) const { return offsets_[i]; }
 
  private:
   std::string text_;
   std::vector<size_t> ends_;
   std::vector<uint64_t> offsets_;
-  std::vector<std::pair<size_t, std::string>> files_;  // (first record, file) as the file changes
 };
 
+// One command per input file: a combined split's next file gets a new process, whose variables
+// name that file (as CombineFileInputFormat updates mapreduce_map_input_file).
 class StreamingMapper : public Mapper, public BlamingMapper {
  public:
-  StreamingMapper(const std::string& cmd, const TaskContext& ctx, AttemptLog* log)
-      : command_(cmd), proc_("mapper", cmd, ctx, log) {}
+  StreamingMapper(const std::string& cmd, const TaskContext& ctx, const StreamingSetup& setup)
+      : setup_(setup), proc_("mapper", cmd, ctx, setup) {}
   void Map(const InputRecord& record, Emitter& out) override {
+    if (!started_ || record.file != file_) NextFile(record, out);
     if (keep_) fed_.Add(record);
     line_.assign(record.line);
     line_.push_back('\n');
@@ -283,13 +408,27 @@ class StreamingMapper : public Mapper, public BlamingMapper {
     }
     Result<bool> alone = FailsOn(lo, lo + 1, tick);
     if (!alone.ok() || !*alone) return std::nullopt;
-    return fed_.Where(lo);
+    return Record{file_, fed_.Offset(lo)};
   }
 
  private:
+  void NextFile(const InputRecord& record, Emitter& out) {
+    file_.assign(record.file);
+    const InputSplitInfo* input = nullptr;
+    if (setup_.task) {
+      for (const InputSplitInfo& in : setup_.task->inputs) {
+        if (in.path != file_) continue;
+        if (input == nullptr || (record.offset >= in.offset && record.offset <= in.offset + in.length)) input = &in;
+      }
+    }
+    if (started_) fed_.Clear();  // only the new process's records are suspects
+    started_ = true;
+    proc_.Restart(proc_.Environment(input), out);
+  }
+
   // Whether the command fails on records [lo, hi) alone; an error when it cannot be run.
   Result<bool> FailsOn(size_t lo, size_t hi, const std::function<void()>& tick) {
-    Subprocess probe(command_, nullptr);
+    Subprocess probe(proc_.command(), proc_.env(), nullptr, [](std::string_view) { return Status::OK(); });
     MR_RETURN_IF_ERROR(probe.Start());
     auto drop = [](std::string_view) {};
     std::string_view lines = fed_.Lines(lo, hi);
@@ -301,8 +440,10 @@ class StreamingMapper : public Mapper, public BlamingMapper {
     return !probe.Finish(drop).ok();
   }
 
-  std::string command_;
+  const StreamingSetup& setup_;
   StreamingProcess proc_;
+  std::string file_;
+  bool started_ = false;
   std::string line_;
   bool keep_ = false;
   FedRecords fed_;
@@ -310,8 +451,9 @@ class StreamingMapper : public Mapper, public BlamingMapper {
 
 class StreamingReducer : public Reducer {
  public:
-  StreamingReducer(const std::string& role, const std::string& cmd, const TaskContext& ctx, AttemptLog* log)
-      : proc_(role, cmd, ctx, log) {}
+  StreamingReducer(const std::string& role, const std::string& cmd, const TaskContext& ctx,
+                   const StreamingSetup& setup)
+      : proc_(role, cmd, ctx, setup) {}
   void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
     std::string_view v;
     while (values.Next(&v)) {
@@ -331,35 +473,33 @@ class StreamingReducer : public Reducer {
 
 class StreamingJob : public Job {
  public:
-  StreamingJob(std::string mapper, std::string reducer, std::string combiner, AttemptLog* log)
-      : mapper_(std::move(mapper)), reducer_(std::move(reducer)), combiner_(std::move(combiner)), log_(log) {}
+  StreamingJob(std::string mapper, std::string reducer, std::string combiner, StreamingSetup setup)
+      : mapper_(std::move(mapper)), reducer_(std::move(reducer)), combiner_(std::move(combiner)),
+        setup_(std::move(setup)) {}
   std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
-    return std::make_unique<StreamingMapper>(mapper_, ctx, log_);
+    return std::make_unique<StreamingMapper>(mapper_, ctx, setup_);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
     if (reducer_.empty()) return NewIdentityReducer();
-    return std::make_unique<StreamingReducer>("reducer", reducer_, ctx, log_);
+    return std::make_unique<StreamingReducer>("reducer", reducer_, ctx, setup_);
   }
   std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const override {
     if (combiner_.empty()) return nullptr;
-    return std::make_unique<StreamingReducer>("combiner", combiner_, ctx, log_);
+    return std::make_unique<StreamingReducer>("combiner", combiner_, ctx, setup_);
   }
 
  private:
   std::string mapper_, reducer_, combiner_;
-  AttemptLog* log_;
+  StreamingSetup setup_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Job>> MakeStreamingJob(const std::string& mapper, const std::string& reducer,
-                                              const std::string& combiner, const JobArgs& args,
-                                              AttemptLog* log) {
-  if (mapper.empty()) return Status::InvalidArgument("a streaming job needs --mapper");
-  if (!args.empty()) {
-    return Status::InvalidArgument("streaming jobs take no --arg (pass options in the commands)");
-  }
-  return std::unique_ptr<Job>(new StreamingJob(mapper, reducer, combiner, log));
+Result<std::unique_ptr<Job>> MakeStreamingJob(const JobDefinition& def) {
+  if (def.mapper.empty()) return Status::InvalidArgument("a streaming job needs --mapper");
+  StreamingSetup setup{def.args, std::nullopt, def.log, def.progress};
+  if (def.task != nullptr) setup.task = *def.task;
+  return std::unique_ptr<Job>(new StreamingJob(def.mapper, def.reducer, def.combiner, std::move(setup)));
 }
 
 }  // namespace mr

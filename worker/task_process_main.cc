@@ -96,8 +96,15 @@ void LimitMemory(uint64_t bytes) {
 Status Run(const proto::TaskProcessStart& start, TaskProgress* progress, AttemptLog* log, CounterSet* counters,
            proto::SkippedRecord* bad_record) {
   const proto::AssignTask& t = start.task();
+  TaskIdentity who{t.job_id(), t.kind() == proto::TASK_MAP, t.index(), t.attempt(), t.reducers(), {}};
+  for (const proto::InputSplit& p : t.split().parts()) who.inputs.push_back({p.path(), p.offset(), p.length()});
+  if (t.split().parts_size() == 0 && t.kind() == proto::TASK_MAP) {
+    who.inputs.push_back({t.split().path(), t.split().offset(), t.split().length()});
+  }
   JobDefinition def{t.job_name(), JobArgs(t.args().begin(), t.args().end()), t.job_lib(), t.mapper(),
                     t.reducer(), t.combiner(), log};
+  def.task = &who;
+  def.progress = [progress] { progress->reported.fetch_add(1, std::memory_order_relaxed); };
   auto job = MakeJob(def);
   if (!job.ok()) return job.status();
   if (t.kind() == proto::TASK_MAP) {

@@ -34,11 +34,12 @@ struct TaskProgress {
   ProgressSlot slots[kSlots];
   std::atomic<int32_t> crashed_slot{-1};  // the slot of the thread a fatal signal hit
   std::atomic<int32_t> crash_signal{0};
+  std::atomic<uint64_t> reported{0};     // the user's code said it is alive (a streaming status line)
 
   uint64_t Ticks() const {
     uint64_t sum = 0;
     for (const ProgressSlot& s : slots) sum += s.ticks.load(std::memory_order_relaxed);
-    return sum;
+    return sum + reported.load(std::memory_order_relaxed);
   }
   // The calling thread works in slot `slot` (0 .. kSlots-1): a crash on it is charged to that
   // slot's record. Returns the slot, or nullptr when `progress` is null.

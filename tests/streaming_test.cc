@@ -1,0 +1,135 @@
+// Hadoop Streaming's contract beyond lines in and lines out, on a real cluster: the job's variables
+// in every command's environment (Hadoop's names; -D properties; --cmdenv; the input file of each
+// packed small file), and counters and status from the commands' stderr (reporter: lines), which
+// are bounded and count as progress for --task-timeout.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "tests/test_util.h"
+
+namespace mr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Millis = std::chrono::milliseconds;
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+const char kSum[] = R"(awk -F'\t' '{ n[$1] += $2 } END { for (k in n) print k "\t" n[k] }')";
+
+class StreamingTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = new TempDir();
+    // Three small files, packed into one map's split; 2, 3 and 5 lines.
+    fs::create_directories(*tmp_ / "small");
+    int lines[] = {2, 3, 5};
+    for (int f = 0; f < 3; f++) {
+      std::string text;
+      for (int i = 0; i < lines[f]; i++) text += fmt::format("word{} other\n", i);
+      WriteFile(fmt::format("{}/small/{}.txt", tmp_->path(), char('a' + f)), text);
+    }
+    cluster_ = new Cluster(tmp_->path());
+    ASSERT_TRUE(cluster_->StartMaster({"--allow-user-code"}).ok());
+    for (int i = 0; i < 2; i++) ASSERT_TRUE(cluster_->StartWorker({"--slots", "2"}).ok());
+    ASSERT_TRUE(cluster_->WaitForWorkers(2).ok());
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    delete tmp_;
+  }
+
+  // Submits a streaming job over `input` with `flags` and waits for it.
+  static JobState Submit(const std::string& name, const std::vector<std::string>& flags,
+                         const std::string& input = "small", uint64_t* id = nullptr) {
+    std::vector<std::string> args = {"submit", "--master", cluster_->master_address(), "--input", *tmp_ / input,
+                                     "--output", *tmp_ / ("out-" + name), "--reducers", "1"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    CommandResult r = RunMr(args, Millis(60000));
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    uint64_t job = std::stoull(r.out.substr(r.out.find("job ") + 4));
+    if (id != nullptr) *id = job;
+    return cluster_->WaitForJob(job, Millis(120000));
+  }
+  static std::string Output(const std::string& name) { return SortLines(ReadFile(*tmp_ / ("out-" + name + "/part-r-00000"))); }
+  static std::string Logs(uint64_t id) {
+    return RunMr({"logs", "--master", cluster_->master_address(), std::to_string(id)}).out;
+  }
+
+  static TempDir* tmp_;
+  static Cluster* cluster_;
+};
+
+TempDir* StreamingTest::tmp_ = nullptr;
+Cluster* StreamingTest::cluster_ = nullptr;
+
+TEST_F(StreamingTest, EachPackedFileIsNamedToItsMapper) {
+  JobState done = Submit("per-file", {"--mapper", R"(awk '{ print ENVIRON["mapreduce_map_input_file"] "\t1" }')",
+                                      "--reducer", kSum});
+  ASSERT_EQ(done.state, "succeeded") << done.Summary();
+  EXPECT_EQ(done.maps_total, 1) << done.json;  // one split, three files
+  std::string small = *tmp_ / "small";
+  EXPECT_EQ(Output("per-file"), fmt::format("{0}/a.txt\t2\n{0}/b.txt\t3\n{0}/c.txt\t5\n", small));
+}
+
+TEST_F(StreamingTest, TheJobsVariablesPropertiesAndCmdenvReachTheCommands) {
+  const std::string mapper =
+      R"(cat > /dev/null; printf 'map %s\t%s %s %s %s %s %s\n' "$map_input_file" "$mapreduce_task_ismap" )"
+      R"("$mapreduce_job_reduces" "$mapreduce_task_partition" "$my_custom_prop" "$GREETING" "$mapreduce_map_input_length")";
+  const std::string reducer =
+      R"(cat > /dev/null; printf 'reduce\t%s %s %s %s\n' "$mapreduce_task_ismap" "$mapred_task_partition" )"
+      R"("$my_custom_prop" "$mapreduce_task_attempt_id")";
+  uint64_t id = 0;
+  JobState done = Submit("vars", {"--mapper", mapper, "--reducer", reducer, "-D", "my.custom.prop=42", "--cmdenv",
+                                  "GREETING=hello"}, "small/c.txt", &id);
+  ASSERT_EQ(done.state, "succeeded") << done.Summary();
+  std::string out = ReadFile(*tmp_ / "out-vars/part-r-00000");
+  EXPECT_EQ(out, fmt::format("reduce\tfalse 0 42 attempt_mr_{:04}_r_000000_0\n", id)) << out;
+  // The map's line went through the shuffle: the reducer read it; run the map alone to see it.
+  JobState map = Submit("vars-map", {"--mapper", mapper, "-D", "my.custom.prop=42", "--cmdenv", "GREETING=hello"},
+                        "small/c.txt");
+  ASSERT_EQ(map.state, "succeeded") << map.Summary();
+  EXPECT_EQ(ReadFile(*tmp_ / "out-vars-map/part-r-00000"),
+            fmt::format("map {}\ttrue 1 0 42 hello 60\n", *tmp_ / "small/c.txt"));
+  // --cmdenv is checked before anything runs.
+  CommandResult bad = RunMr({"submit", "--master", cluster_->master_address(), "--mapper", "cat", "--input",
+                             *tmp_ / "small", "--output", *tmp_ / "out-bad", "--cmdenv", "NO SPACE=x"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(Has(bad.err, "--cmdenv NO SPACE=x: want NAME=VALUE")) << bad.err;
+}
+
+TEST_F(StreamingTest, CountersAndStatusFromStderr) {
+  const std::string mapper =
+      R"(awk '{ print "reporter:counter:Lines,seen,1" > "/dev/stderr"; print $1 "\t1" })"
+      R"( END { print "reporter:status:done mapping" > "/dev/stderr"; print "reporter:counter:bad" > "/dev/stderr";)"
+      R"( print "an ordinary line" > "/dev/stderr" }')";
+  uint64_t id = 0;
+  JobState done = Submit("counters", {"--mapper", mapper, "--reducer", kSum}, "small", &id);
+  ASSERT_EQ(done.state, "succeeded") << done.Summary();
+  EXPECT_EQ(done.Counter("Lines.seen"), 10) << done.json;
+  std::string logs = Logs(id);
+  EXPECT_TRUE(Has(logs, "status: done mapping")) << logs;
+  EXPECT_TRUE(Has(logs, "an ordinary line")) << logs;
+  EXPECT_TRUE(Has(logs, "reporter:counter:bad  (not understood")) << logs;
+  EXPECT_FALSE(Has(logs, "reporter:counter:Lines")) << logs;  // taken, not logged
+
+  // Counter names are bounded: a flood fails the attempt with the reason, never the master.
+  JobState flood = Submit("flood", {"--mapper", R"(awk 'BEGIN { for (i = 0; i < 1500; i++) print "reporter:counter:G,c" i ",1" > "/dev/stderr" } { print }')"});
+  EXPECT_EQ(flood.state, "failed");
+  EXPECT_TRUE(Has(flood.error, "reported more than 1000 counters")) << flood.error;
+}
+
+TEST_F(StreamingTest, AStatusLineIsProgress) {
+  // Two seconds without reading input, saying so every 0.2 s: under a 1 s --task-timeout it lives.
+  const std::string mapper =
+      "cat > /dev/null; for i in 1 2 3 4 5 6 7 8 9 10; do echo \"reporter:status:step $i\" >&2; sleep 0.2; done; "
+      "printf 'done\\t1\\n'";
+  JobState done = Submit("status", {"--mapper", mapper, "--task-timeout", "1s"}, "small/a.txt");
+  ASSERT_EQ(done.state, "succeeded") << done.Summary();
+  EXPECT_EQ(ReadFile(*tmp_ / "out-status/part-r-00000"), "done\t1\n");
+}
+
+}  // namespace
+}  // namespace mr::testing
