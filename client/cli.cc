@@ -12,6 +12,7 @@
 #include "client/output.h"
 #include "client/report.h"
 #include "client/run.h"
+#include "client/streaming_cli.h"
 #include "client/suggest.h"
 #include "client/tls_setup.h"
 #include "client/tera.h"
@@ -479,6 +480,34 @@ Action DefineToken(CLI::App* cmd, Shared*) {
   };
 }
 
+// `mr streaming`: its arguments are Hadoop's, parsed by client/streaming_cli.h before CLI11 sees
+// them (RunStreaming); this entry gives `mr help streaming`.
+Action DefineStreaming(CLI::App* cmd, Shared*) {
+  cmd->footer(HadoopStreamingHelp());
+  return [](const Context&) { return kExitUsage; };
+}
+
+int RunStreaming(const std::vector<std::string>& args) {
+  auto job = ParseHadoopStreaming(args);
+  if (!job.ok()) {
+    std::fprintf(stderr, "mr streaming: %s (see mr help streaming)\n", job.status().message().c_str());
+    return kExitUsage;
+  }
+  if (job->help) return std::printf("%s", HadoopStreamingHelp().c_str()), kExitOk;
+  if (job->master.empty()) {
+    RunOptions ro;
+    ro.submit = job->submit;
+    ro.token_file = job->token_file;
+    return CmdRun(ro);
+  }
+  ClientOptions client;
+  if (!Parse(ParseHostPort(job->master), "--master", &client.master)) return kExitUsage;
+  auto tls = ClientTls(job->token_file, client.master, &client.token_flag);
+  if (!tls.ok()) return std::fprintf(stderr, "mr: %s\n", tls.status().message().c_str()), kExitUsage;
+  client.tls = *tls;
+  return CmdSubmit(client, job->submit);
+}
+
 // Every command, in the order `mr --help` lists them.
 const Command kCommands[] = {
     {"master", "run the master", Takes::kToken, DefineMaster},
@@ -491,6 +520,8 @@ const Command kCommands[] = {
     {"kill", "cancel a job", Takes::kClient, DefineKill},
     {"wait", "follow a submitted job until it ends; exit with its result", Takes::kClient, DefineWait},
     {"run", "run one job on a local cluster started for it", Takes::kToken, DefineRun},
+    {"streaming", "run a Hadoop Streaming command line as written (mr streaming -input ... -mapper ...)",
+     Takes::kNothing, DefineStreaming},
     {"cat", "print a job's output, its parts in key order", Takes::kNothing, DefineCat},
     {"jobs-available", "list the jobs you can run, with their arguments", Takes::kNothing, DefineJobsAvailable},
     {"teragen", "write TeraSort input (gensort layout) on a local cluster", Takes::kToken, DefineTeraGen},
@@ -671,6 +702,7 @@ int RunCli(int argc, char** argv) {
     std::fprintf(stderr, "%s", app.help().c_str());
     return kExitUsage;
   }
+  if (args[0] == "streaming") return RunStreaming(std::vector<std::string>(args.begin() + 1, args.end()));
   if (args[0].empty() || args[0][0] != '-') {
     if (FindCommand(app, args[0]) == nullptr) {
       std::string guess = Closest(args[0], CommandNames(app));

@@ -129,7 +129,7 @@ def run(env, cwd, cmd, extra_env=None):
 
 
 def check_outputs(cwd, cmd):
-    for out in re.findall(r"--output\s+(\S+)", cmd):
+    for out in re.findall(r"(?:^|\s)--?output\s+(\S+)", cmd):
         if not os.path.exists(os.path.join(cwd, out, "_SUCCESS")):
             raise Failure(f"`{cmd}` left no {out}/_SUCCESS")
 
@@ -290,6 +290,7 @@ BLOCKS = {
     "mr run --job weblog": run_block,
     "cp jobs/examples/wordcount_plugin.cc my_job.cc": run_block,
     "mr run --input books/ --output counts": run_block,
+    "mr streaming -D mapreduce.job.name": run_block,
     "MR_FAILPOINTS=": lambda env, text: cluster_block(
         env, text, prelude=["mr master --listen 127.0.0.1:0 --data-dir /var/lib/mr/fp-master"],
         placeholder="--master master-host:7070 --data-dir /var/lib/mr/fp-worker --listen 127.0.0.1:0",

@@ -1,7 +1,8 @@
 // Hadoop Streaming's contract beyond lines in and lines out, on a real cluster: the job's variables
 // in every command's environment (Hadoop's names; -D properties; --cmdenv; the input file of each
 // packed small file), and counters and status from the commands' stderr (reporter: lines), which
-// are bounded and count as progress for --task-timeout.
+// are bounded and count as progress for --task-timeout; and a Hadoop command line run as written
+// (`mr streaming`).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -129,6 +130,28 @@ TEST_F(StreamingTest, AStatusLineIsProgress) {
   JobState done = Submit("status", {"--mapper", mapper, "--task-timeout", "1s"}, "small/a.txt");
   ASSERT_EQ(done.state, "succeeded") << done.Summary();
   EXPECT_EQ(ReadFile(*tmp_ / "out-status/part-r-00000"), "done\t1\n");
+}
+
+TEST_F(StreamingTest, AHadoopCommandLineRunsAsWritten) {
+  // `hadoop jar hadoop-streaming.jar` replaced by `mr streaming --master ...`; everything else as is.
+  const fs::path out = *tmp_ / "out-hadoop";
+  CommandResult r = RunMr({"streaming", "--master", cluster_->master_address(), "-D", "mapreduce.job.name=wc",
+                           "-D", "mapreduce.job.reduces=2", "-input", *tmp_ / "small/a.txt" + "," + *tmp_ / "small/c.txt",
+                           "-output", out.string(), "-mapper",
+                           R"(awk '{ for (i = 1; i <= NF; i++) print $i "\t1" }')", "-reducer", kSum, "-cmdenv",
+                           "LC_ALL=C", "-inputformat", "org.apache.hadoop.mapred.TextInputFormat"},
+                          Millis(60000));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(out / "_SUCCESS"));
+  EXPECT_EQ(SortLines(ReadJobOutput(out, 2)), "other\t7\nword0\t2\nword1\t2\nword2\t1\nword3\t1\nword4\t1\n");
+  // What mr does not do is refused by name, before anything runs.
+  CommandResult refused = RunMr({"streaming", "--master", cluster_->master_address(), "-input", *tmp_ / "small",
+                                 "-output", *tmp_ / "out-refused", "-mapper", "cat", "-D",
+                                 "mapreduce.partition.keycomparator.options=-k2,2nr"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_TRUE(Has(refused.err, "-D mapreduce.partition.keycomparator.options: sorting by key fields is not supported"))
+      << refused.err;
+  EXPECT_FALSE(fs::exists(*tmp_ / "out-refused"));
 }
 
 }  // namespace

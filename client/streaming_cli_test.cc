@@ -1,0 +1,81 @@
+#include "client/streaming_cli.h"
+
+#include <gtest/gtest.h>
+
+namespace mr {
+namespace {
+
+Result<HadoopStreamingJob> Parse(std::vector<std::string> args) { return ParseHadoopStreaming(args); }
+
+TEST(StreamingCliTest, AHadoopCommandLineAsWritten) {
+  auto job = Parse({"-D", "mapreduce.job.name=counts", "-Dmapreduce.job.reduces=4", "-files", "x.py"});
+  ASSERT_FALSE(job.ok());  // files are not shipped yet: refused by name
+  EXPECT_NE(job.status().message().find("-files: mr does not ship files"), std::string::npos) << job.status().message();
+
+  job = Parse({"-D", "mapreduce.job.name=counts", "-Dmapreduce.job.reduces=4", "-input", "logs/a,logs/b", "-input",
+               "more/", "-output", "out", "-mapper", "python3 m.py", "-reducer", "python3 r.py", "-combiner", "cat",
+               "-cmdenv", "LC_ALL=C", "-inputformat", "org.apache.hadoop.mapred.TextInputFormat", "-outputformat",
+               "org.apache.hadoop.mapred.TextOutputFormat", "-partitioner",
+               "org.apache.hadoop.mapred.lib.HashPartitioner", "-verbose"});
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(job->submit.inputs, (std::vector<std::string>{"logs/a", "logs/b", "more/"}));
+  EXPECT_EQ(job->submit.output, "out");
+  EXPECT_EQ(job->submit.mapper, "python3 m.py");
+  EXPECT_EQ(job->submit.reducer, "python3 r.py");
+  EXPECT_EQ(job->submit.combiner, "cat");
+  EXPECT_EQ(job->submit.reducers, 4u);
+  EXPECT_EQ(job->submit.cmdenv, std::vector<std::string>{"LC_ALL=C"});
+  EXPECT_EQ(job->submit.args, (std::vector<std::string>{"mapreduce.job.name=counts", "mapreduce.job.reduces=4"}));
+  EXPECT_TRUE(job->submit.wait);
+  EXPECT_TRUE(job->master.empty());  // a local run
+}
+
+TEST(StreamingCliTest, NumReduceTasksWinsAndIdentityReducerIsTheDefault) {
+  auto job = Parse({"-numReduceTasks", "3", "-D", "mapred.reduce.tasks=7", "-input", "in", "-output", "out",
+                    "-mapper", "cat", "-reducer", "org.apache.hadoop.mapred.lib.IdentityReducer", "--master",
+                    "10.0.0.1:7070", "-D", "mapreduce.input.fileinputformat.split.maxsize=1m"});
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(job->submit.reducers, 3u);
+  EXPECT_TRUE(job->submit.reducer.empty());
+  EXPECT_EQ(job->submit.split_size, "1m");
+  EXPECT_EQ(job->master, "10.0.0.1:7070");
+}
+
+TEST(StreamingCliTest, WhatMrDoesNotDoIsRefusedByName) {
+  const std::vector<std::string> base = {"-input", "in", "-output", "out"};
+  struct Case {
+    std::vector<std::string> extra;
+    std::string says;
+  };
+  const Case cases[] = {
+      {{"-mapper", "cat", "-numReduceTasks", "0"}, "-numReduceTasks: 0 reduce tasks (a map-only job)"},
+      {{"-mapper", "cat", "-reducer", "NONE"}, "-reducer NONE: map-only jobs are not supported yet"},
+      {{"-mapper", "org.apache.hadoop.mapred.lib.IdentityMapper"}, "Java classes are not supported"},
+      {{"-mapper", "cat", "-reducer", "aggregate"}, "-reducer aggregate: Java classes"},
+      {{"-mapper", "cat", "-D", "stream.num.map.output.key.fields=2"}, "stream.num.map.output.key.fields: key fields"},
+      {{"-mapper", "cat", "-D", "mapreduce.partition.keycomparator.options=-k2,2nr"}, "sorting by key fields"},
+      {{"-mapper", "cat", "-inputformat", "SequenceFileInputFormat"}, "mr reads text lines only"},
+      {{"-mapper", "cat", "-partitioner", "org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner"},
+       "only the hash partitioner"},
+      {{"-mapper", "cat", "-lazyOutput"}, "-lazyOutput: mr writes every part file"},
+      {{"-mapper", "cat", "-inptu", "x"}, "-inptu: unknown option; did you mean -input?"},
+      {{"-mapper", "cat", "-background"}, "-background: needs --master"},
+      {{"-reducer", "cat"}, "-mapper: required"},
+      {{"-mapper"}, "-mapper: needs a value"},
+      {{"-mapper", "cat", "stray"}, "stray: not an option"},
+      {{"-mapper", "cat", "-D", "novalue"}, "-D novalue: want NAME=VALUE"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    auto job = Parse(args);
+    ASSERT_FALSE(job.ok()) << c.says;
+    EXPECT_NE(job.status().message().find(c.says), std::string::npos) << job.status().message();
+  }
+  auto help = Parse({"-info"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_TRUE(help->help);
+}
+
+}  // namespace
+}  // namespace mr
