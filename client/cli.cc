@@ -148,6 +148,7 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
 Action DefineMaster(CLI::App* cmd, Shared* shared) {
   struct Flags {
     std::string listen = kDefaultMasterAddress, http = kDefaultHttpAddress, dir, timeout = "10s", history_age = "168h";
+    std::string preempt_after = "30s";
     size_t history_jobs = 200;
     bool allow_user_code = false;
     std::vector<std::string> allow_input, allow_output;
@@ -176,6 +177,10 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
                   "prints (mode 600; reloaded on SIGHUP)");
   cmd->add_option("--pools", f->pools,
                   "pools file: NAME WEIGHT MIN_SHARE MAX_RUNNING_JOBS lines ('*' for the rest; reloaded on SIGHUP)");
+  cmd->add_option("--preempt-after", f->preempt_after,
+                  "a pool kept below its min share or half its fair share this long takes slots back by cancelling "
+                  "other pools' youngest attempts (0: never)")
+      ->capture_default_str();
   cmd->add_option("--http-cert", f->http_cert, "serve the dashboard and API over HTTPS with this certificate (PEM)");
   cmd->add_option("--http-key", f->http_key, "the HTTPS certificate's private key (PEM, mode 600)");
   AddTlsFlags(cmd, shared);
@@ -184,7 +189,8 @@ Action DefineMaster(CLI::App* cmd, Shared* shared) {
     std::chrono::milliseconds timeout;
     if (!Parse(ParseHostPort(f->listen), "--listen", &mo.listen) || !Parse(ParseHostPort(f->http), "--http", &mo.http) ||
         !Parse(ParseDuration(f->timeout), "--worker-timeout", &timeout) ||
-        !Parse(ParseDuration(f->history_age), "--history-age", &mo.history_age)) {
+        !Parse(ParseDuration(f->history_age), "--history-age", &mo.history_age) ||
+        !Parse(ParseDuration(f->preempt_after), "--preempt-after", &mo.preempt_after)) {
       return kExitUsage;
     }
     mo.worker_timeout = timeout;

@@ -27,6 +27,7 @@ inline constexpr const char* kReduceOutputBytes = "reduce.output.bytes";
 inline constexpr const char* kAttemptsLaunched = "attempts.launched";
 inline constexpr const char* kAttemptsFailed = "attempts.failed";
 inline constexpr const char* kAttemptsBackup = "attempts.backup";
+inline constexpr const char* kAttemptsPreempted = "attempts.preempted";  // only once there is one
 // The user counters a worker dropped from a report too big to send (worker/task_report.h).
 inline constexpr const char* kReportCountersDropped = "report.counters.dropped";
 }  // namespace counter

@@ -57,6 +57,7 @@ Result<proto::LogsReply> CollectLogs(const Scheduler& scheduler, Journal& journa
           break;
         case AttemptOutcome::kKilled:
         case AttemptOutcome::kSuperseded:
+        case AttemptOutcome::kPreempted:
           l.set_unavailable(fmt::format("stopped on worker {} before it reported ({})", a.worker(),
                                         a.outcome()));
           break;

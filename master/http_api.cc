@@ -371,6 +371,8 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
   for (auto& p : pools) m.Sample("mr_pool_fair_share", p.fair_share, {{"pool", p.name}});
   m.Family("mr_pool_min_share", "gauge", "A pool's minimum share (pools file).");
   for (auto& p : pools) m.Sample("mr_pool_min_share", p.config.min_share, {{"pool", p.name}});
+  m.Family("mr_pool_preemptions_total", "counter", "Attempts preempted to give a pool slots, by that pool.");
+  for (auto& [pool, n] : t.pool_preemptions) m.Sample("mr_pool_preemptions_total", n, {{"pool", pool}});
   m.Family("mr_pool_jobs", "gauge", "A pool's unfinished jobs, by state.");
   for (auto& p : pools) {
     m.Sample("mr_pool_jobs", p.running_jobs, {{"pool", p.name}, {"state", "running"}});
@@ -412,6 +414,8 @@ std::string HttpApi::Metrics(int64_t now_ms) const {
   m.One("mr_attempts_failed_total", "counter", "Task attempts that failed.", t.attempts_failed);
   m.One("mr_attempts_lost_total", "counter", "Task attempts lost with their worker.", t.attempts_lost);
   m.One("mr_attempts_backup_total", "counter", "Backup attempts started for stragglers.", t.attempts_backup);
+  m.One("mr_attempts_preempted_total", "counter", "Attempts cancelled to give their slots to a pool below its share.",
+        t.attempts_preempted);
   m.One("mr_maps_rerun_total", "counter", "Finished map tasks whose output was lost, run again.", t.maps_rerun);
 
   auto counter = [&](const char* name) -> double {

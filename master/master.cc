@@ -66,8 +66,8 @@ class Master::Impl {
         own_timers_(timers ? nullptr : std::make_unique<AsioTimerSource>(io)),
         timers_(timers ? timers : own_timers_.get()),
         clock_(*timers_),
-        scheduler_(SchedulerOptions{opts_.worker_timeout.count(), opts_.history_jobs,
-                                    opts_.history_age.count()}),
+        scheduler_(SchedulerOptions{opts_.worker_timeout.count(), opts_.history_jobs, opts_.history_age.count(),
+                                    opts_.preempt_after.count()}),
         http_api_(scheduler_, MasterInfo{}, [this] { return NowMs(); }) {}
 
   ~Impl() { Stop(); }

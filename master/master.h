@@ -66,6 +66,8 @@ struct MasterOptions {
   // The pools file (--pools; master/pools.h), read at Start and again by ReloadPools; empty: every
   // pool has weight 1, no minimum and no job limit.
   std::string pools_file;
+  // A pool kept below its due share this long preempts (master/scheduler_preempt.cc); 0: never.
+  std::chrono::milliseconds preempt_after{30000};
 };
 
 class Master {

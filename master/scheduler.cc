@@ -144,7 +144,7 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
 void Scheduler::StartJob(Job& job, int64_t now_ms, Effects* fx) {
   const proto::JobSpec& spec = job.status.spec();
   job.tasks.Build(static_cast<uint32_t>(job.splits.size()), spec.reducers());
-  job.attempts_launched = job.attempts_failed = job.attempts_backup = 0;
+  job.attempts_launched = job.attempts_failed = job.attempts_backup = job.attempts_preempted = 0;
   job.status.set_state(proto::JOB_RUNNING);
   job.status.set_start_time_ms(now_ms);
   job.output_ready = false;
@@ -501,6 +501,7 @@ proto::JobStatus Scheduler::BuildStatus(const Job& job) const {
   counters[counter::kAttemptsLaunched] = job.attempts_launched;
   counters[counter::kAttemptsFailed] = job.attempts_failed;
   counters[counter::kAttemptsBackup] = job.attempts_backup;
+  if (job.attempts_preempted > 0) counters[counter::kAttemptsPreempted] = job.attempts_preempted;
   return s;
 }
 

@@ -125,6 +125,8 @@ struct SchedulerTotals {
   uint64_t attempts_succeeded = 0;
   uint64_t attempts_failed = 0;
   uint64_t attempts_lost = 0;
+  uint64_t attempts_preempted = 0;
+  std::map<std::string, uint64_t> pool_preemptions;  // attempts preempted to give slots to a pool
   uint64_t maps_rerun = 0;            // finished maps whose output was lost and ran again
   uint64_t workers_registered = 0;
   uint64_t workers_lost = 0;
@@ -139,6 +141,9 @@ struct SchedulerOptions {
   // more than history_age_ms ago (0: no age limit). The oldest go first.
   size_t history_jobs = 200;
   int64_t history_age_ms = 7 * 24 * 3600 * 1000LL;
+  // A pool kept below its min_share, or below half its fair share, this long takes slots back by
+  // preemption (master/scheduler_preempt.cc); 0: never.
+  int64_t preempt_after_ms = 30000;
 };
 
 struct Effects {
@@ -276,7 +281,7 @@ class Scheduler {
     proto::JobStatus status;                    // spec, state, times, error
     TaskTable tasks;                            // its tasks and their indexes (once started)
     WorkerEvidence evidence;                    // failures, fetch failures, exclusions
-    int64_t attempts_launched = 0, attempts_failed = 0, attempts_backup = 0;
+    int64_t attempts_launched = 0, attempts_failed = 0, attempts_backup = 0, attempts_preempted = 0;
     std::vector<proto::TaskHistory> final_tasks;          // observability: a finished job's tasks, as journaled
                                                 // (after a restart; else its tasks stay)
     SplitTable splits;                          // its maps' splits (the plan, in the journal)
@@ -307,6 +312,10 @@ class Scheduler {
   Worker* FreeWorker(const Job& job, const std::string& not_this = "");
   void Launch(Job& job, Task& task, Worker& w, int64_t now_ms, Effects* fx);
   void LaunchBackups(Job& job, int64_t now_ms, Effects* fx);
+  // Preemption: gives pools kept below their due share slots back from the pools furthest above
+  // theirs (master/scheduler_preempt.cc).
+  void Preempt(int64_t now_ms, Effects* fx);
+  void PreemptAttempt(Job& job, Task& t, uint32_t attempt, const std::string& pool, int64_t now_ms, Effects* fx);
   void RevertMap(Job& job, Task& task, const std::string& why, Effects* fx);
   void AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldMapOutput>& held, int64_t now_ms,
                         Effects* fx, std::vector<uint64_t>* drop_jobs);
@@ -360,6 +369,7 @@ class Scheduler {
   std::map<uint64_t, Job> jobs_;               // ordered by id = submission order
   WorkerTable workers_;                         // live workers, their slots, liveness, attempts and outputs
   FairShare fair_;                              // the active jobs in the order they get slots
+  std::map<std::string, int64_t> starved_since_;  // pools below their due share, since when
   std::set<uint64_t> active_jobs_;              // unfinished jobs (queued or running)
   bool dirty_ = true;                           // something changed since the last scheduling pass
   // Tasks held back after a resource failure: (when, job, phase 0/1, index) -> the worker it failed on.

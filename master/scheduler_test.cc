@@ -898,6 +898,52 @@ TEST_F(SchedulerTest, BackupsStartForTheOldestStragglersOnly) {
   EXPECT_EQ(s_.JobStatus(1)->counters().at("attempts.backup"), 3);
 }
 
+// A pool kept below its due share past the timeout takes slots back: the youngest attempts of the
+// pool above its share are cancelled on their workers, not charged, and run again later.
+TEST_F(SchedulerTest, APoolKeptBelowItsShareTakesSlotsBackByPreemption) {
+  Effects fx;
+  AdmittedJob big = Spec(1, 20), small = Spec(1, 4);
+  big.spec.set_pool("batch");
+  small.spec.set_pool("adhoc");
+  small.spec.set_output("/small");
+  ASSERT_TRUE(s_.Submit(1, std::move(big), now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 4, now_);
+  Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 4u);  // the big job holds every slot
+  Effects f1;
+  ASSERT_TRUE(s_.Submit(2, std::move(small), now_ + 100, &f1).ok());
+  Schedule(now_ + 100, &f1);
+  EXPECT_TRUE(f1.assignments.empty());  // no slot free: the small job waits
+  Effects f2;
+  s_.Tick(now_ + 100, &f2);          // below half its fair share (2 of 4) from now on
+  s_.Tick(now_ + 100 + 29000, &f2);  // ... but not yet for 30 s
+  EXPECT_TRUE(f2.cancels.empty());
+  Effects f3;
+  s_.Tick(now_ + 100 + 30000, &f3);
+  testing::Settle(s_, &fs_, now_ + 100 + 30000, &f3);
+  // Two of the big job's attempts are cancelled on w1 and the small job gets their slots.
+  ASSERT_EQ(f3.cancels.size(), 2u);
+  for (auto& [w, a] : f3.cancels) {
+    EXPECT_EQ(w, "w1");
+    EXPECT_EQ(a.job, 1u);
+  }
+  std::map<uint64_t, int> assigned;
+  for (auto& [w, a] : f3.assignments) assigned[a.job_id()]++;
+  EXPECT_EQ(assigned[2], 2) << f3.assignments.size();
+  auto big_status = s_.JobStatus(1);
+  EXPECT_EQ(big_status->counters().at("attempts.preempted"), 2);
+  EXPECT_EQ(big_status->counters().at("attempts.failed"), 0);  // not charged
+  EXPECT_EQ(s_.totals().pool_preemptions.at("adhoc"), 2u);
+  // Not again until another timeout has passed, however the shares stand.
+  Effects f4;
+  s_.Tick(now_ + 100 + 31000, &f4);
+  EXPECT_TRUE(f4.cancels.empty());
+  // The preempted maps are idle again, to run when slots free up; the big job keeps two slots.
+  auto counts = s_.TaskCounts(1);
+  EXPECT_EQ(counts[0].count, 18u);  // maps idle
+  EXPECT_EQ(counts[1].count, 2u);   // maps running
+}
+
 // The attempt a backup beat is cancelled on its worker (its slot is free there too), and only it.
 TEST_F(SchedulerTest, TheAttemptABackupBeatIsCancelledOnItsWorker) {
   Effects fx;

@@ -239,6 +239,7 @@ void Scheduler::Tick(int64_t now_ms, Effects* fx) {
       }
     }
   }
+  Preempt(now_ms, fx);
   Schedule(now_ms, fx);
 }
 

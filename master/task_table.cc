@@ -10,13 +10,15 @@ const char* AttemptOutcomeName(AttemptOutcome o) {
     case AttemptOutcome::kLost: return "lost";
     case AttemptOutcome::kSuperseded: return "superseded";
     case AttemptOutcome::kKilled: return "killed";
+    case AttemptOutcome::kPreempted: return "preempted";
   }
   return "unknown";
 }
 
 AttemptOutcome OutcomeFromName(const std::string& name) {
   for (AttemptOutcome o : {AttemptOutcome::kRunning, AttemptOutcome::kSucceeded, AttemptOutcome::kFailed,
-                           AttemptOutcome::kLost, AttemptOutcome::kSuperseded, AttemptOutcome::kKilled}) {
+                           AttemptOutcome::kLost, AttemptOutcome::kSuperseded, AttemptOutcome::kKilled,
+                           AttemptOutcome::kPreempted}) {
     if (name == AttemptOutcomeName(o)) return o;
   }
   return AttemptOutcome::kKilled;

@@ -35,6 +35,7 @@ enum class AttemptOutcome {
   kLost,        // its worker died, or (for a map) its finished output was lost later
   kSuperseded,  // another attempt of the task finished first
   kKilled,      // the job ended while it ran
+  kPreempted,   // cancelled to give its slot to a pool kept below its share (not charged)
 };
 const char* AttemptOutcomeName(AttemptOutcome o);
 // The outcome a view (proto::AttemptRecord.outcome) names; an unknown name reads as kKilled.

@@ -221,5 +221,45 @@ TEST_F(SharingTest, TwentyJobsOnTwoWorkersAllFinishExactly) {
   }
 }
 
+// Long tasks hold every slot: the small job's pool, below half its fair share for --preempt-after,
+// takes slots back. The large job's youngest attempts are cancelled (their commands killed), are
+// not charged, and run again; both outputs are exact.
+TEST_F(SharingTest, PreemptedAttemptsAreNotChargedAndTheOutputIsExact) {
+  Cluster cluster(tmp_.path());
+  ASSERT_TRUE(cluster.StartMaster({"--allow-user-code", "--preempt-after", "1s"}).ok());
+  for (int i = 0; i < 2; i++) ASSERT_TRUE(cluster.StartWorker({"--slots", "2"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(2).ok());
+  std::string large_in = MakeText(tmp_ / "large.txt", 4 * 4096, 1);
+  std::string small_in = MakeText(tmp_ / "small.txt", 2000, 2);
+  CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--mapper", "sleep 4; cat", "--input",
+                           large_in, "--output", tmp_ / "large-out", "--split-size", "4k", "--pool", "batch",
+                           "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  uint64_t large = std::stoull(r.out);
+  // Every slot taken by the large job.
+  int running = 0;
+  for (auto deadline = std::chrono::steady_clock::now() + Millis(30000);
+       std::chrono::steady_clock::now() < deadline && running < 4;) {
+    JobState l = cluster.Job(large);
+    if (l.answered) running = json::parse(l.json).value("running_slots", 0);
+    std::this_thread::sleep_for(Millis(10));
+  }
+  ASSERT_EQ(running, 4);
+  CommandResult small = RunMr({"submit", "--master", cluster.master_address(), "--job", "wordcount", "--input",
+                               small_in, "--output", tmp_ / "small-out", "--pool", "adhoc", "--wait", "--quiet"});
+  ASSERT_EQ(small.exit_code, 0) << small.out << small.err;
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "small-out", 1)), ReferenceWordCount({small_in}));
+
+  JobState done = cluster.WaitForJob(large, Millis(120000));
+  ASSERT_EQ(done.state, "succeeded") << done.Summary();
+  EXPECT_GE(done.Counter("attempts.preempted"), 1) << done.json;
+  EXPECT_EQ(done.Counter("attempts.failed"), 0) << done.json;
+  std::string lines = ReadFile(large_in), expected;
+  for (size_t b = 0, e; (e = lines.find('\n', b)) != std::string::npos; b = e + 1) expected += lines.substr(b, e - b) + "\t\n";
+  EXPECT_EQ(SortLines(ReadJobOutput(tmp_ / "large-out", 1)), SortLines(expected));
+  std::string metrics = Http(cluster.http_address(), "/metrics").body;
+  EXPECT_NE(metrics.find("mr_pool_preemptions_total{pool=\"adhoc\"}"), std::string::npos) << metrics;
+}
+
 }  // namespace
 }  // namespace mr::testing
