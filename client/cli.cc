@@ -130,6 +130,13 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
                   "job argument KEY=VALUE (repeatable; mr help JOB lists a job's); for streaming jobs a property, "
                   "exported to the commands as Hadoop's -D is");
   cmd->add_option("--cmdenv", o->cmdenv, "streaming: an environment variable NAME=VALUE for the commands (repeatable)");
+  cmd->add_option("--key-fields", o->key_fields, "streaming: the map output key is a line's first N fields (default 1)");
+  cmd->add_option("--field-separator", o->field_separator,
+                  "streaming: the character separating those fields, and a key's own fields (default TAB)");
+  cmd->add_option("--partition-by", o->partition_by,
+                  "streaming: the key fields that pick a key's reducer, e.g. 'k1,1' (sort's -k grammar)");
+  cmd->add_option("--sort-by", o->sort_by,
+                  "streaming: the order of keys, e.g. 'k1,1 k2,2nr' (fields from 1; n numeric, r reverse)");
   cmd->add_flag("--overwrite", o->overwrite, "replace the output directory if it exists");
   cmd->add_option("--pool", o->pool, "the pool the job shares the cluster in (default: your user name)");
   cmd->add_option("--priority", o->priority, "high, normal or low: the job's order among its pool's jobs")

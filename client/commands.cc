@@ -27,6 +27,7 @@
 #include "common/job_state.h"
 #include "common/sync_client.h"
 #include "jobs/job.h"
+#include "jobs/key_fields.h"
 #include "jobs/streaming_env.h"
 #include "jobs/plugin.h"
 
@@ -325,6 +326,29 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
       return Status::InvalidArgument(fmt::format("--arg {} is given more than once", key));
     }
     (*spec.mutable_args())[key] = kv.substr(eq + 1);
+  }
+  // Key fields: the Hadoop properties they stand for (jobs/key_fields.h), checked like -D ones.
+  const std::pair<const std::string*, std::vector<const char*>> key_flags[] = {
+      {&o.key_fields, {kKeyFieldsProperty}},
+      {&o.field_separator, {kFieldSeparatorProperty, kKeySeparatorProperty}},
+      {&o.partition_by, {kPartitionProperty}},
+      {&o.sort_by, {kSortProperty}},
+  };
+  for (const auto& [value, properties] : key_flags) {
+    if (value->empty()) continue;
+    if (o.mapper.empty()) {
+      return Status::InvalidArgument(
+          "--key-fields, --field-separator, --partition-by and --sort-by are for streaming (--mapper) jobs");
+    }
+    for (const char* p : properties) {
+      if (spec.args().contains(p)) return Status::InvalidArgument(fmt::format("{} is given twice (a flag and --arg)", p));
+      (*spec.mutable_args())[p] = *value;
+    }
+  }
+  if (!o.mapper.empty()) {
+    if (Status keys = ParseKeySpec(JobArgs(spec.args().begin(), spec.args().end())).status(); !keys.ok()) {
+      return keys;
+    }
   }
   if (!o.cmdenv.empty() && o.mapper.empty()) {
     return Status::InvalidArgument("--cmdenv is for streaming (--mapper) jobs: it sets their commands' environment");

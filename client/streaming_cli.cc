@@ -28,26 +28,25 @@ const std::set<std::string> kTextOutputFormats = {
 // in exactly one part file, which is all the contract says.
 const std::set<std::string> kHashPartitioners = {
     "org.apache.hadoop.mapred.lib.HashPartitioner", "org.apache.hadoop.mapreduce.lib.partition.HashPartitioner"};
+// The key field partitioner and comparator: their options are the properties jobs/key_fields.h reads.
+const std::set<std::string> kKeyFieldPartitioners = {
+    "org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner",
+    "org.apache.hadoop.mapreduce.lib.partition.KeyFieldBasedPartitioner"};
+const std::set<std::string> kKeyFieldComparators = {
+    "org.apache.hadoop.mapred.lib.KeyFieldBasedComparator",
+    "org.apache.hadoop.mapreduce.lib.partition.KeyFieldBasedComparator"};
 const std::set<std::string> kIdentityReducers = {
     "org.apache.hadoop.mapred.lib.IdentityReducer", "org.apache.hadoop.mapreduce.Reducer"};
 
 // Properties whose meaning mr does not implement (yet): setting one would change the output, so it
 // is refused rather than exported and ignored.
+// (The map output key fields, key field partitioner and comparator are implemented:
+// jobs/key_fields.h reads their properties.)
 const std::map<std::string, std::string> kRefusedProperties = {
-    {"stream.num.map.output.key.fields", "key fields"},
-    {"stream.map.output.field.separator", "key fields"},
-    {"stream.num.reduce.output.key.fields", "key fields"},
-    {"stream.reduce.output.field.separator", "key fields"},
-    {"stream.reduce.input.field.separator", "key fields"},
-    {"stream.map.input.field.separator", "key fields"},
-    {"map.output.key.field.separator", "key fields"},
-    {"mapreduce.map.output.key.field.separator", "key fields"},
-    {"mapred.text.key.partitioner.options", "partitioning by key fields"},
-    {"mapreduce.partition.keypartitioner.options", "partitioning by key fields"},
-    {"mapred.text.key.comparator.options", "sorting by key fields"},
-    {"mapreduce.partition.keycomparator.options", "sorting by key fields"},
-    {"mapred.output.key.comparator.class", "a Java comparator"},
-    {"mapreduce.job.output.key.comparator.class", "a Java comparator"},
+    {"stream.num.reduce.output.key.fields", "splitting a reducer's output by key fields"},
+    {"stream.reduce.output.field.separator", "splitting a reducer's output by key fields"},
+    {"stream.reduce.input.field.separator", "another reducer input separator than TAB"},
+    {"stream.map.input.field.separator", "another mapper input separator"},
     {"mapred.output.compress", "compressed output"},
     {"mapreduce.output.fileoutputformat.compress", "compressed output"},
     {"stream.non.zero.exit.is.failure", "ignoring a command's failure"},
@@ -98,6 +97,10 @@ Status AddProperty(const std::string& kv, HadoopStreamingJob* job, bool* reducer
   std::string name = kv.substr(0, eq), value = kv.substr(eq + 1);
   if (auto it = kRefusedProperties.find(name); it != kRefusedProperties.end()) {
     return Refuse("-D " + name, it->second + " is not supported yet");
+  }
+  if (name == "mapreduce.job.output.key.comparator.class" || name == "mapred.output.key.comparator.class") {
+    if (!kKeyFieldComparators.contains(value)) return Refuse("-D " + name + "=" + value, "only KeyFieldBasedComparator is supported");
+    return Status::OK();  // its options are the keycomparator.options property
   }
   if (name == "mapreduce.job.reduces" || name == "mapred.reduce.tasks") {
     if (!*reducers_set) MR_RETURN_IF_ERROR(ParseReducers("-D " + name, value, &job->submit.reducers));
@@ -179,7 +182,9 @@ Result<HadoopStreamingJob> ParseHadoopStreaming(const std::vector<std::string>& 
     } else if (name == "D") {
       properties.push_back(value);
     } else if (name == "partitioner") {
-      if (!kHashPartitioners.contains(value)) return Refuse("-partitioner " + value, "only the hash partitioner is supported");
+      if (!kHashPartitioners.contains(value) && !kKeyFieldPartitioners.contains(value)) {
+        return Refuse("-partitioner " + value, "only the hash and KeyFieldBased partitioners are supported");
+      }
     } else if (name == "inputformat") {
       if (!kTextInputFormats.contains(value)) return Refuse("-inputformat " + value, "mr reads text lines only");
     } else if (name == "outputformat") {
@@ -220,12 +225,16 @@ local cluster started for it (as mr run).
   -D NAME=VALUE              a property, exported to the commands as NAME with dots made _;
                              mapreduce.job.reduces and mapreduce.input.fileinputformat.split.maxsize
                              are also the job's reducers and split size
-  -inputformat, -outputformat, -partitioner   Hadoop's text formats and hash partitioner only
+  -inputformat, -outputformat   Hadoop's text formats only
+  -partitioner CLASS         HashPartitioner or KeyFieldBasedPartitioner; key fields, partitioning and
+                             sorting by them come from Hadoop's properties (-D stream.num.map.output.key.fields,
+                             stream.map.output.field.separator, map.output.key.field.separator,
+                             mapreduce.partition.keypartitioner.options, ...keycomparator.options)
   -background                submit and return (with --master)
   -verbose                   accepted (mr always shows progress)
 Refused, by name, before anything runs: -file/-files/-archives (not shipped yet), -libjars, -conf,
 -fs, -jt, -io, -lazyOutput, Java classes as commands, -reducer NONE and 0 reducers (map-only jobs
-are not supported yet), and the properties for key fields, key comparators and output compression.
+are not supported yet), other Java comparators, reducer output key fields and output compression.
 )";
 }
 

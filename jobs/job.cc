@@ -9,6 +9,7 @@
 
 #include "jobs/grep.h"
 #include "jobs/invertedindex.h"
+#include "jobs/key_fields.h"
 #include "jobs/logs.h"
 #include "jobs/teragen.h"
 #include "jobs/terasort.h"
@@ -56,7 +57,7 @@ Status ValidateJobDefinition(const JobDefinition& def) {
   if ((!def.reducer.empty() || !def.combiner.empty()) && def.mapper.empty()) {
     return Status::InvalidArgument("--reducer and --combiner need --mapper");
   }
-  if (!def.mapper.empty()) return Status::OK();
+  if (!def.mapper.empty()) return ParseKeySpec(def.args).status();
   auto job = MakeJob(def.name, def.args);
   return job.ok() ? Status::OK() : job.status();
 }

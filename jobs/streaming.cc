@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/credentials.h"
+#include "jobs/key_fields.h"
 #include "jobs/streaming_env.h"
 #include "jobs/identity_reducer.h"
 
@@ -222,6 +223,7 @@ void EmitLine(std::string_view line, Emitter& out) {
 // What a job's streaming commands share: the commands' job, the attempt and where its reports go.
 struct StreamingSetup {
   JobArgs args;
+  KeySpec keys;  // how map output lines become keys (jobs/key_fields.h)
   std::optional<TaskIdentity> task;
   AttemptLog* log = nullptr;
   std::function<void()> progress;
@@ -295,7 +297,8 @@ class StreamingProcess {
  public:
   StreamingProcess(const std::string& role, const std::string& command, const TaskContext& ctx,
                    const StreamingSetup& setup)
-      : role_(role), command_(command), ctx_(ctx), setup_(setup), reports_(setup, ctx.counters) {}
+      : role_(role), command_(command), ctx_(ctx), setup_(setup), reports_(setup, ctx.counters),
+        split_keys_(role != "reducer" && !setup.keys.plain()) {}
 
   // The environment the next process gets (jobs/streaming_env.h).
   std::vector<std::string> Environment(const InputSplitInfo* input) const {
@@ -310,11 +313,11 @@ class StreamingProcess {
 
   void Write(std::string_view data, Emitter& out) {
     if (failed_ || !Started()) return;
-    Check(proc_->Write(data, [&out](std::string_view l) { EmitLine(l, out); }));
+    Check(proc_->Write(data, [this, &out](std::string_view l) { Emit(l, out); }));
   }
   void Finish(Emitter& out) {
     if (failed_ || !Started()) return;
-    Check(proc_->Finish([&out](std::string_view l) { EmitLine(l, out); }));
+    Check(proc_->Finish([this, &out](std::string_view l) { Emit(l, out); }));
   }
   // True when this command failed the attempt.
   bool failed() const { return failed_; }
@@ -322,6 +325,15 @@ class StreamingProcess {
   const std::string& command() const { return command_; }
 
  private:
+  // One output line: a map-side command's (mapper, combiner) is split by the job's key fields and
+  // its key stored as the engine sorts it; a reducer's goes out as key<TAB>value.
+  void Emit(std::string_view line, Emitter& out) {
+    if (!split_keys_) return EmitLine(line, out);
+    std::string_view key, value;
+    SplitLine(setup_.keys, line, &key, &value);
+    EncodeKey(setup_.keys, key, &stored_key_);
+    out.Emit(stored_key_, value);
+  }
   // Starts the process when none runs; false when the attempt has failed.
   bool Started() {
     if (proc_ != nullptr) return true;
@@ -345,6 +357,8 @@ class StreamingProcess {
   std::vector<std::string> env_;
   std::unique_ptr<Subprocess> proc_;
   bool failed_ = false;
+  const bool split_keys_;  // a map-side command of a job with key fields
+  std::string stored_key_;
 };
 
 // The records a streaming mapper fed its current command, kept to trace a failure to one of them.
@@ -453,9 +467,10 @@ class StreamingReducer : public Reducer {
  public:
   StreamingReducer(const std::string& role, const std::string& cmd, const TaskContext& ctx,
                    const StreamingSetup& setup)
-      : proc_(role, cmd, ctx, setup) {}
+      : setup_(setup), proc_(role, cmd, ctx, setup) {}
   void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
     std::string_view v;
+    key = DecodeKey(setup_.keys, key);
     while (values.Next(&v)) {
       line_.assign(key);
       line_.push_back('\t');
@@ -467,8 +482,35 @@ class StreamingReducer : public Reducer {
   void Finish(Emitter& out) override { proc_.Finish(out); }
 
  private:
+  const StreamingSetup& setup_;
   StreamingProcess proc_;
   std::string line_;
+};
+
+// The identity reducer of a job whose keys are stored encoded (--sort-by): writes the keys back.
+class DecodingReducer : public Reducer {
+ public:
+  DecodingReducer(const KeySpec& keys, std::unique_ptr<Reducer> inner) : keys_(keys), inner_(std::move(inner)) {}
+  void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
+    inner_->Reduce(DecodeKey(keys_, key), values, out);
+  }
+  void Finish(Emitter& out) override { inner_->Finish(out); }
+
+ private:
+  const KeySpec& keys_;
+  std::unique_ptr<Reducer> inner_;
+};
+
+// --partition-by: the reducer of a key is picked by those of its fields.
+class KeyFieldPartitioner : public Partitioner {
+ public:
+  explicit KeyFieldPartitioner(const KeySpec& keys) : keys_(keys) {}
+  uint32_t Partition(std::string_view key, uint32_t reducers) const override {
+    return PartitionKey(keys_, DecodeKey(keys_, key), reducers);
+  }
+
+ private:
+  const KeySpec& keys_;
 };
 
 class StreamingJob : public Job {
@@ -480,8 +522,13 @@ class StreamingJob : public Job {
     return std::make_unique<StreamingMapper>(mapper_, ctx, setup_);
   }
   std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
-    if (reducer_.empty()) return NewIdentityReducer();
+    if (reducer_.empty() && setup_.keys.sort.empty()) return NewIdentityReducer();
+    if (reducer_.empty()) return std::make_unique<DecodingReducer>(setup_.keys, NewIdentityReducer());
     return std::make_unique<StreamingReducer>("reducer", reducer_, ctx, setup_);
+  }
+  std::unique_ptr<Partitioner> NewPartitioner() const override {
+    if (setup_.keys.partition.empty()) return nullptr;
+    return std::make_unique<KeyFieldPartitioner>(setup_.keys);
   }
   std::unique_ptr<Reducer> NewCombiner(const TaskContext& ctx) const override {
     if (combiner_.empty()) return nullptr;
@@ -497,7 +544,9 @@ class StreamingJob : public Job {
 
 Result<std::unique_ptr<Job>> MakeStreamingJob(const JobDefinition& def) {
   if (def.mapper.empty()) return Status::InvalidArgument("a streaming job needs --mapper");
-  StreamingSetup setup{def.args, std::nullopt, def.log, def.progress};
+  auto keys = ParseKeySpec(def.args);
+  if (!keys.ok()) return keys.status();
+  StreamingSetup setup{def.args, std::move(*keys), std::nullopt, def.log, def.progress};
   if (def.task != nullptr) setup.task = *def.task;
   return std::unique_ptr<Job>(new StreamingJob(def.mapper, def.reducer, def.combiner, std::move(setup)));
 }

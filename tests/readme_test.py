@@ -291,6 +291,8 @@ BLOCKS = {
     "cp jobs/examples/wordcount_plugin.cc my_job.cc": run_block,
     "mr run --input books/ --output counts": run_block,
     "mr streaming -D mapreduce.job.name": run_block,
+    "mr run --input events/ --output by-user": lambda env, text: run_block(
+        env, "printf 'amy 9 a\\nbob 10 b\\namy 10 c\\n' > events.txt && mkdir -p events && mv events.txt events/\n" + text),
     "MR_FAILPOINTS=": lambda env, text: cluster_block(
         env, text, prelude=["mr master --listen 127.0.0.1:0 --data-dir /var/lib/mr/fp-master"],
         placeholder="--master master-host:7070 --data-dir /var/lib/mr/fp-worker --listen 127.0.0.1:0",
