@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <optional>
 #include <set>
@@ -268,17 +269,8 @@ class Reports {
 
  private:
   static bool ParseAmount(std::string_view text, int64_t* out) {
-    if (text.empty() || text.size() > 19) return false;
-    bool negative = text[0] == '-';
-    if (negative) text.remove_prefix(1);
-    if (text.empty()) return false;
-    int64_t v = 0;
-    for (char c : text) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + (c - '0');
-    }
-    *out = negative ? -v : v;
-    return true;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    return ec == std::errc() && end == text.data() + text.size();
   }
   Status Note(std::string_view report, const char* want) {
     if (setup_.log != nullptr) setup_.log->Stderr(fmt::format("reporter:{}  (not understood: {})\n", report, want));
@@ -304,9 +296,8 @@ class StreamingProcess {
   std::vector<std::string> Environment(const InputSplitInfo* input) const {
     return StreamingEnvironment(setup_.args, setup_.task ? &*setup_.task : nullptr, input);
   }
-  // Ends the current process (its output emitted) and has the next one start with `env`.
-  void Restart(std::vector<std::string> env, Emitter& out) {
-    if (proc_ != nullptr) Finish(out);
+  // After Finish: the next Write starts a new process, with `env`.
+  void Reset(std::vector<std::string> env) {
     env_ = std::move(env);
     proc_.reset();
   }
@@ -397,6 +388,7 @@ class StreamingMapper : public Mapper, public BlamingMapper {
       : setup_(setup), proc_("mapper", cmd, ctx, setup) {}
   void Map(const InputRecord& record, Emitter& out) override {
     if (!started_ || record.file != file_) NextFile(record, out);
+    if (proc_.failed()) return;  // the attempt is over; the records fed before are the suspects
     if (keep_) fed_.Add(record);
     line_.assign(record.line);
     line_.push_back('\n');
@@ -427,6 +419,11 @@ class StreamingMapper : public Mapper, public BlamingMapper {
 
  private:
   void NextFile(const InputRecord& record, Emitter& out) {
+    if (started_) {
+      proc_.Finish(out);  // the previous file's process, its output emitted
+      if (proc_.failed()) return;
+      fed_.Clear();  // only the new process's records are suspects
+    }
     file_.assign(record.file);
     const InputSplitInfo* input = nullptr;
     if (setup_.task) {
@@ -435,9 +432,8 @@ class StreamingMapper : public Mapper, public BlamingMapper {
         if (input == nullptr || (record.offset >= in.offset && record.offset <= in.offset + in.length)) input = &in;
       }
     }
-    if (started_) fed_.Clear();  // only the new process's records are suspects
     started_ = true;
-    proc_.Restart(proc_.Environment(input), out);
+    proc_.Reset(proc_.Environment(input));
   }
 
   // Whether the command fails on records [lo, hi) alone; an error when it cannot be run.

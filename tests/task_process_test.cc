@@ -242,6 +242,22 @@ TEST_F(TaskProcessTest, StreamingSkipsTheRecordItsCommandFailsOn) {
     std::string logs = RunMr({"logs", "--master", cluster_->master_address(), std::to_string(id)}).out;
     EXPECT_TRUE(Has(logs, "(traced to input record 50001 (byte")) << logs;
   }
+  // Packed small files, the poison in the second: its own command fails, and only its records are
+  // bisected; the record is named in the right file.
+  fs::create_directories(*tmp_ / "packed");
+  WriteFile(*tmp_ / "packed/a.txt", "one x\ntwo x\n");
+  WriteFile(*tmp_ / "packed/b.txt", "three x\nPOISON x\nfour x\n");
+  WriteFile(*tmp_ / "packed/c.txt", "five x\n");
+  const fs::path out = *tmp_ / "out-stream-skip-packed";
+  CommandResult r = RunMr({"submit", "--master", cluster_->master_address(), "--mapper", mappers.at("exits"),
+                           "--reducer", reducer, "--input", *tmp_ / "packed", "--output", out, "--reducers", "1",
+                           "--skip-bad-records", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  JobState packed = cluster_->WaitForJob(std::stoull(r.out.substr(r.out.find("job ") + 4)), Millis(120000));
+  ASSERT_EQ(packed.state, "succeeded") << packed.Summary();
+  EXPECT_EQ(packed.maps_total, 1);
+  EXPECT_EQ(SortLines(ReadFile(out / "part-r-00000")), "five\t1\nfour\t1\none\t1\nthree\t1\ntwo\t1\nx\t5\n");
+  EXPECT_EQ(ReadFile(out / "_skipped/map-00000"), "POISON x\n");
   EXPECT_EQ(cluster_->ReapWorkers(false), 0);
 }
 
