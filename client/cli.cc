@@ -425,8 +425,9 @@ Action DefineRun(CLI::App* cmd, Shared*) {
   cmd->add_flag("--json", run->json, "machine-readable summary");
   AddShowFlag(cmd, &run->show);
   cmd->add_option("--then", run->then,
-                  "a further step \"JOB [KEY=VALUE]...\" over the previous step's output, one reducer "
-                  "(repeatable), e.g. --then 'topn n=10'");
+                  "a further step \"JOB [KEY=VALUE]...\" or streaming \"mapper=CMD [reducer=CMD] [KEY=VALUE]...\" "
+                  "over the previous step's output, one reducer (repeatable), e.g. --then 'topn n=10' or "
+                  "--then \"mapper=cat reducer='sort -k2,2nr | head -1'\"");
   return [run](const Context& ctx) {
     run->token_file = ctx.token_file;
     return CmdRun(*run);

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "client/interrupt.h"
@@ -84,6 +83,63 @@ Status ClusterCanFinish(std::vector<Child>& children) {
   return Status::Unavailable(fmt::format("every worker exited ({}); the job cannot finish", fmt::join(gone, ", ")));
 }
 
+// A --then step's words, split as a shell would: on spaces, with '...' taken as is and "..." with
+// \" and \\ escapes, so a streaming step's commands can hold spaces.
+Result<std::vector<std::string>> StepWords(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size(); i++) {
+    char c = text[i];
+    if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\'' || c == '"') {
+      size_t end = i + 1;
+      for (; end < text.size() && text[end] != c; end++) {
+        if (c == '"' && text[end] == '\\' && end + 1 < text.size() && (text[end + 1] == '"' || text[end + 1] == '\\')) end++;
+        word.push_back(text[end]);
+      }
+      if (end == text.size()) return Status::InvalidArgument(fmt::format("an unclosed {} quote", c));
+      i = end;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word.push_back(text[++i]);
+    } else {
+      word.push_back(c);
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+// One --then step: "JOB [KEY=VALUE]..." (a built-in job), or "mapper=CMD [reducer=CMD]
+// [combiner=CMD] [KEY=VALUE]..." (a streaming step; quote commands that hold spaces).
+Status ParseStep(const std::string& text, SubmitOptions* step) {
+  auto words = StepWords(text);
+  if (!words.ok()) return words.status();
+  if (words->empty()) return Status::InvalidArgument("want \"JOB [KEY=VALUE]...\" or \"mapper=CMD [reducer=CMD]...\"");
+  const bool streaming = (*words)[0].starts_with("mapper=");
+  for (size_t i = 0; i < words->size(); i++) {
+    const std::string& w = (*words)[i];
+    if (i == 0 && !streaming) {
+      step->job = w;
+      continue;
+    }
+    size_t eq = w.find('=');
+    std::string key = w.substr(0, eq == std::string::npos ? 0 : eq);
+    std::string value = eq == std::string::npos ? "" : w.substr(eq + 1);
+    if (streaming && key == "mapper") step->mapper = value;
+    else if (streaming && key == "reducer") step->reducer = value;
+    else if (streaming && key == "combiner") step->combiner = value;
+    else step->args.push_back(w);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std::string& scratch) {
@@ -91,10 +147,10 @@ Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std:
   if (!first.ok()) return first.status();
   std::vector<proto::JobSpec> steps = {*first};
   for (size_t i = 0; i < o.then.size(); i++) {
-    std::istringstream words(o.then[i]);
     SubmitOptions step;
-    if (!(words >> step.job)) return Status::InvalidArgument("--then: want \"JOB [KEY=VALUE]...\"");
-    for (std::string kv; words >> kv;) step.args.push_back(kv);
+    if (Status s = ParseStep(o.then[i], &step); !s.ok()) {
+      return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], s.message()));
+    }
     step.inputs = {fmt::format("{}/step-{}", scratch, i)};
     step.output = i + 1 == o.then.size() ? first->output() : fmt::format("{}/step-{}", scratch, i + 1);
     step.overwrite = first->overwrite();
@@ -112,6 +168,9 @@ Status CheckPipeline(const std::vector<proto::JobSpec>& steps, const std::vector
     JobDefinition def;
     def.name = steps[i].job();
     def.args = JobArgs(steps[i].args().begin(), steps[i].args().end());
+    def.mapper = steps[i].mapper();
+    def.reducer = steps[i].reducer();
+    def.combiner = steps[i].combiner();
     Status valid = ValidateJobDefinition(def);
     if (!valid.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", then.at(i - 1), valid.message()));
   }
