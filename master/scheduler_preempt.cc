@@ -35,7 +35,8 @@ void Scheduler::Preempt(int64_t now_ms, Effects* fx) {
   for (const auto& [id, d] : demand) {
     const Job& job = jobs_.at(id);
     const std::string pool = PoolOf(job.status.spec());
-    pool_demand[pool] += d;
+    // A job no live worker may run (user code, and no worker allows it) could not use the slots.
+    if (!(job.user_code && workers_.user_code_workers() == 0)) pool_demand[pool] += d;
     if (job.status.state() == proto::JOB_RUNNING) pool_jobs[pool].push_back(id);
   }
   // What each starved pool is owed now, and how far above its fair share each other pool is.
