@@ -52,11 +52,13 @@ void Scheduler::Preempt(int64_t now_ms, Effects* fx) {
         std::ceil(std::min(std::max<double>(p.config.min_share, p.fair_share / 2), usable) - kSlack));
     const uint64_t target =
         static_cast<uint64_t>(std::floor(std::min(std::max<double>(p.config.min_share, p.fair_share), usable) + kSlack));
-      if (p.running_slots < starved_below) {
+    if (p.running_slots < starved_below) {
       auto since = starved_since_.find(p.name);
       const int64_t from = since == starved_since_.end() ? now_ms : since->second;
       still_starved[p.name] = from;
-      if (now_ms - from >= options_.preempt_after_ms) owed[p.name] = target - p.running_slots;
+      if (now_ms - from >= options_.preempt_after_ms && target > p.running_slots) {
+        owed[p.name] = target - p.running_slots;
+      }
     } else if (p.running_slots + kSlack >= p.fair_share + 1) {
       excess[p.name] = p.running_slots - p.fair_share + kSlack;
     }
