@@ -11,14 +11,17 @@ namespace mr {
 constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
 constexpr uint64_t kFnvPrime = 0x100000001b3ull;
 
-constexpr uint64_t StableHash(std::string_view key) {
-  uint64_t h = kFnvOffset;
-  for (char c : key) {
+// The hash of what was hashed into `h` followed by `bytes` (start from kFnvOffset): a key made of
+// pieces hashes without being put together first.
+constexpr uint64_t StableHashAppend(uint64_t h, std::string_view bytes) {
+  for (char c : bytes) {
     h ^= static_cast<unsigned char>(c);
     h *= kFnvPrime;
   }
   return h;
 }
+
+constexpr uint64_t StableHash(std::string_view key) { return StableHashAppend(kFnvOffset, key); }
 
 // partition = hash(key) mod R. REQUIRES: reducers > 0.
 constexpr uint32_t PartitionOf(std::string_view key, uint32_t reducers) {

@@ -222,12 +222,8 @@ uint32_t PartitionKey(const KeySpec& spec, std::string_view key, uint32_t reduce
   if (spec.partition.empty()) return PartitionOf(key, reducers);
   uint64_t h = kFnvOffset;
   for (const KeyField& f : spec.partition) {
-    for (char c : Extract(spec, key, f)) {
-      h ^= static_cast<unsigned char>(c);
-      h *= kFnvPrime;
-    }
-    h ^= 0xff;  // between fields
-    h *= kFnvPrime;
+    h = StableHashAppend(h, Extract(spec, key, f));
+    h = StableHashAppend(h, "\xff");  // between fields
   }
   return static_cast<uint32_t>(h % reducers);
 }

@@ -149,7 +149,7 @@ struct SchedulerOptions {
 struct Effects {
   std::vector<std::pair<std::string, proto::AssignTask>> assignments;  // (worker id, task)
   // Attempts the scheduler stopped counting while their worker still runs them (superseded by
-  // another attempt's success): (worker id, attempt), for the master to cancel there.
+  // another attempt's success, or preempted): (worker id, attempt), for the master to cancel there.
   std::vector<std::pair<std::string, AttemptRef>> cancels;
   std::vector<uint64_t> ended_jobs;
   std::vector<uint64_t> changed_jobs;

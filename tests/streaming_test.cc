@@ -16,8 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using Millis = std::chrono::milliseconds;
 
-bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 const char kSum[] = R"(awk -F'\t' '{ n[$1] += $2 } END { for (k in n) print k "\t" n[k] }')";
 
 class StreamingTest : public ::testing::Test {

@@ -84,7 +84,6 @@ Cluster* TaskProcessTest::cluster_ = nullptr;
 std::string TaskProcessTest::expected_;
 std::string TaskProcessTest::expected_without_poison_;
 
-bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST_F(TaskProcessTest, CrashingPluginFailsOnlyItsJobAndNamesTheRecord) {
   // A word count runs beside the poisoned jobs, on the same workers.

@@ -41,6 +41,8 @@ std::string ReadFile(const std::string& path);
 bool WaitForText(const std::string& path, const std::string& text, size_t times = 1,
                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
 // How many times `part` occurs in `text`.
+// True when `text` holds `part`.
+inline bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 size_t CountOf(const std::string& text, const std::string& part);
 
 // The job's output: the concatenation of its part files in order. Fails the test if the directory

@@ -325,7 +325,7 @@ class Worker::Impl {
     for (auto& r : running_) {
       if (same(r->task)) {
         r->cancel = true;
-        spdlog::info("{}: cancelled by the master (another attempt finished first)", AttemptName(r->task));
+        spdlog::info("{}: cancelled by the master (superseded or preempted)", AttemptName(r->task));
       }
     }
     std::erase_if(queue_, [&](const Queued& q) { return same(q.task); });
