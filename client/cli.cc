@@ -122,7 +122,7 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--combiner", o->combiner, "streaming: combiner shell command, run on each map-side spill");
   cmd->add_option("--input", o->inputs, "input files, directories or globs")->required();
   cmd->add_option("--output", o->output, "output directory (must not exist)")->required();
-  cmd->add_option("--reducers", o->reducers, "number of reduce tasks")->capture_default_str();
+  cmd->add_option("--reducers", o->reducers, "number of reduce tasks (0: a map-only job, its maps write the output)")->capture_default_str();
   cmd->add_option("--split-size", o->split_size, "input split size, e.g. 64m (default 64m)");
   cmd->add_option("--input-format", o->input_format,
                   "lines, or records:N for fixed N-byte records (default: the job's own; terasort reads records:100)");

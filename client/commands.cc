@@ -304,8 +304,9 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
   if (o.output.empty()) return Status::InvalidArgument("--output is required");
   for (auto& in : o.inputs) spec.add_inputs(std::filesystem::absolute(in).lexically_normal().string());
   spec.set_output(std::filesystem::absolute(o.output).lexically_normal().string());
-  if (o.reducers == 0) return Status::InvalidArgument("--reducers must be at least 1");
+  // --reducers 0: a map-only job, whose maps write the output (part-m-NNNNN).
   spec.set_reducers(o.reducers);
+  spec.set_map_only(o.reducers == 0);
   if (!o.split_size.empty()) {
     auto size = ParseSize(o.split_size);
     if (!size.ok()) return Status::InvalidArgument("--split-size: " + size.status().message());
@@ -334,6 +335,13 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
       {&o.partition_by, {kPartitionProperty}},
       {&o.sort_by, {kSortProperty}},
   };
+  if (o.reducers == 0 && (!o.partition_by.empty() || !o.sort_by.empty())) {
+    return Status::InvalidArgument("--partition-by and --sort-by order what reducers get: a map-only job "
+                                   "(--reducers 0) has none");
+  }
+  if (o.reducers == 0 && (!o.reducer.empty() || !o.combiner.empty())) {
+    return Status::InvalidArgument("a map-only job (--reducers 0) runs no --reducer or --combiner");
+  }
   for (const auto& [value, properties] : key_flags) {
     if (value->empty()) continue;
     if (o.mapper.empty()) {

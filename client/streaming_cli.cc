@@ -86,7 +86,6 @@ Status ParseReducers(const std::string& option, const std::string& value, uint32
   if (value.empty() || *end != '\0' || errno != 0 || n > 100000 || value[0] == '-') {
     return Refuse(option, fmt::format("'{}' is not a number of reduce tasks", value));
   }
-  if (n == 0) return Refuse(option, "0 reduce tasks (a map-only job) is not supported yet: use at least 1");
   *out = static_cast<uint32_t>(n);
   return Status::OK();
 }
@@ -120,6 +119,7 @@ Result<HadoopStreamingJob> ParseHadoopStreaming(const std::vector<std::string>& 
   HadoopStreamingJob job;
   job.submit.reducers = 1;
   bool reducers_set = false;  // by -numReduceTasks, which wins over the property
+  bool reducer_none = false;  // -reducer NONE
   std::vector<std::string> properties;
   std::vector<std::string> known = kValued;
   known.insert(known.end(), kFlags.begin(), kFlags.end());
@@ -167,8 +167,9 @@ Result<HadoopStreamingJob> ParseHadoopStreaming(const std::vector<std::string>& 
       job.submit.mapper = value;
     } else if (name == "reducer" || name == "combiner") {
       if (name == "reducer" && kIdentityReducers.contains(value)) continue;  // mr's default reducer
-      if (name == "reducer" && value == "NONE") {
-        return Refuse("-reducer NONE", "map-only jobs are not supported yet: leave -reducer out to pass records on");
+      if (name == "reducer" && value == "NONE") {  // a map-only job, as -numReduceTasks 0
+        reducer_none = true;
+        continue;
       }
       if (value == "aggregate" || StartsWithJava(value)) {
         return Refuse(fmt::format("-{} {}", name, value), "Java classes are not supported: give a command");
@@ -202,6 +203,13 @@ Result<HadoopStreamingJob> ParseHadoopStreaming(const std::vector<std::string>& 
     // -verbose: mr's progress lines are always shown.
   }
   for (const std::string& kv : properties) MR_RETURN_IF_ERROR(AddProperty(kv, &job, &reducers_set));
+  if (reducer_none) job.submit.reducers = 0;
+  if (job.submit.reducers == 0) {
+    // A map-only job: as Hadoop, it runs no reducer or combiner, and its maps' output is written as
+    // it comes (the key field properties only split lines into key and value).
+    job.submit.reducer.clear();
+    job.submit.combiner.clear();
+  }
   if (job.submit.inputs.empty()) return Refuse("-input", "required");
   if (job.submit.output.empty()) return Refuse("-output", "required");
   if (job.submit.mapper.empty()) return Refuse("-mapper", "required (a command; -mapper cat passes lines on)");
@@ -220,7 +228,8 @@ local cluster started for it (as mr run).
   -mapper CMD                mapper command (required)
   -reducer CMD               reducer command (default, or org.apache.hadoop.mapred.lib.IdentityReducer: identity)
   -combiner CMD              combiner command
-  -numReduceTasks N          reduce tasks (at least 1)
+  -numReduceTasks N          reduce tasks (0, or -reducer NONE: a map-only job, whose maps write
+                             part-m-NNNNN; a -reducer or -combiner given is not run, as in Hadoop)
   -cmdenv NAME=VALUE         an environment variable for the commands (repeatable)
   -D NAME=VALUE              a property, exported to the commands as NAME with dots made _;
                              mapreduce.job.reduces and mapreduce.input.fileinputformat.split.maxsize
@@ -233,8 +242,8 @@ local cluster started for it (as mr run).
   -background                submit and return (with --master)
   -verbose                   accepted (mr always shows progress)
 Refused, by name, before anything runs: -file/-files/-archives (not shipped yet), -libjars, -conf,
--fs, -jt, -io, -lazyOutput, Java classes as commands, -reducer NONE and 0 reducers (map-only jobs
-are not supported yet), other Java comparators, reducer output key fields and output compression.
+-fs, -jt, -io, -lazyOutput, Java classes as commands, other Java comparators, reducer output key
+fields and output compression.
 )";
 }
 

@@ -41,6 +41,23 @@ TEST(StreamingCliTest, NumReduceTasksWinsAndIdentityReducerIsTheDefault) {
   EXPECT_EQ(job->master, "10.0.0.1:7070");
 }
 
+// -numReduceTasks 0 and -reducer NONE make a map-only job; as in Hadoop, its reducer and combiner
+// are not run.
+TEST(StreamingCliTest, ZeroReducersOrReducerNoneIsAMapOnlyJob) {
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"-numReduceTasks", "0", "-reducer", "uniq -c", "-combiner", "uniq"},
+        std::vector<std::string>{"-reducer", "NONE", "-numReduceTasks", "4"},
+        std::vector<std::string>{"-D", "mapreduce.job.reduces=0"}}) {
+    std::vector<std::string> args = {"-input", "in", "-output", "out", "-mapper", "cut -f1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto job = Parse(args);
+    ASSERT_TRUE(job.ok()) << job.status().message();
+    EXPECT_EQ(job->submit.reducers, 0u) << extra[0];
+    EXPECT_TRUE(job->submit.reducer.empty());
+    EXPECT_TRUE(job->submit.combiner.empty());
+  }
+}
+
 TEST(StreamingCliTest, WhatMrDoesNotDoIsRefusedByName) {
   const std::vector<std::string> base = {"-input", "in", "-output", "out"};
   struct Case {
@@ -48,8 +65,6 @@ TEST(StreamingCliTest, WhatMrDoesNotDoIsRefusedByName) {
     std::string says;
   };
   const Case cases[] = {
-      {{"-mapper", "cat", "-numReduceTasks", "0"}, "-numReduceTasks: 0 reduce tasks (a map-only job)"},
-      {{"-mapper", "cat", "-reducer", "NONE"}, "-reducer NONE: map-only jobs are not supported yet"},
       {{"-mapper", "org.apache.hadoop.mapred.lib.IdentityMapper"}, "Java classes are not supported"},
       {{"-mapper", "cat", "-reducer", "aggregate"}, "-reducer aggregate: Java classes"},
       {{"-mapper", "cat", "-D", "stream.num.reduce.output.key.fields=2"}, "splitting a reducer's output by key fields"},

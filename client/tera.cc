@@ -22,6 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A teragen range line's size: the smallest split (so each line is a split of its own).
+constexpr size_t kRangeLineBytes = 4096;
+
 Result<uint64_t> ParseRows(const std::string& text) {
   uint64_t n = 0;
   auto r = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -55,9 +58,12 @@ int CmdTeraGen(const TeraGenOptions& o) {
   std::string ranges = dir + "/ranges";
   {
     std::ofstream f(ranges);
+    // One line per part, each padded to one split: each map gets one range, so part P is map P's.
     for (uint64_t p = 0; p < parts; p++) {
       uint64_t first = *rows * p / parts, end = *rows * (p + 1) / parts;
-      f << p << ' ' << first << ' ' << end - first << '\n';
+      std::string line = fmt::format("{} {} {}", p, first, end - first);
+      line.resize(kRangeLineBytes - 1, ' ');
+      f << line << '\n';
     }
     if (!f) return std::fprintf(stderr, "mr: cannot write %s\n", ranges.c_str()), kExitFailed;
   }
@@ -65,7 +71,8 @@ int CmdTeraGen(const TeraGenOptions& o) {
   run.submit.job = "teragen";
   run.submit.inputs = {ranges};
   run.submit.output = o.dir;
-  run.submit.reducers = static_cast<uint32_t>(parts);
+  run.submit.reducers = 0;  // a map-only job
+  run.submit.split_size = std::to_string(kRangeLineBytes);
   if (o.ascii) run.submit.args.push_back("ascii=true");
   run.show = 0;  // 100-byte rows, not lines: nothing to show at a glance
   int code = CmdRun(run);

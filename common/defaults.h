@@ -12,6 +12,8 @@ namespace counter {
 inline constexpr const char* kMapInputRecords = "map.input.records";
 inline constexpr const char* kMapInputBytes = "map.input.bytes";
 inline constexpr const char* kMapOutputRecords = "map.output.records";
+// A map-only job's: the bytes its maps wrote to their parts.
+inline constexpr const char* kMapOutputBytes = "map.output.bytes";
 inline constexpr const char* kCombineOutputRecords = "combine.output.records";
 inline constexpr const char* kSpillBytes = "spill.bytes";
 inline constexpr const char* kSpills = "spill.count";

@@ -5,31 +5,40 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <tuple>
 
 namespace mr {
 
-std::string PartFileName(uint32_t partition) { return fmt::format("part-r-{:05}", partition); }
+namespace {
+char Letter(PartKind kind) { return kind == PartKind::kMap ? 'm' : 'r'; }
+}  // namespace
+
+std::string PartFileName(uint32_t task, PartKind kind) { return fmt::format("part-{}-{:05}", Letter(kind), task); }
 
 std::string SkippedFileName(uint32_t map) { return fmt::format("{}/map-{:05}", kSkippedDirName, map); }
 
 std::string TemporaryDir(const std::string& output) { return output + "/" + kTemporaryDirName; }
 
-std::string AttemptDirName(uint64_t job, uint32_t partition, uint32_t attempt) {
-  return fmt::format("job-{}-r-{:05}-a{}", job, partition, attempt);
+std::string AttemptDirName(uint64_t job, uint32_t task, uint32_t attempt, PartKind kind) {
+  return fmt::format("job-{}-{}-{:05}-a{}", job, Letter(kind), task, attempt);
 }
 
-std::string AttemptOutputFile(const std::string& output, uint64_t job, uint32_t partition, uint32_t attempt) {
-  return fmt::format("{}/{}/{}", TemporaryDir(output), AttemptDirName(job, partition, attempt),
-                     PartFileName(partition));
+std::string AttemptOutputFile(const std::string& output, uint64_t job, uint32_t task, uint32_t attempt,
+                              PartKind kind) {
+  return fmt::format("{}/{}/{}", TemporaryDir(output), AttemptDirName(job, task, attempt, kind),
+                     PartFileName(task, kind));
 }
 
-int64_t PartitionOfFile(const std::string& name) {
-  static constexpr std::string_view kPrefix = "part-r-";
-  if (!name.starts_with(kPrefix)) return -1;
-  std::string_view digits = std::string_view(name).substr(kPrefix.size());
+int64_t PartitionOfFile(const std::string& name, PartKind* kind) {
+  if (name.size() < 7 || !name.starts_with("part-") || (name[5] != 'r' && name[5] != 'm') || name[6] != '-') {
+    return -1;
+  }
+  const PartKind k = name[5] == 'm' ? PartKind::kMap : PartKind::kReduce;
+  std::string_view digits = std::string_view(name).substr(7);
   uint32_t n = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc() || ptr != digits.data() + digits.size() || PartFileName(n) != name) return -1;
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || PartFileName(n, k) != name) return -1;
+  if (kind != nullptr) *kind = k;
   return n;
 }
 
@@ -45,15 +54,16 @@ Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool pa
         "{} has no {}: the job writing it has not finished, or failed (--partial reads the parts there are)", dir,
         kSuccessFileName));
   }
-  std::vector<std::pair<int64_t, std::string>> parts;
+  std::vector<std::tuple<bool, int64_t, std::string>> parts;  // (a reduce's, task, path)
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    int64_t n = PartitionOfFile(it->path().filename().string());
-    if (n >= 0 && it->is_regular_file(ec)) parts.emplace_back(n, it->path().string());
+    PartKind kind;
+    int64_t n = PartitionOfFile(it->path().filename().string(), &kind);
+    if (n >= 0 && it->is_regular_file(ec)) parts.emplace_back(kind == PartKind::kReduce, n, it->path().string());
   }
   if (ec) return Status::FromErrorCode(ec, fmt::format("cannot list {}", dir));
   std::sort(parts.begin(), parts.end());
   std::vector<std::string> files;
-  for (auto& [n, path] : parts) files.push_back(path);
+  for (auto& [reduce, n, path] : parts) files.push_back(path);
   return files;
 }
 

@@ -3,6 +3,8 @@
 // shown after a job):
 //   OUT/part-r-00007                                   a committed reduce task's output
 //   OUT/_temporary/job-1-r-00007-a2/part-r-00007       what attempt 2 of that task writes
+//   OUT/part-m-00003                                   a map-only job's map 3 (and its attempts'
+//   OUT/_temporary/job-1-m-00003-a0/part-m-00003       files, as a reduce's)
 //   OUT/_skipped/map-00003                             the bad input records map 3 skipped
 //                                                      (--skip-bad-records), whole, written at commit
 //   OUT/_SUCCESS                                       written last, when every task committed
@@ -24,19 +26,25 @@ inline constexpr char kSkippedDirName[] = "_skipped";
 // "_skipped/map-00003": where the records map 3 skipped are kept, relative to OUT.
 std::string SkippedFileName(uint32_t map);
 
-// "part-r-00007"
-std::string PartFileName(uint32_t partition);
+// Which tasks write a job's parts: its reduces, or the maps of a map-only job.
+enum class PartKind { kReduce, kMap };
+
+// "part-r-00007" ("part-m-00007")
+std::string PartFileName(uint32_t task, PartKind kind = PartKind::kReduce);
 // OUT/_temporary
 std::string TemporaryDir(const std::string& output);
-// "job-1-r-00007-a2": one reduce attempt's directory under OUT/_temporary.
-std::string AttemptDirName(uint64_t job, uint32_t partition, uint32_t attempt);
+// "job-1-r-00007-a2" ("job-1-m-..."): one attempt's directory under OUT/_temporary.
+std::string AttemptDirName(uint64_t job, uint32_t task, uint32_t attempt, PartKind kind = PartKind::kReduce);
 // OUT/_temporary/job-1-r-00007-a2/part-r-00007
-std::string AttemptOutputFile(const std::string& output, uint64_t job, uint32_t partition, uint32_t attempt);
+std::string AttemptOutputFile(const std::string& output, uint64_t job, uint32_t task, uint32_t attempt,
+                              PartKind kind = PartKind::kReduce);
 
-// The partition of a part file's name ("part-r-00007" -> 7); -1 when it is not one.
-int64_t PartitionOfFile(const std::string& name);
+// The task of a part file's name ("part-r-00007" and "part-m-00007" -> 7); -1 when it is not one.
+// `kind`, when given, is set to which it is.
+int64_t PartitionOfFile(const std::string& name, PartKind* kind = nullptr);
 
-// The part files of `dir` (part-r-00000, part-r-00001, ...) in partition order. NotFound when
+// The part files of `dir` (part-r-00000, part-r-00001, ..., or a map-only job's part-m-00000, ...)
+// in task order, a map-only job's parts first. NotFound when
 // `dir` is not a directory; Unavailable when it has no _SUCCESS (the job has not finished, or
 // failed) unless `partial`.
 Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool partial);

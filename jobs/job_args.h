@@ -39,6 +39,9 @@ struct JobInfo {
   std::string summary;
   std::string output;  // what one output line holds
   std::vector<JobArgInfo> args;
+  // A map-only job (DESIGN §3): it has no reduce phase whatever --reducers says; its maps write
+  // the output (part-m-NNNNN).
+  bool map_only = false;
 };
 
 // The description of the built-in job `name`; nullptr when there is none.

@@ -544,6 +544,12 @@ Result<std::unique_ptr<Job>> MakeStreamingJob(const JobDefinition& def) {
   if (!keys.ok()) return keys.status();
   StreamingSetup setup{def.args, std::move(*keys), std::nullopt, def.log, def.progress};
   if (def.task != nullptr) setup.task = *def.task;
+  // A map-only job's output is its maps' lines split at the key fields: nothing is partitioned or
+  // sorted, so the comparator and partitioner options do nothing (as in Hadoop).
+  if (def.task != nullptr && def.task->reducers == 0) {
+    setup.keys.sort.clear();
+    setup.keys.partition.clear();
+  }
   return std::unique_ptr<Job>(new StreamingJob(def.mapper, def.reducer, def.combiner, std::move(setup)));
 }
 

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "common/record.h"
 
 namespace mr {
 namespace {
@@ -23,10 +22,11 @@ uint64_t SplitMix64(uint64_t x) {
 
 const char kHex[] = "0123456789ABCDEF";
 
-// Key: part (4 bytes BE) then first row (8 bytes BE), so a part's ranges arrive in row order.
+// Writes the rows of each range line it gets, in row order, 1 MB per Emit (an empty key and the
+// rows as the value: the job's output is raw).
 class TeraGenMapper : public Mapper {
  public:
-  explicit TeraGenMapper(const TaskContext& ctx) : ctx_(ctx) {}
+  TeraGenMapper(const TaskContext& ctx, bool ascii) : ctx_(ctx), ascii_(ascii) {}
   void Map(const InputRecord& record, Emitter& out) override {
     uint64_t v[3];
     std::string_view rest = record.line;
@@ -39,27 +39,9 @@ class TeraGenMapper : public Mapper {
       }
       rest.remove_prefix(r.ptr - rest.data());
     }
-    std::string key;
-    PutFixed32BE(&key, static_cast<uint32_t>(v[0]));
-    PutFixed64BE(&key, v[1]);
-    out.Emit(key, fmt::format("{}", v[2]));
-  }
-
- private:
-  TaskContext ctx_;
-};
-
-class TeraGenReducer : public Reducer {
- public:
-  TeraGenReducer(const TaskContext& ctx, bool ascii) : ctx_(ctx), ascii_(ascii) {}
-  void Reduce(std::string_view key, ValueIterator& values, Emitter& out) override {
-    std::string_view v;
-    if (key.size() != 12 || !values.Next(&v)) return ctx_.Fail("teragen: malformed range");
-    uint64_t first = 0, count = 0;
-    for (int i = 4; i < 12; i++) first = (first << 8) | static_cast<unsigned char>(key[i]);
-    std::from_chars(v.data(), v.data() + v.size(), count);
-    std::string buf;
+    const uint64_t first = v[1], count = v[2];
     int64_t checksum = 0;
+    std::string buf;
     for (uint64_t done = 0; done < count;) {
       uint64_t n = std::min(kRowsPerEmit, count - done);
       buf.resize(n * kRecord);
@@ -80,23 +62,13 @@ class TeraGenReducer : public Reducer {
   const bool ascii_;
 };
 
-class PartPartitioner : public Partitioner {
- public:
-  uint32_t Partition(std::string_view key, uint32_t reducers) const override {
-    return key.size() >= 4 ? GetFixed32BE(key.data()) % reducers : 0;
-  }
-};
-
 class TeraGen : public Job {
  public:
   explicit TeraGen(bool ascii) : ascii_(ascii) {}
   std::unique_ptr<Mapper> NewMapper(const TaskContext& ctx) const override {
-    return std::make_unique<TeraGenMapper>(ctx);
+    return std::make_unique<TeraGenMapper>(ctx, ascii_);
   }
-  std::unique_ptr<Reducer> NewReducer(const TaskContext& ctx) const override {
-    return std::make_unique<TeraGenReducer>(ctx, ascii_);
-  }
-  std::unique_ptr<Partitioner> NewPartitioner() const override { return std::make_unique<PartPartitioner>(); }
+  std::unique_ptr<Reducer> NewReducer(const TaskContext&) const override { return nullptr; }
   bool RawOutput() const override { return true; }
 
  private:

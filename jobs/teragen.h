@@ -5,11 +5,10 @@
 // a key of 10 printable characters (' ' to '~'), two spaces, the 32 hex digits, two spaces, 52
 // filler characters and CR LF. The keys are not gensort's own random sequence (any 10 bytes occur).
 //
-// The job's input is a small text file of row ranges, one line `PART FIRST COUNT` per output part,
-// written by `mr teragen`. The map phase only hands the ranges out (key: part and first row); the
-// reduce task of part P generates its rows and writes them to part-r-P, so generation runs in
-// parallel on the workers and commits like any reduce. (DESIGN §4 asks for a map-only job; the
-// engine has no map-only jobs yet, and this costs one tiny shuffle instead.) Counters:
+// A map-only job (DESIGN §4). Its input is a small text file of row ranges, one line
+// `PART FIRST COUNT` per output part, written by `mr teragen` with each line padded to one split;
+// the map of part P generates its rows and writes them to part-m-P, so generation runs in parallel
+// on the workers and commits like any task. Counters:
 // `teragen.rows` and `teragen.checksum`, the sum of the rows' CRC32s (what teravalidate checks).
 // Pure functions and immutable objects; thread-safe.
 #pragma once

@@ -82,6 +82,24 @@ Status CheckPathPolicy(const proto::JobSpec& spec, const proto::JobPlan& plan, c
   return CheckPathPolicy(spec, files, policy);
 }
 
+namespace {
+
+// A map-only job's spec names no reduce-side work: what it names would silently not happen.
+Status CheckMapOnly(const proto::JobSpec& spec) {
+  if (spec.reducers() != 0) {
+    return Status::InvalidArgument(fmt::format("a map-only job has no reducers, not {}", spec.reducers()));
+  }
+  if (!spec.reducer().empty()) {
+    return Status::InvalidArgument("a map-only job (--reducers 0) runs no --reducer: drop one or the other");
+  }
+  if (!spec.combiner().empty()) {
+    return Status::InvalidArgument("a map-only job (--reducers 0) runs no --combiner: drop one or the other");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committer, const PathPolicy& policy) {
   if (spec.job().empty() && !spec.mapper().empty()) spec.set_job("streaming");
   if (spec.output().empty()) return Status::InvalidArgument("no output directory given");
@@ -91,7 +109,11 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
                     spec.reducer(), spec.combiner()};
   MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
-  if (spec.reducers() == 0) spec.set_reducers(1);
+  if (spec.map_only()) {
+    MR_RETURN_IF_ERROR(CheckMapOnly(spec));
+  } else if (spec.reducers() == 0) {
+    spec.set_reducers(1);
+  }
   if (spec.reducers() > kMaxReducers) {
     return Status::InvalidArgument(
         fmt::format("--reducers {} is too many: at most {}", spec.reducers(), kMaxReducers));

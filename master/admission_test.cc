@@ -127,5 +127,32 @@ TEST_F(AdmissionTest, TooManyMapTasksIsRefusedNamingTheFix) {
   EXPECT_NE(job.status().message().find("raise --split-size"), std::string::npos) << job.status().message();
 }
 
+// A map-only job keeps its 0 reducers; what it would silently not run is refused by name.
+TEST_F(AdmissionTest, AMapOnlyJobNamesNoReduceSideWork) {
+  proto::JobSpec s = Spec();
+  s.set_reducers(0);
+  EXPECT_EQ(AdmitJob(s, committer_)->spec.reducers(), 1u);  // 0 without map_only: the default
+  s.set_map_only(true);
+  auto ok = AdmitJob(s, committer_);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->spec.reducers(), 0u);
+  s.set_reducers(2);
+  EXPECT_EQ(AdmitJob(s, committer_).status().code(), Status::Code::kInvalidArgument);
+  proto::JobSpec streaming = Spec();
+  streaming.set_job("");
+  streaming.set_mapper("cat");
+  streaming.set_reducers(0);
+  streaming.set_map_only(true);
+  EXPECT_TRUE(AdmitJob(streaming, committer_).ok());
+  for (auto [field, value] : {std::pair{"reducer", "wc -l"}, {"combiner", "uniq"}}) {
+    proto::JobSpec bad = streaming;
+    if (std::string(field) == "reducer") bad.set_reducer(value);
+    if (std::string(field) == "combiner") bad.set_combiner(value);
+    auto refused = AdmitJob(bad, committer_);
+    EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument) << field;
+    EXPECT_NE(refused.status().message().find("map-only"), std::string::npos) << refused.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace mr

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "jobs/job.h"
+#include "jobs/job_args.h"
 
 namespace mr {
 
@@ -15,6 +16,10 @@ Result<std::vector<Split>> PlanJob(proto::JobSpec* spec, const std::vector<Input
     if (!made.ok()) return made.status();
     job = std::move(*made);
     if (spec->input_format().empty()) spec->set_input_format(job->InputFormat());
+    if (const JobInfo* info = DescribeJob(spec->job()); info != nullptr && info->map_only) {
+      spec->set_map_only(true);
+      spec->set_reducers(0);
+    }
   }
   if (spec->input_format().empty()) spec->set_input_format("lines");
   auto record_size = ParseInputFormat(spec->input_format());

@@ -15,7 +15,7 @@
 
 namespace mr {
 
-// REQUIRES: spec->reducers() > 0 and spec->split_size() > 0; files are the expanded inputs.
+// REQUIRES: spec->split_size() > 0 (reducers 0: a map-only job); files are the expanded inputs.
 // Returns the input's splits (of whole records, for a record format).
 Result<std::vector<Split>> PlanJob(proto::JobSpec* spec, const std::vector<InputFile>& files);
 

@@ -114,7 +114,12 @@ class Master::Impl {
       auto plan = journal_->LoadPlan(j.job_id());
       std::string refused = ResumeRefusal(j.spec(), plan);
       ResumedOutput output;
-      if (j.state() == proto::JOB_RUNNING) output = committer_.Resume(j.spec().output(), j.spec().reducers());
+      if (j.state() == proto::JOB_RUNNING && j.spec().map_only()) {
+        // A map-only job's maps write its parts: one per split of its plan.
+        output = committer_.Resume(j.spec().output(), plan.ok() ? plan->splits_size() : 0, PartKind::kMap);
+      } else if (j.state() == proto::JOB_RUNNING) {
+        output = committer_.Resume(j.spec().output(), j.spec().reducers());
+      }
       scheduler_.Restore(j, *tasks, std::move(plan), output, NowMs(), &fx);
       if (!refused.empty() && !scheduler_.JobStatus(j.job_id())->end_time_ms()) {
         spdlog::warn("job {}: not resumed: {}", j.job_id(), refused);

@@ -54,7 +54,10 @@ Status OutputCommitter::IsOutput(const std::string& dir) const {
       auto slash = rest.find('/');
       std::string_view attempt = rest.substr(0, slash);
       std::string_view file = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-      ok = rest.empty() || (attempt.starts_with("job-") && (file.empty() || (file.find('/') == std::string_view::npos && part(file))));
+      // An attempt's files: its part, and a map-only map's threads' pieces of it (part-m-00003.1).
+      ok = rest.empty() || (attempt.starts_with("job-") &&
+                            (file.empty() || (file.find('/') == std::string_view::npos && part(file.substr(0, 12)) &&
+                                                (file.size() == 12 || file[12] == '.'))));
     }
     if (!ok) return Status::InvalidArgument(fmt::format("it holds {}", e));
   }
@@ -69,28 +72,28 @@ Status OutputCommitter::Setup(const std::string& output, bool overwrite) const {
   return fs_->CreateDirs(TemporaryDir(output));
 }
 
-ResumedOutput OutputCommitter::Resume(const std::string& output, uint32_t reducers) const {
-  ResumedOutput r{fs_->CreateDirs(TemporaryDir(output)), std::vector<bool>(reducers)};
-  for (uint32_t p = 0; p < reducers && r.status.ok(); p++) r.committed[p] = IsCommitted(output, p);
+ResumedOutput OutputCommitter::Resume(const std::string& output, uint32_t tasks, PartKind kind) const {
+  ResumedOutput r{fs_->CreateDirs(TemporaryDir(output)), std::vector<bool>(tasks)};
+  for (uint32_t p = 0; p < tasks && r.status.ok(); p++) r.committed[p] = IsCommitted(output, p, kind);
   return r;
 }
 
-Status OutputCommitter::CommitTask(const std::string& output, uint32_t partition,
-                                   const std::string& attempt_file) const {
+Status OutputCommitter::CommitTask(const std::string& output, uint32_t partition, const std::string& attempt_file,
+                                   PartKind kind) const {
   fs::path src = fs::path(attempt_file).lexically_normal();
   fs::path temp = fs::path(TemporaryDir(output)).lexically_normal();
   auto rel = src.lexically_relative(temp);
-  if (rel.empty() || rel.native().starts_with("..") || src.filename() != PartFileName(partition)) {
-    return Status::InvalidArgument(fmt::format("reduce output {} is not under {}", attempt_file, temp.string()));
+  if (rel.empty() || rel.native().starts_with("..") || src.filename() != PartFileName(partition, kind)) {
+    return Status::InvalidArgument(fmt::format("task output {} is not under {}", attempt_file, temp.string()));
   }
-  Status s = fs_->Rename(src.string(), output + "/" + PartFileName(partition));
+  Status s = fs_->Rename(src.string(), output + "/" + PartFileName(partition, kind));
   if (!s.ok()) return Status::IoError(fmt::format("cannot commit {}: {}", attempt_file, s.message()));
   (void)Failpoint("master.after_commit");
   return Status::OK();
 }
 
-bool OutputCommitter::IsCommitted(const std::string& output, uint32_t partition) const {
-  return fs_->Exists(output + "/" + PartFileName(partition));
+bool OutputCommitter::IsCommitted(const std::string& output, uint32_t partition, PartKind kind) const {
+  return fs_->Exists(output + "/" + PartFileName(partition, kind));
 }
 
 namespace {
@@ -138,7 +141,8 @@ Status OutputCommitter::CommitJob(const std::string& output, const std::vector<S
 
 Status OutputCommitter::Commit(const CommitRequest& c) const {
   if (!c.partition) return CommitJob(c.output, c.skipped);
-  return CommitTask(c.output, *c.partition, AttemptOutputFile(c.output, c.job_id, *c.partition, c.attempt));
+  return CommitTask(c.output, *c.partition, AttemptOutputFile(c.output, c.job_id, *c.partition, c.attempt, c.kind),
+                    c.kind);
 }
 
 Status OutputCommitter::Cleanup(const std::string& output) const {

@@ -123,17 +123,16 @@ void Scheduler::Restore(const proto::JobStatus& status, const std::vector<proto:
     j.attempts_failed += r.failures();
     if (!r.done()) continue;
     // A map's output is still on its worker if that worker is alive; who it is will be learned
-    // from the first failed fetch. A reduce is done only if its commit reached the output.
-    if (t->kind == proto::TASK_REDUCE && (t->index >= output.committed.size() || !output.committed[t->index])) {
-      continue;
-    }
+    // from the first failed fetch. A reduce (a map-only job's map) is done only if its commit
+    // reached the output.
+    if (j.Writes(*t) && (t->index >= output.committed.size() || !output.committed[t->index])) continue;
     t->done_address = names_.Intern(r.done_address());
     t->done_attempt = r.done_attempt();
     t->duration_ms = r.duration_ms();
     SetCounters(&t->counters, r.counters());
     SetState(j, *t, TaskState::kDone);
     // A map's worker is unknown until it re-registers with the output (or a fetch fails).
-    if (t->kind == proto::TASK_MAP) SetOrphaned(j, *t, now_ms);
+    if (t->kind == proto::TASK_MAP && !j.map_only()) SetOrphaned(j, *t, now_ms);
     resumed++;
   }
   spdlog::info("job {} resumed after a master restart: {} of {} tasks already done", status.job_id(),
@@ -164,6 +163,7 @@ void Scheduler::OnOutputSetUp(const SetupRequest& setup, const Status& result, i
   } else {
     job.output_ready = true;
     dirty_ = true;
+    MaybeSucceed(job, now_ms, fx);  // a map-only job of no maps (its input is empty) is done
   }
   Schedule(now_ms, fx);
 }
@@ -180,7 +180,7 @@ void Scheduler::FinishJob(Job& job, proto::JobState state, const std::string& er
   std::erase_if(fx->setups, [&](const SetupRequest& r) { return r.job_id == job.status.job_id(); });
   std::erase_if(fx->commits, [&](const CommitRequest& c) { return c.job_id == job.status.job_id(); });
   for (auto& [index, pending] : job.committing) {
-    EndAttempt(job, job.tasks.reduces()[index], pending.report.attempt(), AttemptOutcome::kKilled, now_ms,
+    EndAttempt(job, job.writers()[index], pending.report.attempt(), AttemptOutcome::kKilled, now_ms,
                state == proto::JOB_KILLED ? "the job was killed" : "the job ended");
   }
   job.committing.clear();
@@ -284,6 +284,7 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   if (task.kind == proto::TASK_MAP) {
     *a.mutable_split() = job.splits.Get(task.index);
     a.set_input_format(spec.input_format());
+    if (job.map_only()) a.set_output_dir(spec.output());  // reducers is 0: it writes part-m-NNNNN
   } else {
     a.set_output_dir(spec.output());
     // One group per address: the message is O(maps + workers), not O(maps x address length).
@@ -407,7 +408,8 @@ void Scheduler::Schedule(int64_t now_ms, Effects* fx) {
 
 void Scheduler::MaybeSucceed(Job& job, int64_t now_ms, Effects* fx) {
   (void)now_ms;
-  if (Finished(job.status) || job.committing_job || job.tasks.reduces().empty() || !job.tasks.AllDone(1)) return;
+  if (Finished(job.status) || job.committing_job || !job.output_ready || !job.tasks.built()) return;
+  if (job.map_only() ? !job.tasks.AllDone(0) : job.tasks.reduces().empty() || !job.tasks.AllDone(1)) return;
   job.committing_job = true;
   CommitRequest commit{job.status.job_id(), job.status.spec().output(), std::nullopt, 0, {}};
   auto record_size = ParseInputFormat(job.status.spec().input_format());

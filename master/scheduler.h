@@ -29,8 +29,8 @@
 //  - near the end of a phase (no idle task left), a task running longer than
 //    max(kMinBackupMs, 3 x the phase's median task time) gets one backup attempt elsewhere; the
 //    first attempt to finish wins and the others are forgotten;
-//  - exactly one attempt of each reduce task is committed, and _SUCCESS written after the last
-//    one: the scheduler asks for each commit in Effects.commits, the master carries it out with the
+//  - exactly one attempt of each reduce task (of each map task, in a map-only job: --reducers 0)
+//    is committed, and _SUCCESS written after the last one: the scheduler asks for each commit in Effects.commits, the master carries it out with the
 //    OutputCommitter (master/output_committer.h) and reports the result with OnCommitted; a reduce
 //    is done only once its commit succeeded (a failed commit fails the attempt), and the job only
 //    once _SUCCESS is written. At a job's end, Effects.cleanups asks for its _temporary to go (and
@@ -286,13 +286,22 @@ class Scheduler {
                                                 // (after a restart; else its tasks stay)
     SplitTable splits;                          // its maps' splits (the plan, in the journal)
     bool user_code = false;                     // a plugin or streaming job: on allow_user_code workers only
-    // Reduce attempts that reported success and wait for their commit (by task index), and whether
-    // the job's own commit (_SUCCESS) was asked for.
+    // Attempts of the tasks that write the job's parts (its reduces, or a map-only job's maps) that
+    // reported success and wait for their commit (by task index), and whether the job's own commit
+    // (_SUCCESS) was asked for.
     std::map<uint32_t, PendingCommit> committing;
     bool committing_job = false;
     bool output_ready = false;                  // set up (or resumed): its tasks may run
     // Maps' bad records that their later attempts skip (--skip-bad-records), by map index.
     std::map<uint32_t, std::vector<proto::SkippedRecord>> skipped;
+
+    // A map-only job (--reducers 0): its maps write its parts and are committed as reduces are.
+    bool map_only() const { return status.spec().map_only(); }
+    // Whether `t` writes one of the job's parts (and is done only once committed).
+    bool Writes(const Task& t) const { return (t.kind == proto::TASK_MAP) == map_only(); }
+    PartKind part_kind() const { return map_only() ? PartKind::kMap : PartKind::kReduce; }
+    // The tasks that write the job's parts.
+    std::vector<Task>& writers() { return map_only() ? tasks.maps() : tasks.reduces(); }
   };
 
   // Upkeep that spans the tables: a task's state (and the pass it may allow), an attempt that

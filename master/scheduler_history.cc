@@ -70,7 +70,7 @@ proto::TaskHistory Scheduler::TaskView(const Job& job, const Task& t, int64_t no
   bool done = t.state == TaskState::kDone;
   v.set_state(TaskStateText(done, t.state == TaskState::kRunning));
   // Running with no attempt running: its commit is under way, or its job ended.
-  const bool committing = t.kind == proto::TASK_REDUCE && job.committing.contains(t.index);
+  const bool committing = job.Writes(t) && job.committing.contains(t.index);
   if (t.state == TaskState::kRunning && t.running.empty() && !committing) v.set_state("killed");
   v.set_attempts(t.attempts);
   v.set_failures(t.failures);

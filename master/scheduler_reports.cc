@@ -73,7 +73,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     return;
   }
   RecordAttemptCounters(*task, r);
-  if (r.ok() && task->state != TaskState::kDone && task->kind == proto::TASK_REDUCE) {
+  if (r.ok() && task->state != TaskState::kDone && job.Writes(*task)) {
     if (auto pending = job.committing.find(task->index); pending != job.committing.end()) {
       EndAttempt(job, *task, r.attempt(), AttemptOutcome::kSuperseded, now_ms,
                  fmt::format("attempt {} finished first and is being committed", pending->second.report.attempt()));
@@ -83,7 +83,7 @@ void Scheduler::OnReport(const std::string& worker_id, const proto::TaskReport& 
     // Done once its file is in place: the master commits it (at the path the layout gives, whatever
     // the report says) and tells OnCommitted.
     job.committing[task->index] = PendingCommit{worker_id, r, started};
-    fx->commits.push_back({r.job_id(), job.status.spec().output(), r.index(), r.attempt(), {}});
+    fx->commits.push_back({r.job_id(), job.status.spec().output(), r.index(), r.attempt(), {}, job.part_kind()});
     Schedule(now_ms, fx);
     return;
   }
@@ -108,13 +108,14 @@ void Scheduler::OnCommitted(const CommitRequest& c, const Status& result, int64_
   if (it == job.committing.end() || it->second.report.attempt() != c.attempt) return;
   PendingCommit pending = std::move(it->second);
   job.committing.erase(it);
-  Task& task = job.tasks.reduces()[*c.partition];
+  if (*c.partition >= job.writers().size()) return;
+  Task& task = job.writers()[*c.partition];
   Conclude(job, task, pending.worker, pending.report, pending.started_ms, result, now_ms, fx);
 }
 
 void Scheduler::IdleIfStopped(Job& job, Task& t) {
   if (t.state != TaskState::kRunning || !t.running.empty()) return;
-  if (t.kind == proto::TASK_REDUCE && job.committing.contains(t.index)) return;
+  if (job.Writes(t) && job.committing.contains(t.index)) return;
   SetState(job, t, TaskState::kIdle);
 }
 
@@ -145,7 +146,7 @@ void Scheduler::Conclude(Job& job, Task& task, const std::string& worker_id, con
     }
     task.rerun_pending = false;
     if (task.extra) task.extra->stashed_counters.clear();
-    if (task.kind == proto::TASK_MAP) {
+    if (task.kind == proto::TASK_MAP && !job.map_only()) {
       SetOutput(job, task, worker_id, w != nullptr ? w->address : "", r.attempt());
       task.fetch_failures = 0;
     }

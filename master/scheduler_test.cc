@@ -973,5 +973,88 @@ TEST_F(SchedulerTest, TheAttemptABackupBeatIsCancelledOnItsWorker) {
   EXPECT_EQ(counts[2].count, 2u);  // both maps done
 }
 
+// A map-only job (--reducers 0): each map's attempt file is committed as part-m-NNNNN, exactly one
+// attempt per map; a worker lost after its map committed costs nothing (the part is in OUT, not on
+// the worker); there is no reduce phase, and _SUCCESS follows the last map.
+TEST_F(SchedulerTest, AMapOnlyJobCommitsEachMapOnceAsItsPart) {
+  AdmittedJob job = Spec(0, 3);
+  job.spec.set_map_only(true);
+  Effects fx;
+  ASSERT_TRUE(s_.Submit(1, job, now_, &fx).ok());
+  s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
+  s_.AddWorker("w2", "127.0.0.1:2", 1, now_);
+  Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 3u);
+  for (auto& [w, a] : fx.assignments) {
+    EXPECT_EQ(a.kind(), proto::TASK_MAP);
+    EXPECT_EQ(a.reducers(), 0u);
+    EXPECT_EQ(a.output_dir(), "/out");
+  }
+  auto maps = fx.assignments;
+  Effects f1;
+  OnReport(maps[0].first, Success(maps[0].second), now_ + 10, &f1);
+  EXPECT_EQ(fs_.files().at("/out/part-m-00000"), "word\t0\n");
+  // Its worker goes: the committed map does not run again.
+  Effects f2;
+  s_.RemoveWorker(maps[0].first, "killed", now_ + 20, &f2, Scheduler::Loss::kDisconnected);
+  testing::Settle(s_, &fs_, now_ + 20, &f2);
+  for (auto& [w, a] : f2.assignments) EXPECT_NE(a.index(), 0u) << "map 0 ran again";
+  // The maps that were running there and elsewhere finish; a second report changes nothing.
+  std::vector<std::pair<std::string, proto::AssignTask>> rest;
+  for (auto& m : maps) {
+    if (m.second.index() != 0 && m.first != maps[0].first) rest.push_back(m);
+  }
+  for (auto& m : f2.assignments) rest.push_back(m);
+  for (size_t i = 0; i < rest.size() && i < 10; i++) {
+    const auto [w, a] = rest[i];
+    Effects f3;
+    const proto::TaskReport r = Success(a);
+    OnReport(w, r, now_ + 30, &f3);
+    OnReport(w, r, now_ + 31, &f3);
+    for (auto& [w2, a2] : f3.assignments) rest.push_back({w2, a2});
+  }
+  auto st = s_.JobStatus(1);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state(), proto::JOB_SUCCEEDED) << st->error();
+  EXPECT_EQ(st->reduces_total(), 0u);
+  EXPECT_EQ(fs_.ListUnder("/out"), (std::set<std::string>{"/out/_SUCCESS", "/out/part-m-00000", "/out/part-m-00001",
+                                                           "/out/part-m-00002"}));
+}
+
+// After a master restart, a map-only job's map journaled as done counts only if its part is in
+// place; the others run again, and write their parts.
+TEST_F(SchedulerTest, AMapOnlyJobResumesFromTheMapsWhosePartsAreInPlace) {
+  AdmittedJob job = Spec(0, 2);
+  job.spec.set_map_only(true);
+  proto::JobStatus status;
+  status.set_job_id(1);
+  status.set_state(proto::JOB_RUNNING);
+  *status.mutable_spec() = job.spec;
+  std::vector<proto::TaskRecord> tasks(2);
+  for (uint32_t i = 0; i < 2; i++) {
+    tasks[i].set_job_id(1);
+    tasks[i].set_kind(proto::TASK_MAP);
+    tasks[i].set_index(i);
+    tasks[i].set_attempts(1);
+    tasks[i].set_done(true);  // both journaled done; only map 0's part reached OUT
+  }
+  ASSERT_TRUE(fs_.CreateDirs("/out/_temporary").ok());
+  ASSERT_TRUE(fs_.WriteFile("/out/part-m-00000", "a\n").ok());
+  OutputCommitter committer(&fs_);
+  ResumedOutput output = committer.Resume("/out", 2, PartKind::kMap);
+  EXPECT_EQ(output.committed, (std::vector<bool>{true, false}));
+  Effects fx;
+  s_.Restore(status, tasks, job.plan, output, now_, &fx);
+  s_.AddWorker("w1", "127.0.0.1:1", 2, now_);
+  Schedule(now_, &fx);
+  ASSERT_EQ(fx.assignments.size(), 1u);
+  EXPECT_EQ(fx.assignments[0].second.index(), 1u);
+  EXPECT_EQ(fx.assignments[0].second.attempt(), 2u);  // attempt numbers are not reused
+  Effects f2;
+  OnReport("w1", Success(fx.assignments[0].second), now_ + 5, &f2);
+  EXPECT_EQ(s_.JobStatus(1)->state(), proto::JOB_SUCCEEDED);
+  EXPECT_EQ(fs_.ListUnder("/out"), (std::set<std::string>{"/out/_SUCCESS", "/out/part-m-00000", "/out/part-m-00001"}));
+}
+
 }  // namespace
 }  // namespace mr

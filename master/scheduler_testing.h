@@ -36,9 +36,14 @@ inline AdmittedJob TestJob(uint32_t reducers, uint32_t maps = 3) {
   return j;
 }
 
-// Writes a reduce attempt's file as a worker would; returns its path for the report.
+// Whether the attempt writes a part of the output: a reduce, or a map of a map-only job.
+inline bool WritesPart(const proto::AssignTask& a) { return a.kind() == proto::TASK_REDUCE || a.reducers() == 0; }
+
+// Writes a reduce attempt's file (a map-only job's map's) as a worker would; returns its path for
+// the report.
 inline std::string WriteAttemptOutput(InMemoryFileSystem* fs, const proto::AssignTask& a, const std::string& text) {
-  std::string path = AttemptOutputFile(a.output_dir(), a.job_id(), a.index(), a.attempt());
+  const PartKind kind = a.kind() == proto::TASK_MAP ? PartKind::kMap : PartKind::kReduce;
+  std::string path = AttemptOutputFile(a.output_dir(), a.job_id(), a.index(), a.attempt(), kind);
   (void)fs->CreateDirs(std::filesystem::path(path).parent_path().string());
   (void)fs->WriteFile(path, text);
   return path;
@@ -54,7 +59,8 @@ inline void Settle(Scheduler& s, FileSystem* fs, int64_t now_ms, Effects* fx) {
 // A scheduler on an in-memory filesystem, driven as the master drives it.
 class SchedulerFixture : public ::testing::Test {
  protected:
-  // The report of an assignment's end; a successful reduce writes `output` where a worker would.
+  // The report of an assignment's end; a successful reduce (map-only map) writes `output` where a
+  // worker would.
   proto::TaskReport EndOf(const proto::AssignTask& a, bool ok, const std::string& error, const std::string& output) {
     proto::TaskReport r;
     r.set_job_id(a.job_id());
@@ -63,7 +69,7 @@ class SchedulerFixture : public ::testing::Test {
     r.set_attempt(a.attempt());
     r.set_ok(ok);
     r.set_error(error);
-    if (ok && a.kind() == proto::TASK_REDUCE) r.set_output_file(WriteAttemptOutput(&fs_, a, output));
+    if (ok && WritesPart(a)) r.set_output_file(WriteAttemptOutput(&fs_, a, output));
     return r;
   }
   // A scheduling pass, and the output work it leads to (a starting job's setup, and the

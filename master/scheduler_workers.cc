@@ -69,7 +69,8 @@ void Scheduler::AdoptHeldOutputs(const Worker& w, const std::vector<proto::HeldM
   // Costs O(held outputs + the job's orphaned outputs), not a look at every task.
   for (uint64_t job_id : std::vector<uint64_t>(active_jobs_.begin(), active_jobs_.end())) {
     Job& job = jobs_.at(job_id);
-    if (job.status.state() != proto::JOB_RUNNING || job.evidence.Excluded(w.id)) continue;
+    // A map-only job's maps keep nothing on workers: their output is committed to OUT.
+    if (job.status.state() != proto::JOB_RUNNING || job.evidence.Excluded(w.id) || job.map_only()) continue;
     // Its orphaned outputs that it came back without run again.
     std::vector<uint32_t> orphans(job.tasks.Orphans().begin(), job.tasks.Orphans().end());
     for (uint32_t i : orphans) {

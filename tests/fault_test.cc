@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <thread>
 #include <fmt/format.h>
 
@@ -343,6 +344,50 @@ TEST_F(FaultTest, AWorkerRestartedOnItsDataDirBringsItsMapOutputsBack) {
   EXPECT_TRUE(restarted);
   ExpectExactOutput(js);
   EXPECT_NE(ReadFile(tmp_ / "master.log").find("re-adopted the output"), std::string::npos);
+}
+
+// A map-only job (--reducers 0) under a worker killed mid-map and a master killed and restarted
+// mid-job: every part-m file is there exactly once, byte-identical to a fault-free run's, and
+// nothing else (no part-r, no _temporary).
+TEST_F(FaultTest, AMapOnlyJobSurvivesAWorkerKillAndAMasterRestart) {
+  const std::vector<std::string> job = {"--job", "grep", "--arg", "pattern=(?i)whale|the end", "--input", input_,
+                                        "--reducers", "0", "--split-size", "128k"};
+  std::vector<std::string> run = {"run", "--output", tmp_ / "expected", "--workers", "2", "--show", "0"};
+  run.insert(run.end(), job.begin(), job.end());
+  CommandResult expected = RunMr(run);
+  ASSERT_EQ(expected.exit_code, 0) << expected.err;
+
+  StartCluster(3, kSlowMaps);
+  std::vector<std::string> submit = {"submit", "--master", cluster_.master_address(), "--output", tmp_ / "out",
+                                     "--quiet"};
+  submit.insert(submit.end(), job.begin(), job.end());
+  CommandResult r = RunMr(submit);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const uint64_t id = std::stoull(r.out);
+  bool killed = false, restarted = false;
+  JobState js = cluster_.WaitForJob(id, std::chrono::seconds(120), [&](const JobState& s) {
+    if (!killed && s.maps_done >= 2) {
+      cluster_.SignalWorker(0, SIGKILL);
+      killed = true;
+    } else if (killed && !restarted && s.maps_done >= s.maps_total / 2 + 1) {
+      cluster_.KillMaster();
+      ASSERT_TRUE(cluster_.RestartMaster().ok());
+      restarted = true;
+    }
+  });
+  EXPECT_TRUE(killed);
+  EXPECT_TRUE(restarted);
+  ASSERT_EQ(js.state, "succeeded") << js.json;
+  EXPECT_EQ(js.reduces_total, 0);
+  std::set<std::string> want, got;
+  for (const auto& e : fs::directory_iterator(tmp_ / "expected")) want.insert(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(tmp_ / "out")) got.insert(e.path().filename().string());
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(got.contains("part-m-00000"));
+  EXPECT_EQ(got.size(), static_cast<size_t>(js.maps_total) + 1);  // the parts and _SUCCESS
+  for (const std::string& name : want) {
+    EXPECT_EQ(ReadFile(tmp_ / ("out/" + name)), ReadFile(tmp_ / ("expected/" + name))) << name;
+  }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <fmt/format.h>
 
 #include "tests/test_util.h"
@@ -225,6 +226,23 @@ TEST_F(StreamingTest, AStreamingStepInAPipeline) {
                              "cat", "--then", "mapper='unclosed"});
   EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
   EXPECT_TRUE(Has(bad.err, "an unclosed ' quote")) << bad.err;
+}
+
+// -numReduceTasks 0: a map-only job. Its part is its map's lines in input order (a line with no
+// TAB is a key with an empty value, written "KEY<TAB>" as Hadoop's TextOutputFormat does), and the
+// reducer given is not run, as in Hadoop.
+TEST_F(StreamingTest, ZeroReduceTasksIsAMapOnlyJob) {
+  const fs::path out = *tmp_ / "out-maponly";
+  CommandResult r = RunMr({"streaming", "--master", cluster_->master_address(), "-input",
+                           *tmp_ / "small/a.txt" + "," + *tmp_ / "small/b.txt", "-output", out.string(), "-mapper",
+                           "tr a-z A-Z", "-reducer", "wc -l", "-numReduceTasks", "0"},
+                          Millis(60000));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(out)) files.insert(e.path().filename().string());
+  EXPECT_EQ(files, (std::set<std::string>{"_SUCCESS", "part-m-00000"}));  // two small files, one map
+  EXPECT_EQ(ReadFile(out / "part-m-00000"),
+            "WORD0 OTHER\t\nWORD1 OTHER\t\nWORD0 OTHER\t\nWORD1 OTHER\t\nWORD2 OTHER\t\n");
 }
 
 }  // namespace

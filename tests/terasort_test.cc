@@ -98,10 +98,14 @@ TEST_F(TeraSortTest, TeraGenSortValidate) {
     CommandResult g = RunMr(args);
     ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
     EXPECT_NE(g.out.find("teragen.rows"), std::string::npos);
-    EXPECT_EQ(fs::file_size(gen + "/part-r-00001"), 100u * 6667);
+    // A map-only job: one part per range, written by its map; part 1 starts at row 6666 (the 32 hex
+    // digits of the row id follow the key and two bytes).
+    EXPECT_EQ(fs::file_size(gen + "/part-m-00001"), 100u * 6667);
+    EXPECT_EQ(ReadFile(gen + "/part-m-00001").substr(12, 32), fmt::format("{:032X}", 6666));
+    EXPECT_FALSE(fs::exists(gen + "/part-r-00000"));
     CommandResult unsorted = RunMr({"teravalidate", gen});
     EXPECT_EQ(unsorted.exit_code, 1);
-    EXPECT_NE(unsorted.err.find("misordered: " + gen + "/part-r-00000 record"), std::string::npos) << unsorted.err;
+    EXPECT_NE(unsorted.err.find("misordered: " + gen + "/part-m-00000 record"), std::string::npos) << unsorted.err;
     CommandResult s = RunMr({"run", "--job", "terasort", "--input", gen, "--output", sorted, "--reducers", "3",
                              "--split-size", "777777"});
     ASSERT_EQ(s.exit_code, 0) << s.out << s.err;

@@ -13,6 +13,7 @@
 #include "common/hash.h"
 #include "common/record.h"
 #include "jobs/sum_reducer.h"
+#include "worker/part_writer.h"
 
 namespace mr {
 namespace {
@@ -479,7 +480,36 @@ class SortBuffer : public MapOutputBuffer {
   std::vector<Record> scratch_;  // for Sort; as large as records_ while a spill is sorted
 };
 
+// A map-only job's output: each pair straight to the part file.
+class PartBuffer : public MapOutputBuffer {
+ public:
+  PartBuffer(const std::string& path, bool raw, CounterSet* counters) : out_(raw), counters_(counters) {
+    status_ = out_.Open(path);
+    open_ = status_.ok();
+  }
+  void Emit(std::string_view key, std::string_view value) override {
+    if (open_) out_.Emit(key, value);
+  }
+  Status Flush() override {
+    if (!open_) return status_;
+    open_ = false;
+    status_ = out_.Close();
+    counters_->Add(counter::kMapOutputRecords, out_.records());
+    counters_->Add(counter::kMapOutputBytes, out_.bytes());
+    return status_;
+  }
+
+ private:
+  PartWriter out_;
+  CounterSet* counters_;
+  bool open_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<MapOutputBuffer> NewPartBuffer(const std::string& path, bool raw, CounterSet* counters) {
+  return std::make_unique<PartBuffer>(path, raw, counters);
+}
 
 std::unique_ptr<MapOutputBuffer> NewSumBuffer(const SpillTarget& target, uint64_t budget,
                                               CounterSet* counters) {

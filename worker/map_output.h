@@ -6,6 +6,8 @@
 //  - SortBuffer: any job; records appended to an arena, sorted by (partition, key) at spill time,
 //    then, if the job has a combiner, run through a fresh one per spill whose output is collected,
 //    sorted and spilled (so a combiner may emit late, as a streaming command does).
+//  - PartBuffer: a map-only job's (--reducers 0): no store, no sort, no combiner; the pairs go to a
+//    part file as the mapper emits them (worker/part_writer.h), and Flush completes the file.
 // Not thread-safe: one per thread.
 #pragma once
 
@@ -51,5 +53,8 @@ void MergeSumBuffers(MapOutputBuffer* into, MapOutputBuffer* other);
 using CombinerFactory = std::function<std::unique_ptr<Reducer>()>;
 std::unique_ptr<MapOutputBuffer> NewSortBuffer(const SpillTarget& target, uint64_t budget,
                                                CombinerFactory new_combiner, CounterSet* counters);
+// Writes `path` (created, or truncated); `raw` as Job::RawOutput. Flush syncs and closes it (only
+// the first call does anything) and counts map.output.records and map.output.bytes.
+std::unique_ptr<MapOutputBuffer> NewPartBuffer(const std::string& path, bool raw, CounterSet* counters);
 
 }  // namespace mr

@@ -1,6 +1,12 @@
 #include "worker/map_task.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 #include <optional>
 #include <thread>
@@ -10,10 +16,13 @@
 #include "common/gzip.h"
 #include "common/line_reader.h"
 #include "common/mapped_file.h"
+#include "common/output_layout.h"
 #include "worker/map_output.h"
 
 namespace mr {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct ThreadState {
   CounterSet counters;
@@ -93,6 +102,48 @@ std::optional<proto::SkippedRecord> PartOf(const std::vector<const proto::InputS
   return std::nullopt;
 }
 
+// A map-only job's map attempt's part file, OUT/_temporary/job-J-m-NNNNN-aA/part-m-NNNNN, with its
+// directory made. Not create_directories: once the job has committed, _temporary is gone, and a
+// late attempt (a backup that lost) must fail here rather than bring it back into the output.
+Result<std::string> CreatePartFile(const proto::AssignTask& task) {
+  if (task.output_dir().empty()) return Status::InvalidArgument("a map-only job's map was given no output directory");
+  std::string file = AttemptOutputFile(task.output_dir(), task.job_id(), task.index(), task.attempt(), PartKind::kMap);
+  std::error_code ec;
+  const fs::path dir = fs::path(file).parent_path();
+  fs::create_directory(dir, ec);
+  if (ec) return Status::FromErrorCode(ec, fmt::format("cannot create {}", dir.string()));
+  return file;
+}
+
+// Appends each of `files` to `to` in order (in the kernel: copy_file_range), removes them, and
+// syncs `to`.
+Status AppendFiles(const std::string& to, const std::vector<std::string>& files) {
+  if (files.empty()) return Status::OK();
+  int out = ::open(to.c_str(), O_WRONLY | O_CLOEXEC);
+  if (out < 0) return Status::IoError(fmt::format("cannot open {}: {}", to, std::strerror(errno)));
+  Status s;
+  off_t at = ::lseek(out, 0, SEEK_END);
+  for (const std::string& f : files) {
+    int in = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+      s = Status::IoError(fmt::format("cannot open {}: {}", f, std::strerror(errno)));
+      break;
+    }
+    while (s.ok()) {
+      ssize_t n = ::copy_file_range(in, nullptr, out, &at, 64u << 20, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) s = Status::IoError(fmt::format("cannot append {} to {}: {}", f, to, std::strerror(errno)));
+      if (n <= 0) break;
+    }
+    ::close(in);
+    ::unlink(f.c_str());
+    if (!s.ok()) break;
+  }
+  if (s.ok() && ::fsync(out) != 0) s = Status::IoError(fmt::format("cannot write {}: {}", to, std::strerror(errno)));
+  ::close(out);
+  return s;
+}
+
 }  // namespace
 
 Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
@@ -158,6 +209,17 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   const bool skipping = task.skip_records_size() > 0;
   std::atomic<int64_t> skipped{0};
 
+  // A map-only job's map (reducers 0) writes its part itself: thread t its own file, joined in
+  // thread order at the end (the threads' shares are in input order).
+  const bool map_only = task.reducers() == 0;
+  std::string part_file;
+  if (map_only) {
+    auto file = CreatePartFile(task);
+    if (!file.ok()) return file.status();
+    part_file = std::move(*file);
+  }
+  auto thread_file = [&](int t) { return t == 0 ? part_file : fmt::format("{}.{}", part_file, t); };
+
   MapOutputId id{task.job_id(), task.index(), task.attempt()};
   std::atomic<uint32_t> next_spill{0};
   std::unique_ptr<Partitioner> partitioner = job.NewPartitioner();
@@ -176,7 +238,9 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     std::unique_ptr<Mapper> mapper = job.NewMapper(ctx);
     auto* blaming = task.skip_bad_records() > 0 ? dynamic_cast<BlamingMapper*>(mapper.get()) : nullptr;
     if (blaming != nullptr) blaming->KeepRecords();
-    if (job.SumCombiner()) {
+    if (map_only) {
+      st.buffer = NewPartBuffer(thread_file(t), job.RawOutput(), &st.counters);
+    } else if (job.SumCombiner()) {
       st.buffer = NewSumBuffer(target, budget, &st.counters);
     } else {
       CombinerFactory new_combiner;
@@ -296,7 +360,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
     return st.status;
   }
   // Sum-combined tables are merged before spilling: one spill per task, not one per thread.
-  if (job.SumCombiner()) {
+  if (job.SumCombiner() && !map_only) {
     for (int t = 1; t < threads; t++) MergeSumBuffers(states[0].buffer.get(), states[t].buffer.get());
   }
   for (auto& st : states) {
@@ -307,6 +371,12 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   if (shared) owned_bytes = shared->owned.end - shared->owned.begin;
   total.Add(counter::kMapInputBytes, static_cast<int64_t>(owned_bytes.load()));
   if (skipping) total.Add(counter::kRecordsSkipped, skipped.load());
+  if (map_only) {
+    std::vector<std::string> rest;
+    for (int t = 1; t < threads; t++) rest.push_back(thread_file(t));
+    MR_RETURN_IF_ERROR(AppendFiles(part_file, rest));
+    return total;
+  }
   MR_RETURN_IF_ERROR(store->MarkMapOutputComplete(id));
   return total;
 }

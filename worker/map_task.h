@@ -4,7 +4,9 @@
 // sorting and calling the job's combiner), partitions with the job's partitioner or the stable
 // hash, sorts and spills into the IntermediateStore. Memory is bounded by `buffer_bytes` (shared by
 // the threads): a thread spills whenever its share fills up. The output is visible to the shuffle
-// server only when the whole attempt succeeded (MarkMapOutputComplete).
+// server only when the whole attempt succeeded (MarkMapOutputComplete). A map-only job's map
+// (task.reducers() == 0) uses no store: it writes its attempt's part file under
+// task.output_dir() (common/output_layout.h) as the mapper emits, for the master to commit.
 // Thread-safety: call from one thread; it starts and joins its own threads.
 #pragma once
 

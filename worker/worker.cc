@@ -26,6 +26,7 @@
 #include "common/tls.h"
 #include "common/failpoint.h"
 #include "common/log.h"
+#include "common/output_layout.h"
 #include "common/process.h"
 #include "jobs/job.h"
 #include "worker/intermediate_store.h"
@@ -431,6 +432,9 @@ class Worker::Impl {
     if (status.ok()) status = Failpoint(t.kind() == proto::TASK_MAP ? FailpointName("map.before_report") : FailpointName("reduce.before_commit"));
     auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start).count();
     rep->set_ok(status.ok());
+    if (status.ok() && t.kind() == proto::TASK_MAP && t.reducers() == 0) {
+      rep->set_output_file(AttemptOutputFile(t.output_dir(), t.job_id(), t.index(), t.attempt(), PartKind::kMap));
+    }
     if (status.ok()) {
       for (auto& [k, v] : counters.values()) (*rep->mutable_counters())[k] = v;
       spdlog::info("{} succeeded in {} ms", AttemptName(t), ms);
