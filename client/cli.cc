@@ -130,6 +130,9 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
                   "job argument KEY=VALUE (repeatable; mr help JOB lists a job's); for streaming jobs a property, "
                   "exported to the commands as Hadoop's -D is");
   cmd->add_option("--cmdenv", o->cmdenv, "streaming: an environment variable NAME=VALUE for the commands (repeatable)");
+  cmd->add_option("--files", o->files,
+                  "streaming and plugin jobs: files PATH[#NAME][,...] shipped with the job; each task runs in a "
+                  "directory holding them (repeatable)");
   cmd->add_option("--key-fields", o->key_fields, "streaming: the map output key is a line's first N fields (default 1)");
   cmd->add_option("--field-separator", o->field_separator,
                   "streaming: the character separating those fields, and a key's own fields (default TAB)");

@@ -23,6 +23,7 @@
 #include "common/output_layout.h"
 #include "common/handshake.h"
 #include "common/tls.h"
+#include "common/job_files.h"
 #include "common/job_json.h"
 #include "common/job_state.h"
 #include "common/sync_client.h"
@@ -358,6 +359,21 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
       return keys;
     }
   }
+  for (const std::string& list : o.files) {
+    for (size_t b = 0; b <= list.size();) {
+      size_t e = std::min(list.find(',', b), list.size());
+      if (e > b) {
+        auto f = ReadJobFile(list.substr(b, e - b));
+        if (!f.ok()) return f.status();
+        *spec.add_files() = std::move(*f);
+      }
+      b = e + 1;
+    }
+  }
+  if (spec.files_size() > 0 && o.mapper.empty() && o.job_lib.empty()) {
+    return Status::InvalidArgument("--files are for streaming (--mapper) and plugin (--job-lib) jobs");
+  }
+  if (Status files = CheckJobFiles(spec.files(), /*have_bytes=*/true); !files.ok()) return files;
   if (!o.cmdenv.empty() && o.mapper.empty()) {
     return Status::InvalidArgument("--cmdenv is for streaming (--mapper) jobs: it sets their commands' environment");
   }

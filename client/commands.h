@@ -48,6 +48,8 @@ struct SubmitOptions {
   std::string input_format;        // "lines", "records:N"; empty = the job's own
   std::vector<std::string> args;   // KEY=VALUE
   std::vector<std::string> cmdenv;  // streaming: --cmdenv NAME=VALUE for the commands' environment
+  // --files PATH[#NAME][,...]: shipped with the job into each task's working directory.
+  std::vector<std::string> files;
   // streaming: Hadoop's key fields (jobs/key_fields.h), as the properties they set; empty: unset.
   std::string key_fields, field_separator, partition_by, sort_by;
   std::string job_lib;             // a plugin's shared library

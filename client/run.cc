@@ -156,6 +156,8 @@ Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std:
     step.overwrite = first->overwrite();
     auto spec = MakeJobSpec(step);
     if (!spec.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], spec.status().message()));
+    // A streaming step runs among the same --files as the first step (as an mrjob job's steps do).
+    if (!spec->mapper().empty()) *spec->mutable_files() = first->files();
     steps.push_back(*spec);
   }
   if (steps.size() > 1) steps[0].set_output(fmt::format("{}/step-0", scratch));

@@ -54,9 +54,7 @@ const std::map<std::string, std::string> kRefusedProperties = {
 
 // Options Hadoop has and mr does not, with why.
 const std::map<std::string, std::string> kRefusedOptions = {
-    {"file", "mr does not ship files with a job yet: put them at the same path on every worker"},
-    {"files", "mr does not ship files with a job yet: put them at the same path on every worker"},
-    {"archives", "mr does not ship archives with a job"},
+    {"archives", "mr does not ship archives with a job: ship the files (-files a.py,b.txt)"},
     {"libjars", "mr runs no Java"},
     {"conf", "mr reads no Hadoop configuration files: give each property with -D"},
     {"fs", "mr reads local paths (every worker must see them)"},
@@ -70,7 +68,7 @@ const std::map<std::string, std::string> kRefusedOptions = {
 
 const std::vector<std::string> kValued = {"input", "output", "mapper", "reducer", "combiner", "numReduceTasks",
                                           "cmdenv", "D", "partitioner", "inputformat", "outputformat",
-                                          "master", "token-file"};
+                                          "master", "token-file", "file", "files"};
 const std::vector<std::string> kFlags = {"verbose", "info", "help", "background"};
 
 bool StartsWithJava(const std::string& s) { return s.starts_with("org.apache.hadoop."); }
@@ -180,6 +178,8 @@ Result<HadoopStreamingJob> ParseHadoopStreaming(const std::vector<std::string>& 
       reducers_set = true;
     } else if (name == "cmdenv") {
       job.submit.cmdenv.push_back(value);
+    } else if (name == "files" || name == "file") {  // -files a.py,b.txt; the old -file a.py
+      job.submit.files.push_back(value);
     } else if (name == "D") {
       properties.push_back(value);
     } else if (name == "partitioner") {
@@ -231,6 +231,8 @@ local cluster started for it (as mr run).
   -numReduceTasks N          reduce tasks (0, or -reducer NONE: a map-only job, whose maps write
                              part-m-NNNNN; a -reducer or -combiner given is not run, as in Hadoop)
   -cmdenv NAME=VALUE         an environment variable for the commands (repeatable)
+  -files PATH[#NAME][,...]   files shipped with the job: each task runs in a directory holding them
+                             (-file PATH: one, as older Hadoop)
   -D NAME=VALUE              a property, exported to the commands as NAME with dots made _;
                              mapreduce.job.reduces and mapreduce.input.fileinputformat.split.maxsize
                              are also the job's reducers and split size
@@ -241,7 +243,7 @@ local cluster started for it (as mr run).
                              mapreduce.partition.keypartitioner.options, ...keycomparator.options)
   -background                submit and return (with --master)
   -verbose                   accepted (mr always shows progress)
-Refused, by name, before anything runs: -file/-files/-archives (not shipped yet), -libjars, -conf,
+Refused, by name, before anything runs: -archives, -libjars, -conf,
 -fs, -jt, -io, -lazyOutput, Java classes as commands, other Java comparators, reducer output key
 fields and output compression.
 )";

@@ -8,11 +8,8 @@ namespace {
 Result<HadoopStreamingJob> Parse(std::vector<std::string> args) { return ParseHadoopStreaming(args); }
 
 TEST(StreamingCliTest, AHadoopCommandLineAsWritten) {
-  auto job = Parse({"-D", "mapreduce.job.name=counts", "-Dmapreduce.job.reduces=4", "-files", "x.py"});
-  ASSERT_FALSE(job.ok());  // files are not shipped yet: refused by name
-  EXPECT_NE(job.status().message().find("-files: mr does not ship files"), std::string::npos) << job.status().message();
-
-  job = Parse({"-D", "mapreduce.job.name=counts", "-Dmapreduce.job.reduces=4", "-input", "logs/a,logs/b", "-input",
+  auto job = Parse({"-D", "mapreduce.job.name=counts", "-Dmapreduce.job.reduces=4", "-files", "m.py,r.py#red.py",
+                    "-file", "extra.txt", "-input", "logs/a,logs/b", "-input",
                "more/", "-output", "out", "-mapper", "python3 m.py", "-reducer", "python3 r.py", "-combiner", "cat",
                "-cmdenv", "LC_ALL=C", "-inputformat", "org.apache.hadoop.mapred.TextInputFormat", "-outputformat",
                "org.apache.hadoop.mapred.TextOutputFormat", "-partitioner",
@@ -20,6 +17,7 @@ TEST(StreamingCliTest, AHadoopCommandLineAsWritten) {
   ASSERT_TRUE(job.ok()) << job.status().message();
   EXPECT_EQ(job->submit.inputs, (std::vector<std::string>{"logs/a", "logs/b", "more/"}));
   EXPECT_EQ(job->submit.output, "out");
+  EXPECT_EQ(job->submit.files, (std::vector<std::string>{"m.py,r.py#red.py", "extra.txt"}));  // read at submit
   EXPECT_EQ(job->submit.mapper, "python3 m.py");
   EXPECT_EQ(job->submit.reducer, "python3 r.py");
   EXPECT_EQ(job->submit.combiner, "cat");

@@ -42,6 +42,11 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   if (s.spec().task_timeout_ms() > 0) j["task_timeout_ms"] = s.spec().task_timeout_ms();
   if (s.spec().skip_bad_records() > 0) j["skip_bad_records"] = s.spec().skip_bad_records();
   j["reducers"] = s.spec().reducers();
+  if (s.spec().map_only()) j["map_only"] = true;
+  // Files shipped with the job (--files): what each task finds in its working directory.
+  for (const proto::JobFile& f : s.spec().files()) {
+    j["files"].push_back({{"name", f.name()}, {"sha256", f.sha256()}, {"size", f.size()}});
+  }
   j["split_size"] = s.spec().split_size();
   j["args"] = std::map<std::string, std::string>(s.spec().args().begin(), s.spec().args().end());
   j["input_bytes"] = s.input_bytes();

@@ -9,6 +9,7 @@
 #include "common/units.h"
 #include "jobs/job.h"
 #include "common/inputs.h"
+#include "common/job_files.h"
 #include "master/job_plan.h"
 #include "master/pools.h"
 
@@ -109,6 +110,10 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   JobDefinition def{spec.job(), JobArgs(spec.args().begin(), spec.args().end()), spec.job_lib(), spec.mapper(),
                     spec.reducer(), spec.combiner()};
   MR_RETURN_IF_ERROR(ValidateJobDefinition(def));
+  if (spec.files_size() > 0 && !def.user_code()) {
+    return Status::InvalidArgument("--files are for streaming and plugin jobs: a built-in job reads no side files");
+  }
+  MR_RETURN_IF_ERROR(CheckJobFiles(spec.files(), /*have_bytes=*/true));
   if (spec.map_only()) {
     MR_RETURN_IF_ERROR(CheckMapOnly(spec));
   } else if (spec.reducers() == 0) {

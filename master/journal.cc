@@ -248,6 +248,40 @@ Status Journal::DropJob(uint64_t job_id) {
   return WriteLocked(&batch, "cannot delete");
 }
 
+namespace {
+constexpr char kFilePrefix[] = "file/";
+}  // namespace
+
+Status Journal::PutFile(const std::string& sha256, const std::string& content) {
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch batch;
+  batch.Put(kFilePrefix + sha256, content);
+  return WriteLocked(&batch, "cannot write a job's file");
+}
+
+Result<std::string> Journal::LoadFile(const std::string& sha256) {
+  std::lock_guard lock(mu_);
+  std::string v;
+  auto s = db_->Get(rocksdb::ReadOptions(), kFilePrefix + sha256, &v);
+  if (s.IsNotFound()) return Status::NotFound(fmt::format("no file {} is kept", sha256));
+  MR_RETURN_IF_ERROR(FromRocks(s, "cannot read"));
+  return v;
+}
+
+Status Journal::DropFilesExcept(const std::set<std::string>& keep) {
+  std::lock_guard lock(mu_);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix = kFilePrefix;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string sha = it->key().ToString().substr(prefix.size());
+    if (!keep.contains(sha)) batch.Delete(it->key());
+  }
+  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
+  if (batch.Count() == 0) return Status::OK();
+  return WriteLocked(&batch, "cannot delete");
+}
+
 Status Journal::Commit(const std::vector<proto::TaskRecord>& tasks, const std::vector<proto::JobStatus>& jobs,
                        const std::vector<std::pair<uint64_t, std::string>>& histories, const std::vector<uint64_t>& ended,
                        const std::vector<std::pair<uint64_t, proto::AttemptLog>>& logs) {

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,14 @@ class Journal {
   Result<std::vector<proto::AttemptLog>> LoadAttemptLogs(uint64_t job_id);
   // Forgets a job entirely: its status, tasks, plan, history and attempt logs.
   Status DropJob(uint64_t job_id);
+
+  // Files shipped with jobs (--files), by the SHA-256 of their bytes: kept once however many jobs
+  // ship them, until no unfinished job does (DropFilesExcept).
+  Status PutFile(const std::string& sha256, const std::string& content);
+  // NotFound when it is not kept.
+  Result<std::string> LoadFile(const std::string& sha256);
+  // Drops every kept file but those of `keep`.
+  Status DropFilesExcept(const std::set<std::string>& keep);
 
  private:
   Journal() = default;

@@ -128,6 +128,7 @@ class Master::Impl {
       if (auto history = journal_->LoadHistory(j.job_id()); history.ok()) scheduler_.RestoreHistory(*history);
     }
     Apply(std::move(fx));
+    DropUnusedFiles();  // those of jobs that ended while it was down
 
     const bool local_only = opts_.local_token || opts_.tls->plaintext();
     MR_RETURN_IF_ERROR(CheckBindAllowed(opts_.listen.host, local_only, "--listen"));
@@ -445,6 +446,15 @@ class Master::Impl {
       return Refuse(s, fmt::format("{} before registering", MessageName(m)));
     } else if (m.has_heartbeat()) {
       scheduler_.Heartbeat(s.worker_id, now);
+    } else if (m.has_get_job_file()) {
+      proto::Envelope reply;
+      proto::JobFileReply* r = reply.mutable_job_file();
+      r->set_sha256(m.get_job_file().sha256());
+      auto content = JobFile(m.get_job_file());
+      if (content.ok()) r->set_content(std::move(*content));
+      else r->set_error(content.status().message());
+      s.channel->Send(reply);
+      return;
     } else if (m.has_task_report()) {
       scheduler_.Heartbeat(s.worker_id, now);
       if (scheduler_.HasJob(m.task_report().job_id())) {
@@ -486,6 +496,27 @@ class Master::Impl {
     return "";
   }
 
+  // The bytes of a file shipped with an unfinished job, for its workers.
+  Result<std::string> JobFile(const proto::GetJobFile& want) {
+    auto st = scheduler_.JobStatus(want.job_id());
+    if (!st.ok()) return st.status();
+    if (st->end_time_ms() != 0) return Status::NotFound(fmt::format("job {} has ended", want.job_id()));
+    for (const proto::JobFile& f : st->spec().files()) {
+      if (f.sha256() == want.sha256()) return journal_->LoadFile(f.sha256());
+    }
+    return Status::NotFound(fmt::format("job {} ships no file {}", want.job_id(), want.sha256()));
+  }
+
+  // Drops the journaled files that no unfinished job ships.
+  void DropUnusedFiles() {
+    std::set<std::string> keep;
+    for (const proto::JobStatus& j : scheduler_.AllJobs()) {
+      if (j.end_time_ms() != 0) continue;
+      for (const proto::JobFile& f : j.spec().files()) keep.insert(f.sha256());
+    }
+    if (Status s = journal_->DropFilesExcept(keep); !s.ok()) spdlog::warn("{}", s.message());
+  }
+
   // The job's shuffle secret (AssignTask.shuffle_secret).
   std::string JobSecret(uint64_t job_id) const { return HmacSha256(shuffle_key_, fmt::format("mr-v2 job {}", job_id)); }
 
@@ -493,6 +524,11 @@ class Master::Impl {
   Result<uint64_t> Admit(const proto::JobSpec& spec, int64_t now, Effects* fx) {
     auto admitted = AdmitJob(spec, committer_, paths_);
     if (!admitted.ok()) return admitted.status();
+    // The job's files are journaled apart, once per digest; its spec keeps their names and digests.
+    for (proto::JobFile& f : *admitted->spec.mutable_files()) {
+      MR_RETURN_IF_ERROR(journal_->PutFile(f.sha256(), f.content()));
+      f.clear_content();
+    }
     auto id = journal_->NextJobId();
     if (!id.ok()) return id.status();
     MR_RETURN_IF_ERROR(journal_->PutPlan(*id, admitted->plan));
@@ -582,6 +618,7 @@ class Master::Impl {
       c->set_attempt(a.attempt);
       it->second->channel->Send(e);
     }
+    if (!done.ended_jobs.empty()) DropUnusedFiles();
     for (uint64_t id : done.ended_jobs) {
       proto::Envelope e;
       e.mutable_job_ended()->set_job_id(id);

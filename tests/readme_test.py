@@ -290,6 +290,7 @@ BLOCKS = {
     "mr run --job weblog": run_block,
     "cp jobs/examples/wordcount_plugin.cc my_job.cc": run_block,
     "mr run --input books/ --output counts": run_block,
+    "printf '#!/bin/sh": run_block,
     "mr streaming -D mapreduce.job.name": run_block,
     "mr run --input events/ --output by-user": lambda env, text: run_block(
         env, "printf 'amy 9 a\\nbob 10 b\\namy 10 c\\n' > events.txt && mkdir -p events && mv events.txt events/\n" + text),

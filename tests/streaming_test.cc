@@ -245,5 +245,43 @@ TEST_F(StreamingTest, ZeroReduceTasksIsAMapOnlyJob) {
             "WORD0 OTHER\t\nWORD1 OTHER\t\nWORD0 OTHER\t\nWORD1 OTHER\t\nWORD2 OTHER\t\n");
 }
 
+// --files: the mapper script and a side file travel with the submission; each task finds them in
+// its working directory under their names (PATH#NAME renames one), executable as they were. The
+// master journals them: submitted to a master with no worker, the originals deleted, the master
+// restarted, and only then a worker: the job still runs them.
+TEST_F(StreamingTest, FilesShippedWithTheJobOutliveTheirOriginalsAndAMasterRestart) {
+  TempDir tmp;
+  Cluster cluster(tmp.path());
+  ASSERT_TRUE(cluster.StartMaster({"--allow-user-code"}).ok());
+  const fs::path mine = tmp / "mine";
+  fs::create_directories(mine);
+  WriteFile(mine / "tag.sh", "#!/bin/sh\nwhile read -r w rest; do printf '%s%s\\t1\\n' \"$(cat prefix.txt)\" \"$w\"; done\n");
+  fs::permissions(mine / "tag.sh", fs::perms(0755));
+  WriteFile(mine / "p.txt", "x-");
+  CommandResult r = RunMr({"submit", "--master", cluster.master_address(), "--input", *tmp_ / "small", "--output",
+                           tmp / "out", "--reducers", "1", "--mapper", "./tag.sh", "--reducer", kSum, "--files",
+                           (mine / "tag.sh").string() + "," + (mine / "p.txt").string() + "#prefix.txt", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const uint64_t id = std::stoull(r.out);
+  fs::remove_all(mine);
+  cluster.KillMaster();
+  ASSERT_TRUE(cluster.RestartMaster().ok());
+  ASSERT_TRUE(cluster.StartWorker({"--slots", "2", "--allow-user-code"}).ok());
+  ASSERT_TRUE(cluster.WaitForWorkers(1).ok());
+  JobState js = cluster.WaitForJob(id, Millis(120000));
+  ASSERT_EQ(js.state, "succeeded") << js.json << ReadFile(tmp / "master.log");
+  EXPECT_EQ(SortLines(ReadFile(tmp / "out/part-r-00000")), "x-word0\t3\nx-word1\t3\nx-word2\t2\nx-word3\t1\nx-word4\t1\n");
+  EXPECT_TRUE(Has(js.json, "\"prefix.txt\"")) << js.json;  // the job's status lists its files
+  // What cannot be shipped is refused at submit, by name.
+  CommandResult missing = RunMr({"submit", "--master", cluster.master_address(), "--input", *tmp_ / "small",
+                                 "--output", tmp / "out2", "--mapper", "cat", "--files", tmp / "nothing.py"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_TRUE(Has(missing.err, "--files " + tmp / "nothing.py")) << missing.err;
+  CommandResult builtin = RunMr({"submit", "--master", cluster.master_address(), "--job", "wordcount", "--input",
+                                 *tmp_ / "small", "--output", tmp / "out3", "--files", *tmp_ / "small/a.txt"});
+  EXPECT_NE(builtin.exit_code, 0);
+  EXPECT_TRUE(Has(builtin.err, "--files are for streaming")) << builtin.err;
+}
+
 }  // namespace
 }  // namespace mr::testing

@@ -182,6 +182,7 @@ class TaskProcess {
     start.set_spill_dir(o_.spill_dir);
     start.set_memory_limit(o_.memory_limit);
     start.set_output_file(output_file);
+    start.set_work_dir(o_.work_dir);
     // A task process that died at once is told apart below, by its exit.
     (void)WriteTaskMessage(control_.fd, start);
     return Status::OK();

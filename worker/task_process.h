@@ -38,6 +38,8 @@ struct TaskProcessOptions {
   uint64_t memory_limit = 0;  // bytes of data memory; 0 = none
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};  // without progress
   const std::atomic<bool>* cancel = nullptr;
+  // The attempt's working directory, holding the files shipped with its job; empty: the worker's.
+  std::string work_dir;
 };
 
 // "job-1/m3/a2": how the worker's and the task process's logs name an attempt.

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <cstdlib>
+#include <filesystem>
 #include <fmt/format.h>
 #include <mutex>
 
@@ -144,6 +146,15 @@ int RunTaskProcessMain() {
   const proto::AssignTask& t = start.task();
   SetLogName("task " + AttemptName(t));
   LimitMemory(start.memory_limit());
+  // The job's commands run among its files (--files). The paths it was given stay valid.
+  if (!start.work_dir().empty()) {
+    start.set_spill_dir(std::filesystem::absolute(start.spill_dir()).string());
+    if (!start.output_file().empty()) start.set_output_file(std::filesystem::absolute(start.output_file()).string());
+    if (::chdir(start.work_dir().c_str()) != 0) {
+      std::fprintf(stderr, "mr task-process: cannot enter %s: %s\n", start.work_dir().c_str(), std::strerror(errno));
+      return 2;
+    }
+  }
 
   AttemptLog log;
   CounterSet counters;

@@ -30,6 +30,7 @@
 #include "common/process.h"
 #include "jobs/job.h"
 #include "worker/intermediate_store.h"
+#include "worker/job_file_cache.h"
 #include "worker/map_task.h"
 #include "worker/reduce_task.h"
 #include "worker/shuffle_fetch.h"
@@ -40,6 +41,25 @@
 namespace mr {
 
 using Millis = std::chrono::milliseconds;
+
+namespace {
+
+// How long an attempt waits for its job's files from the master.
+constexpr Millis kJobFileTimeout{60000};
+
+// An attempt's working directory: removed, with what the attempt left in it, when it ends.
+struct WorkDir {
+  explicit WorkDir(std::string p) : path(std::move(p)) {}
+  ~WorkDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  std::string path;
+};
+
+}  // namespace
 
 class Worker::Impl {
  public:
@@ -68,6 +88,23 @@ class Worker::Impl {
     std::error_code ec;
     scratch_dir_ = opts_.data_dir + "/scratch";
     std::filesystem::remove_all(scratch_dir_, ec);
+    // Asked from an executor thread; the request goes out on the io thread, on the connection of
+    // the moment (none: the fetch fails at once, and its attempt is retried).
+    files_ = std::make_unique<JobFileCache>(scratch_dir_ + "/files", [this](uint64_t job, const std::string& sha) {
+      asio::post(io_, [this, job, sha, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired()) return;
+        proto::Envelope e;
+        if (!channel_ || worker_id_.empty()) {
+          e.mutable_job_file()->set_sha256(sha);
+          e.mutable_job_file()->set_error("this worker is not connected to the master");
+          files_->Deliver(e.job_file());
+          return;
+        }
+        e.mutable_get_job_file()->set_job_id(job);
+        e.mutable_get_job_file()->set_sha256(sha);
+        channel_->Send(e);
+      });
+    });
     auto store = IntermediateStore::Open(opts_.data_dir);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
@@ -195,6 +232,7 @@ class Worker::Impl {
     if (gen != generation_) return;
     spdlog::warn("lost the master ({}); reconnecting", reason);
     channel_.reset();
+    files_->FailPending("lost the master (" + reason + ")");
     worker_id_.clear();
     generation_++;
     connect_failures_++;
@@ -281,6 +319,8 @@ class Worker::Impl {
       std::lock_guard<std::mutex> l(mu_);
       queue_.push_back({std::move(*m.mutable_assign_task())});
       cv_.notify_one();
+    } else if (m.has_job_file()) {
+      files_->Deliver(m.job_file());
     } else if (m.has_job_ended()) {
       DropJob(m.job_ended().job_id(), "it ended");
     } else if (m.has_cancel_attempt()) {
@@ -341,6 +381,7 @@ class Worker::Impl {
       std::erase_if(queue_, [job](const Queued& q) { return q.task.job_id() == job; });
     }
     std::erase_if(undelivered_, [job](const proto::Envelope& e) { return e.task_report().job_id() == job; });
+    files_->DropJob(job);
     Status s = store_->DropJob(job);
     if (!s.ok()) spdlog::warn("job {}: cannot drop intermediate data: {}", job, s.message());
     else spdlog::info("job {}: {}; its intermediate data is dropped", job, why);
@@ -473,10 +514,19 @@ class Worker::Impl {
     tpo.program = opts_.task_program;
     tpo.threads = opts_.threads;
     tpo.buffer_bytes = opts_.map_buffer_bytes;
-    tpo.spill_dir = store_->spill_dir();
+    tpo.spill_dir = std::filesystem::absolute(store_->spill_dir()).string();  // the same in any working dir
     tpo.memory_limit = t.task_memory() > 0 ? t.task_memory() : opts_.task_memory;
     tpo.timeout = t.task_timeout_ms() > 0 ? Millis(t.task_timeout_ms()) : opts_.task_timeout;
     tpo.cancel = &run.cancel;
+    // A job that ships files runs each attempt in a working directory of its own that holds them.
+    WorkDir work(t.files_size() > 0 ? fmt::format("{}/work/{}", scratch_dir_, AttemptDirName(
+        t.job_id(), t.index(), t.attempt(), t.kind() == proto::TASK_MAP ? PartKind::kMap : PartKind::kReduce)) : "");
+    if (!work.path.empty()) {
+      MR_RETURN_IF_ERROR(files_->Prepare(t, work.path, kJobFileTimeout, &run.cancel));
+      log->Line(fmt::format("{} runs in {} with the job's {}", AttemptName(t), work.path,
+                            Counted(t.files_size(), "file")));
+      tpo.work_dir = work.path;
+    }
     if (t.kind() == proto::TASK_REDUCE) {
       ReduceStep step = [&](RunMerger& merged, const std::string& output_file) {
         return ReduceInTaskProcess(t, merged, output_file, tpo, log);
@@ -534,6 +584,7 @@ class Worker::Impl {
   std::unique_ptr<IntermediateStore> store_;
   std::unique_ptr<ShuffleServer> shuffle_;
   std::string scratch_dir_;
+  std::unique_ptr<JobFileCache> files_;  // the files shipped with jobs (scratch/files)
   // io thread only:
   std::shared_ptr<Channel> channel_;
   bool refused_ = false;  // the last hello exchange failed

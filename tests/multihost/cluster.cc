@@ -67,7 +67,8 @@ Result<std::vector<std::string>> Cluster::UnitCommand(const std::string& unit, c
 }
 
 Result<std::vector<std::string>> Cluster::MasterCommand() const {
-  Vars v = {{"MR_MASTER_OPTS", "--worker-timeout " + options_.worker_timeout}};
+  Vars v = {{"MR_MASTER_OPTS", "--worker-timeout " + options_.worker_timeout +
+                                   (options_.allow_user_code ? " --allow-user-code" : "")}};
   if (options_.ipv6_only) {
     v["MR_LISTEN"] = fmt::format("[::]:{}", kMasterPort);
     v["MR_HTTP"] = fmt::format("[::]:{}", kHttpPort);
@@ -79,7 +80,8 @@ Result<std::vector<std::string>> Cluster::WorkerCommand(int i) const {
   std::string host = WorkerHost(i);
   Vars v = {{"MR_MASTER", MasterRpc()},
             {"MR_ADVERTISE", net_->Address(host, options_.shuffle_network)},
-            {"MR_WORKER_OPTS", fmt::format("--slots {} --threads 1 --heartbeat {}", options_.slots, options_.heartbeat)}};
+            {"MR_WORKER_OPTS", fmt::format("--slots {} --threads 1 --heartbeat {}{}", options_.slots, options_.heartbeat,
+                                           options_.allow_user_code ? " --allow-user-code" : "")}};
   if (options_.ipv6_only) v["MR_LISTEN"] = "[::]:7072";
   if (auto m = options_.worker_master_via.find(i); m != options_.worker_master_via.end()) {
     v["MR_MASTER"] = net_->Endpoint(m->second, Network::kControl, kMasterPort);

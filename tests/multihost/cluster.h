@@ -39,6 +39,7 @@ struct ClusterOptions {
   Network shuffle_network = Network::kData;  // what workers --advertise
   std::vector<std::string> worker_env;     // e.g. MR_FAILPOINTS that widen a phase
   std::vector<std::string> master_env;
+  bool allow_user_code = false;            // mr master/worker --allow-user-code (streaming jobs)
   std::vector<std::string> extra_hosts;    // more hosts in the Net (e.g. "relay"), with nothing started
   // Per worker index, a host that stands in (e.g. a relay on the path): the worker is given that
   // host's control address as the master's (MR_MASTER, port 7070), or advertises that host's

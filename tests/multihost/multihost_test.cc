@@ -12,6 +12,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <filesystem>
+#include <map>
+#include <sstream>
 
 #include "tests/multihost/cluster.h"
 
@@ -284,6 +287,40 @@ TEST_F(MultiHostTest, MasterKilledAndRestarted) {
   ASSERT_TRUE(done.ok()) << "mr submit --wait did not return within 30 s of the job's end";
   EXPECT_TRUE(done->exited && done->code == 0) << "mr submit --wait: " << done->ToString() << "\n"
                                                << testing::ReadFile(cluster_->root() + "/submit.log");
+}
+
+// (h) A streaming job whose script only the submitting host has (--files): submitted before any
+// worker runs, and the script deleted from the client at once. The workers fetch it from the master
+// over their own connections and run it in each task's working directory, under its name.
+TEST_F(MultiHostTest, FilesShippedWithTheJobReachWorkersThatNeverHadThem) {
+  ClusterOptions options;
+  options.allow_user_code = true;
+  auto c = Cluster::Create(options);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  cluster_ = std::move(*c);
+  ASSERT_TRUE(cluster_->StartMaster().ok()) << cluster_->LogTails();
+  const std::string mine = cluster_->root() + "/client-only";
+  std::filesystem::create_directories(mine);
+  testing::WriteFile(mine + "/split.sh", "#!/bin/sh\nexec awk '{ for (i = 1; i <= NF; i++) print $i \"\\t1\" }'\n");
+  std::filesystem::permissions(mine + "/split.sh", std::filesystem::perms(0755));
+  auto id = cluster_->Submit({"--input", CorpusDir(), "--output", Output(), "--reducers", "2", "--split-size", kSplit,
+                              "--mapper", "./split.sh", "--reducer",
+                              R"(awk -F'\t' '{ n[$1] += $2 } END { for (k in n) print k "\t" n[k] }')", "--files",
+                              mine + "/split.sh"});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  std::filesystem::remove_all(mine);
+  ASSERT_TRUE(cluster_->StartWorkers().ok()) << cluster_->LogTails();
+  JobState v = cluster_->WaitForJob(*id, seconds(120));
+  ASSERT_EQ(v.state, "succeeded") << v.Summary() << "\n" << cluster_->LogTails();
+  // The same pipeline on this host, for the expected counts (over the files a job reads, with
+  // their lines' CR LF ends read as LF, as a job reads them).
+  testing::CommandResult want = testing::RunCommand(
+      {"/bin/sh", "-c", "cat " + CorpusDir() + "/part*.txt | tr -d '\\r' | awk '{ for (i = 1; i <= NF; i++) print $i \"\\t1\" }' | " +
+                            R"(awk -F'\t' '{ n[$1] += $2 } END { for (k in n) print k "\t" n[k] }')"});
+  ASSERT_EQ(want.exit_code, 0) << want.err;
+  const std::string got = testing::SortLines(testing::ReadJobOutput(Output(), 2));
+  EXPECT_TRUE(got == testing::SortLines(want.out))
+      << got.size() << " bytes of output, " << want.out.size() << " expected\n" << cluster_->LogTails();
 }
 
 }  // namespace
