@@ -130,6 +130,10 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
                   "job argument KEY=VALUE (repeatable; mr help JOB lists a job's); for streaming jobs a property, "
                   "exported to the commands as Hadoop's -D is");
   cmd->add_option("--cmdenv", o->cmdenv, "streaming: an environment variable NAME=VALUE for the commands (repeatable)");
+  cmd->add_option("--then", o->then,
+                  "a further step \"JOB [KEY=VALUE]...\" or streaming \"mapper=CMD [reducer=CMD] [KEY=VALUE]...\" "
+                  "over the previous step's output, one reducer (repeatable), run by the master when the step "
+                  "before succeeds, e.g. --then 'topn n=10' or --then \"mapper=cat reducer='sort -k2,2nr | head -1'\"");
   cmd->add_option("--files", o->files,
                   "streaming and plugin jobs: files PATH[#NAME][,...] shipped with the job; each task runs in a "
                   "directory holding them (repeatable)");
@@ -427,10 +431,6 @@ Action DefineRun(CLI::App* cmd, Shared*) {
       ->capture_default_str();
   cmd->add_flag("--json", run->json, "machine-readable summary");
   AddShowFlag(cmd, &run->show);
-  cmd->add_option("--then", run->then,
-                  "a further step \"JOB [KEY=VALUE]...\" or streaming \"mapper=CMD [reducer=CMD] [KEY=VALUE]...\" "
-                  "over the previous step's output, one reducer (repeatable), e.g. --then 'topn n=10' or "
-                  "--then \"mapper=cat reducer='sort -k2,2nr | head -1'\"");
   return [run](const Context& ctx) {
     run->token_file = ctx.token_file;
     return CmdRun(*run);

@@ -17,6 +17,7 @@
 
 #include "client/interrupt.h"
 #include "client/output.h"
+#include "client/steps.h"
 #include "common/address.h"
 #include "common/clock.h"
 #include "common/defaults.h"
@@ -38,6 +39,8 @@ namespace {
 using Millis = std::chrono::milliseconds;
 using json = nlohmann::json;
 constexpr Millis kCallTimeout{10000};
+// Steps of a pipeline followed at most (the master runs at most 17).
+constexpr int kMaxPipelineFollow = 64;
 
 void Fail(const std::string& message) { std::fprintf(stderr, "mr: %s\n", message.c_str()); }
 
@@ -416,6 +419,12 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
     if (d->count() <= 0) return Status::InvalidArgument("--task-timeout: must be more than 0");
     spec.set_task_timeout_ms(d->count());
   }
+  // A pipeline: the master runs each --then step when the one before succeeds (master/pipeline.h).
+  for (const std::string& text : o.then) {
+    auto step = MakeStepSpec(text, spec);
+    if (!step.ok()) return step.status();
+    *spec.add_then() = std::move(*step);
+  }
   return spec;
 }
 
@@ -552,6 +561,43 @@ bool AskJob(const ClientOptions& c, uint64_t id, int* exit_code) {
   return Ask(c, req, exit_code).ok();
 }
 
+}  // namespace
+
+Result<proto::JobStatus> WaitForPipeline(const ClientOptions& c, uint64_t job_id, const std::atomic<bool>* interrupted,
+                                         const std::function<Status()>& can_finish,
+                                         const std::function<void(const proto::JobStatus&)>& on_step) {
+  for (int step = 0; step <= kMaxPipelineFollow; step++) {
+    auto s = WaitForJob(c, job_id, interrupted, can_finish);
+    if (!s.ok() || s->state() != proto::JOB_SUCCEEDED || s->spec().then_size() == 0) return s;
+    // The master submits the next step as soon as it has journaled this one's end.
+    proto::JobStatus done = *s;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (done.next_job_id() == 0 && done.next_error().empty()) {
+      if (interrupted && interrupted->load()) return Status::Aborted("interrupted");
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::Unavailable(fmt::format("job {} succeeded, and the master has not started its pipeline's "
+                                               "next step within a minute", job_id));
+      }
+      std::this_thread::sleep_for(Millis(100));
+      proto::Envelope req;
+      req.mutable_get_job()->set_job_id(job_id);
+      int code = kExitFailed;
+      auto reply = Ask(c, req, &code);
+      if (reply.ok()) done = reply->job_status().status();
+    }
+    if (done.next_job_id() == 0) {
+      done.set_state(proto::JOB_FAILED);
+      done.set_error(done.next_error());
+      return done;
+    }
+    if (on_step) on_step(done);
+    job_id = done.next_job_id();
+  }
+  return Status::Internal("a pipeline longer than any the master runs");
+}
+
+namespace {
+
 // Ctrl-C while following a job: the job keeps running; says how to re-attach or cancel it.
 int StoppedFollowing(const ClientOptions& c, uint64_t id) {
   unsigned long n = static_cast<unsigned long>(id);
@@ -565,7 +611,13 @@ int StoppedFollowing(const ClientOptions& c, uint64_t id) {
 // `show` lines. Ctrl-C stops following, not the job: it says how to re-attach. The exit code is the
 // job's result (0 succeeded, 1 failed or killed), or 130 (interrupted) or 3 (master unreachable).
 int FollowJob(const ClientOptions& c, uint64_t id, int show) {
-  auto final_status = WaitForJob(c, id, CatchInterrupts());
+  auto final_status = WaitForPipeline(c, id, CatchInterrupts(), nullptr, [&](const proto::JobStatus& done) {
+    if (c.json) return;
+    PrintSummary(done, false);
+    std::printf("next step: job %lu (%s)\n", static_cast<unsigned long>(done.next_job_id()),
+                done.spec().then(0).job().c_str());
+    std::fflush(stdout);
+  });
   if (!final_status.ok()) {
     if (CatchInterrupts()->load()) return StoppedFollowing(c, id);
     Fail(final_status.status().message());
@@ -586,8 +638,10 @@ int CmdSubmit(const ClientOptions& c, const SubmitOptions& o) {
     Fail(spec.status().message());
     return kExitUsage;
   }
-  if (Status lib = CheckJobLibrary(*spec); !lib.ok()) {
-    Fail(lib.message());
+  Status refused = CheckJobLibrary(*spec);
+  if (refused.ok()) refused = CheckSteps(*spec, o.then);
+  if (!refused.ok()) {
+    Fail(refused.message());
     return kExitFailed;
   }
   int code = kExitFailed;
@@ -656,6 +710,15 @@ int CmdStatus(const ClientOptions& c, const std::string& job, bool follow) {
   }
   std::printf("job %lu (%s): %s\n", static_cast<unsigned long>(s.job_id()), s.spec().job().c_str(),
               JobStateName(s.state()).c_str());
+  // A pipeline's step: where it stands in the chain.
+  if (s.previous_job_id() != 0) std::printf("  pipeline: after job %lu\n", static_cast<unsigned long>(s.previous_job_id()));
+  if (s.spec().then_size() > 0) {
+    std::vector<std::string> rest;
+    for (const proto::JobSpec& step : s.spec().then()) rest.push_back(step.job());
+    std::printf("  then:     %s%s\n", fmt::format("{}", fmt::join(rest, ", ")).c_str(),
+                s.next_job_id() != 0 ? fmt::format(" (next: job {})", s.next_job_id()).c_str()
+                : !s.next_error().empty() ? fmt::format(" (not run: {})", s.next_error()).c_str() : "");
+  }
   uint32_t total = s.maps_total() + s.reduces_total();
   std::string inputs;
   for (auto& in : s.spec().inputs()) inputs += (inputs.empty() ? "" : " ") + in;

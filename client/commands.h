@@ -50,6 +50,9 @@ struct SubmitOptions {
   std::vector<std::string> cmdenv;  // streaming: --cmdenv NAME=VALUE for the commands' environment
   // --files PATH[#NAME][,...]: shipped with the job into each task's working directory.
   std::vector<std::string> files;
+  // Further steps (client/steps.h), each reading the output of the step before; only the last
+  // writes --output. The master runs them one after the other, as one pipeline.
+  std::vector<std::string> then;
   // streaming: Hadoop's key fields (jobs/key_fields.h), as the properties they set; empty: unset.
   std::string key_fields, field_separator, partition_by, sort_by;
   std::string job_lib;             // a plugin's shared library
@@ -104,5 +107,13 @@ Result<proto::JobStatus> WaitForJob(const ClientOptions& c, uint64_t job_id, con
                                     const std::function<Status()>& can_finish = nullptr);
 // The closing summary: state, times, counters.
 void PrintSummary(const proto::JobStatus& s, bool json);
+
+// WaitForJob over a pipeline (mr submit --then): follows job `job_id` and each next step as the
+// master submits it, until the last ends. Returns the last step's status: the pipeline failed if
+// it did not succeed (a step that could not be submitted: failed, with why). `on_step` is told of
+// each step that succeeded with another after it.
+Result<proto::JobStatus> WaitForPipeline(const ClientOptions& c, uint64_t job_id, const std::atomic<bool>* interrupted,
+                                         const std::function<Status()>& can_finish = nullptr,
+                                         const std::function<void(const proto::JobStatus&)>& on_step = nullptr);
 
 }  // namespace mr

@@ -12,9 +12,11 @@
 
 #include "client/interrupt.h"
 #include "client/output.h"
+#include "client/steps.h"
 #include "client/tls_setup.h"
 #include "common/credentials.h"
 #include "common/defaults.h"
+#include "common/output_layout.h"
 #include "jobs/job.h"
 #include "common/process.h"
 
@@ -83,101 +85,7 @@ Status ClusterCanFinish(std::vector<Child>& children) {
   return Status::Unavailable(fmt::format("every worker exited ({}); the job cannot finish", fmt::join(gone, ", ")));
 }
 
-// A --then step's words, split as a shell would: on spaces, with '...' taken as is and "..." with
-// \" and \\ escapes, so a streaming step's commands can hold spaces.
-Result<std::vector<std::string>> StepWords(std::string_view text) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  for (size_t i = 0; i < text.size(); i++) {
-    char c = text[i];
-    if (c == ' ' || c == '\t') {
-      if (in_word) words.push_back(std::move(word));
-      word.clear();
-      in_word = false;
-      continue;
-    }
-    in_word = true;
-    if (c == '\'' || c == '"') {
-      size_t end = i + 1;
-      for (; end < text.size() && text[end] != c; end++) {
-        if (c == '"' && text[end] == '\\' && end + 1 < text.size() && (text[end + 1] == '"' || text[end + 1] == '\\')) end++;
-        word.push_back(text[end]);
-      }
-      if (end == text.size()) return Status::InvalidArgument(fmt::format("an unclosed {} quote", c));
-      i = end;
-    } else if (c == '\\' && i + 1 < text.size()) {
-      word.push_back(text[++i]);
-    } else {
-      word.push_back(c);
-    }
-  }
-  if (in_word) words.push_back(std::move(word));
-  return words;
-}
-
-// One --then step: "JOB [KEY=VALUE]..." (a built-in job), or "mapper=CMD [reducer=CMD]
-// [combiner=CMD] [KEY=VALUE]..." (a streaming step; quote commands that hold spaces).
-Status ParseStep(const std::string& text, SubmitOptions* step) {
-  auto words = StepWords(text);
-  if (!words.ok()) return words.status();
-  if (words->empty()) return Status::InvalidArgument("want \"JOB [KEY=VALUE]...\" or \"mapper=CMD [reducer=CMD]...\"");
-  const bool streaming = (*words)[0].starts_with("mapper=");
-  for (size_t i = 0; i < words->size(); i++) {
-    const std::string& w = (*words)[i];
-    if (i == 0 && !streaming) {
-      step->job = w;
-      continue;
-    }
-    size_t eq = w.find('=');
-    std::string key = w.substr(0, eq == std::string::npos ? 0 : eq);
-    std::string value = eq == std::string::npos ? "" : w.substr(eq + 1);
-    if (streaming && key == "mapper") step->mapper = value;
-    else if (streaming && key == "reducer") step->reducer = value;
-    else if (streaming && key == "combiner") step->combiner = value;
-    else step->args.push_back(w);
-  }
-  return Status::OK();
-}
-
 }  // namespace
-
-Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std::string& scratch) {
-  auto first = MakeJobSpec(o.submit);
-  if (!first.ok()) return first.status();
-  std::vector<proto::JobSpec> steps = {*first};
-  for (size_t i = 0; i < o.then.size(); i++) {
-    SubmitOptions step;
-    if (Status s = ParseStep(o.then[i], &step); !s.ok()) {
-      return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], s.message()));
-    }
-    step.inputs = {fmt::format("{}/step-{}", scratch, i)};
-    step.output = i + 1 == o.then.size() ? first->output() : fmt::format("{}/step-{}", scratch, i + 1);
-    step.overwrite = first->overwrite();
-    auto spec = MakeJobSpec(step);
-    if (!spec.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", o.then[i], spec.status().message()));
-    // A streaming step runs among the same --files as the first step (as an mrjob job's steps do).
-    if (!spec->mapper().empty()) *spec->mutable_files() = first->files();
-    steps.push_back(*spec);
-  }
-  if (steps.size() > 1) steps[0].set_output(fmt::format("{}/step-0", scratch));
-  return steps;
-}
-
-Status CheckPipeline(const std::vector<proto::JobSpec>& steps, const std::vector<std::string>& then) {
-  if (!steps.empty()) MR_RETURN_IF_ERROR(CheckJobLibrary(steps.front()));
-  for (size_t i = 1; i < steps.size(); i++) {
-    JobDefinition def;
-    def.name = steps[i].job();
-    def.args = JobArgs(steps[i].args().begin(), steps[i].args().end());
-    def.mapper = steps[i].mapper();
-    def.reducer = steps[i].reducer();
-    def.combiner = steps[i].combiner();
-    Status valid = ValidateJobDefinition(def);
-    if (!valid.ok()) return Status::InvalidArgument(fmt::format("--then {}: {}", then.at(i - 1), valid.message()));
-  }
-  return Status::OK();
-}
 
 int CmdRun(const RunOptions& o) {
   auto first = MakeJobSpec(o.submit);
@@ -200,22 +108,16 @@ int CmdRun(const RunOptions& o) {
   const std::string dir = templ;
   const std::string logs = dir + "/logs";
   fs::create_directories(logs);
-  auto steps = MakePipeline(o, dir + "/steps");
   std::error_code exists_ec;
-  if (steps.ok() && steps->size() > 1 && !first->overwrite() && fs::exists(first->output(), exists_ec)) {
-    steps = Status::InvalidArgument(fmt::format("output {} already exists (use --overwrite)", first->output()));
-  }
-  if (!steps.ok()) {
-    std::fprintf(stderr, "mr: %s\n", steps.status().message().c_str());
-    fs::remove_all(dir, exists_ec);
-    return kExitUsage;
-  }
-  if (Status refused = CheckPipeline(*steps, o.then); !refused.ok()) {
-    std::fprintf(stderr, "mr: %s\n", refused.message().c_str());
+  Status refused_here = CheckJobLibrary(*first);
+  if (refused_here.ok()) refused_here = CheckSteps(*first, o.submit.then);
+  if (!refused_here.ok()) {
+    std::fprintf(stderr, "mr: %s\n", refused_here.message().c_str());
     fs::remove_all(dir, exists_ec);
     return kExitFailed;
   }
-  const proto::JobSpec* spec = &steps->back();  // the step whose output is the user's
+  const proto::JobSpec* spec = &*first;  // its output is the user's (the last step's, in a pipeline)
+  const int steps = 1 + first->then_size();
 
   const std::atomic<bool>* interrupted = CatchInterrupts();
 
@@ -286,39 +188,42 @@ int CmdRun(const RunOptions& o) {
     if (tls.ok()) c.tls = *tls;
     if (!o.token_file.empty()) c.token_flag = " --token-file " + o.token_file;
     if (!st.ok()) std::fprintf(stderr, "mr: %s\n", st.message().c_str());
-    for (size_t i = 0; st.ok() && i < steps->size(); i++) {
-      const proto::JobSpec& step = (*steps)[i];
-      int submit_code = kExitFailed;
-      auto id = SubmitJob(c, step, &submit_code);
-      if (!id.ok()) {
-        code = submit_code;
-        refused = i == 0;  // the request itself was wrong: nothing ran, the logs hold nothing of use
-        break;
-      }
-      submitted = i + 1 == steps->size();
-      if (!o.json) {
-        std::string which = steps->size() > 1 ? fmt::format("step {}/{}: ", i + 1, steps->size()) : "";
-        std::string what = step.job().empty() ? "a streaming job" : step.job();
-        std::printf("%srunning %s with %s (%s, %s each)%s\n", which.c_str(), what.c_str(),
-                    Counted(o.workers, "worker").c_str(), Counted(slots, "slot").c_str(),
-                    Counted(o.threads, "thread").c_str(),
-                    addr->http.empty() ? "" : fmt::format("; dashboard {}", dashboard).c_str());
-        std::fflush(stdout);
-      }
-      auto s = WaitForJob(c, *id, interrupted, [&] { return ClusterCanFinish(children); });
+    // One submission; the master runs a pipeline's steps one after the other.
+    auto says_running = [&](int step, const std::string& job) {
+      if (o.json) return;
+      std::string which = steps > 1 ? fmt::format("step {}/{}: ", step, steps) : "";
+      std::string what = job.empty() || job == "streaming" ? "a streaming job" : job;
+      std::printf("%srunning %s with %s (%s, %s each)%s\n", which.c_str(), what.c_str(),
+                  Counted(o.workers, "worker").c_str(), Counted(slots, "slot").c_str(),
+                  Counted(o.threads, "thread").c_str(),
+                  addr->http.empty() ? "" : fmt::format("; dashboard {}", dashboard).c_str());
+      std::fflush(stdout);
+    };
+    int submit_code = kExitFailed;
+    auto id = st.ok() ? SubmitJob(c, *first, &submit_code) : Result<uint64_t>(st);
+    if (!st.ok()) {
+      // The cluster did not start: said above.
+    } else if (!id.ok()) {
+      code = submit_code;
+      refused = true;  // the request itself was wrong: nothing ran, the logs hold nothing of use
+    } else {
+      submitted = true;
+      says_running(1, first->job());
+      int step = 1;
+      auto s = WaitForPipeline(c, *id, interrupted, [&] { return ClusterCanFinish(children); },
+                               [&](const proto::JobStatus& done) {
+                                 if (!o.json) PrintSummary(done, false);
+                                 says_running(++step, done.spec().then(0).job());
+                               });
       if (s.ok()) {
         final_status = *s;
         have_status = true;
         code = s->state() == proto::JOB_SUCCEEDED ? kExitOk : kExitFailed;
-        if (code != kExitOk) break;
-        if (i + 1 < steps->size() && !o.json) PrintSummary(*s, false);
       } else if (*interrupted) {
         std::fprintf(stderr, "mr: interrupted; stopping the cluster\n");
         code = kExitInterrupted;
-        break;
       } else {
         std::fprintf(stderr, "mr: %s\n", s.status().message().c_str());
-        break;
       }
     }
   }
@@ -346,6 +251,8 @@ int CmdRun(const RunOptions& o) {
   if (submitted && code != kExitOk && !fs::exists(fs::path(spec->output()) / "_SUCCESS", ec)) {
     fs::remove_all(spec->output(), ec);
   }
+  // A pipeline stopped half way (the cluster is gone) leaves the outputs its steps kept aside.
+  for (int i = 1; submitted && i < steps; i++) fs::remove_all(PipelineStepOutput(spec->output(), i), ec);
   if ((code != kExitOk && !refused) || !o.keep_logs.empty()) {
     std::string keep = o.keep_logs.empty() ? fmt::format("{}/mr-logs-{}", fs::path(dir).parent_path().string(), ::getpid())
                                            : o.keep_logs;

@@ -2,8 +2,8 @@
 // binary) on loopback with temporary data dirs, runs one job with progress (and names the master's
 // dashboard address), prints the summary and
 // the peak memory of each process, and shuts everything down — also on Ctrl-C. The processes' logs
-// are kept (and named) when the job fails. With --then, several jobs run one after the other on
-// the same cluster, each reading the output of the one before.
+// are kept (and named) when the job fails. With --then, the master runs a pipeline: several jobs
+// one after the other on the same cluster, each reading the output of the one before.
 #pragma once
 
 #include "client/commands.h"
@@ -22,21 +22,7 @@ struct RunOptions {
   // After the job ends, keep the master (and its dashboard) up until Ctrl-C.
   bool keep_dashboard = false;
   std::string token_file;  // passed to the master, workers and client ("" = $MR_TOKEN or none)
-  // Further steps, mrjob-style: each "JOB [KEY=VALUE]..." reads the previous step's output and
-  // runs with one reducer; only the last step writes --output. The intermediate outputs live in
-  // the run's temporary directory and are removed with it.
-  std::vector<std::string> then;
 };
-
-// The job specs of a pipeline: the first from `o.submit`, one per `o.then` entry. Intermediate
-// outputs go under `scratch`. InvalidArgument for bad usage (a step that is not "JOB [K=V]...", a
-// repeated or malformed arg).
-Result<std::vector<proto::JobSpec>> MakePipeline(const RunOptions& o, const std::string& scratch);
-
-// What the master would refuse at submit, checked before a cluster starts: a --then step's unknown
-// job or bad argument, and a plugin's (CheckJobLibrary). The first step's built-in job is left to
-// the master. Exit code 1, as when the master refuses.
-Status CheckPipeline(const std::vector<proto::JobSpec>& steps, const std::vector<std::string>& then);
 
 int CmdRun(const RunOptions& options);
 

@@ -43,6 +43,11 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   if (s.spec().skip_bad_records() > 0) j["skip_bad_records"] = s.spec().skip_bad_records();
   j["reducers"] = s.spec().reducers();
   if (s.spec().map_only()) j["map_only"] = true;
+  // A pipeline's step (mr submit --then): the jobs before and after it, the steps left.
+  if (s.previous_job_id() != 0) j["previous_job"] = s.previous_job_id();
+  if (s.next_job_id() != 0) j["next_job"] = s.next_job_id();
+  if (!s.next_error().empty()) j["next_error"] = s.next_error();
+  for (const proto::JobSpec& step : s.spec().then()) j["then"].push_back(step.job());
   // Files shipped with the job (--files): what each task finds in its working directory.
   for (const proto::JobFile& f : s.spec().files()) {
     j["files"].push_back({{"name", f.name()}, {"sha256", f.sha256()}, {"size", f.size()}});

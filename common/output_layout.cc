@@ -42,6 +42,11 @@ int64_t PartitionOfFile(const std::string& name, PartKind* kind) {
   return n;
 }
 
+std::string PipelineStepOutput(const std::string& output, int step) {
+  const std::filesystem::path out(output);
+  return (out.parent_path() / fmt::format(".{}.step-{}", out.filename().string(), step)).string();
+}
+
 Result<std::vector<std::string>> ListOutputParts(const std::string& dir, bool partial) {
   namespace fs = std::filesystem;
   std::error_code ec;

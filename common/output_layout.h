@@ -43,6 +43,10 @@ std::string AttemptOutputFile(const std::string& output, uint64_t job, uint32_t 
 // `kind`, when given, is set to which it is.
 int64_t PartitionOfFile(const std::string& name, PartKind* kind = nullptr);
 
+// Where step `step` (1-based, not the last) of a pipeline writing `output` keeps its output for
+// the next step (master/pipeline.h): beside OUT, hidden (/data/.top.step-1 for /data/top).
+std::string PipelineStepOutput(const std::string& output, int step);
+
 // The part files of `dir` (part-r-00000, part-r-00001, ..., or a map-only job's part-m-00000, ...)
 // in task order, a map-only job's parts first. NotFound when
 // `dir` is not a directory; Unavailable when it has no _SUCCESS (the job has not finished, or

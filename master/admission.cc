@@ -113,7 +113,8 @@ Result<AdmittedJob> AdmitJob(proto::JobSpec spec, const OutputCommitter& committ
   if (spec.files_size() > 0 && !def.user_code()) {
     return Status::InvalidArgument("--files are for streaming and plugin jobs: a built-in job reads no side files");
   }
-  MR_RETURN_IF_ERROR(CheckJobFiles(spec.files(), /*have_bytes=*/true));
+  // A later pipeline step's files were checked, and their bytes journaled, with its first step.
+  MR_RETURN_IF_ERROR(CheckJobFiles(spec.files(), /*have_bytes=*/!spec.input_is_step()));
   if (spec.map_only()) {
     MR_RETURN_IF_ERROR(CheckMapOnly(spec));
   } else if (spec.reducers() == 0) {

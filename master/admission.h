@@ -27,6 +27,7 @@ struct AdmittedJob {
   proto::JobPlan plan;   // the splits, in map task order (combined splits hold their parts)
   uint64_t input_bytes = 0;
   size_t input_files = 0;
+  uint64_t previous_job = 0;  // a pipeline's later step: the job of the step before
 };
 
 // Where submitters may read and write (DESIGN §11, `mr master --allow-input/--allow-output`):

@@ -26,6 +26,7 @@
 #include "master/attempt_logs.h"
 #include "master/carry_out.h"
 #include "master/journal.h"
+#include "master/pipeline.h"
 #include "master/scheduler.h"
 
 namespace mr {
@@ -128,6 +129,11 @@ class Master::Impl {
       if (auto history = journal_->LoadHistory(j.job_id()); history.ok()) scheduler_.RestoreHistory(*history);
     }
     Apply(std::move(fx));
+    // What a pipeline owes jobs that ended before the master went down: their next step, the
+    // removal of the output their step read.
+    for (const proto::JobStatus& j : scheduler_.AllJobs()) {
+      if (j.end_time_ms() != 0) AfterJobEnded(j.job_id());
+    }
     DropUnusedFiles();  // those of jobs that ended while it was down
 
     const bool local_only = opts_.local_token || opts_.tls->plaintext();
@@ -336,7 +342,13 @@ class Master::Impl {
       case proto::Envelope::kSubmitJob: {
         proto::JobSpec& spec = *m.mutable_submit_job()->mutable_spec();
         spec.set_owner(s.channel->credential().Owner());
-        if (!opts_.allow_user_code && (!spec.job_lib().empty() || !spec.mapper().empty())) {
+        if (spec.input_is_step()) {
+          reply = MakeError("input_is_step is the master's to set: submit a pipeline as its first step with then");
+          break;
+        }
+        bool user_code = !spec.job_lib().empty() || !spec.mapper().empty();
+        for (const proto::JobSpec& step : spec.then()) user_code |= !step.job_lib().empty() || !step.mapper().empty();
+        if (!opts_.allow_user_code && user_code) {
           spdlog::warn("refused a {} job from {}: user code is not allowed on this master", 
                        spec.job_lib().empty() ? "streaming" : "plugin", s.channel->peer());
           reply = MakeError(fmt::format(
@@ -390,7 +402,7 @@ class Master::Impl {
         }
         spdlog::info("job {}: kill requested by {} ({})", m.kill_job().job_id(), s.channel->peer(),
                      s.channel->credential().Owner());
-        Status st = scheduler_.Kill(m.kill_job().job_id(), now, &fx);
+        Status st = KillPipeline(m.kill_job().job_id(), now, &fx);
         if (!st.ok()) reply = MakeError(st.message());
         else reply.mutable_kill_reply()->set_state(proto::JOB_KILLED);
         break;
@@ -496,6 +508,53 @@ class Master::Impl {
     return "";
   }
 
+  // A job ended (journaled): a pipeline step's input (the step before's output) goes; a step that
+  // succeeded is followed by the next, or the chain fails with why the next could not be
+  // submitted (its own output, kept for that step, then goes too). Idempotent.
+  void AfterJobEnded(uint64_t id) {
+    auto st = scheduler_.JobStatus(id);
+    if (!st.ok()) return;
+    if (st->spec().input_is_step() && st->spec().inputs_size() == 1) {
+      if (Status s = committer_.Discard(st->spec().inputs(0)); !s.ok()) spdlog::warn("job {}: {}", id, s.message());
+    }
+    if (!AwaitsNextStep(*st)) return;
+    Effects fx;
+    const int64_t now = NowMs();
+    auto next = Admit(NextStepSpec(*st), now, &fx, id);
+    if (next.ok()) {
+      spdlog::info("job {}: the pipeline's next step is job {}", id, *next);
+      (void)scheduler_.SetNextStep(id, *next, "", &fx);
+    } else {
+      std::string why = fmt::format("the pipeline's next step ({}) was refused: {}", st->spec().then(0).job(),
+                                    next.status().message());
+      spdlog::warn("job {}: {}", id, why);
+      (void)scheduler_.SetNextStep(id, 0, why, &fx);
+      if (Status s = committer_.Discard(st->spec().output()); !s.ok()) spdlog::warn("job {}: {}", id, s.message());
+    }
+    scheduler_.Schedule(now, &fx);
+    Apply(std::move(fx));
+  }
+
+  // Kills the job, or, for a pipeline step that ended, the step running now: the chain stops.
+  Status KillPipeline(uint64_t id, int64_t now, Effects* fx) {
+    for (int hops = 0; hops <= kMaxPipelineSteps; hops++) {
+      auto st = scheduler_.JobStatus(id);
+      if (!st.ok() || st->end_time_ms() == 0) break;
+      if (st->next_job_id() != 0) {
+        id = st->next_job_id();
+        continue;
+      }
+      // Ended, and the next step not yet submitted: there will be none.
+      if (AwaitsNextStep(*st)) {
+        (void)scheduler_.SetNextStep(id, 0, "the pipeline was killed", fx);
+        (void)committer_.Discard(st->spec().output());
+        return Status::OK();
+      }
+      break;
+    }
+    return scheduler_.Kill(id, now, fx);
+  }
+
   // The bytes of a file shipped with an unfinished job, for its workers.
   Result<std::string> JobFile(const proto::GetJobFile& want) {
     auto st = scheduler_.JobStatus(want.job_id());
@@ -507,13 +566,10 @@ class Master::Impl {
     return Status::NotFound(fmt::format("job {} ships no file {}", want.job_id(), want.sha256()));
   }
 
-  // Drops the journaled files that no unfinished job ships.
+  // Drops the journaled files that no job may still need.
   void DropUnusedFiles() {
     std::set<std::string> keep;
-    for (const proto::JobStatus& j : scheduler_.AllJobs()) {
-      if (j.end_time_ms() != 0) continue;
-      for (const proto::JobFile& f : j.spec().files()) keep.insert(f.sha256());
-    }
+    for (const proto::JobStatus& j : scheduler_.AllJobs()) FilesStillNeeded(j, &keep);
     if (Status s = journal_->DropFilesExcept(keep); !s.ok()) spdlog::warn("{}", s.message());
   }
 
@@ -521,14 +577,23 @@ class Master::Impl {
   std::string JobSecret(uint64_t job_id) const { return HmacSha256(shuffle_key_, fmt::format("mr-v2 job {}", job_id)); }
 
   // Admits a submitted job, journals its split plan and queues it.
-  Result<uint64_t> Admit(const proto::JobSpec& spec, int64_t now, Effects* fx) {
-    auto admitted = AdmitJob(spec, committer_, paths_);
+  // `previous`: the job of the step before, for a pipeline's later step (master/pipeline.h).
+  Result<uint64_t> Admit(proto::JobSpec spec, int64_t now, Effects* fx, uint64_t previous = 0) {
+    if (previous == 0 && spec.then_size() > 0) MR_RETURN_IF_ERROR(PreparePipeline(&spec, committer_, paths_));
+    auto admitted = AdmitJob(std::move(spec), committer_, paths_);
     if (!admitted.ok()) return admitted.status();
-    // The job's files are journaled apart, once per digest; its spec keeps their names and digests.
-    for (proto::JobFile& f : *admitted->spec.mutable_files()) {
-      MR_RETURN_IF_ERROR(journal_->PutFile(f.sha256(), f.content()));
-      f.clear_content();
-    }
+    admitted->previous_job = previous;
+    // The job's files (and its later steps') are journaled apart, once per digest; its spec keeps
+    // their names and digests. A later step's were journaled with the first.
+    auto journal_files = [this](proto::JobSpec* s, bool have_bytes) -> Status {
+      for (proto::JobFile& f : *s->mutable_files()) {
+        if (have_bytes) MR_RETURN_IF_ERROR(journal_->PutFile(f.sha256(), f.content()));
+        f.clear_content();
+      }
+      return Status::OK();
+    };
+    MR_RETURN_IF_ERROR(journal_files(&admitted->spec, previous == 0));
+    for (proto::JobSpec& step : *admitted->spec.mutable_then()) MR_RETURN_IF_ERROR(journal_files(&step, previous == 0));
     auto id = journal_->NextJobId();
     if (!id.ok()) return id.status();
     MR_RETURN_IF_ERROR(journal_->PutPlan(*id, admitted->plan));
@@ -618,6 +683,7 @@ class Master::Impl {
       c->set_attempt(a.attempt);
       it->second->channel->Send(e);
     }
+    for (uint64_t id : done.ended_jobs) AfterJobEnded(id);
     if (!done.ended_jobs.empty()) DropUnusedFiles();
     for (uint64_t id : done.ended_jobs) {
       proto::Envelope e;

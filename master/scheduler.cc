@@ -36,6 +36,7 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
   j.status.set_state(proto::JOB_QUEUED);
   j.status.set_submit_time_ms(now_ms);
   j.status.set_input_bytes(admitted.input_bytes);
+  j.status.set_previous_job_id(admitted.previous_job);
   j.splits = SplitTable(&admitted.plan);
   j.user_code = !j.status.spec().job_lib().empty() || !j.status.spec().mapper().empty();
   spdlog::info("job {} submitted: {} over {} files ({} bytes, {} splits), {} reducers, output {}", id,
@@ -44,6 +45,19 @@ Result<uint64_t> Scheduler::Submit(uint64_t id, AdmittedJob admitted, int64_t no
   totals_.jobs_submitted++;
   fx->changed_jobs.push_back(id);
   return id;
+}
+
+Status Scheduler::SetNextStep(uint64_t job_id, uint64_t next_id, const std::string& error, Effects* fx) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return Status::NotFound(fmt::format("no job {}", job_id));
+  proto::JobStatus& s = it->second.status;
+  if (s.next_job_id() != 0 || !s.next_error().empty()) {
+    return Status::AlreadyExists(fmt::format("job {} already has its next step", job_id));
+  }
+  s.set_next_job_id(next_id);
+  s.set_next_error(error);
+  fx->changed_jobs.push_back(job_id);
+  return Status::OK();
 }
 
 void Scheduler::SetState(Job& job, Task& t, TaskState state) {

@@ -183,6 +183,9 @@ class Scheduler {
   void Restore(const proto::JobStatus& status, const std::vector<proto::TaskRecord>& tasks,
                Result<proto::JobPlan> plan, const ResumedOutput& output, int64_t now_ms, Effects* fx);
   Status Kill(uint64_t job_id, int64_t now_ms, Effects* fx);
+  // A pipeline step's successor (master/master.cc submits it when the step succeeds): its job, or
+  // (next_id 0) why it could not be submitted. Journaled with the job; set once.
+  Status SetNextStep(uint64_t job_id, uint64_t next_id, const std::string& error, Effects* fx);
   // The result of a commit it asked for (Effects.commits): a reduce succeeds, or its attempt fails;
   // the job succeeds, or fails with the reason. Ignored for a job that ended meanwhile.
   void OnCommitted(const CommitRequest& commit, const Status& result, int64_t now_ms, Effects* fx);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <fmt/format.h>
 
@@ -388,6 +389,83 @@ TEST_F(FaultTest, AMapOnlyJobSurvivesAWorkerKillAndAMasterRestart) {
   for (const std::string& name : want) {
     EXPECT_EQ(ReadFile(tmp_ / ("out/" + name)), ReadFile(tmp_ / ("expected/" + name))) << name;
   }
+}
+
+// The n largest counts of a word count's lines, as topn writes them: largest first, ties by key.
+std::string TopN(const std::string& counts, size_t n) {
+  std::vector<std::pair<int64_t, std::string>> rows;
+  std::istringstream in(counts);
+  for (std::string line; std::getline(in, line);) {
+    size_t tab = line.find('\t');
+    rows.emplace_back(-std::stoll(line.substr(tab + 1)), line.substr(0, tab));
+  }
+  std::sort(rows.begin(), rows.end());
+  std::string out;
+  for (size_t i = 0; i < rows.size() && i < n; i++) out += fmt::format("{}\t{}\n", rows[i].second, -rows[i].first);
+  return out;
+}
+
+// A pipeline the master runs (mr submit --then): the master is SIGKILLed and restarted while the
+// first step's maps run, and again as soon as that step has succeeded (before, while or after the
+// next step is submitted). The chain goes on each time, `mr wait` on its first job follows it to
+// the end, the output is exact, and the step's output kept aside for the next step is gone.
+TEST_F(FaultTest, APipelineSurvivesMasterRestartsDuringAndBetweenItsSteps) {
+  StartCluster(2, kSlowMaps);
+  CommandResult r = RunMr({"submit", "--master", cluster_.master_address(), "--job", "wordcount", "--input", input_,
+                           "--output", tmp_ / "out", "--reducers", std::to_string(kReducers), "--split-size", "128k",
+                           "--then", "topn n=5", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const uint64_t first = std::stoull(r.out);
+  bool during = false, between = false;
+  JobState js = cluster_.WaitForJob(first, std::chrono::seconds(120), [&](const JobState& s) {
+    if (!during && s.maps_done >= 2) {
+      cluster_.KillMaster();
+      ASSERT_TRUE(cluster_.RestartMaster().ok());
+      during = true;
+    }
+  });
+  ASSERT_EQ(js.state, "succeeded") << js.json;
+  cluster_.KillMaster();
+  ASSERT_TRUE(cluster_.RestartMaster().ok());
+  between = true;
+  CommandResult wait = RunMr({"wait", std::to_string(first), "--master", cluster_.master_address()},
+                             std::chrono::seconds(120));
+  EXPECT_EQ(wait.exit_code, 0) << wait.out << wait.err;
+  EXPECT_TRUE(during && between);
+  EXPECT_EQ(ReadFile(tmp_ / "out/part-r-00000"), TopN(expected_, 5));
+  EXPECT_FALSE(fs::exists(fs::path(tmp_.path()) / ".out.step-1"));
+  JobState second = cluster_.Job(first + 1);
+  EXPECT_EQ(second.state, "succeeded") << second.json;
+  EXPECT_TRUE(Has(second.json, fmt::format("\"previous_job\": {}", first))) << second.json;
+}
+
+// Killing a pipeline by its first job's id, while a later step runs, kills that step: nothing is
+// run after it, and neither the output nor a step's output kept aside is left.
+TEST_F(FaultTest, KillingAPipelineKillsTheStepThatRuns) {
+  StartCluster(2, kSlowReduces);
+  CommandResult r = RunMr({"submit", "--master", cluster_.master_address(), "--job", "wordcount", "--input", input_,
+                           "--output", tmp_ / "out", "--split-size", "128k", "--then", "topn n=5", "--then",
+                           "wordcount", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const uint64_t first = std::stoull(r.out);
+  bool killed = false;
+  JobState js = cluster_.WaitForJob(first + 1, std::chrono::seconds(120), [&](const JobState& s) {
+    if (!killed && s.state == "running" && s.InReducePhase()) {
+      CommandResult k = RunMr({"kill", std::to_string(first), "--master", cluster_.master_address()});
+      EXPECT_EQ(k.exit_code, 0) << k.err;
+      killed = true;
+    }
+  });
+  EXPECT_TRUE(killed);
+  EXPECT_EQ(js.state, "killed") << js.json;
+  EXPECT_EQ(cluster_.Job(first).state, "succeeded");
+  EXPECT_FALSE(cluster_.Job(first + 2).answered) << "a step ran after the kill";
+  EXPECT_FALSE(fs::exists(tmp_ / "out"));
+  for (int step = 1; step <= 2; step++) {
+    EXPECT_FALSE(fs::exists(fs::path(tmp_.path()) / fmt::format(".out.step-{}", step))) << step;
+  }
+  CommandResult wait = RunMr({"wait", std::to_string(first), "--master", cluster_.master_address()});
+  EXPECT_EQ(wait.exit_code, 1) << wait.out << wait.err;
 }
 
 }  // namespace
