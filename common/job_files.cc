@@ -64,6 +64,18 @@ Result<proto::JobFile> ReadJobFile(const std::string& spec) {
   return f;
 }
 
+Status CheckFilesRoom(uint64_t kept, const proto::JobSpec& spec, uint64_t limit) {
+  uint64_t bytes = 0;
+  for (const proto::JobFile& f : spec.files()) bytes += f.size();
+  for (const proto::JobSpec& step : spec.then()) {
+    for (const proto::JobFile& f : step.files()) bytes += f.size();
+  }
+  if (bytes == 0 || kept + bytes <= limit) return Status::OK();
+  return Status::ResourceExhausted(fmt::format(
+      "the master keeps {} of files shipped with jobs that may still run, and {} more would pass its {}: "
+      "submit again when some of those jobs have ended", FormatBytes(kept), FormatBytes(bytes), FormatBytes(limit)));
+}
+
 Status CheckJobFiles(const google::protobuf::RepeatedPtrField<proto::JobFile>& files, bool have_bytes) {
   if (files.size() > kMaxJobFiles) {
     return Status::InvalidArgument(fmt::format("{} files shipped with a job: at most {}", files.size(), kMaxJobFiles));

@@ -18,6 +18,9 @@ namespace mr {
 // submission and in one reply each, so they stay well inside a frame.
 inline constexpr int kMaxJobFiles = 256;
 inline constexpr uint64_t kMaxJobFilesBytes = 32ull << 20;
+// The master keeps at most this many bytes of shipped files in its journal (those of jobs that
+// may still run): past it, a submission that ships files waits for jobs to end.
+inline constexpr uint64_t kMaxKeptJobFilesBytes = 1ull << 30;
 
 // The SHA-256 of `data`, 64 lowercase hex digits.
 std::string Sha256Hex(std::string_view data);
@@ -30,6 +33,10 @@ Result<proto::JobFile> ReadJobFile(const std::string& spec);
 // A name a task's working directory may hold: not empty, no '/', no NUL, not "." or "..", at most
 // 255 bytes.
 Status CheckJobFileName(std::string_view name);
+
+// ResourceExhausted when the files of `spec` (and of its pipeline steps) do not fit beside the
+// `kept` bytes the master keeps already, within `limit`.
+Status CheckFilesRoom(uint64_t kept, const proto::JobSpec& spec, uint64_t limit = kMaxKeptJobFilesBytes);
 
 // Checks a submission's files: plain, distinct names; each one's bytes match its size and digest
 // (recomputed: a client's digest is not trusted); within kMaxJobFiles and kMaxJobFilesBytes. With

@@ -65,5 +65,17 @@ TEST(JobFilesTest, ASubmissionsFilesAreCheckedNotTrusted) {
   EXPECT_FALSE(CheckJobFiles(files, false).ok());
 }
 
+// The master's bound on the files it keeps: a submission's (and its steps') must fit beside them.
+TEST(JobFilesTest, ASubmissionsFilesMustFitBesideWhatTheMasterKeeps) {
+  proto::JobSpec spec;
+  EXPECT_TRUE(CheckFilesRoom(1000, spec, 1000).ok());  // no files: nothing to keep
+  spec.add_files()->set_size(10);
+  spec.add_then()->add_files()->set_size(5);
+  EXPECT_TRUE(CheckFilesRoom(85, spec, 100).ok());
+  Status full = CheckFilesRoom(86, spec, 100);
+  EXPECT_EQ(full.code(), Status::Code::kResourceExhausted);
+  EXPECT_NE(full.message().find("submit again when"), std::string::npos) << full.message();
+}
+
 }  // namespace
 }  // namespace mr

@@ -1,5 +1,6 @@
 #include "master/journal.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <rocksdb/db.h>
@@ -106,6 +107,11 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   rocksdb::DB* db = nullptr;
   MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(JournalOptions(), j->dir_, &db), "cannot open"));
   j->db_.reset(db);
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek("file/"); it->Valid() && it->key().starts_with("file/"); it->Next()) j->file_bytes_ += it->value().size();
+    MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
+  }
   std::string v;
   auto s = db->Get(rocksdb::ReadOptions(), "meta/next_job_id", &v);
   if (s.IsNotFound()) {
@@ -254,9 +260,18 @@ constexpr char kFilePrefix[] = "file/";
 
 Status Journal::PutFile(const std::string& sha256, const std::string& content) {
   std::lock_guard lock(mu_);
+  std::string have;
+  if (db_->Get(rocksdb::ReadOptions(), kFilePrefix + sha256, &have).ok()) return Status::OK();  // kept once
   rocksdb::WriteBatch batch;
   batch.Put(kFilePrefix + sha256, content);
-  return WriteLocked(&batch, "cannot write a job's file");
+  MR_RETURN_IF_ERROR(WriteLocked(&batch, "cannot write a job's file"));
+  file_bytes_ += content.size();
+  return Status::OK();
+}
+
+uint64_t Journal::FileBytes() {
+  std::lock_guard lock(mu_);
+  return file_bytes_;
 }
 
 Result<std::string> Journal::LoadFile(const std::string& sha256) {
@@ -271,15 +286,20 @@ Result<std::string> Journal::LoadFile(const std::string& sha256) {
 Status Journal::DropFilesExcept(const std::set<std::string>& keep) {
   std::lock_guard lock(mu_);
   rocksdb::WriteBatch batch;
+  uint64_t dropped = 0;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   const std::string prefix = kFilePrefix;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string sha = it->key().ToString().substr(prefix.size());
-    if (!keep.contains(sha)) batch.Delete(it->key());
+    if (keep.contains(sha)) continue;
+    batch.Delete(it->key());
+    dropped += it->value().size();
   }
   MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
   if (batch.Count() == 0) return Status::OK();
-  return WriteLocked(&batch, "cannot delete");
+  MR_RETURN_IF_ERROR(WriteLocked(&batch, "cannot delete"));
+  file_bytes_ -= std::min(dropped, file_bytes_);
+  return Status::OK();
 }
 
 Status Journal::Commit(const std::vector<proto::TaskRecord>& tasks, const std::vector<proto::JobStatus>& jobs,

@@ -64,6 +64,8 @@ class Journal {
   Result<std::string> LoadFile(const std::string& sha256);
   // Drops every kept file but those of `keep`.
   Status DropFilesExcept(const std::set<std::string>& keep);
+  // The bytes of the kept files (counted at Open, kept up to date).
+  uint64_t FileBytes();
 
  private:
   Journal() = default;
@@ -77,6 +79,7 @@ class Journal {
   std::unique_ptr<rocksdb::DB> db_;
   bool failed_ = false;  // a write failed: reopen before the next one
   uint64_t next_id_ = 0;
+  uint64_t file_bytes_ = 0;  // of the kept files
 };
 
 }  // namespace mr

@@ -52,5 +52,27 @@ TEST(JournalTest, ACombinedPlanAndJobIdsSurviveAReopen) {
   j->reset();
 }
 
+// Files shipped with jobs are kept once per digest, their bytes counted (for the master's bound on
+// them), dropped when no job needs them, and counted again after a reopen.
+TEST(JournalTest, ShippedFilesAreKeptOnceCountedAndDropped) {
+  TempDir tmp;
+  {
+    auto j = Journal::Open(tmp.path());
+    ASSERT_TRUE(j.ok()) << j.status().ToString();
+    ASSERT_TRUE((*j)->PutFile("aa", "12345").ok());
+    ASSERT_TRUE((*j)->PutFile("aa", "12345").ok());  // a second job shipping the same bytes
+    ASSERT_TRUE((*j)->PutFile("bb", "123").ok());
+    EXPECT_EQ((*j)->FileBytes(), 8u);
+    EXPECT_EQ(*(*j)->LoadFile("aa"), "12345");
+    ASSERT_TRUE((*j)->DropFilesExcept({"bb"}).ok());
+    EXPECT_EQ((*j)->FileBytes(), 3u);
+    EXPECT_EQ((*j)->LoadFile("aa").status().code(), Status::Code::kNotFound);
+  }
+  auto j = Journal::Open(tmp.path());
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)->FileBytes(), 3u);
+  EXPECT_EQ(*(*j)->LoadFile("bb"), "123");
+}
+
 }  // namespace
 }  // namespace mr

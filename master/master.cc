@@ -25,6 +25,7 @@
 #include "master/http_server.h"
 #include "master/attempt_logs.h"
 #include "master/carry_out.h"
+#include "common/job_files.h"
 #include "master/journal.h"
 #include "master/pipeline.h"
 #include "master/scheduler.h"
@@ -579,6 +580,7 @@ class Master::Impl {
   // Admits a submitted job, journals its split plan and queues it.
   // `previous`: the job of the step before, for a pipeline's later step (master/pipeline.h).
   Result<uint64_t> Admit(proto::JobSpec spec, int64_t now, Effects* fx, uint64_t previous = 0) {
+    if (previous == 0) MR_RETURN_IF_ERROR(CheckFilesRoom(journal_->FileBytes(), spec));
     if (previous == 0 && spec.then_size() > 0) MR_RETURN_IF_ERROR(PreparePipeline(&spec, committer_, paths_));
     auto admitted = AdmitJob(std::move(spec), committer_, paths_);
     if (!admitted.ok()) return admitted.status();
