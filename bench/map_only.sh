@@ -10,6 +10,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/timing.sh"
 repo=$(dirname "$here")
 build=${BUILD_DIR:-$repo/build}
 bench=${BENCH_DIR:-/tmp/mr-bench}
@@ -28,18 +29,8 @@ trap 'rm -rf "$work"' EXIT
 # run NAME REDUCERS N: one timed run; appends "wall cpu" to $work/NAME.times.
 run() {
   local name=$1 reducers=$2 n=$3 out=$work/$1-$3
-  local t0 t1 cpu0 cpu1
-  t0=$(date +%s.%N)
-  cpu0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
-  "$mr" run --job grep --arg pattern=. --input "$corpus" --output "$out" --reducers "$reducers" --workers 2 \
-    --show 0 > "$work/$name.log" 2>&1
-  t1=$(date +%s.%N)
-  cpu1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
-  local wall cpu
-  wall=$(echo "$t1 - $t0" | bc -l)
-  cpu=$(echo "($cpu1 - $cpu0) / $(getconf CLK_TCK)" | bc -l)
-  printf '%.3f %.2f\n' "$wall" "$cpu" >> "$work/$name.times"
-  printf '| %s | %s | %d | %.2f s | %.1f CPU-s |\n' "$name" "$size" "$n" "$wall" "$cpu"
+  timed "$name" "$size" "$n" "$work/$name.times" "$work/$name.log" \
+    "$mr" run --job grep --arg pattern=. --input "$corpus" --output "$out" --reducers "$reducers" --workers 2 --show 0
   cat "$out"/part-* | md5sum > "$work/$name.sum"
   rm -rf "$out"
 }
@@ -51,7 +42,6 @@ for n in $(seq 1 "$reps"); do
   run one-reducer 1 "$n"
   cmp -s "$work/map-only.sum" "$work/one-reducer.sum" || { echo "outputs differ" >&2; exit 1; }
 done
-median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
 mw=$(median "$work/map-only.times" 1); mc=$(median "$work/map-only.times" 2)
 rw=$(median "$work/one-reducer.times" 1); rc=$(median "$work/one-reducer.times" 2)
 printf '\nmedian: map-only %.2f s (%.1f CPU-s), one reducer %.2f s (%.1f CPU-s): %.2fx faster, %.2fx less CPU\n' \

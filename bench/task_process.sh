@@ -16,6 +16,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/timing.sh"
 repo=$(dirname "$here")
 build=${BUILD_DIR:-$repo/build}
 bench=${BENCH_DIR:-/tmp/mr-bench}
@@ -37,17 +38,8 @@ trap 'rm -rf "$work"' EXIT
 # run NAME MR PLUGIN N: one timed run; appends "wall cpu" to $work/NAME.times.
 run() {
   local name=$1 bin=$2 lib=$3 n=$4 out=$work/$1-$4
-  local t0 t1 cpu0 cpu1
-  t0=$(date +%s.%N)
-  cpu0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
-  "$bin" run --job wc-plugin --job-lib "$lib" --input "$corpus" --output "$out" --workers 2 > "$work/$name.log" 2>&1
-  t1=$(date +%s.%N)
-  cpu1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
-  local wall cpu
-  wall=$(echo "$t1 - $t0" | bc -l)
-  cpu=$(echo "($cpu1 - $cpu0) / $(getconf CLK_TCK)" | bc -l)
-  printf '%.3f %.2f\n' "$wall" "$cpu" >> "$work/$name.times"
-  printf '| %s | %s | %d | %.2f s | %.1f CPU-s |\n' "$name" "$size" "$n" "$wall" "$cpu"
+  timed "$name" "$size" "$n" "$work/$name.times" "$work/$name.log" \
+    "$bin" run --job wc-plugin --job-lib "$lib" --input "$corpus" --output "$out" --workers 2
   cat "$out"/part-* | sort > "$work/$name.sorted"
   rm -rf "$out"
 }
@@ -59,7 +51,6 @@ for n in $(seq 1 "$reps"); do
   run in-worker "$OTHER_MR" "$OTHER_PLUGIN" "$n"
   cmp -s "$work/task-process.sorted" "$work/in-worker.sorted" || { echo "outputs differ" >&2; exit 1; }
 done
-median() { sort -n -k"$2" "$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
 tw=$(median "$work/task-process.times" 1); tc=$(median "$work/task-process.times" 2)
 iw=$(median "$work/in-worker.times" 1); ic=$(median "$work/in-worker.times" 2)
 printf '\nmedian: task processes %.2f s (%.1f CPU-s), in the worker %.2f s (%.1f CPU-s): %.3fx wall, %.3fx CPU\n' \
