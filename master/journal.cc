@@ -1,6 +1,5 @@
 #include "master/journal.h"
 
-#include <algorithm>
 #include <filesystem>
 
 #include <rocksdb/db.h>
@@ -107,11 +106,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir) {
   rocksdb::DB* db = nullptr;
   MR_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(JournalOptions(), j->dir_, &db), "cannot open"));
   j->db_.reset(db);
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek("file/"); it->Valid() && it->key().starts_with("file/"); it->Next()) j->file_bytes_ += it->value().size();
-    MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
-  }
+  MR_RETURN_IF_ERROR(j->LoadFileSizes());
   std::string v;
   auto s = db->Get(rocksdb::ReadOptions(), "meta/next_job_id", &v);
   if (s.IsNotFound()) {
@@ -255,23 +250,44 @@ Status Journal::DropJob(uint64_t job_id) {
 }
 
 namespace {
+// A kept file's bytes, and beside them its size (small records: what start-up and the drops read).
 constexpr char kFilePrefix[] = "file/";
+constexpr char kFileSizePrefix[] = "filesize/";
 }  // namespace
+
+Status Journal::LoadFileSizes() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix = kFileSizePrefix;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->value().size() != 8) return Status::Corruption("journal: unreadable file size");
+    file_sizes_[it->key().ToString().substr(prefix.size())] = GetFixed64BE(it->value().data());
+  }
+  return FromRocks(it->status(), "cannot read");
+}
 
 Status Journal::PutFile(const std::string& sha256, const std::string& content) {
   std::lock_guard lock(mu_);
-  std::string have;
-  if (db_->Get(rocksdb::ReadOptions(), kFilePrefix + sha256, &have).ok()) return Status::OK();  // kept once
+  if (file_sizes_.contains(sha256)) return Status::OK();  // kept once
+  std::string size;
+  PutFixed64BE(&size, content.size());
   rocksdb::WriteBatch batch;
   batch.Put(kFilePrefix + sha256, content);
+  batch.Put(kFileSizePrefix + sha256, size);
   MR_RETURN_IF_ERROR(WriteLocked(&batch, "cannot write a job's file"));
-  file_bytes_ += content.size();
+  file_sizes_[sha256] = content.size();
   return Status::OK();
+}
+
+size_t Journal::FileCount() {
+  std::lock_guard lock(mu_);
+  return file_sizes_.size();
 }
 
 uint64_t Journal::FileBytes() {
   std::lock_guard lock(mu_);
-  return file_bytes_;
+  uint64_t bytes = 0;
+  for (const auto& [sha, size] : file_sizes_) bytes += size;
+  return bytes;
 }
 
 Result<std::string> Journal::LoadFile(const std::string& sha256) {
@@ -286,19 +302,16 @@ Result<std::string> Journal::LoadFile(const std::string& sha256) {
 Status Journal::DropFilesExcept(const std::set<std::string>& keep) {
   std::lock_guard lock(mu_);
   rocksdb::WriteBatch batch;
-  uint64_t dropped = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  const std::string prefix = kFilePrefix;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string sha = it->key().ToString().substr(prefix.size());
+  std::vector<std::string> dropped;
+  for (const auto& [sha, size] : file_sizes_) {
     if (keep.contains(sha)) continue;
-    batch.Delete(it->key());
-    dropped += it->value().size();
+    batch.Delete(kFilePrefix + sha);
+    batch.Delete(kFileSizePrefix + sha);
+    dropped.push_back(sha);
   }
-  MR_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read"));
-  if (batch.Count() == 0) return Status::OK();
+  if (dropped.empty()) return Status::OK();
   MR_RETURN_IF_ERROR(WriteLocked(&batch, "cannot delete"));
-  file_bytes_ -= std::min(dropped, file_bytes_);
+  for (const std::string& sha : dropped) file_sizes_.erase(sha);
   return Status::OK();
 }
 

@@ -6,6 +6,7 @@
 // space is freed. Thread-safety: thread-safe (one mutex).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -64,8 +65,9 @@ class Journal {
   Result<std::string> LoadFile(const std::string& sha256);
   // Drops every kept file but those of `keep`.
   Status DropFilesExcept(const std::set<std::string>& keep);
-  // The bytes of the kept files (counted at Open, kept up to date).
+  // The bytes of the kept files, and how many there are.
   uint64_t FileBytes();
+  size_t FileCount();
 
  private:
   Journal() = default;
@@ -73,13 +75,17 @@ class Journal {
   Status WriteLocked(rocksdb::WriteBatch* batch, const char* what);
   // Reopens the database after a failed write (RocksDB does not write to a log that failed).
   Status ReopenLocked();
+  // Fills file_sizes_ (at Open).
+  Status LoadFileSizes();
 
   std::mutex mu_;
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   bool failed_ = false;  // a write failed: reopen before the next one
   uint64_t next_id_ = 0;
-  uint64_t file_bytes_ = 0;  // of the kept files
+  // The kept files' sizes by digest, read at Open: which files are kept, and how many bytes, known
+  // without reading their bytes.
+  std::map<std::string, uint64_t> file_sizes_;
 };
 
 }  // namespace mr
