@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   auto batch_start = Clock::now(), start = Clock::now();
   for (int m = 0; m < n; m++) {
     mr::MapOutputId id{1, static_cast<uint32_t>(m), 1};
-    auto w = (*store)->NewRun(id, 0);
+    auto w = (*store)->NewRun(id, 0, mr::Codec::kLz4);
     for (uint32_t p = 0; p < parts; p++) {
       for (int k = 0; k < 10; k++) {
         mr::Status s = w->AddRecord(p, "key" + std::to_string(k), value);

@@ -149,6 +149,10 @@ void AddSubmitFlags(CLI::App* cmd, SubmitOptions* o) {
   cmd->add_option("--priority", o->priority, "high, normal or low: the job's order among its pool's jobs")
       ->check(CLI::IsMember({"high", "normal", "low"}));
   cmd->add_option("--max-slots", o->max_slots, "the most slots the job may hold at once (default: no limit)");
+  cmd->add_option("--intermediate-codec", o->intermediate_codec,
+                  "how map output is compressed in the store and on the wire: lz4 (default), zstd (smaller, "
+                  "more CPU) or none")
+      ->check(CLI::IsMember({"lz4", "zstd", "none"}));
   cmd->add_option("--task-memory", o->task_memory,
                   "plugin and streaming jobs: data memory each task process may use, e.g. 512m (default: the worker's)");
   cmd->add_option("--task-timeout", o->task_timeout,

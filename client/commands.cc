@@ -19,6 +19,7 @@
 #include "client/output.h"
 #include "client/steps.h"
 #include "common/address.h"
+#include "common/block.h"
 #include "common/clock.h"
 #include "common/defaults.h"
 #include "common/output_layout.h"
@@ -396,6 +397,11 @@ Result<proto::JobSpec> MakeJobSpec(const SubmitOptions& o) {
     spec.set_priority(*p);
   }
   spec.set_max_slots(o.max_slots);
+  if (!o.intermediate_codec.empty()) {
+    auto codec = ParseCodec(o.intermediate_codec);
+    if (!codec.ok()) return Status::InvalidArgument("--intermediate-codec: " + codec.status().message());
+    spec.set_intermediate_codec(ToProto(*codec));
+  }
   if ((!o.task_memory.empty() || !o.task_timeout.empty()) && o.job_lib.empty() && o.mapper.empty()) {
     return Status::InvalidArgument(
         "--task-memory and --task-timeout limit the task processes of plugin (--job-lib) and streaming (--mapper) "

@@ -66,6 +66,7 @@ struct SubmitOptions {
   std::string task_memory;         // SIZE text; empty = the worker's default
   std::string task_timeout;        // DURATION text; empty = the worker's default
   uint32_t skip_bad_records = 0;   // plugin and streaming jobs: records a map may skip
+  std::string intermediate_codec;  // lz4, zstd, none; empty = lz4 (common/block.h)
   bool wait = false;
   bool quiet = false;               // without --wait: print only the job id
   int show = kDefaultShowLines;     // with --wait: output lines shown at the end

@@ -81,6 +81,7 @@ Result<proto::JobSpec> MakeStepSpec(const std::string& text, const proto::JobSpe
   spec->clear_output();
   // A streaming step runs among the same --files as the first step (as an mrjob job's steps do).
   if (!spec->mapper().empty()) *spec->mutable_files() = first.files();
+  spec->set_intermediate_codec(first.intermediate_codec());  // the chain moves its data one way
   return spec;
 }
 

@@ -99,6 +99,17 @@ Status AddProperty(const std::string& kv, HadoopStreamingJob* job, bool* reducer
     if (!kKeyFieldComparators.contains(value)) return Refuse("-D " + name + "=" + value, "only KeyFieldBasedComparator is supported");
     return Status::OK();  // its options are the keycomparator.options property
   }
+  if (name == "mapreduce.map.output.compress" || name == "mapred.compress.map.output") {
+    if (value != "true" && value != "false") return Refuse("-D " + kv, "want true or false");
+    if (value == "false") job->submit.intermediate_codec = "none";
+    else if (job->submit.intermediate_codec == "none") job->submit.intermediate_codec.clear();
+  } else if (name == "mapreduce.map.output.compress.codec" || name == "mapred.map.output.compression.codec") {
+    const std::map<std::string, std::string> codecs = {{"org.apache.hadoop.io.compress.Lz4Codec", "lz4"},
+                                                       {"org.apache.hadoop.io.compress.ZStandardCodec", "zstd"}};
+    auto it = codecs.find(value);
+    if (it == codecs.end()) return Refuse("-D " + kv, "map output is compressed with Lz4Codec or ZStandardCodec");
+    if (job->submit.intermediate_codec != "none") job->submit.intermediate_codec = it->second;
+  }
   if (name == "mapreduce.job.reduces" || name == "mapred.reduce.tasks") {
     if (!*reducers_set) MR_RETURN_IF_ERROR(ParseReducers("-D " + name, value, &job->submit.reducers));
   } else if (name == "mapreduce.input.fileinputformat.split.maxsize" || name == "mapred.max.split.size") {
@@ -241,6 +252,8 @@ local cluster started for it (as mr run).
                              sorting by them come from Hadoop's properties (-D stream.num.map.output.key.fields,
                              stream.map.output.field.separator, map.output.key.field.separator,
                              mapreduce.partition.keypartitioner.options, ...keycomparator.options)
+                             mapreduce.map.output.compress=false and ...compress.codec=...Lz4Codec or
+                             ...ZStandardCodec pick the intermediate codec (mr compresses with LZ4 unless told)
   -background                submit and return (with --master)
   -verbose                   accepted (mr always shows progress)
 Refused, by name, before anything runs: -archives, -libjars, -conf,

@@ -41,6 +41,32 @@ TEST(StreamingCliTest, NumReduceTasksWinsAndIdentityReducerIsTheDefault) {
 
 // -numReduceTasks 0 and -reducer NONE make a map-only job; as in Hadoop, its reducer and combiner
 // are not run.
+// Hadoop's map output compression properties pick the intermediate codec; mr compresses with LZ4
+// unless told otherwise, so `compress=false` is the way to turn it off.
+TEST(StreamingCliTest, MapOutputCompressionPropertiesPickTheCodec) {
+  auto codec = [](std::vector<std::string> props) -> Result<std::string> {
+    std::vector<std::string> args;
+    for (auto& p : props) args.insert(args.end(), {"-D", p});
+    args.insert(args.end(), {"-input", "in", "-output", "out", "-mapper", "cat"});
+    auto job = Parse(args);
+    if (!job.ok()) return job.status();
+    return job->submit.intermediate_codec;
+  };
+  EXPECT_EQ(*codec({}), "");
+  EXPECT_EQ(*codec({"mapreduce.map.output.compress=false"}), "none");
+  EXPECT_EQ(*codec({"mapreduce.map.output.compress=true",
+                    "mapreduce.map.output.compress.codec=org.apache.hadoop.io.compress.ZStandardCodec"}),
+            "zstd");
+  EXPECT_EQ(*codec({"mapred.map.output.compression.codec=org.apache.hadoop.io.compress.Lz4Codec"}), "lz4");
+  EXPECT_EQ(*codec({"mapreduce.map.output.compress.codec=org.apache.hadoop.io.compress.ZStandardCodec",
+                    "mapreduce.map.output.compress=false"}),
+            "none");
+  auto snappy = codec({"mapreduce.map.output.compress.codec=org.apache.hadoop.io.compress.SnappyCodec"});
+  ASSERT_FALSE(snappy.ok());
+  EXPECT_NE(snappy.status().message().find("Lz4Codec or ZStandardCodec"), std::string::npos);
+  EXPECT_FALSE(codec({"mapreduce.map.output.compress=yes"}).ok());
+}
+
 TEST(StreamingCliTest, ZeroReducersOrReducerNoneIsAMapOnlyJob) {
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{"-numReduceTasks", "0", "-reducer", "uniq -c", "-combiner", "uniq"},

@@ -12,15 +12,19 @@ namespace counter {
 inline constexpr const char* kMapInputRecords = "map.input.records";
 inline constexpr const char* kMapInputBytes = "map.input.bytes";
 inline constexpr const char* kMapOutputRecords = "map.output.records";
-// A map-only job's: the bytes its maps wrote to their parts.
+// The bytes of the records maps wrote (after their combiners; a map-only job's: to their parts),
+// and of the compressed blocks that hold them in the store (common/block.h).
 inline constexpr const char* kMapOutputBytes = "map.output.bytes";
+inline constexpr const char* kMapOutputCompressedBytes = "map.output.compressed.bytes";
 inline constexpr const char* kCombineOutputRecords = "combine.output.records";
 inline constexpr const char* kSpillBytes = "spill.bytes";
 inline constexpr const char* kSpills = "spill.count";
 // Bad input records a map skipped (--skip-bad-records).
 inline constexpr const char* kRecordsSkipped = "records.skipped";
 // Counted by reduce attempts.
+// The bytes reducers fetched (compressed blocks, as sent), and of the records in them.
 inline constexpr const char* kShuffleBytes = "shuffle.bytes";
+inline constexpr const char* kShuffleRawBytes = "shuffle.raw.bytes";
 inline constexpr const char* kReduceInputGroups = "reduce.input.groups";
 inline constexpr const char* kReduceInputRecords = "reduce.input.records";
 inline constexpr const char* kReduceOutputRecords = "reduce.output.records";

@@ -16,6 +16,7 @@ inline constexpr std::string_view kFailpointNames[] = {
     "map.after_spill",       // worker/map_output.cc: a spill file has been written
     "map.before_report",     // worker/worker.cc: a map attempt succeeded, before it is reported
     "shuffle.serve",         // worker/shuffle_server.cc: before each chunk sent to a reducer
+    "shuffle.corrupt",       // worker/shuffle_server.cc: when it fails, a chunk is sent with one bit flipped
     "reduce.start",          // worker/reduce_task.cc: a reduce attempt begins, before fetching
     "reduce.after_fetch",    // worker/reduce_task.cc: all map outputs are fetched, before merging
     "reduce.before_commit",  // worker/worker.cc: a reduce attempt succeeded, before it is reported

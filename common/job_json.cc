@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/block.h"
 #include "common/job_state.h"
 
 namespace mr {
@@ -43,6 +44,7 @@ json JobStatusJson(const proto::JobStatus& s, int64_t now_ms) {
   if (s.spec().skip_bad_records() > 0) j["skip_bad_records"] = s.spec().skip_bad_records();
   j["reducers"] = s.spec().reducers();
   if (s.spec().map_only()) j["map_only"] = true;
+  else j["intermediate_codec"] = CodecName(CodecOf(s.spec().intermediate_codec()));
   // A pipeline's step (mr submit --then): the jobs before and after it, the steps left.
   if (s.previous_job_id() != 0) j["previous_job"] = s.previous_job_id();
   if (s.next_job_id() != 0) j["next_job"] = s.next_job_id();

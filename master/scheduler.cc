@@ -290,6 +290,7 @@ proto::AssignTask Scheduler::MakeAssignment(const Job& job, const Task& task, ui
   a.set_task_memory(spec.task_memory());
   *a.mutable_files() = spec.files();  // names and digests: a worker fetches the bytes (GetJobFile)
   a.set_task_timeout_ms(spec.task_timeout_ms());
+  a.set_intermediate_codec(spec.intermediate_codec());
   if (task.kind == proto::TASK_MAP && spec.skip_bad_records() > 0) {
     a.set_skip_bad_records(spec.skip_bad_records());
     if (auto it = job.skipped.find(task.index); it != job.skipped.end()) {

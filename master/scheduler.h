@@ -16,8 +16,8 @@
 //  - workers have a stable identity: one that re-registers (after a partition, or restarted on the
 //    same data dir) reports the map outputs it holds, and those still needed are re-adopted instead
 //    of re-run; a report of an attempt lost with it is accepted when the task is still not done;
-//  - fetch failures are evidence about nodes: a map runs again when its worker is gone or after
-//    kFetchFailuresToRerun reports; a node that reducers on kExcludeEvidence distinct workers
+//  - fetch failures are evidence about nodes: a map runs again when its worker is gone, when a
+//    reducer got its output failing its checksum, or after kFetchFailuresToRerun reports; a node that reducers on kExcludeEvidence distinct workers
 //    cannot fetch from, or whose reducers cannot fetch from kExcludeEvidence distinct live nodes,
 //    is excluded for the job (its maps run elsewhere, it gets none of the job's tasks);
 //  - every failure is charged and bounded, so a job that cannot progress fails with the reason:

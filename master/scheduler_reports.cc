@@ -294,7 +294,9 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
     against_live = true;
     job.evidence.FetchFailed(holder, reducer);
     if (holder != reducer) holders.insert(holder);
-    if (++map->fetch_failures >= kFetchFailuresToRerun) {
+    // Output that failed its checksum (DESIGN §3) is bad where it is stored: fetching it again
+    // will not help.
+    if (++map->fetch_failures >= kFetchFailuresToRerun || r.map_output_corrupt()) {
       if (++map->fetch_reruns > kMaxFetchReruns) {
         FinishJob(job, proto::JOB_FAILED,
                   fmt::format("the output of map task {} could not be fetched after it ran {} times; last error: {}",
@@ -302,7 +304,9 @@ void Scheduler::OnFetchFailure(Job& job, Task& reduce, const std::string& reduce
                   now_ms, fx);
         return;
       }
-      RevertMap(job, *map, "its output could not be fetched repeatedly", fx);
+      RevertMap(job, *map,
+                r.map_output_corrupt() ? "its output failed its checksum" : "its output could not be fetched repeatedly",
+                fx);
     }
   }
   // Evidence about nodes (Spark's exclusion on fetch failure; Hadoop's reducer health check).

@@ -10,7 +10,7 @@ packages=(
   libboost-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libre2-dev libssl-dev libbenchmark-dev python3 clang
-  iproute2 python3-yaml zlib1g-dev
+  iproute2 python3-yaml zlib1g-dev liblz4-dev libzstd-dev
 )
 [ "${1:-}" = "--with-comparisons" ] && packages+=(goaccess chromium)
 

@@ -116,8 +116,8 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 
 }  // namespace
 
-RunWriter::RunWriter(SpillStore* store, MapOutputId id, uint32_t spill, std::string path)
-    : store_(store), id_(id), spill_(spill), path_(std::move(path)) {}
+RunWriter::RunWriter(SpillStore* store, MapOutputId id, uint32_t spill, Codec codec, std::string path)
+    : store_(store), id_(id), spill_(spill), codec_(codec), path_(std::move(path)) {}
 
 RunWriter::~RunWriter() {
   if (opened_) {
@@ -142,7 +142,9 @@ Status RunWriter::AddRecord(uint32_t partition, std::string_view key, std::strin
     blob_partition_ = partition;
   }
   if (blob_.capacity() < kBlobBytes + 4096) blob_.reserve(kBlobBytes + 4096);
+  const size_t before = blob_.size();
   AppendRecord(&blob_, key, value);
+  raw_bytes_ += blob_.size() - before;
   return Status::OK();
 }
 
@@ -152,16 +154,19 @@ Status RunWriter::FlushBlob() {
   PutFixed32BE(&key_buf_, spill_);
   PutFixed32BE(&key_buf_, blob_seq_++);
   entries_++;
-  if (!opened_ && small_bytes_ + blob_.size() <= kSmallSpillBytes) {
+  block_.clear();
+  AppendBlock(codec_, blob_, &block_);
+  blob_.clear();
+  block_bytes_ += block_.size();
+  if (!opened_ && small_bytes_ + block_.size() <= kSmallSpillBytes) {
     // A small spill stays in memory until Finish writes it in one batch.
-    small_bytes_ += key_buf_.size() + blob_.size();
-    small_.emplace_back(key_buf_, blob_);
-    blob_.clear();
+    small_bytes_ += key_buf_.size() + block_.size();
+    small_.emplace_back(key_buf_, block_);
     return Status::OK();
   }
   if (!opened_) {
     rocksdb::Options options;
-    // Map output is read once, soon, from the page cache: compressing it costs more than it saves.
+    // The blocks are compressed already (common/block.h).
     options.compression = rocksdb::kNoCompression;
     options.env = NoSyncEnv();
     writer_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options);
@@ -174,10 +179,8 @@ Status RunWriter::FlushBlob() {
     small_.clear();
     small_bytes_ = 0;
   }
-  Status s = FromRocks(writer_->Put(key_buf_, rocksdb::Slice(blob_.data(), blob_.size())),
-                       "cannot write spill " + path_);
-  blob_.clear();
-  return s;
+  return FromRocks(writer_->Put(key_buf_, rocksdb::Slice(block_.data(), block_.size())),
+                   "cannot write spill " + path_);
 }
 
 Result<uint64_t> RunWriter::Finish() {
@@ -200,8 +203,8 @@ Result<uint64_t> RunWriter::Finish() {
   return info.file_size;
 }
 
-std::unique_ptr<RunWriter> SpillStore::NewRun(MapOutputId id, uint32_t spill) {
-  return std::unique_ptr<RunWriter>(new RunWriter(this, id, spill, NewSpillPath()));
+std::unique_ptr<RunWriter> SpillStore::NewRun(MapOutputId id, uint32_t spill, Codec codec) {
+  return std::unique_ptr<RunWriter>(new RunWriter(this, id, spill, codec, NewSpillPath()));
 }
 
 Status IntermediateStore::WriteSpillBatch(const std::vector<std::pair<std::string, std::string>>& entries) {
@@ -216,7 +219,19 @@ Status IntermediateStore::IngestSpill(const std::string& path) {
   return FromRocks(db_->IngestExternalFile({path}, opts), "cannot ingest spill");
 }
 
+PartitionReader::PartitionReader(Codec codec) : codec_(codec) {}
 PartitionReader::~PartitionReader() = default;
+
+Status PartitionReader::TakeBlob(Cursor& c) {
+  c.rest = std::string_view(c.it->value().data(), c.it->value().size());
+  if (cursors_.size() == 1) return Status::OK();  // sent as it is; the reducer checks it
+  c.records.clear();
+  Status decoded = DecodeBlock(&c.rest, &c.records);
+  if (!decoded.ok()) return decoded.WithMessage("map output in the store: " + decoded.message());
+  if (!c.rest.empty()) return Status::Corruption("map output in the store: bytes after a block");
+  c.rest = c.records;
+  return Status::OK();
+}
 
 Status PartitionReader::NextBlob(Cursor& c) {
   c.it->Next();
@@ -225,8 +240,7 @@ Status PartitionReader::NextBlob(Cursor& c) {
     c.exhausted = true;
     return FromRocks(c.it->status(), "reading map output");
   }
-  c.rest = std::string_view(c.it->value().data(), c.it->value().size());
-  return Status::OK();
+  return TakeBlob(c);
 }
 
 Status PartitionReader::NextRecord(Cursor& c) {
@@ -251,22 +265,26 @@ Result<bool> PartitionReader::NextChunk(std::string* chunk, size_t max_bytes) {
     }
     return !c.exhausted;
   }
-  bool any = true;
-  while (any && chunk->size() < max_bytes) {
+  // Merged records gather in merged_ until they fill a block.
+  while (chunk->size() < max_bytes) {
     Cursor* best = nullptr;
     for (Cursor& c : cursors_) {
       if (c.valid && (best == nullptr || c.key < best->key)) best = &c;  // ties: the earlier spill
     }
-    if (best == nullptr) {
-      any = false;
-      break;
-    }
-    AppendRecord(chunk, best->key, best->value);
+    if (best == nullptr) break;
+    AppendRecord(&merged_, best->key, best->value);
     MR_RETURN_IF_ERROR(NextRecord(*best));
+    if (merged_.size() >= kBlobBytes) {
+      AppendBlock(codec_, merged_, chunk);
+      merged_.clear();
+    }
   }
-  if (!any) return false;
   for (Cursor& c : cursors_) {
     if (c.valid) return true;
+  }
+  if (!merged_.empty()) {
+    AppendBlock(codec_, merged_, chunk);
+    merged_.clear();
   }
   return false;
 }
@@ -306,20 +324,21 @@ std::string IntermediateStore::NewSpillPath() {
   return fmt::format("{}/{}.sst", spill_dir_, next_file_.fetch_add(1));
 }
 
-Result<std::unique_ptr<PartitionReader>> IntermediateStore::ReadPartition(MapOutputId id,
-                                                                          uint32_t partition) {
+Result<std::unique_ptr<PartitionReader>> IntermediateStore::ReadPartition(MapOutputId id, uint32_t partition,
+                                                                          Codec codec) {
   if (!HasMapOutput(id)) {
     return Status::NotFound(fmt::format("no output of job {} map {} attempt {} here", id.job,
                                         id.map, id.attempt));
   }
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  // Blobs are 1 MiB blocks read whole: a prefetch buffer would only copy them once more, and the
-  // data was written moments ago by this process (a failed read fails the fetch, which is retried).
+  // Blobs are blocks of up to 256 KiB read whole: a prefetch buffer would only copy them once
+  // more, and the data was written moments ago by this process. Each block carries a checksum of
+  // its own that the reducer checks (common/block.h), so RocksDB's would only be computed twice.
   ro.readahead_size = 0;
   ro.verify_checksums = false;
   const std::string prefix = DataPrefix(id, partition);
-  std::unique_ptr<PartitionReader> reader(new PartitionReader());
+  std::unique_ptr<PartitionReader> reader(new PartitionReader(codec));
   // One cursor per spill that holds records of this partition.
   std::unique_ptr<rocksdb::Iterator> scan(db_->NewIterator(ro));
   for (scan->Seek(prefix); scan->Valid() && scan->key().starts_with(prefix);) {
@@ -331,7 +350,6 @@ Result<std::unique_ptr<PartitionReader>> IntermediateStore::ReadPartition(MapOut
     c.it.reset(db_->NewIterator(ro));
     c.it->Seek(c.prefix);
     if (!c.it->Valid() || !c.it->key().starts_with(c.prefix)) return Status::Corruption("map output changed while read");
-    c.rest = std::string_view(c.it->value().data(), c.it->value().size());
     reader->cursors_.push_back(std::move(c));
     if (spill == UINT32_MAX) break;
     std::string next = prefix;
@@ -339,6 +357,7 @@ Result<std::unique_ptr<PartitionReader>> IntermediateStore::ReadPartition(MapOut
     scan->Seek(next);
   }
   MR_RETURN_IF_ERROR(FromRocks(scan->status(), "reading map output"));
+  for (auto& c : reader->cursors_) MR_RETURN_IF_ERROR(reader->TakeBlob(c));
   if (reader->cursors_.size() > 1) {
     for (auto& c : reader->cursors_) MR_RETURN_IF_ERROR(reader->NextRecord(c));
   }

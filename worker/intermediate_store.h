@@ -1,14 +1,16 @@
 // IntermediateStore: a worker's map output, in a local RocksDB (DESIGN §3, §8).
 //
 // Layout: a spill's records of one partition are stored as record runs (common/record.h) cut into
-// blobs of about kBlobBytes (256 KiB), one RocksDB entry per blob:
+// blocks of about kBlobBytes (256 KiB) of records, each compressed with the job's codec and
+// checksummed (common/block.h), one RocksDB entry per block:
 //   "D" job u64 BE | map u32 BE | attempt u32 BE | partition u32 BE | spill u32 BE | blob u32 BE
 // ("C" job map attempt marks a map output complete; "S" job holds the job's shuffle secret). Entries of one (job, map, attempt,
 // partition) are contiguous, spill by spill, each spill in key order. A partition written by one
-// spill (the usual case) is served blob by blob without decoding; several spills are merged
-// record by record while serving (equal keys in spill order, i.e. emission order). Per-record
-// RocksDB entries cost more than the records (each key escaped and indexed); blobs make the store
-// run at the speed of sequential file I/O.
+// spill is served block by block as stored, neither checked nor decompressed here (the reducer
+// checks every block); several spills are decoded (each block checked) and merged record by
+// record while serving (equal keys in spill order, i.e. emission order), into new blocks.
+// Per-record RocksDB entries cost more than the records (each key escaped and indexed); blocks
+// make the store run at the speed of sequential file I/O.
 //
 // Spills are written as SST files and bulk-loaded (SstFileWriter + IngestExternalFile): no WAL, no
 // memtable, since intermediate data can always be recomputed. A small spill (up to
@@ -29,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/block.h"
 #include "common/status.h"
 
 namespace rocksdb {
@@ -47,7 +50,7 @@ struct MapOutputId {
 
 class RunWriter;
 
-constexpr size_t kBlobBytes = 256 << 10;
+constexpr size_t kBlobBytes = kBlockBytes;
 constexpr size_t kSmallSpillBytes = 1 << 20;
 
 // Where a map attempt's spills go: the IntermediateStore itself, or, from a task process, its
@@ -55,8 +58,8 @@ constexpr size_t kSmallSpillBytes = 1 << 20;
 class SpillStore {
  public:
   virtual ~SpillStore() = default;
-  // A writer of one sorted spill of map output `id`.
-  std::unique_ptr<RunWriter> NewRun(MapOutputId id, uint32_t spill);
+  // A writer of one sorted spill of map output `id`, in blocks of `codec`.
+  std::unique_ptr<RunWriter> NewRun(MapOutputId id, uint32_t spill, Codec codec);
   // A fresh path for a spill's SST file (in the store's spill directory).
   virtual std::string NewSpillPath() = 0;
   // Moves the finished SST file at `path` into the store.
@@ -77,18 +80,24 @@ class RunWriter {
   Status AddRecord(uint32_t partition, std::string_view key, std::string_view value);
   // Ingests the spill into the store; returns the number of bytes written.
   Result<uint64_t> Finish();
+  // The record bytes added, and the bytes of the blocks that hold them.
+  uint64_t raw_bytes() const { return raw_bytes_; }
+  uint64_t block_bytes() const { return block_bytes_; }
 
  private:
   friend class SpillStore;
-  RunWriter(SpillStore* store, MapOutputId id, uint32_t spill, std::string path);
+  RunWriter(SpillStore* store, MapOutputId id, uint32_t spill, Codec codec, std::string path);
   Status FlushBlob();
   SpillStore* store_;
   MapOutputId id_;
   uint32_t spill_;
+  Codec codec_;
   std::string path_;
   std::unique_ptr<rocksdb::SstFileWriter> writer_;
   std::string key_buf_;
   std::string blob_;            // records of blob_partition_ not yet written
+  std::string block_;           // blob_ encoded
+  uint64_t raw_bytes_ = 0, block_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> small_;  // blobs held while the spill is small
   size_t small_bytes_ = 0;
   uint32_t blob_partition_ = 0;
@@ -98,12 +107,13 @@ class RunWriter {
   Status open_status_;
 };
 
-// Reads one partition of one map output as record runs (common/record.h), chunk by chunk.
+// Reads one partition of one map output as blocks (common/block.h), chunk by chunk.
 class PartitionReader {
  public:
   ~PartitionReader();
-  // Appends records to *chunk until it holds at least max_bytes (or a whole blob more) or the
-  // partition ends. Returns true while more remains.
+  // Appends whole blocks to *chunk until it holds at least max_bytes (or a whole block more) or
+  // the partition ends. Returns true while more remains. Corruption when a block of a partition
+  // merged here fails its check.
   Result<bool> NextChunk(std::string* chunk, size_t max_bytes);
 
  private:
@@ -113,17 +123,22 @@ class PartitionReader {
   struct Cursor {
     std::unique_ptr<rocksdb::Iterator> it;
     std::string prefix;       // partition prefix | spill
-    std::string_view rest;    // the undecoded part of the current blob
+    std::string records;      // the current block's records (merging only)
+    std::string_view rest;    // the current block (alone), or its records not yet read (merging)
     std::string_view key, value;
     bool exhausted = false;   // no blob left
     bool valid = false;       // key, value hold a record (merging only)
   };
-  PartitionReader() = default;
+  explicit PartitionReader(Codec codec);
+  // Sets c.rest to the block the iterator is on (decoded when merging).
+  Status TakeBlob(Cursor& c);
   // Moves c's iterator to its next blob (rest), or sets exhausted.
   Status NextBlob(Cursor& c);
   // Decodes c's next record into key, value (valid), moving to the next blob as needed.
   Status NextRecord(Cursor& c);
   std::vector<Cursor> cursors_;  // one per spill; one alone is served blob by blob
+  Codec codec_;                  // of the blocks a merge makes
+  std::string merged_;           // merged records not yet in a block
 };
 
 class IntermediateStore : public SpillStore {
@@ -136,7 +151,8 @@ class IntermediateStore : public SpillStore {
   std::string NewSpillPath() override;
   Status IngestSpill(const std::string& path) override;
   Status WriteSpillBatch(const std::vector<std::pair<std::string, std::string>>& entries) override;
-  Result<std::unique_ptr<PartitionReader>> ReadPartition(MapOutputId id, uint32_t partition);
+  // A partition held by several spills is merged into new blocks of `codec`.
+  Result<std::unique_ptr<PartitionReader>> ReadPartition(MapOutputId id, uint32_t partition, Codec codec);
   // True when the map output exists (it was committed by a successful attempt on this worker).
   bool HasMapOutput(MapOutputId id);
   Status MarkMapOutputComplete(MapOutputId id) override;

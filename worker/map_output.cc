@@ -163,7 +163,7 @@ class SumBuffer : public MapOutputBuffer {
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     MR_FAILPOINT("map.before_spill");
-    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
+    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1), target_.codec);
     std::string values;
     for (auto& [e, sum] : entries) {
       values.clear();
@@ -178,6 +178,8 @@ class SumBuffer : public MapOutputBuffer {
     MR_FAILPOINT("map.after_spill");
     counters_->Add(counter::kCombineOutputRecords, static_cast<int64_t>(entries.size()));
     counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
+    counters_->Add(counter::kMapOutputBytes, static_cast<int64_t>(writer->raw_bytes()));
+    counters_->Add(counter::kMapOutputCompressedBytes, static_cast<int64_t>(writer->block_bytes()));
     counters_->Add(counter::kSpills, 1);
     Clear();
     return status_;
@@ -444,7 +446,7 @@ class SortBuffer : public MapOutputBuffer {
   Status WriteSpill() {
     Sort();
     MR_FAILPOINT("map.before_spill");
-    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1));
+    auto writer = target_.store->NewRun(target_.id, target_.next_spill->fetch_add(1), target_.codec);
     for (const Record& r : records_) {
       MR_RETURN_IF_ERROR(writer->AddRecord(r.partition, Key(r), Value(r)));
     }
@@ -452,6 +454,8 @@ class SortBuffer : public MapOutputBuffer {
     if (!bytes.ok()) return bytes.status();
     MR_FAILPOINT("map.after_spill");
     counters_->Add(counter::kSpillBytes, static_cast<int64_t>(*bytes));
+    counters_->Add(counter::kMapOutputBytes, static_cast<int64_t>(writer->raw_bytes()));
+    counters_->Add(counter::kMapOutputCompressedBytes, static_cast<int64_t>(writer->block_bytes()));
     counters_->Add(counter::kSpills, 1);
     Clear();
     return status_;

@@ -30,6 +30,7 @@ struct SpillTarget {
   std::atomic<uint32_t>* next_spill = nullptr;  // shared by the task's threads
   uint32_t reducers = 1;
   const Partitioner* partitioner = nullptr;     // nullptr: the stable hash
+  Codec codec = Codec::kLz4;                    // the job's intermediate codec
 };
 
 class MapOutputBuffer : public Emitter {

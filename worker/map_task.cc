@@ -223,7 +223,7 @@ Result<CounterSet> RunMapTask(const proto::AssignTask& task, const Job& job,
   MapOutputId id{task.job_id(), task.index(), task.attempt()};
   std::atomic<uint32_t> next_spill{0};
   std::unique_ptr<Partitioner> partitioner = job.NewPartitioner();
-  SpillTarget target{store, id, &next_spill, task.reducers(), partitioner.get()};
+  SpillTarget target{store, id, &next_spill, task.reducers(), partitioner.get(), CodecOf(task.intermediate_codec())};
   JobArgs args(task.args().begin(), task.args().end());
 
   uint64_t budget = std::max<uint64_t>(options.buffer_bytes / threads, 1 << 20);

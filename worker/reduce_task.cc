@@ -127,7 +127,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const ReduceSt
   auto started = std::chrono::steady_clock::now();
   RunMerger merger;
   std::unique_ptr<FetchStreams> streams;
-  int64_t fetched_bytes = 0;
+  int64_t fetched_bytes = 0, fetched_raw_bytes = 0;
   auto outputs = MapOutputsOf(task);
   if (!outputs.ok()) return outputs.status();
   const int maps = static_cast<int>(outputs->size());
@@ -169,6 +169,7 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const ReduceSt
             auto more = stream->Next(c);
             if (more.ok()) return more;
             if (failure->failed_maps.empty()) failure->failed_maps.push_back(stream->map_index());
+            if (more.status().code() == Status::Code::kCorruption) failure->corrupt = true;
             return Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
                                                    stream->map_index(), stream->address(), more.status().message()));
           }));
@@ -176,13 +177,14 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const ReduceSt
   } else {
     // Copy phase: every map's partition into a local run file, several at once, then merge.
     FetchOptions fetch{scratch, options.tls, kParallelFetches, options.cancel};
-    auto fetched = FetchMapOutputs(task, *outputs, fetch, &failure->failed_maps);
+    auto fetched = FetchMapOutputs(task, *outputs, fetch, &failure->failed_maps, &failure->corrupt);
     if (!fetched.ok()) {
       NameFailedLocations(*outputs, failure);
       return fetched.status();
     }
     fetched_bytes = fetched->bytes;
-    MergePassOptions mo{factor, scratch, options.merge_buffer_bytes, options.cancel};
+    fetched_raw_bytes = fetched->raw_bytes;
+    MergePassOptions mo{factor, scratch, options.merge_buffer_bytes, options.cancel, CodecOf(task.intermediate_codec())};
     auto final_runs = MergeToFactor(std::move(fetched->runs), mo, &passes);
     if (!final_runs.ok()) return final_runs.status();
     const std::vector<std::string>& runs = *final_runs;
@@ -202,8 +204,12 @@ Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const ReduceSt
   if (!reduced.ok()) return reduced.status();
   result.counters = std::move(*reduced);
   auto merged = std::chrono::steady_clock::now();
-  for (size_t i = 0; streams && i < streams->size(); i++) fetched_bytes += static_cast<int64_t>(streams->stream(i).bytes());
+  for (size_t i = 0; streams && i < streams->size(); i++) {
+    fetched_bytes += static_cast<int64_t>(streams->stream(i).bytes());
+    fetched_raw_bytes += static_cast<int64_t>(streams->stream(i).raw_bytes());
+  }
   result.counters.Add(counter::kShuffleBytes, fetched_bytes);
+  result.counters.Add(counter::kShuffleRawBytes, fetched_raw_bytes);
   auto ms = [](auto a, auto b) { return std::chrono::duration_cast<Millis>(b - a).count(); };
   spdlog::info("reduce {} of job {}: {} {} bytes of {} map outputs in {} ms ({} intermediate merges of {} bytes, "
                "factor {}), merged, reduced and wrote {} bytes in {} ms", task.index(), task.job_id(),

@@ -52,6 +52,7 @@ struct ReduceFailure {
   Status status;
   std::vector<uint32_t> failed_maps;
   std::vector<proto::MapOutputLocation> failed_fetches;  // where those fetches failed
+  bool corrupt = false;  // what they got failed its check (common/block.h)
 };
 
 Result<ReduceResult> RunReduceTask(const proto::AssignTask& task, const Job& job,

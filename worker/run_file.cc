@@ -57,35 +57,64 @@ bool RunFileReader::Next(std::string_view* key, std::string_view* value) {
       pos_ = 0;
       continue;
     }
-    // Keep the partial record, read more after it.
-    buf_.erase(0, pos_);
-    pos_ = 0;
-    size_t old = buf_.size();
-    size_t want = std::max(chunk_, old);
-    buf_.resize(old + want);
-    size_t n = std::fread(buf_.data() + old, 1, want, file_);
-    buf_.resize(old + n);
+    ReadBlock();
+  }
+  return false;
+}
+
+void RunFileReader::ReadBlock() {
+  // Keep the partial record; the next block's records go after it.
+  buf_.erase(0, pos_);
+  pos_ = 0;
+  while (true) {
+    std::string_view in(blocks_.data() + blocks_pos_, blocks_.size() - blocks_pos_);
+    auto size = BlockSizeAt(in);
+    if (!size.ok()) {
+      status_ = Status::Corruption(fmt::format("{}: {}", path_, size.status().message()));
+      return;
+    }
+    if (*size != 0 && *size <= in.size()) {
+      Status decoded = DecodeBlock(&in, &buf_);
+      if (!decoded.ok()) {
+        status_ = Status::Corruption(fmt::format("{}: {}", path_, decoded.message()));
+        return;
+      }
+      blocks_pos_ = blocks_.size() - in.size();
+      return;
+    }
+    if (file_done_) {
+      if (in.empty()) eof_ = true;
+      else status_ = Status::Corruption(fmt::format("{} ends inside a block", path_));
+      return;
+    }
+    blocks_.erase(0, blocks_pos_);
+    blocks_pos_ = 0;
+    const size_t old = blocks_.size();
+    const size_t want = std::max(chunk_, *size);
+    blocks_.resize(old + want);
+    const size_t n = std::fread(blocks_.data() + old, 1, want, file_);
+    blocks_.resize(old + n);
     if (n < want) {
       if (std::ferror(file_)) {
         status_ = Status::FromErrno(errno, fmt::format("cannot read {}", path_));
-        return false;
+        return;
       }
-      eof_ = true;
+      file_done_ = true;
     }
   }
-  return false;
 }
 
 RunFileWriter::~RunFileWriter() {
   if (file_) std::fclose(file_);
 }
 
-Status RunFileWriter::Open(const std::string& path, size_t buffer_bytes) {
+Status RunFileWriter::Open(const std::string& path, size_t buffer_bytes, Codec codec) {
   path_ = path;
+  codec_ = codec;
   file_ = std::fopen(path.c_str(), "wb");
   if (!file_) return Status::FromErrno(errno, fmt::format("cannot create {}", path));
   std::setvbuf(file_, nullptr, _IONBF, 0);  // the buffer is ours
-  buffer_bytes_ = std::max<size_t>(buffer_bytes, 4096);
+  buffer_bytes_ = std::clamp<size_t>(buffer_bytes, 4096, kBlockBytes);
   buf_.reserve(buffer_bytes_);
   return Status::OK();
 }
@@ -98,8 +127,12 @@ void RunFileWriter::Append(std::string_view key, std::string_view value) {
 }
 
 void RunFileWriter::Flush() {
-  if (status_.ok() && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) {
-    status_ = Status::FromErrno(errno, fmt::format("cannot write {}", path_));
+  if (status_.ok() && !buf_.empty()) {
+    block_.clear();
+    AppendBlock(codec_, buf_, &block_);
+    if (std::fwrite(block_.data(), 1, block_.size(), file_) != block_.size()) {
+      status_ = Status::FromErrno(errno, fmt::format("cannot write {}", path_));
+    }
   }
   buf_.clear();
 }

@@ -84,7 +84,7 @@ Status MergeInto(const std::vector<std::string>& runs, size_t first, size_t n, c
   RunMerger merger;
   for (size_t i = first; i < first + n; i++) MR_RETURN_IF_ERROR(merger.Add(runs[i], per_run));
   RunFileWriter writer;
-  MR_RETURN_IF_ERROR(writer.Open(out, per_run));
+  MR_RETURN_IF_ERROR(writer.Open(out, per_run, o.codec));
   for (uint64_t records = 0; !merger.empty(); records++) {
     if ((records & 4095) == 0 && o.cancel && o.cancel->load(std::memory_order_relaxed)) {
       return Status::Aborted("attempt cancelled");

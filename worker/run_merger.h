@@ -52,6 +52,7 @@ struct MergePassOptions {
   std::string dir;             // where the intermediate runs go
   uint64_t buffer_bytes = 64ull << 20;  // read buffers of one pass, shared by its runs
   const std::atomic<bool>* cancel = nullptr;
+  Codec codec = Codec::kLz4;   // of the intermediate runs' blocks
 };
 
 struct MergePassStats {

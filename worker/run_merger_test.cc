@@ -18,6 +18,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Writes `records` (a record run) as a run file of blocks of a few KiB each, of one codec or
+// another (as intermediate runs and fetched map outputs are); returns the record bytes.
+uint64_t WriteRun(const std::string& path, std::string_view records, int r) {
+  const Codec codecs[] = {Codec::kLz4, Codec::kNone, Codec::kZstd};
+  RunFileWriter w;
+  EXPECT_TRUE(w.Open(path, 4096, codecs[r % 3]).ok());
+  RecordReader rr(records);
+  std::string_view k, v;
+  while (rr.Next(&k, &v)) w.Append(k, v);
+  EXPECT_TRUE(w.Close().ok());
+  return w.bytes();
+}
+
 TEST(RunMergerTest, MergesLikeAStableSort) {
   TempDir tmp;
   fs::path dir = tmp.path();
@@ -36,7 +49,7 @@ TEST(RunMergerTest, MergesLikeAStableSort) {
         all.emplace_back(keys[i], v);
       }
       std::string path = (dir / ("run-" + std::to_string(r))).string();
-      std::ofstream(path) << run;
+      EXPECT_EQ(WriteRun(path, run, r), run.size());
       ASSERT_TRUE(merger.Add(path, 64).ok());
     }
     std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.first < b.first; });
@@ -50,7 +63,7 @@ TEST(RunMergerTest, MergesLikeAStableSort) {
 }
 
 // Writes `k` sorted runs of random records (few distinct keys, so many ties) into dir.
-std::vector<std::string> WriteRandomRuns(const fs::path& dir, int k, std::mt19937_64& rng) {
+std::vector<std::string> WriteRandomRuns(const fs::path& dir, int k, std::mt19937_64& rng, uint64_t* bytes) {
   std::vector<std::string> paths;
   for (int r = 0; r < k; r++) {
     std::vector<std::string> keys(rng() % 40);
@@ -62,7 +75,7 @@ std::vector<std::string> WriteRandomRuns(const fs::path& dir, int k, std::mt1993
     std::string run;
     for (size_t i = 0; i < keys.size(); i++) AppendRecord(&run, keys[i], std::to_string(r) + ":" + std::to_string(i));
     std::string path = (dir / ("run-" + std::to_string(r))).string();
-    std::ofstream(path, std::ios::binary) << run;
+    *bytes += WriteRun(path, run, r);
     paths.push_back(path);
   }
   return paths;
@@ -79,6 +92,37 @@ std::vector<std::pair<std::string, std::string>> MergeAll(const std::vector<std:
   return got;
 }
 
+// A run file with a flipped bit, or cut inside a block, fails the merge with Corruption: its
+// records never come out changed.
+TEST(RunMergerTest, ADamagedRunFileFailsTheMerge) {
+  TempDir tmp;
+  std::string records;
+  for (int i = 0; i < 3000; i++) AppendRecord(&records, "key" + std::to_string(100000 + i), "value of " + std::to_string(i));
+  for (int damage = 0; damage < 2; damage++) {
+    std::string path = tmp.path() + "/run-" + std::to_string(damage);
+    WriteRun(path, records, 0);
+    if (damage == 0) {
+      std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(static_cast<std::streamoff>(fs::file_size(path) / 2));
+      char c = static_cast<char>(f.get());
+      f.seekp(static_cast<std::streamoff>(fs::file_size(path) / 2));
+      f.put(static_cast<char>(c ^ 1));
+    } else {
+      fs::resize_file(path, fs::file_size(path) - 3);
+    }
+    RunMerger merger;
+    Status s = merger.Add(path, 64);
+    int n = 0;
+    while (s.ok() && !merger.empty() && n < 10000) {
+      EXPECT_EQ(merger.top_key(), "key" + std::to_string(100000 + n));
+      s = merger.Pop();
+      n++;
+    }
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+    EXPECT_LT(n, 3000);
+  }
+}
+
 TEST(RunMergerTest, MultiPassMergeEqualsSinglePass) {
   TempDir tmp;
   fs::path dir = tmp.path() + "/runs";
@@ -88,10 +132,9 @@ TEST(RunMergerTest, MultiPassMergeEqualsSinglePass) {
                                                            {1000, 16}, {257, 16}}) {
     fs::remove_all(dir);
     fs::create_directories(dir);
-    std::vector<std::string> runs = WriteRandomRuns(dir, k, rng);
-    auto expected = MergeAll(runs);
     uint64_t total = 0;
-    for (auto& r : runs) total += fs::file_size(r);
+    std::vector<std::string> runs = WriteRandomRuns(dir, k, rng, &total);
+    auto expected = MergeAll(runs);
     MergePassStats stats;
     auto final_runs = MergeToFactor(runs, {factor, dir.string(), 1 << 20, nullptr}, &stats);
     ASSERT_TRUE(final_runs.ok()) << final_runs.status().ToString();

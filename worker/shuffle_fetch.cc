@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/block.h"
 #include "common/channel.h"
 #include "common/log.h"
 #include "common/rpc_client.h"
@@ -40,11 +41,17 @@ proto::Envelope FetchRequestFor(const proto::AssignTask& task, const proto::MapO
   r->set_partition(task.index());
   r->set_max_chunk_bytes(chunk_bytes);
   r->set_shuffle_secret(task.shuffle_secret());
+  r->set_intermediate_codec(task.intermediate_codec());
   return req;
 }
 
-// Copies one map output's partition into `path`. Returns the bytes copied.
-Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task, const proto::MapOutputLocation& loc,
+struct Fetched {
+  uint64_t bytes = 0;      // blocks
+  uint64_t raw_bytes = 0;  // records in them
+};
+
+// Copies one map output's partition into `path`, checking every block. Returns the bytes copied.
+Result<Fetched> FetchOne(SyncClient* client, const proto::AssignTask& task, const proto::MapOutputLocation& loc,
                           const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), std::fclose);
   if (!out) return Status::IoError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
@@ -52,24 +59,28 @@ Result<uint64_t> FetchOne(SyncClient* client, const proto::AssignTask& task, con
   proto::Envelope req = FetchRequestFor(task, loc, 0);
   proto::Envelope next;
   next.mutable_fetch_next();
-  uint64_t bytes = 0;
+  Fetched got;
   const proto::Envelope* send = &req;
   while (true) {
     auto reply = client->Call(*send, kFetchTimeout);
     if (!reply.ok()) return reply.status();
     if (!reply->has_fetch_chunk()) return Status::Protocol("shuffle server sent " + MessageName(*reply));
     const auto& chunk = reply->fetch_chunk();
+    if (chunk.corrupt()) return Status::Corruption(chunk.error());
     if (!chunk.error().empty()) return Status::Unavailable(chunk.error());
-    if (!chunk.records().empty() &&
-        std::fwrite(chunk.records().data(), 1, chunk.records().size(), out.get()) != chunk.records().size()) {
+    auto raw = CheckBlocks(chunk.blocks());
+    if (!raw.ok()) return raw.status();
+    if (!chunk.blocks().empty() &&
+        std::fwrite(chunk.blocks().data(), 1, chunk.blocks().size(), out.get()) != chunk.blocks().size()) {
       return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
     }
-    bytes += chunk.records().size();
+    got.bytes += chunk.blocks().size();
+    got.raw_bytes += *raw;
     if (chunk.last()) break;
     send = &next;
   }
   if (std::fflush(out.get()) != 0) return Status::IoError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-  return bytes;
+  return got;
 }
 
 }  // namespace
@@ -100,12 +111,12 @@ size_t MapOutputCount(const proto::AssignTask& task) {
 }
 
 Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::vector<proto::MapOutputLocation>& outputs,
-                                    const FetchOptions& options, std::vector<uint32_t>* failed_maps) {
+                                    const FetchOptions& options, std::vector<uint32_t>* failed_maps, bool* corrupt) {
   const int n = static_cast<int>(outputs.size());
   std::vector<std::string> paths(n);
   std::vector<uint64_t> sizes(n, 0);
   std::atomic<int> next{0};
-  std::atomic<int64_t> total{0};
+  std::atomic<int64_t> total{0}, total_raw{0};
   std::mutex mu;
   Status first_error;  // guarded by mu
   std::atomic<bool> stop{false};
@@ -142,15 +153,19 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::ve
           }
           client = std::move(*c);
         }
-        auto bytes = FetchOne(client.get(), task, loc, path);
-        if (bytes.ok()) {
-          sizes[i] = *bytes;
+        auto got = FetchOne(client.get(), task, loc, path);
+        if (got.ok()) {
+          sizes[i] = got->bytes;
           paths[i] = path;
-          total += static_cast<int64_t>(*bytes);
+          total += static_cast<int64_t>(got->bytes);
+          total_raw += static_cast<int64_t>(got->raw_bytes);
           done = true;
         } else {
-          last = bytes.status();
+          last = got.status();
           client.reset();
+          // Bytes that fail their check say the copy is bad (or was damaged on the way): the
+          // master runs the map again at once rather than this attempt fetching it again.
+          if (last.code() == Status::Code::kCorruption) break;
           spdlog::info("job {} reduce {}: fetching map {} from {} failed ({}); trying again", task.job_id(),
                        task.index(), loc.map_index(), loc.address(), last.message());
         }
@@ -159,6 +174,7 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::ve
         std::lock_guard<std::mutex> l(mu);
         if (first_error.ok()) {
           failed_maps->push_back(loc.map_index());
+          *corrupt = last.code() == Status::Code::kCorruption;
           first_error = Status::Unavailable(fmt::format("cannot fetch the output of map {} from {}: {}",
                                                         loc.map_index(), loc.address(), last.message()));
         }
@@ -175,6 +191,7 @@ Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::ve
   if (!first_error.ok()) return first_error;
   FetchedRuns out;
   out.bytes = total;
+  out.raw_bytes = total_raw;
   for (int i = 0; i < n; i++) {
     if (sizes[i] > 0) out.runs.push_back(paths[i]);
   }
@@ -260,13 +277,14 @@ void FetchStreams::OnChunk(FetchStream* s, proto::Envelope& m) {
   if (m.has_error()) return End(s, Status::Unavailable(m.error().message()));
   if (!m.has_fetch_chunk()) return End(s, Status::Protocol("shuffle server sent " + MessageName(m)));
   auto* chunk = m.mutable_fetch_chunk();
+  if (chunk->corrupt()) return End(s, Status::Corruption(chunk->error()));
   if (!chunk->error().empty()) return End(s, Status::Unavailable(chunk->error()));
   bool room;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (s->ended_) return;
-    s->bytes_ += chunk->records().size();
-    s->ready_.push_back(std::move(*chunk->mutable_records()));
+    s->bytes_ += chunk->blocks().size();
+    s->ready_.push_back(std::move(*chunk->mutable_blocks()));
     s->ended_ = chunk->last();
     room = s->ready_.size() < FetchStream::kStreamAhead;
   }
@@ -300,19 +318,25 @@ void FetchStreams::End(FetchStream* s, Status status) {
 }
 
 Result<bool> FetchStream::Next(std::string* chunk) {
-  std::unique_lock<std::mutex> l(owner_->mu_);
-  owner_->cv_.wait(l, [this] { return !ready_.empty() || ended_; });
-  if (!ready_.empty()) {
-    *chunk = std::move(ready_.front());
+  while (left_.empty()) {
+    std::unique_lock<std::mutex> l(owner_->mu_);
+    owner_->cv_.wait(l, [this] { return !ready_.empty() || ended_; });
+    if (ready_.empty()) {
+      if (!status_.ok()) return status_;
+      return false;
+    }
+    current_ = std::move(ready_.front());
     ready_.pop_front();
+    left_ = current_;
     // Room again: the loop sends the request for the next chunk if it held one back.
     asio::post(*owner_->io_, [this] {
       if (next_pending_) owner_->SendNext(this);
     });
-    return true;
   }
-  if (!status_.ok()) return status_;
-  return false;
+  chunk->clear();
+  MR_RETURN_IF_ERROR(DecodeBlock(&left_, chunk));
+  raw_bytes_ += chunk->size();
+  return true;
 }
 
 }  // namespace mr

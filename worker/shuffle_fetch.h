@@ -1,7 +1,11 @@
-// How a reduce attempt gets its map outputs (DESIGN §3, §5).
+// How a reduce attempt gets its map outputs (DESIGN §3, §5). Map output arrives as blocks
+// (common/block.h); every block is checked here, and one that fails its check fails the fetch
+// (the failure says so: the output is corrupt where it is stored, or was damaged on the way).
 // FetchMapOutputs: a reduce attempt's copy phase. Copies its partition of every map output from
-// the shuffle servers holding them into local run files, `parallel` map outputs at once (each
-// fetch a stream of large chunks over its own connection), retrying each map kFetchTries times.
+// the shuffle servers holding them into local run files (the blocks as they came, checked),
+// `parallel` map outputs at once (each
+// fetch a stream of large chunks over its own connection), retrying each map kFetchTries times
+// (but not one whose bytes failed their check).
 // Each of the `parallel` threads keeps at most a few connections open (to the hosts it fetched
 // from last), so open files do not grow with the size of the cluster.
 // The runs are returned in map order (empty outputs left out), so a merge that breaks ties by run
@@ -38,7 +42,8 @@ struct FetchOptions {
 
 struct FetchedRuns {
   std::vector<std::string> runs;  // paths, in map order
-  int64_t bytes = 0;
+  int64_t bytes = 0;              // as fetched (blocks)
+  int64_t raw_bytes = 0;          // of the records they hold
 };
 
 // The map outputs of a reduce assignment, one location per map in map order (the assignment lists
@@ -48,20 +53,23 @@ Result<std::vector<proto::MapOutputLocation>> MapOutputsOf(const proto::AssignTa
 size_t MapOutputCount(const proto::AssignTask& task);
 
 // Fetches `task`'s partition of each output in `outputs` (MapOutputsOf(task)). On a failed fetch,
-// *failed_maps names the map whose output could not be read.
+// *failed_maps names the map whose output could not be read, and *corrupt says whether its last
+// try got bytes that failed their check.
 Result<FetchedRuns> FetchMapOutputs(const proto::AssignTask& task, const std::vector<proto::MapOutputLocation>& outputs,
-                                    const FetchOptions& options, std::vector<uint32_t>* failed_maps);
+                                    const FetchOptions& options, std::vector<uint32_t>* failed_maps, bool* corrupt);
 
 // One map output's partition streamed from its shuffle server while a merge reads it: the chunks
 // arrive ahead of the merge, at most kStreamAhead of them (the next is asked for when there is
-// room), so the copy overlaps the merge. Memory: about kStreamAhead + 1 chunks. Made and driven by
-// FetchStreams; Next() is for one thread (the merge).
+// room), so the copy overlaps the merge. Memory: about kStreamAhead + 1 chunks, and one decoded
+// block. Made and driven by FetchStreams; Next() is for one thread (the merge).
 class FetchStream {
  public:
   static constexpr size_t kStreamAhead = 2;
-  // Replaces *chunk with the next chunk of records; false at the end.
+  // Replaces *chunk with the records of the next block (checked and decompressed); false at the
+  // end. Corruption when a block fails its check or the server found its copy corrupt.
   Result<bool> Next(std::string* chunk);
-  uint64_t bytes() const { return bytes_; }
+  uint64_t bytes() const { return bytes_; }          // as received (blocks)
+  uint64_t raw_bytes() const { return raw_bytes_; }  // of the records handed out
   uint32_t map_index() const { return loc_.map_index(); }
   const std::string& address() const { return loc_.address(); }
 
@@ -80,6 +88,10 @@ class FetchStream {
   bool ended_ = false;   // the last chunk is in ready_, or status_ failed
   Status status_;
   std::atomic<uint64_t> bytes_{0};
+  // The merge thread's: the chunk being decoded, and what of it is left.
+  std::string current_;
+  std::string_view left_;
+  uint64_t raw_bytes_ = 0;
 };
 
 // The streams of one reduce attempt, all on one event loop thread of their own (however many map

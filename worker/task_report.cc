@@ -18,7 +18,8 @@ bool IsBuiltinCounter(std::string_view name) {
       counter::kMapInputRecords,     counter::kMapInputBytes,     counter::kMapOutputRecords,
       counter::kCombineOutputRecords, counter::kSpillBytes,        counter::kSpills,
       counter::kShuffleBytes,        counter::kReduceInputGroups, counter::kReduceInputRecords,
-      counter::kReduceOutputRecords, counter::kReduceOutputBytes, counter::kReportCountersDropped};
+      counter::kReduceOutputRecords, counter::kReduceOutputBytes, counter::kReportCountersDropped,
+      counter::kMapOutputBytes,      counter::kMapOutputCompressedBytes, counter::kShuffleRawBytes};
   return std::find(std::begin(kBuiltin), std::end(kBuiltin), name) != std::end(kBuiltin);
 }
 

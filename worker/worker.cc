@@ -565,6 +565,7 @@ class Worker::Impl {
     }
     for (uint32_t m : failure.failed_maps) rep->add_failed_maps(m);
     for (const auto& loc : failure.failed_fetches) *rep->add_failed_fetches() = loc;
+    rep->set_map_output_corrupt(failure.corrupt);
     return r.status();
   }
 
