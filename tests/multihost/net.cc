@@ -410,6 +410,19 @@ Status Net::HealAll() {
   return first;
 }
 
+Status Net::LimitRate(const std::string& host, Network network, const std::string& rate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string tc = (std::filesystem::path(IpBinary()).parent_path() / "tc").string();
+  const std::pair<std::string, std::string> ends[] = {{Namespace(host), NetworkName(network)},
+                                                      {tag_ + "-sw", fmt::format("{}-{}", host, NetworkName(network))}};
+  for (const auto& [ns, dev] : ends) {
+    // A burst of 256 KiB and at most 50 ms of queue: a line-rate link, not a deep buffer.
+    MR_RETURN_IF_ERROR(Ip({"netns", "exec", ns, tc, "qdisc", "replace", "dev", dev, "root", "tbf", "rate", rate,
+                           "burst", "256kb", "latency", "50ms"}));
+  }
+  return Status::OK();
+}
+
 Result<pid_t> Net::Spawn(const std::string& host, const std::vector<std::string>& argv, const std::string& log_path,
                          const std::vector<std::string>& env) const {
   if (HostIndex(host) < 0) return Status::InvalidArgument("no host " + host);

@@ -84,6 +84,9 @@ class Net {
   Status Cut(const std::string& host, Network network);
   Status Heal(const std::string& host, Network network);
   Status HealAll();
+  // Limits the host's link on `network` to `rate` (tc's units: "200mbit") both ways, with a
+  // token bucket (tc tbf) on each end of its veth: what the host sends and what it receives.
+  Status LimitRate(const std::string& host, Network network, const std::string& rate);
 
   // `ip netns exec NS argv...`: starts a process inside the host's namespace. The caller reaps it
   // (HostProcess does).

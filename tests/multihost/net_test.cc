@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <atomic>
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <thread>
 
 #include "common/units.h"
@@ -119,6 +121,29 @@ TEST_F(NetTest, CutDropsOneNetworkOfOneHostAndHealRestoresIt) {
     EXPECT_TRUE(p.healed());
     EXPECT_TRUE(reach_soon("a", Network::kData, Family::kIpv4));
   }
+}
+
+// A limited link has a token bucket at both of its ends (what the host sends, what it receives),
+// the other network none, and the host still reaches its peers through it.
+TEST_F(NetTest, LimitRatePutsATokenBucketOnBothEndsOfOneLink) {
+  auto made = Net::Create({"a", "b"}, {.ipv4 = true, .ipv6 = false});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  Net& net = **made;
+  ASSERT_TRUE(net.LimitRate("a", Network::kData, "50mbit").ok());
+  const std::string tc = (std::filesystem::path(IpBinary()).parent_path() / "tc").string();
+  testing::CommandResult inside = net.Run("a", {tc, "qdisc", "show"});
+  ASSERT_EQ(inside.exit_code, 0) << inside.err;
+  EXPECT_NE(inside.out.find("qdisc tbf"), std::string::npos) << inside.out;
+  EXPECT_NE(inside.out.find("dev data"), std::string::npos) << inside.out;
+  EXPECT_NE(inside.out.find("rate 50Mbit"), std::string::npos) << inside.out;
+  EXPECT_EQ(inside.out.find("qdisc tbf"), inside.out.rfind("qdisc tbf")) << "only the data link: " << inside.out;
+  testing::CommandResult port =
+      testing::RunCommand({IpBinary(), "netns", "exec", net.tag() + "-sw", tc, "qdisc", "show", "dev", "a-data"});
+  EXPECT_NE(port.out.find("qdisc tbf"), std::string::npos) << port.out << port.err;
+  Listener listener(net.Namespace("b"), 9000);
+  ASSERT_TRUE(listener.ok());
+  EXPECT_TRUE(net.CanConnect("a", HostPort{net.Address("b", Network::kData, Family::kIpv4), 9000}.ToString(),
+                             std::chrono::seconds(5)));
 }
 
 TEST_F(NetTest, IsolatedFromTheRootNamespace) {
