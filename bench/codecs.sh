@@ -13,24 +13,15 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/timing.sh"
-repo=$(dirname "$here")
-build=${BUILD_DIR:-$repo/build}
-bench=${BENCH_DIR:-/tmp/mr-bench}
-reps=${REPS:-3}
 size=${1:-512m}
-mr=$build/client/mr
+bench_setup "$size" mr
 codecs=(none lz4 zstd)
-
-if [[ ${SKIP_BUILD:-0} != 1 ]]; then cmake --build "$build" --target mr >&2; fi
-mkdir -p "$bench"
-corpus=$bench/corpus-$size.txt
-"$here/make_corpus.sh" "$size" "$corpus" >&2
 tera=$bench/teragen-$size
 if [[ ! -f $tera/_SUCCESS ]]; then
   rm -rf "$tera"
   "$mr" teragen $(($(stat -c %s "$corpus") / 100)) "$tera" --ascii --workers 2 >&2
 fi
-cat "$corpus" "$tera"/part-* > /dev/null
+cat "$tera"/part-* > /dev/null
 work=$(mktemp -d "$bench/codecs-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -11,18 +11,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/timing.sh"
-repo=$(dirname "$here")
-build=${BUILD_DIR:-$repo/build}
-bench=${BENCH_DIR:-/tmp/mr-bench}
-reps=${REPS:-3}
 size=${1:-256m}
-mr=$build/client/mr
-
-if [[ ${SKIP_BUILD:-0} != 1 ]]; then cmake --build "$build" --target mr >&2; fi
-mkdir -p "$bench"
-corpus=$bench/corpus-$size.txt
-"$here/make_corpus.sh" "$size" "$corpus" >&2
-cat "$corpus" > /dev/null
+bench_setup "$size" mr
 work=$(mktemp -d "$bench/map-only-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -17,21 +17,11 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/timing.sh"
-repo=$(dirname "$here")
-build=${BUILD_DIR:-$repo/build}
-bench=${BENCH_DIR:-/tmp/mr-bench}
-reps=${REPS:-3}
 size=${1:-1g}
 : "${OTHER_MR:?set OTHER_MR to an mr that runs plugins in the worker (see the top of this script)}"
 : "${OTHER_PLUGIN:?set OTHER_PLUGIN to the wordcount_plugin library of that tree}"
-mr=$build/client/mr
+bench_setup "$size" mr wordcount_plugin
 plugin=$build/jobs/libwordcount_plugin.so
-
-if [[ ${SKIP_BUILD:-0} != 1 ]]; then cmake --build "$build" --target mr wordcount_plugin >&2; fi
-mkdir -p "$bench"
-corpus=$bench/corpus-$size.txt
-"$here/make_corpus.sh" "$size" "$corpus" >&2
-cat "$corpus" > /dev/null
 work=$(mktemp -d "$bench/task-process-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

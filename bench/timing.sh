@@ -1,5 +1,24 @@
 # timing.sh — sourced by the bench scripts that time one command against another, in turn.
 #
+# bench_setup SIZE TARGET...: sets repo, build (BUILD_DIR, default build/), bench (BENCH_DIR,
+# default /tmp/mr-bench), reps (REPS, default 3), mr and corpus (the SIZE corpus of
+# make_corpus.sh, made if missing and read once into the page cache); builds TARGETs unless
+# SKIP_BUILD=1. The script sets `here` (its directory) first.
+bench_setup() {
+  local size=$1
+  shift
+  repo=$(dirname "$here")
+  build=${BUILD_DIR:-$repo/build}
+  bench=${BENCH_DIR:-/tmp/mr-bench}
+  reps=${REPS:-3}
+  mr=$build/client/mr
+  if [[ ${SKIP_BUILD:-0} != 1 ]]; then cmake --build "$build" --target "$@" >&2; fi
+  mkdir -p "$bench"
+  corpus=$bench/corpus-$size.txt
+  "$here/make_corpus.sh" "$size" "$corpus" >&2
+  cat "$corpus" > /dev/null
+}
+#
 # timed LABEL SIZE N TIMES LOG CMD...: runs CMD (its stdout and stderr to LOG), appends its
 # "wall cpu" seconds (CPU: user + system of everything it waited for) to the file TIMES, and
 # prints the markdown row "| LABEL | SIZE | N | wall | CPU |". A failing CMD stops the script.
