@@ -13,7 +13,8 @@
 namespace mr {
 
 // 2: every connection is TLS, and the hello carries no proof of its own.
-constexpr uint32_t kProtocolVersion = 2;
+// 3: map output travels as compressed, checksummed blocks (FetchChunk.blocks, common/block.h).
+constexpr uint32_t kProtocolVersion = 3;
 constexpr uint32_t kDefaultMaxFrame = 64u << 20;
 constexpr size_t kFrameHeaderSize = 4;
 // A reader grows a frame's buffer by at most this, or by what it holds already, per step, so a
