@@ -52,7 +52,14 @@ __attribute__((target("sse4.2"))) uint32_t Crc32cHardware(const char* p, size_t 
   return c32;
 }
 
-const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+bool HaveSse42() {
+  // __builtin_cpu_init first: this may run before libgcc's own initialization of the CPU model.
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
 
 struct ZstdContexts {
   std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> c{ZSTD_createCCtx(), ZSTD_freeCCtx};
@@ -119,7 +126,7 @@ proto::IntermediateCodec ToProto(Codec codec) {
 
 uint32_t Crc32c(std::string_view data, uint32_t crc) {
   crc = ~crc;
-  crc = kHaveSse42 ? Crc32cHardware(data.data(), data.size(), crc) : Crc32cPortable(data.data(), data.size(), crc);
+  crc = HaveSse42() ? Crc32cHardware(data.data(), data.size(), crc) : Crc32cPortable(data.data(), data.size(), crc);
   return ~crc;
 }
 
