@@ -170,6 +170,50 @@ TEST(MapTaskTest, RecordsInputFormat) {
   EXPECT_NE(bad.status().message().find("bad.bin"), std::string::npos) << bad.status().message();
 }
 
+// Keys that all share a long beginning (grep's FILE:OFFSET keys, here a long path and leading
+// zeros): sorted from where they first differ, they come out in byte order, every one of them.
+TEST(MapTaskTest, KeysWithALongCommonPrefixSortAsBytes) {
+  TempDir tmp;
+  fs::path dir = fs::path(tmp.path()) / "a-rather-long-directory-name" / "and-another-one";
+  fs::create_directories(dir);
+  std::string text;
+  for (int i = 0; i < 20000; i++) text += (i % 7 == 0 ? "" : "line ") + std::to_string(i * 7919 % 20000) + "\n";
+  std::ofstream(dir / "input.txt") << text;
+  for (const char* pattern : {".", "^line 1"}) {
+    auto store = IntermediateStore::Open((fs::path(tmp.path()) / (pattern == std::string(".") ? "s1" : "s2")).string());
+    ASSERT_TRUE(store.ok());
+    proto::AssignTask t;
+    t.set_job_id(1);
+    t.set_attempt(1);
+    t.set_reducers(1);
+    t.mutable_split()->set_path((dir / "input.txt").string());
+    t.mutable_split()->set_length(text.size());
+    t.mutable_split()->set_file_size(text.size());
+    auto job = MakeJob("grep", {{"pattern", pattern}});
+    ASSERT_TRUE(job.ok()) << job.status().ToString();
+    auto r = RunMapTask(t, **job, store->get(), {1, 64 << 20, nullptr});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto reader = (*store)->ReadPartition({1, 0, 1}, 0, Codec::kLz4);
+    ASSERT_TRUE(reader.ok());
+    std::string records;
+    for (bool more = true; more;) {
+      std::string part;
+      auto next = (*reader)->NextChunk(&part, 1 << 20);
+      ASSERT_TRUE(next.ok());
+      more = *next;
+      records += Records(part);
+    }
+    RecordReader rr(records);
+    std::string_view k, v;
+    std::vector<std::string> keys;
+    while (rr.Next(&k, &v)) keys.emplace_back(k);
+    EXPECT_GT(keys.size(), 4096u) << pattern;
+    if (pattern == std::string(".")) EXPECT_EQ(keys.size(), 20000u);
+    EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end())) << pattern;
+    EXPECT_EQ(r->values().at("map.output.records"), static_cast<int64_t>(keys.size()));
+  }
+}
+
 // A combined split: whole small files, a range of a larger one (its own line ownership), a
 // .gz file and a file appended to after submission, read in order by one attempt.
 TEST(MapTaskTest, CombinedSplitReadsEachPartWithItsOwnLineOwnership) {
