@@ -35,6 +35,9 @@ const std::set<std::string> kKeyFieldPartitioners = {
 const std::set<std::string> kKeyFieldComparators = {
     "org.apache.hadoop.mapred.lib.KeyFieldBasedComparator",
     "org.apache.hadoop.mapreduce.lib.partition.KeyFieldBasedComparator"};
+// Hadoop's map output codecs that have an mr intermediate codec (common/block.h).
+const std::map<std::string, std::string> kMapOutputCodecs = {{"org.apache.hadoop.io.compress.Lz4Codec", "lz4"},
+                                                             {"org.apache.hadoop.io.compress.ZStandardCodec", "zstd"}};
 const std::set<std::string> kIdentityReducers = {
     "org.apache.hadoop.mapred.lib.IdentityReducer", "org.apache.hadoop.mapreduce.Reducer"};
 
@@ -104,10 +107,8 @@ Status AddProperty(const std::string& kv, HadoopStreamingJob* job, bool* reducer
     if (value == "false") job->submit.intermediate_codec = "none";
     else if (job->submit.intermediate_codec == "none") job->submit.intermediate_codec.clear();
   } else if (name == "mapreduce.map.output.compress.codec" || name == "mapred.map.output.compression.codec") {
-    const std::map<std::string, std::string> codecs = {{"org.apache.hadoop.io.compress.Lz4Codec", "lz4"},
-                                                       {"org.apache.hadoop.io.compress.ZStandardCodec", "zstd"}};
-    auto it = codecs.find(value);
-    if (it == codecs.end()) return Refuse("-D " + kv, "map output is compressed with Lz4Codec or ZStandardCodec");
+    auto it = kMapOutputCodecs.find(value);
+    if (it == kMapOutputCodecs.end()) return Refuse("-D " + kv, "map output is compressed with Lz4Codec or ZStandardCodec");
     if (job->submit.intermediate_codec != "none") job->submit.intermediate_codec = it->second;
   }
   if (name == "mapreduce.job.reduces" || name == "mapred.reduce.tasks") {

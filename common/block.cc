@@ -9,20 +9,12 @@
 #include <fmt/format.h>
 #include <memory>
 
+#include "common/record.h"
+
 namespace mr {
 namespace {
 
 constexpr int kZstdLevel = 1;
-
-void PutFixed32LE(char* p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = static_cast<char>(v >> (8 * i));
-}
-
-uint32_t GetFixed32LE(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
 
 std::array<uint32_t, 256> MakeCrcTable() {
   std::array<uint32_t, 256> t{};
@@ -141,20 +133,19 @@ void AppendBlock(Codec codec, std::string_view records, std::string* out) {
     stored = records.size();
     if (stored > 0) std::memcpy(header + kBlockHeaderBytes, records.data(), stored);
   }
-  header[0] = static_cast<char>(codec);
-  PutFixed32LE(header + 1, static_cast<uint32_t>(records.size()));
-  PutFixed32LE(header + 5, static_cast<uint32_t>(stored));
-  uint32_t crc = Crc32c(std::string_view(header, 9));
-  crc = Crc32c(std::string_view(header + kBlockHeaderBytes, stored), crc);
-  PutFixed32LE(header + 9, crc);
+  std::string fields(1, static_cast<char>(codec));
+  PutFixed32BE(&fields, static_cast<uint32_t>(records.size()));
+  PutFixed32BE(&fields, static_cast<uint32_t>(stored));
+  PutFixed32BE(&fields, Crc32c(std::string_view(header + kBlockHeaderBytes, stored), Crc32c(fields)));
+  std::memcpy(header, fields.data(), kBlockHeaderBytes);
   out->resize(start + kBlockHeaderBytes + stored);
 }
 
 Result<size_t> BlockSizeAt(std::string_view in) {
   if (in.size() < kBlockHeaderBytes) return size_t{0};
   const auto codec = static_cast<unsigned char>(in[0]);
-  const uint32_t raw = GetFixed32LE(in.data() + 1);
-  const uint32_t stored = GetFixed32LE(in.data() + 5);
+  const uint32_t raw = GetFixed32BE(in.data() + 1);
+  const uint32_t stored = GetFixed32BE(in.data() + 5);
   if (codec > static_cast<unsigned char>(Codec::kZstd) || raw > kMaxBlockRawBytes || stored > kMaxBlockRawBytes ||
       (codec == static_cast<unsigned char>(Codec::kNone) && raw != stored)) {
     return Status::Corruption(fmt::format("bad block header (codec {}, {} bytes stored for {})", codec, stored, raw));
@@ -174,7 +165,7 @@ Result<size_t> CheckBlock(std::string_view in) {
   }
   uint32_t crc = Crc32c(in.substr(0, 9));
   crc = Crc32c(in.substr(kBlockHeaderBytes, *size - kBlockHeaderBytes), crc);
-  if (crc != GetFixed32LE(in.data() + 9)) {
+  if (crc != GetFixed32BE(in.data() + 9)) {
     return Status::Corruption(fmt::format("a block of {} bytes fails its checksum", *size));
   }
   return *size;
@@ -186,7 +177,7 @@ Status DecodeBlock(std::string_view* in, std::string* records) {
   auto size = CheckBlock(*in);
   if (!size.ok()) return size.status();
   const auto codec = static_cast<Codec>((*in)[0]);
-  const uint32_t raw = GetFixed32LE(in->data() + 1);
+  const uint32_t raw = GetFixed32BE(in->data() + 1);
   std::string_view stored = in->substr(kBlockHeaderBytes, *size - kBlockHeaderBytes);
   const size_t at = records->size();
   records->resize(at + raw);
@@ -225,7 +216,7 @@ Result<uint64_t> CheckBlocks(std::string_view data) {
   while (!data.empty()) {
     auto size = CheckBlock(data);
     if (!size.ok()) return size.status();
-    raw += GetFixed32LE(data.data() + 1);
+    raw += GetFixed32BE(data.data() + 1);
     data.remove_prefix(*size);
   }
   return raw;

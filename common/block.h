@@ -2,7 +2,8 @@
 // reducers and kept in their run files as a sequence of blocks; each block holds whole records
 // (common/record.h), compressed with the job's codec (--intermediate-codec) and checksummed:
 //
-//   codec u8 | raw length u32 LE | stored length u32 LE | CRC32C u32 LE | stored bytes
+//   codec u8 | raw length u32 | stored length u32 | CRC32C u32 | stored bytes  (big-endian, as
+//                                                                               common/record.h)
 //
 // The CRC32C covers the codec byte, both lengths and the stored bytes, so a flipped bit anywhere in a
 // block (on a worker's disk, in a run file, on the wire) is found before any of its records is

@@ -142,9 +142,7 @@ Status RunWriter::AddRecord(uint32_t partition, std::string_view key, std::strin
     blob_partition_ = partition;
   }
   if (blob_.capacity() < kBlobBytes + 4096) blob_.reserve(kBlobBytes + 4096);
-  const size_t before = blob_.size();
   AppendRecord(&blob_, key, value);
-  raw_bytes_ += blob_.size() - before;
   return Status::OK();
 }
 
@@ -154,6 +152,7 @@ Status RunWriter::FlushBlob() {
   PutFixed32BE(&key_buf_, spill_);
   PutFixed32BE(&key_buf_, blob_seq_++);
   entries_++;
+  raw_bytes_ += blob_.size();
   block_.clear();
   AppendBlock(codec_, blob_, &block_);
   blob_.clear();

@@ -346,7 +346,7 @@ class SortBuffer : public MapOutputBuffer {
     char* p = arena_.Alloc(key.size() + value.size());
     std::memcpy(p, key.data(), key.size());
     std::memcpy(p + key.size(), value.data(), value.size());
-    records_.push_back(Record{KeyPrefix(key), PartitionFor(target_, key), static_cast<uint32_t>(records_.size()), p,
+    records_.push_back(Record{0, PartitionFor(target_, key), static_cast<uint32_t>(records_.size()), p,
                               static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
     // Each record counts twice: Sort() scatters the entries into a second array as large.
     if (arena_.bytes() + 2 * records_.size() * sizeof(Record) > budget_ && status_.ok()) {
@@ -378,7 +378,7 @@ class SortBuffer : public MapOutputBuffer {
  private:
   // 32 bytes; sorted in place. `seq` (emission order) makes the sort stable.
   struct Record {
-    uint64_t prefix;
+    uint64_t prefix;  // set by Sort
     uint32_t partition;
     uint32_t seq;
     const char* data;  // key then value, in the arena
@@ -425,9 +425,7 @@ class SortBuffer : public MapOutputBuffer {
   void Sort() {
     const size_t n = records_.size();
     Less less{n < 4096 ? 0 : CommonKeyPrefix()};
-    if (less.common > 0) {
-      for (Record& r : records_) r.prefix = KeyPrefix(Key(r).substr(less.common));
-    }
+    for (Record& r : records_) r.prefix = KeyPrefix(Key(r).substr(less.common));
     const size_t buckets = static_cast<size_t>(target_.reducers) * 256;
     if (n < 4096 || buckets > (1u << 20)) {
       std::sort(records_.begin(), records_.end(), less);

@@ -162,6 +162,8 @@ std::string IpBinary() {
   return "";
 }
 
+std::string TcBinary() { return (std::filesystem::path(IpBinary()).parent_path() / "tc").string(); }
+
 std::string WhyUnavailable() {
   static const std::string why = [] () -> std::string {
     if (::geteuid() != 0) return "the multihost tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN) to make network namespaces";
@@ -412,7 +414,7 @@ Status Net::HealAll() {
 
 Status Net::LimitRate(const std::string& host, Network network, const std::string& rate) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string tc = (std::filesystem::path(IpBinary()).parent_path() / "tc").string();
+  const std::string tc = TcBinary();
   const std::pair<std::string, std::string> ends[] = {{Namespace(host), NetworkName(network)},
                                                       {tag_ + "-sw", fmt::format("{}-{}", host, NetworkName(network))}};
   for (const auto& [ns, dev] : ends) {

@@ -57,8 +57,9 @@ std::string WhyUnavailable();
 // Returns how many namespaces it removed.
 int SweepStale();
 
-// The iproute2 binary.
+// The iproute2 binaries: `ip`, and `tc` beside it.
 std::string IpBinary();
+std::string TcBinary();
 
 class Net {
  public:

@@ -12,8 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <gtest/gtest.h>
-
-#include <filesystem>
 #include <thread>
 
 #include "common/units.h"
@@ -130,7 +128,7 @@ TEST_F(NetTest, LimitRatePutsATokenBucketOnBothEndsOfOneLink) {
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   Net& net = **made;
   ASSERT_TRUE(net.LimitRate("a", Network::kData, "50mbit").ok());
-  const std::string tc = (std::filesystem::path(IpBinary()).parent_path() / "tc").string();
+  const std::string tc = TcBinary();
   testing::CommandResult inside = net.Run("a", {tc, "qdisc", "show"});
   ASSERT_EQ(inside.exit_code, 0) << inside.err;
   EXPECT_NE(inside.out.find("qdisc tbf"), std::string::npos) << inside.out;
